@@ -1,0 +1,1 @@
+//! CRD types, validation rules and condition helpers (no I/O).

@@ -1,0 +1,1 @@
+//! The ARM client: resource ids, models, errors, pipeline, LRO, rate limiting, credentials.

@@ -1,0 +1,1 @@
+//! kube-runtime wiring: watches, finalizers, status patches, events, leases.

@@ -1,0 +1,1 @@
+//! A local, stateful stand-in for Azure Resource Manager.

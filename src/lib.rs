@@ -1,0 +1,9 @@
+//! arclink: Azure Arc private connectivity (Private Link Scopes, private endpoints, server
+//! associations) managed from Kubernetes custom resources.
+
+pub mod api;
+pub mod azure;
+pub mod controller;
+pub mod emulator;
+pub mod reconcile;
+pub mod telemetry;

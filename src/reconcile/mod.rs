@@ -1,0 +1,1 @@
+//! Reconcile cores: declared object + ARM client -> actions -> status. No kube I/O.

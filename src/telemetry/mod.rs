@@ -1,0 +1,1 @@
+//! Tracing, metrics registry and the /metrics /healthz /readyz server.
