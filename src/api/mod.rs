@@ -1,1 +1,21 @@
 //! CRD types, validation rules and condition helpers (no I/O).
+//!
+//! Field names follow `DESIGN.md` section 1 and are a contract: extend, never rename.
+
+pub mod association;
+pub mod common;
+pub mod conditions;
+pub mod crds;
+pub mod endpoint;
+pub mod scope;
+pub mod validate;
+
+pub use association::{ArcServerAssociation, ArcServerAssociationSpec, ArcServerAssociationStatus};
+pub use common::*;
+pub use endpoint::{ArcPrivateEndpoint, ArcPrivateEndpointSpec, ArcPrivateEndpointStatus};
+pub use scope::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus};
+
+/// API group of every arclink kind.
+pub const GROUP: &str = "arclink.io";
+/// Finalizer that guards Azure clean-up.
+pub const FINALIZER: &str = "arclink.io/cleanup";

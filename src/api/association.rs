@@ -1,0 +1,188 @@
+//! `ArcServerAssociation`: which Arc-enabled servers (`Microsoft.HybridCompute/machines`) belong
+//! to which Arc Private Link Scope (`properties.privateLinkScopeResourceId`).
+
+// `printcolumn(...)` repeats `type_`/`json_path` keys by design; clippy reads them as duplicates.
+#![allow(clippy::duplicated_attributes)]
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+use super::common::*;
+
+/// Pattern of an Arc-enabled server (machine) name: 1-54 characters.
+pub const MACHINE_NAME_PATTERN: &str = r"^[a-zA-Z0-9_.-]{1,54}$";
+
+/// Declares that the selected Arc-enabled servers connect through an Arc Private Link Scope.
+/// arclink never creates or deletes machines; it only sets their scope.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[kube(
+    group = "arclink.io",
+    version = "v1alpha1",
+    kind = "ArcServerAssociation",
+    namespaced,
+    doc = "Associates Azure Arc-enabled servers (by name or tags) with an Azure Arc Private Link Scope.",
+    status = "ArcServerAssociationStatus",
+    shortname = "asa",
+    category = "arclink",
+    category = "azure",
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
+    printcolumn(name = "Scope", type_ = "string", json_path = ".spec.scopeRef.name"),
+    printcolumn(name = "Matched", type_ = "integer", json_path = ".status.summary.matched"),
+    printcolumn(name = "Associated", type_ = "integer", json_path = ".status.summary.associated"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    validation = Rule::new("has(self.spec.scopeRef) != has(self.spec.scopeId)").message("exactly one of spec.scopeRef or spec.scopeId must be set").field_path(".spec"),
+    cel
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ArcServerAssociationSpec {
+    /// The ArcPrivateLinkScope (same namespace) the machines join. Exactly one of `scopeRef`
+    /// and `scopeId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_ref: Option<ScopeRef>,
+    /// ARM id of an existing Arc Private Link Scope. Exactly one of `scopeRef` and `scopeId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = SCOPE_ID_PATTERN), length(max = 512))]
+    pub scope_id: Option<String>,
+    /// Which machines: by name and/or by tags (a union), in one resource group.
+    pub machines: MachineSelector,
+    /// A machine already in ANOTHER scope: `Skip` (default, report `Conflict`) or `Takeover`.
+    #[serde(default)]
+    pub on_conflict: ConflictPolicy,
+    /// On delete: `Detach` (default) clears the scope on machines that still point to it;
+    /// `Orphan` leaves them.
+    #[serde(default)]
+    pub deletion: DetachPolicy,
+    /// Drift policy and check interval.
+    #[serde(default)]
+    pub policy: AssociationPolicy,
+    /// Do nothing at all while true (no Azure calls).
+    #[serde(default)]
+    pub suspend: bool,
+    /// Secret with Azure credentials in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_ref: Option<CredentialRef>,
+}
+
+/// Selects machines in one resource group.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("(has(self.names) && size(self.names) > 0) || (has(self.tagSelector) && size(self.tagSelector) > 0)").message("machines.names or machines.tagSelector is required").reason(Reason::FieldValueRequired).field_path(".names"))]
+pub struct MachineSelector {
+    /// Subscription of the machines. Defaults to the scope's subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = GUID_PATTERN), length(max = 36))]
+    pub subscription_id: Option<String>,
+    /// Resource group of the machines.
+    #[schemars(regex(pattern = RESOURCE_GROUP_PATTERN), length(min = 1, max = 90))]
+    pub resource_group: String,
+    /// Machine names (1-54 characters each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10000), inner(regex(pattern = MACHINE_NAME_PATTERN), length(max = 54)))]
+    #[schemars(extend("x-kubernetes-list-type" = "set"))]
+    pub names: Vec<String>,
+    /// Every machine in the resource group carrying all these tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 16, "additionalProperties" = {"type": "string", "maxLength": 256}))]
+    pub tag_selector: BTreeMap<String, String>,
+}
+
+/// What to do with a machine that is already in another scope.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum ConflictPolicy {
+    /// Leave it and report `Conflict`.
+    #[default]
+    Skip,
+    /// Move it to this scope.
+    Takeover,
+}
+
+/// What to do with associated machines when the object is deleted.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum DetachPolicy {
+    /// Clear `privateLinkScopeResourceId` on machines that still point to this scope.
+    #[default]
+    Detach,
+    /// Leave the machines associated.
+    Orphan,
+}
+
+/// Drift policy of an association.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociationPolicy {
+    /// `Correct` (default) re-associates machines moved out of band; `Report` only reports.
+    #[serde(default)]
+    pub drift: DriftPolicy,
+    /// How often Azure is re-read when nothing changed (Go duration, at least 30s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = DURATION_PATTERN), length(max = 32))]
+    #[x_kube(validation = Rule::new("duration(self) >= duration('30s')").message("driftCheckInterval must be at least 30s"))]
+    pub drift_check_interval: Option<String>,
+}
+
+/// Observed state of the association.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ArcServerAssociationStatus {
+    /// Generation of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// ARM id of the scope the machines join.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_resource_id: Option<String>,
+    /// Counts of machines by state.
+    #[serde(default)]
+    pub summary: AssociationSummary,
+    /// Machines NOT associated, with the reason (at most 100 entries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<MachineStatus>,
+    /// Number of non-associated machines left out of `machines` to bound the object's size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machines_omitted: Option<u32>,
+    /// Last time Azure was read successfully (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<String>,
+    /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// Machine counts by state.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociationSummary {
+    /// Machines selected by name or tags and found.
+    pub matched: u32,
+    /// Machines whose scope is this scope.
+    pub associated: u32,
+    /// Machines being associated.
+    pub pending: u32,
+    /// Machines in another scope (or claimed by an older association).
+    pub conflict: u32,
+    /// Machines in another region than the scope.
+    pub region_mismatch: u32,
+    /// Names that do not exist in the resource group.
+    pub not_found: u32,
+    /// Machines whose update failed.
+    pub failed: u32,
+}
+
+/// A machine that is not associated, and why.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+pub struct MachineStatus {
+    /// Machine name.
+    pub name: String,
+    /// `Pending`, `Conflict`, `RegionMismatch`, `NotFound`, `Failed` or `Drifted`.
+    pub state: String,
+    /// Details, e.g. the other scope or the ARM error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}

@@ -1,0 +1,214 @@
+//! `ArcPrivateEndpoint`: a private endpoint (`Microsoft.Network/privateEndpoints`, group id
+//! `hybridcompute`) connecting a virtual network to an Arc Private Link Scope, with its DNS.
+
+// `printcolumn(...)` repeats `type_`/`json_path` keys by design; clippy reads them as duplicates.
+#![allow(clippy::duplicated_attributes)]
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+use super::common::*;
+
+/// Declares a private endpoint from a virtual network's subnet to an Arc Private Link Scope,
+/// and the private DNS that makes Arc's FQDNs resolve to it.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[kube(
+    group = "arclink.io",
+    version = "v1alpha1",
+    kind = "ArcPrivateEndpoint",
+    namespaced,
+    doc = "A private endpoint from a virtual network to an Azure Arc Private Link Scope, with its private DNS, managed by arclink.",
+    status = "ArcPrivateEndpointStatus",
+    shortname = "ape",
+    category = "arclink",
+    category = "azure",
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
+    printcolumn(name = "Scope", type_ = "string", json_path = ".spec.scopeRef.name"),
+    printcolumn(name = "Connection", type_ = "string", json_path = ".status.connection.status"),
+    printcolumn(name = "Location", type_ = "string", json_path = ".spec.location"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    validation = Rule::new("has(self.spec.scopeRef) != has(self.spec.scopeId)").message("exactly one of spec.scopeRef or spec.scopeId must be set").field_path(".spec"),
+    cel
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ArcPrivateEndpointSpec {
+    /// Where the private endpoint lives in Azure.
+    pub azure: AzureResource,
+    /// Azure region of the endpoint; must equal the virtual network's region (checked before
+    /// any write). Immutable.
+    #[schemars(regex(pattern = LOCATION_PATTERN), length(min = 1, max = 64))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("location is immutable: ARM cannot move a resource"))]
+    pub location: String,
+    /// ARM id of the subnet the endpoint's network interface is placed in. Immutable.
+    #[schemars(regex(pattern = SUBNET_ID_PATTERN), length(max = 512))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("subnetId is immutable: a private endpoint cannot move to another subnet"))]
+    pub subnet_id: String,
+    /// The ArcPrivateLinkScope (same namespace) to connect to. Exactly one of `scopeRef` and
+    /// `scopeId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_ref: Option<ScopeRef>,
+    /// ARM id of an existing Arc Private Link Scope not managed by this cluster. Exactly one of
+    /// `scopeRef` and `scopeId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = SCOPE_ID_PATTERN), length(max = 512))]
+    pub scope_id: Option<String>,
+    /// `Automatic` (default) requests an auto-approved connection; `Manual` requests one that
+    /// the scope's owner approves.
+    #[serde(default)]
+    pub approval: Approval,
+    /// With `approval: Manual` and a `scopeRef` that arclink manages: approve the pending
+    /// connection on the scope.
+    #[serde(default)]
+    pub approve_connection: bool,
+    /// Message sent with a manual connection request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 140))]
+    pub request_message: Option<String>,
+    /// Private DNS for the endpoint. Defaults to mode `Managed` in the endpoint's resource group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_dns: Option<PrivateDns>,
+    /// Export the DNS records into a ConfigMap for on-premises DNS servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_export: Option<DnsExport>,
+    /// Azure tags for the endpoint. arclink adds `managed-by` and `arclink-owner` itself.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 48, "additionalProperties" = {"type": "string", "maxLength": 256}))]
+    #[x_kube(validation = Rule::new("!('managed-by' in self) && !('arclink-owner' in self)").message("tags managed-by and arclink-owner are reserved for arclink"))]
+    pub tags: BTreeMap<String, String>,
+    /// Drift, deletion and adoption policy.
+    #[serde(default)]
+    pub policy: Policy,
+    /// Do nothing at all while true (no Azure calls).
+    #[serde(default)]
+    pub suspend: bool,
+    /// Secret with Azure credentials in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_ref: Option<CredentialRef>,
+}
+
+/// How the connection to the scope is approved.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum Approval {
+    /// `privateLinkServiceConnections`: approved automatically when the caller may.
+    #[default]
+    Automatic,
+    /// `manualPrivateLinkServiceConnections`: pending until the scope owner approves.
+    Manual,
+}
+
+/// Private DNS for the endpoint.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.mode != 'Existing' || (has(self.zoneIds) && size(self.zoneIds) > 0)").message("privateDns.zoneIds is required when privateDns.mode is Existing").field_path(".zoneIds"))]
+pub struct PrivateDns {
+    /// `Managed` (default): create and own Arc's privatelink zones, link them to the endpoint's
+    /// virtual network and attach a zone group. `Existing`: attach a zone group for `zoneIds`.
+    /// `None`: no DNS in Azure (records are still reported in status).
+    #[serde(default)]
+    pub mode: PrivateDnsMode,
+    /// Resource group of the managed zones. Defaults to the endpoint's resource group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = RESOURCE_GROUP_PATTERN), length(min = 1, max = 90))]
+    pub resource_group: Option<String>,
+    /// ARM ids of existing private DNS zones (mode `Existing`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8), inner(regex(pattern = DNS_ZONE_ID_PATTERN), length(max = 512)))]
+    pub zone_ids: Vec<String>,
+}
+
+/// Who manages the endpoint's private DNS.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum PrivateDnsMode {
+    /// arclink creates and owns the zones, links and zone group.
+    #[default]
+    Managed,
+    /// arclink attaches a zone group for existing zones.
+    Existing,
+    /// No DNS in Azure (e.g. zone groups managed by Azure Policy, or on-premises DNS).
+    #[serde(rename = "None")]
+    Disabled,
+}
+
+/// Export of DNS records for on-premises DNS servers.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsExport {
+    /// ConfigMap (same namespace) receiving key `hosts` (hosts-file lines) and one BIND zone
+    /// fragment per zone.
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+        length(min = 1, max = 253)
+    )]
+    pub config_map_name: String,
+}
+
+/// Observed state of the endpoint.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ArcPrivateEndpointStatus {
+    /// Generation of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// ARM id of the private endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// ARM provisioning state of the endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    /// The endpoint's connection to the scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<EndpointConnection>,
+    /// Private IP addresses of the endpoint.
+    #[serde(default, rename = "privateIPs", skip_serializing_if = "Vec::is_empty")]
+    pub private_ips: Vec<String>,
+    /// DNS records on-premises resolvers need (from the endpoint's DNS configuration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_records: Vec<DnsRecord>,
+    /// Private DNS zones arclink created for this endpoint (mode `Managed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_zone_ids: Vec<String>,
+    /// Fields where Azure differs from the spec.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftEntry>,
+    /// Last time Azure was read successfully (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<String>,
+    /// ARM operation in flight, resumed after a restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<PendingOperation>,
+    /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// State of the endpoint's connection to the scope.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+pub struct EndpointConnection {
+    /// Name of the connection.
+    pub name: String,
+    /// `Approved`, `Pending`, `Rejected` or `Disconnected`.
+    pub status: String,
+    /// Description given with the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// One DNS name of the endpoint.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsRecord {
+    /// Fully qualified name clients resolve, e.g. `gbl.his.arc.azure.com`.
+    pub fqdn: String,
+    /// Private DNS zone holding the record, e.g. `privatelink.his.arc.azure.com`.
+    pub zone: String,
+    /// Private IP addresses the name resolves to.
+    pub ip_addresses: Vec<String>,
+}

@@ -1,0 +1,149 @@
+//! `ArcPrivateLinkScope`: an Azure Arc Private Link Scope (`Microsoft.HybridCompute/privateLinkScopes`).
+
+// `printcolumn(...)` repeats `type_`/`json_path` keys by design; clippy reads them as duplicates.
+#![allow(clippy::duplicated_attributes)]
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+use super::common::*;
+
+/// Declares an Azure Arc Private Link Scope: the object that lets Arc-enabled servers reach
+/// Azure Arc through private endpoints.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[kube(
+    group = "arclink.io",
+    version = "v1alpha1",
+    kind = "ArcPrivateLinkScope",
+    namespaced,
+    doc = "An Azure Arc Private Link Scope managed by arclink (Microsoft.HybridCompute/privateLinkScopes).",
+    status = "ArcPrivateLinkScopeStatus",
+    shortname = "apls",
+    category = "arclink",
+    category = "azure",
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Resource Group",
+        type_ = "string",
+        json_path = ".spec.azure.resourceGroup"
+    ),
+    printcolumn(name = "Location", type_ = "string", json_path = ".spec.location"),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    ),
+    cel
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ArcPrivateLinkScopeSpec {
+    /// Where the scope lives in Azure.
+    pub azure: AzureResource,
+    /// Azure region of the scope (e.g. `eastus`). Arc-enabled servers must be in the same
+    /// region to join it. Immutable: ARM cannot move a resource.
+    #[schemars(regex(pattern = LOCATION_PATTERN), length(min = 1, max = 64))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("location is immutable: ARM cannot move a resource"))]
+    pub location: String,
+    /// Whether associated servers may also reach Azure Arc over public networks.
+    /// `Disabled` (default) forces traffic through the private endpoints.
+    #[serde(default)]
+    pub public_network_access: PublicNetworkAccess,
+    /// Azure tags for the scope. arclink adds `managed-by` and `arclink-owner` itself.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 48, "additionalProperties" = {"type": "string", "maxLength": 256}))]
+    #[x_kube(validation = Rule::new("!('managed-by' in self) && !('arclink-owner' in self)").message("tags managed-by and arclink-owner are reserved for arclink"))]
+    pub tags: BTreeMap<String, String>,
+    /// Drift, deletion and adoption policy.
+    #[serde(default)]
+    pub policy: Policy,
+    /// Do nothing at all while true (no Azure calls).
+    #[serde(default)]
+    pub suspend: bool,
+    /// Secret with Azure credentials in this namespace; see the README for the lookup order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_ref: Option<CredentialRef>,
+}
+
+/// Public network access of a scope.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum PublicNetworkAccess {
+    /// Servers may use public and private networks.
+    Enabled,
+    /// Servers must use private endpoints.
+    #[default]
+    Disabled,
+}
+
+impl PublicNetworkAccess {
+    /// The value ARM uses on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicNetworkAccess::Enabled => "Enabled",
+            PublicNetworkAccess::Disabled => "Disabled",
+        }
+    }
+}
+
+/// Observed state of the scope.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ArcPrivateLinkScopeStatus {
+    /// Generation of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// ARM id of the scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// The scope's GUID, needed by the Connected Machine agent's onboarding script.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_link_scope_id: Option<String>,
+    /// ARM provisioning state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    /// Private endpoint connections Azure reports on the scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub private_endpoint_connections: Vec<ConnectionStatus>,
+    /// Fields where Azure differs from the spec.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftEntry>,
+    /// Last time Azure was read successfully (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<String>,
+    /// ARM operation in flight, resumed after a restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<PendingOperation>,
+    /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// A private endpoint connection on a scope.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionStatus {
+    /// Name of the connection.
+    pub name: String,
+    /// ARM id of the private endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_endpoint_id: Option<String>,
+    /// `Approved`, `Pending`, `Rejected` or `Disconnected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Description given with the approval state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}

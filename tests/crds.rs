@@ -1,0 +1,448 @@
+//! The CRDs: checked-in copy is current, schemas are structural and within CEL cost limits, and
+//! every validation rule rejects a bad object with a message that names the field.
+
+use arclink::api::{crds, validate::validate};
+use kube::core::cel::{ScopeContext, analyze_rule, compile_schema};
+use serde_json::{Value, json};
+
+fn schema(kind: &str) -> Value {
+    let crd = crds::all()
+        .into_iter()
+        .find(|c| c.spec.names.kind == kind)
+        .expect("kind exists");
+    crds::schema_of(&crd)
+}
+
+/// Errors for `obj` (and `old` for transition rules), as "field: message" strings.
+fn errors(kind: &str, obj: &Value, old: Option<&Value>) -> Vec<String> {
+    validate(&schema(kind), obj, old)
+        .iter()
+        .map(|e| e.to_string())
+        .collect()
+}
+
+fn assert_rejected(kind: &str, obj: &Value, old: Option<&Value>, field: &str) {
+    let errs = errors(kind, obj, old);
+    assert!(
+        errs.iter().any(|e| e.contains(field)),
+        "{kind}: expected an error naming {field:?}, got {errs:?}"
+    );
+}
+
+const SUB: &str = "00000000-0000-0000-0000-000000000001";
+
+fn scope() -> Value {
+    json!({
+        "apiVersion": "arclink.io/v1alpha1", "kind": "ArcPrivateLinkScope",
+        "metadata": {"name": "arc-scope", "namespace": "default"},
+        "spec": {
+            "azure": {"subscriptionId": SUB, "resourceGroup": "rg-arc", "name": "arc-scope"},
+            "location": "eastus",
+            "publicNetworkAccess": "Disabled",
+            "tags": {"team": "platform"},
+            "policy": {"drift": "Correct", "deletion": "Delete", "adopt": false, "driftCheckInterval": "10m"}
+        }
+    })
+}
+
+fn endpoint() -> Value {
+    json!({
+        "apiVersion": "arclink.io/v1alpha1", "kind": "ArcPrivateEndpoint",
+        "metadata": {"name": "hub-pe", "namespace": "default"},
+        "spec": {
+            "azure": {"resourceGroup": "rg-net"},
+            "location": "eastus",
+            "subnetId": format!("/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub/subnets/private-endpoints"),
+            "scopeRef": {"name": "arc-scope"},
+            "approval": "Automatic",
+            "privateDns": {"mode": "Managed", "resourceGroup": "rg-dns"},
+            "dnsExport": {"configMapName": "arc-dns"}
+        }
+    })
+}
+
+fn association() -> Value {
+    json!({
+        "apiVersion": "arclink.io/v1alpha1", "kind": "ArcServerAssociation",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "scopeRef": {"name": "arc-scope"},
+            "machines": {"resourceGroup": "rg-servers", "names": ["web-01", "web-02"], "tagSelector": {"env": "prod"}},
+            "onConflict": "Skip",
+            "deletion": "Detach"
+        }
+    })
+}
+
+fn with(mut obj: Value, pointer: &str, value: Value) -> Value {
+    let (parent, key) = pointer.rsplit_once('/').expect("pointer has a parent");
+    let target = obj.pointer_mut(parent).expect("parent exists");
+    match value {
+        Value::Null => {
+            target.as_object_mut().expect("object").remove(key);
+        }
+        v => {
+            target[key] = v;
+        }
+    }
+    obj
+}
+
+#[test]
+fn checked_in_crds_are_current() {
+    let generated = crds::render().expect("CRDs render");
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/arclink.io.yaml"))
+            .expect("crds/arclink.io.yaml exists");
+    assert!(
+        generated == checked_in,
+        "crds/arclink.io.yaml is stale: run `cargo run -- crds > crds/arclink.io.yaml`"
+    );
+}
+
+#[test]
+fn valid_examples_are_accepted() {
+    for (kind, obj) in [
+        ("ArcPrivateLinkScope", scope()),
+        ("ArcPrivateEndpoint", endpoint()),
+        ("ArcServerAssociation", association()),
+    ] {
+        assert_eq!(errors(kind, &obj, None), Vec::<String>::new(), "{kind}");
+        assert_eq!(
+            errors(kind, &obj, Some(&obj)),
+            Vec::<String>::new(),
+            "{kind} update"
+        );
+    }
+    let by_id = with(
+        with(endpoint(), "/spec/scopeRef", Value::Null),
+        "/spec/scopeId",
+        json!(format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/other"
+        )),
+    );
+    assert_eq!(
+        errors("ArcPrivateEndpoint", &by_id, None),
+        Vec::<String>::new()
+    );
+    let tags_only = with(association(), "/spec/machines/names", Value::Null);
+    assert_eq!(
+        errors("ArcServerAssociation", &tags_only, None),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn immutable_fields_cannot_change() {
+    let old = scope();
+    for (pointer, value, field) in [
+        ("/spec/azure/name", json!("renamed"), "name"),
+        (
+            "/spec/azure/subscriptionId",
+            json!("00000000-0000-0000-0000-000000000002"),
+            "subscriptionId",
+        ),
+        (
+            "/spec/azure/resourceGroup",
+            json!("rg-other"),
+            "resourceGroup",
+        ),
+        ("/spec/location", json!("westeurope"), "location"),
+    ] {
+        let new = with(old.clone(), pointer, value);
+        assert_rejected("ArcPrivateLinkScope", &new, Some(&old), field);
+    }
+    let unset_name = with(old.clone(), "/spec/azure/name", Value::Null);
+    assert_rejected(
+        "ArcPrivateLinkScope",
+        &unset_name,
+        Some(&old),
+        "azure.name is immutable",
+    );
+    let old_pe = endpoint();
+    let moved = with(old_pe.clone(), "/spec/location", json!("westus"));
+    assert_rejected("ArcPrivateEndpoint", &moved, Some(&old_pe), "location");
+}
+
+#[test]
+fn exactly_one_of_scope_ref_and_scope_id() {
+    let both = with(
+        endpoint(),
+        "/spec/scopeId",
+        json!(format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/s"
+        )),
+    );
+    assert_rejected(
+        "ArcPrivateEndpoint",
+        &both,
+        None,
+        "scopeRef or spec.scopeId",
+    );
+    let neither = with(association(), "/spec/scopeRef", Value::Null);
+    assert_rejected(
+        "ArcServerAssociation",
+        &neither,
+        None,
+        "scopeRef or spec.scopeId",
+    );
+}
+
+#[test]
+fn association_needs_names_or_tags() {
+    let none = with(
+        with(association(), "/spec/machines/names", Value::Null),
+        "/spec/machines/tagSelector",
+        Value::Null,
+    );
+    assert_rejected(
+        "ArcServerAssociation",
+        &none,
+        None,
+        "machines.names or machines.tagSelector is required",
+    );
+}
+
+#[test]
+fn patterns_and_enums_name_the_field() {
+    let cases = [
+        (
+            "ArcPrivateLinkScope",
+            with(scope(), "/spec/azure/name", json!("bad name!")),
+            "spec.azure.name",
+        ),
+        (
+            "ArcPrivateLinkScope",
+            with(scope(), "/spec/azure/subscriptionId", json!("not-a-guid")),
+            "spec.azure.subscriptionId",
+        ),
+        (
+            "ArcPrivateLinkScope",
+            with(scope(), "/spec/azure/resourceGroup", json!("rg/with/slash")),
+            "spec.azure.resourceGroup",
+        ),
+        (
+            "ArcPrivateLinkScope",
+            with(scope(), "/spec/publicNetworkAccess", json!("Sometimes")),
+            "spec.publicNetworkAccess",
+        ),
+        (
+            "ArcPrivateLinkScope",
+            with(scope(), "/spec/policy/drift", json!("Ignore")),
+            "spec.policy.drift",
+        ),
+        (
+            "ArcPrivateLinkScope",
+            with(scope(), "/spec/tags/managed-by", json!("me")),
+            "reserved for arclink",
+        ),
+        (
+            "ArcPrivateLinkScope",
+            with(scope(), "/spec/colour", json!("blue")),
+            "spec.colour",
+        ),
+        (
+            "ArcPrivateEndpoint",
+            with(
+                endpoint(),
+                "/spec/subnetId",
+                json!(
+                    "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/virtualNetworks/hub"
+                ),
+            ),
+            "spec.subnetId",
+        ),
+        (
+            "ArcPrivateEndpoint",
+            with(endpoint(), "/spec/approval", json!("Maybe")),
+            "spec.approval",
+        ),
+        (
+            "ArcPrivateEndpoint",
+            with(endpoint(), "/spec/privateDns/mode", json!("Existing")),
+            "privateDns.zoneIds is required",
+        ),
+        (
+            "ArcServerAssociation",
+            with(
+                association(),
+                "/spec/machines/names",
+                json!(["ok", "a".repeat(55)]),
+            ),
+            "spec.machines.names[1]",
+        ),
+        (
+            "ArcServerAssociation",
+            with(
+                association(),
+                "/spec/machines/names",
+                json!(["web-01", "web-01"]),
+            ),
+            "spec.machines.names",
+        ),
+        (
+            "ArcServerAssociation",
+            with(association(), "/spec/onConflict", json!("Steal")),
+            "spec.onConflict",
+        ),
+        (
+            "ArcServerAssociation",
+            with(association(), "/spec/deletion", json!("Delete")),
+            "spec.deletion",
+        ),
+    ];
+    for (kind, obj, field) in cases {
+        assert_rejected(kind, &obj, None, field);
+    }
+}
+
+#[test]
+fn drift_check_interval_is_a_duration_of_at_least_30s() {
+    assert_rejected(
+        "ArcPrivateLinkScope",
+        &with(
+            scope(),
+            "/spec/policy/driftCheckInterval",
+            json!("10 minutes"),
+        ),
+        None,
+        "spec.policy.driftCheckInterval",
+    );
+    assert_rejected(
+        "ArcPrivateLinkScope",
+        &with(scope(), "/spec/policy/driftCheckInterval", json!("5s")),
+        None,
+        "driftCheckInterval must be at least 30s",
+    );
+    let ok = with(scope(), "/spec/policy/driftCheckInterval", json!("30s"));
+    assert_eq!(
+        errors("ArcPrivateLinkScope", &ok, None),
+        Vec::<String>::new()
+    );
+    let assoc = with(
+        association(),
+        "/spec/policy",
+        json!({"driftCheckInterval": "1s"}),
+    );
+    assert_rejected(
+        "ArcServerAssociation",
+        &assoc,
+        None,
+        "driftCheckInterval must be at least 30s",
+    );
+}
+
+/// Walks every schema node, checking what a Kubernetes API server requires of a structural
+/// schema, and that every CEL rule compiles, is in scope and is within the cost budget.
+fn check_node(node: &Value, path: &str, rules: &mut usize) {
+    let obj = node.as_object().expect("schema node is an object");
+    for forbidden in [
+        "$ref",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "not",
+        "definitions",
+        "$schema",
+    ] {
+        assert!(
+            !obj.contains_key(forbidden),
+            "{path}: {forbidden} is not allowed in a structural schema"
+        );
+    }
+    let preserve = obj.contains_key("x-kubernetes-preserve-unknown-fields")
+        || obj.contains_key("x-kubernetes-int-or-string");
+    assert!(
+        preserve || obj.contains_key("type"),
+        "{path}: every node needs a type"
+    );
+    assert!(
+        !(obj.contains_key("properties")
+            && obj
+                .get("additionalProperties")
+                .is_some_and(Value::is_object)),
+        "{path}: properties and additionalProperties together"
+    );
+    if let Some(rules_here) = obj
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+    {
+        let compiled = compile_schema(node);
+        assert!(
+            !compiled.has_errors(),
+            "{path}: CEL rules do not compile: {:?}",
+            compiled.compilation_errors()
+        );
+        for rule in rules_here {
+            let text = rule["rule"].as_str().expect("rule text");
+            let warnings = analyze_rule(text, &compiled, ScopeContext::CrdValidation);
+            assert!(warnings.is_empty(), "{path}: rule {text:?}: {warnings:?}");
+            *rules += 1;
+        }
+    }
+    if node.get("type").and_then(Value::as_str) == Some("string") && path.contains(".spec") {
+        assert!(
+            obj.contains_key("maxLength") || obj.contains_key("enum"),
+            "{path}: spec strings need maxLength"
+        );
+    }
+    if node.get("type").and_then(Value::as_str) == Some("array") && path.contains(".spec") {
+        assert!(
+            obj.contains_key("maxItems"),
+            "{path}: spec lists need maxItems"
+        );
+    }
+    for (key, child) in obj
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        check_node(child, &format!("{path}.{key}"), rules);
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child) = obj.get(key).filter(|c| c.is_object()) {
+            check_node(child, &format!("{path}.{key}"), rules);
+        }
+    }
+}
+
+#[test]
+fn schemas_are_structural_bounded_and_rules_compile() {
+    let mut rules = 0;
+    for crd in crds::all() {
+        check_node(&crds::schema_of(&crd), &crd.spec.names.kind, &mut rules);
+        let version = &crd.spec.versions[0];
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some(),
+            "status subresource"
+        );
+        assert_eq!(
+            crd.spec.names.categories,
+            Some(vec!["arclink".to_string(), "azure".to_string()])
+        );
+    }
+    assert_eq!(rules, 18, "every CEL rule of the three CRDs is visited");
+}
+
+#[test]
+fn deploy_examples_are_valid() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/examples");
+    let mut kinds = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("deploy/examples exists") {
+        let path = entry.expect("dir entry").path();
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("valid YAML");
+        for doc in docs {
+            let kind = doc["kind"].as_str().expect("kind").to_string();
+            assert_eq!(errors(&kind, &doc, None), Vec::<String>::new(), "{}", path.display());
+            kinds.push(kind);
+        }
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["ArcPrivateEndpoint", "ArcPrivateLinkScope", "ArcServerAssociation"]);
+}
