@@ -439,10 +439,22 @@ fn deploy_examples_are_valid() {
         let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("valid YAML");
         for doc in docs {
             let kind = doc["kind"].as_str().expect("kind").to_string();
-            assert_eq!(errors(&kind, &doc, None), Vec::<String>::new(), "{}", path.display());
+            assert_eq!(
+                errors(&kind, &doc, None),
+                Vec::<String>::new(),
+                "{}",
+                path.display()
+            );
             kinds.push(kind);
         }
     }
     kinds.sort();
-    assert_eq!(kinds, ["ArcPrivateEndpoint", "ArcPrivateLinkScope", "ArcServerAssociation"]);
+    assert_eq!(
+        kinds,
+        [
+            "ArcPrivateEndpoint",
+            "ArcPrivateLinkScope",
+            "ArcServerAssociation"
+        ]
+    );
 }
