@@ -1,1 +1,3 @@
 //! kube-runtime wiring: watches, finalizers, status patches, events, leases.
+
+pub mod leader;

@@ -1,0 +1,154 @@
+use std::time::Duration;
+
+use arclink::telemetry::{
+    Health, LeaderState, Metrics,
+    server::{OPENMETRICS_CONTENT_TYPE, ServerState, bind, serve},
+};
+use tokio::sync::oneshot;
+
+struct Running {
+    base: String,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), arclink::telemetry::TelemetryError>>,
+}
+
+async fn start(metrics: Metrics, health: Health) -> Running {
+    let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, ServerState { metrics, health }, async {
+        let _ = stopped.await;
+    }));
+    Running { base, stop, task }
+}
+
+async fn get(url: &str) -> (u16, String, String) {
+    let response = reqwest::get(url).await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn metrics_endpoint_serves_recorded_values_as_openmetrics() {
+    let metrics = Metrics::new();
+    let timer = metrics.reconcile_started("ArcPrivateLinkScope");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    timer.finish("success");
+    metrics.reconcile_finished("ArcPrivateEndpoint", "error", Duration::from_millis(3));
+    drop(metrics.reconcile_started("ArcServerAssociation"));
+    metrics.set_objects("ArcPrivateLinkScope", "Ready", "True", 3);
+    metrics.set_objects("ArcPrivateLinkScope", "Stalled", "True", 1);
+    metrics.drift_detected("ArcPrivateEndpoint");
+    metrics.drift_detected("ArcPrivateEndpoint");
+    metrics.drift_corrected("ArcPrivateEndpoint");
+    metrics.set_leader(true);
+    let server = start(metrics, Health::new(["ArcPrivateLinkScope"], false)).await;
+
+    let (status, content_type, body) = get(&format!("{}/metrics", server.base)).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, OPENMETRICS_CONTENT_TYPE);
+    for expected in [
+        r#"arclink_reconciles_total{kind="ArcPrivateLinkScope",result="success"} 1"#,
+        r#"arclink_reconciles_total{kind="ArcPrivateEndpoint",result="error"} 1"#,
+        r#"arclink_reconciles_total{kind="ArcServerAssociation",result="cancelled"} 1"#,
+        "# TYPE arclink_reconcile_duration_seconds histogram",
+        r#"arclink_reconcile_duration_seconds_count{kind="ArcPrivateLinkScope"} 1"#,
+        r#"arclink_objects{kind="ArcPrivateLinkScope",condition="Ready",status="True"} 3"#,
+        r#"arclink_objects{kind="ArcPrivateLinkScope",condition="Stalled",status="True"} 1"#,
+        r#"arclink_drift_detected_total{kind="ArcPrivateEndpoint"} 2"#,
+        r#"arclink_drift_corrected_total{kind="ArcPrivateEndpoint"} 1"#,
+        "arclink_leader 1",
+    ] {
+        assert!(body.contains(expected), "missing {expected:?} in:\n{body}");
+    }
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    // The timed reconcile slept 20ms: its sum must reflect that.
+    let sum_line = body
+        .lines()
+        .find(|l| {
+            l.starts_with(r#"arclink_reconcile_duration_seconds_sum{kind="ArcPrivateLinkScope"}"#)
+        })
+        .unwrap();
+    let sum: f64 = sum_line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(sum >= 0.02, "{sum_line}");
+
+    server.stop.send(()).unwrap();
+    server.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn healthz_is_ok_and_readyz_follows_cache_sync() {
+    let health = Health::new(["ArcPrivateLinkScope", "ArcPrivateEndpoint"], false);
+    let server = start(Metrics::new(), health.clone()).await;
+
+    assert_eq!(get(&format!("{}/healthz", server.base)).await.0, 200);
+    let (status, _, body) = get(&format!("{}/readyz", server.base)).await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        body,
+        "caches not synced: ArcPrivateEndpoint, ArcPrivateLinkScope"
+    );
+
+    health.set_synced("ArcPrivateLinkScope");
+    let (status, _, body) = get(&format!("{}/readyz", server.base)).await;
+    assert_eq!(status, 503);
+    assert_eq!(body, "caches not synced: ArcPrivateEndpoint");
+
+    health.set_synced("ArcPrivateEndpoint");
+    assert_eq!(get(&format!("{}/readyz", server.base)).await.0, 200);
+    server.stop.send(()).unwrap();
+    server.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn readyz_with_leader_election_follows_the_leader_state() {
+    let health = Health::new(["ArcPrivateLinkScope"], true);
+    let server = start(Metrics::new(), health.clone()).await;
+    let readyz = format!("{}/readyz", server.base);
+
+    let (status, _, body) = get(&readyz).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (503, "leader election has not started")
+    );
+
+    health.set_leader_state(LeaderState::Standby);
+    assert_eq!(
+        get(&readyz).await.0,
+        200,
+        "a standby does not sync caches but is ready"
+    );
+
+    health.set_leader_state(LeaderState::Leading);
+    let (status, _, body) = get(&readyz).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (503, "caches not synced: ArcPrivateLinkScope")
+    );
+    health.set_synced("ArcPrivateLinkScope");
+    assert_eq!(get(&readyz).await.0, 200);
+
+    health.set_leader_state(LeaderState::Failed("Lease x/y: connection refused".into()));
+    let (status, _, body) = get(&readyz).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (503, "leader election: Lease x/y: connection refused")
+    );
+    assert_eq!(get(&format!("{}/healthz", server.base)).await.0, 200);
+    server.stop.send(()).unwrap();
+    server.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn binding_a_busy_address_names_it() {
+    let taken = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = taken.local_addr().unwrap();
+    let error = bind(addr).await.unwrap_err();
+    assert!(error.to_string().contains(&addr.to_string()), "{error}");
+    assert!(error.to_string().contains("--metrics-addr"), "{error}");
+}
