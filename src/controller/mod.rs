@@ -1,3 +1,16 @@
-//! kube-runtime wiring: watches, finalizers, status patches, events, leases.
+//! kube-runtime wiring: watches, finalizers, status patches, events, leases. The only place
+//! that talks to Kubernetes; the reconcile cores in `crate::reconcile` do the Azure work.
 
+pub mod args;
+pub mod context;
+pub mod credentials;
+pub mod error;
+pub mod kind;
 pub mod leader;
+pub mod run;
+pub mod scope;
+
+pub use args::AzureArgs;
+pub use context::Context;
+pub use error::Error;
+pub use run::{RunArgs, run};

@@ -1,7 +1,97 @@
 //! Reconcile cores: declared object + ARM client -> actions -> status. No kube I/O, so the same
 //! code serves the in-cluster controller and the offline `plan`/`apply` commands.
+//!
+//! The generic part (ownership, diff, long-running operations, error classification,
+//! conditions, requeue) lives in the small modules below; each kind's module holds only what
+//! is specific to its Azure resource.
 
+pub mod arm;
 pub mod diff;
 pub mod ownership;
 pub mod phase;
 pub mod requeue;
+pub mod scope;
+
+use std::time::Duration;
+
+use crate::api::DriftEntry;
+pub use phase::{DriftState, Phase};
+pub use requeue::Requeue;
+
+/// Controller-wide settings every reconcile needs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Written into owner tags (`--cluster-name`).
+    pub cluster_name: String,
+    /// Subscription for objects that do not name one (`--default-subscription`).
+    pub default_subscription: Option<String>,
+    /// Default drift check interval (`--drift-check-interval`).
+    pub drift_check_interval: Duration,
+    /// Appended to every condition message, e.g. when running against the emulator.
+    pub note: Option<String>,
+    /// Read Azure and report what would change, but never write (`arclink plan`).
+    pub dry_run: bool,
+}
+
+impl Settings {
+    /// Settings for `cluster_name` with the defaults of the `run` command.
+    pub fn new(cluster_name: impl Into<String>) -> Settings {
+        Settings {
+            cluster_name: cluster_name.into(),
+            default_subscription: None,
+            drift_check_interval: Duration::from_secs(600),
+            note: None,
+            dry_run: false,
+        }
+    }
+}
+
+/// What a reconcile decided.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome<S> {
+    /// The object's new status.
+    pub status: S,
+    /// When to look again.
+    pub requeue: Requeue,
+    /// Whether Azure differed from the spec, and whether it was corrected.
+    pub drift: DriftState,
+    /// The writes made (or, in dry-run, that would be made), in order.
+    pub changes: Vec<Change>,
+}
+
+/// One write to Azure, made or planned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub action: ChangeAction,
+    /// ARM id of the resource written.
+    pub resource_id: String,
+    /// Field-level differences, desired vs actual (empty for creates and deletes).
+    pub diff: Vec<DriftEntry>,
+}
+
+/// Kind of write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeAction {
+    Create,
+    Update,
+    Delete,
+}
+
+impl ChangeAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeAction::Create => "create",
+            ChangeAction::Update => "update",
+            ChangeAction::Delete => "delete",
+        }
+    }
+}
+
+/// What a clean-up (object deletion) decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cleanup<S> {
+    /// Nothing left to do; the finalizer may go. The message says what happened in Azure.
+    Done(String),
+    /// Not finished (operation in flight or an error): keep the finalizer, write `status`.
+    Pending { status: S, requeue: Requeue },
+}

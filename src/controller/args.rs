@@ -1,0 +1,133 @@
+//! Flags shared by `arclink run`, `plan` and `apply`: where Azure is and how to talk to it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::api::parse_duration;
+use crate::azure::{ApiVersions, BucketLimits, Cloud, RateLimits};
+
+/// How arclink reaches Azure Resource Manager.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AzureArgs {
+    /// Azure cloud: AzurePublicCloud, AzureUSGovernment or AzureChinaCloud.
+    #[arg(long, env = "ARCLINK_CLOUD", default_value = "AzurePublicCloud")]
+    pub cloud: String,
+    /// ARM endpoint overriding the cloud's (a proxy, Azure Stack, or the arclink emulator).
+    #[arg(long, env = "ARCLINK_ARM_ENDPOINT")]
+    pub arm_endpoint: Option<Url>,
+    /// Entra ID authority host overriding the cloud's (the emulator serves one at its endpoint).
+    #[arg(long, env = "ARCLINK_AUTHORITY_HOST")]
+    pub authority_host: Option<Url>,
+    /// PEM file of extra CA certificates to trust for ARM and Entra ID (TLS verification is
+    /// never disabled).
+    #[arg(long, env = "ARCLINK_ARM_CA_FILE")]
+    pub arm_ca_file: Option<PathBuf>,
+    /// Subscription used by objects that do not set spec.azure.subscriptionId.
+    #[arg(long, env = "ARCLINK_DEFAULT_SUBSCRIPTION")]
+    pub default_subscription: Option<String>,
+    /// Name of this cluster, written into the arclink-owner tag of every Azure resource
+    /// arclink creates; must be unique among clusters sharing a subscription.
+    #[arg(long, env = "ARCLINK_CLUSTER_NAME", default_value = "default")]
+    pub cluster_name: String,
+    /// How often Azure is re-read when nothing changed, unless an object sets
+    /// spec.policy.driftCheckInterval (Go duration, e.g. 10m).
+    #[arg(long, env = "ARCLINK_DRIFT_CHECK_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    pub drift_check_interval: Duration,
+    /// ARM read bucket per subscription: burst size.
+    #[arg(long, env = "ARCLINK_ARM_READ_BURST", default_value_t = 250)]
+    pub arm_read_burst: u32,
+    /// ARM read bucket per subscription: refill per second.
+    #[arg(long, env = "ARCLINK_ARM_READS_PER_SECOND", default_value_t = 25.0)]
+    pub arm_reads_per_second: f64,
+    /// ARM write bucket per subscription: burst size.
+    #[arg(long, env = "ARCLINK_ARM_WRITE_BURST", default_value_t = 200)]
+    pub arm_write_burst: u32,
+    /// ARM write bucket per subscription: refill per second.
+    #[arg(long, env = "ARCLINK_ARM_WRITES_PER_SECOND", default_value_t = 10.0)]
+    pub arm_writes_per_second: f64,
+    /// ARM delete bucket per subscription: burst size.
+    #[arg(long, env = "ARCLINK_ARM_DELETE_BURST", default_value_t = 200)]
+    pub arm_delete_burst: u32,
+    /// ARM delete bucket per subscription: refill per second.
+    #[arg(long, env = "ARCLINK_ARM_DELETES_PER_SECOND", default_value_t = 10.0)]
+    pub arm_deletes_per_second: f64,
+    /// api-version for Microsoft.HybridCompute.
+    #[arg(
+        long,
+        env = "ARCLINK_HYBRIDCOMPUTE_API_VERSION",
+        default_value = "2024-07-10"
+    )]
+    pub hybridcompute_api_version: String,
+    /// api-version for Microsoft.Network (except private DNS).
+    #[arg(
+        long,
+        env = "ARCLINK_NETWORK_API_VERSION",
+        default_value = "2024-05-01"
+    )]
+    pub network_api_version: String,
+    /// api-version for Microsoft.Network/privateDnsZones.
+    #[arg(
+        long,
+        env = "ARCLINK_PRIVATEDNS_API_VERSION",
+        default_value = "2024-06-01"
+    )]
+    pub privatedns_api_version: String,
+}
+
+impl AzureArgs {
+    /// The cloud, with `--arm-endpoint` / `--authority-host` applied.
+    pub fn cloud(&self) -> Result<Cloud, String> {
+        let mut cloud = Cloud::by_name(&self.cloud).ok_or_else(|| {
+            format!(
+                "--cloud {:?} is not known (AzurePublicCloud, AzureUSGovernment, AzureChinaCloud)",
+                self.cloud
+            )
+        })?;
+        if let Some(endpoint) = &self.arm_endpoint {
+            cloud.arm_endpoint = endpoint.clone();
+        }
+        if let Some(authority) = &self.authority_host {
+            cloud.authority_host = authority.clone();
+        }
+        Ok(cloud)
+    }
+
+    /// Contents of `--arm-ca-file`.
+    pub fn ca_pem(&self) -> Result<Option<String>, String> {
+        self.arm_ca_file
+            .as_ref()
+            .map(|p| {
+                std::fs::read_to_string(p)
+                    .map_err(|e| format!("--arm-ca-file {}: {e}", p.display()))
+            })
+            .transpose()
+    }
+
+    pub fn rate_limits(&self) -> RateLimits {
+        RateLimits {
+            reads: BucketLimits {
+                burst: self.arm_read_burst,
+                per_second: self.arm_reads_per_second,
+            },
+            writes: BucketLimits {
+                burst: self.arm_write_burst,
+                per_second: self.arm_writes_per_second,
+            },
+            deletes: BucketLimits {
+                burst: self.arm_delete_burst,
+                per_second: self.arm_deletes_per_second,
+            },
+        }
+    }
+
+    pub fn api_versions(&self) -> ApiVersions {
+        ApiVersions {
+            hybrid_compute: self.hybridcompute_api_version.clone(),
+            network: self.network_api_version.clone(),
+            private_dns: self.privatedns_api_version.clone(),
+            ..ApiVersions::default()
+        }
+    }
+}

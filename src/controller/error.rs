@@ -1,0 +1,32 @@
+//! Errors of the controller layer; each variant has a metric label.
+
+use std::time::Duration;
+
+/// What can go wrong in one reconcile, outside the reconcile core (which reports through status).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("object has no namespace")]
+    NoNamespace,
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("finalizer: {0}")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    #[error("status does not serialise: {0}")]
+    Serialize(#[from] serde_json::Error),
+    /// Azure clean-up is not finished; the finalizer stays. Not a failure.
+    #[error("clean-up in progress; looking again in {0:?}")]
+    CleanupPending(Duration),
+}
+
+impl Error {
+    /// A bounded label for the reconcile-result metric.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::NoNamespace => "no_namespace",
+            Error::Kube(_) => "kube",
+            Error::Finalizer(_) => "finalizer",
+            Error::Serialize(_) => "serialize",
+            Error::CleanupPending(_) => "cleanup_pending",
+        }
+    }
+}

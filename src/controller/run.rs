@@ -1,0 +1,258 @@
+//! `arclink run`: the in-cluster controller.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::{BoxFuture, FutureExt, Shared};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+
+use super::args::AzureArgs;
+use super::context::Context;
+use super::credentials::{ArmConfig, ArmPool, identity_from_env};
+use super::kind::{self, Kind};
+use super::leader::{Elector, LeaderArgs};
+use crate::api::ArcPrivateLinkScope;
+use crate::api::conditions::{DRIFTED, READY, STALLED};
+use crate::reconcile::Settings;
+use crate::telemetry::server::{ServerState, bind, serve};
+use crate::telemetry::{Health, LeaderState, Metrics, ShutdownArgs, TelemetryArgs, shutdown};
+
+/// Flags of `arclink run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "ARCLINK_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Objects of each kind reconciled at the same time.
+    #[arg(long, env = "ARCLINK_CONCURRENCY", default_value_t = 8)]
+    pub concurrency: u16,
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+    #[command(flatten)]
+    pub leader: LeaderArgs,
+    #[command(flatten)]
+    pub shutdown: ShutdownArgs,
+}
+
+/// Why the controller stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("connecting to Kubernetes: {0}")]
+    Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Telemetry(#[from] crate::telemetry::TelemetryError),
+    #[error(transparent)]
+    Leader(#[from] super::leader::LeaderError),
+    #[error("lost leadership; exiting so that a fresh instance stands by")]
+    LostLeadership,
+}
+
+const KINDS: [&str; 1] = ["ArcPrivateLinkScope"];
+
+/// Runs the controller until SIGTERM/SIGINT.
+pub async fn run(args: RunArgs) -> Result<(), RunError> {
+    let client = Client::try_default().await?;
+    let config = ArmConfig {
+        cloud: args.azure.cloud().map_err(RunError::Config)?,
+        ca_pem: args.azure.ca_pem().map_err(RunError::Config)?,
+        api_versions: args.azure.api_versions(),
+        rate_limits: args.azure.rate_limits(),
+        default_identity: identity_from_env(),
+    };
+    let settings = Settings {
+        cluster_name: args.azure.cluster_name.clone(),
+        default_subscription: args.azure.default_subscription.clone(),
+        drift_check_interval: args.azure.drift_check_interval,
+        note: None,
+        dry_run: false,
+    };
+    tracing::info!(cluster = %settings.cluster_name, arm = %config.cloud.arm_endpoint, "starting arclink controller");
+    run_with(client, args, settings, ArmPool::new(config)).await
+}
+
+/// Runs the controller with a prepared ARM pool (also used by `run --emulator`).
+pub async fn run_with(
+    client: Client,
+    args: RunArgs,
+    settings: Settings,
+    pool: ArmPool,
+) -> Result<(), RunError> {
+    let metrics = Metrics::new();
+    let health = Health::new(KINDS, args.leader.leader_elect);
+    let stop: Shared<BoxFuture<'static, ()>> = shutdown::signal()?.map(|_| ()).boxed().shared();
+
+    let listener = bind(args.telemetry.metrics_addr).await?;
+    let server = tokio::spawn(serve(
+        listener,
+        ServerState {
+            metrics: metrics.clone(),
+            health: health.clone(),
+        },
+        stop.clone(),
+    ));
+
+    let (mut is_leader, elector) = Elector::start(
+        client.clone(),
+        &args.leader,
+        health.clone(),
+        metrics.clone(),
+    )?;
+    let leading = async {
+        while !*is_leader.borrow_and_update() {
+            if is_leader.changed().await.is_err() {
+                return false;
+            }
+        }
+        true
+    };
+    let became_leader = tokio::select! {
+        leading = leading => leading,
+        _ = stop.clone() => false,
+    };
+    let mut result = Ok(());
+    if became_leader {
+        health.set_leader_state(LeaderState::Leading);
+        let reporter = Reporter {
+            controller: "arclink".into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        let recorder = Recorder::new(client.clone(), reporter);
+        let ctx = Arc::new(Context::new(
+            client.clone(),
+            settings,
+            pool,
+            metrics.clone(),
+            recorder,
+        ));
+        let mut lost = is_leader.clone();
+        let lost_leadership = async move {
+            while *lost.borrow_and_update() {
+                if lost.changed().await.is_err() {
+                    break;
+                }
+            }
+        }
+        .boxed()
+        .shared();
+        let trigger = {
+            let stop = stop.clone();
+            let lost = lost_leadership.clone();
+            async move {
+                tokio::select! {
+                    _ = stop => {},
+                    _ = lost => {},
+                }
+            }
+            .boxed()
+            .shared()
+        };
+        let controllers = controller::<ArcPrivateLinkScope>(
+            &client,
+            &args,
+            ctx.clone(),
+            health.clone(),
+            trigger.clone(),
+        );
+        let drain = controllers;
+        tokio::select! {
+            _ = drain => {},
+            _ = async { trigger.clone().await; tokio::time::sleep(args.shutdown.shutdown_timeout).await } => {
+                tracing::warn!(timeout = ?args.shutdown.shutdown_timeout, "in-flight reconciles did not finish in time");
+            }
+        }
+        if lost_leadership.peek().is_some() && stop.peek().is_none() {
+            result = Err(RunError::LostLeadership);
+        }
+    }
+    if let Err(e) = shutdown::bounded(
+        "releasing the leader lease",
+        Duration::from_secs(5),
+        elector.step_down(),
+    )
+    .await
+    {
+        tracing::warn!(error = %e, "leader lease not released");
+    }
+    server.abort();
+    tracing::info!("arclink stopped");
+    result
+}
+
+fn api<K: Kind>(client: &Client, namespace: Option<&str>) -> Api<K> {
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Runs the controller of kind `K` until `stop` resolves.
+async fn controller<K: Kind>(
+    client: &Client,
+    args: &RunArgs,
+    ctx: Arc<Context>,
+    health: Health,
+    stop: Shared<BoxFuture<'static, ()>>,
+) {
+    let controller = Controller::new(
+        api::<K>(client, args.namespace.as_deref()),
+        watcher::Config::default(),
+    )
+    .with_config(ControllerConfig::default().concurrency(args.concurrency));
+    let store = controller.store();
+    let metrics = ctx.metrics.clone();
+    let gauges = tokio::spawn(async move {
+        if store.wait_until_ready().await.is_ok() {
+            health.set_synced(K::KIND);
+        }
+        loop {
+            let objects: Vec<Vec<Condition>> = store
+                .state()
+                .iter()
+                .map(|o| {
+                    o.status()
+                        .map(|s| K::conditions(&mut s.clone()).clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            record(&metrics, K::KIND, &objects);
+            tokio::time::sleep(Duration::from_secs(15)).await;
+        }
+    });
+    controller
+        .graceful_shutdown_on(stop)
+        .run(kind::reconcile::<K>, kind::error_policy::<K>, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!(kind = K::KIND, error = %e, "reconcile error");
+            }
+        })
+        .await;
+    gauges.abort();
+}
+
+/// Sets the objects-by-condition gauges of `kind`.
+fn record(metrics: &Metrics, kind: &str, objects: &[Vec<Condition>]) {
+    for t in [READY, STALLED, DRIFTED] {
+        for status in ["True", "False", "Unknown"] {
+            let n = objects
+                .iter()
+                .filter(|c| {
+                    crate::api::conditions::find(c, t)
+                        .map(|c| c.status.as_str())
+                        .unwrap_or("Unknown")
+                        == status
+                })
+                .count();
+            metrics.set_objects(kind, t, status, n as i64);
+        }
+    }
+}
