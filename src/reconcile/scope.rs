@@ -287,7 +287,7 @@ impl Run<'_> {
             body.tags = Some(desired_tags);
             let props = body.properties.get_or_insert_with(Default::default);
             props.public_network_access = Some(spec.public_network_access.as_str().to_string());
-            WriteKind::Put(body)
+            WriteKind::Put(Box::new(body))
         };
         let corrected = format!("corrected: {}", diff.paths());
         let (phase, _, requeue) = self
@@ -348,7 +348,7 @@ impl Run<'_> {
             ));
         }
         let written = match kind {
-            WriteKind::Put(body) => self.arm.put::<_, PrivateLinkScope>(id, &body).await?,
+            WriteKind::Put(body) => self.arm.put::<_, PrivateLinkScope>(id, &*body).await?,
             WriteKind::PatchTags(tags) => {
                 self.arm
                     .patch::<_, PrivateLinkScope>(id, &serde_json::json!({ "tags": tags }))
@@ -404,7 +404,7 @@ impl Run<'_> {
 }
 
 enum WriteKind {
-    Put(PrivateLinkScope),
+    Put(Box<PrivateLinkScope>),
     PatchTags(BTreeMap<String, String>),
 }
 
