@@ -207,7 +207,7 @@ impl Run<'_> {
                 ..Default::default()
             };
             return self
-                .write(&id, ChangeAction::Create, Vec::new(), WriteKind::Put(body))
+                .write(&id, ChangeAction::Create, Vec::new(), WriteKind::Put(Box::new(body)))
                 .await;
         };
 
