@@ -42,6 +42,30 @@ pub struct ArmConfig {
     pub default_identity: Option<CredentialSource>,
 }
 
+impl ArmConfig {
+    /// ARM and Entra ID served by an arclink emulator at `endpoint`, trusted through its CA.
+    /// The identity is a fixed client id and secret: an emulator without configured principals
+    /// accepts any (it is not a credential for Azure).
+    pub fn emulator(endpoint: &str, ca_pem: &str) -> Result<ArmConfig, String> {
+        let url =
+            url::Url::parse(endpoint).map_err(|e| format!("emulator endpoint {endpoint}: {e}"))?;
+        Ok(ArmConfig {
+            cloud: Cloud::custom("arclink-emulator", url.clone(), url, endpoint),
+            ca_pem: Some(ca_pem.to_string()),
+            api_versions: ApiVersions::default(),
+            rate_limits: RateLimits::default(),
+            default_identity: Some(CredentialSource::ClientSecret {
+                tenant_id: EMULATOR_TENANT.to_string(),
+                client_id: "arclink-emulator".to_string(),
+                secret: "emulator".to_string(),
+            }),
+        })
+    }
+}
+
+/// Tenant id used against the emulator.
+pub const EMULATOR_TENANT: &str = "00000000-0000-0000-0000-0000000000aa";
+
 /// One ARM client (with its token cache and rate-limit buckets) per identity.
 pub struct ArmPool {
     config: ArmConfig,
@@ -106,6 +130,16 @@ impl ArmPool {
         let client = ArmClient::new(options)?;
         clients.insert(key, client.clone());
         Ok(client)
+    }
+
+    /// The client for the controller's own identity.
+    pub fn default_client(&self) -> Result<ArmClient, ArmError> {
+        let source = self
+            .config
+            .default_identity
+            .clone()
+            .ok_or_else(|| ArmError::Credential("the controller has no identity".into()))?;
+        self.client_for(&source)
     }
 
     /// Every client made so far (for metrics).

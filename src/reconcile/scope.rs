@@ -207,7 +207,12 @@ impl Run<'_> {
                 ..Default::default()
             };
             return self
-                .write(&id, ChangeAction::Create, Vec::new(), WriteKind::Put(Box::new(body)))
+                .write(
+                    &id,
+                    ChangeAction::Create,
+                    Vec::new(),
+                    WriteKind::Put(Box::new(body)),
+                )
                 .await;
         };
 

@@ -1,0 +1,320 @@
+//! ArcPrivateLinkScope reconcile core against the in-process emulator.
+
+#[path = "scope/support.rs"]
+mod support;
+
+use std::time::Duration;
+
+use arclink::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
+use arclink::api::{ArcPrivateLinkScope, DeletionPolicy, DriftPolicy};
+use arclink::azure::Write;
+use arclink::emulator::Fault;
+use arclink::reconcile::{ChangeAction, Cleanup, DriftState, Requeue, scope};
+use serde_json::json;
+use support::{bed, scope, scope_id};
+
+/// Reconciles once and stores the status on the object, as the controller would.
+async fn step(
+    b: &support::Bed,
+    obj: &mut ArcPrivateLinkScope,
+) -> arclink::reconcile::Outcome<arclink::api::ArcPrivateLinkScopeStatus> {
+    let out = scope::reconcile(&b.arm, &b.settings, obj).await;
+    obj.status = Some(out.status.clone());
+    out
+}
+
+fn reason(obj: &ArcPrivateLinkScope, t: &str) -> String {
+    find(&obj.status.as_ref().unwrap().conditions, t)
+        .map(|c| c.reason.clone())
+        .unwrap_or_default()
+}
+
+fn ready(obj: &ArcPrivateLinkScope) -> bool {
+    is_true(&obj.status.as_ref().unwrap().conditions, READY)
+}
+
+#[tokio::test]
+async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
+    let b = bed().await;
+    let mut obj = scope("s1");
+    let out = step(&b, &mut obj).await;
+    assert!(ready(&obj), "{:?}", obj.status);
+    assert_eq!(out.changes.len(), 1);
+    assert_eq!(out.changes[0].action, ChangeAction::Create);
+    let st = obj.status.as_ref().unwrap();
+    assert!(
+        st.resource_id
+            .as_deref()
+            .unwrap()
+            .eq_ignore_ascii_case(&scope_id("s1"))
+    );
+    assert!(
+        st.private_link_scope_id
+            .as_deref()
+            .is_some_and(|g| g.len() == 36),
+        "{st:?}"
+    );
+    assert_eq!(st.provisioning_state.as_deref(), Some("Succeeded"));
+    assert_eq!(st.observed_generation, Some(1));
+    let azure = b.admin.get(&scope_id("s1")).unwrap();
+    assert_eq!(
+        azure["tags"]["arclink-owner"],
+        "test-cluster/ns/ArcPrivateLinkScope/s1"
+    );
+    assert_eq!(azure["tags"]["managed-by"], "arclink");
+    assert_eq!(azure["tags"]["team"], "platform");
+    assert_eq!(azure["properties"]["publicNetworkAccess"], "Disabled");
+    assert!(
+        matches!(out.requeue, Requeue::After(d) if d >= Duration::from_secs(540) && d <= Duration::from_secs(660))
+    );
+
+    b.admin.reset_counters();
+    let out = step(&b, &mut obj).await;
+    let c = b.admin.counters();
+    assert_eq!(
+        (c.count("GET"), c.writes(), c.total()),
+        (1, 0, 1),
+        "steady state must be exactly one GET"
+    );
+    assert!(out.changes.is_empty());
+    assert_eq!(out.drift, DriftState::InSync);
+    assert!(ready(&obj));
+}
+
+#[tokio::test]
+async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
+    let b = bed().await;
+    let mut obj = scope("s2");
+    step(&b, &mut obj).await;
+
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s2"),
+            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
+        )
+        .unwrap();
+    b.admin.reset_counters();
+    let out = step(&b, &mut obj).await;
+    let c = b.admin.counters();
+    assert_eq!((c.count("PUT"), c.count("PATCH")), (1, 0));
+    assert!(
+        matches!(&out.drift, DriftState::Corrected(m) if m.contains("properties.publicNetworkAccess"))
+    );
+    assert_eq!(
+        b.admin.get(&scope_id("s2")).unwrap()["properties"]["publicNetworkAccess"],
+        "Disabled"
+    );
+    assert_eq!(reason(&obj, DRIFTED), "DriftCorrected");
+    assert!(ready(&obj));
+
+    b.admin
+        .patch_out_of_band(&scope_id("s2"), json!({"tags": {"team": null}}))
+        .unwrap();
+    b.admin.reset_counters();
+    let out = step(&b, &mut obj).await;
+    let c = b.admin.counters();
+    assert_eq!(
+        (c.count("PUT"), c.count("PATCH")),
+        (0, 1),
+        "a tags-only difference is a PATCH"
+    );
+    assert_eq!(out.changes[0].diff[0].path, "tags.team");
+    assert_eq!(
+        b.admin.get(&scope_id("s2")).unwrap()["tags"]["team"],
+        "platform"
+    );
+}
+
+#[tokio::test]
+async fn report_mode_never_writes_and_reports_the_drift() {
+    let b = bed().await;
+    let mut obj = scope("s3");
+    step(&b, &mut obj).await;
+    obj.spec.policy.drift = DriftPolicy::Report;
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s3"),
+            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
+        )
+        .unwrap();
+    b.admin.reset_counters();
+    let out = step(&b, &mut obj).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+    assert!(matches!(out.drift, DriftState::Detected(_)));
+    let st = obj.status.as_ref().unwrap();
+    assert_eq!(st.drift.len(), 1);
+    assert_eq!(
+        (
+            st.drift[0].path.as_str(),
+            st.drift[0].desired.as_str(),
+            st.drift[0].actual.as_str()
+        ),
+        ("properties.publicNetworkAccess", "Disabled", "Enabled")
+    );
+    assert!(is_true(&st.conditions, DRIFTED));
+    assert!(ready(&obj), "Report mode keeps Ready true");
+    assert_eq!(
+        b.admin.get(&scope_id("s3")).unwrap()["properties"]["publicNetworkAccess"],
+        "Enabled"
+    );
+}
+
+#[tokio::test]
+async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
+    let b = bed().await;
+    let id: arclink::azure::ResourceId = scope_id("s4").parse().unwrap();
+    let body = json!({"location": "eastus", "tags": {"owner": "someone"}, "properties": {"publicNetworkAccess": "Disabled"}});
+    assert!(matches!(
+        b.arm.put::<_, serde_json::Value>(&id, &body).await.unwrap(),
+        Write::Done(_)
+    ));
+
+    let mut obj = scope("s4");
+    b.admin.reset_counters();
+    step(&b, &mut obj).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+    assert_eq!(reason(&obj, STALLED), "AdoptionRequired");
+    assert!(!ready(&obj));
+
+    obj.spec.policy.adopt = true;
+    step(&b, &mut obj).await;
+    assert!(ready(&obj), "{:?}", obj.status);
+    let tags = &b.admin.get(&scope_id("s4")).unwrap()["tags"];
+    assert_eq!(
+        tags["arclink-owner"],
+        "test-cluster/ns/ArcPrivateLinkScope/s4"
+    );
+    assert_eq!(tags.get("owner"), None, "spec tags are authoritative");
+
+    let mut other = scope("s4");
+    other.metadata.namespace = Some("other-ns".into());
+    other.spec.policy.adopt = true;
+    b.admin.reset_counters();
+    step(&b, &mut other).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+    assert_eq!(reason(&other, STALLED), "OwnedElsewhere");
+    assert!(
+        find(&other.status.as_ref().unwrap().conditions, STALLED)
+            .unwrap()
+            .message
+            .contains("test-cluster/ns/ArcPrivateLinkScope/s4")
+    );
+}
+
+async fn clean(b: &support::Bed, obj: &mut ArcPrivateLinkScope) -> String {
+    for _ in 0..20 {
+        match scope::cleanup(&b.arm, &b.settings, obj).await {
+            Cleanup::Done(msg) => return msg,
+            Cleanup::Pending { status, .. } => {
+                obj.status = Some(status);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    panic!("cleanup did not finish");
+}
+
+#[tokio::test]
+async fn delete_removes_owned_scopes_and_orphan_releases_them() {
+    let b = bed().await;
+    let mut obj = scope("s5");
+    step(&b, &mut obj).await;
+    let msg = clean(&b, &mut obj).await;
+    assert!(msg.contains("deleted"), "{msg}");
+    assert!(b.admin.get(&scope_id("s5")).is_none());
+
+    let mut kept = scope("s6");
+    kept.spec.policy.deletion = DeletionPolicy::Orphan;
+    step(&b, &mut kept).await;
+    let msg = clean(&b, &mut kept).await;
+    assert!(msg.contains("orphaned"), "{msg}");
+    let tags = &b.admin.get(&scope_id("s6")).unwrap()["tags"];
+    assert_eq!(tags.get("arclink-owner"), None);
+    assert_eq!(tags["team"], "platform");
+
+    // A scope owned by someone else is never deleted.
+    let mut foreign = scope("s6");
+    foreign.metadata.namespace = Some("elsewhere".into());
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s6"),
+            json!({"tags": {"arclink-owner": "c/ns/ArcPrivateLinkScope/other"}}),
+        )
+        .unwrap();
+    let msg = clean(&b, &mut foreign).await;
+    assert!(msg.contains("left in Azure"), "{msg}");
+    assert!(b.admin.get(&scope_id("s6")).is_some());
+}
+
+#[tokio::test]
+async fn suspended_objects_make_no_arm_calls() {
+    let b = bed().await;
+    let mut obj = scope("s7");
+    obj.spec.suspend = true;
+    b.admin.reset_counters();
+    step(&b, &mut obj).await;
+    assert_eq!(b.admin.counters().total(), 0);
+    assert_eq!(reason(&obj, READY), "Suspended");
+}
+
+#[tokio::test]
+async fn terminal_arm_errors_stall_with_the_arm_code_verbatim() {
+    let b = bed().await;
+    let mut obj = scope("s8");
+    obj.spec.azure.resource_group = "rg-missing".into();
+    let out = step(&b, &mut obj).await;
+    let stalled = find(&obj.status.as_ref().unwrap().conditions, STALLED)
+        .unwrap()
+        .clone();
+    assert_eq!(stalled.status, "True");
+    assert_eq!(stalled.reason, "ResourceGroupNotFound");
+    assert!(
+        stalled.message.starts_with("ResourceGroupNotFound: "),
+        "{}",
+        stalled.message
+    );
+    assert!(
+        matches!(out.requeue, Requeue::After(d) if d >= Duration::from_secs(500)),
+        "terminal errors do not hot-loop"
+    );
+}
+
+#[tokio::test]
+async fn throttling_reports_reconciling_then_succeeds() {
+    let b = bed().await;
+    let mut obj = scope("s9");
+    b.admin.inject(Fault::status(429).times(1).retry_after(3));
+    let out = step(&b, &mut obj).await;
+    assert_eq!(reason(&obj, RECONCILING), "Throttled");
+    assert!(is_true(
+        &obj.status.as_ref().unwrap().conditions,
+        RECONCILING
+    ));
+    assert_eq!(out.requeue, Requeue::After(Duration::from_secs(3)));
+    step(&b, &mut obj).await;
+    assert!(ready(&obj), "{:?}", obj.status);
+}
+
+#[tokio::test]
+async fn transient_errors_back_off() {
+    let b = bed().await;
+    let mut obj = scope("s10");
+    b.admin.inject(Fault::status(503).times(1));
+    let out = step(&b, &mut obj).await;
+    assert_eq!(out.requeue, Requeue::Backoff);
+    assert!(!ready(&obj));
+    step(&b, &mut obj).await;
+    assert!(ready(&obj));
+}
+
+#[tokio::test]
+async fn dry_run_reports_the_change_without_writing() {
+    let mut b = bed().await;
+    b.settings.dry_run = true;
+    let mut obj = scope("s11");
+    b.admin.reset_counters();
+    let out = step(&b, &mut obj).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+    assert_eq!(out.changes[0].action, ChangeAction::Create);
+    assert!(b.admin.get(&scope_id("s11")).is_none());
+}
