@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Patch, PatchParams};
-use kube::runtime::controller::Action;
+use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Api, Resource, ResourceExt};
@@ -59,6 +59,15 @@ pub trait Kind:
         ctx: Arc<Context>,
         obj: Arc<Self>,
     ) -> BoxFuture<'static, Cleanup<Self::Status>>;
+    /// Adds the watches this kind needs besides its own objects (referenced scopes, owned
+    /// ConfigMaps, ...).
+    fn configure(
+        controller: Controller<Self>,
+        _client: &kube::Client,
+        _namespace: Option<&str>,
+    ) -> Controller<Self> {
+        controller
+    }
 }
 
 /// Reconciles one object of kind `K`: the entry point handed to kube-runtime's Controller.

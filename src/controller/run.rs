@@ -187,7 +187,7 @@ pub async fn run_with(
     result
 }
 
-fn api<K: Kind>(client: &Client, namespace: Option<&str>) -> Api<K> {
+pub(crate) fn api<K: Kind>(client: &Client, namespace: Option<&str>) -> Api<K> {
     match namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),

@@ -11,6 +11,7 @@ pub mod ownership;
 pub mod phase;
 pub mod requeue;
 pub mod scope;
+pub mod scope_ref;
 
 use std::time::Duration;
 

@@ -1,0 +1,123 @@
+//! The scope an endpoint or association points at (`spec.scopeRef` or `spec.scopeId`).
+
+use kube::ResourceExt;
+
+use crate::api::ArcPrivateLinkScope;
+use crate::api::conditions::{READY, is_true};
+use crate::azure::models::PrivateLinkScope;
+use crate::azure::{ArmClient, ResourceId};
+
+use super::arm::phase_for_error;
+use super::{Phase, Requeue, Settings, scope};
+
+/// How long to wait for a referenced scope that is not Ready yet (the controller also watches
+/// scopes, so a change usually arrives sooner).
+pub const WAIT_FOR_SCOPE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The scope reference as the controller layer found it.
+#[derive(Clone, Debug)]
+pub enum ScopeSource {
+    /// `spec.scopeRef`: the named ArcPrivateLinkScope in the object's namespace, if it exists.
+    Ref {
+        name: String,
+        object: Option<Box<ArcPrivateLinkScope>>,
+    },
+    /// `spec.scopeId`: an existing scope not managed here.
+    Id(String),
+}
+
+/// A scope that exists in Azure.
+#[derive(Clone, Debug)]
+pub struct ResolvedScope {
+    pub id: ResourceId,
+    /// Region of the scope (ARM's spelling).
+    pub location: String,
+    /// Whether an ArcPrivateLinkScope object of this cluster manages it (then arclink may
+    /// approve connections on it).
+    pub managed: bool,
+    /// The scope as ARM reports it.
+    pub arm: PrivateLinkScope,
+}
+
+/// Resolves the scope, reading it from ARM; otherwise the phase to report and when to retry.
+pub async fn resolve(
+    arm: &ArmClient,
+    settings: &Settings,
+    source: &ScopeSource,
+    interval: std::time::Duration,
+) -> Result<ResolvedScope, (Phase, Requeue)> {
+    let (id, managed) = match source {
+        ScopeSource::Ref { name, object: None } => {
+            return Err((
+                Phase::stalled(
+                    "ScopeNotFound",
+                    format!(
+                        "ArcPrivateLinkScope {name} (spec.scopeRef) does not exist in this namespace"
+                    ),
+                ),
+                Requeue::After(interval),
+            ));
+        }
+        ScopeSource::Ref {
+            object: Some(obj), ..
+        } => {
+            let ready = obj.status.as_ref().is_some_and(|s| {
+                is_true(&s.conditions, READY) && s.observed_generation == obj.metadata.generation
+            });
+            if !ready {
+                return Err((
+                    Phase::progressing(
+                        "WaitingForScope",
+                        format!(
+                            "waiting for ArcPrivateLinkScope {} to be Ready",
+                            obj.name_any()
+                        ),
+                    ),
+                    Requeue::After(WAIT_FOR_SCOPE),
+                ));
+            }
+            let id = scope::scope_id(obj, settings).map_err(|m| {
+                (
+                    Phase::stalled(
+                        "ScopeNotFound",
+                        format!("ArcPrivateLinkScope {}: {m}", obj.name_any()),
+                    ),
+                    Requeue::After(interval),
+                )
+            })?;
+            (id, true)
+        }
+        ScopeSource::Id(raw) => {
+            let id = raw.parse::<ResourceId>().map_err(|e| {
+                (
+                    Phase::stalled("InvalidSpec", format!("spec.scopeId: {e}")),
+                    Requeue::After(interval),
+                )
+            })?;
+            (id, false)
+        }
+    };
+    match arm.get::<PrivateLinkScope>(&id).await {
+        Ok(Some(scope)) => Ok(ResolvedScope {
+            location: scope.location.clone().unwrap_or_default(),
+            id,
+            managed,
+            arm: scope,
+        }),
+        Ok(None) if managed => Err((
+            Phase::progressing(
+                "WaitingForScope",
+                format!("scope {id} does not exist in Azure yet"),
+            ),
+            Requeue::After(WAIT_FOR_SCOPE),
+        )),
+        Ok(None) => Err((
+            Phase::stalled(
+                "ScopeNotFound",
+                format!("scope {id} (spec.scopeId) does not exist in Azure"),
+            ),
+            Requeue::After(interval),
+        )),
+        Err(e) => Err(phase_for_error(&e, interval)),
+    }
+}
