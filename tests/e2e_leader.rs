@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 const DURATION: Duration = Duration::from_secs(6);
 
-async fn client() -> Option<(Client, String)> {
+async fn config() -> Option<(Config, String)> {
     let Ok(path) = std::env::var("ARCLINK_E2E_KUBECONFIG") else {
         println!("skipped: ARCLINK_E2E_KUBECONFIG not set");
         return None;
@@ -28,11 +28,11 @@ async fn client() -> Option<(Client, String)> {
         .await
         .unwrap();
     let namespace = std::env::var("ARCLINK_E2E_NAMESPACE").unwrap_or_else(|_| "default".into());
-    Some((Client::try_from(config).unwrap(), namespace))
+    Some((config, namespace))
 }
 
 fn start(
-    client: &Client,
+    config: &Config,
     namespace: &str,
     lease: &str,
     identity: &str,
@@ -45,7 +45,7 @@ fn start(
         identity: Some(identity.into()),
     };
     Elector::start(
-        client.clone(),
+        config.clone(),
         &args,
         Health::new(["ArcPrivateLinkScope"], true),
         Metrics::new(),
@@ -72,18 +72,19 @@ async fn wait_leading(rx: &mut watch::Receiver<bool>, within: Duration) -> Durat
 
 #[tokio::test]
 async fn two_electors_fail_over_on_a_real_cluster() {
-    let Some((client, namespace)) = client().await else {
+    let Some((config, namespace)) = config().await else {
         return;
     };
+    let client = Client::try_from(config.clone()).unwrap();
     let lease = format!(
         "arclink-e2e-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     let api: Api<Lease> = Api::namespaced(client.clone(), &namespace);
 
-    let (mut a_rx, a) = start(&client, &namespace, &lease, "e2e-a");
+    let (mut a_rx, a) = start(&config, &namespace, &lease, "e2e-a");
     wait_leading(&mut a_rx, Duration::from_secs(10)).await;
-    let (mut b_rx, b) = start(&client, &namespace, &lease, "e2e-b");
+    let (mut b_rx, b) = start(&config, &namespace, &lease, "e2e-b");
     tokio::time::sleep(DURATION).await;
     assert!(*a_rx.borrow() && !*b_rx.borrow(), "exactly one leader");
     assert_eq!(holder(&api, &lease).await.as_deref(), Some("e2e-a"));
@@ -95,7 +96,7 @@ async fn two_electors_fail_over_on_a_real_cluster() {
     assert_eq!(holder(&api, &lease).await.as_deref(), Some("e2e-b"));
 
     // Crash: c takes over only after b's lease expires.
-    let (mut c_rx, c) = start(&client, &namespace, &lease, "e2e-c");
+    let (mut c_rx, c) = start(&config, &namespace, &lease, "e2e-c");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(!*c_rx.borrow());
     drop(b);
