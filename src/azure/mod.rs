@@ -1,1 +1,22 @@
 //! The ARM client: resource ids, models, errors, pipeline, LRO, rate limiting, credentials.
+
+pub mod client;
+pub mod cloud;
+pub mod credentials;
+pub mod error;
+pub mod id;
+pub mod lro;
+pub mod metrics;
+pub mod models;
+pub mod ratelimit;
+pub mod retry_after;
+pub mod transport;
+
+pub use client::{ApiVersions, ArmClient, ArmClientOptions, RetryPolicy};
+pub use cloud::Cloud;
+pub use credentials::{CredentialCache, CredentialSource, StaticTokenCredential};
+pub use error::ArmError;
+pub use id::{CollectionId, IdError, ResourceId};
+pub use lro::{Deleted, OperationToken, Poll, PollStyle, Write};
+pub use metrics::ArmMetrics;
+pub use ratelimit::{BucketLimits, RateLimits, RequestClass};

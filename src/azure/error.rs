@@ -1,0 +1,338 @@
+//! Classification of ARM failures. ARM's error `code` and `message` are kept verbatim so the
+//! reconcilers can surface them in conditions.
+
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Delay assumed when ARM answers 429 without any retry header.
+pub const DEFAULT_THROTTLE_DELAY: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArmError {
+    #[error("not found: {code}: {message}")]
+    NotFound { code: String, message: String },
+    #[error("throttled by ARM; retry after {retry_after:?}")]
+    Throttled { retry_after: Duration },
+    #[error("transient failure (status {status:?}): {code}: {message}")]
+    Transient {
+        status: Option<u16>,
+        code: String,
+        message: String,
+    },
+    #[error("conflict: {code}: {message}")]
+    Conflict { code: String, message: String },
+    #[error("authorization failed (status {status}): {code}: {message}")]
+    Auth {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("request rejected (status {status}): {code}: {message}{}", target.as_deref().map(|t| format!(" (target {t})")).unwrap_or_default())]
+    Terminal {
+        status: u16,
+        code: String,
+        message: String,
+        target: Option<String>,
+    },
+    #[error("credential error: {0}")]
+    Credential(String),
+    #[error("invalid response from ARM: {0}")]
+    InvalidResponse(String),
+    #[error("invalid ARM client configuration: {0}")]
+    Config(String),
+}
+
+impl ArmError {
+    /// ARM's error code, or a fixed code for failures that did not come from ARM.
+    pub fn code(&self) -> &str {
+        match self {
+            ArmError::NotFound { code, .. }
+            | ArmError::Transient { code, .. }
+            | ArmError::Conflict { code, .. }
+            | ArmError::Auth { code, .. }
+            | ArmError::Terminal { code, .. } => code,
+            ArmError::Throttled { .. } => "TooManyRequests",
+            ArmError::Credential(_) => "CredentialUnavailable",
+            ArmError::InvalidResponse(_) => "InvalidResponse",
+            ArmError::Config(_) => "InvalidConfiguration",
+        }
+    }
+
+    /// ARM's error message (verbatim) or our description.
+    pub fn message(&self) -> String {
+        match self {
+            ArmError::NotFound { message, .. }
+            | ArmError::Transient { message, .. }
+            | ArmError::Conflict { message, .. }
+            | ArmError::Auth { message, .. }
+            | ArmError::Terminal { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether the same request may succeed later without a change by the user.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ArmError::Throttled { .. } | ArmError::Transient { .. } | ArmError::Conflict { .. }
+        )
+    }
+
+    /// A bounded label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            ArmError::NotFound { .. } => "not_found",
+            ArmError::Throttled { .. } => "throttled",
+            ArmError::Transient { .. } => "transient",
+            ArmError::Conflict { .. } => "conflict",
+            ArmError::Auth { .. } => "auth",
+            ArmError::Terminal { .. } => "terminal",
+            ArmError::Credential(_) => "credential",
+            ArmError::InvalidResponse(_) => "invalid_response",
+            ArmError::Config(_) => "config",
+        }
+    }
+
+    /// Classifies an unsuccessful ARM response. `retry_after` is the advertised delay, if any.
+    pub fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> ArmError {
+        let detail = ErrorDetail::parse(body);
+        let code = detail
+            .code
+            .clone()
+            .unwrap_or_else(|| default_code(status).to_string());
+        let message = detail.message.clone().unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                text.chars().take(512).collect()
+            }
+        });
+        if status == 429 {
+            return ArmError::Throttled {
+                retry_after: retry_after.unwrap_or(DEFAULT_THROTTLE_DELAY),
+            };
+        }
+        if is_transient_code(&code) || status == 408 || (500..600).contains(&status) {
+            return ArmError::Transient {
+                status: Some(status),
+                code,
+                message,
+            };
+        }
+        match status {
+            404 => ArmError::NotFound { code, message },
+            409 | 412 => ArmError::Conflict { code, message },
+            401 | 403 => ArmError::Auth {
+                status,
+                code,
+                message,
+            },
+            400..=499 => ArmError::Terminal {
+                status,
+                code,
+                message,
+                target: detail.target,
+            },
+            _ => ArmError::InvalidResponse(format!(
+                "unexpected HTTP status {status}: {code}: {message}"
+            )),
+        }
+    }
+
+    /// Classifies the `error` of a Failed/Canceled long-running operation.
+    pub fn from_operation(status: u16, state: &str, error: Option<ErrorDetail>) -> ArmError {
+        let error = error.unwrap_or_default();
+        let code = error.code.unwrap_or_else(|| state.to_string());
+        let message = error
+            .message
+            .unwrap_or_else(|| format!("the operation ended in state {state}"));
+        if is_transient_code(&code) {
+            return ArmError::Transient {
+                status: Some(status),
+                code,
+                message,
+            };
+        }
+        ArmError::Terminal {
+            status,
+            code,
+            message,
+            target: error.target,
+        }
+    }
+}
+
+fn is_transient_code(code: &str) -> bool {
+    code.eq_ignore_ascii_case("AnotherOperationInProgress")
+        || code
+            .get(..14)
+            .is_some_and(|p| p.eq_ignore_ascii_case("RetryableError"))
+}
+
+fn default_code(status: u16) -> &'static str {
+    match status {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        408 => "RequestTimeout",
+        409 => "Conflict",
+        412 => "PreconditionFailed",
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        502 => "BadGateway",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        _ => "HttpError",
+    }
+}
+
+/// ARM's `{"error": {"code", "message", "target", "details"}}` (some providers omit the wrapper).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ErrorDetail {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub target: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: Option<ErrorDetail>,
+    code: Option<String>,
+    message: Option<String>,
+    target: Option<String>,
+}
+
+impl ErrorDetail {
+    pub fn parse(body: &[u8]) -> ErrorDetail {
+        match serde_json::from_slice::<ErrorEnvelope>(body) {
+            Ok(ErrorEnvelope { error: Some(e), .. }) => e,
+            Ok(ErrorEnvelope {
+                code,
+                message,
+                target,
+                ..
+            }) => ErrorDetail {
+                code,
+                message,
+                target,
+            },
+            Err(_) => ErrorDetail::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(code: &str, message: &str) -> Vec<u8> {
+        serde_json::json!({"error": {"code": code, "message": message, "target": "properties.subnet", "details": []}})
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn classifies_statuses_and_codes() {
+        let e = ArmError::from_response(404, &body("ResourceNotFound", "gone"), None);
+        assert!(
+            matches!(&e, ArmError::NotFound { code, message } if code == "ResourceNotFound" && message == "gone")
+        );
+        assert!(!e.is_retryable());
+
+        let e = ArmError::from_response(429, b"", Some(Duration::from_secs(3)));
+        assert_eq!(
+            e,
+            ArmError::Throttled {
+                retry_after: Duration::from_secs(3)
+            }
+        );
+        assert!(e.is_retryable());
+        assert_eq!(
+            ArmError::from_response(429, b"", None),
+            ArmError::Throttled {
+                retry_after: DEFAULT_THROTTLE_DELAY
+            }
+        );
+
+        for status in [408, 500, 502, 503, 504] {
+            let e = ArmError::from_response(status, b"", None);
+            assert!(
+                matches!(e, ArmError::Transient { status: Some(s), .. } if s == status),
+                "{status}"
+            );
+            assert!(e.is_retryable());
+        }
+        let e = ArmError::from_response(409, &body("AnotherOperationInProgress", "busy"), None);
+        assert_eq!(e.metric_label(), "transient");
+        let e = ArmError::from_response(400, &body("RetryableErrorDueToNetwork", "x"), None);
+        assert_eq!(e.metric_label(), "transient");
+
+        let e = ArmError::from_response(412, &body("PreconditionFailed", "etag"), None);
+        assert_eq!(e.metric_label(), "conflict");
+        assert!(e.is_retryable());
+
+        let e = ArmError::from_response(403, &body("AuthorizationFailed", "no rights"), None);
+        assert_eq!(
+            e,
+            ArmError::Auth {
+                status: 403,
+                code: "AuthorizationFailed".into(),
+                message: "no rights".into()
+            }
+        );
+        assert!(!e.is_retryable());
+
+        let e = ArmError::from_response(
+            400,
+            &body("LinkedInvalidPropertyId", "Property id 'x' is invalid"),
+            None,
+        );
+        assert_eq!(
+            e,
+            ArmError::Terminal {
+                status: 400,
+                code: "LinkedInvalidPropertyId".into(),
+                message: "Property id 'x' is invalid".into(),
+                target: Some("properties.subnet".into())
+            }
+        );
+        assert_eq!(e.code(), "LinkedInvalidPropertyId");
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn unwrapped_and_non_json_bodies() {
+        let e = ArmError::from_response(
+            400,
+            br#"{"code":"InvalidResourceName","message":"bad name"}"#,
+            None,
+        );
+        assert_eq!(e.code(), "InvalidResourceName");
+        assert_eq!(e.message(), "bad name");
+        let e = ArmError::from_response(502, b"<html>bad gateway</html>", None);
+        assert_eq!(e.code(), "BadGateway");
+        assert_eq!(e.message(), "<html>bad gateway</html>");
+        let e = ArmError::from_response(400, b"", None);
+        assert_eq!(e.message(), "HTTP 400");
+    }
+
+    #[test]
+    fn operation_errors() {
+        let e = ArmError::from_operation(
+            200,
+            "Failed",
+            Some(ErrorDetail {
+                code: Some("PrivateEndpointCreationFailed".into()),
+                message: Some("boom".into()),
+                target: None,
+            }),
+        );
+        assert_eq!(e.code(), "PrivateEndpointCreationFailed");
+        assert_eq!(e.metric_label(), "terminal");
+        let e = ArmError::from_operation(200, "Canceled", None);
+        assert_eq!(e.code(), "Canceled");
+    }
+}

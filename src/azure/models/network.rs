@@ -1,0 +1,265 @@
+//! Microsoft.Network: private endpoints, their DNS zone groups, virtual networks and subnets.
+
+use super::{ConnectionState, Extra, Resource, SubResource, WriteModel, lenient_id};
+use crate::azure::id::ResourceId;
+use serde::{Deserialize, Serialize};
+
+pub type PrivateEndpoint = Resource<PrivateEndpointProperties>;
+pub type PrivateDnsZoneGroup = Resource<PrivateDnsZoneGroupProperties>;
+pub type VirtualNetwork = Resource<VirtualNetworkProperties>;
+pub type Subnet = Resource<SubnetProperties>;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateEndpointProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<SubResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_link_service_connections: Option<Vec<PrivateLinkServiceConnection>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_private_link_service_connections: Option<Vec<PrivateLinkServiceConnection>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_network_interface_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_dns_configs: Option<Vec<CustomDnsConfig>>,
+    /// Read-only; kept as raw JSON because arclink never reads it (and ARM's own examples
+    /// carry malformed ids here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<serde_json::Value>>,
+    /// Read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl WriteModel for PrivateEndpointProperties {
+    fn for_write(&self) -> Self {
+        let conns = |v: &Option<Vec<PrivateLinkServiceConnection>>| {
+            v.as_ref().map(|v| {
+                v.iter()
+                    .map(PrivateLinkServiceConnection::for_write)
+                    .collect()
+            })
+        };
+        PrivateEndpointProperties {
+            subnet: self.subnet.clone(),
+            private_link_service_connections: conns(&self.private_link_service_connections),
+            manual_private_link_service_connections: conns(
+                &self.manual_private_link_service_connections,
+            ),
+            custom_network_interface_name: self.custom_network_interface_name.clone(),
+            custom_dns_configs: self.custom_dns_configs.clone(),
+            network_interfaces: None,
+            provisioning_state: None,
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateLinkServiceConnection {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_id"
+    )]
+    pub id: Option<ResourceId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<PrivateLinkServiceConnectionProperties>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl PrivateLinkServiceConnection {
+    fn for_write(&self) -> Self {
+        let mut extra = self.extra.clone();
+        extra.remove("etag");
+        extra.remove("type");
+        PrivateLinkServiceConnection {
+            id: None,
+            name: self.name.clone(),
+            properties: self
+                .properties
+                .as_ref()
+                .map(|p| PrivateLinkServiceConnectionProperties {
+                    provisioning_state: None,
+                    private_link_service_connection_state: None,
+                    ..p.clone()
+                }),
+            extra,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateLinkServiceConnectionProperties {
+    /// For Arc: the private link scope's id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_id"
+    )]
+    pub private_link_service_id: Option<ResourceId>,
+    /// For Arc: `["hybridcompute"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_message: Option<String>,
+    /// Set by the service provider side; read-only here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_link_service_connection_state: Option<ConnectionState>,
+    /// Read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomDnsConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fqdn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_addresses: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateDnsZoneGroupProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_zone_configs: Option<Vec<PrivateDnsZoneConfig>>,
+    /// Read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl WriteModel for PrivateDnsZoneGroupProperties {
+    fn for_write(&self) -> Self {
+        PrivateDnsZoneGroupProperties {
+            private_dns_zone_configs: self.private_dns_zone_configs.as_ref().map(|v| {
+                v.iter()
+                    .map(|c| PrivateDnsZoneConfig {
+                        properties: c
+                            .properties
+                            .as_ref()
+                            .map(|p| PrivateDnsZoneConfigProperties {
+                                record_sets: None,
+                                ..p.clone()
+                            }),
+                        ..c.clone()
+                    })
+                    .collect()
+            }),
+            provisioning_state: None,
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateDnsZoneConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<PrivateDnsZoneConfigProperties>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateDnsZoneConfigProperties {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_id"
+    )]
+    pub private_dns_zone_id: Option<ResourceId>,
+    /// Read-only: the A records the zone group maintains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_sets: Option<Vec<RecordSetInfo>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordSetInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_set_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fqdn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_addresses: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualNetworkProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_space: Option<AddressSpace>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<Vec<Subnet>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl WriteModel for VirtualNetworkProperties {
+    fn for_write(&self) -> Self {
+        VirtualNetworkProperties {
+            provisioning_state: None,
+            ..self.clone()
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressSpace {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_prefixes: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_prefixes: Option<Vec<String>>,
+    /// Enabled | Disabled | NetworkSecurityGroupEnabled | RouteTableEnabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_endpoint_network_policies: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl WriteModel for SubnetProperties {
+    fn for_write(&self) -> Self {
+        SubnetProperties {
+            provisioning_state: None,
+            ..self.clone()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `Retry-After` handling: ARM sends `retry-after-ms` / `x-ms-retry-after-ms` (milliseconds) or
+//! `Retry-After` (seconds or an HTTP date).
+
+use std::time::Duration;
+
+/// Longest delay honoured; a larger advertised value is clamped so one bad header cannot stall
+/// a subscription for hours.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// The delay advertised by the headers (looked up case-insensitively by `get`), relative to `now`.
+pub fn parse_retry_after<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+    now: jiff::Timestamp,
+) -> Option<Duration> {
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = get(name).and_then(|v| v.trim().parse::<f64>().ok())
+            && ms.is_finite()
+            && ms >= 0.0
+        {
+            return Some(Duration::from_secs_f64(ms / 1000.0).min(MAX_RETRY_AFTER));
+        }
+    }
+    let value = get("retry-after")?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    }
+    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let delta = when.as_millisecond() - now.as_millisecond();
+    Some(Duration::from_millis(u64::try_from(delta).unwrap_or(0)).min(MAX_RETRY_AFTER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(headers: &[(&'static str, &'static str)], now: jiff::Timestamp) -> Option<Duration> {
+        parse_retry_after(
+            |name| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| *v)
+            },
+            now,
+        )
+    }
+
+    #[test]
+    fn forms() {
+        let now: jiff::Timestamp = "1994-11-06T08:49:30Z".parse().unwrap();
+        assert_eq!(
+            parse(&[("Retry-After", "7")], now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse(&[("retry-after-ms", "1500")], now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse(&[("x-ms-retry-after-ms", "250"), ("Retry-After", "9")], now),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse(&[("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT")], now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse(&[("Retry-After", "Sun, 06 Nov 1994 08:49:00 GMT")], now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse(&[("Retry-After", "100000")], now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(parse(&[("Retry-After", "soon")], now), None);
+        assert_eq!(parse(&[("retry-after-ms", "-5")], now), None);
+        assert_eq!(parse(&[], now), None);
+    }
+}
