@@ -247,3 +247,30 @@ async fn a_lease_duration_under_two_seconds_is_rejected() {
     .unwrap();
     assert!(error.to_string().contains("--lease-duration"), "{error}");
 }
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    leader: LeaderArgs,
+}
+
+#[test]
+fn leader_flags_have_the_documented_defaults() {
+    use clap::Parser;
+    let cli = Cli::try_parse_from(["arclink"]).unwrap();
+    assert!(!cli.leader.leader_elect);
+    assert_eq!(cli.leader.lease_name, "arclink-leader");
+    assert_eq!(cli.leader.lease_duration, Duration::from_secs(15));
+    let cli = Cli::try_parse_from([
+        "arclink",
+        "--leader-elect",
+        "--lease-duration",
+        "30s",
+        "--identity",
+        "pod-1",
+    ])
+    .unwrap();
+    assert!(cli.leader.leader_elect);
+    assert_eq!(cli.leader.lease_duration, Duration::from_secs(30));
+    assert_eq!(cli.leader.identity.as_deref(), Some("pod-1"));
+}
