@@ -253,7 +253,10 @@ impl Election {
                             break;
                         }
                     },
-                    _ = standby_recheck => break,
+                    _ = standby_recheck => {
+                        failures = 0;
+                        break;
+                    }
                 }
             }
         }
