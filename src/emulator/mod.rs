@@ -1,1 +1,173 @@
-//! A local, stateful stand-in for Azure Resource Manager.
+//! A local, stateful stand-in for Azure Resource Manager (and the Entra token endpoint), faithful
+//! to the saved OpenAPI specs: same paths, api-versions, status codes, long-running operation
+//! headers and error bodies. Served over HTTPS with its own CA. See DESIGN.md section 7.
+
+mod admin;
+mod arm;
+mod auth;
+pub mod cli;
+mod config;
+mod counters;
+mod error;
+mod faults;
+mod fixtures;
+mod http;
+mod ids;
+mod lro;
+mod persist;
+mod providers;
+mod server;
+mod shared;
+mod state;
+mod throttle;
+mod tls;
+mod versions;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use admin::Admin;
+pub use config::{Bucket, EmulatorConfig, RateLimits};
+pub use counters::Counters;
+pub use error::EmulatorError;
+pub use faults::{Fault, FaultAction};
+pub use fixtures::{
+    Fixtures, MachineFixture, MachineSetFixture, PrincipalFixture, ResourceGroupFixture,
+    SubnetFixture, SubscriptionFixture, VirtualNetworkFixture,
+};
+
+use shared::{Settings, Shared};
+
+/// A running emulator.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+const SETTLE_INTERVAL: Duration = Duration::from_millis(50);
+const FLUSH_INTERVAL: Duration = Duration::from_millis(500);
+
+impl Emulator {
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        let saved = match &config.state_file {
+            Some(p) => persist::load(p)?,
+            None => None,
+        };
+        let (ca, token_secret) = match &saved {
+            Some(s) => (s.ca.clone(), s.token_secret.clone()),
+            None => (tls::new_ca()?, auth::new_secret()),
+        };
+        let tls_config = tls::server_config(&ca)?;
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let host = match local.ip() {
+            ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ip => ip,
+        };
+        let shared = Arc::new(Shared {
+            endpoint: format!("https://{host}:{}", local.port()),
+            store: Default::default(),
+            ops: Default::default(),
+            settings: RwLock::new(Settings {
+                lro_duration: config.lro_duration,
+                retry_after_secs: config.retry_after_secs,
+                page_size: config.page_size.max(1),
+            }),
+            throttle: throttle::Throttle::new(config.throttling),
+            faults: Default::default(),
+            counters: Default::default(),
+            principals: RwLock::new(Vec::new()),
+            token_secret,
+            ca,
+            state_file: config.state_file.clone(),
+        });
+        let restored = saved.is_some();
+        if let Some(s) = saved {
+            persist::restore(&shared, s);
+        }
+        if let Some(f) = &config.fixtures {
+            admin::load_fixtures(&shared, f, !restored)?;
+        }
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = vec![tokio::spawn(server::serve(
+            listener,
+            tls_config,
+            shared.clone(),
+            stop_rx.clone(),
+        ))];
+        tasks.push(tokio::spawn(background(shared.clone(), stop_rx)));
+        tracing::info!(endpoint = %shared.endpoint, "ARM emulator listening");
+        Ok(Emulator {
+            shared,
+            stop,
+            tasks,
+        })
+    }
+
+    /// `https://127.0.0.1:PORT`; also the Entra authority host.
+    pub fn endpoint(&self) -> String {
+        self.shared.endpoint.clone()
+    }
+
+    /// PEM of the CA that signed the server certificate (SANs 127.0.0.1 and localhost).
+    pub fn ca_pem(&self) -> &str {
+        &self.shared.ca.cert_pem
+    }
+
+    pub fn admin(&self) -> Admin {
+        Admin {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Stops serving and writes the state file one last time.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        flush(&self.shared);
+    }
+}
+
+/// Completes due operations even when nobody polls, and writes the state file when it changed.
+async fn background(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut settle = tokio::time::interval(SETTLE_INTERVAL);
+    let mut flush_tick = tokio::time::interval(FLUSH_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = settle.tick() => providers::settle(&shared),
+            _ = flush_tick.tick() => flush(&shared),
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+fn flush(shared: &Shared) {
+    let Some(path) = &shared.state_file else {
+        return;
+    };
+    if !shared.store.take_dirty() {
+        return;
+    }
+    if let Err(e) = persist::save(shared, path) {
+        shared.store.mark_dirty();
+        tracing::warn!(error = %e, "cannot write the emulator state file");
+    }
+}

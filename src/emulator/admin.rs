@@ -1,0 +1,347 @@
+//! The admin handle (in-process) and its HTTPS twin under `/_emulator/`: fixtures, out-of-band
+//! changes (drift), faults, rate limits, counters and state dumps.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::config::RateLimits;
+use super::counters::Counters;
+use super::error::EmulatorError;
+use super::faults::Fault;
+use super::fixtures::Fixtures;
+use super::http::{self as h, ApiError, Response};
+use super::ids::{self, ResourceId};
+use super::providers::{
+    self, hybridcompute_machine, network_subnet, network_vnet, resource_group, subscription,
+};
+use super::shared::Shared;
+
+/// A cheap, cloneable handle to a running emulator's state.
+#[derive(Clone)]
+pub struct Admin {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Admin {
+    /// Adds (or replaces) the fixtures' resources.
+    pub fn load_fixtures(&self, f: &Fixtures) -> Result<(), EmulatorError> {
+        load_fixtures(&self.shared, f, true)
+    }
+
+    /// The resource as a GET returns it (id compared case-insensitively).
+    pub fn get(&self, id: &str) -> Option<Value> {
+        let map = self.shared.store.read();
+        let v = map.get(&ids::key(id))?;
+        let type_key = ResourceId::parse(v["id"].as_str().unwrap_or_default())
+            .map(|r| r.type_key())
+            .unwrap_or_default();
+        Some(providers::render(&map, &type_key, v))
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to a resource, as a person in the portal would.
+    pub fn patch_out_of_band(&self, id: &str, merge_patch: Value) -> Result<(), EmulatorError> {
+        if !merge_patch.is_object() {
+            return Err(EmulatorError::InvalidPatch {
+                id: id.to_string(),
+                reason: "a merge patch must be a JSON object".into(),
+            });
+        }
+        let mut map = self.shared.store.write();
+        let v = map
+            .get_mut(&ids::key(id))
+            .ok_or_else(|| EmulatorError::NotFound { id: id.to_string() })?;
+        let v = Arc::make_mut(v);
+        let stored_id = v["id"].clone();
+        merge(v, &merge_patch);
+        v["id"] = stored_id;
+        Ok(())
+    }
+
+    /// Deletes a resource (and what depends on it) without going through ARM.
+    pub fn delete_out_of_band(&self, id: &str) -> Result<(), EmulatorError> {
+        let mut map = self.shared.store.write();
+        let key = ids::key(id);
+        if !map.contains_key(&key) {
+            return Err(EmulatorError::NotFound { id: id.to_string() });
+        }
+        providers::delete_cascade(&mut map, &key);
+        Ok(())
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.inject(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
+        self.shared.throttle.set_limits(limits);
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.shared.counters.snapshot()
+    }
+
+    pub fn reset_counters(&self) {
+        self.shared.counters.reset();
+    }
+
+    /// Every resource (as stored) and every operation.
+    pub fn dump(&self) -> Value {
+        let resources: Vec<Value> = self
+            .shared
+            .store
+            .read()
+            .values()
+            .map(|v| Value::clone(v))
+            .collect();
+        let operations: Vec<Value> = self
+            .shared
+            .ops
+            .ops
+            .lock()
+            .values()
+            .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+            .collect();
+        json!({"resources": resources, "operations": operations})
+    }
+}
+
+/// RFC 7396 JSON merge patch.
+pub fn merge(target: &mut Value, patch: &Value) {
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = json!({});
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// Inserts the fixtures' resources; with `overwrite` false, existing resources are kept (a
+/// restart from a state file must not undo drift).
+pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(), EmulatorError> {
+    let mut map = shared.store.write();
+    let mut put = |id: String, v: Value| {
+        let key = ids::key(&id);
+        if overwrite || !map.contains_key(&key) {
+            map.insert(key, Arc::new(v));
+        }
+    };
+    let tenant = f
+        .principals
+        .first()
+        .map(|p| p.tenant_id.clone())
+        .unwrap_or_else(|| "00000000-0000-0000-0000-000000000000".into());
+    let mut subs: Vec<(String, String, String)> = f
+        .subscriptions
+        .iter()
+        .map(|s| {
+            (
+                s.id.clone(),
+                s.display_name.clone().unwrap_or_else(|| s.id.clone()),
+                s.tenant_id.clone().unwrap_or_else(|| tenant.clone()),
+            )
+        })
+        .collect();
+    for rg in &f.resource_groups {
+        if !subs
+            .iter()
+            .any(|(id, _, _)| id.eq_ignore_ascii_case(&rg.subscription_id))
+        {
+            subs.push((
+                rg.subscription_id.clone(),
+                rg.subscription_id.clone(),
+                tenant.clone(),
+            ));
+        }
+    }
+    for (id, name, t) in &subs {
+        put(ids::subscription_id(id), subscription(id, name, t));
+    }
+    let declared = |sub: &str, rg: &str, what: &str| {
+        if f.resource_groups
+            .iter()
+            .any(|g| g.subscription_id.eq_ignore_ascii_case(sub) && g.name.eq_ignore_ascii_case(rg))
+        {
+            Ok(())
+        } else {
+            Err(EmulatorError::Fixtures(format!(
+                "{what} is in resource group '{rg}' of subscription '{sub}', which the fixtures do not declare under resourceGroups"
+            )))
+        }
+    };
+    for rg in &f.resource_groups {
+        let id = ids::resource_group_id(&rg.subscription_id, &rg.name);
+        let tags = serde_json::to_value(&rg.tags).unwrap_or(json!({}));
+        put(id.clone(), resource_group(&id, &rg.location, tags));
+    }
+    for vnet in &f.virtual_networks {
+        declared(
+            &vnet.subscription_id,
+            &vnet.resource_group,
+            &format!("virtual network '{}'", vnet.name),
+        )?;
+        let id = format!(
+            "{}/providers/Microsoft.Network/virtualNetworks/{}",
+            ids::resource_group_id(&vnet.subscription_id, &vnet.resource_group),
+            vnet.name
+        );
+        put(
+            id.clone(),
+            network_vnet(&id, &vnet.location, &vnet.address_prefixes),
+        );
+        for s in &vnet.subnets {
+            let sid = format!("{id}/subnets/{}", s.name);
+            put(sid.clone(), network_subnet(&sid, &s.address_prefix));
+        }
+    }
+    for m in f.all_machines() {
+        declared(
+            &m.subscription_id,
+            &m.resource_group,
+            &format!("machine '{}'", m.name),
+        )?;
+        if let Some(scope) = &m.private_link_scope_resource_id
+            && providers::hybridcompute_is_scope_id(scope).is_none()
+        {
+            return Err(EmulatorError::Fixtures(format!(
+                "machine '{}': privateLinkScopeResourceId '{scope}' is not a Microsoft.HybridCompute/privateLinkScopes id",
+                m.name
+            )));
+        }
+        let id = format!(
+            "{}/providers/Microsoft.HybridCompute/machines/{}",
+            ids::resource_group_id(&m.subscription_id, &m.resource_group),
+            m.name
+        );
+        let tags = serde_json::to_value(&m.tags).unwrap_or(json!({}));
+        put(
+            id.clone(),
+            hybridcompute_machine(
+                &id,
+                &m.location,
+                &tags,
+                &m.status,
+                m.private_link_scope_resource_id.as_deref(),
+            ),
+        );
+    }
+    drop(map);
+    if !f.principals.is_empty() {
+        let mut p = shared.principals.write();
+        for new in &f.principals {
+            p.retain(|old| {
+                !(old.client_id.eq_ignore_ascii_case(&new.client_id)
+                    && old.tenant_id.eq_ignore_ascii_case(&new.tenant_id))
+            });
+            p.push(new.clone());
+        }
+    }
+    Ok(())
+}
+
+fn admin_error(status: u16, message: impl Into<String>) -> Response {
+    h::error_response(&ApiError::new(
+        status,
+        if status == 404 {
+            "NotFound"
+        } else {
+            "BadRequest"
+        },
+        message,
+    ))
+}
+
+fn from_emulator_error(e: EmulatorError) -> Response {
+    match e {
+        EmulatorError::NotFound { .. } => admin_error(404, e.to_string()),
+        _ => admin_error(400, e.to_string()),
+    }
+}
+
+pub async fn handle_http(
+    shared: &Arc<Shared>,
+    method: &http::Method,
+    segs: &[String],
+    body: &Bytes,
+) -> Response {
+    use http::Method;
+    let admin = Admin {
+        shared: shared.clone(),
+    };
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let json_body = || {
+        serde_json::from_slice::<Value>(body)
+            .map_err(|e| Box::new(admin_error(400, format!("invalid JSON body: {e}"))))
+    };
+    match (method, s.as_slice()) {
+        (&Method::POST, ["fixtures"]) => {
+            let text = String::from_utf8_lossy(body);
+            match Fixtures::from_yaml(&text).and_then(|f| admin.load_fixtures(&f)) {
+                Ok(()) => h::build(204, None, &[]),
+                Err(e) => from_emulator_error(e),
+            }
+        }
+        (&Method::GET, ["state"]) => h::build(200, Some(&admin.dump()), &[]),
+        (m, ["resources", rest @ ..]) if !rest.is_empty() => {
+            let id = format!("/{}", rest.join("/"));
+            match *m {
+                Method::GET => match admin.get(&id) {
+                    Some(v) => h::build(200, Some(&v), &[]),
+                    None => admin_error(404, format!("resource {id} not found")),
+                },
+                Method::PATCH => match json_body() {
+                    Ok(patch) => match admin.patch_out_of_band(&id, patch) {
+                        Ok(()) => h::build(200, admin.get(&id).as_ref(), &[]),
+                        Err(e) => from_emulator_error(e),
+                    },
+                    Err(r) => *r,
+                },
+                Method::DELETE => match admin.delete_out_of_band(&id) {
+                    Ok(()) => h::build(204, None, &[]),
+                    Err(e) => from_emulator_error(e),
+                },
+                _ => admin_error(405, "use GET, PATCH or DELETE"),
+            }
+        }
+        (&Method::POST, ["faults"]) => match serde_json::from_slice::<Fault>(body) {
+            Ok(f) => {
+                admin.inject(f);
+                h::build(204, None, &[])
+            }
+            Err(e) => admin_error(400, format!("invalid fault: {e}")),
+        },
+        (&Method::DELETE, ["faults"]) => {
+            admin.clear_faults();
+            h::build(204, None, &[])
+        }
+        (&Method::PUT, ["rate-limits"]) => match serde_json::from_slice::<Option<RateLimits>>(body)
+        {
+            Ok(l) => {
+                admin.set_rate_limits(l);
+                h::build(204, None, &[])
+            }
+            Err(e) => admin_error(400, format!("invalid rate limits: {e}")),
+        },
+        (&Method::GET, ["counters"]) => h::build(200, Some(&admin.counters().to_json()), &[]),
+        (&Method::POST, ["counters", "reset"]) => {
+            admin.reset_counters();
+            h::build(204, None, &[])
+        }
+        _ => admin_error(404, "unknown admin route"),
+    }
+}

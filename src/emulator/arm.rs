@@ -1,0 +1,370 @@
+//! The ARM request pipeline: authentication, faults, throttling, api-version, routing.
+
+use bytes::Bytes;
+use http::Method;
+use serde_json::Value;
+
+use super::auth;
+use super::http::{ApiError, ArmResponse};
+use super::ids::ResourceId;
+use super::providers::{self, Call, Kind};
+use super::shared::Shared;
+use super::throttle::{Class, Taken};
+use super::versions::ApiSet;
+
+/// Where an ARM path points.
+enum Route {
+    Subscription {
+        sub: String,
+    },
+    ResourceGroups {
+        sub: String,
+    },
+    ResourceGroup {
+        sub: String,
+        rg: String,
+    },
+    Operation {
+        sub: String,
+        ns: String,
+        name: String,
+        results: bool,
+    },
+    SubscriptionList {
+        sub: String,
+        kind: &'static Kind,
+    },
+    Resource {
+        rid: ResourceId,
+        kind: &'static Kind,
+        collection: bool,
+    },
+}
+
+fn unknown_type(ns: &str, ty: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "InvalidResourceType",
+        format!("The resource type '{ty}' could not be found in the namespace '{ns}'."),
+    )
+}
+
+fn route(segs: &[String]) -> Result<Route, ApiError> {
+    let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let l: Vec<&str> = lower.iter().map(String::as_str).collect();
+    match l.as_slice() {
+        ["subscriptions", _] => Ok(Route::Subscription {
+            sub: segs[1].clone(),
+        }),
+        ["subscriptions", _, "resourcegroups"] => Ok(Route::ResourceGroups {
+            sub: segs[1].clone(),
+        }),
+        ["subscriptions", _, "resourcegroups", _] => Ok(Route::ResourceGroup {
+            sub: segs[1].clone(),
+            rg: segs[3].clone(),
+        }),
+        [
+            "subscriptions",
+            _,
+            "providers",
+            _,
+            "locations",
+            _,
+            kind @ ("operationstatuses" | "operationresults" | "operations"),
+            _,
+        ] => Ok(Route::Operation {
+            sub: segs[1].clone(),
+            ns: segs[3].clone(),
+            name: segs[7].clone(),
+            results: *kind == "operationresults",
+        }),
+        ["subscriptions", _, "providers", ns, ty] => {
+            let kind = providers::kind_for(&format!("{ns}/{ty}"))
+                .ok_or_else(|| unknown_type(&segs[3], &segs[4]))?;
+            Ok(Route::SubscriptionList {
+                sub: segs[1].clone(),
+                kind,
+            })
+        }
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            ns,
+            rest @ ..,
+        ] if !rest.is_empty() => {
+            let collection = rest.len() % 2 == 1;
+            let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
+            let type_key = format!("{ns}/{}", types.join("/"));
+            let kind = providers::kind_for(&type_key)
+                .ok_or_else(|| unknown_type(&segs[5], &types.join("/")))?;
+            let mut segments: Vec<(String, String)> = segs[6..]
+                .chunks(2)
+                .map(|c| (c[0].clone(), c.get(1).cloned().unwrap_or_default()))
+                .collect();
+            if segments.is_empty() {
+                segments.push((String::new(), String::new()));
+            }
+            Ok(Route::Resource {
+                rid: ResourceId {
+                    subscription: segs[1].clone(),
+                    resource_group: segs[3].clone(),
+                    namespace: segs[5].clone(),
+                    segments,
+                },
+                kind,
+                collection,
+            })
+        }
+        _ => Err(ApiError::new(
+            404,
+            "NotFound",
+            "The requested path is not served by the ARM emulator.",
+        )),
+    }
+}
+
+/// The resource type a request counts under (see `Counters::count_for`).
+pub fn counted_type(segs: &[String]) -> String {
+    let l: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+    match l.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["subscriptions", _] => "Microsoft.Resources/subscriptions".into(),
+        ["subscriptions", _, "resourcegroups", ..] if !l.iter().any(|s| s == "providers") => {
+            "Microsoft.Resources/resourceGroups".into()
+        }
+        [
+            "subscriptions",
+            _,
+            "providers",
+            _,
+            "locations",
+            _,
+            "operationresults",
+            _,
+        ] => "operationResults".into(),
+        ["subscriptions", _, "providers", _, "locations", _, _, _] => "operationStatuses".into(),
+        ["subscriptions", _, "providers", ns, ty] => canonical(ns, &[ty]),
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            ns,
+            rest @ ..,
+        ] => {
+            let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
+            canonical(ns, &types)
+        }
+        _ => "unknown".into(),
+    }
+}
+
+fn canonical(ns: &str, types: &[&str]) -> String {
+    let key = format!("{ns}/{}", types.join("/"));
+    providers::kind_for(&key)
+        .map(|k| k.type_name())
+        .unwrap_or(key)
+}
+
+fn api_set_for_namespace(ns: &str) -> Option<ApiSet> {
+    match ns.to_ascii_lowercase().as_str() {
+        "microsoft.hybridcompute" => Some(ApiSet::HybridCompute),
+        "microsoft.network" => Some(ApiSet::Network),
+        _ => None,
+    }
+}
+
+fn check_api_version(
+    set: ApiSet,
+    extra: Option<ApiSet>,
+    v: Option<&str>,
+) -> Result<String, ApiError> {
+    let Some(v) = v.filter(|v| !v.is_empty()) else {
+        return Err(ApiError::bad_request(
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ));
+    };
+    if set.accepts(v) || extra.is_some_and(|e| e.accepts(v)) {
+        return Ok(v.to_string());
+    }
+    Err(ApiError::bad_request(
+        "InvalidApiVersionParameter",
+        format!(
+            "The api-version '{v}' is invalid. The supported versions are '{}'.",
+            set.versions().join(",")
+        ),
+    ))
+}
+
+pub struct Incoming<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub segs: &'a [String],
+    pub query: &'a [(String, String)],
+    pub authorization: Option<&'a str>,
+    pub body: Bytes,
+}
+
+/// Handles one ARM request; returns the response or the error, plus throttle headers.
+pub async fn handle(
+    shared: &Shared,
+    req: Incoming<'_>,
+) -> (Result<ArmResponse, ApiError>, Vec<(&'static str, String)>) {
+    let mut extra = Vec::new();
+    let caller = match auth::check_bearer(req.authorization, &shared.token_secret) {
+        Ok(c) => c,
+        Err(e) => return (Err(e), extra),
+    };
+    if !shared.faults.is_empty() {
+        let f = shared.faults.for_request(req.method.as_str(), req.path);
+        if !f.latency.is_zero() {
+            tokio::time::sleep(f.latency).await;
+        }
+        if let Some((status, code_override, retry)) = f.status {
+            let retry = retry.unwrap_or(shared.settings().retry_after_secs);
+            let (code, message) = match status {
+                429 => (
+                    "SubscriptionRequestsThrottled",
+                    "Number of requests for subscription exceeded the limit (injected fault).",
+                ),
+                500 => (
+                    "InternalServerError",
+                    "Encountered internal server error (injected fault).",
+                ),
+                503 => (
+                    "ServiceUnavailable",
+                    "The service is temporarily unavailable (injected fault).",
+                ),
+                _ => ("InjectedFault", "Injected fault."),
+            };
+            let mut e = ApiError::new(status, code_override.as_deref().unwrap_or(code), message);
+            e.retry_after = Some(retry);
+            return (Err(e), extra);
+        }
+    }
+    if let Some(sub) = req.segs.get(1) {
+        let class = Class::for_method(req.method);
+        match shared.throttle.take(sub, class) {
+            Taken::Unlimited => {}
+            Taken::Remaining(n) => extra.push((class.header(), n.to_string())),
+            Taken::RetryAfter(secs) => {
+                let mut e = ApiError::new(
+                    429,
+                    "SubscriptionRequestsThrottled",
+                    format!(
+                        "Number of '{}' requests for subscription '{sub}' exceeded the limit. Please try again after '{secs}' seconds.",
+                        match class {
+                            Class::Reads => "read",
+                            Class::Writes => "write",
+                            Class::Deletes => "delete",
+                        }
+                    ),
+                );
+                e.retry_after = Some(secs);
+                extra.push((class.header(), "0".to_string()));
+                return (Err(e), extra);
+            }
+        }
+    }
+    (dispatch(shared, req, caller), extra)
+}
+
+fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmResponse, ApiError> {
+    let route = route(req.segs)?;
+    let q = |name: &str| {
+        req.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let api_version = q("api-version");
+    let skip_token = q("$skipToken").map(str::to_string);
+    let body = if req.body.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_slice::<Value>(&req.body).map_err(|e| {
+            ApiError::bad_request(
+                "InvalidRequestContent",
+                format!("The request content was invalid and could not be deserialized: '{e}'."),
+            )
+        })?)
+    };
+    providers::settle(shared);
+    match route {
+        Route::Subscription { sub } => {
+            check_api_version(ApiSet::Resources, None, api_version)?;
+            only_get(req.method)?;
+            providers::get_subscription(shared, &sub)
+        }
+        Route::ResourceGroups { sub } => {
+            check_api_version(ApiSet::Resources, None, api_version)?;
+            only_get(req.method)?;
+            providers::list_resource_groups(shared, &sub)
+        }
+        Route::ResourceGroup { sub, rg } => {
+            check_api_version(ApiSet::Resources, None, api_version)?;
+            match *req.method {
+                Method::GET => providers::get_resource_group(shared, &sub, &rg),
+                Method::PUT => providers::put_resource_group(shared, &sub, &rg, body.as_ref()),
+                _ => Err(ApiError::new(
+                    405,
+                    "MethodNotAllowed",
+                    "Only GET and PUT are served for resource groups.",
+                )),
+            }
+        }
+        Route::Operation {
+            sub,
+            ns,
+            name,
+            results,
+        } => {
+            let set = api_set_for_namespace(&ns).ok_or_else(|| unknown_type(&ns, "locations"))?;
+            let extra = (set == ApiSet::Network).then_some(ApiSet::PrivateDns);
+            check_api_version(set, extra, api_version)?;
+            only_get(req.method)?;
+            providers::poll_operation(shared, &sub, &name, results)
+        }
+        Route::SubscriptionList { sub, kind } => {
+            let v = check_api_version(kind.api, None, api_version)?;
+            only_get(req.method)?;
+            providers::list_subscription(shared, &sub, kind, &v, skip_token, req.path)
+        }
+        Route::Resource {
+            rid,
+            kind,
+            collection,
+        } => {
+            let api_version = check_api_version(kind.api, None, api_version)?;
+            let call = Call {
+                shared,
+                method: req.method.clone(),
+                kind,
+                rid,
+                collection,
+                body,
+                api_version,
+                skip_token,
+                path: req.path.to_string(),
+                caller,
+            };
+            providers::dispatch(&call)
+        }
+    }
+}
+
+fn only_get(m: &Method) -> Result<(), ApiError> {
+    if *m == Method::GET {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            405,
+            "MethodNotAllowed",
+            format!("The requested method '{m}' is not allowed."),
+        ))
+    }
+}

@@ -1,0 +1,133 @@
+//! `arclink emulator`: flags and the serve-until-signal loop.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::Emulator;
+use super::config::{Bucket, EmulatorConfig, RateLimits};
+use super::error::EmulatorError;
+use super::fixtures::Fixtures;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (HTTPS).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub bind: SocketAddr,
+    /// YAML fixtures: subscriptions, resource groups, virtual networks, machines, principals.
+    #[arg(long)]
+    pub fixtures: Option<PathBuf>,
+    /// State file; the emulator restores from it at start and keeps it up to date.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Write the CA certificate (PEM) that clients must trust to this file.
+    #[arg(long)]
+    pub ca_out: Option<PathBuf>,
+    /// How long long-running operations stay InProgress, e.g. "2s", "500ms".
+    #[arg(long, default_value = "2s")]
+    pub lro_duration: String,
+    /// Retry-After (seconds) on 201/202 responses and operation status resources.
+    #[arg(long, default_value_t = 1)]
+    pub retry_after: u64,
+    /// Items per list page before nextLink.
+    #[arg(long, default_value_t = 100)]
+    pub page_size: usize,
+    /// Disable ARM's per-subscription throttling.
+    #[arg(long)]
+    pub no_throttling: bool,
+    /// Read bucket size (ARM default 250).
+    #[arg(long, default_value_t = 250)]
+    pub read_burst: u32,
+    /// Read bucket refill per second (ARM default 25).
+    #[arg(long, default_value_t = 25.0)]
+    pub read_rate: f64,
+    /// Write bucket size (ARM default 200).
+    #[arg(long, default_value_t = 200)]
+    pub write_burst: u32,
+    /// Write bucket refill per second (ARM default 10).
+    #[arg(long, default_value_t = 10.0)]
+    pub write_rate: f64,
+    /// Delete bucket size (ARM default 200).
+    #[arg(long, default_value_t = 200)]
+    pub delete_burst: u32,
+    /// Delete bucket refill per second (ARM default 10).
+    #[arg(long, default_value_t = 10.0)]
+    pub delete_rate: f64,
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, EmulatorError> {
+    let flag_err = |message: String| EmulatorError::Flag {
+        flag: "lro-duration",
+        message,
+    };
+    let d: jiff::SignedDuration = s
+        .trim()
+        .parse()
+        .map_err(|e| flag_err(format!("'{s}' is not a duration like 2s or 500ms: {e}")))?;
+    Duration::try_from(d).map_err(|_| flag_err(format!("'{s}' is negative")))
+}
+
+impl EmulatorArgs {
+    pub fn config(&self) -> Result<EmulatorConfig, EmulatorError> {
+        let fixtures = self
+            .fixtures
+            .as_deref()
+            .map(Fixtures::from_file)
+            .transpose()?;
+        let throttling = (!self.no_throttling).then_some(RateLimits {
+            reads: Bucket {
+                burst: self.read_burst,
+                per_second: self.read_rate,
+            },
+            writes: Bucket {
+                burst: self.write_burst,
+                per_second: self.write_rate,
+            },
+            deletes: Bucket {
+                burst: self.delete_burst,
+                per_second: self.delete_rate,
+            },
+        });
+        Ok(EmulatorConfig {
+            bind: self.bind,
+            fixtures,
+            state_file: self.state.clone(),
+            lro_duration: parse_duration(&self.lro_duration)?,
+            retry_after_secs: self.retry_after,
+            page_size: self.page_size,
+            throttling,
+        })
+    }
+}
+
+/// Serves until SIGINT or SIGTERM.
+pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
+    let emulator = Emulator::start(args.config()?).await?;
+    if let Some(path) = &args.ca_out {
+        std::fs::write(path, emulator.ca_pem()).map_err(|source| EmulatorError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    println!("ARM emulator listening on {}", emulator.endpoint());
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(EmulatorError::Signal)?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map_err(EmulatorError::Signal)?,
+        _ = term.recv() => {}
+    }
+    emulator.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_friendly_units() {
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_duration("soon").is_err());
+    }
+}

@@ -1,0 +1,140 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::EmulatorError;
+
+/// Seed data: what exists in "Azure" before arclink runs. Loaded from YAML (`--fixtures`), from
+/// [`super::Admin::load_fixtures`] or `POST /_emulator/fixtures`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fixtures {
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionFixture>,
+    #[serde(default)]
+    pub resource_groups: Vec<ResourceGroupFixture>,
+    #[serde(default)]
+    pub virtual_networks: Vec<VirtualNetworkFixture>,
+    #[serde(default)]
+    pub machines: Vec<MachineFixture>,
+    /// Generated machines for scale tests: `{prefix}-00000` .. `{prefix}-{count-1}`.
+    #[serde(default)]
+    pub machine_sets: Vec<MachineSetFixture>,
+    /// Service principals the token endpoint accepts; empty accepts any client id and secret.
+    #[serde(default)]
+    pub principals: Vec<PrincipalFixture>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionFixture {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceGroupFixture {
+    pub subscription_id: String,
+    pub name: String,
+    pub location: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VirtualNetworkFixture {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub name: String,
+    pub location: String,
+    pub address_prefixes: Vec<String>,
+    #[serde(default)]
+    pub subnets: Vec<SubnetFixture>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubnetFixture {
+    pub name: String,
+    pub address_prefix: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MachineFixture {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub name: String,
+    pub location: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Agent status as ARM reports it: Connected, Disconnected, Error, Expired.
+    #[serde(default = "connected")]
+    pub status: String,
+    #[serde(default)]
+    pub private_link_scope_resource_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MachineSetFixture {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub prefix: String,
+    pub count: usize,
+    pub location: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default = "connected")]
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrincipalFixture {
+    pub tenant_id: String,
+    pub client_id: String,
+    /// `None` accepts a client assertion (workload identity) instead of a secret.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+fn connected() -> String {
+    "Connected".to_string()
+}
+
+impl Fixtures {
+    pub fn from_yaml(s: &str) -> Result<Fixtures, EmulatorError> {
+        serde_saphyr::from_str(s).map_err(|e| EmulatorError::Fixtures(e.to_string()))
+    }
+
+    pub fn from_file(p: &Path) -> Result<Fixtures, EmulatorError> {
+        let text = std::fs::read_to_string(p).map_err(|source| EmulatorError::Read {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        Self::from_yaml(&text).map_err(|e| EmulatorError::Fixtures(format!("{}: {e}", p.display())))
+    }
+
+    /// The explicit machines followed by every generated one.
+    pub fn all_machines(&self) -> impl Iterator<Item = MachineFixture> + '_ {
+        let generated = self.machine_sets.iter().flat_map(|set| {
+            (0..set.count).map(move |i| MachineFixture {
+                subscription_id: set.subscription_id.clone(),
+                resource_group: set.resource_group.clone(),
+                name: format!("{}-{i:05}", set.prefix),
+                location: set.location.clone(),
+                tags: set.tags.clone(),
+                status: set.status.clone(),
+                private_link_scope_resource_id: None,
+            })
+        });
+        self.machines.iter().cloned().chain(generated)
+    }
+}

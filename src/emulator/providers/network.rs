@@ -1,0 +1,556 @@
+//! Microsoft.Network: virtual networks and subnets (seeded), private endpoints and their private
+//! DNS zone groups, including what ties them to HybridCompute scopes and Private DNS zones.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use http::Method;
+use serde_json::{Map as JsonMap, Value, json};
+
+use super::super::http::{ApiError, ArmResponse};
+use super::super::ids::{self, ResourceId};
+use super::super::lro::Effect;
+use super::super::state::{self, Map};
+use super::hybridcompute::{self, with_headers};
+use super::{
+    Call, ENDPOINTS, Poll, SUBNETS, ZONE_GROUPS, ZONES, linked_id, method_not_allowed, new_etag,
+    referenced, require_idle, start_operation, tags, tracked_location, writable_properties,
+};
+
+const ENDPOINT_READ_ONLY: &[&str] = &[
+    "provisioningState",
+    "networkInterfaces",
+    "customDnsConfigs",
+    "resourceGuid",
+];
+const ARC_RECORD_TTL: u64 = 10;
+
+pub fn handle(call: &Call) -> Result<ArmResponse, ApiError> {
+    match (call.kind.key, &call.method) {
+        (ENDPOINTS, &Method::PUT) => put_endpoint(call),
+        (ENDPOINTS, &Method::DELETE) => delete_resource(call),
+        (ZONE_GROUPS, &Method::PUT) => put_zone_group(call),
+        (ZONE_GROUPS, &Method::DELETE) => delete_resource(call),
+        _ => Err(method_not_allowed(call)),
+    }
+}
+
+/// A virtual network with `subnets` filled from its subnet children.
+pub fn render_vnet(map: &Map, v: &Arc<Value>) -> Value {
+    let mut out = Value::clone(v);
+    let key = v["id"].as_str().map(ids::key).unwrap_or_default();
+    let subnets: Vec<Value> = state::children(map, &key, "subnets")
+        .map(|(_, s)| Value::clone(s))
+        .collect();
+    if let Some(p) = out.get_mut("properties").and_then(Value::as_object_mut) {
+        p.insert("subnets".into(), Value::Array(subnets));
+    }
+    out
+}
+
+pub fn vnet_value(id: &str, location: &str, prefixes: &[String]) -> Value {
+    json!({
+        "id": id,
+        "name": id.rsplit('/').next().unwrap_or_default(),
+        "type": "Microsoft.Network/virtualNetworks",
+        "location": ids::normalize_location(location),
+        "etag": new_etag(),
+        "tags": {},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "resourceGuid": uuid::Uuid::new_v4().to_string(),
+            "addressSpace": {"addressPrefixes": prefixes},
+            "privateEndpointVNetPolicies": "Disabled",
+        },
+    })
+}
+
+pub fn subnet_value(id: &str, prefix: &str) -> Value {
+    json!({
+        "id": id,
+        "name": id.rsplit('/').next().unwrap_or_default(),
+        "type": "Microsoft.Network/virtualNetworks/subnets",
+        "etag": new_etag(),
+        "properties": {
+            "provisioningState": "Succeeded",
+            "addressPrefix": prefix,
+            "privateEndpointNetworkPolicies": "Disabled",
+            "privateLinkServiceNetworkPolicies": "Enabled",
+        },
+    })
+}
+
+/// The FQDNs an Arc private endpoint serves, for a scope in `region`.
+pub fn arc_fqdns(region: &str) -> Vec<String> {
+    vec![
+        "gbl.his.arc.azure.com".to_string(),
+        format!("{region}.his.arc.azure.com"),
+        "agentserviceapi.guestconfiguration.azure.com".to_string(),
+        format!("{region}-gas.guestconfiguration.azure.com"),
+        format!("{region}.dp.kubernetesconfiguration.azure.com"),
+    ]
+}
+
+fn parse_cidr(prefix: &str) -> Option<(u32, u32)> {
+    let (addr, len) = prefix.split_once('/')?;
+    let addr: Ipv4Addr = addr.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 30)?;
+    let size = 1u32 << (32 - len);
+    Some((u32::from(addr) & !(size - 1), size))
+}
+
+/// IPs already used by private endpoints in `subnet_key`.
+fn used_ips(map: &Map, sub: &str, subnet_key: &str, except: &str) -> Vec<String> {
+    let prefix = format!("/subscriptions/{}/", sub.to_ascii_lowercase());
+    state::range_after(map, &prefix, None)
+        .filter(|(k, v)| {
+            k.as_str() != except
+                && v["type"]
+                    .as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Network/privateEndpoints"))
+                && v["properties"]["subnet"]["id"]
+                    .as_str()
+                    .map(ids::key)
+                    .as_deref()
+                    == Some(subnet_key)
+        })
+        .flat_map(|(_, v)| {
+            v["properties"]["customDnsConfigs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|c| c["ipAddresses"].as_array().into_iter().flatten())
+                .filter_map(|ip| ip.as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Azure keeps the first four and the last address of a subnet.
+fn allocate_ips(subnet: &Value, used: &[String], n: usize) -> Result<Vec<String>, ApiError> {
+    let prefix = subnet["properties"]["addressPrefix"]
+        .as_str()
+        .unwrap_or_default();
+    let (base, size) = parse_cidr(prefix).ok_or_else(|| {
+        ApiError::bad_request(
+            "InvalidAddressPrefix",
+            format!("Subnet address prefix '{prefix}' is not a valid IPv4 prefix."),
+        )
+    })?;
+    let out: Vec<String> = (4..size.saturating_sub(1))
+        .map(|i| Ipv4Addr::from(base + i).to_string())
+        .filter(|ip| !used.contains(ip))
+        .take(n)
+        .collect();
+    if out.len() < n {
+        return Err(ApiError::bad_request(
+            "SubnetIsFull",
+            format!(
+                "Subnet with address prefix {prefix} does not have enough free private IP addresses."
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+struct ConnIn {
+    list: &'static str,
+    name: String,
+    target: String,
+    group_ids: Value,
+    request_message: String,
+}
+
+fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<ConnIn>, ApiError> {
+    let mut out = Vec::new();
+    for list in [
+        "privateLinkServiceConnections",
+        "manualPrivateLinkServiceConnections",
+    ] {
+        let Some(items) = props.get(list).and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, c) in items.iter().enumerate() {
+            let path = format!("properties.{list}[{i}].properties.privateLinkServiceId");
+            let target = c["properties"]["privateLinkServiceId"]
+                .as_str()
+                .unwrap_or_default();
+            if ResourceId::parse(target).is_none() {
+                return Err(super::invalid_linked_id(target, &path));
+            }
+            out.push(ConnIn {
+                list,
+                name: c["name"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| pe_name.to_string()),
+                target: target.to_string(),
+                group_ids: c["properties"]["groupIds"].clone(),
+                request_message: c["properties"]["requestMessage"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
+    let body = call.body()?;
+    let key = call.key();
+    let mut map = call.shared.store.write();
+    let existing = map.get(&key).cloned();
+    require_idle(existing.as_ref())?;
+    let location = tracked_location(body, existing.as_deref(), call.rid.name())?;
+    let mut props = writable_properties(body, ENDPOINT_READ_ONLY)?;
+    let subnet_rid = linked_id(
+        &props
+            .get("subnet")
+            .map(|s| s["id"].clone())
+            .unwrap_or(Value::Null),
+        "properties.subnet.id",
+        SUBNETS,
+    )?;
+    let id = existing
+        .as_ref()
+        .and_then(|e| e["id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| call.canonical_id());
+    let subnet = referenced(&map, &subnet_rid, &id)?.clone();
+    let conns = connections_in(&props, call.rid.name())?;
+
+    // Only Arc scopes are modelled; other private link services are accepted as opaque targets.
+    let mut fqdns = Vec::new();
+    let mut scope_links = Vec::new();
+    for c in &conns {
+        if let Some(scope) = hybridcompute::is_scope_id(&c.target) {
+            let scope_v = referenced(&map, &scope, &id)?;
+            let region = scope_v["location"].as_str().unwrap_or("global").to_string();
+            fqdns.extend(arc_fqdns(&region));
+            scope_links.push(scope);
+        }
+    }
+    let subnet_key = ids::key(&subnet_rid.to_id());
+    let old_ips: Vec<(String, Value)> = existing
+        .as_ref()
+        .filter(|e| {
+            e["properties"]["subnet"]["id"]
+                .as_str()
+                .map(ids::key)
+                .as_deref()
+                == Some(subnet_key.as_str())
+        })
+        .and_then(|e| e["properties"]["customDnsConfigs"].as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| {
+            Some((
+                c["fqdn"].as_str()?.to_ascii_lowercase(),
+                c["ipAddresses"].clone(),
+            ))
+        })
+        .collect();
+    let used = used_ips(&map, &call.rid.subscription, &subnet_key, &key);
+    let missing = fqdns
+        .iter()
+        .filter(|f| !old_ips.iter().any(|(o, _)| *o == f.to_ascii_lowercase()))
+        .count();
+    let mut fresh = allocate_ips(&subnet, &used, missing)?.into_iter();
+    let custom_dns: Vec<Value> = fqdns
+        .iter()
+        .map(|f| {
+            let ips = old_ips
+                .iter()
+                .find(|(o, _)| *o == f.to_ascii_lowercase())
+                .map(|(_, ips)| ips.clone())
+                .unwrap_or_else(|| json!([fresh.next().unwrap_or_default()]));
+            json!({"fqdn": f, "ipAddresses": ips})
+        })
+        .collect();
+
+    let mut auto = Vec::new();
+    let mut manual = Vec::new();
+    for c in &conns {
+        let previous = existing.as_ref().and_then(|e| {
+            e["properties"][c.list].as_array().and_then(|l| {
+                l.iter()
+                    .find(|p| {
+                        p["properties"]["privateLinkServiceId"]
+                            .as_str()
+                            .is_some_and(|t| t.eq_ignore_ascii_case(&c.target))
+                    })
+                    .cloned()
+            })
+        });
+        let state = previous
+            .as_ref()
+            .map(|p| p["properties"]["privateLinkServiceConnectionState"].clone())
+            .unwrap_or_else(|| {
+                if c.list == "privateLinkServiceConnections" {
+                    json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"})
+                } else {
+                    json!({"status": "Pending", "description": c.request_message, "actionsRequired": "None"})
+                }
+            });
+        let v = json!({
+            "id": format!("{id}/{}/{}", c.list, c.name),
+            "name": c.name,
+            "type": format!("Microsoft.Network/privateEndpoints/{}", c.list),
+            "properties": {
+                "provisioningState": "Succeeded",
+                "privateLinkServiceId": c.target,
+                "groupIds": c.group_ids,
+                "requestMessage": c.request_message,
+                "privateLinkServiceConnectionState": state,
+            },
+        });
+        if c.list == "privateLinkServiceConnections" {
+            auto.push(v)
+        } else {
+            manual.push(v)
+        }
+        if previous.is_none()
+            && let Some(scope) = hybridcompute::is_scope_id(&c.target)
+        {
+            let conn_name = format!("{}.{}", call.rid.name(), uuid::Uuid::new_v4());
+            let s = if c.list == "privateLinkServiceConnections" {
+                json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"})
+            } else {
+                json!({"status": "Pending", "description": c.request_message, "actionsRequired": "None"})
+            };
+            hybridcompute::add_connection(&mut map, &scope, &id, &conn_name, &s);
+        }
+    }
+    // Connections dropped from the endpoint disappear from their scopes.
+    let kept: Vec<String> = scope_links.iter().map(|s| ids::key(&s.to_id())).collect();
+    for conn_key in hybridcompute::connections_of_endpoint(&map, &key) {
+        if !kept.iter().any(|s| conn_key.starts_with(&format!("{s}/"))) {
+            state::remove_tree(&mut map, &conn_key);
+        }
+    }
+
+    let nic = existing
+        .as_ref()
+        .map(|e| e["properties"]["networkInterfaces"].clone())
+        .unwrap_or_else(|| {
+            let nic_name = props
+                .get("customNetworkInterfaceName")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{}.nic.{}", call.rid.name(), uuid::Uuid::new_v4()));
+            json!([{"id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{nic_name}", call.rid.subscription, call.rid.resource_group)}])
+        });
+    props.insert("subnet".into(), json!({"id": subnet["id"]}));
+    props.insert("privateLinkServiceConnections".into(), Value::Array(auto));
+    props.insert(
+        "manualPrivateLinkServiceConnections".into(),
+        Value::Array(manual),
+    );
+    props.insert("networkInterfaces".into(), nic);
+    props.insert("customDnsConfigs".into(), Value::Array(custom_dns));
+    props.entry("ipConfigurations").or_insert(json!([]));
+    props
+        .entry("applicationSecurityGroups")
+        .or_insert(json!([]));
+    props.insert("provisioningState".into(), json!("Updating"));
+    props.insert(
+        "resourceGuid".into(),
+        existing
+            .as_ref()
+            .map(|e| e["properties"]["resourceGuid"].clone())
+            .unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string())),
+    );
+    let v = json!({
+        "id": id,
+        "name": id.rsplit('/').next().unwrap_or_default(),
+        "type": "Microsoft.Network/privateEndpoints",
+        "location": location,
+        "etag": new_etag(),
+        "tags": tags(body)?.unwrap_or(json!({})),
+        "properties": props,
+    });
+    map.insert(key.clone(), Arc::new(v.clone()));
+    drop(map);
+    let status = if existing.is_some() { 200 } else { 201 };
+    let headers = start_operation(
+        call,
+        &location,
+        Effect::Provision { key },
+        Poll::AsyncOperation,
+    );
+    Ok(with_headers(ArmResponse::json(status, v), headers))
+}
+
+fn delete_resource(call: &Call) -> Result<ArmResponse, ApiError> {
+    let key = call.key();
+    let location = {
+        let mut map = call.shared.store.write();
+        let Some(existing) = map.get(&key).cloned() else {
+            return Ok(ArmResponse::empty(204));
+        };
+        require_idle(Some(&existing))?;
+        super::set_provisioning_state(&mut map, &key, "Deleting");
+        let top = ids::key(
+            &ResourceId {
+                segments: call.rid.segments[..1].to_vec(),
+                ..call.rid.clone()
+            }
+            .to_id(),
+        );
+        map.get(&top)
+            .and_then(|v| v["location"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "global".into())
+    };
+    let headers = start_operation(call, &location, Effect::Delete { key }, Poll::Location);
+    Ok(with_headers(ArmResponse::empty(202), headers))
+}
+
+pub fn on_endpoint_deleted(map: &mut Map, pe_key: &str) {
+    let groups: Vec<Arc<Value>> = state::children(map, pe_key, "privatednszonegroups")
+        .map(|(_, v)| v.clone())
+        .collect();
+    for g in groups {
+        on_zone_group_deleted(map, &g);
+    }
+    for conn in hybridcompute::connections_of_endpoint(map, pe_key) {
+        state::remove_tree(map, &conn);
+    }
+}
+
+/// Removes the A records a zone group wrote.
+pub fn on_zone_group_deleted(map: &mut Map, group: &Value) {
+    for cfg in group["properties"]["privateDnsZoneConfigs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let zone = cfg["properties"]["privateDnsZoneId"]
+            .as_str()
+            .map(ids::key)
+            .unwrap_or_default();
+        for rs in cfg["properties"]["recordSets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = rs["recordSetName"].as_str() {
+                map.remove(&format!("{zone}/a/{}", name.to_ascii_lowercase()));
+            }
+        }
+    }
+}
+
+fn put_zone_group(call: &Call) -> Result<ArmResponse, ApiError> {
+    let body = call.body()?;
+    let key = call.key();
+    let mut map = call.shared.store.write();
+    let existing = map.get(&key).cloned();
+    require_idle(existing.as_ref())?;
+    let pe_key = call
+        .rid
+        .parent()
+        .map(|p| ids::key(&p.to_id()))
+        .unwrap_or_default();
+    let pe = map.get(&pe_key).cloned().ok_or_else(|| call.not_found())?;
+    let id = existing
+        .as_ref()
+        .and_then(|e| e["id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| {
+            format!(
+                "{}/privateDnsZoneGroups/{}",
+                pe["id"].as_str().unwrap_or_default(),
+                call.rid.name()
+            )
+        });
+    let configs_in = body
+        .get("properties")
+        .and_then(|p| p.get("privateDnsZoneConfigs"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut zones = Vec::new();
+    for (i, cfg) in configs_in.iter().enumerate() {
+        let path = format!("properties.privateDnsZoneConfigs[{i}].properties.privateDnsZoneId");
+        let zone_rid = linked_id(&cfg["properties"]["privateDnsZoneId"], &path, ZONES)?;
+        let zone = referenced(&map, &zone_rid, &id)?.clone();
+        let name = cfg["name"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| zone_rid.name().replace('.', "-"));
+        zones.push((name, zone));
+    }
+    if let Some(old) = &existing {
+        on_zone_group_deleted(&mut map, old);
+    }
+    let dns = pe["properties"]["customDnsConfigs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut configs = Vec::new();
+    for (name, zone) in zones {
+        let zone_id = zone["id"].as_str().unwrap_or_default().to_string();
+        let zone_name = zone["name"].as_str().unwrap_or_default().to_string();
+        let suffix = zone_name.to_ascii_lowercase();
+        let suffix = suffix
+            .strip_prefix("privatelink.")
+            .unwrap_or(&suffix)
+            .to_string();
+        let mut record_sets = Vec::new();
+        for c in &dns {
+            let fqdn = c["fqdn"].as_str().unwrap_or_default();
+            let lower = fqdn.to_ascii_lowercase();
+            let Some(rel) = lower.strip_suffix(&format!(".{suffix}")) else {
+                continue;
+            };
+            let rel = &fqdn[..rel.len()];
+            let record_id = format!("{zone_id}/A/{rel}");
+            let a_records: Vec<Value> = c["ipAddresses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|ip| json!({"ipv4Address": ip}))
+                .collect();
+            map.insert(
+                ids::key(&record_id),
+                Arc::new(super::privatedns::record_value(
+                    &record_id,
+                    &zone_name,
+                    ARC_RECORD_TTL,
+                    a_records,
+                    json!({}),
+                )),
+            );
+            record_sets.push(json!({
+                "recordType": "A",
+                "recordSetName": rel,
+                "fqdn": format!("{rel}.{zone_name}"),
+                "provisioningState": "Succeeded",
+                "ttl": ARC_RECORD_TTL,
+                "ipAddresses": c["ipAddresses"],
+            }));
+        }
+        configs.push(json!({
+            "id": format!("{id}/privateDnsZoneConfigs/{name}"),
+            "name": name,
+            "properties": {"privateDnsZoneId": zone_id, "recordSets": record_sets},
+        }));
+    }
+    let v = json!({
+        "id": id,
+        "name": call.rid.name(),
+        "type": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+        "etag": new_etag(),
+        "properties": {"provisioningState": "Updating", "privateDnsZoneConfigs": configs},
+    });
+    map.insert(key.clone(), Arc::new(v.clone()));
+    let location = pe["location"].as_str().unwrap_or("global").to_string();
+    drop(map);
+    let status = if existing.is_some() { 200 } else { 201 };
+    let headers = start_operation(
+        call,
+        &location,
+        Effect::Provision { key },
+        Poll::AsyncOperation,
+    );
+    Ok(with_headers(ArmResponse::json(status, v), headers))
+}

@@ -1,0 +1,340 @@
+//! Microsoft.Network/privateDnsZones: zones, virtual network links and A record sets.
+
+use std::sync::Arc;
+
+use http::Method;
+use serde_json::{Value, json};
+
+use super::super::http::{ApiError, ArmResponse};
+use super::super::ids;
+use super::super::lro::Effect;
+use super::super::state::{self, Map};
+use super::hybridcompute::with_headers;
+use super::{
+    A_RECORDS, Call, Poll, VNETS, ZONE_LINKS, ZONES, linked_id, method_not_allowed, new_etag,
+    referenced, require_idle, start_operation, system_data, tags,
+};
+
+pub fn handle(call: &Call) -> Result<ArmResponse, ApiError> {
+    match (call.kind.key, &call.method) {
+        (ZONES, &Method::PUT) => put_zone(call),
+        (ZONES, &Method::PATCH) => patch_tags(call),
+        (ZONES, &Method::DELETE) => delete_zone(call),
+        (ZONE_LINKS, &Method::PUT) => put_link(call),
+        (ZONE_LINKS, &Method::PATCH) => patch_link(call),
+        (ZONE_LINKS, &Method::DELETE) => delete_lro(call),
+        (A_RECORDS, &Method::PUT) => put_record(call),
+        (A_RECORDS, &Method::PATCH) => patch_record(call),
+        (A_RECORDS, &Method::DELETE) => delete_record(call),
+        _ => Err(method_not_allowed(call)),
+    }
+}
+
+/// Private DNS resources live in the `global` location only.
+fn global_location(body: &serde_json::Map<String, Value>, type_name: &str) -> Result<(), ApiError> {
+    match body.get("location").and_then(Value::as_str) {
+        None => Err(ApiError::bad_request(
+            "LocationRequired",
+            "The location property is required for this definition.",
+        )),
+        Some(l) if ids::normalize_location(l) == "global" => Ok(()),
+        Some(l) => Err(ApiError::bad_request(
+            "LocationNotAvailableForResourceType",
+            format!(
+                "The provided location '{l}' is not available for resource type '{type_name}'. List of available regions for the resource type is 'global'."
+            ),
+        )),
+    }
+}
+
+/// `If-Match` / `If-None-Match` are not modelled; etags change on every write.
+fn put_zone(call: &Call) -> Result<ArmResponse, ApiError> {
+    let body = call.body()?;
+    global_location(body, "Microsoft.Network/privateDnsZones")?;
+    let key = call.key();
+    let mut map = call.shared.store.write();
+    let existing = map.get(&key).cloned();
+    require_idle(existing.as_ref())?;
+    let id = existing
+        .as_ref()
+        .and_then(|e| e["id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| call.canonical_id());
+    let v = json!({
+        "id": id,
+        "name": id.rsplit('/').next().unwrap_or_default(),
+        "type": "Microsoft.Network/privateDnsZones",
+        "location": "global",
+        "etag": uuid::Uuid::new_v4().to_string(),
+        "tags": tags(body)?.unwrap_or(json!({})),
+        "properties": {
+            "maxNumberOfRecordSets": 25000,
+            "maxNumberOfVirtualNetworkLinks": 1000,
+            "maxNumberOfVirtualNetworkLinksWithRegistration": 100,
+            "provisioningState": "Updating",
+            "internalId": existing.as_ref().map(|e| e["properties"]["internalId"].clone()).unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string())),
+        },
+        "systemData": system_data(existing.as_deref(), &call.caller),
+    });
+    map.insert(key.clone(), Arc::new(v));
+    drop(map);
+    let headers = start_operation(call, "global", Effect::Provision { key }, Poll::Location);
+    Ok(with_headers(ArmResponse::empty(202), headers))
+}
+
+fn patch_tags(call: &Call) -> Result<ArmResponse, ApiError> {
+    let body = call.body()?;
+    let new_tags = tags(body)?;
+    let key = call.key();
+    let mut map = call.shared.store.write();
+    let existing = map.get(&key).cloned().ok_or_else(|| call.not_found())?;
+    require_idle(Some(&existing))?;
+    let mut v = Value::clone(&existing);
+    if let Some(t) = new_tags {
+        v["tags"] = t;
+    }
+    v["etag"] = json!(uuid::Uuid::new_v4().to_string());
+    let v = Arc::new(v);
+    map.insert(key, v.clone());
+    Ok(ArmResponse::json(200, render_zone(&map, &v)))
+}
+
+fn delete_zone(call: &Call) -> Result<ArmResponse, ApiError> {
+    {
+        let map = call.shared.store.read();
+        if state::children(&map, &call.key(), "virtualnetworklinks")
+            .next()
+            .is_some()
+        {
+            return Err(ApiError::bad_request(
+                "BadRequest",
+                format!(
+                    "You cannot delete a Private DNS zone '{}' that has virtual network links. Please delete all virtual network links first.",
+                    call.rid.name()
+                ),
+            ));
+        }
+    }
+    delete_lro(call)
+}
+
+fn delete_lro(call: &Call) -> Result<ArmResponse, ApiError> {
+    let key = call.key();
+    {
+        let mut map = call.shared.store.write();
+        let Some(existing) = map.get(&key).cloned() else {
+            return Ok(ArmResponse::empty(204));
+        };
+        require_idle(Some(&existing))?;
+        super::set_provisioning_state(&mut map, &key, "Deleting");
+    }
+    let headers = start_operation(call, "global", Effect::Delete { key }, Poll::Location);
+    Ok(with_headers(ArmResponse::empty(202), headers))
+}
+
+/// A zone with its record set and link counts.
+pub fn render_zone(map: &Map, v: &Arc<Value>) -> Value {
+    let mut out = Value::clone(v);
+    let key = v["id"].as_str().map(ids::key).unwrap_or_default();
+    let records = state::children(map, &key, "a").count() + 1; // + the SOA record
+    let links: Vec<&Arc<Value>> = state::children(map, &key, "virtualnetworklinks")
+        .map(|(_, l)| l)
+        .collect();
+    let with_registration = links
+        .iter()
+        .filter(|l| l["properties"]["registrationEnabled"] == json!(true))
+        .count();
+    if let Some(p) = out.get_mut("properties").and_then(Value::as_object_mut) {
+        p.insert("numberOfRecordSets".into(), json!(records));
+        p.insert("numberOfVirtualNetworkLinks".into(), json!(links.len()));
+        p.insert(
+            "numberOfVirtualNetworkLinksWithRegistration".into(),
+            json!(with_registration),
+        );
+    }
+    out
+}
+
+fn put_link(call: &Call) -> Result<ArmResponse, ApiError> {
+    let body = call.body()?;
+    global_location(
+        body,
+        "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+    )?;
+    let key = call.key();
+    let mut map = call.shared.store.write();
+    let existing = map.get(&key).cloned();
+    require_idle(existing.as_ref())?;
+    let props = body.get("properties").cloned().unwrap_or(Value::Null);
+    let vnet_rid = linked_id(
+        &props["virtualNetwork"]["id"],
+        "properties.virtualNetwork.id",
+        VNETS,
+    )?;
+    let id = existing
+        .as_ref()
+        .and_then(|e| e["id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| call.canonical_id());
+    let vnet = referenced(&map, &vnet_rid, &id)?;
+    let registration = props["registrationEnabled"].as_bool().unwrap_or(false);
+    let mut p = json!({
+        "virtualNetwork": {"id": vnet["id"]},
+        "registrationEnabled": registration,
+        "virtualNetworkLinkState": "Completed",
+        "provisioningState": "Updating",
+    });
+    if let Some(policy) = props.get("resolutionPolicy") {
+        p["resolutionPolicy"] = policy.clone();
+    }
+    let v = json!({
+        "id": id,
+        "name": id.rsplit('/').next().unwrap_or_default(),
+        "type": "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+        "location": "global",
+        "etag": uuid::Uuid::new_v4().to_string(),
+        "tags": tags(body)?.unwrap_or(json!({})),
+        "properties": p,
+    });
+    map.insert(key.clone(), Arc::new(v));
+    drop(map);
+    let headers = start_operation(call, "global", Effect::Provision { key }, Poll::Location);
+    Ok(with_headers(ArmResponse::empty(202), headers))
+}
+
+fn patch_link(call: &Call) -> Result<ArmResponse, ApiError> {
+    let body = call.body()?;
+    let new_tags = tags(body)?;
+    let key = call.key();
+    let mut map = call.shared.store.write();
+    let existing = map.get(&key).cloned().ok_or_else(|| call.not_found())?;
+    require_idle(Some(&existing))?;
+    let mut v = Value::clone(&existing);
+    if let Some(t) = new_tags {
+        v["tags"] = t;
+    }
+    if let Some(r) = body
+        .get("properties")
+        .and_then(|p| p.get("registrationEnabled"))
+        .and_then(Value::as_bool)
+    {
+        v["properties"]["registrationEnabled"] = json!(r);
+    }
+    v["etag"] = json!(uuid::Uuid::new_v4().to_string());
+    map.insert(key, Arc::new(v.clone()));
+    Ok(ArmResponse::json(200, v))
+}
+
+pub fn record_value(
+    id: &str,
+    zone_name: &str,
+    ttl: u64,
+    a_records: Vec<Value>,
+    metadata: Value,
+) -> Value {
+    let name = id.rsplit('/').next().unwrap_or_default();
+    json!({
+        "id": id,
+        "name": name,
+        "type": "Microsoft.Network/privateDnsZones/A",
+        "etag": uuid::Uuid::new_v4().to_string(),
+        "properties": {
+            "metadata": metadata,
+            "ttl": ttl,
+            "fqdn": format!("{name}.{zone_name}."),
+            "isAutoRegistered": false,
+            "aRecords": a_records,
+        },
+    })
+}
+
+/// The writable fields of an A record set: ttl, aRecords, metadata.
+type RecordInput = (Option<u64>, Option<Vec<Value>>, Option<Value>);
+
+fn record_input(v: &Value) -> Result<RecordInput, ApiError> {
+    let p = &v["properties"];
+    let ttl = p.get("ttl").and_then(Value::as_u64);
+    let a = match p.get("aRecords") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            for r in items {
+                let ip = r["ipv4Address"].as_str().unwrap_or_default();
+                if ip.parse::<std::net::Ipv4Addr>().is_err() {
+                    return Err(ApiError::bad_request(
+                        "BadRequest",
+                        format!("The IPv4 address '{ip}' is invalid."),
+                    ));
+                }
+            }
+            Some(items.clone())
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "InvalidRequestContent",
+                "'properties.aRecords' must be an array.",
+            ));
+        }
+    };
+    Ok((ttl, a, p.get("metadata").cloned()))
+}
+
+fn put_record(call: &Call) -> Result<ArmResponse, ApiError> {
+    let body = call.body.clone().unwrap_or(Value::Null);
+    call.body()?;
+    let (ttl, a, metadata) = record_input(&body)?;
+    let key = call.key();
+    let mut map = call.shared.store.write();
+    let zone_key = call
+        .rid
+        .parent()
+        .map(|p| ids::key(&p.to_id()))
+        .unwrap_or_default();
+    let zone = map
+        .get(&zone_key)
+        .cloned()
+        .ok_or_else(|| call.not_found())?;
+    let existed = map.contains_key(&key);
+    let id = format!(
+        "{}/A/{}",
+        zone["id"].as_str().unwrap_or_default(),
+        call.rid.name()
+    );
+    let v = record_value(
+        &id,
+        zone["name"].as_str().unwrap_or_default(),
+        ttl.unwrap_or(3600),
+        a.unwrap_or_default(),
+        metadata.unwrap_or(json!({})),
+    );
+    map.insert(key, Arc::new(v.clone()));
+    Ok(ArmResponse::json(if existed { 200 } else { 201 }, v))
+}
+
+fn patch_record(call: &Call) -> Result<ArmResponse, ApiError> {
+    let body = call.body.clone().unwrap_or(Value::Null);
+    call.body()?;
+    let (ttl, a, metadata) = record_input(&body)?;
+    let key = call.key();
+    let mut map = call.shared.store.write();
+    let existing = map.get(&key).cloned().ok_or_else(|| call.not_found())?;
+    let mut v = Value::clone(&existing);
+    if let Some(t) = ttl {
+        v["properties"]["ttl"] = json!(t);
+    }
+    if let Some(a) = a {
+        v["properties"]["aRecords"] = Value::Array(a);
+    }
+    if let Some(m) = metadata {
+        v["properties"]["metadata"] = m;
+    }
+    v["etag"] = json!(new_etag().trim_start_matches("W/").trim_matches('"'));
+    map.insert(key, Arc::new(v.clone()));
+    Ok(ArmResponse::json(200, v))
+}
+
+fn delete_record(call: &Call) -> Result<ArmResponse, ApiError> {
+    let mut map = call.shared.store.write();
+    Ok(ArmResponse::empty(if map.remove(&call.key()).is_some() {
+        200
+    } else {
+        204
+    }))
+}

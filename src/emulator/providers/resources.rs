@@ -1,0 +1,116 @@
+//! Microsoft.Resources: subscriptions and resource groups.
+
+use serde_json::{Value, json};
+
+use super::super::http::{ApiError, ArmResponse};
+use super::super::ids;
+use super::super::shared::Shared;
+use super::super::state;
+
+pub fn get_subscription(shared: &Shared, sub: &str) -> Result<ArmResponse, ApiError> {
+    shared
+        .store
+        .get(&ids::key(&ids::subscription_id(sub)))
+        .map(|v| ArmResponse::json(200, Value::clone(&v)))
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "SubscriptionNotFound",
+                format!("The subscription '{sub}' could not be found."),
+            )
+        })
+}
+
+pub fn get_resource_group(shared: &Shared, sub: &str, rg: &str) -> Result<ArmResponse, ApiError> {
+    let map = shared.store.read();
+    super::require_resource_group(&map, sub, rg)?;
+    let v = map
+        .get(&ids::key(&ids::resource_group_id(sub, rg)))
+        .map(|v| Value::clone(v))
+        .unwrap_or(Value::Null);
+    Ok(ArmResponse::json(200, v))
+}
+
+pub fn list_resource_groups(shared: &Shared, sub: &str) -> Result<ArmResponse, ApiError> {
+    let map = shared.store.read();
+    let sub_key = ids::key(&ids::subscription_id(sub));
+    if !map.contains_key(&sub_key) {
+        return Err(ApiError::new(
+            404,
+            "SubscriptionNotFound",
+            format!("The subscription '{sub}' could not be found."),
+        ));
+    }
+    let groups: Vec<Value> = state::children(&map, &sub_key, "resourcegroups")
+        .map(|(_, v)| Value::clone(v))
+        .collect();
+    Ok(ArmResponse::json(200, json!({ "value": groups })))
+}
+
+/// `PUT /subscriptions/{s}/resourceGroups/{rg}`: creates or updates the group's tags.
+pub fn put_resource_group(
+    shared: &Shared,
+    sub: &str,
+    rg: &str,
+    body: Option<&Value>,
+) -> Result<ArmResponse, ApiError> {
+    let body = body.and_then(Value::as_object).ok_or_else(|| {
+        ApiError::bad_request(
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized.",
+        )
+    })?;
+    let mut map = shared.store.write();
+    if !map.contains_key(&ids::key(&ids::subscription_id(sub))) {
+        return Err(ApiError::new(
+            404,
+            "SubscriptionNotFound",
+            format!("The subscription '{sub}' could not be found."),
+        ));
+    }
+    let key = ids::key(&ids::resource_group_id(sub, rg));
+    let existing = map.get(&key).cloned();
+    let loc = super::tracked_location(body, existing.as_deref(), rg)?;
+    let tags = super::tags(body)?;
+    let v = resource_group_value(
+        existing
+            .as_ref()
+            .and_then(|e| e["id"].as_str())
+            .unwrap_or(&ids::resource_group_id(sub, rg)),
+        &loc,
+        tags.unwrap_or(json!({})),
+    );
+    map.insert(key, std::sync::Arc::new(v.clone()));
+    Ok(ArmResponse::json(
+        if existing.is_some() { 200 } else { 201 },
+        v,
+    ))
+}
+
+pub fn resource_group_value(id: &str, location: &str, tags: Value) -> Value {
+    let name = id.rsplit('/').next().unwrap_or_default();
+    json!({
+        "id": id,
+        "name": name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": ids::normalize_location(location),
+        "tags": tags,
+        "properties": {"provisioningState": "Succeeded"},
+    })
+}
+
+pub fn subscription_value(id: &str, display_name: &str, tenant: &str) -> Value {
+    json!({
+        "id": ids::subscription_id(id),
+        "subscriptionId": id,
+        "displayName": display_name,
+        "tenantId": tenant,
+        "state": "Enabled",
+        "authorizationSource": "RoleBased",
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off"
+        },
+    })
+}

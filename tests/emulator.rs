@@ -1,0 +1,13 @@
+//! Integration tests of the ARM emulator over real HTTPS.
+
+#[path = "emulator/support.rs"]
+mod support;
+
+#[path = "emulator/auth.rs"]
+mod auth;
+#[path = "emulator/hybridcompute.rs"]
+mod hybridcompute;
+#[path = "emulator/network.rs"]
+mod network;
+#[path = "emulator/platform.rs"]
+mod platform;

@@ -1,0 +1,93 @@
+use arclink::emulator::{EmulatorConfig, Fixtures};
+use serde_json::Value;
+
+use super::support::*;
+
+#[tokio::test]
+async fn arm_requests_need_a_token_issued_by_the_emulator() {
+    let env = env().await;
+    let url = env.url(&format!("{}?api-version={HC}", machine_path("web-01")));
+    let r = env.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("x-ms-request-id").is_some());
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "AuthenticationFailed");
+
+    let r = env
+        .client
+        .get(&url)
+        .bearer_auth("a.b.c")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+
+    let ok = env
+        .get(&format!("{}?api-version={HC}", machine_path("web-01")))
+        .await;
+    assert_eq!(ok.status, 200);
+    // Token and admin requests are not ARM requests; the two 401s and the 200 are.
+    let c = env.emu.admin().counters();
+    assert_eq!(c.total(), 3);
+    assert_eq!(c.status(401), 2);
+}
+
+#[tokio::test]
+async fn token_endpoint_checks_principals_when_configured() {
+    let mut f = fixtures();
+    f.principals = Fixtures::from_yaml("principals: [{tenantId: t1, clientId: app1, clientSecret: right}, {tenantId: tenant1, clientId: app, clientSecret: s}]")
+        .unwrap()
+        .principals;
+    let env = env_with(EmulatorConfig {
+        fixtures: Some(f),
+        ..Default::default()
+    })
+    .await;
+    let post = |body: &'static str| {
+        env.client
+            .post(format!("{}/t1/oauth2/v2.0/token", env.emu.endpoint()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r =
+        post("grant_type=client_credentials&client_id=app1&client_secret=wrong&scope=x%2F.default")
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS7000215")
+    );
+    let r =
+        post("grant_type=client_credentials&client_id=app1&client_secret=right&scope=x%2F.default")
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = post("grant_type=client_credentials&client_id=app1&client_assertion=h.p.s&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&scope=x%2F.default").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_i64().unwrap() > 0);
+
+    let r = env
+        .client
+        .get(format!(
+            "{}/t1/v2.0/.well-known/openid-configuration",
+            env.emu.endpoint()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        body["token_endpoint"],
+        format!("{}/t1/oauth2/v2.0/token", env.emu.endpoint())
+    );
+}

@@ -1,0 +1,173 @@
+use std::time::Duration;
+
+use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
+use serde_json::Value;
+
+pub const SUB: &str = "00000000-1111-2222-3333-444444444444";
+pub const HC: &str = "2024-07-10";
+pub const NET: &str = "2024-05-01";
+pub const DNS: &str = "2024-06-01";
+
+pub fn fixtures() -> Fixtures {
+    Fixtures::from_yaml(&format!(
+        r#"
+subscriptions:
+  - id: {SUB}
+    displayName: test
+resourceGroups:
+  - {{subscriptionId: {SUB}, name: rg1, location: westeurope}}
+  - {{subscriptionId: {SUB}, name: net, location: westeurope}}
+virtualNetworks:
+  - subscriptionId: {SUB}
+    resourceGroup: net
+    name: vnet1
+    location: westeurope
+    addressPrefixes: [10.0.0.0/16]
+    subnets:
+      - {{name: endpoints, addressPrefix: 10.0.1.0/24}}
+      - {{name: tiny, addressPrefix: 10.0.2.0/29}}
+machines:
+  - subscriptionId: {SUB}
+    resourceGroup: rg1
+    name: web-01
+    location: westeurope
+    tags: {{env: prod}}
+machineSets:
+  - {{subscriptionId: {SUB}, resourceGroup: rg1, prefix: node, count: 5, location: westeurope, tags: {{pool: a}}}}
+"#
+    ))
+    .unwrap()
+}
+
+pub struct Env {
+    pub emu: Emulator,
+    pub client: reqwest::Client,
+    pub token: String,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+pub fn client_for(emu: &Emulator) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem().as_bytes()).unwrap()])
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+pub async fn env_with(config: EmulatorConfig) -> Env {
+    let emu = Emulator::start(config).await.unwrap();
+    let client = client_for(&emu);
+    let r = client
+        .post(format!("{}/tenant1/oauth2/v2.0/token", emu.endpoint()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&client_id=app&client_secret=s&scope=https%3A%2F%2Fmanagement.azure.com%2F.default")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    let token = v["access_token"].as_str().unwrap().to_string();
+    Env { emu, client, token }
+}
+
+pub async fn env() -> Env {
+    env_with(EmulatorConfig {
+        fixtures: Some(fixtures()),
+        ..Default::default()
+    })
+    .await
+}
+
+impl Env {
+    pub fn url(&self, path_and_query: &str) -> String {
+        if path_and_query.starts_with("https://") {
+            path_and_query.to_string()
+        } else {
+            format!("{}{path_and_query}", self.emu.endpoint())
+        }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), self.url(path))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&b).unwrap());
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call("GET", path, None).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.call("PUT", path, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.call("PATCH", path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.call("DELETE", path, None).await
+    }
+
+    /// Polls an operation URL until it leaves InProgress / 202.
+    pub async fn wait(&self, url: &str) -> Resp {
+        for _ in 0..200 {
+            let r = self.get(url).await;
+            let running = r.status == 202 || r.body["status"] == "InProgress";
+            if !running {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("operation {url} did not finish");
+    }
+}
+
+pub fn rg_path(rg: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{rg}")
+}
+
+pub fn scope_path(name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.HybridCompute/privateLinkScopes/{name}",
+        rg_path("rg1")
+    )
+}
+
+pub fn machine_path(name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.HybridCompute/machines/{name}",
+        rg_path("rg1")
+    )
+}
