@@ -3,6 +3,8 @@
 
 #[path = "telemetry/argocd_health.rs"]
 mod argocd_health;
+#[path = "telemetry/arm_metrics.rs"]
+mod arm_metrics;
 #[path = "telemetry/fake_lease_api.rs"]
 mod fake_lease_api;
 #[path = "telemetry/leader.rs"]

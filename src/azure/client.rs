@@ -5,8 +5,8 @@ use crate::azure::cloud::Cloud;
 use crate::azure::error::{ArmError, ErrorDetail};
 use crate::azure::id::{CollectionId, ResourceId};
 use crate::azure::lro::{
-    DEFAULT_POLL_INTERVAL, Deleted, OperationState, OperationToken, Poll, PollStyle, Write,
-    provisioning_state,
+    DEFAULT_POLL_INTERVAL, Deleted, MIN_POLL_INTERVAL, OperationState, OperationToken, Poll,
+    PollStyle, Write, provisioning_state,
 };
 use crate::azure::metrics::ArmMetrics;
 use crate::azure::ratelimit::{RateLimiter, RateLimits, RequestClass};
@@ -639,7 +639,10 @@ impl ArmClient {
         let resp = self
             .send(Method::Get, url, id.subscription(), provider, None)
             .await?;
-        let interval = resp.retry_after().unwrap_or(DEFAULT_POLL_INTERVAL);
+        let interval = resp
+            .retry_after()
+            .unwrap_or(DEFAULT_POLL_INTERVAL)
+            .max(MIN_POLL_INTERVAL);
         let result = match token.style {
             PollStyle::AzureAsyncOperation => {
                 if resp.status != 200 {

@@ -8,6 +8,9 @@ use std::time::Duration;
 /// Poll interval used when ARM does not advertise one.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
+/// Shortest poll interval honoured, so a `Retry-After: 0` cannot turn polling into a busy loop.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(250);
+
 /// How the operation's progress is observed.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

@@ -101,6 +101,8 @@ struct Inner {
     /// After a pause only one request may be in flight until one comes back not throttled.
     probing: bool,
     probe_in_flight: bool,
+    /// Permits handed out whose response has not been seen yet.
+    in_flight: u32,
 }
 
 impl BucketState {
@@ -131,7 +133,7 @@ pub struct BucketSnapshot {
 
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct ThrottleStats {
-    /// Number of times a bucket was paused (or its pause extended) after a 429.
+    /// Number of times a bucket was paused after a 429 (extensions of a running pause excluded).
     pub pauses: u64,
     /// Total time callers were held by pauses, summed per pause (not per waiting caller).
     pub paused_seconds: f64,
@@ -161,8 +163,9 @@ impl Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
+        let mut g = self.bucket.lock();
+        g.in_flight = g.in_flight.saturating_sub(1);
         if self.probe {
-            let mut g = self.bucket.lock();
             g.probe_in_flight = false;
             if !self.throttled {
                 g.probing = false;
@@ -199,6 +202,7 @@ impl RateLimiter {
                         paused_until: None,
                         probing: false,
                         probe_in_flight: false,
+                        in_flight: 0,
                     }),
                     notify: Notify::new(),
                     limits,
@@ -223,6 +227,7 @@ impl RateLimiter {
                     _ if g.probing && g.probe_in_flight => Next::WaitForProbe,
                     _ if g.probing => {
                         g.probe_in_flight = true;
+                        g.in_flight += 1;
                         g.tokens -= 1.0;
                         drop(g);
                         return Permit {
@@ -232,6 +237,7 @@ impl RateLimiter {
                         };
                     }
                     _ if g.tokens >= 1.0 => {
+                        g.in_flight += 1;
                         g.tokens -= 1.0;
                         drop(g);
                         return Permit {
@@ -275,19 +281,24 @@ impl RateLimiter {
         g.probing = true;
         drop(g);
         let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        stats.pauses += 1;
+        // Requests already in flight when the first 429 came extend the same pause.
+        if previous.is_none() {
+            stats.pauses += 1;
+        }
         stats.paused_seconds += added.as_secs_f64();
     }
 
-    /// ARM reported `remaining` requests left in its own bucket; never believe we have more.
+    /// ARM reported `remaining` requests left in its own bucket, seen by a request still holding
+    /// its permit; never believe we have more than that minus our other requests in flight
+    /// (ARM has not counted those yet).
     pub fn observe_remaining(&self, subscription: &str, class: RequestClass, remaining: u64) {
         let bucket = self.bucket(subscription, class);
         let mut g = bucket.lock();
         g.refill(Instant::now(), bucket.limits);
         // Precision loss above 2^53 is irrelevant for bucket sizes.
-        let remaining = remaining as f64;
-        if remaining < g.tokens {
-            g.tokens = remaining;
+        let available = remaining as f64 - f64::from(g.in_flight.saturating_sub(1));
+        if available < g.tokens {
+            g.tokens = available;
         }
     }
 
@@ -397,11 +408,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn remaining_header_lowers_tokens() {
         let rl = RateLimiter::new(limits(200, 10.0));
-        rl.acquire("s", RequestClass::Writes).await.finish(false);
-        rl.observe_remaining("s", RequestClass::Writes, 2);
+        let seen = rl.acquire("s", RequestClass::Writes).await;
+        let other = rl.acquire("s", RequestClass::Writes).await;
+        // ARM counted `seen` but not yet `other`, which is still in flight.
+        rl.observe_remaining("s", RequestClass::Writes, 3);
+        seen.finish(false);
+        other.finish(false);
         let snap = rl.snapshot();
         assert_eq!(snap.len(), 1);
-        assert!((snap[0].tokens - 2.0).abs() < 1e-9);
+        assert!((snap[0].tokens - 2.0).abs() < 1e-9, "{snap:?}");
         rl.observe_remaining("s", RequestClass::Writes, 1000);
         assert!((rl.snapshot()[0].tokens - 2.0).abs() < 1e-9);
         let start = Instant::now();

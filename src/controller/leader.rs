@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kube::Client;
+use kube::{Client, Config};
 use kube_lease_manager::{LeaseCreateMode, LeaseManager, LeaseManagerError, LeaseParams};
 use tokio::{
     sync::{oneshot, watch},
@@ -45,6 +45,13 @@ pub enum LeaderError {
         #[source]
         source: LeaseManagerError,
     },
+    #[error("building the Kubernetes client for Lease {namespace}/{name}: {source}")]
+    Client {
+        namespace: String,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
     #[error("leader election task for Lease {namespace}/{name} panicked")]
     TaskPanicked { namespace: String, name: String },
 }
@@ -56,8 +63,13 @@ impl Elector {
     /// Starts electing and returns `is_leader` (gate reconciling on it) and the handle that
     /// releases the lease on shutdown. With `--leader-elect` off, `is_leader` is always true.
     /// Keeps `health` (readiness) and the leader gauge of `metrics` current.
+    ///
+    /// Takes the cluster `Config` rather than a `Client` because the elector needs its own
+    /// client with every request bounded well inside the lease: kube's default has no read
+    /// timeout, and a leader whose renewal hangs would keep reconciling after its lease
+    /// expired and a standby took over.
     pub fn start(
-        client: Client,
+        config: Config,
         args: &LeaderArgs,
         health: Health,
         metrics: Metrics,
@@ -80,6 +92,13 @@ impl Elector {
         // Renew a third of the duration before expiry: that margin absorbs slow API calls and
         // clock skew between nodes.
         let grace = (seconds / 3).max(1);
+        let client = Client::try_from(bounded_config(config, Duration::from_secs(grace))).map_err(
+            |source| LeaderError::Client {
+                namespace: args.lease_namespace.clone(),
+                name: args.lease_name.clone(),
+                source,
+            },
+        )?;
         let identity = args.identity.clone().unwrap_or_else(default_identity);
         let election = Election {
             client,
@@ -234,7 +253,10 @@ impl Election {
                             break;
                         }
                     },
-                    _ = standby_recheck => break,
+                    _ = standby_recheck => {
+                        failures = 0;
+                        break;
+                    }
                 }
             }
         }
@@ -281,6 +303,19 @@ impl Election {
             _ = tokio::time::sleep(delay) => false,
         }
     }
+}
+
+/// Every Lease request must fail before the renewal margin runs out. The elector retries by
+/// itself, so kube's own retries (which could outlast the margin) are off.
+fn bounded_config(mut config: Config, margin: Duration) -> Config {
+    // A renewal is a PATCH and a GET, and failing must leave time to stop reconciling.
+    let request = margin / 3;
+    config.connect_timeout = Some(request);
+    config.read_timeout = Some(request);
+    config.write_timeout = Some(request);
+    config.reset_reader_on_write = true;
+    config.default_retry = false;
+    config
 }
 
 fn default_identity() -> String {

@@ -1,12 +1,11 @@
 //! The single Prometheus registry, encoded as OpenMetrics text on /metrics.
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use prometheus_client::{
-    collector::Collector,
     encoding::{EncodeLabelSet, text::encode},
     metrics::{
         counter::Counter,
@@ -16,6 +15,8 @@ use prometheus_client::{
     },
     registry::{Registry, Unit},
 };
+
+use crate::{azure::ArmClient, telemetry::arm::ArmClients};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
@@ -45,13 +46,14 @@ pub struct Metrics {
 
 #[derive(Debug)]
 struct Inner {
-    registry: Mutex<Registry>,
+    registry: Registry,
     reconciles: Family<ResultLabels, Counter>,
     reconcile_duration: DurationFamily,
     objects: Family<ConditionLabels, Gauge>,
     drift_detected: Family<KindLabels, Counter>,
     drift_corrected: Family<KindLabels, Counter>,
     leader: Gauge,
+    arm: ArmClients,
 }
 
 fn reconcile_histogram() -> Histogram {
@@ -106,15 +108,18 @@ impl Metrics {
             "1 while this instance holds the leader lease (or leader election is off)",
             leader.clone(),
         );
+        let arm = ArmClients::default();
+        registry.register_collector(Box::new(arm.clone()));
         Self {
             inner: Arc::new(Inner {
-                registry: Mutex::new(registry),
+                registry,
                 reconciles,
                 reconcile_duration,
                 objects,
                 drift_detected,
                 drift_corrected,
                 leader,
+                arm,
             }),
         }
     }
@@ -182,10 +187,11 @@ impl Metrics {
         self.inner.leader.set(i64::from(leading));
     }
 
-    /// Adds metrics read at scrape time (e.g. the ARM client's counters), under the `arclink_`
-    /// prefix.
-    pub fn register_collector(&self, collector: impl Collector) {
-        self.registry().register_collector(Box::new(collector));
+    /// Reports `client`'s ARM request, throttling, rate-limit and LRO counters on /metrics
+    /// (read at scrape time). Call it for every client created (one per credential); tracking
+    /// a clone of a tracked client again is a no-op.
+    pub fn track_arm_client(&self, client: &ArmClient) {
+        self.inner.arm.track(client);
     }
 
     /// The registry as OpenMetrics text (ends with `# EOF`).
@@ -193,17 +199,10 @@ impl Metrics {
         let mut out = String::new();
         // Writing into a String cannot fail; an encoder error would be a bug in a collector,
         // and a partial scrape is more useful than none.
-        if let Err(e) = encode(&mut out, &self.registry()) {
+        if let Err(e) = encode(&mut out, &self.inner.registry) {
             tracing::error!(error = %e, "encoding metrics failed");
         }
         out
-    }
-
-    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
-        self.inner
-            .registry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tracing, metrics registry, the /metrics /healthz /readyz server and graceful shutdown.
 
 pub mod args;
+mod arm;
 pub mod error;
 pub mod health;
 pub mod logging;

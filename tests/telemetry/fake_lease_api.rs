@@ -6,7 +6,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicU8, Ordering},
     },
 };
 
@@ -46,39 +46,48 @@ impl Stored {
     }
 }
 
-/// One listener onto the shared state; `cut` makes it fail every request, like an instance
-/// partitioned from the API server. (500, not 503: kube's client retries 503 by itself.)
+const UP: u8 = 0;
+const FAILING: u8 = 1;
+const HANGING: u8 = 2;
+
+/// One listener onto the shared state, which can be cut off like an instance partitioned from
+/// the API server.
 #[derive(Clone)]
 pub struct Frontend {
     pub url: String,
-    down: Arc<AtomicBool>,
+    mode: Arc<AtomicU8>,
 }
 
 impl Frontend {
-    pub fn cut(&self) {
-        self.down.store(true, Ordering::SeqCst);
+    /// Every request fails with 500 (not 503: kube's client may retry 503 by itself).
+    pub fn fail(&self) {
+        self.mode.store(FAILING, Ordering::SeqCst);
     }
 
-    pub fn client(&self) -> kube::Client {
-        let config = kube::Config::new(self.url.parse().unwrap());
-        kube::Client::try_from(config).unwrap()
+    /// Every request hangs without an answer.
+    pub fn hang(&self) {
+        self.mode.store(HANGING, Ordering::SeqCst);
+    }
+
+    pub fn config(&self) -> kube::Config {
+        kube::Config::new(self.url.parse().unwrap())
     }
 }
 
 #[derive(Clone)]
 struct AppState {
     api: FakeLeaseApi,
-    down: Arc<AtomicBool>,
+    mode: Arc<AtomicU8>,
 }
 
 impl FakeLeaseApi {
     pub async fn frontend(&self) -> Frontend {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let down = Arc::new(AtomicBool::new(false));
+        let mode = Arc::new(AtomicU8::new(UP));
         let state = AppState {
             api: self.clone(),
-            down: down.clone(),
+            mode: mode.clone(),
         };
         let base = "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases";
         let app = Router::new()
@@ -89,7 +98,7 @@ impl FakeLeaseApi {
             )
             .with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Frontend { url, down }
+        Frontend { url, mode }
     }
 
     pub fn lease(&self, namespace: &str, name: &str) -> Option<Value> {
@@ -118,18 +127,20 @@ fn status(code: StatusCode, reason: &str, message: String) -> Response {
         .into_response()
 }
 
-fn unavailable(state: &AppState) -> Option<Response> {
-    state.down.load(Ordering::SeqCst).then(|| {
-        status(
+async fn unavailable(state: &AppState) -> Option<Response> {
+    match state.mode.load(Ordering::SeqCst) {
+        FAILING => Some(status(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
             "partitioned".into(),
-        )
-    })
+        )),
+        HANGING => std::future::pending().await,
+        _ => None,
+    }
 }
 
 async fn read(State(state): State<AppState>, Path((ns, name)): Path<(String, String)>) -> Response {
-    if let Some(down) = unavailable(&state) {
+    if let Some(down) = unavailable(&state).await {
         return down;
     }
     match state
@@ -154,7 +165,7 @@ async fn create(
     Path(ns): Path<String>,
     Json(lease): Json<Value>,
 ) -> Response {
-    if let Some(down) = unavailable(&state) {
+    if let Some(down) = unavailable(&state).await {
         return down;
     }
     let name = lease["metadata"]["name"]
@@ -179,7 +190,7 @@ async fn patch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(down) = unavailable(&state) {
+    if let Some(down) = unavailable(&state).await {
         return down;
     }
     let content_type = headers
@@ -237,7 +248,7 @@ async fn delete(
     State(state): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
 ) -> Response {
-    if let Some(down) = unavailable(&state) {
+    if let Some(down) = unavailable(&state).await {
         return down;
     }
     match state

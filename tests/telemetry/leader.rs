@@ -16,8 +16,9 @@ use super::fake_lease_api::{FakeLeaseApi, Frontend};
 
 const NS: &str = "arclink-system";
 const LEASE: &str = "arclink-leader";
-// Short so the tests run quickly: renew every 2s, standbys re-check every 600ms.
-const DURATION: Duration = Duration::from_secs(3);
+// Short so the tests run quickly: renew every 4s, standbys re-check every 1.2s, each Lease
+// request times out after 666ms.
+const DURATION: Duration = Duration::from_secs(6);
 
 struct Instance {
     identity: String,
@@ -41,7 +42,7 @@ fn start(frontend: &Frontend, identity: &str) -> Instance {
     let health = Health::new(["ArcPrivateLinkScope"], true);
     let metrics = Metrics::new();
     let (is_leader, handle) = Elector::start(
-        frontend.client(),
+        frontend.config(),
         &args(identity),
         health.clone(),
         metrics.clone(),
@@ -112,7 +113,7 @@ async fn exactly_one_leads_and_a_released_lease_is_taken_over_at_once() {
     let overlap = watch_overlap(&leader, &standby);
 
     // Longer than a renewal period: the leader renews, the standby keeps standing by.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(4500)).await;
     assert!(*leader.is_leader.borrow());
     assert!(!*standby.is_leader.borrow());
     assert_eq!(
@@ -175,8 +176,7 @@ async fn standby_takes_over_after_the_lease_of_a_dead_leader_expires() {
     assert_eq!(api.holder(NS, LEASE), Some(standby.identity.clone()));
 }
 
-#[tokio::test]
-async fn a_leader_cut_off_from_the_api_server_stops_leading_before_the_standby_starts() {
+async fn partitioned_leader_stops_before_the_standby_starts(cut: impl FnOnce(&Frontend)) {
     let api = FakeLeaseApi::default();
     let (front_a, front_b) = (api.frontend().await, api.frontend().await);
     let mut a = start(&front_a, "a");
@@ -184,7 +184,7 @@ async fn a_leader_cut_off_from_the_api_server_stops_leading_before_the_standby_s
     let mut b = start(&front_b, "b");
     let overlap = watch_overlap(&a, &b);
 
-    front_a.cut();
+    cut(&front_a);
     tokio::time::timeout(DURATION, a.is_leader.wait_for(|l| !*l))
         .await
         .expect("a partitioned leader must give up leadership before its lease expires")
@@ -202,6 +202,16 @@ async fn a_leader_cut_off_from_the_api_server_stops_leading_before_the_standby_s
 }
 
 #[tokio::test]
+async fn a_leader_whose_renewals_fail_stops_leading_before_the_standby_starts() {
+    partitioned_leader_stops_before_the_standby_starts(Frontend::fail).await;
+}
+
+#[tokio::test]
+async fn a_leader_whose_renewals_hang_stops_leading_before_the_standby_starts() {
+    partitioned_leader_stops_before_the_standby_starts(Frontend::hang).await;
+}
+
+#[tokio::test]
 async fn without_leader_election_the_instance_always_leads() {
     let api = FakeLeaseApi::default();
     let frontend = api.frontend().await;
@@ -209,7 +219,7 @@ async fn without_leader_election_the_instance_always_leads() {
     let mut args = args("solo");
     args.leader_elect = false;
     let (is_leader, handle) = Elector::start(
-        frontend.client(),
+        frontend.config(),
         &args,
         Health::new(["A"], false),
         metrics.clone(),
@@ -228,7 +238,7 @@ async fn a_lease_duration_under_two_seconds_is_rejected() {
     let mut args = args("x");
     args.lease_duration = Duration::from_millis(1500);
     let error = Elector::start(
-        frontend.client(),
+        frontend.config(),
         &args,
         Health::new(["A"], true),
         Metrics::new(),
@@ -236,4 +246,31 @@ async fn a_lease_duration_under_two_seconds_is_rejected() {
     .err()
     .unwrap();
     assert!(error.to_string().contains("--lease-duration"), "{error}");
+}
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    leader: LeaderArgs,
+}
+
+#[test]
+fn leader_flags_have_the_documented_defaults() {
+    use clap::Parser;
+    let cli = Cli::try_parse_from(["arclink"]).unwrap();
+    assert!(!cli.leader.leader_elect);
+    assert_eq!(cli.leader.lease_name, "arclink-leader");
+    assert_eq!(cli.leader.lease_duration, Duration::from_secs(15));
+    let cli = Cli::try_parse_from([
+        "arclink",
+        "--leader-elect",
+        "--lease-duration",
+        "30s",
+        "--identity",
+        "pod-1",
+    ])
+    .unwrap();
+    assert!(cli.leader.leader_elect);
+    assert_eq!(cli.leader.lease_duration, Duration::from_secs(30));
+    assert_eq!(cli.leader.identity.as_deref(), Some("pod-1"));
 }

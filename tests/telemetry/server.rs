@@ -152,3 +152,62 @@ async fn binding_a_busy_address_names_it() {
     assert!(error.to_string().contains(&addr.to_string()), "{error}");
     assert!(error.to_string().contains("--metrics-addr"), "{error}");
 }
+
+#[tokio::test]
+async fn arm_client_counters_are_exported_at_scrape_time() {
+    use arclink::azure::{
+        ArmClient, ArmClientOptions, ResourceId, RetryPolicy, StaticTokenCredential,
+    };
+
+    let mut options = ArmClientOptions::new(StaticTokenCredential::new("token"));
+    // Nothing listens on port 1: the request fails without an HTTP response (code 0).
+    options.endpoint = Some("https://127.0.0.1:1".parse().unwrap());
+    options.retry = RetryPolicy {
+        max_transient_retries: 0,
+        ..RetryPolicy::default()
+    };
+    let client = ArmClient::new(options).unwrap();
+    let metrics = Metrics::new();
+    metrics.track_arm_client(&client);
+    metrics.track_arm_client(&client.clone());
+    let server = start(metrics, Health::new(["ArcPrivateLinkScope"], false)).await;
+
+    let (_, _, before) = get(&format!("{}/metrics", server.base)).await;
+    assert!(
+        before.contains("# TYPE arclink_arm_requests counter"),
+        "{before}"
+    );
+    assert!(!before.contains("arclink_arm_requests_total{"), "{before}");
+
+    let id = ResourceId::parse(
+        "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/m1",
+    )
+    .unwrap();
+    assert!(client.get::<serde_json::Value>(&id).await.is_err());
+
+    let (_, _, body) = get(&format!("{}/metrics", server.base)).await;
+    let requests = body
+        .lines()
+        .find(|l| l.starts_with("arclink_arm_requests_total{"))
+        .unwrap_or_else(|| panic!("no ARM request counter in:\n{body}"));
+    assert_eq!(
+        requests,
+        r#"arclink_arm_requests_total{provider="microsoft.hybridcompute",method="GET",code="0"} 1"#,
+        "a client tracked twice is counted once"
+    );
+    assert!(
+        body.contains(r#"arclink_arm_rate_limit_tokens{subscription="00000000-0000-0000-0000-000000000001",class="reads"} "#),
+        "{body}"
+    );
+    for expected in [
+        "arclink_arm_throttle_waits_total 0",
+        "arclink_arm_throttle_wait_seconds_total 0",
+        r#"arclink_arm_lros_total{result="succeeded"} 0"#,
+        "arclink_arm_lro_duration_seconds_count 0",
+        r#"arclink_arm_lro_duration_seconds_bucket{le="+Inf"} 0"#,
+    ] {
+        assert!(body.contains(expected), "missing {expected:?} in:\n{body}");
+    }
+    server.stop.send(()).unwrap();
+    server.task.await.unwrap().unwrap();
+}
