@@ -69,6 +69,7 @@ pub const EMULATOR_TENANT: &str = "00000000-0000-0000-0000-0000000000aa";
 /// One ARM client (with its token cache and rate-limit buckets) per identity.
 pub struct ArmPool {
     config: ArmConfig,
+    metrics: Option<crate::telemetry::Metrics>,
     credentials: CredentialCache,
     clients: Mutex<HashMap<String, ArmClient>>,
 }
@@ -77,9 +78,16 @@ impl ArmPool {
     pub fn new(config: ArmConfig) -> ArmPool {
         ArmPool {
             config,
+            metrics: None,
             credentials: CredentialCache::new(),
             clients: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Exports the metrics of every client this pool makes.
+    pub fn with_metrics(mut self, metrics: crate::telemetry::Metrics) -> ArmPool {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The client for an object in `namespace` naming `credential_ref`.
@@ -128,6 +136,9 @@ impl ArmPool {
         options.api_versions = self.config.api_versions.clone();
         options.rate_limits = self.config.rate_limits;
         let client = ArmClient::new(options)?;
+        if let Some(metrics) = &self.metrics {
+            metrics.track_arm_client(&client);
+        }
         clients.insert(key, client.clone());
         Ok(client)
     }

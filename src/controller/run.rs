@@ -60,7 +60,9 @@ const KINDS: [&str; 1] = ["ArcPrivateLinkScope"];
 
 /// Runs the controller until SIGTERM/SIGINT.
 pub async fn run(args: RunArgs) -> Result<(), RunError> {
-    let client = Client::try_default().await?;
+    let kube_config = kube::Config::infer()
+        .await
+        .map_err(|e| RunError::Config(format!("no Kubernetes configuration: {e}")))?;
     let config = ArmConfig {
         cloud: args.azure.cloud().map_err(RunError::Config)?,
         ca_pem: args.azure.ca_pem().map_err(RunError::Config)?,
@@ -76,17 +78,19 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         dry_run: false,
     };
     tracing::info!(cluster = %settings.cluster_name, arm = %config.cloud.arm_endpoint, "starting arclink controller");
-    run_with(client, args, settings, ArmPool::new(config)).await
+    run_with(kube_config, args, settings, ArmPool::new(config)).await
 }
 
 /// Runs the controller with a prepared ARM pool (also used by `run --emulator`).
 pub async fn run_with(
-    client: Client,
+    kube_config: kube::Config,
     args: RunArgs,
     settings: Settings,
     pool: ArmPool,
 ) -> Result<(), RunError> {
+    let client = Client::try_from(kube_config.clone())?;
     let metrics = Metrics::new();
+    let pool = pool.with_metrics(metrics.clone());
     let health = Health::new(KINDS, args.leader.leader_elect);
     let stop: Shared<BoxFuture<'static, ()>> = shutdown::signal()?.map(|_| ()).boxed().shared();
 
@@ -100,12 +104,8 @@ pub async fn run_with(
         stop.clone(),
     ));
 
-    let (mut is_leader, elector) = Elector::start(
-        client.clone(),
-        &args.leader,
-        health.clone(),
-        metrics.clone(),
-    )?;
+    let (mut is_leader, elector) =
+        Elector::start(kube_config, &args.leader, health.clone(), metrics.clone())?;
     let leading = async {
         while !*is_leader.borrow_and_update() {
             if is_leader.changed().await.is_err() {
