@@ -5,5 +5,6 @@ pub mod api;
 pub mod azure;
 pub mod controller;
 pub mod emulator;
+pub mod offline;
 pub mod reconcile;
 pub mod telemetry;

@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use arclink::controller::RunArgs;
+use arclink::emulator::cli::EmulatorArgs;
+use arclink::offline::OfflineArgs;
+use arclink::offline::apply::ApplyArgs;
 use arclink::telemetry::logging;
 
 /// arclink: Azure Arc private connectivity (Private Link Scopes, private endpoints, server
@@ -20,6 +23,14 @@ enum Command {
     Run(Box<RunArgs>),
     /// Print the CustomResourceDefinitions as one multi-document YAML stream.
     Crds,
+    /// Show what `apply` would change in Azure for these manifests, without writing. Exit code
+    /// 0: no changes, 2: changes pending, 1: errors.
+    Plan(Box<OfflineArgs>),
+    /// Converge Azure to these manifests without a cluster (scopes, then endpoints, then
+    /// associations), waiting for long-running operations, and print each object's status.
+    Apply(Box<ApplyArgs>),
+    /// Serve the ARM emulator (HTTPS) until SIGINT/SIGTERM.
+    Emulator(Box<EmulatorArgs>),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +43,17 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(format!("rendering CRDs: {e}")),
         },
+        Command::Plan(args) => offline(&args.log_level.clone(), async move {
+            arclink::offline::plan::run(&args).await
+        }),
+        Command::Apply(args) => offline(&args.common.log_level.clone(), async move {
+            arclink::offline::apply::run(&args).await
+        }),
+        Command::Emulator(args) => runtime(async move {
+            arclink::emulator::cli::run(*args)
+                .await
+                .map_err(|e| e.to_string())
+        }),
         Command::Run(args) => {
             if let Err(e) = logging::init(args.telemetry.log_format, &args.telemetry.log_level) {
                 return fail(e.to_string());
@@ -51,6 +73,17 @@ fn runtime(fut: impl Future<Output = Result<(), String>>) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
+        Err(e) => fail(format!("starting the async runtime: {e}")),
+    }
+}
+
+/// Runs `plan`/`apply`: diagnostics as text on stderr, their own exit code.
+fn offline(log_level: &str, fut: impl Future<Output = arclink::offline::Exit>) -> ExitCode {
+    if let Err(e) = logging::init(logging::LogFormat::Text, log_level) {
+        return fail(e.to_string());
+    }
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(fut).into(),
         Err(e) => fail(format!("starting the async runtime: {e}")),
     }
 }

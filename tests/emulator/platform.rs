@@ -253,6 +253,6 @@ fn shipped_fixtures_parse() {
     ))
     .unwrap();
     let f = arclink::emulator::Fixtures::from_yaml(&text).unwrap();
-    assert_eq!(f.all_machines().count(), 22);
-    assert_eq!(f.virtual_networks[0].subnets.len(), 2);
+    assert_eq!(f.all_machines().count(), 4);
+    assert_eq!(f.virtual_networks[0].subnets.len(), 1);
 }

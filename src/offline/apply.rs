@@ -1,0 +1,332 @@
+//! `arclink apply`: converges each object in dependency order (scopes, endpoints,
+//! associations), stepping its reconcile core until it settles, waiting out long-running
+//! operations with the core's own requeue delay.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::kinds::{self, Object};
+use super::manifest::{self, Declared, Manifests};
+use super::plan::{PlannedChange, print_notes, report_errors};
+use super::progress::Spinner;
+use super::status;
+use super::target::{self, Target};
+use super::{Exit, OfflineArgs, Output};
+use crate::api::conditions::{READY, RECONCILING, STALLED, find, is_true};
+use crate::azure::ArmClient;
+use crate::reconcile::{Requeue, Settings, requeue};
+
+/// Flags of `arclink apply`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub common: OfflineArgs,
+    /// Give up on objects still converging after this long in total (e.g. 30m, 90s).
+    #[arg(long, default_value = "30m", value_parser = crate::api::parse_duration)]
+    pub timeout: Duration,
+    /// Longest wait between two steps of an object while an operation runs (default 5s
+    /// against Azure, 200ms against the embedded emulator).
+    #[arg(long, value_parser = crate::api::parse_duration)]
+    pub poll_interval: Option<Duration>,
+}
+
+/// How an object ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Result {
+    Ready,
+    Suspended,
+    Blocked,
+    TimedOut,
+    Unsupported,
+}
+
+/// One object after `apply`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Applied {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub file: String,
+    pub document: usize,
+    pub result: Result,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The writes made, in order.
+    pub changes: Vec<PlannedChange>,
+    /// The object's status as the controller would have written it.
+    pub status: Value,
+}
+
+/// The `--output json` document of apply.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub target: String,
+    pub objects: Vec<Applied>,
+}
+
+impl Report {
+    /// 0 when every object is Ready (or suspended), else 1.
+    pub fn exit(&self) -> Exit {
+        if self
+            .objects
+            .iter()
+            .all(|o| matches!(o.result, Result::Ready | Result::Suspended))
+        {
+            Exit::Clean
+        } else {
+            Exit::Errors
+        }
+    }
+}
+
+/// Runs `arclink apply`: progress on stderr, the resulting status on stdout.
+pub async fn run(args: &ApplyArgs) -> Exit {
+    let common = &args.common;
+    let manifests = match manifest::load(&common.files) {
+        Ok(m) => m,
+        Err(errors) => return report_errors(common.output, &errors),
+    };
+    print_notes(&manifests);
+    let target = match target::connect(common.target, &common.azure, &common.emulator).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Errors;
+        }
+    };
+    let emulator = target.emulator.is_some();
+    let settings = common.settings(emulator, false);
+    let poll = args.poll_interval.unwrap_or(if emulator {
+        Duration::from_millis(200)
+    } else {
+        crate::reconcile::arm::OPERATION_POLL
+    });
+    let report = apply(
+        &target.arm,
+        &settings,
+        manifests,
+        emulator,
+        Limits {
+            timeout: args.timeout,
+            poll,
+        },
+    )
+    .await;
+    Target::finish(target).await;
+    match common.output {
+        Output::Text => print!("{}", render_text(&report)),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report)
+                .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        ),
+    }
+    report.exit()
+}
+
+/// Bounds of the convergence loop.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// For the whole apply.
+    pub timeout: Duration,
+    /// Cap of the wait between two steps while an operation runs.
+    pub poll: Duration,
+}
+
+/// Converges every object, in dependency order.
+pub async fn apply(
+    arm: &ArmClient,
+    settings: &Settings,
+    manifests: Manifests,
+    emulator: bool,
+    limits: Limits,
+) -> Report {
+    let deadline = Instant::now() + limits.timeout;
+    let mut objects = manifests.objects;
+    let mut applied = Vec::with_capacity(objects.len());
+    for i in 0..objects.len() {
+        let result = converge(arm, settings, &mut objects, i, deadline, limits.poll).await;
+        applied.push(result);
+    }
+    Report {
+        version: super::plan::SCHEMA_VERSION,
+        target: if emulator { "emulator" } else { "azure" }.into(),
+        objects: applied,
+    }
+}
+
+async fn converge(
+    arm: &ArmClient,
+    settings: &Settings,
+    objects: &mut [Declared],
+    i: usize,
+    deadline: Instant,
+    poll: Duration,
+) -> Applied {
+    let key = objects[i].object.key();
+    let mut spinner = Spinner::start(key.to_string());
+    let mut changes = Vec::new();
+    let mut failures = 0;
+    let (result, reason, message) = loop {
+        if let Some(blocked) = dependency_not_ready(objects, i) {
+            break (
+                Result::Blocked,
+                Some("DependencyNotReady".into()),
+                Some(blocked),
+            );
+        }
+        let Some(step) = kinds::step(arm, settings, objects, i).await else {
+            break (
+                Result::Unsupported,
+                None,
+                Some(format!(
+                    "{} is not supported offline yet: nothing was applied (the in-cluster controller reconciles it)",
+                    key.kind
+                )),
+            );
+        };
+        changes.extend(step.changes.iter().map(|c| PlannedChange {
+            action: c.action.as_str(),
+            resource_id: c.resource_id.clone(),
+            diff: c.diff.clone(),
+        }));
+        let conds = objects[i].object.conditions();
+        let ready = find(conds, READY);
+        let reason = ready.map(|c| c.reason.clone());
+        if is_true(conds, RECONCILING) {
+            let message = find(conds, RECONCILING)
+                .map(|c| c.message.clone())
+                .unwrap_or_default();
+            spinner.update(&format!(
+                "{}: {message}",
+                reason.as_deref().unwrap_or_default()
+            ));
+            let delay = match step.requeue {
+                Requeue::After(d) if reason.as_deref() == Some("Throttled") => d,
+                Requeue::After(d) => d.min(poll),
+                Requeue::Backoff => {
+                    failures += 1;
+                    requeue::backoff(failures)
+                }
+            };
+            if Instant::now() + delay > deadline {
+                break (
+                    Result::TimedOut,
+                    reason,
+                    Some(format!(
+                        "still converging when --timeout ran out: {message}"
+                    )),
+                );
+            }
+            spinner.wait(delay).await;
+            continue;
+        }
+        if is_true(conds, STALLED) {
+            let message = find(conds, STALLED).map(|c| c.message.clone());
+            break (Result::Blocked, reason, message);
+        }
+        let message = ready.map(|c| c.message.clone());
+        if reason.as_deref() == Some("Suspended") {
+            break (Result::Suspended, reason, message);
+        }
+        break (Result::Ready, reason, message);
+    };
+    let ok = matches!(result, Result::Ready | Result::Suspended);
+    let summary = match (&reason, &message) {
+        (Some(r), Some(m)) => format!("{r}: {m}"),
+        (None, Some(m)) => m.clone(),
+        _ => String::new(),
+    };
+    spinner.finish(ok, &summary);
+    let origin = &objects[i].origin;
+    Applied {
+        kind: key.kind,
+        namespace: key.namespace,
+        name: key.name,
+        file: origin.file.clone(),
+        document: origin.document,
+        result,
+        reason,
+        message,
+        changes,
+        status: objects[i].object.status(),
+    }
+}
+
+/// Why the object's scope (declared in the same manifests) keeps it from converging.
+fn dependency_not_ready(objects: &[Declared], i: usize) -> Option<String> {
+    let name = objects[i].object.scope_ref()?;
+    let namespace = objects[i].object.key().namespace;
+    let scope = objects.iter().find(|d| {
+        matches!(d.object, Object::Scope(_)) && {
+            let k = d.object.key();
+            k.namespace == namespace && k.name == name
+        }
+    })?;
+    (!is_true(scope.object.conditions(), READY)).then(|| {
+        format!(
+            "{} is not Ready, so this object was not applied",
+            scope.object.key()
+        )
+    })
+}
+
+/// The result for people: what was written, then each object's status.
+pub fn render_text(report: &Report) -> String {
+    let mut out = String::new();
+    let created = count(report, "create");
+    let updated = count(report, "update");
+    let ready = report
+        .objects
+        .iter()
+        .filter(|o| o.result == Result::Ready)
+        .count();
+    let _ = writeln!(
+        out,
+        "Apply: {created} created, {updated} updated, 0 deleted; {ready} of {} objects Ready.",
+        report.objects.len()
+    );
+    for o in &report.objects {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{} {}/{}: {}",
+            o.kind,
+            o.namespace,
+            o.name,
+            serde_json::to_value(o.result)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        );
+        for c in &o.changes {
+            let _ = writeln!(out, "  {}d {}", c.action, c.resource_id);
+        }
+        if o.result == Result::Unsupported {
+            let _ = writeln!(out, "  {}", o.message.as_deref().unwrap_or_default());
+            continue;
+        }
+        if o.reason.as_deref() == Some("DependencyNotReady") {
+            let _ = writeln!(out, "  {}", o.message.as_deref().unwrap_or_default());
+        }
+        out.push_str(&status::render(&o.status, "  "));
+    }
+    out
+}
+
+fn count(report: &Report, action: &str) -> usize {
+    report
+        .objects
+        .iter()
+        .flat_map(|o| &o.changes)
+        .filter(|c| c.action == action)
+        .count()
+}

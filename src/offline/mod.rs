@@ -1,0 +1,111 @@
+//! `arclink plan` and `arclink apply`: the reconcile cores run against manifests read from
+//! files, with no Kubernetes involved, for GitOps pipelines and for trying arclink without a
+//! cluster. ARM is Azure when credentials (or `--arm-endpoint`) are configured, otherwise an
+//! embedded emulator.
+//!
+//! Objects have no Kubernetes status here: status lives in memory between the reconcile steps
+//! of one command. A long-running operation started by an earlier, interrupted `apply` is
+//! therefore not resumed; the next `apply` reads Azure afresh (a resource still provisioning is
+//! waited for, a write ARM still runs is answered with a retryable conflict and retried).
+
+pub mod apply;
+pub mod kinds;
+pub mod manifest;
+pub mod plan;
+mod progress;
+mod status;
+pub mod target;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::controller::AzureArgs;
+use crate::reconcile::Settings;
+pub use target::{EMULATOR_NOTE, EmulatorFlags, TargetChoice};
+
+/// Flags shared by `plan` and `apply`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OfflineArgs {
+    /// Manifest files or directories (their *.yaml and *.yml files, not recursive); YAML
+    /// streams of several documents are read document by document.
+    #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// `text` for people, `json` for pipelines (schema in the README).
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Where ARM is: `auto` uses Azure when --arm-endpoint or credentials are configured and
+    /// the embedded emulator otherwise.
+    #[arg(long, env = "ARCLINK_TARGET", value_enum, default_value_t = TargetChoice::Auto)]
+    pub target: TargetChoice,
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    #[command(flatten)]
+    pub emulator: EmulatorFlags,
+    /// Log filter for diagnostics on stderr (tracing `EnvFilter` syntax).
+    #[arg(long, env = "RUST_LOG", default_value = "warn")]
+    pub log_level: String,
+}
+
+impl OfflineArgs {
+    /// The settings every reconcile gets; `note` is set when ARM is the emulator.
+    pub fn settings(&self, emulator: bool, dry_run: bool) -> Settings {
+        Settings {
+            cluster_name: self.azure.cluster_name.clone(),
+            default_subscription: self.azure.default_subscription.clone(),
+            drift_check_interval: self.azure.drift_check_interval,
+            note: emulator.then(|| EMULATOR_NOTE.to_string()),
+            dry_run,
+        }
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// How a command ended, as its process exit code (`terraform plan -detailed-exitcode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: nothing to change (plan), everything converged (apply).
+    Clean,
+    /// 1: errors (bad manifests, ARM errors, blocked objects, kinds not supported offline,
+    /// timeouts).
+    Errors,
+    /// 2: changes pending (plan only).
+    Changes,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Clean => 0,
+            Exit::Errors => 1,
+            Exit::Changes => 2,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e.code())
+    }
+}
+
+/// Notes printed on stderr for manifests that use something only a cluster has.
+fn offline_notes(manifests: &manifest::Manifests) -> Vec<String> {
+    manifests
+        .objects
+        .iter()
+        .filter(|d| d.object.has_credential_ref())
+        .map(|d| {
+            format!(
+                "{}: {}: spec.credentialRef is ignored offline (no cluster to read the Secret from): this command's own identity is used",
+                d.origin,
+                d.object.key()
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,440 @@
+//! `arclink plan`: one dry-run reconcile per object, reported as create / update / no-op /
+//! blocked / waiting / drift, and an exit code a pipeline can gate on. Never writes.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::kinds::{self, Step};
+use super::manifest::{self, Declared, ManifestError, Manifests};
+use super::target::{self, Target};
+use super::{Exit, OfflineArgs, Output};
+use crate::api::DriftEntry;
+use crate::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
+use crate::azure::ArmClient;
+use crate::reconcile::{ChangeAction, DriftState, Requeue, Settings};
+
+/// Version of the JSON plan schema; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What would happen to one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Its Azure resource does not exist and would be created.
+    Create,
+    /// Its Azure resource differs from the manifest and would be updated.
+    Update,
+    /// Azure matches the manifest.
+    NoOp,
+    /// Azure differs, and `policy.drift: Report` forbids correcting it.
+    Drift,
+    /// Would wait: a dependency (its scope) is created first, or ARM is still provisioning.
+    Waiting,
+    /// Needs a person (RegionMismatch, OwnedElsewhere, AdoptionRequired, ...).
+    Blocked,
+    /// `spec.suspend: true`: nothing is done.
+    Suspended,
+    /// ARM could not be read (throttled, transient error).
+    Error,
+    /// The kind cannot be planned offline by this version.
+    Unsupported,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::NoOp => "no-op",
+            Action::Drift => "drift",
+            Action::Waiting => "waiting",
+            Action::Blocked => "blocked",
+            Action::Suspended => "suspended",
+            Action::Error => "error",
+            Action::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// A planned write.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedChange {
+    pub action: &'static str,
+    pub resource_id: String,
+    pub diff: Vec<DriftEntry>,
+}
+
+/// The plan of one object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedObject {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub file: String,
+    pub document: usize,
+    pub action: Action,
+    /// The condition reason behind the action (e.g. `OwnedElsewhere`, `WaitingForScope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub changes: Vec<PlannedChange>,
+    /// Fields that differ and are reported, not corrected (`policy.drift: Report`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftEntry>,
+}
+
+/// Counts by action. `delete` is always 0: plan and apply never delete Azure resources.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub no_op: usize,
+    pub drift: usize,
+    pub waiting: usize,
+    pub blocked: usize,
+    pub suspended: usize,
+    pub error: usize,
+    pub unsupported: usize,
+}
+
+/// A manifest error, for JSON output.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorEntry {
+    pub class: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl From<&ManifestError> for ErrorEntry {
+    fn from(e: &ManifestError) -> ErrorEntry {
+        let object = e.object();
+        ErrorEntry {
+            class: e.class(),
+            file: e.origin().map(|o| o.file.clone()),
+            document: e.origin().map(|o| o.document),
+            kind: object.map(|o| o.kind.clone()),
+            namespace: object.map(|o| o.namespace.clone()),
+            name: object.map(|o| o.name.clone()),
+            field: e.field().map(str::to_string),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The whole plan (the `--output json` document).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub version: u32,
+    /// `azure` or `emulator`.
+    pub target: String,
+    pub objects: Vec<PlannedObject>,
+    pub summary: Summary,
+    pub errors: Vec<ErrorEntry>,
+}
+
+impl Plan {
+    /// 1 on errors, blocked or unsupported objects; 2 when anything would change or differs;
+    /// else 0.
+    pub fn exit(&self) -> Exit {
+        let s = &self.summary;
+        if !self.errors.is_empty() || s.blocked + s.error + s.unsupported > 0 {
+            Exit::Errors
+        } else if s.create + s.update + s.delete + s.drift + s.waiting > 0 {
+            Exit::Changes
+        } else {
+            Exit::Clean
+        }
+    }
+
+    fn count(&mut self) {
+        let mut s = Summary::default();
+        for o in &self.objects {
+            match o.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::NoOp => s.no_op += 1,
+                Action::Drift => s.drift += 1,
+                Action::Waiting => s.waiting += 1,
+                Action::Blocked => s.blocked += 1,
+                Action::Suspended => s.suspended += 1,
+                Action::Error => s.error += 1,
+                Action::Unsupported => s.unsupported += 1,
+            }
+        }
+        self.summary = s;
+    }
+}
+
+/// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
+pub async fn run(args: &OfflineArgs) -> Exit {
+    let manifests = match manifest::load(&args.files) {
+        Ok(m) => m,
+        Err(errors) => return report_errors(args.output, &errors),
+    };
+    print_notes(&manifests);
+    let target = match target::connect(args.target, &args.azure, &args.emulator).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Errors;
+        }
+    };
+    let emulator = target.emulator.is_some();
+    let settings = args.settings(emulator, true);
+    let plan = plan(&target.arm, &settings, manifests, emulator).await;
+    Target::finish(target).await;
+    match args.output {
+        Output::Text => print!("{}", render_text(&plan)),
+        Output::Json => println!("{}", render_json(&plan)),
+    }
+    plan.exit()
+}
+
+/// Prints manifest errors (text on stderr, or a JSON plan with `errors` on stdout).
+pub fn report_errors(output: Output, errors: &[ManifestError]) -> Exit {
+    match output {
+        Output::Text => {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!(
+                "{} error(s) in the manifests; nothing was read from or written to Azure",
+                errors.len()
+            );
+        }
+        Output::Json => {
+            let plan = Plan {
+                version: SCHEMA_VERSION,
+                errors: errors.iter().map(ErrorEntry::from).collect(),
+                ..Plan::default()
+            };
+            println!("{}", render_json(&plan));
+        }
+    }
+    Exit::Errors
+}
+
+pub(super) fn print_notes(manifests: &Manifests) {
+    for note in manifests
+        .notes
+        .iter()
+        .chain(&super::offline_notes(manifests))
+    {
+        eprintln!("note: {note}");
+    }
+}
+
+/// The plan of every object, in dependency order. `settings.dry_run` must be true.
+pub async fn plan(
+    arm: &ArmClient,
+    settings: &Settings,
+    manifests: Manifests,
+    emulator: bool,
+) -> Plan {
+    let mut objects = manifests.objects;
+    let mut planned = Vec::with_capacity(objects.len());
+    for i in 0..objects.len() {
+        let step = kinds::step(arm, settings, &mut objects, i).await;
+        planned.push(classify(&objects[i], step));
+    }
+    let mut plan = Plan {
+        version: SCHEMA_VERSION,
+        target: if emulator { "emulator" } else { "azure" }.into(),
+        objects: planned,
+        ..Plan::default()
+    };
+    plan.count();
+    plan
+}
+
+fn classify(declared: &Declared, step: Option<Step>) -> PlannedObject {
+    let key = declared.object.key();
+    let mut planned = PlannedObject {
+        kind: key.kind,
+        namespace: key.namespace,
+        name: key.name,
+        file: declared.origin.file.clone(),
+        document: declared.origin.document,
+        action: Action::Unsupported,
+        reason: None,
+        message: None,
+        changes: Vec::new(),
+        drift: Vec::new(),
+    };
+    let Some(step) = step else {
+        planned.message = Some(format!(
+            "{} is not supported offline yet: plan cannot tell what would change (the in-cluster controller reconciles it)",
+            declared.object.kind()
+        ));
+        return planned;
+    };
+    let conds = declared.object.conditions();
+    let ready = find(conds, READY);
+    planned.reason = ready.map(|c| c.reason.clone());
+    planned.message = ready.map(|c| c.message.clone());
+    planned.changes = step
+        .changes
+        .iter()
+        .map(|c| PlannedChange {
+            action: c.action.as_str(),
+            resource_id: c.resource_id.clone(),
+            diff: c.diff.clone(),
+        })
+        .collect();
+    planned.drift = declared
+        .object
+        .status()
+        .get("drift")
+        .and_then(|d| serde_json::from_value(d.clone()).ok())
+        .unwrap_or_default();
+    planned.action = if step
+        .changes
+        .iter()
+        .any(|c| c.action == ChangeAction::Create)
+    {
+        Action::Create
+    } else if !step.changes.is_empty() {
+        Action::Update
+    } else if ready.is_some_and(|c| c.reason == "Suspended") {
+        Action::Suspended
+    } else if is_true(conds, STALLED) {
+        planned.message = find(conds, STALLED).map(|c| c.message.clone());
+        Action::Blocked
+    } else if is_true(conds, RECONCILING) {
+        let throttled = planned.reason.as_deref() == Some("Throttled");
+        if step.requeue == Requeue::Backoff || throttled {
+            Action::Error
+        } else {
+            Action::Waiting
+        }
+    } else if matches!(step.drift, DriftState::Detected(_)) || is_true(conds, DRIFTED) {
+        planned.message = find(conds, DRIFTED).map(|c| c.message.clone());
+        Action::Drift
+    } else {
+        Action::NoOp
+    };
+    planned
+}
+
+/// The plan for people.
+pub fn render_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    for o in &plan.objects {
+        let _ = writeln!(
+            out,
+            "{} {}/{} ({}, document {})",
+            o.kind, o.namespace, o.name, o.file, o.document
+        );
+        match o.action {
+            Action::Create | Action::Update => {
+                for c in &o.changes {
+                    let sign = match c.action {
+                        "create" => '+',
+                        "delete" => '-',
+                        _ => '~',
+                    };
+                    let _ = writeln!(out, "  {sign} {} {}", c.action, c.resource_id);
+                    for d in &c.diff {
+                        let _ = writeln!(
+                            out,
+                            "      {}: {} -> {}",
+                            d.path,
+                            shown(&d.actual),
+                            shown(&d.desired)
+                        );
+                    }
+                }
+            }
+            Action::Drift => {
+                let _ = writeln!(
+                    out,
+                    "  ! drift (policy.drift: Report, not corrected): {}",
+                    o.message.as_deref().unwrap_or_default()
+                );
+                for d in &o.drift {
+                    let _ = writeln!(
+                        out,
+                        "      {}: {} (manifest: {})",
+                        d.path,
+                        shown(&d.actual),
+                        shown(&d.desired)
+                    );
+                }
+            }
+            other => {
+                let sign = match other {
+                    Action::NoOp | Action::Suspended => '=',
+                    Action::Waiting => '~',
+                    _ => '!',
+                };
+                let reason = o
+                    .reason
+                    .as_deref()
+                    .filter(|_| other != Action::Unsupported)
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  {sign} {}{reason}: {}",
+                    other.as_str(),
+                    o.message.as_deref().unwrap_or_default()
+                );
+            }
+        }
+    }
+    let s = &plan.summary;
+    let mut line = format!(
+        "\nPlan: {} to create, {} to update, {} to delete, {} unchanged",
+        s.create, s.update, s.delete, s.no_op
+    );
+    for (n, what) in [
+        (s.drift, "drifted (reported only)"),
+        (s.waiting, "waiting"),
+        (s.blocked, "blocked"),
+        (s.suspended, "suspended"),
+        (s.error, "with errors"),
+        (s.unsupported, "not supported offline"),
+    ] {
+        if n > 0 {
+            let _ = write!(line, ", {n} {what}");
+        }
+    }
+    let _ = writeln!(out, "{line}.");
+    let _ = writeln!(
+        out,
+        "Nothing is ever deleted by plan/apply: Azure resources of objects removed from the manifests stay (the in-cluster controller deletes them with their objects)."
+    );
+    out
+}
+
+fn shown(v: &str) -> String {
+    if v.is_empty() {
+        "(absent)".into()
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// The plan for pipelines: pretty JSON with the fields in a fixed order.
+pub fn render_json(plan: &Plan) -> String {
+    serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
