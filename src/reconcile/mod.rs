@@ -6,6 +6,7 @@
 //! is specific to its Azure resource.
 
 pub mod arm;
+pub mod association;
 pub mod diff;
 pub mod endpoint;
 pub mod ownership;

@@ -1,0 +1,106 @@
+//! Machine PATCHes in flight at the same time, bounded, and a per-pass budget so that one huge
+//! association makes progress in batches instead of holding a worker (and the subscription's
+//! write bucket) until it is done.
+
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::azure::models::MachineUpdate;
+use crate::azure::{ArmClient, ArmError, ResourceId, Write};
+
+use super::select::MachineRef;
+
+/// How much one reconcile pass may write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// PATCHes in flight at once; the client's per-subscription write bucket paces them.
+    pub in_flight: usize,
+    /// PATCHes started per pass at most.
+    pub writes: usize,
+    /// No PATCH is started once the pass has run this long (at ARM's default 10 writes/s a
+    /// pass would otherwise take minutes).
+    pub duration: Duration,
+    /// When to come back while work remains.
+    pub requeue: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            in_flight: 32,
+            writes: 1000,
+            duration: Duration::from_secs(15),
+            requeue: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A finished PATCH of machine `name`.
+pub struct Finished {
+    pub name: String,
+    pub result: Result<Write<MachineRef>, ArmError>,
+}
+
+/// Runs PATCHes as tasks (so they progress while the next list page is fetched), at most
+/// `budget.in_flight` at a time. Dropping it aborts what is still in flight.
+pub struct Writer {
+    arm: ArmClient,
+    budget: Budget,
+    started_at: Instant,
+    started: usize,
+    tasks: JoinSet<Finished>,
+}
+
+impl Writer {
+    pub fn new(arm: &ArmClient, budget: Budget) -> Writer {
+        Writer {
+            arm: arm.clone(),
+            budget,
+            started_at: Instant::now(),
+            started: 0,
+            tasks: JoinSet::new(),
+        }
+    }
+
+    /// Whether this pass may still start a PATCH.
+    pub fn has_budget(&self) -> bool {
+        self.started < self.budget.writes && self.started_at.elapsed() < self.budget.duration
+    }
+
+    /// Starts the PATCH setting (or, with `None`, clearing) the machine's scope; when
+    /// `in_flight` PATCHes are already running, first waits for one and returns it.
+    pub async fn start(
+        &mut self,
+        id: ResourceId,
+        name: String,
+        scope: Option<ResourceId>,
+    ) -> Option<Finished> {
+        let done = if self.tasks.len() >= self.budget.in_flight.max(1) {
+            self.next().await
+        } else {
+            None
+        };
+        self.started += 1;
+        let arm = self.arm.clone();
+        self.tasks.spawn(async move {
+            let body = MachineUpdate::private_link_scope(scope);
+            let result = arm.patch::<_, MachineRef>(&id, &body).await;
+            Finished { name, result }
+        });
+        done
+    }
+
+    /// The next PATCH to finish, `None` when none is in flight.
+    pub async fn next(&mut self) -> Option<Finished> {
+        loop {
+            match self.tasks.join_next().await? {
+                Ok(done) => return Some(done),
+                // A PATCH task only ends without a result if it panicked; its machine is
+                // looked at again on the next pass.
+                Err(e) => tracing::warn!(error = %e, "machine PATCH task failed"),
+            }
+        }
+    }
+}
