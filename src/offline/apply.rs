@@ -41,7 +41,6 @@ pub enum Result {
     Suspended,
     Blocked,
     TimedOut,
-    Unsupported,
 }
 
 /// One object after `apply`.
@@ -183,16 +182,7 @@ async fn converge(
                 Some(blocked),
             );
         }
-        let Some(step) = kinds::step(arm, settings, objects, i).await else {
-            break (
-                Result::Unsupported,
-                None,
-                Some(format!(
-                    "{} is not supported offline yet: nothing was applied (the in-cluster controller reconciles it)",
-                    key.kind
-                )),
-            );
-        };
+        let step = kinds::step(arm, settings, objects, i).await;
         changes.extend(step.changes.iter().map(|c| PlannedChange {
             action: c.action.as_str(),
             resource_id: c.resource_id.clone(),
@@ -309,10 +299,6 @@ pub fn render_text(report: &Report) -> String {
         );
         for c in &o.changes {
             let _ = writeln!(out, "  {}d {}", c.action, c.resource_id);
-        }
-        if o.result == Result::Unsupported {
-            let _ = writeln!(out, "  {}", o.message.as_deref().unwrap_or_default());
-            continue;
         }
         if o.reason.as_deref() == Some("DependencyNotReady") {
             let _ = writeln!(out, "  {}", o.message.as_deref().unwrap_or_default());

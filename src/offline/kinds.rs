@@ -1,20 +1,24 @@
 //! The per-kind half of `plan`/`apply`: typing a manifest, and one reconcile step of an object
 //! with its status kept in memory (there is no Kubernetes to store it).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 use serde_json::Value;
 
 use super::manifest::{Declared, ObjectKey};
+use crate::api::ScopeRef;
 use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use crate::azure::ArmClient;
-use crate::reconcile::{self, Change, DriftState, Requeue, Settings};
+use crate::reconcile::association::{AssociationDeps, Claim};
+use crate::reconcile::endpoint::{EndpointDeps, PeerEndpoint};
+use crate::reconcile::scope_ref::ScopeSource;
+use crate::reconcile::{self, Change, DriftState, Outcome, Requeue, Settings};
 
 /// The arclink kinds, in dependency order.
 pub const KINDS: [&str; 3] = [
     reconcile::scope::KIND,
-    "ArcPrivateEndpoint",
-    "ArcServerAssociation",
+    reconcile::endpoint::KIND,
+    reconcile::association::KIND,
 ];
 
 /// A declared object of one of the kinds.
@@ -87,12 +91,39 @@ impl Object {
         }
     }
 
-    /// Whether the manifest names a credential Secret (not readable without a cluster).
-    pub fn has_credential_ref(&self) -> bool {
-        match self {
-            Object::Scope(o) => o.spec.credential_ref.is_some(),
-            Object::Endpoint(o) => o.spec.credential_ref.is_some(),
-            Object::Association(o) => o.spec.credential_ref.is_some(),
+    /// Fields that need a cluster and are therefore not honoured offline, with what happens
+    /// instead.
+    pub fn offline_limits(&self) -> Vec<&'static str> {
+        let (credential_ref, dns_export) = match self {
+            Object::Scope(o) => (o.spec.credential_ref.is_some(), false),
+            Object::Endpoint(o) => (o.spec.credential_ref.is_some(), o.spec.dns_export.is_some()),
+            Object::Association(o) => (o.spec.credential_ref.is_some(), false),
+        };
+        let mut limits = Vec::new();
+        if credential_ref {
+            limits.push("spec.credentialRef is ignored offline (no cluster to read the Secret from): this command's own identity is used");
+        }
+        if dns_export {
+            limits.push("spec.dnsExport is not written offline (no cluster to hold the ConfigMap): the DNS records are shown in the status instead");
+        }
+        limits
+    }
+
+    /// Sets a creation time from the declaration order, unless the manifest has one, so that
+    /// conflicts between associations are decided as in a cluster where the objects were
+    /// created in that order: the earlier one wins.
+    pub fn set_declared(&mut self, order: usize) {
+        let meta = match self {
+            Object::Scope(o) => &mut o.metadata,
+            Object::Endpoint(o) => &mut o.metadata,
+            Object::Association(o) => &mut o.metadata,
+        };
+        if meta.creation_timestamp.is_none() {
+            let offset = jiff::SignedDuration::from_secs(i64::try_from(order).unwrap_or(i64::MAX));
+            let at = jiff::Timestamp::UNIX_EPOCH
+                .checked_add(offset)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            meta.creation_timestamp = Some(Time(at));
         }
     }
 
@@ -115,25 +146,6 @@ impl Object {
         };
         status.unwrap_or(Value::Null)
     }
-
-    /// The ARM id the object's own Azure resource has, when the kind has one resource.
-    pub fn resource_id(&self, settings: &Settings) -> Option<String> {
-        match self {
-            Object::Scope(o) => reconcile::scope::scope_id(o, settings)
-                .ok()
-                .map(|id| id.to_string()),
-            Object::Endpoint(_) | Object::Association(_) => None,
-        }
-    }
-
-    /// The object's name in messages.
-    pub fn name(&self) -> String {
-        match self {
-            Object::Scope(o) => o.name_any(),
-            Object::Endpoint(o) => o.name_any(),
-            Object::Association(o) => o.name_any(),
-        }
-    }
 }
 
 /// What one reconcile step did (or, in dry-run, would do).
@@ -144,24 +156,161 @@ pub struct Step {
     pub drift: DriftState,
 }
 
-/// One reconcile step of `objects[index]`, its status stored back on the object. `None` when
-/// the kind cannot be reconciled offline.
+/// One reconcile step of `objects[index]`, its status stored back on the object. The other
+/// objects stand in for what the controller would look up in Kubernetes: the referenced scope
+/// (with its in-memory status) and the peers a kind checks conflicts against.
 pub async fn step(
     arm: &ArmClient,
     settings: &Settings,
     objects: &mut [Declared],
     index: usize,
-) -> Option<Step> {
-    match &mut objects[index].object {
+) -> Step {
+    match &objects[index].object {
         Object::Scope(obj) => {
             let out = reconcile::scope::reconcile(arm, settings, obj).await;
-            obj.status = Some(out.status);
-            Some(Step {
-                changes: out.changes,
-                requeue: out.requeue,
-                drift: out.drift,
-            })
+            let step = Step::from(&out);
+            if let Object::Scope(obj) = &mut objects[index].object {
+                obj.status = Some(out.status);
+            }
+            step
         }
-        Object::Endpoint(_) | Object::Association(_) => None,
+        Object::Endpoint(obj) => {
+            let deps = EndpointDeps {
+                scope: scope_source(
+                    objects,
+                    &obj.spec.scope_ref,
+                    &obj.spec.scope_id,
+                    obj.as_ref(),
+                ),
+                peers: endpoint_peers(objects, settings, index),
+            };
+            let out = reconcile::endpoint::reconcile(arm, settings, obj, &deps).await;
+            let step = Step::from(&out);
+            if let Object::Endpoint(obj) = &mut objects[index].object {
+                obj.status = Some(out.status);
+            }
+            step
+        }
+        Object::Association(obj) => {
+            let mut deps = AssociationDeps::new(scope_source(
+                objects,
+                &obj.spec.scope_ref,
+                &obj.spec.scope_id,
+                obj.as_ref(),
+            ));
+            deps.claims = association_claims(objects, settings);
+            let out = reconcile::association::reconcile(arm, settings, obj, &deps).await;
+            let step = Step::from(&out);
+            if let Object::Association(obj) = &mut objects[index].object {
+                obj.status = Some(out.status);
+            }
+            step
+        }
     }
+}
+
+impl<S> From<&Outcome<S>> for Step {
+    fn from(out: &Outcome<S>) -> Step {
+        Step {
+            changes: out.changes.clone(),
+            requeue: out.requeue,
+            drift: out.drift.clone(),
+        }
+    }
+}
+
+/// `spec.scopeRef` as the declared scope of the same namespace, or `spec.scopeId`.
+fn scope_source<K: kube::Resource>(
+    objects: &[Declared],
+    scope_ref: &Option<ScopeRef>,
+    scope_id: &Option<String>,
+    obj: &K,
+) -> ScopeSource {
+    match (scope_ref, scope_id) {
+        (Some(r), _) => ScopeSource::Ref {
+            name: r.name.clone(),
+            object: find_scope(objects, obj.meta().namespace.as_deref(), &r.name)
+                .map(|s| Box::new(s.clone())),
+        },
+        (None, id) => ScopeSource::Id(id.clone().unwrap_or_default()),
+    }
+}
+
+fn find_scope<'a>(
+    objects: &'a [Declared],
+    namespace: Option<&str>,
+    name: &str,
+) -> Option<&'a ArcPrivateLinkScope> {
+    objects.iter().find_map(|d| match &d.object {
+        Object::Scope(s)
+            if s.metadata.namespace.as_deref() == namespace
+                && s.metadata.name.as_deref() == Some(name) =>
+        {
+            Some(s.as_ref())
+        }
+        _ => None,
+    })
+}
+
+/// The ARM id of the scope an object points at, when it can be told without ARM.
+fn scope_id_of<K: kube::Resource>(
+    objects: &[Declared],
+    settings: &Settings,
+    scope_ref: &Option<ScopeRef>,
+    scope_id: &Option<String>,
+    obj: &K,
+) -> Option<String> {
+    match (scope_ref, scope_id) {
+        (Some(r), _) => find_scope(objects, obj.meta().namespace.as_deref(), &r.name)
+            .and_then(|s| reconcile::scope::scope_id(s, settings).ok())
+            .map(|id| id.to_string()),
+        (None, id) => id.clone(),
+    }
+}
+
+/// The other endpoints of the manifests (for the one-scope-per-virtual-network check).
+fn endpoint_peers(objects: &[Declared], settings: &Settings, me: usize) -> Vec<PeerEndpoint> {
+    objects
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != me)
+        .filter_map(|(_, d)| match &d.object {
+            Object::Endpoint(e) => Some(PeerEndpoint {
+                name: format!(
+                    "{}/{}",
+                    e.metadata.namespace.as_deref().unwrap_or_default(),
+                    e.name_any()
+                ),
+                subnet_id: e.spec.subnet_id.clone(),
+                scope_id: scope_id_of(
+                    objects,
+                    settings,
+                    &e.spec.scope_ref,
+                    &e.spec.scope_id,
+                    e.as_ref(),
+                )?,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The machine claims of every association of the manifests (the core skips its own).
+fn association_claims(objects: &[Declared], settings: &Settings) -> Vec<Claim> {
+    objects
+        .iter()
+        .filter_map(|d| match &d.object {
+            Object::Association(a) => {
+                let scope = scope_id_of(
+                    objects,
+                    settings,
+                    &a.spec.scope_ref,
+                    &a.spec.scope_id,
+                    a.as_ref(),
+                )?;
+                Some(reconcile::association::claim(a, scope))
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -161,6 +161,9 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<ManifestError>> {
     }
     check_set(&manifests.objects, &mut errors);
     if errors.is_empty() {
+        for (order, d) in manifests.objects.iter_mut().enumerate() {
+            d.object.set_declared(order);
+        }
         manifests
             .objects
             .sort_by(|a, b| a.object.sort_key().cmp(&b.object.sort_key()));

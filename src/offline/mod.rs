@@ -99,13 +99,11 @@ fn offline_notes(manifests: &manifest::Manifests) -> Vec<String> {
     manifests
         .objects
         .iter()
-        .filter(|d| d.object.has_credential_ref())
-        .map(|d| {
-            format!(
-                "{}: {}: spec.credentialRef is ignored offline (no cluster to read the Secret from): this command's own identity is used",
-                d.origin,
-                d.object.key()
-            )
+        .flat_map(|d| {
+            d.object
+                .offline_limits()
+                .into_iter()
+                .map(move |limit| format!("{}: {}: {limit}", d.origin, d.object.key()))
         })
         .collect()
 }

@@ -37,8 +37,6 @@ pub enum Action {
     Suspended,
     /// ARM could not be read (throttled, transient error).
     Error,
-    /// The kind cannot be planned offline by this version.
-    Unsupported,
 }
 
 impl Action {
@@ -52,7 +50,6 @@ impl Action {
             Action::Blocked => "blocked",
             Action::Suspended => "suspended",
             Action::Error => "error",
-            Action::Unsupported => "unsupported",
         }
     }
 }
@@ -100,7 +97,6 @@ pub struct Summary {
     pub blocked: usize,
     pub suspended: usize,
     pub error: usize,
-    pub unsupported: usize,
 }
 
 /// A manifest error, for JSON output.
@@ -152,11 +148,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// 1 on errors, blocked or unsupported objects; 2 when anything would change or differs;
+    /// 1 on errors or blocked objects; 2 when anything would change or differs;
     /// else 0.
     pub fn exit(&self) -> Exit {
         let s = &self.summary;
-        if !self.errors.is_empty() || s.blocked + s.error + s.unsupported > 0 {
+        if !self.errors.is_empty() || s.blocked + s.error > 0 {
             Exit::Errors
         } else if s.create + s.update + s.delete + s.drift + s.waiting > 0 {
             Exit::Changes
@@ -177,7 +173,6 @@ impl Plan {
                 Action::Blocked => s.blocked += 1,
                 Action::Suspended => s.suspended += 1,
                 Action::Error => s.error += 1,
-                Action::Unsupported => s.unsupported += 1,
             }
         }
         self.summary = s;
@@ -266,7 +261,7 @@ pub async fn plan(
     plan
 }
 
-fn classify(declared: &Declared, step: Option<Step>) -> PlannedObject {
+fn classify(declared: &Declared, step: Step) -> PlannedObject {
     let key = declared.object.key();
     let mut planned = PlannedObject {
         kind: key.kind,
@@ -274,18 +269,11 @@ fn classify(declared: &Declared, step: Option<Step>) -> PlannedObject {
         name: key.name,
         file: declared.origin.file.clone(),
         document: declared.origin.document,
-        action: Action::Unsupported,
+        action: Action::NoOp,
         reason: None,
         message: None,
         changes: Vec::new(),
         drift: Vec::new(),
-    };
-    let Some(step) = step else {
-        planned.message = Some(format!(
-            "{} is not supported offline yet: plan cannot tell what would change (the in-cluster controller reconciles it)",
-            declared.object.kind()
-        ));
-        return planned;
     };
     let conds = declared.object.conditions();
     let ready = find(conds, READY);
@@ -389,7 +377,6 @@ pub fn render_text(plan: &Plan) -> String {
                 let reason = o
                     .reason
                     .as_deref()
-                    .filter(|_| other != Action::Unsupported)
                     .map(|r| format!(" ({r})"))
                     .unwrap_or_default();
                 let _ = writeln!(
@@ -412,7 +399,6 @@ pub fn render_text(plan: &Plan) -> String {
         (s.blocked, "blocked"),
         (s.suspended, "suspended"),
         (s.error, "with errors"),
-        (s.unsupported, "not supported offline"),
     ] {
         if n > 0 {
             let _ = write!(line, ", {n} {what}");
