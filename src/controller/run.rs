@@ -18,6 +18,7 @@ use super::kind::{self, Kind};
 use super::leader::{Elector, LeaderArgs};
 use crate::api::ArcPrivateLinkScope;
 use crate::api::conditions::{DRIFTED, READY, STALLED};
+use crate::offline::target::{EMULATOR_NOTE, EmulatorFlags, start_emulator};
 use crate::reconcile::Settings;
 use crate::telemetry::server::{ServerState, bind, serve};
 use crate::telemetry::{Health, LeaderState, Metrics, ShutdownArgs, TelemetryArgs, shutdown};
@@ -39,6 +40,13 @@ pub struct RunArgs {
     pub leader: LeaderArgs,
     #[command(flatten)]
     pub shutdown: ShutdownArgs,
+    /// Talk to an embedded in-process ARM emulator instead of Azure, seeded from
+    /// --emulator-fixtures, to watch the controller converge the examples without an Azure
+    /// subscription. Nothing it creates exists in Azure; logs and every condition message say so.
+    #[arg(long, env = "ARCLINK_EMULATOR")]
+    pub emulator: bool,
+    #[command(flatten)]
+    pub emulator_flags: EmulatorFlags,
 }
 
 /// Why the controller stopped.
@@ -63,6 +71,9 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     let kube_config = kube::Config::infer()
         .await
         .map_err(|e| RunError::Config(format!("no Kubernetes configuration: {e}")))?;
+    if args.emulator {
+        return run_on_emulator(kube_config, args).await;
+    }
     let config = ArmConfig {
         cloud: args.azure.cloud().map_err(RunError::Config)?,
         ca_pem: args.azure.ca_pem().map_err(RunError::Config)?,
@@ -79,6 +90,37 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     };
     tracing::info!(cluster = %settings.cluster_name, arm = %config.cloud.arm_endpoint, "starting arclink controller");
     run_with(kube_config, args, settings, ArmPool::new(config)).await
+}
+
+/// `run --emulator`: the controller against an embedded ARM emulator.
+async fn run_on_emulator(kube_config: kube::Config, args: RunArgs) -> Result<(), RunError> {
+    if args.azure.arm_endpoint.is_some() {
+        return Err(RunError::Config(
+            "--emulator and --arm-endpoint exclude each other".into(),
+        ));
+    }
+    let emulator = start_emulator(&args.emulator_flags)
+        .await
+        .map_err(|e| RunError::Config(e.to_string()))?;
+    let endpoint = emulator.endpoint();
+    let mut config = ArmConfig::emulator(&endpoint, emulator.ca_pem()).map_err(RunError::Config)?;
+    config.rate_limits = args.azure.rate_limits();
+    let settings = Settings {
+        cluster_name: args.azure.cluster_name.clone(),
+        default_subscription: args.azure.default_subscription.clone(),
+        drift_check_interval: args.azure.drift_check_interval,
+        note: Some(EMULATOR_NOTE.to_string()),
+        dry_run: false,
+    };
+    tracing::warn!(
+        arm = %endpoint,
+        fixtures = %args.emulator_flags.emulator_fixtures.display(),
+        "NOT TALKING TO AZURE: --emulator is set, every ARM call goes to an embedded in-process emulator; nothing the controller creates exists in Azure"
+    );
+    let result = run_with(kube_config, args, settings, ArmPool::new(config)).await;
+    emulator.shutdown().await;
+    tracing::warn!("the embedded ARM emulator stopped: its resources are gone unless --emulator-state was set");
+    result
 }
 
 /// Runs the controller with a prepared ARM pool (also used by `run --emulator`).

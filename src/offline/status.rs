@@ -43,7 +43,10 @@ pub fn render(status: &Value, indent: &str) -> String {
     if rest.is_empty() {
         return out;
     }
-    match serde_saphyr::to_string(&Value::Object(rest)) {
+    // Long ids stay on one line (copy-paste into `az`), not folded into block scalars.
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.prefer_block_scalars = false;
+    match serde_saphyr::to_string_with_options(&Value::Object(rest), options) {
         Ok(yaml) => {
             for line in yaml.lines() {
                 let _ = writeln!(out, "{indent}{line}");
