@@ -82,7 +82,25 @@ pub struct PlannedObject {
     /// Fields that differ and are reported, not corrected (`policy.drift: Report`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftEntry>,
+    /// Parts of the object that need a person although the rest converges (machines of an
+    /// association in another region, in another scope, not found, or failing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<BlockedItem>,
 }
+
+/// A blocked part of an object.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct BlockedItem {
+    pub name: String,
+    /// E.g. `RegionMismatch`, `Conflict`, `NotFound`, `Failed`.
+    #[serde(alias = "state")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Machine states of an association that need a person.
+const BLOCKED_MACHINE_STATES: [&str; 4] = ["RegionMismatch", "Conflict", "NotFound", "Failed"];
 
 /// Counts by action. `delete` is always 0: plan and apply never delete Azure resources.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -148,11 +166,12 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// 1 on errors or blocked objects; 2 when anything would change or differs;
+    /// 1 on errors or blocked objects (or blocked parts of objects); 2 when anything would change or differs;
     /// else 0.
     pub fn exit(&self) -> Exit {
         let s = &self.summary;
-        if !self.errors.is_empty() || s.blocked + s.error > 0 {
+        let blocked_items = self.objects.iter().any(|o| !o.blocked.is_empty());
+        if !self.errors.is_empty() || s.blocked + s.error > 0 || blocked_items {
             Exit::Errors
         } else if s.create + s.update + s.delete + s.drift + s.waiting > 0 {
             Exit::Changes
@@ -274,6 +293,7 @@ fn classify(declared: &Declared, step: Step) -> PlannedObject {
         message: None,
         changes: Vec::new(),
         drift: Vec::new(),
+        blocked: Vec::new(),
     };
     let conds = declared.object.conditions();
     let ready = find(conds, READY);
@@ -288,12 +308,18 @@ fn classify(declared: &Declared, step: Step) -> PlannedObject {
             diff: c.diff.clone(),
         })
         .collect();
-    planned.drift = declared
-        .object
-        .status()
+    let status = declared.object.status();
+    planned.drift = status
         .get("drift")
         .and_then(|d| serde_json::from_value(d.clone()).ok())
         .unwrap_or_default();
+    planned.blocked = status
+        .get("machines")
+        .and_then(|m| serde_json::from_value::<Vec<BlockedItem>>(m.clone()).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| BLOCKED_MACHINE_STATES.contains(&m.reason.as_str()))
+        .collect();
     planned.action = if step
         .changes
         .iter()
@@ -306,6 +332,12 @@ fn classify(declared: &Declared, step: Step) -> PlannedObject {
         Action::Suspended
     } else if is_true(conds, STALLED) {
         planned.message = find(conds, STALLED).map(|c| c.message.clone());
+        Action::Blocked
+    } else if !planned.blocked.is_empty() {
+        let mut reasons: Vec<&str> = planned.blocked.iter().map(|b| b.reason.as_str()).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        planned.reason = Some(reasons.join(","));
         Action::Blocked
     } else if is_true(conds, RECONCILING) {
         let throttled = planned.reason.as_deref() == Some("Throttled");
@@ -386,6 +418,15 @@ pub fn render_text(plan: &Plan) -> String {
                     o.message.as_deref().unwrap_or_default()
                 );
             }
+        }
+        for b in &o.blocked {
+            let _ = writeln!(
+                out,
+                "      ! {} {}: {}",
+                b.name,
+                b.reason,
+                b.message.as_deref().unwrap_or_default()
+            );
         }
     }
     let s = &plan.summary;
