@@ -119,7 +119,9 @@ async fn run_on_emulator(kube_config: kube::Config, args: RunArgs) -> Result<(),
     );
     let result = run_with(kube_config, args, settings, ArmPool::new(config)).await;
     emulator.shutdown().await;
-    tracing::warn!("the embedded ARM emulator stopped: its resources are gone unless --emulator-state was set");
+    tracing::warn!(
+        "the embedded ARM emulator stopped: its resources are gone unless --emulator-state was set"
+    );
     result
 }
 

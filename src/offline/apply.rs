@@ -175,6 +175,13 @@ async fn converge(
     let mut changes = Vec::new();
     let mut failures = 0;
     let (result, reason, message) = loop {
+        if Instant::now() >= deadline {
+            break (
+                Result::TimedOut,
+                None,
+                Some("not attempted: --timeout ran out before this object's turn".into()),
+            );
+        }
         if let Some(blocked) = dependency_not_ready(objects, i) {
             break (
                 Result::Blocked,

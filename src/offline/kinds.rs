@@ -11,8 +11,9 @@ use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use crate::azure::ArmClient;
 use crate::reconcile::association::{AssociationDeps, Claim};
 use crate::reconcile::endpoint::{EndpointDeps, PeerEndpoint};
+use crate::reconcile::phase::write_conditions;
 use crate::reconcile::scope_ref::ScopeSource;
-use crate::reconcile::{self, Change, DriftState, Outcome, Requeue, Settings};
+use crate::reconcile::{self, Change, DriftState, Outcome, Phase, Requeue, Settings};
 
 /// The arclink kinds, in dependency order.
 pub const KINDS: [&str; 3] = [
@@ -124,6 +125,24 @@ impl Object {
                 .checked_add(offset)
                 .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
             meta.creation_timestamp = Some(Time(at));
+        }
+    }
+
+    /// Marks a scope Ready as it will be once a planned update is applied, so that plan
+    /// evaluates the objects referring to it (other kinds: unchanged, nothing refers to them).
+    pub fn project_ready(&mut self, settings: &Settings) {
+        if let Object::Scope(o) = self {
+            let generation = o.metadata.generation;
+            let status = o.status.get_or_insert_with(Default::default);
+            status.observed_generation = generation;
+            write_conditions(
+                &mut status.conditions,
+                &Phase::ready("Succeeded", "after the planned update"),
+                &DriftState::InSync,
+                generation,
+                jiff::Timestamp::now(),
+                settings.note.as_deref(),
+            );
         }
     }
 

@@ -268,7 +268,13 @@ pub async fn plan(
     let mut planned = Vec::with_capacity(objects.len());
     for i in 0..objects.len() {
         let step = kinds::step(arm, settings, &mut objects, i).await;
-        planned.push(classify(&objects[i], step));
+        let p = classify(&objects[i], step);
+        if p.action == Action::Update {
+            // The resource exists and apply would update it, after which it is Ready: plan the
+            // objects depending on it against that, not against "waiting".
+            objects[i].object.project_ready(settings);
+        }
+        planned.push(p);
     }
     let mut plan = Plan {
         version: SCHEMA_VERSION,
