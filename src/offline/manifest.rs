@@ -145,7 +145,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<ManifestError>> {
     for path in paths {
         match list(path) {
             Ok(mut found) => files.append(&mut found),
-            Err(e) => errors.push(e),
+            Err(message) => errors.push(ManifestError::Read {
+                path: path.display().to_string(),
+                message,
+            }),
         }
     }
     let mut manifests = Manifests::default();
@@ -164,25 +167,24 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<ManifestError>> {
         for (order, d) in manifests.objects.iter_mut().enumerate() {
             d.object.set_declared(order);
         }
-        manifests
-            .objects
-            .sort_by(|a, b| a.object.sort_key().cmp(&b.object.sort_key()));
+        manifests.objects.sort_by_key(|d| d.object.sort_key());
         Ok(manifests)
     } else {
         Err(errors)
     }
 }
 
-/// Parses the documents of one file's text (exposed for tests of single documents).
-pub fn parse_file(
-    file: &str,
-    text: &str,
-    manifests: &mut Manifests,
-    errors: &mut Vec<ManifestError>,
-) {
+/// Parses the documents of one file's text.
+fn parse_file(file: &str, text: &str, manifests: &mut Manifests, errors: &mut Vec<ManifestError>) {
     let mut index = 0;
     for chunk in split_documents(text) {
-        let parsed: Result<Value, _> = serde_saphyr::from_str(&chunk.text);
+        // Blank lines in front keep the parser's line numbers those of the file.
+        let padded = format!(
+            "{}{}",
+            "\n".repeat(chunk.line.saturating_sub(1)),
+            chunk.text
+        );
+        let parsed: Result<Value, _> = serde_saphyr::from_str(&padded);
         let value = match parsed {
             Ok(Value::Null) => continue,
             Ok(v) => v,
@@ -193,11 +195,9 @@ pub fn parse_file(
                         file: file.to_string(),
                         document: index,
                     },
-                    message: format!(
-                        "{} (the document starts at line {})",
-                        first_line(&e.to_string()),
-                        chunk.line
-                    ),
+                    message: first_line(&e.to_string())
+                        .trim_start_matches("error: ")
+                        .to_string(),
                 });
                 continue;
             }
@@ -220,11 +220,9 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-fn list(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
-    let read_err = |e: std::io::Error| ManifestError::Read {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
+/// The files `path` names; the error is the I/O message.
+fn list(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let read_err = |e: std::io::Error| e.to_string();
     let meta = std::fs::metadata(path).map_err(read_err)?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);

@@ -158,7 +158,8 @@ impl From<&ManifestError> for ErrorEntry {
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub version: u32,
-    /// `azure` or `emulator`.
+    /// `azure` or `emulator`; absent when the manifests had errors (no ARM was contacted).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub target: String,
     pub objects: Vec<PlannedObject>,
     pub summary: Summary,

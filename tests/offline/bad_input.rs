@@ -75,7 +75,8 @@ fn invalid_yaml_names_the_file_and_document() {
     rejected(
         "yaml",
         "kind: ArcPrivateLinkScope\nmetadata: {name: broken\nspec: [\n",
-        &["error: <tmp>/bad.yaml (document 2): invalid YAML: "],
+        // Line numbers are the file's, not the document's.
+        &["error: <tmp>/bad.yaml (document 2): invalid YAML: line 11 column 5: "],
         "yaml",
     );
 }
