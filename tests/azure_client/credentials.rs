@@ -131,7 +131,13 @@ async fn tokens_and_secrets_never_appear_in_logs() {
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("ARM request"), "nothing was logged:\n{logs}");
-    assert!(logs.contains("request_id"));
+    // Each request carried an x-ms-client-request-id (the emulator echoes it back).
+    let ids = regex::Regex::new(r#"client_request_id="?([0-9a-f-]{36})"#).unwrap();
+    let seen: std::collections::HashSet<&str> = ids
+        .captures_iter(&logs)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert_eq!(seen.len(), 2, "client request ids: {seen:?}");
     let token = token.token.secret().to_string();
     let signature = token.rsplit('.').next().unwrap();
     for secret in [CLIENT_SECRET, token.as_str(), signature] {
