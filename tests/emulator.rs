@@ -5,6 +5,8 @@ mod support;
 
 #[path = "emulator/auth.rs"]
 mod auth;
+#[path = "emulator/contract.rs"]
+mod contract;
 #[path = "emulator/hybridcompute.rs"]
 mod hybridcompute;
 #[path = "emulator/network.rs"]
