@@ -408,15 +408,14 @@ async fn replay(file: &Path) -> Result<(), String> {
     let id = fill(&template, params);
     let api = params["api-version"].as_str().unwrap();
     let body = body_param.map(|p| params[p].clone());
-    let is_list = id.split('/').count() % 2 == 0;
+    let is_list = id.split('/').count().is_multiple_of(2);
     let target = if is_list {
-        let child = if name.starts_with("PrivateLinkScopePrivateLinkResource") {
+        // A list needs something to list: the scope for its link resources, else one child.
+        if name.starts_with("PrivateLinkScopePrivateLinkResource") {
             ensure(&env, id.trim_end_matches("/privateLinkResources")).await;
-            None
         } else {
-            Some(ensure(&env, &format!("{id}/seed")).await)
-        };
-        drop(child);
+            ensure(&env, &format!("{id}/seed")).await;
+        }
         id.clone()
     } else if method == "PUT"
         && !name.contains("PrivateEndpointConnection")
@@ -473,13 +472,13 @@ async fn replay(file: &Path) -> Result<(), String> {
     // For a started operation, check the final resource against the example's 200 body.
     if let Some(url) = r.header("azure-asyncoperation").or(r.header("location")) {
         let done = env.wait(&url).await;
-        if method != "DELETE" {
-            if let Some(expected) = documented.get("200").and_then(|d| d.get("body")) {
-                let now = env.get(&format!("{target}?api-version={api}")).await;
-                compare(expected, &now.body, "", &mut errors);
-                if done.status >= 300 {
-                    errors.push(format!("operation ended with {}", done.status));
-                }
+        if method != "DELETE"
+            && let Some(expected) = documented.get("200").and_then(|d| d.get("body"))
+        {
+            let now = env.get(&format!("{target}?api-version={api}")).await;
+            compare(expected, &now.body, "", &mut errors);
+            if done.status >= 300 {
+                errors.push(format!("operation ended with {}", done.status));
             }
         }
     }
