@@ -7,6 +7,8 @@ mod support;
 mod auth;
 #[path = "emulator/contract.rs"]
 mod contract;
+#[path = "emulator/durability.rs"]
+mod durability;
 #[path = "emulator/hybridcompute.rs"]
 mod hybridcompute;
 #[path = "emulator/network.rs"]
