@@ -1,6 +1,10 @@
 //! Throughput of the ARM emulator for simple GETs with throttling disabled.
 //!
 //! `cargo run --release --example emulator_bench -- [seconds] [concurrency]`
+//!
+//! Client and emulator share the process (and the cores), over TLS with keep-alive. On the
+//! 2-core development machine, with other builds running (load average 8), release build:
+//! 6,466 GETs/s at concurrency 32, 5,582 at 64, 5,353 at 16.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
