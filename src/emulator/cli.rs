@@ -60,11 +60,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, EmulatorError> {
         flag: "lro-duration",
         message,
     };
-    let d: jiff::SignedDuration = s
-        .trim()
-        .parse()
-        .map_err(|e| flag_err(format!("'{s}' is not a duration like 2s or 500ms: {e}")))?;
-    Duration::try_from(d).map_err(|_| flag_err(format!("'{s}' is negative")))
+    crate::api::parse_duration(s.trim()).map_err(flag_err)
 }
 
 impl EmulatorArgs {
