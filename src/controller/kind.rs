@@ -17,6 +17,7 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use super::context::Context;
 use super::credentials::CredentialError;
@@ -75,12 +76,15 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action
     let namespace = obj.namespace().ok_or(Error::NoNamespace)?;
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let timer = ctx.metrics.reconcile_started(K::KIND);
+    // Every line logged inside (ARM requests included) names the object.
+    let span = tracing::info_span!("reconcile", kind = K::KIND, namespace = %namespace, name = %obj.name_any());
     let result = finalizer(&api, FINALIZER, obj, |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(&api, obj, ctx.clone()).await,
             FinalizerEvent::Cleanup(obj) => cleanup(&api, obj, ctx.clone()).await,
         }
     })
+    .instrument(span)
     .await
     .map_err(|e| match e {
         kube::runtime::finalizer::Error::ApplyFailed(inner)
@@ -279,6 +283,8 @@ async fn transitions<K: Kind>(ctx: &Context, obj: &K, old: &Value, new: &Value) 
             .unwrap_or_default()
     };
     let (old_c, new_c) = (conds(old), conds(new));
+    // Ready=False and Stalled=True usually carry the same reason and message; one event says it.
+    let mut published: Vec<(bool, &str, &str)> = Vec::new();
     for t in [READY, STALLED, DRIFTED] {
         let Some(n) = find(&new_c, t) else { continue };
         let changed = find(&old_c, t).is_none_or(|o| o.status != n.status || o.reason != n.reason);
@@ -289,6 +295,10 @@ async fn transitions<K: Kind>(ctx: &Context, obj: &K, old: &Value, new: &Value) 
             && n.status != "True"
             && matches!(find(&new_c, STALLED), Some(s) if s.status == "True"))
             || (t != READY && n.status == "True");
+        if published.contains(&(warning, n.reason.as_str(), n.message.as_str())) {
+            continue;
+        }
+        published.push((warning, n.reason.as_str(), n.message.as_str()));
         let type_ = if warning {
             EventType::Warning
         } else {
