@@ -255,3 +255,32 @@ async fn missing_credential_secret_stalls_without_azure_calls_until_it_exists() 
     b.api.finish(task).await.unwrap();
     assert!(b.admin.get(&scope_id("s1")).is_some());
 }
+
+#[tokio::test]
+async fn run_refuses_a_ca_file_that_holds_no_certificate() {
+    let dir = std::env::temp_dir().join(format!("arclink-ca-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A syntactically valid kubeconfig for an API server nobody listens on.
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n",
+    )
+    .unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, "not a certificate\n").unwrap();
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_arclink"))
+        .args(["run", "--metrics-addr", "127.0.0.1:0", "--arm-ca-file"])
+        .arg(&ca)
+        .env("KUBECONFIG", &kubeconfig)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), run)
+        .await
+        .expect("arclink run kept running with an unusable --arm-ca-file")
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--arm-ca-file"), "{stderr}");
+}

@@ -308,11 +308,25 @@ async fn transitions<K: Kind>(ctx: &Context, obj: &K, old: &Value, new: &Value) 
     }
 }
 
+/// The API server rejects an events.k8s.io/v1 Event whose note exceeds 1 kB; ARM messages can be
+/// longer and are not always ASCII, so cut at a character boundary within 1024 bytes.
+fn event_note(note: &str) -> &str {
+    const MAX: usize = 1024;
+    if note.len() <= MAX {
+        return note;
+    }
+    let end = (0..=MAX)
+        .rev()
+        .find(|&i| note.is_char_boundary(i))
+        .unwrap_or(0);
+    &note[..end]
+}
+
 async fn publish<K: Kind>(ctx: &Context, obj: &K, type_: EventType, reason: &str, note: &str) {
     let event = Event {
         type_,
         reason: reason.to_string(),
-        note: Some(note.chars().take(1024).collect()),
+        note: Some(event_note(note).to_string()),
         action: "Reconcile".to_string(),
         secondary: None,
     };
@@ -324,6 +338,16 @@ async fn publish<K: Kind>(ctx: &Context, obj: &K, type_: EventType, reason: &str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_notes_fit_the_api_server_limit_in_bytes() {
+        assert_eq!(event_note("short"), "short");
+        let long = "µ".repeat(1000);
+        let note = event_note(&long);
+        assert!(note.len() <= 1024, "{} bytes", note.len());
+        assert_eq!(note.chars().count(), 512);
+        assert_eq!(event_note(&"a".repeat(2000)).len(), 1024);
+    }
 
     #[test]
     fn last_sync_time_alone_does_not_write_while_recent() {
