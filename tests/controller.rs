@@ -284,3 +284,49 @@ async fn run_refuses_a_ca_file_that_holds_no_certificate() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--arm-ca-file"), "{stderr}");
 }
+
+#[tokio::test]
+async fn an_unreadable_credential_secret_is_retried_not_replaced_by_the_controller_identity() {
+    let mut b = bed().await;
+    let obj = with_finalizer(scope("s1"));
+
+    // The API server fails the lookup: no status, no Azure call, an error for the backoff.
+    let task = spawn(&b, obj.clone());
+    let call = b
+        .api
+        .expect(
+            Method::GET,
+            "/api/v1/namespaces/ns/secrets/arclink-credential",
+        )
+        .await;
+    call.respond(
+        500,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "etcdserver: request timed out", "reason": "InternalError", "code": 500}),
+    );
+    let err = b.api.finish(task).await.unwrap_err();
+    assert!(
+        matches!(err, arclink::controller::Error::CredentialsUnavailable(ref m) if m.contains("ns/arclink-credential")),
+        "{err}"
+    );
+    assert_eq!(b.admin.counters().total(), 0);
+
+    // No permission to read Secrets in the namespace: the controller's own identity.
+    let task = spawn(&b, obj.clone());
+    let call = b
+        .api
+        .expect(
+            Method::GET,
+            "/api/v1/namespaces/ns/secrets/arclink-credential",
+        )
+        .await;
+    call.respond(
+        403,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "secrets \"arclink-credential\" is forbidden", "reason": "Forbidden", "code": 403}),
+    );
+    let status = expect_status_apply(&mut b.api, &obj).await;
+    assert_eq!(condition(&status, "Ready")["status"], "True");
+    expect_event(&mut b.api, "s1").await;
+    b.api.finish(task).await.unwrap();
+}

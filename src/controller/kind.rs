@@ -127,7 +127,7 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
         write_status(api, &*obj, &ctx, &old, &status, interval).await?;
         return Ok(Action::await_change());
     }
-    let arm = match arm_client(&*obj, &ctx).await {
+    let arm = match arm_client(&*obj, &ctx).await? {
         Ok(arm) => arm,
         Err(phase) => {
             let mut status = old.clone();
@@ -159,7 +159,7 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
 async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let old = obj.status().cloned().unwrap_or_default();
     let interval = obj.drift_interval(&ctx);
-    let arm = match arm_client(&*obj, &ctx).await {
+    let arm = match arm_client(&*obj, &ctx).await? {
         Ok(arm) => arm,
         Err(phase) if obj.suspended() => {
             tracing::info!(kind = K::KIND, name = %obj.name_any(), reason = phase.reason(), "suspended object deleted without credentials; Azure left untouched");
@@ -189,16 +189,20 @@ async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Resul
     }
 }
 
-/// The ARM client for `obj`, or the phase explaining why there is none.
-async fn arm_client<K: Kind>(obj: &K, ctx: &Context) -> Result<ArmClient, Phase> {
+/// The ARM client for `obj`, or the phase explaining why there is none; `Err` when the
+/// credentials cannot be looked up right now (nothing to report, retry with backoff).
+async fn arm_client<K: Kind>(obj: &K, ctx: &Context) -> Result<Result<ArmClient, Phase>, Error> {
     let namespace = obj.namespace().unwrap_or_default();
-    ctx.arm
+    match ctx
+        .arm
         .for_object(&ctx.client, &namespace, obj.credential_ref())
         .await
-        .map_err(|e| match e {
-            CredentialError::NotFound(m) => Phase::stalled("CredentialsNotFound", m),
-            CredentialError::Invalid(m) => Phase::stalled("AuthenticationFailed", m),
-        })
+    {
+        Ok(arm) => Ok(Ok(arm)),
+        Err(CredentialError::NotFound(m)) => Ok(Err(Phase::stalled("CredentialsNotFound", m))),
+        Err(CredentialError::Invalid(m)) => Ok(Err(Phase::stalled("AuthenticationFailed", m))),
+        Err(CredentialError::Unavailable(m)) => Err(Error::CredentialsUnavailable(m)),
+    }
 }
 
 fn stamp<K: Kind>(status: &mut K::Status, obj: &K, ctx: &Context, phase: &Phase) {
