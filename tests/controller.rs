@@ -330,3 +330,107 @@ async fn an_unreadable_credential_secret_is_retried_not_replaced_by_the_controll
     expect_event(&mut b.api, "s1").await;
     b.api.finish(task).await.unwrap();
 }
+
+/// Creates `name` through the controller and returns the object carrying its Ready status.
+async fn created(b: &mut Bed, obj: ArcPrivateLinkScope) -> ArcPrivateLinkScope {
+    let task = spawn(b, obj.clone());
+    expect_secret(&mut b.api, "arclink-credential", None).await;
+    let status = expect_status_apply(&mut b.api, &obj).await;
+    expect_event(&mut b.api, &obj.metadata.name.clone().unwrap()).await;
+    b.api.finish(task).await.unwrap();
+    with_status(&obj, &status)
+}
+
+#[tokio::test]
+async fn corrected_drift_is_announced_by_one_normal_event() {
+    let mut b = bed().await;
+    let obj = created(&mut b, with_finalizer(scope("s1"))).await;
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s1"),
+            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
+        )
+        .unwrap();
+
+    let task = spawn(&b, obj.clone());
+    expect_secret(&mut b.api, "arclink-credential", None).await;
+    let status = expect_status_apply(&mut b.api, &obj).await;
+    let drifted = condition(&status, "Drifted");
+    assert_eq!(
+        (&drifted["status"], &drifted["reason"]),
+        (&json!("False"), &json!("DriftCorrected"))
+    );
+    assert_eq!(condition(&status, "Ready")["status"], "True");
+    let event = expect_event(&mut b.api, "s1").await;
+    assert_eq!(
+        (&event["type"], &event["reason"]),
+        (&json!("Normal"), &json!("DriftCorrected"))
+    );
+    assert!(
+        event["note"]
+            .as_str()
+            .unwrap()
+            .contains("publicNetworkAccess"),
+        "{event}"
+    );
+    b.api.finish(task).await.unwrap();
+    assert_eq!(
+        b.admin.get(&scope_id("s1")).unwrap()["properties"]["publicNetworkAccess"],
+        "Disabled"
+    );
+}
+
+#[tokio::test]
+async fn reported_drift_is_a_warning_and_azure_is_left_alone() {
+    let mut b = bed().await;
+    // Created in Correct mode, then switched to Report (Report never creates anything).
+    let mut obj = created(&mut b, with_finalizer(scope("s1"))).await;
+    obj.spec.policy.drift = arclink::api::DriftPolicy::Report;
+    obj.metadata.generation = Some(2);
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s1"),
+            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
+        )
+        .unwrap();
+    b.admin.reset_counters();
+
+    let task = spawn(&b, obj.clone());
+    expect_secret(&mut b.api, "arclink-credential", None).await;
+    let status = expect_status_apply(&mut b.api, &obj).await;
+    assert_eq!(condition(&status, "Drifted")["status"], "True");
+    assert_eq!(status["observedGeneration"], 2);
+    assert_eq!(condition(&status, "Drifted")["observedGeneration"], 2);
+    assert_eq!(status["drift"][0]["path"], "properties.publicNetworkAccess");
+    let event = expect_event(&mut b.api, "s1").await;
+    assert_eq!(
+        (&event["type"], &event["reason"]),
+        (&json!("Warning"), &json!("DriftDetected"))
+    );
+    b.api.finish(task).await.unwrap();
+    assert_eq!(b.admin.counters().writes(), 0);
+
+    // Still drifted on the next look: no new status, no new event.
+    let obj = with_status(&obj, &status);
+    let task = spawn(&b, obj);
+    expect_secret(&mut b.api, "arclink-credential", None).await;
+    b.api.finish(task).await.unwrap();
+}
+
+#[tokio::test]
+async fn suspended_objects_make_no_azure_call_and_wait_for_a_change() {
+    let mut b = bed().await;
+    let mut obj = with_finalizer(scope("s1"));
+    obj.spec.suspend = true;
+    let task = spawn(&b, obj.clone());
+    let status = expect_status_apply(&mut b.api, &obj).await;
+    assert_eq!(condition(&status, "Ready")["reason"], "Suspended");
+    assert_eq!(condition(&status, "Stalled")["status"], "False");
+    let event = expect_event(&mut b.api, "s1").await;
+    assert_eq!(
+        (&event["type"], &event["reason"]),
+        (&json!("Normal"), &json!("Suspended"))
+    );
+    assert_eq!(b.api.finish(task).await.unwrap(), Action::await_change());
+    assert_eq!(b.admin.counters().total(), 0);
+}
