@@ -210,6 +210,14 @@ async fn missing_credential_secret_stalls_without_azure_calls_until_it_exists() 
         "{stalled}"
     );
     assert_eq!(condition(&status, "Ready")["status"], "False");
+    assert!(
+        status["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["type"] != "Drifted"),
+        "Azure was not read, so nothing can be said about drift: {status}"
+    );
     let event = expect_event(&mut b.api, "s1").await;
     assert_eq!(
         (&event["type"], &event["reason"]),
@@ -412,8 +420,30 @@ async fn reported_drift_is_a_warning_and_azure_is_left_alone() {
 
     // Still drifted on the next look: no new status, no new event.
     let obj = with_status(&obj, &status);
-    let task = spawn(&b, obj);
+    let task = spawn(&b, obj.clone());
     expect_secret(&mut b.api, "arclink-credential", None).await;
+    b.api.finish(task).await.unwrap();
+
+    // The credentials go away: Azure is not read, so the drift report stays as it was.
+    let mut obj = obj;
+    obj.spec.credential_ref = Some(CredentialRef {
+        name: "gone".into(),
+    });
+    obj.metadata.generation = Some(3);
+    let task = spawn(&b, obj.clone());
+    expect_secret(&mut b.api, "gone", None).await;
+    let status = expect_status_apply(&mut b.api, &obj).await;
+    assert_eq!(
+        condition(&status, "Stalled")["reason"],
+        "CredentialsNotFound"
+    );
+    let drifted = condition(&status, "Drifted");
+    assert_eq!(
+        (&drifted["status"], &drifted["reason"]),
+        (&json!("True"), &json!("DriftDetected"))
+    );
+    let event = expect_event(&mut b.api, "s1").await;
+    assert_eq!(event["reason"], "CredentialsNotFound");
     b.api.finish(task).await.unwrap();
 }
 

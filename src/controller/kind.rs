@@ -205,17 +205,23 @@ async fn arm_client<K: Kind>(obj: &K, ctx: &Context) -> Result<Result<ArmClient,
     }
 }
 
+/// Sets the conditions for a phase decided without reading Azure (suspended, no credentials):
+/// `Drifted` keeps what the last read of Azure said, since nothing was compared now.
 fn stamp<K: Kind>(status: &mut K::Status, obj: &K, ctx: &Context, phase: &Phase) {
     let generation = obj.meta().generation;
     K::set_observed_generation(status, generation);
+    let conditions = K::conditions(status);
+    let drifted = find(conditions, DRIFTED).cloned();
     write_conditions(
-        K::conditions(status),
+        conditions,
         phase,
         &DriftState::InSync,
         generation,
         jiff::Timestamp::now(),
         ctx.settings.note.as_deref(),
     );
+    conditions.retain(|c| c.type_ != DRIFTED);
+    conditions.extend(drifted);
 }
 
 /// Writes `new` (server-side apply on the status subresource) unless it says the same as `old`.
