@@ -253,6 +253,8 @@ fn start_controller(env: &Env, emu: &Emulator) -> Child {
         .args(["--metrics-addr", "127.0.0.1:0", "--cluster-name", "e2e"])
         .args(["--log-format", "text", "--log-level", "info,arclink=debug"])
         .env("KUBECONFIG", &env.kubeconfig)
+        // One instance: no Lease, whatever the calling environment says.
+        .env("ARCLINK_LEADER_ELECT", "false")
         .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-0000000000e2")
         .env("AZURE_CLIENT_ID", "arclink-e2e")
         .env("AZURE_CLIENT_SECRET", "e2e-not-a-secret")
