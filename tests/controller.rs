@@ -464,3 +464,23 @@ async fn suspended_objects_make_no_azure_call_and_wait_for_a_change() {
     assert_eq!(b.api.finish(task).await.unwrap(), Action::await_change());
     assert_eq!(b.admin.counters().total(), 0);
 }
+
+#[tokio::test]
+async fn no_event_for_a_status_the_api_server_refused() {
+    let mut b = bed().await;
+    let obj = with_finalizer(scope("s1"));
+    let task = spawn(&b, obj.clone());
+    expect_secret(&mut b.api, "arclink-credential", None).await;
+    let call = b
+        .api
+        .expect(Method::PATCH, &format!("{}/status", object_path("s1")))
+        .await;
+    call.respond(
+        409,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "the object has been modified", "reason": "Conflict", "code": 409}),
+    );
+    // finish() fails on any further request, an Event included.
+    let err = b.api.finish(task).await.unwrap_err();
+    assert!(matches!(err, arclink::controller::Error::Kube(_)), "{err}");
+}
