@@ -88,6 +88,9 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         note: None,
         dry_run: false,
     };
+    // A bad --arm-ca-file must stop the start, not surface later as every object's status.
+    crate::azure::transport::http_client(config.ca_pem.as_deref())
+        .map_err(|e| RunError::Config(format!("--arm-ca-file: {e}")))?;
     tracing::info!(cluster = %settings.cluster_name, arm = %config.cloud.arm_endpoint, "starting arclink controller");
     run_with(kube_config, args, settings, ArmPool::new(config)).await
 }
