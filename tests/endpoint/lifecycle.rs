@@ -394,6 +394,17 @@ async fn deletion_removes_group_links_zones_then_endpoint() {
         .await;
     seen.push(inventory(&b));
     assert_eq!(seen.last(), Some(&(false, 0, 0, false)), "{seen:?}");
+    // Each stage was observed on its own: group gone first, then links, then zones, then the
+    // endpoint.
+    assert!(
+        seen.iter().any(|&(g, _, z, pe)| !g && z == 3 && pe),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|&(_, l, z, pe)| l == 0 && z > 0 && pe),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&(false, 0, 0, true)), "{seen:?}");
     for (group, links, zones, pe) in &seen {
         assert!(
             !(*links < 3 && *group),
@@ -403,10 +414,7 @@ async fn deletion_removes_group_links_zones_then_endpoint() {
             !(*zones < 3 && *links > 0),
             "zones went before links: {seen:?}"
         );
-        assert!(
-            !(!*pe && *zones > 0),
-            "endpoint went before zones: {seen:?}"
-        );
+        assert!(*pe || *zones == 0, "endpoint went before zones: {seen:?}");
     }
 }
 
