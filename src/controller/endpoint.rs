@@ -206,6 +206,18 @@ async fn deps(
     };
     let scopes: Vec<ArcPrivateLinkScope> = list_all(client, &namespace).await?;
     let endpoints: Vec<ArcPrivateEndpoint> = list_all(client, &namespace).await?;
+    let peers = peers(settings, obj, &endpoints, &scopes);
+    Ok(EndpointDeps { scope, peers })
+}
+
+/// The endpoints created before `obj` (ties broken by namespace and name), with the scope each
+/// connects to; endpoints whose scope is unknown are left out.
+fn peers(
+    settings: &Settings,
+    obj: &ArcPrivateEndpoint,
+    endpoints: &[ArcPrivateEndpoint],
+    scopes: &[ArcPrivateLinkScope],
+) -> Vec<PeerEndpoint> {
     let key = |e: &ArcPrivateEndpoint| {
         (
             e.metadata.creation_timestamp.clone().map(|t| t.0),
@@ -214,9 +226,9 @@ async fn deps(
         )
     };
     let mine = key(obj);
-    let peers = endpoints
+    endpoints
         .iter()
-        .filter(|e| e.uid() != obj.uid() && key(e) < mine)
+        .filter(|e| key(e) < mine)
         .filter_map(|e| {
             let scope_id = match (&e.spec.scope_ref, &e.spec.scope_id) {
                 (Some(r), _) => scopes
@@ -233,8 +245,7 @@ async fn deps(
                 scope_id,
             })
         })
-        .collect();
-    Ok(EndpointDeps { scope, peers })
+        .collect()
 }
 
 /// Writes the `dnsExport` ConfigMap when its content changed. A ConfigMap of that name that
@@ -306,4 +317,98 @@ enum ExportError {
     NoUid,
     #[error(transparent)]
     Kube(#[from] kube::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{ArcPrivateEndpointSpec, ArcPrivateLinkScopeSpec, AzureResource, ScopeRef};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    fn at(secs: i64) -> Option<Time> {
+        Some(Time(jiff::Timestamp::from_second(secs).unwrap()))
+    }
+
+    fn endpoint(
+        name: &str,
+        created: i64,
+        scope_ref: Option<&str>,
+        scope_id: Option<&str>,
+    ) -> ArcPrivateEndpoint {
+        let mut e = ArcPrivateEndpoint::new(
+            name,
+            ArcPrivateEndpointSpec {
+                azure: AzureResource {
+                    subscription_id: Some("sub".into()),
+                    resource_group: "rg".into(),
+                    name: None,
+                },
+                location: "eastus".into(),
+                subnet_id: format!(
+                    "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/{name}-vnet/subnets/s"
+                ),
+                scope_ref: scope_ref.map(|n| ScopeRef { name: n.into() }),
+                scope_id: scope_id.map(str::to_string),
+                approval: Default::default(),
+                approve_connection: false,
+                request_message: None,
+                private_dns: None,
+                dns_export: None,
+                tags: Default::default(),
+                policy: Default::default(),
+                suspend: false,
+                credential_ref: None,
+            },
+        );
+        e.metadata.namespace = Some("ns".into());
+        e.metadata.creation_timestamp = at(created);
+        e
+    }
+
+    #[test]
+    fn only_earlier_endpoints_with_a_known_scope_are_peers() {
+        let settings = Settings::new("c");
+        let mut scope = ArcPrivateLinkScope::new(
+            "s1",
+            ArcPrivateLinkScopeSpec {
+                azure: AzureResource {
+                    subscription_id: Some("sub".into()),
+                    resource_group: "rg-arc".into(),
+                    name: Some("azure-s1".into()),
+                },
+                location: "eastus".into(),
+                public_network_access: Default::default(),
+                tags: Default::default(),
+                policy: Default::default(),
+                suspend: false,
+                credential_ref: None,
+            },
+        );
+        scope.metadata.namespace = Some("ns".into());
+        let me = endpoint("me", 100, Some("s1"), None);
+        let all = vec![
+            endpoint("old-ref", 50, Some("s1"), None),
+            endpoint(
+                "old-id",
+                60,
+                None,
+                Some(
+                    "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/x",
+                ),
+            ),
+            endpoint("old-missing-scope", 70, Some("nope"), None),
+            endpoint("a-same-time", 100, Some("s1"), None),
+            endpoint("z-same-time", 100, Some("s1"), None),
+            endpoint("newer", 200, Some("s1"), None),
+            me.clone(),
+        ];
+        let peers = peers(&settings, &me, &all, &[scope]);
+        let names: Vec<&str> = peers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["ns/old-ref", "ns/old-id", "ns/a-same-time"]);
+        assert_eq!(
+            peers[0].scope_id,
+            "/subscriptions/sub/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/azure-s1"
+        );
+        assert!(peers[1].scope_id.ends_with("/privateLinkScopes/x"));
+    }
 }

@@ -511,3 +511,53 @@ async fn orphan_leaves_everything_without_owner_tags() {
         assert!(l["tags"].get("arclink-owner").is_none());
     }
 }
+
+#[tokio::test]
+async fn endpoint_field_drift_is_reported_or_corrected() {
+    let b = bed().await;
+    let s = ready_scope(&b, "scope-a").await;
+    let mut obj = endpoint("pe", "hub", "scope-a");
+    converge(&b, &mut obj, &deps(&s)).await;
+    assert!(ready(&obj));
+    b.admin
+        .patch_out_of_band(&endpoint_id("pe"), json!({"tags": {"added": "by-hand"}}))
+        .unwrap();
+
+    obj.spec.policy.drift = DriftPolicy::Report;
+    b.admin.reset_counters();
+    let out = step(&b, &mut obj, &deps(&s)).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+    assert!(ready(&obj));
+    assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
+    let drift = &obj.status.as_ref().unwrap().drift;
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(
+        (drift[0].path.as_str(), drift[0].actual.as_str()),
+        ("tags.added", "by-hand")
+    );
+    assert!(matches!(out.drift, DriftState::Detected(_)));
+
+    obj.spec.policy.drift = DriftPolicy::Correct;
+    let out = step(&b, &mut obj, &deps(&s)).await;
+    assert_eq!(out.changes.len(), 1);
+    assert_eq!(out.changes[0].action, ChangeAction::Update);
+    assert_eq!(out.changes[0].diff[0].path, "tags.added");
+    assert!(matches!(out.drift, DriftState::Corrected(_)));
+    assert_eq!(reason(&obj, RECONCILING), "Updating");
+    converge(&b, &mut obj, &deps(&s)).await;
+    assert!(ready(&obj), "{:?}", obj.status);
+    let pe = b.admin.get(&endpoint_id("pe")).unwrap();
+    assert!(pe["tags"].get("added").is_none());
+    assert_eq!(
+        pe["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]
+            ["status"],
+        "Approved",
+        "the update keeps the approved connection"
+    );
+    assert_eq!(
+        b.admin
+            .counters()
+            .count_for("PUT", "Microsoft.Network/privateEndpoints"),
+        1
+    );
+}
