@@ -341,17 +341,24 @@ impl Run<'_> {
                 Requeue::After(arm::OPERATION_POLL),
             ));
         }
+        let mut diff = self.endpoint_diff(&actual, &scope.id);
         if failed(state.as_deref()) {
-            return Ok(self.stalled(
-                "ProvisioningFailed",
-                format!(
-                    "private endpoint {id} has provisioningState {}",
-                    state.unwrap_or_default()
-                ),
-            ));
+            if self.report_only() {
+                return Ok(self.stalled(
+                    "ProvisioningFailed",
+                    format!(
+                        "private endpoint {id} has provisioningState {}",
+                        state.unwrap_or_default()
+                    ),
+                ));
+            }
+            // A failed endpoint is retried with the same PUT, at most once per reconcile.
+            diff.push(
+                "properties.provisioningState",
+                "Succeeded",
+                &state.unwrap_or_default(),
+            );
         }
-
-        let diff = self.endpoint_diff(&actual, &scope.id);
         if !diff.is_empty() {
             if self.report_only() {
                 self.drift.entries.extend(diff.entries);

@@ -561,3 +561,26 @@ async fn endpoint_field_drift_is_reported_or_corrected() {
         1
     );
 }
+
+#[tokio::test]
+async fn failed_endpoint_operation_stalls_with_the_arm_error_then_is_retried() {
+    let b = bed().await;
+    let s = ready_scope(&b, "scope-a").await;
+    b.admin.inject(
+        arclink::emulator::Fault::lro_failure("PrivateEndpointCreationFailed", "no capacity")
+            .method("PUT")
+            .path_contains("privateEndpoints")
+            .times(1),
+    );
+    let mut obj = endpoint("pe", "hub", "scope-a");
+    step(&b, &mut obj, &deps(&s)).await;
+    step(&b, &mut obj, &deps(&s)).await;
+    assert_eq!(reason(&obj, STALLED), "PrivateEndpointCreationFailed");
+    assert!(message(&obj, STALLED).contains("no capacity"));
+    assert!(obj.status.as_ref().unwrap().operation.is_none());
+    let out = step(&b, &mut obj, &deps(&s)).await;
+    assert_eq!(out.changes.len(), 1);
+    assert_eq!(out.changes[0].diff[0].path, "properties.provisioningState");
+    converge(&b, &mut obj, &deps(&s)).await;
+    assert!(ready(&obj), "{:?}", obj.status);
+}
