@@ -411,4 +411,105 @@ mod tests {
         );
         assert!(peers[1].scope_id.ends_with("/privateLinkScopes/x"));
     }
+
+    type Mock = tower_test::mock::Handle<
+        http::Request<kube::client::Body>,
+        http::Response<kube::client::Body>,
+    >;
+
+    fn respond(status: u16, body: serde_json::Value) -> http::Response<kube::client::Body> {
+        http::Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(kube::client::Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap()
+    }
+
+    fn exporting() -> (ArcPrivateEndpoint, ArcPrivateEndpointStatus) {
+        let mut obj = endpoint("me", 1, Some("s1"), None);
+        obj.metadata.uid = Some("uid-1".into());
+        obj.spec.dns_export = Some(crate::api::endpoint::DnsExport {
+            config_map_name: "arc-dns".into(),
+        });
+        let status = ArcPrivateEndpointStatus {
+            dns_records: vec![crate::api::endpoint::DnsRecord {
+                fqdn: "gbl.his.arc.azure.com".into(),
+                zone: "privatelink.his.arc.azure.com".into(),
+                ip_addresses: vec!["10.0.0.4".into()],
+            }],
+            ..Default::default()
+        };
+        (obj, status)
+    }
+
+    #[tokio::test]
+    async fn export_writes_the_config_map_then_only_when_it_changes() {
+        let (svc, handle): (_, Mock) = tower_test::mock::pair();
+        let client = kube::Client::new(svc, "ns");
+        let (obj, status) = exporting();
+        let server = tokio::spawn(async move {
+            let mut handle = std::pin::pin!(handle);
+            let (req, send) = handle.next_request().await.unwrap();
+            assert_eq!(req.method(), http::Method::GET);
+            assert_eq!(req.uri().path(), "/api/v1/namespaces/ns/configmaps/arc-dns");
+            send.send_response(respond(
+                404,
+                json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}),
+            ));
+            let (req, send) = handle.next_request().await.unwrap();
+            assert_eq!(req.method(), http::Method::PATCH);
+            assert!(req.uri().query().unwrap().contains("fieldManager=arclink"));
+            let body: serde_json::Value =
+                serde_json::from_slice(&req.into_body().collect_bytes().await.unwrap()).unwrap();
+            assert_eq!(body["data"]["hosts"], "10.0.0.4 gbl.his.arc.azure.com\n");
+            assert!(
+                body["data"]["privatelink.his.arc.azure.com"]
+                    .as_str()
+                    .unwrap()
+                    .contains("gbl IN A 10.0.0.4")
+            );
+            let owner = &body["metadata"]["ownerReferences"][0];
+            assert_eq!(
+                (
+                    owner["kind"].as_str(),
+                    owner["uid"].as_str(),
+                    owner["controller"].as_bool()
+                ),
+                (Some("ArcPrivateEndpoint"), Some("uid-1"), Some(true))
+            );
+            assert_eq!(
+                body["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+                "arclink"
+            );
+            send.send_response(respond(200, body.clone()));
+            // Unchanged content: one GET, no write.
+            let (req, send) = handle.next_request().await.unwrap();
+            assert_eq!(req.method(), http::Method::GET);
+            send.send_response(respond(200, body));
+        });
+        export(&client, &obj, &status).await.unwrap();
+        export(&client, &obj, &status).await.unwrap();
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn export_leaves_a_config_map_it_does_not_own() {
+        let (svc, handle): (_, Mock) = tower_test::mock::pair();
+        let client = kube::Client::new(svc, "ns");
+        let (obj, status) = exporting();
+        let server = tokio::spawn(async move {
+            let mut handle = std::pin::pin!(handle);
+            let (_, send) = handle.next_request().await.unwrap();
+            send.send_response(respond(
+                200,
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "arc-dns", "namespace": "ns"}, "data": {"x": "y"}}),
+            ));
+        });
+        let err = export(&client, &obj, &status).await.unwrap_err();
+        assert!(
+            matches!(err, ExportError::NotOwned(ref n) if n == "ns/arc-dns"),
+            "{err}"
+        );
+        server.await.unwrap();
+    }
 }
