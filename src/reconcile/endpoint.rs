@@ -8,9 +8,11 @@
 //! operation. Zones, links, zone groups and connections have deterministic names, so after a
 //! restart they are re-read and a resource still provisioning is waited for, not re-written.
 
+mod approval;
 mod cleanup;
 pub mod dns;
 pub mod export;
+mod network;
 
 use std::time::Duration;
 
@@ -23,19 +25,19 @@ use crate::api::{
 };
 use crate::azure::lro::OperationState;
 use crate::azure::models::{
-    ConnectionState, PrivateEndpoint, PrivateEndpointConnection,
-    PrivateEndpointConnectionProperties, PrivateEndpointProperties, PrivateLinkServiceConnection,
-    PrivateLinkServiceConnectionProperties, SubResource, VirtualNetwork,
+    PrivateEndpoint, PrivateEndpointProperties, PrivateLinkServiceConnection,
+    PrivateLinkServiceConnectionProperties, SubResource,
 };
-use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId, Write};
+use crate::azure::{ArmClient, ArmError, ResourceId, Write};
 
 use super::arm::{self, Resumed};
 use super::diff::{Diff, same_location};
 use super::ownership::{Owner, Ownership};
 use super::phase::write_conditions;
-use super::scope_ref::{self, ResolvedScope, ScopeSource, WAIT_FOR_SCOPE};
+use super::scope_ref::{self, ResolvedScope, ScopeSource};
 use super::{Change, ChangeAction, DriftState, Outcome, Phase, Requeue, Settings, requeue};
 
+use approval::scope_connection;
 pub use cleanup::cleanup;
 pub use export::dns_export;
 
@@ -341,17 +343,24 @@ impl Run<'_> {
                 Requeue::After(arm::OPERATION_POLL),
             ));
         }
+        let mut diff = self.endpoint_diff(&actual, &scope.id);
         if failed(state.as_deref()) {
-            return Ok(self.stalled(
-                "ProvisioningFailed",
-                format!(
-                    "private endpoint {id} has provisioningState {}",
-                    state.unwrap_or_default()
-                ),
-            ));
+            if self.report_only() {
+                return Ok(self.stalled(
+                    "ProvisioningFailed",
+                    format!(
+                        "private endpoint {id} has provisioningState {}",
+                        state.unwrap_or_default()
+                    ),
+                ));
+            }
+            // A failed endpoint is retried with the same PUT, at most once per reconcile.
+            diff.push(
+                "properties.provisioningState",
+                "Succeeded",
+                &state.unwrap_or_default(),
+            );
         }
-
-        let diff = self.endpoint_diff(&actual, &scope.id);
         if !diff.is_empty() {
             if self.report_only() {
                 self.drift.entries.extend(diff.entries);
@@ -366,129 +375,6 @@ impl Run<'_> {
         let dns_wait = self.converge_dns(&id, &actual, &scope, &vnet_id).await?;
         Ok(self.settled(&id, &scope, dns_wait))
     }
-
-    /// Subnet exists, regions match, and the virtual network serves no other scope.
-    async fn validate_network(
-        &mut self,
-        scope: &ResolvedScope,
-    ) -> Result<Result<ResourceId, Step>, ArmError> {
-        let spec = &self.obj.spec;
-        let Some(vnet_id) = vnet_of(&spec.subnet_id) else {
-            return Ok(Err(self.stalled(
-                "InvalidSpec",
-                format!("spec.subnetId {} is not a subnet id", spec.subnet_id),
-            )));
-        };
-        let subnet_name = spec
-            .subnet_id
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let Some(vnet) = self.arm.get::<VirtualNetwork>(&vnet_id).await? else {
-            return Ok(Err(self.stalled(
-                "SubnetNotFound",
-                format!(
-                    "virtual network {vnet_id} of spec.subnetId does not exist (or is not visible to the credential)"
-                ),
-            )));
-        };
-        let has_subnet = vnet
-            .properties
-            .as_ref()
-            .and_then(|p| p.subnets.as_ref())
-            .is_some_and(|subs| {
-                subs.iter().any(|s| {
-                    s.name
-                        .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(&subnet_name))
-                })
-            });
-        if !has_subnet {
-            return Ok(Err(self.stalled(
-                "SubnetNotFound",
-                format!("subnet {subnet_name} (spec.subnetId) does not exist in virtual network {vnet_id}"),
-            )));
-        }
-        if let Some(region) = vnet.location.as_deref()
-            && !same_location(region, &spec.location)
-        {
-            return Ok(Err(self.stalled(
-                "RegionMismatch",
-                format!(
-                    "spec.location is {} but virtual network {vnet_id} is in {region}; a private endpoint must be in its virtual network's region",
-                    spec.location
-                ),
-            )));
-        }
-        for peer in &self.deps.peers {
-            let same_vnet = vnet_of(&peer.subnet_id).is_some_and(|v| v == vnet_id);
-            let other_scope = peer
-                .scope_id
-                .parse::<ResourceId>()
-                .is_ok_and(|s| s != scope.id);
-            if same_vnet && other_scope {
-                return Ok(Err(self.stalled(
-                    "ScopeConflict",
-                    format!(
-                        "virtual network {vnet_id} is already connected to Arc Private Link Scope {} by ArcPrivateEndpoint {}; a virtual network can serve only one scope",
-                        peer.scope_id, peer.name
-                    ),
-                )));
-            }
-        }
-        Ok(Ok(vnet_id))
-    }
-
-    /// Private endpoints in Azure in `vnet_id` connected to a scope other than `scope`.
-    async fn azure_conflict(
-        &self,
-        own: &ResourceId,
-        vnet_id: &ResourceId,
-        scope: &ResourceId,
-    ) -> Result<Option<(String, String)>, ArmError> {
-        use futures::TryStreamExt;
-        let collection = CollectionId::new(
-            &ResourceId::subscription_id(vnet_id.subscription()),
-            "Microsoft.Network/privateEndpoints",
-        );
-        let endpoints: Vec<PrivateEndpoint> = self.arm.list(&collection).try_collect().await?;
-        for pe in endpoints {
-            if pe.id.as_ref() == Some(own) {
-                continue;
-            }
-            let Some(props) = pe.properties.as_ref() else {
-                continue;
-            };
-            let in_vnet = props
-                .subnet
-                .as_ref()
-                .and_then(|s| s.id.as_ref())
-                .and_then(ResourceId::parent)
-                .is_some_and(|v| v == *vnet_id);
-            if !in_vnet {
-                continue;
-            }
-            for c in connections(props) {
-                let Some(target) = c
-                    .properties
-                    .as_ref()
-                    .and_then(|p| p.private_link_service_id.as_ref())
-                else {
-                    continue;
-                };
-                let is_arc_scope = target
-                    .resource_type()
-                    .eq_ignore_ascii_case("Microsoft.HybridCompute/privateLinkScopes");
-                if is_arc_scope && target != scope {
-                    let pe_name = pe.id.as_ref().map(|i| i.to_string()).unwrap_or_default();
-                    return Ok(Some((target.to_string(), pe_name)));
-                }
-            }
-        }
-        Ok(None)
-    }
-
     fn desired_connection(&self, scope: &ResourceId) -> PrivateLinkServiceConnection {
         let spec = &self.obj.spec;
         let request_message = match spec.approval {
@@ -732,141 +618,6 @@ impl Run<'_> {
         self.status.private_ips = ips;
     }
 
-    /// Approves a Pending connection when arclink manages the scope and the spec asks for it.
-    /// `Some` when the reconcile stops here.
-    async fn approve(
-        &mut self,
-        id: &ResourceId,
-        scope: &ResolvedScope,
-    ) -> Result<Option<Step>, ArmError> {
-        let pending = self
-            .status
-            .connection
-            .as_ref()
-            .is_some_and(|c| c.status.eq_ignore_ascii_case("Pending"));
-        let spec = &self.obj.spec;
-        if !pending
-            || spec.approval != Approval::Manual
-            || !spec.approve_connection
-            || !scope.managed
-            || self.report_only()
-        {
-            return Ok(None);
-        }
-        let Some(conn) = scope_connection(&scope.arm, id).cloned() else {
-            return Ok(None);
-        };
-        let Some(conn_id) = conn.id.clone() else {
-            return Ok(None);
-        };
-        let state = conn
-            .properties
-            .as_ref()
-            .and_then(|p| p.private_link_service_connection_state.as_ref());
-        if state
-            .and_then(|s| s.status.as_deref())
-            .is_some_and(|s| !s.eq_ignore_ascii_case("Pending"))
-            || in_flight(
-                conn.properties
-                    .as_ref()
-                    .and_then(|p| p.provisioning_state.as_deref()),
-            )
-        {
-            return Ok(Some((
-                Phase::progressing(
-                    "Approving",
-                    format!("waiting for connection {conn_id} to be approved"),
-                ),
-                Requeue::After(arm::OPERATION_POLL),
-            )));
-        }
-        let body = PrivateEndpointConnection {
-            properties: Some(PrivateEndpointConnectionProperties {
-                private_endpoint: Some(SubResource::new(id.clone())),
-                private_link_service_connection_state: Some(ConnectionState {
-                    status: Some("Approved".into()),
-                    description: Some(format!(
-                        "Approved by arclink for {}",
-                        owner(self.obj, self.settings)
-                    )),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let diff = vec![DriftEntry {
-            path: "properties.privateLinkServiceConnectionState.status".into(),
-            desired: "Approved".into(),
-            actual: "Pending".into(),
-        }];
-        self.put::<_, serde_json::Value>(&conn_id, ChangeAction::Update, diff, &body)
-            .await?;
-        Ok(Some((
-            Phase::progressing(
-                "Approving",
-                format!("approving connection {conn_id} on scope {}", scope.id),
-            ),
-            Requeue::After(arm::OPERATION_POLL),
-        )))
-    }
-
-    /// The final phase once the endpoint exists and matches.
-    fn settled(&self, id: &ResourceId, scope: &ResolvedScope, dns_wait: Option<Step>) -> Step {
-        let conn = self.status.connection.clone();
-        let (status, description) = conn
-            .as_ref()
-            .map(|c| (c.status.clone(), c.description.clone().unwrap_or_default()))
-            .unwrap_or_else(|| ("Pending".into(), String::new()));
-        if status.eq_ignore_ascii_case("Rejected") || status.eq_ignore_ascii_case("Disconnected") {
-            let reason = if status.eq_ignore_ascii_case("Rejected") {
-                "ConnectionRejected"
-            } else {
-                "ConnectionDisconnected"
-            };
-            return self.stalled(
-                reason,
-                format!(
-                    "the connection of private endpoint {id} to scope {} is {status}: {description}",
-                    scope.id
-                ),
-            );
-        }
-        if let Some(step) = dns_wait {
-            return step;
-        }
-        if !status.eq_ignore_ascii_case("Approved") {
-            let hint = if self.obj.spec.approval == Approval::Manual
-                && self.obj.spec.approve_connection
-                && !scope.managed
-            {
-                " (approveConnection works only for a scope this cluster manages through scopeRef)"
-            } else {
-                ""
-            };
-            return (
-                Phase::progressing(
-                    "WaitingForApproval",
-                    format!(
-                        "the connection of private endpoint {id} to scope {} is {status}; waiting for the scope owner to approve it{hint}",
-                        scope.id
-                    ),
-                ),
-                Requeue::After(WAIT_FOR_SCOPE),
-            );
-        }
-        (
-            Phase::ready(
-                "Succeeded",
-                format!(
-                    "private endpoint {id} is connected to scope {} and matches the spec",
-                    scope.id
-                ),
-            ),
-            Requeue::After(self.interval),
-        )
-    }
-
     fn dns_mode(&self) -> PrivateDnsMode {
         self.obj
             .spec
@@ -891,24 +642,4 @@ fn connections(
                 .iter()
                 .flatten(),
         )
-}
-
-/// The scope's connection from the private endpoint `pe`.
-fn scope_connection<'a>(
-    scope: &'a crate::azure::models::PrivateLinkScope,
-    pe: &ResourceId,
-) -> Option<&'a PrivateEndpointConnection> {
-    scope
-        .properties
-        .as_ref()?
-        .private_endpoint_connections
-        .as_ref()?
-        .iter()
-        .find(|c| {
-            c.properties
-                .as_ref()
-                .and_then(|p| p.private_endpoint.as_ref())
-                .and_then(|e| e.id.as_ref())
-                == Some(pe)
-        })
 }

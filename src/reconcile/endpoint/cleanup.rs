@@ -92,7 +92,14 @@ async fn steps(
                     Requeue::After(after),
                 ));
             }
-            Resumed::Finished(_) => status.operation = None,
+            Resumed::Finished(_) => {
+                status.operation = None;
+                if op.action == "Deleting" {
+                    return Ok(Step::Done(format!(
+                        "deleted private endpoint {id} and its DNS"
+                    )));
+                }
+            }
             Resumed::Failed(e) => {
                 status.operation = None;
                 if op.action != "Deleting" {
