@@ -16,8 +16,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::ResourceExt;
 
-use crate::api::conditions::{READY, is_true};
 use crate::api::association::{ConflictPolicy, DetachPolicy};
+use crate::api::conditions::{READY, is_true};
 use crate::api::{
     ArcServerAssociation, ArcServerAssociationStatus, DriftEntry, DriftPolicy, parse_duration,
 };
@@ -32,8 +32,8 @@ use super::{
 };
 pub use select::{Claim, MachineRef, Selection, is_scope};
 use select::{Rival, rivals};
-pub use tally::{MAX_LISTED, MachineState};
 use tally::Tally;
+pub use tally::{MAX_LISTED, MachineState};
 pub use writes::Budget;
 use writes::{Finished, Writer};
 
@@ -463,10 +463,7 @@ impl Pass<'_> {
                 ("associating", requeue)
             };
             return (
-                Phase::progressing(
-                    "Associating",
-                    format!("{counts}; {verb} {pending} more"),
-                ),
+                Phase::progressing("Associating", format!("{counts}; {verb} {pending} more")),
                 drift,
                 requeue,
             );

@@ -56,7 +56,10 @@ pub fn tags_match(
 ) -> bool {
     !selector.is_empty()
         && selector.iter().all(|(k, v)| {
-            tags.is_some_and(|t| t.iter().any(|(tk, tv)| tk.eq_ignore_ascii_case(k) && tv == v))
+            tags.is_some_and(|t| {
+                t.iter()
+                    .any(|(tk, tv)| tk.eq_ignore_ascii_case(k) && tv == v)
+            })
         })
 }
 
@@ -104,7 +107,9 @@ impl Selection {
     /// Whether both selectors look at the same resource group.
     pub fn same_group(&self, other: &Selection) -> bool {
         self.subscription.eq_ignore_ascii_case(&other.subscription)
-            && self.resource_group.eq_ignore_ascii_case(&other.resource_group)
+            && self
+                .resource_group
+                .eq_ignore_ascii_case(&other.resource_group)
     }
 
     /// Whether a machine of this selector's resource group is selected (by name or by tags).
@@ -205,7 +210,10 @@ mod tests {
         assert!(!s.selects(&machine("db-02", &[("env", "Prod")])));
         assert!(!s.selects(&machine("db-03", &[])));
         let names_only = Selection::new(&selector(&["a"], &[]), "sub");
-        assert!(!names_only.selects(&machine("b", &[])), "empty tagSelector selects nothing");
+        assert!(
+            !names_only.selects(&machine("b", &[])),
+            "empty tagSelector selects nothing"
+        );
     }
 
     #[test]
@@ -247,7 +255,10 @@ mod tests {
             "/SUBSCRIPTIONS/s/resourcegroups/RG/providers/microsoft.hybridcompute/privatelinkscopes/P",
             &id
         ));
-        assert!(!is_scope("/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/q", &id));
+        assert!(!is_scope(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/q",
+            &id
+        ));
         assert!(!is_scope("garbage", &id));
     }
 }
