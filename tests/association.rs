@@ -260,14 +260,16 @@ async fn drift_is_corrected_or_reported_and_new_machines_are_picked_up() {
             json!({"properties": {"privateLinkScopeResourceId": null}}),
         )
         .unwrap();
-    let mut joined = arclink::emulator::Fixtures::default();
-    joined.machines = vec![machine("m-03", "eastus", &[("env", "prod")])];
-    joined.resource_groups = vec![arclink::emulator::ResourceGroupFixture {
-        subscription_id: SUB.into(),
-        name: RG.into(),
-        location: "eastus".into(),
-        tags: Default::default(),
-    }];
+    let joined = arclink::emulator::Fixtures {
+        machines: vec![machine("m-03", "eastus", &[("env", "prod")])],
+        resource_groups: vec![arclink::emulator::ResourceGroupFixture {
+            subscription_id: SUB.into(),
+            name: RG.into(),
+            location: "eastus".into(),
+            tags: Default::default(),
+        }],
+        ..Default::default()
+    };
     b.admin.load_fixtures(&joined).unwrap();
     let out = step(&b, &mut obj, &d).await;
     assert!(is_in(&b.admin, "m-01", "s1"));
