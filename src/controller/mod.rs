@@ -2,6 +2,7 @@
 //! that talks to Kubernetes; the reconcile cores in `crate::reconcile` do the Azure work.
 
 pub mod args;
+pub mod association;
 pub mod context;
 pub mod credentials;
 pub mod endpoint;

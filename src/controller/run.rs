@@ -17,7 +17,7 @@ use super::credentials::{ArmConfig, ArmPool, identity_from_env};
 use super::kind::{self, Kind};
 use super::leader::{Elector, LeaderArgs};
 use crate::api::conditions::{DRIFTED, READY, STALLED};
-use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope};
+use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use crate::offline::target::{EMULATOR_NOTE, EmulatorFlags, start_emulator};
 use crate::reconcile::Settings;
 use crate::telemetry::server::{ServerState, bind, serve};
@@ -64,7 +64,11 @@ pub enum RunError {
     LostLeadership,
 }
 
-const KINDS: [&str; 2] = ["ArcPrivateLinkScope", "ArcPrivateEndpoint"];
+const KINDS: [&str; 3] = [
+    "ArcPrivateLinkScope",
+    "ArcPrivateEndpoint",
+    "ArcServerAssociation",
+];
 
 /// Runs the controller until SIGTERM/SIGINT.
 pub async fn run(args: RunArgs) -> Result<(), RunError> {
@@ -218,7 +222,14 @@ pub async fn run_with(
                 trigger.clone(),
             ),
         );
-        let drain = controllers;
+        let associations = controller::<ArcServerAssociation>(
+            &client,
+            &args,
+            ctx.clone(),
+            health.clone(),
+            trigger.clone(),
+        );
+        let drain = futures::future::join(controllers, associations);
         tokio::select! {
             _ = drain => {},
             _ = async { trigger.clone().await; tokio::time::sleep(args.shutdown.shutdown_timeout).await } => {
