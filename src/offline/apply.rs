@@ -148,11 +148,15 @@ pub async fn apply(
     emulator: bool,
     limits: Limits,
 ) -> Report {
-    let deadline = Instant::now() + limits.timeout;
+    let mut deadline = Instant::now() + limits.timeout;
     let mut objects = manifests.objects;
     let mut applied = Vec::with_capacity(objects.len());
     for i in 0..objects.len() {
         let result = converge(arm, settings, &mut objects, i, deadline, limits.poll).await;
+        if result.result == Result::TimedOut {
+            // The next wait would have crossed the deadline: the run's time is up.
+            deadline = Instant::now();
+        }
         applied.push(result);
     }
     Report {
