@@ -46,15 +46,15 @@ impl Spinner {
             return;
         }
         self.frame = (self.frame + 1) % FRAMES.len();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K{} {}: {} ({}s)",
+        let line = format!(
+            "{} {}: {} ({}s)",
             FRAMES[self.frame],
             self.label,
             self.message,
             self.started.elapsed().as_secs()
         );
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{}", fit(&line, width()));
         let _ = err.flush();
     }
 
@@ -80,5 +80,39 @@ impl Spinner {
         } else {
             eprintln!("{}: {mark} {message} ({elapsed:.1}s)", self.label);
         }
+    }
+}
+
+/// Terminal width from `COLUMNS`, else 80: a redrawn line must not wrap, or `\r` would leave
+/// the wrapped part behind.
+fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w: &usize| *w > 20)
+        .unwrap_or(80)
+}
+
+/// `line` cut to `width - 1` characters, marked with an ellipsis when cut.
+fn fit(line: &str, width: usize) -> String {
+    let max = width.saturating_sub(1);
+    if line.chars().count() <= max {
+        return line.to_string();
+    }
+    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redrawn_lines_fit_the_terminal() {
+        assert_eq!(fit("short", 80), "short");
+        let cut = fit(&"x".repeat(200), 80);
+        assert_eq!(cut.chars().count(), 79);
+        assert!(cut.ends_with('…'));
     }
 }

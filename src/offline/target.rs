@@ -152,3 +152,24 @@ pub async fn start_emulator(flags: &EmulatorFlags) -> Result<Emulator, TargetErr
     .await
     .map_err(|e| TargetError::Emulator(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        azure: AzureArgs,
+    }
+
+    #[test]
+    fn an_arm_endpoint_or_an_explicit_choice_decides_the_target() {
+        let plain = Flags::parse_from(["x"]).azure;
+        let endpoint = Flags::parse_from(["x", "--arm-endpoint", "https://127.0.0.1:8443"]).azure;
+        assert!(!use_emulator(TargetChoice::Auto, &endpoint));
+        assert!(use_emulator(TargetChoice::Emulator, &endpoint));
+        assert!(!use_emulator(TargetChoice::Azure, &plain));
+    }
+}
