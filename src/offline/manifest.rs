@@ -208,8 +208,7 @@ fn parse_file(file: &str, text: &str, manifests: &mut Manifests, errors: &mut Ve
             document: index,
         };
         match document(&origin, value) {
-            Ok(Some(object)) => manifests.objects.push(Declared { origin, object }),
-            Ok(None) => {}
+            Ok(object) => manifests.objects.push(Declared { origin, object }),
             Err(Skip::Note(note)) => manifests.notes.push(note),
             Err(Skip::Errors(mut e)) => errors.append(&mut e),
         }
@@ -292,8 +291,8 @@ enum Skip {
     Errors(Vec<ManifestError>),
 }
 
-/// Checks and types one document; `Ok(None)` never happens for arclink kinds.
-fn document(origin: &Origin, mut value: Value) -> Result<Option<Object>, Skip> {
+/// Checks and types one document; documents of other API groups are skipped with a note.
+fn document(origin: &Origin, mut value: Value) -> Result<Object, Skip> {
     let doc_err = |message: String| {
         Skip::Errors(vec![ManifestError::Document {
             origin: origin.clone(),
@@ -380,9 +379,7 @@ fn document(origin: &Origin, mut value: Value) -> Result<Option<Object>, Skip> {
                 .collect(),
         ));
     }
-    Object::from_value(&kind, value)
-        .map(Some)
-        .map_err(|e| Skip::Errors(vec![invalid("<root>", e)]))
+    Object::from_value(&kind, value).map_err(|e| Skip::Errors(vec![invalid("<root>", e)]))
 }
 
 fn metadata_errors(
