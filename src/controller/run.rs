@@ -16,8 +16,8 @@ use super::context::Context;
 use super::credentials::{ArmConfig, ArmPool, identity_from_env};
 use super::kind::{self, Kind};
 use super::leader::{Elector, LeaderArgs};
-use crate::api::ArcPrivateLinkScope;
 use crate::api::conditions::{DRIFTED, READY, STALLED};
+use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope};
 use crate::reconcile::Settings;
 use crate::telemetry::server::{ServerState, bind, serve};
 use crate::telemetry::{Health, LeaderState, Metrics, ShutdownArgs, TelemetryArgs, shutdown};
@@ -56,7 +56,7 @@ pub enum RunError {
     LostLeadership,
 }
 
-const KINDS: [&str; 1] = ["ArcPrivateLinkScope"];
+const KINDS: [&str; 2] = ["ArcPrivateLinkScope", "ArcPrivateEndpoint"];
 
 /// Runs the controller until SIGTERM/SIGINT.
 pub async fn run(args: RunArgs) -> Result<(), RunError> {
@@ -158,12 +158,21 @@ pub async fn run_with(
             .boxed()
             .shared()
         };
-        let controllers = controller::<ArcPrivateLinkScope>(
-            &client,
-            &args,
-            ctx.clone(),
-            health.clone(),
-            trigger.clone(),
+        let controllers = futures::future::join(
+            controller::<ArcPrivateLinkScope>(
+                &client,
+                &args,
+                ctx.clone(),
+                health.clone(),
+                trigger.clone(),
+            ),
+            controller::<ArcPrivateEndpoint>(
+                &client,
+                &args,
+                ctx.clone(),
+                health.clone(),
+                trigger.clone(),
+            ),
         );
         let drain = controllers;
         tokio::select! {
@@ -210,6 +219,7 @@ async fn controller<K: Kind>(
         watcher::Config::default(),
     )
     .with_config(ControllerConfig::default().concurrency(args.concurrency));
+    let controller = K::configure(controller, client, args.namespace.as_deref());
     let store = controller.store();
     let metrics = ctx.metrics.clone();
     let gauges = tokio::spawn(async move {

@@ -7,6 +7,7 @@
 
 pub mod arm;
 pub mod diff;
+pub mod endpoint;
 pub mod ownership;
 pub mod phase;
 pub mod requeue;
