@@ -3,8 +3,8 @@
 
 #[path = "controller/api_server.rs"]
 mod api_server;
-#[path = "controller/logs.rs"]
-mod logs;
+// Shared by tests/controller.rs and tests/logs.rs; each uses part of it.
+#[allow(dead_code)]
 #[path = "controller/support.rs"]
 mod support;
 

@@ -66,7 +66,9 @@ async fn install_crds(client: &Client) {
     }
 }
 
-async fn emulator() -> Emulator {
+/// The emulator with the example's resource groups and a virtual network named `vnet` (unique
+/// per run, so objects left behind by an interrupted run cannot conflict with this one).
+async fn emulator(vnet: &str) -> Emulator {
     let fixtures = Fixtures::from_yaml(&format!(
         r#"
 subscriptions: [{{id: {SUB}, displayName: e2e}}]
@@ -77,7 +79,7 @@ resourceGroups:
 virtualNetworks:
   - subscriptionId: {SUB}
     resourceGroup: rg-net
-    name: hub
+    name: {vnet}
     location: eastus
     addressPrefixes: [10.1.0.0/16]
     subnets:
@@ -116,13 +118,14 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
         return;
     };
     install_crds(&client).await;
-    let emu = emulator().await;
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let vnet = format!("hub-{run}");
+    let emu = emulator(&vnet).await;
     let admin = emu.admin();
     let dir = std::env::temp_dir().join(format!("arclink-e2e-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca = dir.join("emulator-ca.pem");
     std::fs::write(&ca, emu.ca_pem()).unwrap();
-    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
 
     let mut controller = tokio::process::Command::new(env!("CARGO_BIN_EXE_arclink"))
         .args([
@@ -156,6 +159,11 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
     let cm_name = format!("arc-dns-{run}");
     pe.metadata.name = Some(pe_name.clone());
     pe.spec.scope_ref.as_mut().unwrap().name = scope_name.clone();
+    pe.spec.subnet_id = pe.spec.subnet_id.replace(
+        "/virtualNetworks/hub/",
+        &format!("/virtualNetworks/{vnet}/"),
+    );
+    assert!(pe.spec.subnet_id.contains(&vnet), "{}", pe.spec.subnet_id);
     pe.spec.dns_export.as_mut().unwrap().config_map_name = cm_name.clone();
     scopes.create(&PostParams::default(), &scope).await.unwrap();
     endpoints.create(&PostParams::default(), &pe).await.unwrap();

@@ -77,7 +77,7 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let timer = ctx.metrics.reconcile_started(K::KIND);
     // Every line logged inside (ARM requests included) names the object.
-    let span = tracing::info_span!("reconcile", kind = K::KIND, namespace = %namespace, name = %obj.name_any());
+    let span = tracing::info_span!("reconcile", kind = K::KIND, namespace = %namespace, object = %obj.name_any());
     let result = finalizer(&api, FINALIZER, obj, |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(&api, obj, ctx.clone()).await,

@@ -237,11 +237,12 @@ impl Run<'_> {
         &mut self,
         id: &ResourceId,
         tags: &std::collections::BTreeMap<String, String>,
+        diff: Vec<DriftEntry>,
     ) -> Result<Option<Write<T>>, ArmError> {
         self.changes.push(Change {
             action: ChangeAction::Update,
             resource_id: id.to_string(),
-            diff: Vec::new(),
+            diff,
         });
         if self.settings.dry_run {
             return Ok(None);

@@ -134,7 +134,7 @@ async fn debug_logs_of_a_full_run_hold_no_secret_and_no_token() {
     assert!(arm_lines.len() >= 4, "ARM requests not logged:\n{text}");
     for line in arm_lines {
         assert!(
-            line.contains("\"name\":\"logged-scope\"")
+            line.contains("\"object\":\"logged-scope\"")
                 && line.contains("\"kind\":\"ArcPrivateLinkScope\"")
                 && line.contains("\"namespace\":\"ns\""),
             "ARM request line without the object: {line}"

@@ -219,3 +219,59 @@ async fn dns_export_matches_the_golden_file() {
     let want = std::fs::read_to_string(path).unwrap();
     assert_eq!(got, want, "set ARCLINK_UPDATE_GOLDEN=1 to rewrite {path}");
 }
+
+#[tokio::test]
+async fn spec_tags_reach_owned_zones_and_links_keeping_other_tags() {
+    let b = bed().await;
+    let s = ready_scope(&b, "scope-a").await;
+    let mut obj = endpoint("pe", "hub", "scope-a");
+    converge(&b, &mut obj, &deps(&s)).await;
+    assert!(ready(&obj));
+    let zone = zone_id(ZONES[0]);
+    let link = format!("{zone}/virtualNetworkLinks/arclink-hub");
+    b.admin
+        .patch_out_of_band(&zone, json!({"tags": {"cost-center": "42"}}))
+        .unwrap();
+    obj.spec.tags = [("team".to_string(), "net".to_string())].into();
+    obj.metadata.generation = Some(2);
+
+    obj.spec.policy.drift = DriftPolicy::Report;
+    b.admin.reset_counters();
+    step(&b, &mut obj, &deps(&s)).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+    let paths: Vec<String> = obj
+        .status
+        .as_ref()
+        .unwrap()
+        .drift
+        .iter()
+        .map(|d| d.path.clone())
+        .collect();
+    assert!(paths.contains(&"tags.team".to_string()), "{paths:?}");
+    assert!(
+        paths.contains(&format!("privateDnsZones/{}.tags.team", ZONES[0])),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&format!(
+            "privateDnsZones/{}/virtualNetworkLinks/arclink-hub.tags.team",
+            ZONES[0]
+        )),
+        "{paths:?}"
+    );
+
+    obj.spec.policy.drift = DriftPolicy::Correct;
+    converge(&b, &mut obj, &deps(&s)).await;
+    assert!(ready(&obj), "{:?}", obj.status);
+    let z = b.admin.get(&zone).unwrap();
+    assert_eq!(z["tags"]["team"], "net");
+    assert_eq!(z["tags"]["cost-center"], "42", "tags set by others stay");
+    assert_eq!(b.admin.get(&link).unwrap()["tags"]["team"], "net");
+    assert_eq!(
+        b.admin.get(&endpoint_id("pe")).unwrap()["tags"]["team"],
+        "net"
+    );
+    b.admin.reset_counters();
+    step(&b, &mut obj, &deps(&s)).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+}

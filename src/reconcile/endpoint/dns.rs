@@ -240,7 +240,16 @@ impl Run<'_> {
                 continue;
             };
             match owner.classify(zone.tags.as_ref()) {
-                Ownership::Ours => owned.push(zid.to_string()),
+                Ownership::Ours => {
+                    owned.push(zid.to_string());
+                    self.converge_tags(
+                        &zid,
+                        &format!("privateDnsZones/{name}"),
+                        zone.tags.as_ref(),
+                        &tags,
+                    )
+                    .await?;
+                }
                 // Another arclink object's zone serves this virtual network too: use it.
                 Ownership::Elsewhere(_) => {}
                 Ownership::Unowned if !self.obj.spec.policy.adopt => {
@@ -255,7 +264,8 @@ impl Run<'_> {
                     if !self.report_only() {
                         let mut merged = zone.tags.clone().unwrap_or_default();
                         merged.extend(owner.tags(&BTreeMap::new()));
-                        self.patch_tags::<serde_json::Value>(&zid, &merged).await?;
+                        self.patch_tags::<serde_json::Value>(&zid, &merged, Vec::new())
+                            .await?;
                         owned.push(zid.to_string());
                     }
                 }
@@ -284,7 +294,8 @@ impl Run<'_> {
         zones: &[ResourceId],
         vnet: &ResourceId,
     ) -> Result<Option<Step>, ArmError> {
-        let tags = owner(self.obj, self.settings).tags(&self.obj.spec.tags);
+        let me = owner(self.obj, self.settings);
+        let tags = me.tags(&self.obj.spec.tags);
         let mut pending = Vec::new();
         for zid in zones {
             let links: Vec<VirtualNetworkLink> = self
@@ -301,6 +312,15 @@ impl Run<'_> {
             });
             match link {
                 Some(l) => {
+                    if let (Some(lid), Ownership::Ours) = (&l.id, me.classify(l.tags.as_ref())) {
+                        let label = format!(
+                            "privateDnsZones/{}/virtualNetworkLinks/{}",
+                            zid.name(),
+                            lid.name()
+                        );
+                        self.converge_tags(lid, &label, l.tags.as_ref(), &tags)
+                            .await?;
+                    }
                     if in_flight(
                         l.properties
                             .as_ref()
@@ -348,6 +368,49 @@ impl Run<'_> {
                 pending.join(", ")
             ))))
         }
+    }
+
+    /// Adds or fixes the desired tags on a DNS resource this object owns; other tags are kept
+    /// (an adopted zone keeps the tags it had).
+    async fn converge_tags(
+        &mut self,
+        id: &ResourceId,
+        label: &str,
+        actual: Option<&BTreeMap<String, String>>,
+        desired: &BTreeMap<String, String>,
+    ) -> Result<(), ArmError> {
+        let find = |key: &str| {
+            actual.and_then(|t| {
+                t.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v.as_str())
+            })
+        };
+        let mut diff = crate::reconcile::diff::Diff::default();
+        for (k, v) in desired {
+            let a = find(k);
+            if a != Some(v.as_str()) {
+                diff.push(&format!("{label}.tags.{k}"), v, a.unwrap_or_default());
+            }
+        }
+        if diff.is_empty() {
+            return Ok(());
+        }
+        if self.report_only() {
+            self.drift.entries.extend(diff.entries);
+            return Ok(());
+        }
+        let mut merged: BTreeMap<String, String> = actual
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| !desired.keys().any(|d| d.eq_ignore_ascii_case(k)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        merged.extend(desired.clone());
+        self.corrected.push(diff.paths());
+        self.patch_tags::<serde_json::Value>(id, &merged, diff.entries)
+            .await?;
+        Ok(())
     }
 
     /// The endpoint's one zone group, naming exactly `zones`; then its A records.
