@@ -8,7 +8,7 @@
 //! the memory figures are the controller side only.
 //!
 //! cargo run --release --example association_bench -- [--machines N] [--write-burst B]
-//!     [--write-rate R] [--page-size P]
+//!     [--write-rate R] [--page-size P] [--small S]
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
@@ -30,6 +30,10 @@ use serde_json::{Value, json};
 
 const SUB: &str = "0b1e4c2d-7a6f-4e3b-9c8d-5f4a3b2c1d0e";
 const RG: &str = "rg-fleet";
+/// A small association in the same subscription, started while the big one is writing, shows
+/// that the big one's batches do not starve it.
+const SMALL_RG: &str = "rg-small";
+const SMALL_DELAY: Duration = Duration::from_secs(10);
 const READ_BURST: u32 = 250;
 const READ_RATE: f64 = 25.0;
 
@@ -39,6 +43,7 @@ struct Args {
     write_burst: u32,
     write_rate: f64,
     page_size: usize,
+    small: usize,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -47,6 +52,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         write_burst: 200,
         write_rate: 100.0,
         page_size: 100,
+        small: 50,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -56,6 +62,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--write-burst" => args.write_burst = value.parse().map_err(|e| bad(&e))?,
             "--write-rate" => args.write_rate = value.parse().map_err(|e| bad(&e))?,
             "--page-size" => args.page_size = value.parse().map_err(|e| bad(&e))?,
+            "--small" => args.small = value.parse().map_err(|e| bad(&e))?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -79,8 +86,8 @@ fn proc_status(field: &str) -> String {
 /// The child: serves the emulator, prints its endpoint and CA path, runs until killed.
 async fn serve_emulator(args: Args, ca_path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let fixtures = Fixtures::from_yaml(&format!(
-        "subscriptions:\n  - id: {SUB}\nresourceGroups:\n  - subscriptionId: {SUB}\n    name: {RG}\n    location: eastus\nmachineSets:\n  - subscriptionId: {SUB}\n    resourceGroup: {RG}\n    prefix: srv\n    count: {}\n    location: eastus\n    tags: {{fleet: blue}}\n",
-        args.machines
+        "subscriptions:\n  - id: {SUB}\nresourceGroups:\n  - subscriptionId: {SUB}\n    name: {RG}\n    location: eastus\n  - subscriptionId: {SUB}\n    name: {SMALL_RG}\n    location: eastus\nmachineSets:\n  - subscriptionId: {SUB}\n    resourceGroup: {RG}\n    prefix: srv\n    count: {}\n    location: eastus\n    tags: {{fleet: blue}}\n  - subscriptionId: {SUB}\n    resourceGroup: {SMALL_RG}\n    prefix: small\n    count: {}\n    location: eastus\n    tags: {{fleet: blue}}\n",
+        args.machines, args.small
     ))?;
     let emu = Emulator::start(EmulatorConfig {
         fixtures: Some(fixtures),
@@ -136,6 +143,8 @@ impl ChildEmulator {
                 &args.write_rate.to_string(),
                 "--page-size",
                 &args.page_size.to_string(),
+                "--small",
+                &args.small.to_string(),
             ])
             .stdout(Stdio::piped())
             .spawn()?;
@@ -215,59 +224,27 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     arm.put_and_wait::<_, PrivateLinkScope>(&scope_id, &json!({"location": "eastus"}))
         .await?;
 
-    let mut obj = ArcServerAssociation::new(
-        "fleet",
-        ArcServerAssociationSpec {
-            scope_ref: None,
-            scope_id: Some(scope_id.to_string()),
-            machines: MachineSelector {
-                subscription_id: None,
-                resource_group: RG.into(),
-                names: Vec::new(),
-                tag_selector: [("fleet".to_string(), "blue".to_string())].into(),
-            },
-            on_conflict: Default::default(),
-            deletion: Default::default(),
-            policy: AssociationPolicy::default(),
-            suspend: false,
-            credential_ref: None,
-        },
-    );
-    obj.metadata.namespace = Some("bench".into());
-    obj.metadata.generation = Some(1);
+    let mut obj = association("fleet", RG, &scope_id);
     let deps = AssociationDeps::new(ScopeSource::Id(scope_id.to_string()));
     let settings = Settings::new("bench");
 
     emu.reset_counters().await?;
     let started = Instant::now();
-    let mut passes = 0;
-    let mut slept = Duration::ZERO;
-    loop {
-        let out = association::reconcile(&arm, &settings, &obj, &deps).await;
-        passes += 1;
-        let done = is_true(&out.status.conditions, READY);
-        let s = &out.status.summary;
-        println!(
-            "pass {passes:>2} at {:>6.1}s: associated {:>5} pending {:>5} failed {}",
-            started.elapsed().as_secs_f64(),
-            s.associated,
-            s.pending,
-            s.failed
-        );
-        obj.status = Some(out.status);
-        if done {
-            break;
-        }
-        if passes > 200 {
-            return Err("did not converge in 200 passes".into());
-        }
-        let wait = match out.requeue {
-            Requeue::After(d) => d,
-            Requeue::Backoff => Duration::from_secs(5),
-        };
-        slept += wait;
-        tokio::time::sleep(wait).await;
-    }
+    let small = {
+        let (arm, settings, scope_id) = (arm.clone(), settings.clone(), scope_id.clone());
+        tokio::spawn(async move {
+            // Start once the big association has drained the write bucket's burst.
+            tokio::time::sleep(SMALL_DELAY).await;
+            let mut obj = association("small", SMALL_RG, &scope_id);
+            let deps = AssociationDeps::new(ScopeSource::Id(scope_id.to_string()));
+            converge(&arm, &settings, &mut obj, &deps, false).await
+        })
+    };
+    let (passes, slept, _) = converge(&arm, &settings, &mut obj, &deps, true).await?;
+    let (small_passes, _, small_done) = small.await??;
+    let small_secs = small_done
+        .duration_since(started + SMALL_DELAY)
+        .as_secs_f64();
     let elapsed = started.elapsed().as_secs_f64();
     let c = emu.counters().await?;
     let patches = count(&c, &["byMethod", "PATCH"]);
@@ -305,6 +282,11 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("429 responses           : {throttled}");
     println!(
+        "small association       : {} machines in the same subscription, started {}s into the big one, Ready after {small_passes} passes, {small_secs:.1} s",
+        args.small,
+        SMALL_DELAY.as_secs()
+    );
+    println!(
         "steady-state pass       : {} reads ({} list pages, bound {}), {} writes, {steady_secs:.2} s, Ready {}",
         count(&steady, &["byMethod", "GET"]),
         count(&steady, &["byType", "GET microsoft.hybridcompute/machines"]),
@@ -322,6 +304,75 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         proc_status("VmRSS:")
     );
     Ok(())
+}
+
+fn association(name: &str, resource_group: &str, scope_id: &ResourceId) -> ArcServerAssociation {
+    let mut obj = ArcServerAssociation::new(
+        name,
+        ArcServerAssociationSpec {
+            scope_ref: None,
+            scope_id: Some(scope_id.to_string()),
+            machines: MachineSelector {
+                subscription_id: None,
+                resource_group: resource_group.into(),
+                names: Vec::new(),
+                tag_selector: [("fleet".to_string(), "blue".to_string())].into(),
+            },
+            on_conflict: Default::default(),
+            deletion: Default::default(),
+            policy: AssociationPolicy::default(),
+            suspend: false,
+            credential_ref: None,
+        },
+    );
+    obj.metadata.namespace = Some("bench".into());
+    obj.metadata.generation = Some(1);
+    obj
+}
+
+/// Runs passes as the controller would until the object is Ready; returns the passes and the
+/// time spent waiting for requeues and when it became Ready.
+async fn converge(
+    arm: &ArmClient,
+    settings: &Settings,
+    obj: &mut ArcServerAssociation,
+    deps: &AssociationDeps,
+    verbose: bool,
+) -> Result<(u32, Duration, Instant), String> {
+    let started = Instant::now();
+    let mut passes = 0;
+    let mut slept = Duration::ZERO;
+    loop {
+        let out = association::reconcile(arm, settings, obj, deps).await;
+        passes += 1;
+        let done = is_true(&out.status.conditions, READY);
+        let s = &out.status.summary;
+        if verbose {
+            println!(
+                "pass {passes:>2} at {:>6.1}s: associated {:>5} pending {:>5} failed {}",
+                started.elapsed().as_secs_f64(),
+                s.associated,
+                s.pending,
+                s.failed
+            );
+        }
+        obj.status = Some(out.status);
+        if done {
+            return Ok((passes, slept, Instant::now()));
+        }
+        if passes > 200 {
+            return Err(format!(
+                "{} did not converge in 200 passes",
+                obj.metadata.name.as_deref().unwrap_or_default()
+            ));
+        }
+        let wait = match out.requeue {
+            Requeue::After(d) => d,
+            Requeue::Backoff => Duration::from_secs(5),
+        };
+        slept += wait;
+        tokio::time::sleep(wait).await;
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
