@@ -5,6 +5,10 @@ mod support;
 
 #[path = "emulator/auth.rs"]
 mod auth;
+#[path = "emulator/contract.rs"]
+mod contract;
+#[path = "emulator/durability.rs"]
+mod durability;
 #[path = "emulator/hybridcompute.rs"]
 mod hybridcompute;
 #[path = "emulator/network.rs"]

@@ -368,6 +368,7 @@ impl ArmClient {
                 provider,
                 status = response.status,
                 request_id = response.header("x-ms-request-id").unwrap_or("-"),
+                client_request_id = response.header("x-ms-client-request-id").unwrap_or("-"),
                 correlation_id = response.header("x-ms-correlation-request-id").unwrap_or("-"),
                 "ARM request"
             );

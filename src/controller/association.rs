@@ -17,6 +17,7 @@ use kube::{Api, ResourceExt};
 use super::context::Context;
 use super::kind::Kind;
 use super::run::api;
+use crate::api::conditions::{DRIFTED, find};
 use crate::api::{
     ArcPrivateLinkScope, ArcServerAssociation, ArcServerAssociationStatus, CredentialRef,
 };
@@ -135,12 +136,15 @@ impl Kind for ArcServerAssociation {
     }
 }
 
+/// Conditions for a phase decided without reading Azure: `Drifted` keeps what the last read
+/// said.
 fn stamp(
     status: &mut ArcServerAssociationStatus,
     obj: &ArcServerAssociation,
     ctx: &Context,
     phase: &Phase,
 ) {
+    let drifted = find(&status.conditions, DRIFTED).cloned();
     write_conditions(
         &mut status.conditions,
         phase,
@@ -149,6 +153,8 @@ fn stamp(
         jiff::Timestamp::now(),
         ctx.settings.note.as_deref(),
     );
+    status.conditions.retain(|c| c.type_ != DRIFTED);
+    status.conditions.extend(drifted);
 }
 
 /// Scope objects read during one reconcile, by `namespace/name` (`None`: does not exist).

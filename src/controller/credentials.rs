@@ -29,6 +29,10 @@ pub enum CredentialError {
     /// Reason `AuthenticationFailed`.
     #[error("{0}")]
     Invalid(String),
+    /// The Secret could not be read for a passing reason (API server unavailable, throttled):
+    /// retry later rather than report the object or fall back to another identity.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Everything needed to build ARM clients.
@@ -100,12 +104,22 @@ impl ArmPool {
         let secrets: Api<Secret> = Api::namespaced(kube.clone(), namespace);
         let source = match credential_ref {
             Some(r) => {
-                let secret = secrets.get_opt(&r.name).await.map_err(|e| CredentialError::NotFound(format!("reading Secret {namespace}/{} (spec.credentialRef): {e}", r.name)))?;
+                let secret = secrets.get_opt(&r.name).await.map_err(|e| {
+                    let m = format!("reading Secret {namespace}/{} (spec.credentialRef): {e}", r.name);
+                    if forbidden(&e) { CredentialError::NotFound(m) } else { CredentialError::Unavailable(m) }
+                })?;
                 let secret = secret.ok_or_else(|| CredentialError::NotFound(format!("Secret {namespace}/{} named by spec.credentialRef does not exist", r.name)))?;
                 from_secret(&secret, namespace, &r.name)?
             }
             None => match secrets.get_opt(DEFAULT_SECRET).await {
                 Ok(Some(secret)) => from_secret(&secret, namespace, DEFAULT_SECRET)?,
+                // A Secret that may exist but cannot be read right now must not silently swap
+                // the identity an object uses.
+                Err(e) if !forbidden(&e) => {
+                    return Err(CredentialError::Unavailable(format!(
+                        "reading Secret {namespace}/{DEFAULT_SECRET}: {e}"
+                    )));
+                }
                 // No namespace Secret (or no permission to read it): the controller's identity.
                 Ok(None) | Err(_) => self.config.default_identity.clone().ok_or_else(|| {
                     CredentialError::NotFound(format!(
@@ -162,6 +176,10 @@ impl ArmPool {
             .cloned()
             .collect()
     }
+}
+
+fn forbidden(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(status) if status.code == 403)
 }
 
 /// A key identifying the identity without holding its secret in clear.

@@ -13,6 +13,9 @@ pub enum Error {
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
     #[error("status does not serialise: {0}")]
     Serialize(#[from] serde_json::Error),
+    /// The object's credentials cannot be read right now (no status change; retried).
+    #[error("credentials unavailable: {0}")]
+    CredentialsUnavailable(String),
     /// Azure clean-up is not finished; the finalizer stays. Not a failure.
     #[error("clean-up in progress; looking again in {0:?}")]
     CleanupPending(Duration),
@@ -26,6 +29,7 @@ impl Error {
             Error::Kube(_) => "kube",
             Error::Finalizer(_) => "finalizer",
             Error::Serialize(_) => "serialize",
+            Error::CredentialsUnavailable(_) => "credentials_unavailable",
             Error::CleanupPending(_) => "cleanup_pending",
         }
     }

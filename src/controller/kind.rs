@@ -17,6 +17,7 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use super::context::Context;
 use super::credentials::CredentialError;
@@ -75,12 +76,15 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action
     let namespace = obj.namespace().ok_or(Error::NoNamespace)?;
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let timer = ctx.metrics.reconcile_started(K::KIND);
+    // Every line logged inside (ARM requests included) names the object.
+    let span = tracing::info_span!("reconcile", kind = K::KIND, namespace = %namespace, object = %obj.name_any());
     let result = finalizer(&api, FINALIZER, obj, |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(&api, obj, ctx.clone()).await,
             FinalizerEvent::Cleanup(obj) => cleanup(&api, obj, ctx.clone()).await,
         }
     })
+    .instrument(span)
     .await
     .map_err(|e| match e {
         kube::runtime::finalizer::Error::ApplyFailed(inner)
@@ -123,7 +127,7 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
         write_status(api, &*obj, &ctx, &old, &status, interval).await?;
         return Ok(Action::await_change());
     }
-    let arm = match arm_client(&*obj, &ctx).await {
+    let arm = match arm_client(&*obj, &ctx).await? {
         Ok(arm) => arm,
         Err(phase) => {
             let mut status = old.clone();
@@ -155,7 +159,7 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
 async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let old = obj.status().cloned().unwrap_or_default();
     let interval = obj.drift_interval(&ctx);
-    let arm = match arm_client(&*obj, &ctx).await {
+    let arm = match arm_client(&*obj, &ctx).await? {
         Ok(arm) => arm,
         Err(phase) if obj.suspended() => {
             tracing::info!(kind = K::KIND, name = %obj.name_any(), reason = phase.reason(), "suspended object deleted without credentials; Azure left untouched");
@@ -185,29 +189,39 @@ async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Resul
     }
 }
 
-/// The ARM client for `obj`, or the phase explaining why there is none.
-async fn arm_client<K: Kind>(obj: &K, ctx: &Context) -> Result<ArmClient, Phase> {
+/// The ARM client for `obj`, or the phase explaining why there is none; `Err` when the
+/// credentials cannot be looked up right now (nothing to report, retry with backoff).
+async fn arm_client<K: Kind>(obj: &K, ctx: &Context) -> Result<Result<ArmClient, Phase>, Error> {
     let namespace = obj.namespace().unwrap_or_default();
-    ctx.arm
+    match ctx
+        .arm
         .for_object(&ctx.client, &namespace, obj.credential_ref())
         .await
-        .map_err(|e| match e {
-            CredentialError::NotFound(m) => Phase::stalled("CredentialsNotFound", m),
-            CredentialError::Invalid(m) => Phase::stalled("AuthenticationFailed", m),
-        })
+    {
+        Ok(arm) => Ok(Ok(arm)),
+        Err(CredentialError::NotFound(m)) => Ok(Err(Phase::stalled("CredentialsNotFound", m))),
+        Err(CredentialError::Invalid(m)) => Ok(Err(Phase::stalled("AuthenticationFailed", m))),
+        Err(CredentialError::Unavailable(m)) => Err(Error::CredentialsUnavailable(m)),
+    }
 }
 
+/// Sets the conditions for a phase decided without reading Azure (suspended, no credentials):
+/// `Drifted` keeps what the last read of Azure said, since nothing was compared now.
 fn stamp<K: Kind>(status: &mut K::Status, obj: &K, ctx: &Context, phase: &Phase) {
     let generation = obj.meta().generation;
     K::set_observed_generation(status, generation);
+    let conditions = K::conditions(status);
+    let drifted = find(conditions, DRIFTED).cloned();
     write_conditions(
-        K::conditions(status),
+        conditions,
         phase,
         &DriftState::InSync,
         generation,
         jiff::Timestamp::now(),
         ctx.settings.note.as_deref(),
     );
+    conditions.retain(|c| c.type_ != DRIFTED);
+    conditions.extend(drifted);
 }
 
 /// Writes `new` (server-side apply on the status subresource) unless it says the same as `old`.
@@ -279,6 +293,8 @@ async fn transitions<K: Kind>(ctx: &Context, obj: &K, old: &Value, new: &Value) 
             .unwrap_or_default()
     };
     let (old_c, new_c) = (conds(old), conds(new));
+    // Ready=False and Stalled=True usually carry the same reason and message; one event says it.
+    let mut published: Vec<(bool, &str, &str)> = Vec::new();
     for t in [READY, STALLED, DRIFTED] {
         let Some(n) = find(&new_c, t) else { continue };
         let changed = find(&old_c, t).is_none_or(|o| o.status != n.status || o.reason != n.reason);
@@ -289,6 +305,10 @@ async fn transitions<K: Kind>(ctx: &Context, obj: &K, old: &Value, new: &Value) 
             && n.status != "True"
             && matches!(find(&new_c, STALLED), Some(s) if s.status == "True"))
             || (t != READY && n.status == "True");
+        if published.contains(&(warning, n.reason.as_str(), n.message.as_str())) {
+            continue;
+        }
+        published.push((warning, n.reason.as_str(), n.message.as_str()));
         let type_ = if warning {
             EventType::Warning
         } else {
@@ -298,11 +318,25 @@ async fn transitions<K: Kind>(ctx: &Context, obj: &K, old: &Value, new: &Value) 
     }
 }
 
+/// The API server rejects an events.k8s.io/v1 Event whose note exceeds 1 kB; ARM messages can be
+/// longer and are not always ASCII, so cut at a character boundary within 1024 bytes.
+fn event_note(note: &str) -> &str {
+    const MAX: usize = 1024;
+    if note.len() <= MAX {
+        return note;
+    }
+    let end = (0..=MAX)
+        .rev()
+        .find(|&i| note.is_char_boundary(i))
+        .unwrap_or(0);
+    &note[..end]
+}
+
 async fn publish<K: Kind>(ctx: &Context, obj: &K, type_: EventType, reason: &str, note: &str) {
     let event = Event {
         type_,
         reason: reason.to_string(),
-        note: Some(note.chars().take(1024).collect()),
+        note: Some(event_note(note).to_string()),
         action: "Reconcile".to_string(),
         secondary: None,
     };
@@ -314,6 +348,16 @@ async fn publish<K: Kind>(ctx: &Context, obj: &K, type_: EventType, reason: &str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_notes_fit_the_api_server_limit_in_bytes() {
+        assert_eq!(event_note("short"), "short");
+        let long = "µ".repeat(1000);
+        let note = event_note(&long);
+        assert!(note.len() <= 1024, "{} bytes", note.len());
+        assert_eq!(note.chars().count(), 512);
+        assert_eq!(event_note(&"a".repeat(2000)).len(), 1024);
+    }
 
     #[test]
     fn last_sync_time_alone_does_not_write_while_recent() {

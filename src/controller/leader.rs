@@ -11,7 +11,8 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::telemetry::{Health, LeaderState, Metrics, args::parse_duration};
+use crate::api::parse_duration;
+use crate::telemetry::{Health, LeaderState, Metrics};
 
 /// Leader election flags of `arclink run`.
 #[derive(Debug, Clone, clap::Args)]

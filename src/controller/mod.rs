@@ -5,6 +5,7 @@ pub mod args;
 pub mod association;
 pub mod context;
 pub mod credentials;
+pub mod endpoint;
 pub mod error;
 pub mod kind;
 pub mod leader;

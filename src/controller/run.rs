@@ -17,7 +17,7 @@ use super::credentials::{ArmConfig, ArmPool, identity_from_env};
 use super::kind::{self, Kind};
 use super::leader::{Elector, LeaderArgs};
 use crate::api::conditions::{DRIFTED, READY, STALLED};
-use crate::api::{ArcPrivateLinkScope, ArcServerAssociation};
+use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use crate::reconcile::Settings;
 use crate::telemetry::server::{ServerState, bind, serve};
 use crate::telemetry::{Health, LeaderState, Metrics, ShutdownArgs, TelemetryArgs, shutdown};
@@ -56,7 +56,11 @@ pub enum RunError {
     LostLeadership,
 }
 
-const KINDS: [&str; 2] = ["ArcPrivateLinkScope", "ArcServerAssociation"];
+const KINDS: [&str; 3] = [
+    "ArcPrivateLinkScope",
+    "ArcPrivateEndpoint",
+    "ArcServerAssociation",
+];
 
 /// Runs the controller until SIGTERM/SIGINT.
 pub async fn run(args: RunArgs) -> Result<(), RunError> {
@@ -77,6 +81,9 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         note: None,
         dry_run: false,
     };
+    // A bad --arm-ca-file must stop the start, not surface later as every object's status.
+    crate::azure::transport::http_client(config.ca_pem.as_deref())
+        .map_err(|e| RunError::Config(format!("--arm-ca-file: {e}")))?;
     tracing::info!(cluster = %settings.cluster_name, arm = %config.cloud.arm_endpoint, "starting arclink controller");
     run_with(kube_config, args, settings, ArmPool::new(config)).await
 }
@@ -155,21 +162,29 @@ pub async fn run_with(
             .boxed()
             .shared()
         };
-        let controllers = controller::<ArcPrivateLinkScope>(
-            &client,
-            &args,
-            ctx.clone(),
-            health.clone(),
-            trigger.clone(),
+        let drain = futures::future::join3(
+            controller::<ArcPrivateLinkScope>(
+                &client,
+                &args,
+                ctx.clone(),
+                health.clone(),
+                trigger.clone(),
+            ),
+            controller::<ArcPrivateEndpoint>(
+                &client,
+                &args,
+                ctx.clone(),
+                health.clone(),
+                trigger.clone(),
+            ),
+            controller::<ArcServerAssociation>(
+                &client,
+                &args,
+                ctx.clone(),
+                health.clone(),
+                trigger.clone(),
+            ),
         );
-        let associations = controller::<ArcServerAssociation>(
-            &client,
-            &args,
-            ctx.clone(),
-            health.clone(),
-            trigger.clone(),
-        );
-        let drain = futures::future::join(controllers, associations);
         tokio::select! {
             _ = drain => {},
             _ = async { trigger.clone().await; tokio::time::sleep(args.shutdown.shutdown_timeout).await } => {

@@ -135,7 +135,7 @@ pub fn merge(target: &mut Value, patch: &Value) {
 /// restart from a state file must not undo drift).
 pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(), EmulatorError> {
     let mut map = shared.store.write();
-    let mut put = |id: String, v: Value| {
+    let put = |map: &mut super::state::Map, id: String, v: Value| {
         let key = ids::key(&id);
         if overwrite || !map.contains_key(&key) {
             map.insert(key, Arc::new(v));
@@ -170,27 +170,33 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
         }
     }
     for (id, name, t) in &subs {
-        put(ids::subscription_id(id), subscription(id, name, t));
+        put(
+            &mut map,
+            ids::subscription_id(id),
+            subscription(id, name, t),
+        );
     }
-    let declared = |sub: &str, rg: &str, what: &str| {
-        if f.resource_groups
-            .iter()
-            .any(|g| g.subscription_id.eq_ignore_ascii_case(sub) && g.name.eq_ignore_ascii_case(rg))
-        {
+    let declared = |map: &super::state::Map, sub: &str, rg: &str, what: &str| {
+        if map.contains_key(&ids::key(&ids::resource_group_id(sub, rg))) {
             Ok(())
         } else {
             Err(EmulatorError::Fixtures(format!(
-                "{what} is in resource group '{rg}' of subscription '{sub}', which the fixtures do not declare under resourceGroups"
+                "{what} is in resource group '{rg}' of subscription '{sub}', which neither the fixtures nor the emulator's state have"
             )))
         }
     };
     for rg in &f.resource_groups {
         let id = ids::resource_group_id(&rg.subscription_id, &rg.name);
         let tags = serde_json::to_value(&rg.tags).unwrap_or(json!({}));
-        put(id.clone(), resource_group(&id, &rg.location, tags));
+        put(
+            &mut map,
+            id.clone(),
+            resource_group(&id, &rg.location, tags),
+        );
     }
     for vnet in &f.virtual_networks {
         declared(
+            &map,
             &vnet.subscription_id,
             &vnet.resource_group,
             &format!("virtual network '{}'", vnet.name),
@@ -201,16 +207,22 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
             vnet.name
         );
         put(
+            &mut map,
             id.clone(),
             network_vnet(&id, &vnet.location, &vnet.address_prefixes),
         );
         for s in &vnet.subnets {
             let sid = format!("{id}/subnets/{}", s.name);
-            put(sid.clone(), network_subnet(&sid, &s.address_prefix));
+            put(
+                &mut map,
+                sid.clone(),
+                network_subnet(&sid, &s.address_prefix),
+            );
         }
     }
     for m in f.all_machines() {
         declared(
+            &map,
             &m.subscription_id,
             &m.resource_group,
             &format!("machine '{}'", m.name),
@@ -230,6 +242,7 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
         );
         let tags = serde_json::to_value(&m.tags).unwrap_or(json!({}));
         put(
+            &mut map,
             id.clone(),
             hybridcompute_machine(
                 &id,

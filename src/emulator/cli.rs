@@ -60,11 +60,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, EmulatorError> {
         flag: "lro-duration",
         message,
     };
-    let d: jiff::SignedDuration = s
-        .trim()
-        .parse()
-        .map_err(|e| flag_err(format!("'{s}' is not a duration like 2s or 500ms: {e}")))?;
-    Duration::try_from(d).map_err(|_| flag_err(format!("'{s}' is negative")))
+    crate::api::parse_duration(s.trim()).map_err(flag_err)
 }
 
 impl EmulatorArgs {
@@ -123,6 +119,49 @@ pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn flags_build_the_config() {
+        use clap::Parser;
+        let cli = Cli::parse_from([
+            "x",
+            "--bind",
+            "127.0.0.1:0",
+            "--lro-duration",
+            "250ms",
+            "--page-size",
+            "7",
+            "--write-burst",
+            "3",
+        ]);
+        let c = cli.args.config().unwrap();
+        assert_eq!(c.lro_duration, Duration::from_millis(250));
+        assert_eq!(c.page_size, 7);
+        assert_eq!(c.throttling.unwrap().writes.burst, 3);
+        assert_eq!(c.throttling.unwrap().reads.burst, 250);
+        let off = Cli::parse_from(["x", "--no-throttling"])
+            .args
+            .config()
+            .unwrap();
+        assert!(off.throttling.is_none());
+        assert_eq!(off.bind.port(), 8443);
+        let bad = Cli::parse_from(["x", "--lro-duration", "soon"])
+            .args
+            .config();
+        assert!(matches!(
+            bad,
+            Err(EmulatorError::Flag {
+                flag: "lro-duration",
+                ..
+            })
+        ));
+    }
 
     #[test]
     fn durations_parse_in_friendly_units() {

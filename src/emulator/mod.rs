@@ -1,6 +1,25 @@
 //! A local, stateful stand-in for Azure Resource Manager (and the Entra token endpoint), faithful
 //! to the saved OpenAPI specs: same paths, api-versions, status codes, long-running operation
 //! headers and error bodies. Served over HTTPS with its own CA. See DESIGN.md section 7.
+//!
+//! Choices where the specs are silent (what ARM answers, as far as known):
+//! - unsupported api-version: 400 `InvalidApiVersionParameter`; missing: 400
+//!   `MissingApiVersionParameter`; unknown type: 404 `InvalidResourceType`.
+//! - missing `location` on PUT: 400 `LocationRequired`; changed location: 400
+//!   `InvalidResourceLocation`; Private DNS outside `global`: 400
+//!   `LocationNotAvailableForResourceType`.
+//! - malformed id in a body: 400 `LinkedInvalidPropertyId`; well-formed id of a missing resource
+//!   (subnet, scope, zone, virtual network): 400 `InvalidResourceReference` (Network's code).
+//! - write to a resource that is `Deleting`/`Updating`/`Creating`: 409 `AnotherOperationInProgress`.
+//! - zone delete while virtual network links exist: 400 `BadRequest`.
+//! - machines are never created or deleted through ARM here (the agent does that): PUT/DELETE on a
+//!   machine answers 405 `MethodNotAllowed`; fixtures and the admin API seed them.
+//! - long-running operations: Network PUTs answer 201/200 with `Azure-AsyncOperation`; deletes and
+//!   HybridCompute/Private DNS operations answer 202 with `Location` (and `Azure-AsyncOperation`).
+//!   A failed or canceled operation's `operationResults` answers 400 with the operation's error.
+//! - private endpoints to anything other than an Arc private link scope are accepted as opaque
+//!   targets (auto-approved, no IPs or DNS configs); `groupIds`, `If-Match`/`If-None-Match`,
+//!   `$top` and record types other than A are not modelled.
 
 mod admin;
 mod arm;

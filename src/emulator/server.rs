@@ -32,7 +32,9 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(c) => c,
                 Err(e) => {
+                    // Typically out of file descriptors: back off instead of spinning.
                     tracing::warn!(error = %e, "emulator accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                     continue;
                 }
             },

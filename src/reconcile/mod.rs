@@ -8,6 +8,7 @@
 pub mod arm;
 pub mod association;
 pub mod diff;
+pub mod endpoint;
 pub mod ownership;
 pub mod phase;
 pub mod requeue;

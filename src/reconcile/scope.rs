@@ -421,41 +421,31 @@ pub async fn cleanup(
 ) -> Cleanup<ArcPrivateLinkScopeStatus> {
     let mut status = obj.status.clone().unwrap_or_default();
     let interval = drift_interval(obj, settings);
-    match cleanup_steps(arm, settings, obj, &mut status).await {
-        Ok(CleanupStep::Done(msg)) => Cleanup::Done(msg),
-        Ok(CleanupStep::Waiting(phase, requeue)) => {
-            write_conditions(
-                &mut status.conditions,
-                &phase,
-                &DriftState::InSync,
-                obj.metadata.generation,
-                jiff::Timestamp::now(),
-                settings.note.as_deref(),
-            );
-            Cleanup::Pending { status, requeue }
-        }
-        Err(e) => {
-            let (phase, requeue) = arm::phase_for_error(&e, interval);
-            let phase = match phase {
-                Phase::Stalled { reason, message } => Phase::Stalled {
+    let (phase, requeue) = match cleanup_steps(arm, settings, obj, &mut status).await {
+        Ok(CleanupStep::Done(msg)) => return Cleanup::Done(msg),
+        Ok(CleanupStep::Waiting(phase, requeue)) => (phase, requeue),
+        Err(e) => match arm::phase_for_error(&e, interval) {
+            (Phase::Stalled { reason, message }, requeue) => (
+                Phase::Stalled {
                     reason,
                     message: format!(
                         "{message}; deletion is blocked until this is fixed (or remove the finalizer to leave the scope in Azure)"
                     ),
                 },
-                other => other,
-            };
-            write_conditions(
-                &mut status.conditions,
-                &phase,
-                &DriftState::InSync,
-                obj.metadata.generation,
-                jiff::Timestamp::now(),
-                settings.note.as_deref(),
-            );
-            Cleanup::Pending { status, requeue }
-        }
-    }
+                requeue,
+            ),
+            other => other,
+        },
+    };
+    write_conditions(
+        &mut status.conditions,
+        &phase,
+        &DriftState::InSync,
+        obj.metadata.generation,
+        jiff::Timestamp::now(),
+        settings.note.as_deref(),
+    );
+    Cleanup::Pending { status, requeue }
 }
 
 enum CleanupStep {

@@ -1,5 +1,6 @@
 use std::{net::SocketAddr, time::Duration};
 
+use crate::api::parse_duration;
 use crate::telemetry::logging::LogFormat;
 
 /// Observability flags of `arclink run`.
@@ -23,31 +24,4 @@ pub struct ShutdownArgs {
     /// anyway (e.g. `20s`, `1m`, `500ms`).
     #[arg(long, env = "ARCLINK_SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
-}
-
-/// Parses `<number><unit>` with unit `ms`, `s`, `m` or `h`; a bare number means seconds.
-pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let value = value.trim();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("duration {value:?} must start with a whole number, e.g. 15s"))?;
-    let millis = match unit {
-        "ms" => 1,
-        "" | "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        other => {
-            return Err(format!(
-                "duration {value:?} has unknown unit {other:?} (use ms, s, m or h)"
-            ));
-        }
-    };
-    number
-        .checked_mul(millis)
-        .map(Duration::from_millis)
-        .ok_or_else(|| format!("duration {value:?} is too large"))
 }

@@ -91,3 +91,39 @@ async fn token_endpoint_checks_principals_when_configured() {
         format!("{}/t1/oauth2/v2.0/token", env.emu.endpoint())
     );
 }
+
+#[tokio::test]
+async fn azure_identity_client_secret_credential_works_against_the_emulator() {
+    use std::sync::Arc;
+
+    use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+    use azure_core::credentials::{Secret, TokenCredential};
+    use azure_core::http::{ClientOptions, Transport};
+    use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+
+    let env = env().await;
+    let mut cloud = CustomConfiguration::default();
+    cloud.authority_host = env.emu.endpoint();
+    let options = ClientSecretCredentialOptions {
+        client_options: ClientOptions {
+            transport: Some(Transport::new(Arc::new(client_for(&env.emu)))),
+            cloud: Some(Arc::new(CloudConfiguration::from(cloud))),
+            ..Default::default()
+        },
+    };
+    let cred =
+        ClientSecretCredential::new("tenant1", "app".into(), Secret::new("s"), Some(options))
+            .unwrap();
+    let token = cred
+        .get_token(&["https://management.azure.com/.default"], None)
+        .await
+        .unwrap();
+    let r = env
+        .client
+        .get(env.url(&format!("{}?api-version={HC}", machine_path("web-01"))))
+        .bearer_auth(token.token.secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -193,3 +193,37 @@ async fn out_of_band_drift_is_visible_to_arm_reads() {
     assert_eq!(env.get(&format!("{id}?api-version={HC}")).await.status, 404);
     assert!(admin.delete_out_of_band(&id).is_err());
 }
+
+#[tokio::test]
+async fn operations_stay_in_progress_for_the_configured_duration() {
+    let env = env_with(arclink::emulator::EmulatorConfig {
+        fixtures: Some(fixtures()),
+        lro_duration: std::time::Duration::from_millis(400),
+        retry_after_secs: 3,
+        ..Default::default()
+    })
+    .await;
+    let p = format!("{}?api-version={HC}", scope_path("slow"));
+    env.put(&p, json!({"location": "westeurope"})).await;
+    let del = env.delete(&p).await;
+    assert_eq!(del.header("retry-after").unwrap(), "3");
+    let results = del.header("location").unwrap();
+    let status = del.header("azure-asyncoperation").unwrap();
+    let r = env.get(&results).await;
+    assert_eq!(r.status, 202);
+    assert_eq!(r.header("retry-after").unwrap(), "3");
+    let s = env.get(&status).await;
+    assert_eq!(s.body["status"], "InProgress");
+    assert!(s.body.get("endTime").is_none());
+    assert_eq!(
+        env.get(&p).await.body["properties"]["provisioningState"],
+        "Deleting"
+    );
+    let again = env.put(&p, json!({"location": "westeurope"})).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.body["error"]["code"], "AnotherOperationInProgress");
+    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
+    assert_eq!(env.get(&status).await.body["status"], "Succeeded");
+    assert_eq!(env.get(&results).await.status, 204);
+    assert_eq!(env.get(&p).await.status, 404);
+}

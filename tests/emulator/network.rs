@@ -213,6 +213,15 @@ async fn manual_connection_is_pending_until_approved_on_the_scope() {
         )
         .await;
     assert_eq!(bad.status, 400);
+    let del = env.delete(&conn_path).await;
+    assert_eq!(del.status, 202);
+    assert_eq!(env.wait(&del.header("location").unwrap()).await.status, 204);
+    let pe_now = env.get(&pe).await.body;
+    assert_eq!(
+        pe_now["properties"]["manualPrivateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]
+            ["status"],
+        "Disconnected"
+    );
     let plr = env
         .get(&format!("{scope}/privateLinkResources?api-version={HC}"))
         .await

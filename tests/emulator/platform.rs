@@ -32,6 +32,28 @@ async fn arm_errors_have_arm_codes() {
             404,
             "ResourceNotFound",
         ),
+        (
+            format!(
+                "{}/privateEndpointConnections?api-version={HC}",
+                scope_path("missing")
+            ),
+            404,
+            "ParentResourceNotFound",
+        ),
+        (
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.HybridCompute/gadgets/g?api-version={HC}"
+            ),
+            404,
+            "InvalidResourceType",
+        ),
+        (
+            format!(
+                "/subscriptions/{SUB}/providers/Microsoft.HybridCompute/locations/westeurope/operationResults/none?api-version={HC}"
+            ),
+            404,
+            "OperationNotFound",
+        ),
     ];
     for (path, status, code) in cases {
         let r = env.get(&path).await;

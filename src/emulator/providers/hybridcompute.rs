@@ -134,9 +134,6 @@ fn delete_scope(call: &Call) -> Result<ArmResponse, ApiError> {
         let Some(existing) = map.get(&key).cloned() else {
             return Ok(ArmResponse::empty(204));
         };
-        if super::provisioning_state(&existing) == "Deleting" {
-            return Ok(ArmResponse::empty(202));
-        }
         super::set_provisioning_state(&mut map, &key, "Deleting");
         existing["location"]
             .as_str()

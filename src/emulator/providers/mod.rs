@@ -200,13 +200,12 @@ pub fn dispatch(call: &Call) -> Result<ArmResponse, ApiError> {
         if let Some(parent) = call.rid.parent()
             && !map.contains_key(&ids::key(&parent.to_id()))
         {
-            let pk = kind_for(&parent.type_key());
             return Err(ApiError::new(
                 404,
                 "ParentResourceNotFound",
                 format!(
                     "Can not perform requested operation on nested resource. Parent resource '{}' not found.",
-                    pk.map(|_| parent.name()).unwrap_or_default()
+                    parent.name()
                 ),
             ));
         }

@@ -1,0 +1,646 @@
+//! `ArcPrivateEndpoint` -> `Microsoft.Network/privateEndpoints` (group id `hybridcompute`) to an
+//! Arc Private Link Scope, its approval, and its private DNS.
+//!
+//! Order of a reconcile: resume the endpoint's operation, resolve the scope, validate (subnet,
+//! region, one scope per virtual network) before any write, converge the endpoint, approve its
+//! connection when allowed, converge DNS ([`dns`]), report. Only the endpoint PUT keeps its
+//! operation token in status: it is the one write whose repetition would race the running
+//! operation. Zones, links, zone groups and connections have deterministic names, so after a
+//! restart they are re-read and a resource still provisioning is waited for, not re-written.
+
+mod approval;
+mod cleanup;
+pub mod dns;
+pub mod export;
+mod network;
+
+use std::time::Duration;
+
+use kube::ResourceExt;
+
+use crate::api::conditions::{READY, is_true};
+use crate::api::endpoint::{Approval, EndpointConnection, PrivateDnsMode};
+use crate::api::{
+    ArcPrivateEndpoint, ArcPrivateEndpointStatus, DriftEntry, DriftPolicy, parse_duration,
+};
+use crate::azure::lro::OperationState;
+use crate::azure::models::{
+    PrivateEndpoint, PrivateEndpointProperties, PrivateLinkServiceConnection,
+    PrivateLinkServiceConnectionProperties, SubResource,
+};
+use crate::azure::{ArmClient, ArmError, ResourceId, Write};
+
+use super::arm::{self, Resumed};
+use super::diff::{Diff, same_location};
+use super::ownership::{Owner, Ownership};
+use super::phase::write_conditions;
+use super::scope_ref::{self, ResolvedScope, ScopeSource};
+use super::{Change, ChangeAction, DriftState, Outcome, Phase, Requeue, Settings, requeue};
+
+use approval::scope_connection;
+pub use cleanup::cleanup;
+pub use export::dns_export;
+
+pub const KIND: &str = "ArcPrivateEndpoint";
+const NETWORK: &str = "Microsoft.Network";
+/// The private link group id of Arc-enabled servers.
+pub const GROUP_ID: &str = "hybridcompute";
+const AUTO: &str = "privateLinkServiceConnections";
+const MANUAL: &str = "manualPrivateLinkServiceConnections";
+
+/// What the controller layer looked up in Kubernetes for one reconcile.
+#[derive(Clone, Debug)]
+pub struct EndpointDeps {
+    /// The scope the endpoint points at.
+    pub scope: ScopeSource,
+    /// The other ArcPrivateEndpoint objects of the cluster (any namespace), for the
+    /// one-scope-per-virtual-network check.
+    pub peers: Vec<PeerEndpoint>,
+}
+
+/// Another ArcPrivateEndpoint object of the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerEndpoint {
+    /// `<namespace>/<name>`.
+    pub name: String,
+    /// Its `spec.subnetId`.
+    pub subnet_id: String,
+    /// ARM id of the scope it connects to.
+    pub scope_id: String,
+}
+
+/// The ARM id the object's private endpoint has (or will have).
+pub fn endpoint_id(obj: &ArcPrivateEndpoint, settings: &Settings) -> Result<ResourceId, String> {
+    arm::resource_id(
+        &obj.spec.azure,
+        settings.default_subscription.as_deref(),
+        NETWORK,
+        "privateEndpoints",
+        &obj.name_any(),
+    )
+}
+
+/// The owner tag value of this object.
+pub fn owner(obj: &ArcPrivateEndpoint, settings: &Settings) -> Owner {
+    Owner {
+        cluster: settings.cluster_name.clone(),
+        namespace: obj.namespace().unwrap_or_default(),
+        kind: KIND.to_string(),
+        name: obj.name_any(),
+    }
+}
+
+/// The drift check interval of this object.
+pub fn drift_interval(obj: &ArcPrivateEndpoint, settings: &Settings) -> Duration {
+    obj.spec
+        .policy
+        .drift_check_interval
+        .as_deref()
+        .and_then(|d| parse_duration(d).ok())
+        .unwrap_or(settings.drift_check_interval)
+}
+
+/// The virtual network of `spec.subnetId`.
+pub fn vnet_of(subnet_id: &str) -> Option<ResourceId> {
+    subnet_id.parse::<ResourceId>().ok()?.parent()
+}
+
+/// Converges the endpoint and its DNS towards the spec (or, in dry-run, reports what would
+/// change).
+pub async fn reconcile(
+    arm: &ArmClient,
+    settings: &Settings,
+    obj: &ArcPrivateEndpoint,
+    deps: &EndpointDeps,
+) -> Outcome<ArcPrivateEndpointStatus> {
+    let mut status = obj.status.clone().unwrap_or_default();
+    let interval = drift_interval(obj, settings);
+    let was_ready = is_true(&status.conditions, READY);
+    let mut run = Run {
+        arm,
+        settings,
+        obj,
+        deps,
+        status: &mut status,
+        changes: Vec::new(),
+        drift: Diff::default(),
+        corrected: Vec::new(),
+        was_ready,
+        interval,
+    };
+    let (phase, requeue) = if obj.spec.suspend {
+        (Phase::Suspended, Requeue::After(interval))
+    } else {
+        match run.converge().await {
+            Ok(done) => done,
+            Err(e) => arm::phase_for_error(&e, interval),
+        }
+    };
+    let changes = std::mem::take(&mut run.changes);
+    let drift = run.drift_state();
+    status.observed_generation = obj.metadata.generation;
+    write_conditions(
+        &mut status.conditions,
+        &phase,
+        &drift,
+        obj.metadata.generation,
+        jiff::Timestamp::now(),
+        settings.note.as_deref(),
+    );
+    let requeue = match requeue {
+        Requeue::After(d) if d == interval => Requeue::After(requeue::jittered(d)),
+        other => other,
+    };
+    Outcome {
+        status,
+        requeue,
+        drift,
+        changes,
+    }
+}
+
+type Step = (Phase, Requeue);
+
+struct Run<'a> {
+    arm: &'a ArmClient,
+    settings: &'a Settings,
+    obj: &'a ArcPrivateEndpoint,
+    deps: &'a EndpointDeps,
+    status: &'a mut ArcPrivateEndpointStatus,
+    changes: Vec<Change>,
+    /// Differences found and not corrected (policy `Report`).
+    drift: Diff,
+    /// Differences corrected by this reconcile.
+    corrected: Vec<String>,
+    /// Whether the object was Ready before: then anything missing in Azure is drift.
+    was_ready: bool,
+    interval: Duration,
+}
+
+/// Whether a provisioning state means an operation is still running.
+fn in_flight(state: Option<&str>) -> bool {
+    state.is_some_and(|s| OperationState::parse(s) == OperationState::Running)
+}
+
+fn failed(state: Option<&str>) -> bool {
+    state.is_some_and(|s| {
+        matches!(
+            OperationState::parse(s),
+            OperationState::Failed | OperationState::Canceled
+        )
+    })
+}
+
+impl Run<'_> {
+    fn report_only(&self) -> bool {
+        self.obj.spec.policy.drift == DriftPolicy::Report
+    }
+
+    fn drift_state(&mut self) -> DriftState {
+        self.status.drift = self.drift.entries.clone();
+        if !self.drift.is_empty() {
+            DriftState::Detected(format!("differs from the spec: {}", self.drift.paths()))
+        } else if !self.corrected.is_empty() {
+            DriftState::Corrected(format!("corrected: {}", self.corrected.join(", ")))
+        } else {
+            DriftState::InSync
+        }
+    }
+
+    fn stalled(&self, reason: &str, message: String) -> Step {
+        (
+            Phase::stalled(reason, message),
+            Requeue::After(self.interval),
+        )
+    }
+
+    /// Records a write and makes it (never in dry-run). `None` in dry-run.
+    async fn put<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &mut self,
+        id: &ResourceId,
+        action: ChangeAction,
+        diff: Vec<DriftEntry>,
+        body: &B,
+    ) -> Result<Option<Write<T>>, ArmError> {
+        self.changes.push(Change {
+            action,
+            resource_id: id.to_string(),
+            diff,
+        });
+        if self.settings.dry_run {
+            return Ok(None);
+        }
+        self.arm.put(id, body).await.map(Some)
+    }
+
+    async fn patch_tags<T: serde::de::DeserializeOwned>(
+        &mut self,
+        id: &ResourceId,
+        tags: &std::collections::BTreeMap<String, String>,
+        diff: Vec<DriftEntry>,
+    ) -> Result<Option<Write<T>>, ArmError> {
+        self.changes.push(Change {
+            action: ChangeAction::Update,
+            resource_id: id.to_string(),
+            diff,
+        });
+        if self.settings.dry_run {
+            return Ok(None);
+        }
+        self.arm
+            .patch(id, &serde_json::json!({ "tags": tags }))
+            .await
+            .map(Some)
+    }
+
+    async fn converge(&mut self) -> Result<Step, ArmError> {
+        let id = match endpoint_id(self.obj, self.settings) {
+            Ok(id) => id,
+            Err(msg) => return Ok(self.stalled("InvalidSpec", msg)),
+        };
+        self.status.resource_id = Some(id.to_string());
+
+        if let Some(op) = self.status.operation.clone() {
+            match arm::resume(self.arm, &op).await {
+                Resumed::Running(after) => {
+                    return Ok((
+                        Phase::progressing(
+                            &op.action,
+                            format!("{} of {} in progress", op.action, op.resource_id),
+                        ),
+                        Requeue::After(after),
+                    ));
+                }
+                Resumed::Finished(_) => self.status.operation = None,
+                Resumed::Failed(e) => {
+                    self.status.operation = None;
+                    return Err(e);
+                }
+            }
+        }
+
+        let scope = match scope_ref::resolve(
+            self.arm,
+            self.settings,
+            &self.deps.scope,
+            self.interval,
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(step) => return Ok(step),
+        };
+        let vnet_id = match self.validate_network(&scope).await? {
+            Ok(vnet) => vnet,
+            Err(step) => return Ok(step),
+        };
+
+        let actual: Option<PrivateEndpoint> = self.arm.get(&id).await?;
+        self.status.last_sync_time = Some(jiff::Timestamp::now().to_string());
+        let Some(actual) = actual else {
+            return self.create(&id, &scope, &vnet_id).await;
+        };
+        let owner = owner(self.obj, self.settings);
+        match owner.classify(actual.tags.as_ref()) {
+            Ownership::Ours => {}
+            Ownership::Elsewhere(other) => {
+                return Ok(self.stalled(
+                    "OwnedElsewhere",
+                    format!("private endpoint {id} is owned by {other}; arclink will not write it"),
+                ));
+            }
+            Ownership::Unowned if !self.obj.spec.policy.adopt => {
+                return Ok(self.stalled(
+                    "AdoptionRequired",
+                    format!(
+                        "private endpoint {id} already exists and no arclink object owns it; set spec.policy.adopt: true to take it over"
+                    ),
+                ));
+            }
+            Ownership::Unowned => {}
+        }
+        if let Some(loc) = actual.location.as_deref()
+            && !same_location(loc, &self.obj.spec.location)
+        {
+            return Ok(self.stalled(
+                "RegionMismatch",
+                format!(
+                    "private endpoint {id} is in {loc} but spec.location is {}; ARM cannot move a resource",
+                    self.obj.spec.location
+                ),
+            ));
+        }
+        self.observe(&actual, &scope);
+        let state = self.status.provisioning_state.clone();
+        if in_flight(state.as_deref()) {
+            return Ok((
+                Phase::progressing(
+                    "Provisioning",
+                    format!(
+                        "private endpoint {id} has provisioningState {}",
+                        state.unwrap_or_default()
+                    ),
+                ),
+                Requeue::After(arm::OPERATION_POLL),
+            ));
+        }
+        let mut diff = self.endpoint_diff(&actual, &scope.id);
+        if failed(state.as_deref()) {
+            if self.report_only() {
+                return Ok(self.stalled(
+                    "ProvisioningFailed",
+                    format!(
+                        "private endpoint {id} has provisioningState {}",
+                        state.unwrap_or_default()
+                    ),
+                ));
+            }
+            // A failed endpoint is retried with the same PUT, at most once per reconcile.
+            diff.push(
+                "properties.provisioningState",
+                "Succeeded",
+                &state.unwrap_or_default(),
+            );
+        }
+        if !diff.is_empty() {
+            if self.report_only() {
+                self.drift.entries.extend(diff.entries);
+            } else {
+                return self.update(&id, &actual, &scope, diff).await;
+            }
+        }
+
+        if let Some(step) = self.approve(&id, &scope).await? {
+            return Ok(step);
+        }
+        let dns_wait = self.converge_dns(&id, &actual, &scope, &vnet_id).await?;
+        Ok(self.settled(&id, &scope, dns_wait))
+    }
+    fn desired_connection(&self, scope: &ResourceId) -> PrivateLinkServiceConnection {
+        let spec = &self.obj.spec;
+        let request_message = match spec.approval {
+            Approval::Automatic => None,
+            Approval::Manual => Some(spec.request_message.clone().unwrap_or_else(|| {
+                format!(
+                    "Requested by arclink for {}",
+                    owner(self.obj, self.settings)
+                )
+            })),
+        };
+        PrivateLinkServiceConnection {
+            name: Some(self.obj.name_any()),
+            properties: Some(PrivateLinkServiceConnectionProperties {
+                private_link_service_id: Some(scope.clone()),
+                group_ids: Some(vec![GROUP_ID.to_string()]),
+                request_message,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn desired_lists(&self) -> (&'static str, &'static str) {
+        match self.obj.spec.approval {
+            Approval::Automatic => (AUTO, MANUAL),
+            Approval::Manual => (MANUAL, AUTO),
+        }
+    }
+
+    fn body_with_connection(&self, body: &mut PrivateEndpoint, scope: &ResourceId) {
+        let conn = self.desired_connection(scope);
+        let props = body.properties.get_or_insert_with(Default::default);
+        match self.obj.spec.approval {
+            Approval::Automatic => {
+                props.private_link_service_connections = Some(vec![conn]);
+                props.manual_private_link_service_connections = Some(Vec::new());
+            }
+            Approval::Manual => {
+                props.manual_private_link_service_connections = Some(vec![conn]);
+                props.private_link_service_connections = Some(Vec::new());
+            }
+        }
+    }
+
+    async fn create(
+        &mut self,
+        id: &ResourceId,
+        scope: &ResolvedScope,
+        vnet_id: &ResourceId,
+    ) -> Result<Step, ArmError> {
+        let existed = self.was_ready || self.status.provisioning_state.is_some();
+        self.status.provisioning_state = None;
+        self.status.connection = None;
+        self.status.private_ips.clear();
+        if self.report_only() {
+            self.drift.push("(resource)", "exists", "missing");
+            return Ok(self.stalled(
+                "NotFound",
+                format!(
+                    "private endpoint {id} does not exist in Azure and drift policy Report forbids creating it"
+                ),
+            ));
+        }
+        if let Some((other, pe)) = self.azure_conflict(id, vnet_id, &scope.id).await? {
+            return Ok(self.stalled(
+                "ScopeConflict",
+                format!(
+                    "virtual network {vnet_id} is already connected to Arc Private Link Scope {other} (private endpoint {pe}); a virtual network can serve only one scope"
+                ),
+            ));
+        }
+        if existed {
+            self.corrected
+                .push("private endpoint deleted out of band: recreated".into());
+        }
+        let spec = &self.obj.spec;
+        let mut body = PrivateEndpoint {
+            location: Some(spec.location.clone()),
+            tags: Some(owner(self.obj, self.settings).tags(&spec.tags)),
+            properties: Some(PrivateEndpointProperties {
+                subnet: spec.subnet_id.parse().ok().map(SubResource::new),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.body_with_connection(&mut body, &scope.id);
+        let written = self
+            .put::<_, PrivateEndpoint>(id, ChangeAction::Create, Vec::new(), &body)
+            .await?;
+        self.after_endpoint_write(id, scope, written, "Creating")
+    }
+
+    fn endpoint_diff(&self, actual: &PrivateEndpoint, scope: &ResourceId) -> Diff {
+        let mut diff = Diff::default();
+        let props = actual.properties.as_ref();
+        let subnet = props
+            .and_then(|p| p.subnet.as_ref())
+            .and_then(|s| s.id.as_ref())
+            .map(|i| i.to_string());
+        diff.field_ci(
+            "properties.subnet.id",
+            &self.obj.spec.subnet_id,
+            subnet.as_deref(),
+        );
+        let (wanted, other) = self.desired_lists();
+        let list = |name: &str| -> Vec<&PrivateLinkServiceConnection> {
+            props
+                .and_then(|p| {
+                    if name == AUTO {
+                        p.private_link_service_connections.as_ref()
+                    } else {
+                        p.manual_private_link_service_connections.as_ref()
+                    }
+                })
+                .map(|v| v.iter().collect())
+                .unwrap_or_default()
+        };
+        let targets = |conns: &[&PrivateLinkServiceConnection]| -> String {
+            conns
+                .iter()
+                .filter_map(|c| {
+                    c.properties
+                        .as_ref()
+                        .and_then(|p| p.private_link_service_id.as_ref())
+                })
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let wanted_conns = list(wanted);
+        let ok = wanted_conns.len() == 1
+            && wanted_conns[0].properties.as_ref().is_some_and(|p| {
+                p.private_link_service_id.as_ref() == Some(scope)
+                    && p.group_ids
+                        .as_ref()
+                        .is_some_and(|g| g.len() == 1 && g[0].eq_ignore_ascii_case(GROUP_ID))
+            });
+        if !ok {
+            diff.push(
+                &format!("properties.{wanted}"),
+                &scope.to_string(),
+                &targets(&wanted_conns),
+            );
+        }
+        let other_conns = list(other);
+        if !other_conns.is_empty() {
+            diff.push(&format!("properties.{other}"), "", &targets(&other_conns));
+        }
+        let desired_tags = owner(self.obj, self.settings).tags(&self.obj.spec.tags);
+        diff.tags(&desired_tags, actual.tags.as_ref());
+        diff
+    }
+
+    async fn update(
+        &mut self,
+        id: &ResourceId,
+        actual: &PrivateEndpoint,
+        scope: &ResolvedScope,
+        diff: Diff,
+    ) -> Result<Step, ArmError> {
+        let mut body = actual.for_write();
+        body.tags = Some(owner(self.obj, self.settings).tags(&self.obj.spec.tags));
+        let props = body.properties.get_or_insert_with(Default::default);
+        props.custom_dns_configs = None;
+        self.body_with_connection(&mut body, &scope.id);
+        self.corrected.push(diff.paths());
+        let written = self
+            .put::<_, PrivateEndpoint>(id, ChangeAction::Update, diff.entries, &body)
+            .await?;
+        self.after_endpoint_write(id, scope, written, "Updating")
+    }
+
+    fn after_endpoint_write(
+        &mut self,
+        id: &ResourceId,
+        scope: &ResolvedScope,
+        written: Option<Write<PrivateEndpoint>>,
+        verb: &str,
+    ) -> Result<Step, ArmError> {
+        match written {
+            None => Ok((
+                Phase::progressing(verb, format!("would write private endpoint {id}")),
+                Requeue::After(self.interval),
+            )),
+            Some(Write::Pending(token)) => {
+                self.status.operation = Some(arm::pending(verb, &token)?);
+                Ok((
+                    Phase::progressing(verb, format!("{verb} private endpoint {id}")),
+                    Requeue::After(arm::OPERATION_POLL),
+                ))
+            }
+            Some(Write::Done(pe)) => {
+                self.observe(&pe, scope);
+                Ok((
+                    Phase::progressing(verb, format!("{verb} private endpoint {id}")),
+                    Requeue::After(arm::OPERATION_POLL),
+                ))
+            }
+        }
+    }
+
+    /// Status fields from the endpoint as ARM reports it.
+    fn observe(&mut self, pe: &PrivateEndpoint, scope: &ResolvedScope) {
+        let props = pe.properties.as_ref();
+        if let Some(id) = &pe.id {
+            self.status.resource_id = Some(id.to_string());
+        }
+        self.status.provisioning_state = props.and_then(|p| p.provisioning_state.clone());
+        let conn = props.and_then(|p| {
+            connections(p).find(|c| {
+                c.properties
+                    .as_ref()
+                    .and_then(|cp| cp.private_link_service_id.as_ref())
+                    == Some(&scope.id)
+            })
+        });
+        let state = conn
+            .and_then(|c| c.properties.as_ref())
+            .and_then(|p| p.private_link_service_connection_state.as_ref());
+        let scope_side = pe
+            .id
+            .as_ref()
+            .and_then(|pe_id| scope_connection(&scope.arm, pe_id));
+        self.status.connection = state.map(|s| EndpointConnection {
+            name: scope_side
+                .and_then(|c| c.name.clone())
+                .or_else(|| conn.and_then(|c| c.name.clone()))
+                .unwrap_or_default(),
+            status: s.status.clone().unwrap_or_else(|| "Pending".into()),
+            description: s.description.clone().filter(|d| !d.is_empty()),
+        });
+        let mut ips: Vec<String> = props
+            .and_then(|p| p.custom_dns_configs.as_ref())
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c.ip_addresses.clone().unwrap_or_default())
+            .collect();
+        ips.sort();
+        ips.dedup();
+        self.status.private_ips = ips;
+    }
+
+    fn dns_mode(&self) -> PrivateDnsMode {
+        self.obj
+            .spec
+            .private_dns
+            .as_ref()
+            .map(|d| d.mode)
+            .unwrap_or_default()
+    }
+}
+
+/// Both connection lists of an endpoint.
+fn connections(
+    props: &PrivateEndpointProperties,
+) -> impl Iterator<Item = &PrivateLinkServiceConnection> {
+    props
+        .private_link_service_connections
+        .iter()
+        .flatten()
+        .chain(
+            props
+                .manual_private_link_service_connections
+                .iter()
+                .flatten(),
+        )
+}

@@ -1,0 +1,260 @@
+//! End to end against a real cluster (Kubernetes 1.32): the CRDs from crds/, an in-process ARM
+//! emulator, and `arclink run` as a child process talking to both. The scope and endpoint from
+//! deploy/examples become Ready with managed DNS, the dnsExport ConfigMap appears, and deleting
+//! them cleans Azure up.
+//!
+//! Runs only with ARCLINK_E2E_KUBECONFIG set (path to a kubeconfig); objects go to
+//! ARCLINK_E2E_NAMESPACE (default `default`).
+
+use std::time::{Duration, Instant};
+
+use arclink::api::conditions::{READY, is_true};
+use arclink::api::{ArcPrivateEndpoint, ArcPrivateLinkScope};
+use arclink::controller::credentials::EMULATOR_TENANT;
+use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config, ResourceExt};
+
+const SUB: &str = "11111111-2222-3333-4444-555555555555";
+const WAIT: Duration = Duration::from_secs(120);
+
+async fn cluster() -> Option<(Client, String, String)> {
+    let Ok(path) = std::env::var("ARCLINK_E2E_KUBECONFIG") else {
+        println!("skipped: ARCLINK_E2E_KUBECONFIG not set");
+        return None;
+    };
+    let kubeconfig = Kubeconfig::read_from(&path).unwrap();
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap();
+    let namespace = std::env::var("ARCLINK_E2E_NAMESPACE").unwrap_or_else(|_| "default".into());
+    Some((Client::try_from(config).unwrap(), namespace, path))
+}
+
+async fn install_crds(client: &Client) {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/arclink.io.yaml"))
+            .unwrap();
+    let crds: Vec<CustomResourceDefinition> = serde_saphyr::from_multiple(&text).unwrap();
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in &crds {
+        api.patch(
+            &crd.name_any(),
+            &PatchParams::apply("arclink-e2e").force(),
+            &Patch::Apply(crd),
+        )
+        .await
+        .unwrap();
+    }
+    for crd in &crds {
+        wait_for(&format!("CRD {} established", crd.name_any()), || async {
+            api.get(&crd.name_any())
+                .await
+                .ok()
+                .and_then(|c| c.status)
+                .is_some_and(|s| {
+                    s.conditions
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True")
+                })
+        })
+        .await;
+    }
+}
+
+/// The emulator with the example's resource groups and a virtual network named `vnet` (unique
+/// per run, so objects left behind by an interrupted run cannot conflict with this one).
+async fn emulator(vnet: &str) -> Emulator {
+    let fixtures = Fixtures::from_yaml(&format!(
+        r#"
+subscriptions: [{{id: {SUB}, displayName: e2e}}]
+resourceGroups:
+  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
+  - {{subscriptionId: {SUB}, name: rg-net, location: eastus}}
+  - {{subscriptionId: {SUB}, name: rg-dns, location: eastus}}
+virtualNetworks:
+  - subscriptionId: {SUB}
+    resourceGroup: rg-net
+    name: {vnet}
+    location: eastus
+    addressPrefixes: [10.1.0.0/16]
+    subnets:
+      - {{name: private-endpoints, addressPrefix: 10.1.2.0/24}}
+"#
+    ))
+    .unwrap();
+    Emulator::start(EmulatorConfig {
+        fixtures: Some(fixtures),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn wait_for<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn example<T: serde::de::DeserializeOwned>(file: &str) -> T {
+    let path = format!("{}/deploy/examples/{file}", env!("CARGO_MANIFEST_DIR"));
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
+    let Some((client, ns, kubeconfig)) = cluster().await else {
+        return;
+    };
+    install_crds(&client).await;
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let vnet = format!("hub-{run}");
+    let emu = emulator(&vnet).await;
+    let admin = emu.admin();
+    let dir = std::env::temp_dir().join(format!("arclink-e2e-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("emulator-ca.pem");
+    std::fs::write(&ca, emu.ca_pem()).unwrap();
+
+    let mut controller = tokio::process::Command::new(env!("CARGO_BIN_EXE_arclink"))
+        .args([
+            "run",
+            "--arm-endpoint",
+            &emu.endpoint(),
+            "--authority-host",
+            &emu.endpoint(),
+        ])
+        .arg("--arm-ca-file")
+        .arg(&ca)
+        .args(["--namespace", &ns, "--cluster-name", &format!("e2e-{run}")])
+        .args(["--metrics-addr", "127.0.0.1:0"])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("AZURE_TENANT_ID", EMULATOR_TENANT)
+        .env("AZURE_CLIENT_ID", "arclink-e2e")
+        .env("AZURE_CLIENT_SECRET", "e2e-secret")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let scopes: Api<ArcPrivateLinkScope> = Api::namespaced(client.clone(), &ns);
+    let endpoints: Api<ArcPrivateEndpoint> = Api::namespaced(client.clone(), &ns);
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+
+    let mut scope: ArcPrivateLinkScope = example("01-scope.yaml");
+    let scope_name = format!("e2e-scope-{run}");
+    scope.metadata.name = Some(scope_name.clone());
+    let mut pe: ArcPrivateEndpoint = example("02-endpoint.yaml");
+    let pe_name = format!("e2e-pe-{run}");
+    let cm_name = format!("arc-dns-{run}");
+    pe.metadata.name = Some(pe_name.clone());
+    pe.spec.scope_ref.as_mut().unwrap().name = scope_name.clone();
+    pe.spec.subnet_id = pe.spec.subnet_id.replace(
+        "/virtualNetworks/hub/",
+        &format!("/virtualNetworks/{vnet}/"),
+    );
+    assert!(pe.spec.subnet_id.contains(&vnet), "{}", pe.spec.subnet_id);
+    pe.spec.dns_export.as_mut().unwrap().config_map_name = cm_name.clone();
+    scopes.create(&PostParams::default(), &scope).await.unwrap();
+    endpoints.create(&PostParams::default(), &pe).await.unwrap();
+
+    let ready = |api: Api<ArcPrivateEndpoint>, name: String| async move {
+        api.get(&name).await.ok().is_some_and(|o| {
+            o.status.as_ref().is_some_and(|s| {
+                is_true(&s.conditions, READY) && s.observed_generation == o.metadata.generation
+            })
+        })
+    };
+    wait_for("the scope to be Ready", || async {
+        scopes.get(&scope_name).await.ok().is_some_and(|o| {
+            o.status
+                .as_ref()
+                .is_some_and(|s| is_true(&s.conditions, READY))
+        })
+    })
+    .await;
+    wait_for("the endpoint to be Ready", || {
+        ready(endpoints.clone(), pe_name.clone())
+    })
+    .await;
+
+    let obj = endpoints.get(&pe_name).await.unwrap();
+    let st = obj.status.clone().unwrap();
+    assert_eq!(st.connection.as_ref().unwrap().status, "Approved");
+    assert_eq!(st.dns_zone_ids.len(), 3, "{st:?}");
+    assert!(obj.finalizers().iter().any(|f| f == "arclink.io/cleanup"));
+    let pe_id = st.resource_id.clone().unwrap();
+    assert!(admin.get(&pe_id).is_some());
+
+    wait_for("the dnsExport ConfigMap", || async {
+        config_maps.get_opt(&cm_name).await.ok().flatten().is_some()
+    })
+    .await;
+    let cm = config_maps.get(&cm_name).await.unwrap();
+    let data = cm.data.clone().unwrap();
+    let hosts = &data["hosts"];
+    let gbl = st
+        .dns_records
+        .iter()
+        .find(|r| r.fqdn == "gbl.his.arc.azure.com")
+        .unwrap();
+    assert!(
+        hosts.contains(&format!("{} gbl.his.arc.azure.com\n", gbl.ip_addresses[0])),
+        "{hosts}"
+    );
+    assert!(
+        data["privatelink.his.arc.azure.com"].contains("$ORIGIN privatelink.his.arc.azure.com.")
+    );
+    let owner = &cm.metadata.owner_references.clone().unwrap()[0];
+    assert_eq!(
+        (owner.kind.as_str(), owner.uid.as_str()),
+        ("ArcPrivateEndpoint", obj.uid().unwrap().as_str())
+    );
+
+    endpoints
+        .delete(&pe_name, &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("the endpoint object to be gone", || async {
+        endpoints.get_opt(&pe_name).await.ok().flatten().is_none()
+    })
+    .await;
+    assert!(
+        admin.get(&pe_id).is_none(),
+        "the private endpoint is deleted in Azure"
+    );
+    for zone in &st.dns_zone_ids {
+        assert!(admin.get(zone).is_none(), "zone {zone} is deleted in Azure");
+    }
+    let scope_id = scopes
+        .get(&scope_name)
+        .await
+        .unwrap()
+        .status
+        .and_then(|s| s.resource_id)
+        .unwrap();
+    scopes
+        .delete(&scope_name, &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("the scope object to be gone", || async {
+        scopes.get_opt(&scope_name).await.ok().flatten().is_none()
+    })
+    .await;
+    assert!(admin.get(&scope_id).is_none());
+    // Garbage collection removes the ConfigMap where a controller manager runs; do not rely on it.
+    let _ = config_maps.delete(&cm_name, &DeleteParams::default()).await;
+
+    controller.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,11 @@
+//! ArcPrivateEndpoint reconcile core against the in-process emulator.
+
+#[path = "endpoint/support.rs"]
+mod support;
+
+#[path = "endpoint/dns.rs"]
+mod dns;
+#[path = "endpoint/lifecycle.rs"]
+mod lifecycle;
+#[path = "endpoint/validation.rs"]
+mod validation;
