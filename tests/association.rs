@@ -375,3 +375,54 @@ async fn dry_run_writes_nothing_and_lists_the_changes() {
     );
     assert_eq!(scope_of(&b.admin, "m-01"), None);
 }
+
+#[tokio::test]
+async fn failed_and_throttled_patches_are_reported_per_machine() {
+    let b = bed(
+        vec![
+            machine("ok-01", "eastus", &[]),
+            machine("bad-01", "eastus", &[]),
+        ],
+        0,
+        100,
+    )
+    .await;
+    let mut obj = association("a", &["ok-01", "bad-01"], &[], 0);
+    let d = deps("s1", &[]);
+    b.admin.inject(
+        arclink::emulator::Fault::status(403)
+            .code("AuthorizationFailed")
+            .method("PATCH")
+            .path_contains("/machines/bad-01"),
+    );
+    let out = step(&b, &mut obj, &d).await;
+    assert!(is_in(&b.admin, "ok-01", "s1"));
+    let (state, msg) = state_of(&obj, "bad-01").unwrap();
+    assert_eq!(state, "Failed");
+    assert!(msg.starts_with("AuthorizationFailed"), "{msg}");
+    assert_eq!(status(&obj).summary.failed, 1);
+    let stalled = find(&status(&obj).conditions, arclink::api::conditions::STALLED).unwrap();
+    assert_eq!(stalled.status, "True");
+    assert_eq!(stalled.reason, "AuthenticationFailed");
+    assert!(
+        stalled.message.contains("1 machine updates failed"),
+        "{}",
+        stalled.message
+    );
+    assert!(matches!(out.requeue, Requeue::After(_)));
+
+    b.admin.clear_faults();
+    b.admin.inject(
+        arclink::emulator::Fault::status(429)
+            .retry_after(7)
+            .method("PATCH")
+            .times(1),
+    );
+    let out = step(&b, &mut obj, &d).await;
+    assert_eq!(state_of(&obj, "bad-01").unwrap().0, "Pending");
+    assert!(!ready(&obj));
+    assert_eq!(out.requeue, Requeue::After(Duration::from_secs(7)));
+    step(&b, &mut obj, &d).await;
+    assert!(is_in(&b.admin, "bad-01", "s1"));
+    assert!(ready(&obj));
+}

@@ -17,6 +17,7 @@ use kube::{Api, ResourceExt};
 use super::context::Context;
 use super::kind::Kind;
 use super::run::api;
+use crate::api::conditions::{DRIFTED, find};
 use crate::api::{
     ArcPrivateLinkScope, ArcServerAssociation, ArcServerAssociationStatus, CredentialRef,
 };
@@ -107,7 +108,8 @@ impl Kind for ArcServerAssociation {
         .boxed()
     }
     /// Reconciles the associations that reference a scope when that scope changes (for
-    /// example when it becomes Ready).
+    /// example when it becomes Ready), and the associations of the same resource group when
+    /// another association's spec changes or it is deleted (its claims on machines go).
     fn configure(
         controller: Controller<Self>,
         client: &kube::Client,
@@ -115,32 +117,65 @@ impl Kind for ArcServerAssociation {
     ) -> Controller<Self> {
         let store = controller.store();
         *ASSOCIATIONS.lock().unwrap_or_else(|e| e.into_inner()) = Some(store.clone());
-        controller.watches(
-            api::<ArcPrivateLinkScope>(client, namespace),
-            watcher::Config::default(),
-            move |scope: ArcPrivateLinkScope| {
-                let namespace = scope.namespace();
-                let name = scope.name_any();
-                store
-                    .state()
-                    .into_iter()
-                    .filter(|a| {
-                        a.namespace() == namespace
-                            && a.spec.scope_ref.as_ref().is_some_and(|r| r.name == name)
-                    })
-                    .map(|a| ObjectRef::from_obj(&*a))
-                    .collect::<Vec<_>>()
-            },
-        )
+        let by_scope = store.clone();
+        let generations: Mutex<HashMap<String, Option<i64>>> = Mutex::new(HashMap::new());
+        controller
+            .watches(
+                api::<ArcPrivateLinkScope>(client, namespace),
+                watcher::Config::default(),
+                move |scope: ArcPrivateLinkScope| {
+                    let namespace = scope.namespace();
+                    let name = scope.name_any();
+                    by_scope
+                        .state()
+                        .into_iter()
+                        .filter(|a| {
+                            a.namespace() == namespace
+                                && a.spec.scope_ref.as_ref().is_some_and(|r| r.name == name)
+                        })
+                        .map(|a| ObjectRef::from_obj(&*a))
+                        .collect::<Vec<_>>()
+                },
+            )
+            .watches(
+                api::<ArcServerAssociation>(client, namespace),
+                watcher::Config::default(),
+                move |changed: ArcServerAssociation| {
+                    // Status writes do not change claims: only spec changes and deletion do.
+                    let key = association::object_key(&changed);
+                    let deleting = changed.metadata.deletion_timestamp.is_some();
+                    let generation = changed.metadata.generation;
+                    let mut seen = generations.lock().unwrap_or_else(|e| e.into_inner());
+                    if deleting {
+                        seen.remove(&key);
+                    } else if seen.insert(key.clone(), generation) == Some(generation) {
+                        return Vec::new();
+                    }
+                    drop(seen);
+                    let group = &changed.spec.machines.resource_group;
+                    store
+                        .state()
+                        .into_iter()
+                        .filter(|a| {
+                            association::object_key(a) != key
+                                && a.spec.machines.resource_group.eq_ignore_ascii_case(group)
+                        })
+                        .map(|a| ObjectRef::from_obj(&*a))
+                        .collect::<Vec<_>>()
+                },
+            )
     }
 }
 
+/// Conditions for a phase decided without reading Azure: `Drifted` keeps what the last read
+/// said.
 fn stamp(
     status: &mut ArcServerAssociationStatus,
     obj: &ArcServerAssociation,
     ctx: &Context,
     phase: &Phase,
 ) {
+    let drifted = find(&status.conditions, DRIFTED).cloned();
     write_conditions(
         &mut status.conditions,
         phase,
@@ -149,6 +184,8 @@ fn stamp(
         jiff::Timestamp::now(),
         ctx.settings.note.as_deref(),
     );
+    status.conditions.retain(|c| c.type_ != DRIFTED);
+    status.conditions.extend(drifted);
 }
 
 /// Scope objects read during one reconcile, by `namespace/name` (`None`: does not exist).
@@ -191,7 +228,10 @@ async fn deps(ctx: &Context, obj: &ArcServerAssociation) -> Result<AssociationDe
     let group = &obj.spec.machines.resource_group;
     let mut claims: Vec<Claim> = Vec::new();
     for other in associations() {
+        // An object being deleted gives its machines up (Detach clears only machines still in
+        // its own scope, so the two never write the same machine back and forth).
         if association::object_key(&other) == me
+            || other.metadata.deletion_timestamp.is_some()
             || !other
                 .spec
                 .machines

@@ -206,7 +206,7 @@ pub async fn run_with(
             .boxed()
             .shared()
         };
-        let controllers = futures::future::join(
+        let drain = futures::future::join3(
             controller::<ArcPrivateLinkScope>(
                 &client,
                 &args,
@@ -221,15 +221,14 @@ pub async fn run_with(
                 health.clone(),
                 trigger.clone(),
             ),
+            controller::<ArcServerAssociation>(
+                &client,
+                &args,
+                ctx.clone(),
+                health.clone(),
+                trigger.clone(),
+            ),
         );
-        let associations = controller::<ArcServerAssociation>(
-            &client,
-            &args,
-            ctx.clone(),
-            health.clone(),
-            trigger.clone(),
-        );
-        let drain = futures::future::join(controllers, associations);
         tokio::select! {
             _ = drain => {},
             _ = async { trigger.clone().await; tokio::time::sleep(args.shutdown.shutdown_timeout).await } => {
