@@ -33,25 +33,25 @@ pub struct AzureArgs {
     pub cluster_name: String,
     /// How often Azure is re-read when nothing changed, unless an object sets
     /// spec.policy.driftCheckInterval (Go duration, e.g. 10m).
-    #[arg(long, env = "ARCLINK_DRIFT_CHECK_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, env = "ARCLINK_DRIFT_CHECK_INTERVAL", default_value = "10m", value_parser = nonzero_duration)]
     pub drift_check_interval: Duration,
     /// ARM read bucket per subscription: burst size.
-    #[arg(long, env = "ARCLINK_ARM_READ_BURST", default_value_t = 250)]
+    #[arg(long, env = "ARCLINK_ARM_READ_BURST", default_value_t = 250, value_parser = clap::value_parser!(u32).range(1..))]
     pub arm_read_burst: u32,
     /// ARM read bucket per subscription: refill per second.
-    #[arg(long, env = "ARCLINK_ARM_READS_PER_SECOND", default_value_t = 25.0)]
+    #[arg(long, env = "ARCLINK_ARM_READS_PER_SECOND", default_value_t = 25.0, value_parser = positive_rate)]
     pub arm_reads_per_second: f64,
     /// ARM write bucket per subscription: burst size.
-    #[arg(long, env = "ARCLINK_ARM_WRITE_BURST", default_value_t = 200)]
+    #[arg(long, env = "ARCLINK_ARM_WRITE_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub arm_write_burst: u32,
     /// ARM write bucket per subscription: refill per second.
-    #[arg(long, env = "ARCLINK_ARM_WRITES_PER_SECOND", default_value_t = 10.0)]
+    #[arg(long, env = "ARCLINK_ARM_WRITES_PER_SECOND", default_value_t = 10.0, value_parser = positive_rate)]
     pub arm_writes_per_second: f64,
     /// ARM delete bucket per subscription: burst size.
-    #[arg(long, env = "ARCLINK_ARM_DELETE_BURST", default_value_t = 200)]
+    #[arg(long, env = "ARCLINK_ARM_DELETE_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub arm_delete_burst: u32,
     /// ARM delete bucket per subscription: refill per second.
-    #[arg(long, env = "ARCLINK_ARM_DELETES_PER_SECOND", default_value_t = 10.0)]
+    #[arg(long, env = "ARCLINK_ARM_DELETES_PER_SECOND", default_value_t = 10.0, value_parser = positive_rate)]
     pub arm_deletes_per_second: f64,
     /// api-version for Microsoft.HybridCompute.
     #[arg(
@@ -74,6 +74,26 @@ pub struct AzureArgs {
         default_value = "2024-06-01"
     )]
     pub privatedns_api_version: String,
+}
+
+/// A drift check interval: zero would requeue every object immediately, forever.
+fn nonzero_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!("{s:?} must be greater than zero")),
+        d => Ok(d),
+    }
+}
+
+/// A bucket refill rate: a rate that is zero, negative or not a number would stall or disable
+/// the bucket instead of limiting it.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(_) => Err(format!(
+            "{s:?} must be a positive number of requests per second"
+        )),
+        Err(e) => Err(format!("{s:?} is not a number: {e}")),
+    }
 }
 
 impl AzureArgs {
@@ -128,6 +148,49 @@ impl AzureArgs {
             network: self.network_api_version.clone(),
             private_dns: self.privatedns_api_version.clone(),
             ..ApiVersions::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        azure: AzureArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<AzureArgs, String> {
+        Cli::try_parse_from(std::iter::once("arclink").chain(args.iter().copied()))
+            .map(|c| c.azure)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn rate_and_interval_flags_reject_values_that_would_stall_or_spin() {
+        let ok = parse(&[
+            "--arm-writes-per-second",
+            "0.5",
+            "--drift-check-interval",
+            "30s",
+        ])
+        .unwrap();
+        assert_eq!(ok.arm_writes_per_second, 0.5);
+        assert_eq!(ok.drift_check_interval, Duration::from_secs(30));
+        for (flag, value) in [
+            ("--arm-reads-per-second", "0"),
+            ("--arm-writes-per-second", "-1"),
+            ("--arm-deletes-per-second", "NaN"),
+            ("--arm-reads-per-second", "inf"),
+            ("--arm-read-burst", "0"),
+            ("--drift-check-interval", "0s"),
+        ] {
+            let err = parse(&[&format!("{flag}={value}")]).unwrap_err();
+            assert!(err.contains(flag), "{flag} {value}: {err}");
         }
     }
 }
