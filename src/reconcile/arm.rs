@@ -50,6 +50,27 @@ pub fn phase_for_error(err: &ArmError, drift_interval: Duration) -> (Phase, Requ
     }
 }
 
+/// The phase and requeue for an ARM failure while an object is being deleted: a stall also
+/// says that deletion waits for the fix, and how to give up on it (`left`: what then stays).
+pub fn cleanup_phase_for_error(
+    err: &ArmError,
+    drift_interval: Duration,
+    left: &str,
+) -> (Phase, Requeue) {
+    match phase_for_error(err, drift_interval) {
+        (Phase::Stalled { reason, message }, requeue) => (
+            Phase::Stalled {
+                reason,
+                message: format!(
+                    "{message}; deletion is blocked until this is fixed (or remove the finalizer to leave {left})"
+                ),
+            },
+            requeue,
+        ),
+        other => other,
+    }
+}
+
 /// A condition reason from an ARM error code (Kubernetes allows letters, digits, `_`, `,`, `:`).
 fn reason(code: &str) -> String {
     let cleaned: String = code
@@ -133,6 +154,32 @@ pub fn resource_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stall_during_deletion_says_deletion_waits() {
+        let interval = Duration::from_secs(600);
+        let auth = ArmError::Auth {
+            status: 403,
+            code: "AuthorizationFailed".into(),
+            message: "no rights".into(),
+        };
+        let (phase, requeue) = cleanup_phase_for_error(&auth, interval, "the scope in Azure");
+        assert_eq!(
+            phase,
+            Phase::stalled(
+                "AuthenticationFailed",
+                "AuthorizationFailed: no rights; deletion is blocked until this is fixed (or remove the finalizer to leave the scope in Azure)"
+            )
+        );
+        assert_eq!(requeue, Requeue::After(interval));
+        let throttled = ArmError::Throttled {
+            retry_after: Duration::from_secs(7),
+        };
+        assert_eq!(
+            cleanup_phase_for_error(&throttled, interval, "x"),
+            phase_for_error(&throttled, interval)
+        );
+    }
 
     #[test]
     fn errors_map_to_phases_verbatim() {

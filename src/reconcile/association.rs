@@ -23,7 +23,7 @@ use crate::api::{
 };
 use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId, Write};
 
-use super::arm::{OPERATION_POLL, phase_for_error};
+use super::arm::{OPERATION_POLL, cleanup_phase_for_error, phase_for_error};
 use super::diff::same_location;
 use super::phase::write_conditions;
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
@@ -532,19 +532,7 @@ pub async fn cleanup(
             ),
             Requeue::After(deps.budget.requeue),
         ),
-        Err(e) => {
-            let (phase, requeue) = phase_for_error(&e, interval);
-            let phase = match phase {
-                Phase::Stalled { reason, message } => Phase::Stalled {
-                    reason,
-                    message: format!(
-                        "{message}; deletion is blocked until this is fixed (or remove the finalizer to leave the machines associated)"
-                    ),
-                },
-                other => other,
-            };
-            (phase, requeue)
-        }
+        Err(e) => cleanup_phase_for_error(&e, interval, "the machines associated"),
     };
     write_conditions(
         &mut status.conditions,

@@ -424,18 +424,7 @@ pub async fn cleanup(
     let (phase, requeue) = match cleanup_steps(arm, settings, obj, &mut status).await {
         Ok(CleanupStep::Done(msg)) => return Cleanup::Done(msg),
         Ok(CleanupStep::Waiting(phase, requeue)) => (phase, requeue),
-        Err(e) => match arm::phase_for_error(&e, interval) {
-            (Phase::Stalled { reason, message }, requeue) => (
-                Phase::Stalled {
-                    reason,
-                    message: format!(
-                        "{message}; deletion is blocked until this is fixed (or remove the finalizer to leave the scope in Azure)"
-                    ),
-                },
-                requeue,
-            ),
-            other => other,
-        },
+        Err(e) => arm::cleanup_phase_for_error(&e, interval, "the scope in Azure"),
     };
     write_conditions(
         &mut status.conditions,

@@ -43,19 +43,7 @@ pub async fn cleanup(
     let (phase, requeue) = match steps(arm, settings, obj, &mut status).await {
         Ok(Step::Done(msg)) => return Cleanup::Done(msg),
         Ok(Step::Waiting(msg, requeue)) => (Phase::progressing("Deleting", msg), requeue),
-        Err(e) => {
-            let (phase, requeue) = arm::phase_for_error(&e, interval);
-            let phase = match phase {
-                Phase::Stalled { reason, message } => Phase::Stalled {
-                    reason,
-                    message: format!(
-                        "{message}; deletion is blocked until this is fixed (or remove the finalizer to leave the endpoint in Azure)"
-                    ),
-                },
-                other => other,
-            };
-            (phase, requeue)
-        }
+        Err(e) => arm::cleanup_phase_for_error(&e, interval, "the endpoint in Azure"),
     };
     write_conditions(
         &mut status.conditions,
