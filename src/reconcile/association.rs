@@ -18,18 +18,14 @@ use kube::ResourceExt;
 
 use crate::api::association::{ConflictPolicy, DetachPolicy};
 use crate::api::conditions::{READY, is_true};
-use crate::api::{
-    ArcServerAssociation, ArcServerAssociationStatus, DriftEntry, DriftPolicy, parse_duration,
-};
+use crate::api::{ArcServerAssociation, ArcServerAssociationStatus, DriftEntry, DriftPolicy};
 use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId, Write};
 
 use super::arm::{OPERATION_POLL, cleanup_phase_for_error, phase_for_error};
 use super::diff::same_location;
 use super::phase::write_conditions;
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
-use super::{
-    Change, ChangeAction, Cleanup, DriftState, Outcome, Phase, Requeue, Settings, requeue, scope,
-};
+use super::{Change, ChangeAction, Cleanup, DriftState, Outcome, Phase, Requeue, Settings, scope};
 pub use select::{Claim, MachineRef, Selection, is_scope};
 use select::{Rival, rivals};
 use tally::Tally;
@@ -73,12 +69,7 @@ pub fn object_key(obj: &ArcServerAssociation) -> String {
 
 /// The drift check interval of this object.
 pub fn drift_interval(obj: &ArcServerAssociation, settings: &Settings) -> Duration {
-    obj.spec
-        .policy
-        .drift_check_interval
-        .as_deref()
-        .and_then(|d| parse_duration(d).ok())
-        .unwrap_or(settings.drift_check_interval)
+    settings.drift_interval(obj.spec.policy.drift_check_interval.as_deref())
 }
 
 /// The claim this object makes on machines, when its scope id is `scope_id`.
@@ -133,13 +124,9 @@ pub async fn reconcile(
         jiff::Timestamp::now(),
         settings.note.as_deref(),
     );
-    let requeue = match requeue {
-        Requeue::After(d) if d == interval => Requeue::After(requeue::jittered(d)),
-        other => other,
-    };
     Outcome {
         status,
-        requeue,
+        requeue: requeue.jitter_drift_check(interval),
         drift,
         changes,
     }

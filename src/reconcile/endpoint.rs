@@ -20,9 +20,7 @@ use kube::ResourceExt;
 
 use crate::api::conditions::{READY, is_true};
 use crate::api::endpoint::{Approval, EndpointConnection, PrivateDnsMode};
-use crate::api::{
-    ArcPrivateEndpoint, ArcPrivateEndpointStatus, DriftEntry, DriftPolicy, parse_duration,
-};
+use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, DriftEntry, DriftPolicy};
 use crate::azure::lro::OperationState;
 use crate::azure::models::{
     PrivateEndpoint, PrivateEndpointProperties, PrivateLinkServiceConnection,
@@ -35,7 +33,7 @@ use super::diff::{Diff, same_location};
 use super::ownership::{Owner, Ownership};
 use super::phase::write_conditions;
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
-use super::{Change, ChangeAction, DriftState, Outcome, Phase, Requeue, Settings, requeue};
+use super::{Change, ChangeAction, DriftState, Outcome, Phase, Requeue, Settings};
 
 use approval::scope_connection;
 pub use cleanup::cleanup;
@@ -92,12 +90,7 @@ pub fn owner(obj: &ArcPrivateEndpoint, settings: &Settings) -> Owner {
 
 /// The drift check interval of this object.
 pub fn drift_interval(obj: &ArcPrivateEndpoint, settings: &Settings) -> Duration {
-    obj.spec
-        .policy
-        .drift_check_interval
-        .as_deref()
-        .and_then(|d| parse_duration(d).ok())
-        .unwrap_or(settings.drift_check_interval)
+    settings.drift_interval(obj.spec.policy.drift_check_interval.as_deref())
 }
 
 /// The virtual network of `spec.subnetId`.
@@ -147,13 +140,9 @@ pub async fn reconcile(
         jiff::Timestamp::now(),
         settings.note.as_deref(),
     );
-    let requeue = match requeue {
-        Requeue::After(d) if d == interval => Requeue::After(requeue::jittered(d)),
-        other => other,
-    };
     Outcome {
         status,
-        requeue,
+        requeue: requeue.jitter_drift_check(interval),
         drift,
         changes,
     }

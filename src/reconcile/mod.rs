@@ -47,6 +47,13 @@ impl Settings {
             dry_run: false,
         }
     }
+
+    /// An object's drift check interval: `spec.policy.driftCheckInterval` (validated by the
+    /// CRD) or the controller's default.
+    pub fn drift_interval(&self, spec: Option<&str>) -> Duration {
+        spec.and_then(|d| crate::api::parse_duration(d).ok())
+            .unwrap_or(self.drift_check_interval)
+    }
 }
 
 /// What a reconcile decided.

@@ -17,6 +17,17 @@ pub enum Requeue {
     Backoff,
 }
 
+impl Requeue {
+    /// A requeue at the drift check `interval` gets jitter; any other delay (an operation's
+    /// `Retry-After`, throttling) is kept as ARM asked.
+    pub fn jitter_drift_check(self, interval: Duration) -> Requeue {
+        match self {
+            Requeue::After(d) if d == interval => Requeue::After(jittered(d)),
+            other => other,
+        }
+    }
+}
+
 /// `interval` +/- 10%, so that a restart does not re-read every object at the same moment.
 pub fn jittered(interval: Duration) -> Duration {
     let factor = rand::rng().random_range(0.9..=1.1);
@@ -43,6 +54,32 @@ mod tests {
                 "{d:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_the_drift_check_is_jittered() {
+        let interval = Duration::from_secs(600);
+        let retry = Requeue::After(Duration::from_secs(7));
+        assert_eq!(retry.jitter_drift_check(interval), retry);
+        assert_eq!(
+            Requeue::Backoff.jitter_drift_check(interval),
+            Requeue::Backoff
+        );
+        let jittered = (0..100)
+            .map(|_| Requeue::After(interval).jitter_drift_check(interval))
+            .filter(|r| *r != Requeue::After(interval))
+            .count();
+        assert!(jittered > 90, "{jittered} of 100 drift checks jittered");
+    }
+
+    #[test]
+    fn spec_interval_overrides_the_default() {
+        let settings = crate::reconcile::Settings::new("c");
+        assert_eq!(
+            settings.drift_interval(Some("30s")),
+            Duration::from_secs(30)
+        );
+        assert_eq!(settings.drift_interval(None), Duration::from_secs(600));
     }
 
     #[test]

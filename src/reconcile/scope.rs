@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use kube::ResourceExt;
 
 use crate::api::scope::ConnectionStatus;
-use crate::api::{
-    ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DeletionPolicy, DriftPolicy, parse_duration,
-};
+use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DeletionPolicy, DriftPolicy};
 use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties};
 use crate::azure::{ArmClient, ArmError, Deleted, ResourceId, Write};
 
@@ -19,9 +17,7 @@ use super::arm::{self, Resumed};
 use super::diff::{Diff, same_location};
 use super::ownership::{Owner, Ownership, without_owner_tags};
 use super::phase::write_conditions;
-use super::{
-    Change, ChangeAction, Cleanup, DriftState, Outcome, Phase, Requeue, Settings, requeue,
-};
+use super::{Change, ChangeAction, Cleanup, DriftState, Outcome, Phase, Requeue, Settings};
 
 pub const KIND: &str = "ArcPrivateLinkScope";
 const PROVIDER: &str = "Microsoft.HybridCompute";
@@ -50,12 +46,7 @@ pub fn owner(obj: &ArcPrivateLinkScope, settings: &Settings) -> Owner {
 
 /// The drift check interval of this object.
 pub fn drift_interval(obj: &ArcPrivateLinkScope, settings: &Settings) -> std::time::Duration {
-    obj.spec
-        .policy
-        .drift_check_interval
-        .as_deref()
-        .and_then(|d| parse_duration(d).ok())
-        .unwrap_or(settings.drift_check_interval)
+    settings.drift_interval(obj.spec.policy.drift_check_interval.as_deref())
 }
 
 /// Converges the scope in Azure towards the spec (or, in dry-run, reports what would change).
@@ -104,13 +95,9 @@ pub async fn reconcile(
         jiff::Timestamp::now(),
         settings.note.as_deref(),
     );
-    let requeue = match requeue {
-        Requeue::After(d) if d == interval => Requeue::After(requeue::jittered(d)),
-        other => other,
-    };
     Outcome {
         status,
-        requeue,
+        requeue: requeue.jitter_drift_check(interval),
         drift,
         changes,
     }
