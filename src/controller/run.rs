@@ -31,8 +31,8 @@ pub struct RunArgs {
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "ARCLINK_NAMESPACE")]
     pub namespace: Option<String>,
-    /// Objects of each kind reconciled at the same time.
-    #[arg(long, env = "ARCLINK_CONCURRENCY", default_value_t = 8)]
+    /// Objects of each kind reconciled at the same time (kube-runtime reads 0 as unbounded).
+    #[arg(long, env = "ARCLINK_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     #[command(flatten)]
     pub telemetry: TelemetryArgs,
@@ -321,5 +321,26 @@ fn record(metrics: &Metrics, kind: &str, objects: &[Vec<Condition>]) {
                 .count();
             metrics.set_objects(kind, t, status, n as i64);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    #[test]
+    fn concurrency_must_be_at_least_one() {
+        let ok = Cli::try_parse_from(["arclink", "--concurrency", "2"]).unwrap();
+        assert_eq!(ok.run.concurrency, 2);
+        let err = Cli::try_parse_from(["arclink", "--concurrency", "0"]).unwrap_err();
+        assert!(err.to_string().contains("--concurrency"), "{err}");
     }
 }
