@@ -1,7 +1,7 @@
 //! DNS modes, DNS drift, and the dnsExport ConfigMap contents.
 
 use arclink::api::DriftPolicy;
-use arclink::api::conditions::DRIFTED;
+use arclink::api::conditions::{DRIFTED, STALLED};
 use arclink::api::endpoint::PrivateDnsMode;
 use arclink::reconcile::endpoint::dns_export;
 use arclink::reconcile::{ChangeAction, DriftState};
@@ -50,6 +50,23 @@ async fn existing_mode_attaches_the_given_zones_and_creates_none() {
             .is_none()
     );
     assert!(obj.status.as_ref().unwrap().dns_zone_ids.is_empty());
+}
+
+#[tokio::test]
+async fn existing_mode_names_a_zone_id_that_is_not_a_zone() {
+    let b = bed().await;
+    let s = ready_scope(&b, "scope-a").await;
+    let vnet = subnet_id("hub").replace("/subnets/private-endpoints", "");
+    let mut obj = endpoint("pe", "hub", "scope-a");
+    let dns = obj.spec.private_dns.as_mut().unwrap();
+    dns.mode = PrivateDnsMode::Existing;
+    dns.zone_ids = vec![zone_id("privatelink.his.arc.azure.com"), vnet.clone()];
+    converge(&b, &mut obj, &deps(&s)).await;
+    assert_eq!(reason(&obj, STALLED), "InvalidSpec");
+    let msg = message(&obj, STALLED);
+    assert!(msg.contains("spec.privateDns.zoneIds[1]"), "{msg}");
+    assert!(msg.contains(&vnet), "{msg}");
+    assert!(b.admin.get(&group_id()).is_none());
 }
 
 #[tokio::test]

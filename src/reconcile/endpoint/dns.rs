@@ -148,6 +148,7 @@ impl Run<'_> {
             PrivateDnsMode::Existing => {
                 let names: Vec<String> = self
                     .existing_zone_ids()
+                    .unwrap_or_default()
                     .iter()
                     .map(|z| z.name().to_string())
                     .collect();
@@ -162,23 +163,10 @@ impl Run<'_> {
             }
             PrivateDnsMode::Existing => {
                 self.status.dns_zone_ids.clear();
-                let zones = self.existing_zone_ids();
-                if zones.len()
-                    != self
-                        .obj
-                        .spec
-                        .private_dns
-                        .as_ref()
-                        .map_or(0, |d| d.zone_ids.len())
-                {
-                    return Ok(Some(
-                        self.stalled(
-                            "InvalidSpec",
-                            "spec.privateDns.zoneIds holds an id that is not a private DNS zone id"
-                                .into(),
-                        ),
-                    ));
-                }
+                let zones = match self.existing_zone_ids() {
+                    Ok(zones) => zones,
+                    Err(msg) => return Ok(Some(self.stalled("InvalidSpec", msg))),
+                };
                 self.zone_group(pe_id, &zones).await
             }
             PrivateDnsMode::Managed => {
@@ -194,13 +182,28 @@ impl Run<'_> {
         }
     }
 
-    fn existing_zone_ids(&self) -> Vec<ResourceId> {
-        self.obj
+    fn existing_zone_ids(&self) -> Result<Vec<ResourceId>, String> {
+        let ids = self
+            .obj
             .spec
             .private_dns
             .as_ref()
-            .map(|d| d.zone_ids.iter().filter_map(|z| z.parse().ok()).collect())
-            .unwrap_or_default()
+            .map(|d| d.zone_ids.as_slice());
+        ids.unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, z)| {
+                z.parse::<ResourceId>()
+                    .ok()
+                    .filter(|id| {
+                        id.resource_type()
+                            .eq_ignore_ascii_case("Microsoft.Network/privateDnsZones")
+                    })
+                    .ok_or_else(|| {
+                        format!("spec.privateDns.zoneIds[{i}] {z:?} is not a private DNS zone id")
+                    })
+            })
+            .collect()
     }
 
     /// Creates or adopts the zones; the ready ones, or the step to report.
