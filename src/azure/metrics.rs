@@ -79,10 +79,6 @@ impl ArmMetrics {
             .sum()
     }
 
-    pub fn total_requests(&self) -> u64 {
-        self.requests().into_iter().map(|(_, v)| v).sum()
-    }
-
     pub fn lro(&self) -> LroStats {
         *self.lro.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -267,9 +267,6 @@ pub fn identity_from_env() -> Option<CredentialSource> {
     }
     Some(CredentialSource::ManagedIdentity { client_id: client })
 }
-
-/// Shared, for the context.
-pub type SharedPool = Arc<ArmPool>;
 
 #[cfg(test)]
 mod tests {
