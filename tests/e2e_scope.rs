@@ -4,10 +4,12 @@
 //! ARCLINK_E2E_KUBECONFIG set (path to a kubeconfig whose user may install CRDs and create
 //! namespaces).
 
-use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+#[path = "e2e/support.rs"]
+mod support;
+
+use std::path::Path;
+
+use std::time::Duration;
 
 use arclink::api::ArcPrivateLinkScope;
 use arclink::api::conditions::{READY, is_true};
@@ -15,23 +17,18 @@ use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
 use futures::FutureExt;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
+
+use support::{
+    Env, MANAGER, delete_namespace, install_crds, release_finalizers, start_controller, wait_for,
+};
 
 const SUB: &str = "11111111-2222-3333-4444-555555555555";
 const NAME: &str = "arc-scope";
-const MANAGER: &str = "arclink-e2e";
-
-struct Env {
-    client: Client,
-    kubeconfig: String,
-    namespace: String,
-    dir: PathBuf,
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scope_is_created_corrected_and_deleted_by_the_controller() {
@@ -202,111 +199,8 @@ fn example(root: &Path) -> Value {
     serde_saphyr::from_str(&text).unwrap()
 }
 
-/// Server-side applies every CRD of crds/arclink.io.yaml and waits until each is Established.
-async fn install_crds(client: &Client) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds/arclink.io.yaml");
-    let text = std::fs::read_to_string(path).unwrap();
-    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let mut names = Vec::new();
-    for doc in docs.into_iter().filter(|d| !d.is_null()) {
-        let name = doc["metadata"]["name"].as_str().unwrap().to_string();
-        crds.patch(
-            &name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&doc),
-        )
-        .await
-        .unwrap();
-        names.push(name);
-    }
-    assert_eq!(names.len(), 3, "{names:?}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for name in names {
-        loop {
-            let crd = crds.get(&name).await.unwrap();
-            let established = crd
-                .status
-                .and_then(|s| s.conditions)
-                .unwrap_or_default()
-                .iter()
-                .any(|c| c.type_ == "Established" && c.status == "True");
-            if established {
-                break;
-            }
-            assert!(Instant::now() < deadline, "CRD {name} not Established");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-}
-
-fn start_controller(env: &Env, emu: &Emulator) -> Child {
-    let ca = env.dir.join("emulator-ca.pem");
-    std::fs::write(&ca, emu.ca_pem()).unwrap();
-    let log = std::fs::File::create(env.dir.join("arclink.log")).unwrap();
-    let endpoint = emu.endpoint();
-    Command::new(env!("CARGO_BIN_EXE_arclink"))
-        .args(["run", "--namespace", &env.namespace])
-        .args(["--arm-endpoint", &endpoint, "--authority-host", &endpoint])
-        .arg("--arm-ca-file")
-        .arg(&ca)
-        .args(["--metrics-addr", "127.0.0.1:0", "--cluster-name", "e2e"])
-        .args(["--log-format", "text", "--log-level", "info,arclink=debug"])
-        .env("KUBECONFIG", &env.kubeconfig)
-        // One instance: no Lease, whatever the calling environment says.
-        .env("ARCLINK_LEADER_ELECT", "false")
-        .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-0000000000e2")
-        .env("AZURE_CLIENT_ID", "arclink-e2e")
-        .env("AZURE_CLIENT_SECRET", "e2e-not-a-secret")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
-}
-
-/// Polls `check` every second until it yields a value, failing after `within` or when the
-/// controller exits.
-async fn wait_for<T, F, Fut>(what: &str, within: Duration, child: &mut Child, check: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if let Ok(Some(code)) = child.try_wait() {
-            panic!("arclink exited ({code}) while waiting for {what}");
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
-/// Lets a failed run's object go (the controller is stopped, so nobody removes its finalizer)
-/// and deletes the namespace.
+/// Lets a failed run's objects go and deletes the namespace.
 async fn cleanup(env: &Env) {
-    let scopes: Api<ArcPrivateLinkScope> = Api::namespaced(env.client.clone(), &env.namespace);
-    if let Ok(list) = scopes.list(&ListParams::default()).await {
-        for obj in list.items {
-            let name = obj.metadata.name.unwrap_or_default();
-            let _ = scopes
-                .patch(
-                    &name,
-                    &PatchParams::default(),
-                    &Patch::Merge(json!({"metadata": {"finalizers": null}})),
-                )
-                .await;
-        }
-    }
-    let namespaces: Api<Namespace> = Api::all(env.client.clone());
-    if let Err(e) = namespaces
-        .delete(&env.namespace, &DeleteParams::default())
-        .await
-    {
-        eprintln!("deleting namespace {}: {e}", env.namespace);
-    }
-    let _ = std::fs::remove_dir_all(&env.dir);
+    release_finalizers::<ArcPrivateLinkScope>(env).await;
+    delete_namespace(env).await;
 }
