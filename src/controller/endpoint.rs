@@ -19,6 +19,7 @@ use serde_json::json;
 
 use super::context::Context;
 use super::kind::{FIELD_MANAGER, Kind};
+use super::run::api;
 use crate::api::{
     ArcPrivateEndpoint, ArcPrivateEndpointStatus, ArcPrivateLinkScope, CredentialRef,
 };
@@ -122,17 +123,6 @@ impl Kind for ArcPrivateEndpoint {
     }
 }
 
-fn api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-    K::DynamicType: Default,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    }
-}
-
 /// The status for a reconcile that could not read Kubernetes.
 fn kube_failure(
     settings: &Settings,
@@ -204,8 +194,20 @@ async fn deps(
         (None, Some(id)) => ScopeSource::Id(id.clone()),
         (None, None) => ScopeSource::Id(String::new()),
     };
-    let scopes: Vec<ArcPrivateLinkScope> = list_all(client, &namespace).await?;
-    let endpoints: Vec<ArcPrivateEndpoint> = list_all(client, &namespace).await?;
+    // Only endpoints in the same virtual network can conflict; read just their scopes.
+    let vnet = endpoint::vnet_of(&obj.spec.subnet_id);
+    let endpoints: Vec<ArcPrivateEndpoint> = list_all::<ArcPrivateEndpoint>(client, &namespace)
+        .await?
+        .into_iter()
+        .filter(|e| vnet.is_some() && endpoint::vnet_of(&e.spec.subnet_id) == vnet)
+        .collect();
+    let mut scopes = Vec::new();
+    for e in &endpoints {
+        if let (Some(r), Some(ns)) = (&e.spec.scope_ref, e.namespace()) {
+            let api: Api<ArcPrivateLinkScope> = Api::namespaced(client.clone(), ns.as_str());
+            scopes.extend(api.get_opt(&r.name).await?);
+        }
+    }
     let peers = peers(settings, obj, &endpoints, &scopes);
     Ok(EndpointDeps { scope, peers })
 }

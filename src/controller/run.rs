@@ -253,7 +253,12 @@ pub async fn run_with(
     result
 }
 
-pub(crate) fn api<K: Kind>(client: &Client, namespace: Option<&str>) -> Api<K> {
+/// `K` in `namespace`, or in all namespaces.
+pub(crate) fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
     match namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
