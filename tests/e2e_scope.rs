@@ -15,16 +15,15 @@ use arclink::api::ArcPrivateLinkScope;
 use arclink::api::conditions::{READY, is_true};
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
 use futures::FutureExt;
-use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Api, Client, Config};
+use kube::Api;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 use tokio::process::Child;
 
 use support::{
-    Env, MANAGER, delete_namespace, install_crds, release_finalizers, start_controller, wait_for,
+    Env, MANAGER, connect, delete_namespace, release_finalizers, start_controller, stop_controller,
+    wait_for,
 };
 
 const SUB: &str = "11111111-2222-3333-4444-555555555555";
@@ -32,25 +31,8 @@ const NAME: &str = "arc-scope";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scope_is_created_corrected_and_deleted_by_the_controller() {
-    let Ok(kubeconfig) = std::env::var("ARCLINK_E2E_KUBECONFIG") else {
-        println!("skipped: ARCLINK_E2E_KUBECONFIG not set");
+    let Some(env) = connect("arclink-e2e").await else {
         return;
-    };
-    let config = Config::from_custom_kubeconfig(
-        Kubeconfig::read_from(&kubeconfig).unwrap(),
-        &KubeConfigOptions::default(),
-    )
-    .await
-    .unwrap();
-    let client = Client::try_from(config).unwrap();
-    install_crds(&client).await;
-
-    let suffix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let env = Env {
-        client: client.clone(),
-        kubeconfig,
-        namespace: format!("arclink-e2e-{suffix}"),
-        dir: std::env::temp_dir().join(format!("arclink-e2e-{suffix}")),
     };
     let emu = Emulator::start(EmulatorConfig {
         fixtures: Some(fixtures()),
@@ -58,30 +40,13 @@ async fn scope_is_created_corrected_and_deleted_by_the_controller() {
     })
     .await
     .unwrap();
-    std::fs::create_dir_all(&env.dir).unwrap();
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace =
-        serde_json::from_value(json!({"metadata": {"name": env.namespace}})).unwrap();
-    namespaces
-        .create(&PostParams::default(), &ns)
-        .await
-        .unwrap();
-
     let mut child = start_controller(&env, &emu);
 
     let result = std::panic::AssertUnwindSafe(scenario(&env, &emu.admin(), &mut child))
         .catch_unwind()
         .await;
 
-    let _ = child.kill().await;
-    if result.is_err() {
-        let log = std::fs::read_to_string(env.dir.join("arclink.log")).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(60).collect();
-        eprintln!("--- arclink log (last lines) ---");
-        for line in tail.into_iter().rev() {
-            eprintln!("{line}");
-        }
-    }
+    stop_controller(&env, child, result.is_err()).await;
     cleanup(&env).await;
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);

@@ -10,12 +10,58 @@ use arclink::emulator::Emulator;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
-use kube::{Api, Client, Resource};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config, Resource};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 pub const MANAGER: &str = "arclink-e2e";
+
+/// The cluster named by `ARCLINK_E2E_KUBECONFIG` with the CRDs installed and a fresh namespace
+/// `<prefix>-<random>` for this run; `None` (and a note) when the variable is not set.
+pub async fn connect(prefix: &str) -> Option<Env> {
+    let Ok(kubeconfig) = std::env::var("ARCLINK_E2E_KUBECONFIG") else {
+        println!("skipped: ARCLINK_E2E_KUBECONFIG not set");
+        return None;
+    };
+    let config = Config::from_custom_kubeconfig(
+        Kubeconfig::read_from(&kubeconfig).unwrap(),
+        &KubeConfigOptions::default(),
+    )
+    .await
+    .unwrap();
+    let client = Client::try_from(config).unwrap();
+    install_crds(&client).await;
+    let suffix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let env = Env {
+        client: client.clone(),
+        kubeconfig,
+        namespace: format!("{prefix}-{suffix}"),
+        dir: std::env::temp_dir().join(format!("{prefix}-{suffix}")),
+    };
+    std::fs::create_dir_all(&env.dir).unwrap();
+    let ns: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": env.namespace}})).unwrap();
+    Api::<Namespace>::all(client)
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+    Some(env)
+}
+
+/// Stops the controller; after a failed scenario, prints the end of its log.
+pub async fn stop_controller(env: &Env, mut child: Child, failed: bool) {
+    let _ = child.kill().await;
+    if failed {
+        let log = std::fs::read_to_string(env.dir.join("arclink.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        eprintln!("--- arclink log (last lines) ---");
+        for line in tail.into_iter().rev() {
+            eprintln!("{line}");
+        }
+    }
+}
 
 /// One test run: its cluster client, kubeconfig path, namespace and scratch directory.
 pub struct Env {
