@@ -7,6 +7,7 @@ use arclink::api::ArcServerAssociation;
 use arclink::api::association::{ConflictPolicy, DetachPolicy};
 use arclink::api::conditions::{DRIFTED, READY, find, is_true};
 use arclink::api::{ArcServerAssociationStatus, DriftPolicy};
+use arclink::emulator::{Behaviours, ScopeClear};
 use arclink::reconcile::association::{self, AssociationDeps, Budget, MAX_LISTED};
 use arclink::reconcile::{Cleanup, Outcome, Requeue};
 use serde_json::json;
@@ -233,8 +234,45 @@ async fn deletion_detaches_only_this_scope_or_orphans() {
         "never touch another scope"
     );
     let c = b.admin.counters();
-    assert_eq!(c.count_for("PATCH", MACHINES), 2);
+    assert_eq!(
+        c.count_for("PATCH", MACHINES),
+        4,
+        "the emulator ignores null by default, so each machine takes null then \"\""
+    );
     assert_eq!(c.count("DELETE"), 0, "machines are never deleted");
+}
+
+/// Behaviour 15 of reference/arm-behaviours.md: whether `null` or `""` clears a machine's scope
+/// is not documented, so a machine counts as detached only when ARM shows it without one.
+#[tokio::test]
+async fn detach_works_whichever_value_clears_the_scope_and_is_verified() {
+    for (clear, patches) in [
+        (ScopeClear::Null, 1),
+        (ScopeClear::EmptyString, 2),
+        (ScopeClear::Either, 1),
+    ] {
+        let b = bed(vec![machine("m-01", "eastus", &[])], 0, 100).await;
+        b.admin.set_behaviours(Behaviours {
+            machine_scope_clear: clear,
+            ..Behaviours::default()
+        });
+        let mut obj = association("a", &["m-01"], &[], 0);
+        let d = deps("s1", &[]);
+        step(&b, &mut obj, &d).await;
+        assert!(is_in(&b.admin, "m-01", "s1"), "{clear:?}");
+        b.admin.reset_counters();
+        let done = association::cleanup(&b.arm, &b.settings, &obj, &d).await;
+        assert!(
+            matches!(done, Cleanup::Done(ref m) if m.contains("detached 1 machines")),
+            "{clear:?}: {done:?}"
+        );
+        assert_eq!(scope_of(&b.admin, "m-01"), None, "{clear:?}");
+        assert_eq!(
+            b.admin.counters().count_for("PATCH", MACHINES),
+            patches,
+            "{clear:?}"
+        );
+    }
 }
 
 #[tokio::test]

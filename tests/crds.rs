@@ -332,6 +332,20 @@ fn drift_check_interval_is_a_duration_of_at_least_30s() {
     );
 }
 
+/// kube-cel's scope analysis counts a macro's iteration variable (`k` in `self.all(k, ...)`)
+/// as an unknown variable; the API server binds it.
+fn is_macro_variable(rule: &str, warning: &str) -> bool {
+    let Some(var) = warning
+        .strip_prefix("variable '")
+        .and_then(|w| w.split('\'').next())
+    else {
+        return false;
+    };
+    ["all", "exists", "exists_one", "map", "filter"]
+        .iter()
+        .any(|m| rule.contains(&format!(".{m}({var},")))
+}
+
 /// Walks every schema node, checking what a Kubernetes API server requires of a structural
 /// schema, and that every CEL rule compiles, is in scope and is within the cost budget.
 fn check_node(node: &Value, path: &str, rules: &mut usize) {
@@ -375,7 +389,10 @@ fn check_node(node: &Value, path: &str, rules: &mut usize) {
         );
         for rule in rules_here {
             let text = rule["rule"].as_str().expect("rule text");
-            let warnings = analyze_rule(text, &compiled, ScopeContext::CrdValidation);
+            let warnings: Vec<_> = analyze_rule(text, &compiled, ScopeContext::CrdValidation)
+                .into_iter()
+                .filter(|w| !is_macro_variable(text, &w.message))
+                .collect();
             assert!(warnings.is_empty(), "{path}: rule {text:?}: {warnings:?}");
             *rules += 1;
         }
@@ -426,7 +443,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 18, "every CEL rule of the three CRDs is visited");
+    assert_eq!(rules, 24, "every CEL rule of the three CRDs is visited");
 }
 
 #[test]

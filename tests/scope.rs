@@ -184,7 +184,10 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
         tags["arclink-owner"],
         "test-cluster/ns/ArcPrivateLinkScope/s4"
     );
-    assert_eq!(tags.get("owner"), None, "spec tags are authoritative");
+    assert_eq!(
+        tags["owner"], "someone",
+        "policy.tags Merge (the default) leaves tags the spec does not declare"
+    );
 
     let mut other = scope("s4");
     other.metadata.namespace = Some("other-ns".into());

@@ -150,6 +150,10 @@ pub struct ArcServerAssociationStatus {
     /// Last time Azure was read successfully (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
+    /// Reconciles in a row that failed with a transient ARM error (reset when Ready or when the
+    /// spec changes); at 6 the object is `Stalled` until the next drift check.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_attempts: u32,
     /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

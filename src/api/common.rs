@@ -23,6 +23,17 @@ pub const SUBNET_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[
 /// Pattern of an ARM id of a private DNS zone.
 pub const DNS_ZONE_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/privatednszones/[^/]+$";
 
+/// Azure's tag limits (learn.microsoft.com "Use tags to organize your Azure resources"): 50
+/// tags per resource, of which arclink writes two; keys of at most 512 characters without
+/// `<>%&\?/` or control characters; values of at most 256 characters.
+pub const MAX_USER_TAGS: usize = 48;
+pub const TAG_KEYS_RULE: &str =
+    r#"self.all(k, size(k) >= 1 && size(k) <= 512 && !k.matches('[<>%&\\?/\x00-\x1f]'))"#;
+pub const TAG_KEYS_MESSAGE: &str = "tag keys must be 1-512 characters without < > % & \\ ? / or control characters (Azure's tag rules)";
+pub const RESERVED_TAGS_RULE: &str = "!('managed-by' in self) && !('arclink-owner' in self)";
+pub const RESERVED_TAGS_MESSAGE: &str =
+    "tags managed-by and arclink-owner are reserved for arclink";
+
 /// Tag keys that arclink writes itself; users may not set them.
 pub const TAG_MANAGED_BY: &str = "managed-by";
 /// Tag naming the arclink object that owns an Azure resource.
@@ -75,6 +86,19 @@ pub enum DeletionPolicy {
     Orphan,
 }
 
+/// Which tags arclink manages on the Azure resource.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum TagPolicy {
+    /// The spec's tags and arclink's owner tags; tags others set (e.g. Azure Policy's `modify`
+    /// effect) are left alone and are not drift.
+    #[default]
+    Merge,
+    /// Exactly the spec's tags and arclink's owner tags: other tags are drift and removed.
+    Exact,
+}
+
 /// How arclink treats the Azure resource.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
@@ -94,6 +118,10 @@ pub struct Policy {
     #[schemars(regex(pattern = DURATION_PATTERN), length(max = 32))]
     #[x_kube(validation = Rule::new("duration(self) >= duration('30s')").message("driftCheckInterval must be at least 30s"))]
     pub drift_check_interval: Option<String>,
+    /// `Merge` (default) manages the spec's tags and leaves others; `Exact` removes tags the
+    /// spec does not declare.
+    #[serde(default)]
+    pub tags: TagPolicy,
 }
 
 /// A Secret in the object's namespace holding Azure credentials.
@@ -137,6 +165,14 @@ pub struct PendingOperation {
     pub token: String,
     /// When the operation started (RFC 3339).
     pub started_at: String,
+    /// Polls of the operation's status that failed in a row; at 3 the operation is given up
+    /// and the resource re-read.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub poll_failures: u32,
+}
+
+pub(crate) fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Parses a Go-style duration (`90s`, `10m`, `1h30m`).

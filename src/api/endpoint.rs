@@ -12,6 +12,15 @@ use serde::{Deserialize, Serialize};
 
 use super::common::*;
 
+/// The scope an endpoint connects to (`scopeRef` or `scopeId`) never changes.
+const SCOPE_TARGET_IMMUTABLE: &str = "(has(self.spec.scopeRef) ? 'ref:' + self.spec.scopeRef.name : 'id:' + (has(self.spec.scopeId) ? self.spec.scopeId : '')) == (has(oldSelf.spec.scopeRef) ? 'ref:' + oldSelf.spec.scopeRef.name : 'id:' + (has(oldSelf.spec.scopeId) ? oldSelf.spec.scopeId : ''))";
+const SCOPE_TARGET_IMMUTABLE_MESSAGE: &str = "spec.scopeRef and spec.scopeId are immutable: Azure refuses to change a private endpoint's connection (CannotChangePrivateLinkConnectionOnPrivateEndpoint); to connect the network to another scope, delete this ArcPrivateEndpoint and create a new one";
+
+/// Azure's private endpoint name rule (reference/arm-behaviours.md 7), on the name arclink
+/// uses: `spec.azure.name`, else `metadata.name`.
+const ENDPOINT_NAME_RULE: &str = "(has(self.spec.azure.name) ? self.spec.azure.name : self.metadata.name).matches('^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]$')";
+const ENDPOINT_NAME_MESSAGE: &str = "the private endpoint's Azure name (spec.azure.name, else metadata.name) must be 2-64 characters of letters, digits, '_', '.' and '-', start with a letter or digit and end with a letter, digit or '_'";
+
 /// Declares a private endpoint from a virtual network's subnet to an Arc Private Link Scope,
 /// and the private DNS that makes Arc's FQDNs resolve to it.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
@@ -32,6 +41,9 @@ use super::common::*;
     printcolumn(name = "Location", type_ = "string", json_path = ".spec.location"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
     validation = Rule::new("has(self.spec.scopeRef) != has(self.spec.scopeId)").message("exactly one of spec.scopeRef or spec.scopeId must be set").field_path(".spec"),
+    validation = Rule::new(SCOPE_TARGET_IMMUTABLE).message(SCOPE_TARGET_IMMUTABLE_MESSAGE).field_path(".spec.scopeRef"),
+    validation = Rule::new("(has(self.spec.approval) ? self.spec.approval : 'Automatic') == (has(oldSelf.spec.approval) ? oldSelf.spec.approval : 'Automatic')").message("spec.approval is immutable: Azure cannot switch a private endpoint's connection between automatic and manual approval; delete this ArcPrivateEndpoint and create a new one").field_path(".spec.approval"),
+    validation = Rule::new(ENDPOINT_NAME_RULE).message(ENDPOINT_NAME_MESSAGE).field_path(".spec.azure.name"),
     cel
 )]
 #[serde(rename_all = "camelCase")]
@@ -76,8 +88,11 @@ pub struct ArcPrivateEndpointSpec {
     pub dns_export: Option<DnsExport>,
     /// Azure tags for the endpoint. arclink adds `managed-by` and `arclink-owner` itself.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = 48, "additionalProperties" = {"type": "string", "maxLength": 256}))]
-    #[x_kube(validation = Rule::new("!('managed-by' in self) && !('arclink-owner' in self)").message("tags managed-by and arclink-owner are reserved for arclink"))]
+    #[schemars(extend("maxProperties" = MAX_USER_TAGS, "additionalProperties" = {"type": "string", "maxLength": 256}))]
+    #[x_kube(
+        validation = Rule::new(RESERVED_TAGS_RULE).message(RESERVED_TAGS_MESSAGE),
+        validation = Rule::new(TAG_KEYS_RULE).message(TAG_KEYS_MESSAGE)
+    )]
     pub tags: BTreeMap<String, String>,
     /// Drift, deletion and adoption policy.
     #[serde(default)]
@@ -184,6 +199,10 @@ pub struct ArcPrivateEndpointStatus {
     /// ARM operation in flight, resumed after a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<PendingOperation>,
+    /// Reconciles in a row that failed with a transient ARM error (reset when Ready or when the
+    /// spec changes); at 6 the object is `Stalled` until the next drift check.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_attempts: u32,
     /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

@@ -45,6 +45,7 @@ use super::common::*;
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
     ),
+    validation = Rule::new("has(self.spec.azure.name) || size(self.metadata.name) <= 64").message("metadata.name is longer than the 64 characters of a scope's Azure name: set spec.azure.name").field_path(".spec.azure.name"),
     cel
 )]
 #[serde(rename_all = "camelCase")]
@@ -62,8 +63,11 @@ pub struct ArcPrivateLinkScopeSpec {
     pub public_network_access: PublicNetworkAccess,
     /// Azure tags for the scope. arclink adds `managed-by` and `arclink-owner` itself.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = 48, "additionalProperties" = {"type": "string", "maxLength": 256}))]
-    #[x_kube(validation = Rule::new("!('managed-by' in self) && !('arclink-owner' in self)").message("tags managed-by and arclink-owner are reserved for arclink"))]
+    #[schemars(extend("maxProperties" = MAX_USER_TAGS, "additionalProperties" = {"type": "string", "maxLength": 256}))]
+    #[x_kube(
+        validation = Rule::new(RESERVED_TAGS_RULE).message(RESERVED_TAGS_MESSAGE),
+        validation = Rule::new(TAG_KEYS_RULE).message(TAG_KEYS_MESSAGE)
+    )]
     pub tags: BTreeMap<String, String>,
     /// Drift, deletion and adoption policy.
     #[serde(default)]
@@ -126,6 +130,10 @@ pub struct ArcPrivateLinkScopeStatus {
     /// ARM operation in flight, resumed after a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<PendingOperation>,
+    /// Reconciles in a row that failed with a transient ARM error (reset when Ready or when the
+    /// spec changes); at 6 the object is `Stalled` until the next drift check.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_attempts: u32,
     /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

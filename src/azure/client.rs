@@ -15,8 +15,8 @@ use crate::azure::transport::{self, UserAgentPolicy};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
-use azure_core::http::{Context, Method, Pipeline, PipelineSendOptions, Request};
-use futures::{Stream, TryStreamExt};
+use azure_core::http::{Context, Method, Pipeline, PipelineStreamOptions, Request};
+use futures::{Stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -67,15 +67,26 @@ impl ApiVersions {
     }
 }
 
+/// Largest response body read; a larger one is an error, not an out-of-memory kill (the
+/// Deployment's limit is 256 MiB, and ARM pages are a few MiB at most).
+pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
+
+/// Code of a request that never reached ARM (connection refused, DNS): safe to retry, writes
+/// included.
+const CONNECT_FAILED: &str = "ConnectFailed";
+
 /// Retries done inside one client call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
-    /// Retries after 408/5xx/connection errors/`AnotherOperationInProgress`.
+    /// Retries of reads after 408/5xx/connection errors/transient codes (writes are retried by
+    /// the reconcile, unless they never reached ARM).
     pub max_transient_retries: u32,
     /// Retries after 429 (each waits for the subscription's bucket to reopen).
     pub max_throttle_retries: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
+    /// Longest time one call may take, waits for the bucket and retries included.
+    pub max_call_duration: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -85,6 +96,7 @@ impl Default for RetryPolicy {
             max_throttle_retries: 10,
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(30),
+            max_call_duration: Duration::from_secs(60),
         }
     }
 }
@@ -181,9 +193,28 @@ impl ArmResponse {
     }
 }
 
+/// Decodes an ARM body; a field of the wrong shape is an error naming its path (e.g.
+/// `properties.subnet.id`), since retrying the same read would only get the same body.
 fn decode<T: DeserializeOwned>(value: serde_json::Value, what: &str) -> Result<T, ArmError> {
-    serde_json::from_value(value)
-        .map_err(|e| ArmError::InvalidResponse(format!("{what}: unexpected body: {e}")))
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ArmError::InvalidResponse(format!(
+            "{what}: unexpected body at {path}: {}",
+            e.into_inner()
+        ))
+    })
+}
+
+/// [`decode`] for raw bytes.
+fn decode_bytes<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ArmError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        ArmError::InvalidResponse(format!(
+            "{what}: unexpected body at {path}: {}",
+            e.into_inner()
+        ))
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -289,7 +320,10 @@ impl ArmClient {
     }
 
     /// Sends one logical request: waits for the subscription's bucket, retries 429s (after the
-    /// bucket pause) and transient failures, and returns the first other response.
+    /// bucket pause) and, for reads, transient failures, and returns the first other response.
+    /// The whole call is bounded by `retry.max_call_duration`: a wait that would cross it
+    /// returns the error instead, so that the caller's requeue takes over and no reconcile
+    /// worker is held for the length of a long throttling pause.
     async fn send(
         &self,
         method: Method,
@@ -300,62 +334,42 @@ impl ArmClient {
     ) -> Result<ArmResponse, ArmError> {
         let class = RequestClass::for_method(method.as_ref());
         let retry = &self.inner.retry;
+        let deadline = tokio::time::Instant::now() + retry.max_call_duration;
+        let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+        // Writes are retried by the reconcile (which counts the attempts), never here: a
+        // write that failed may still have been applied.
+        let retries_transient = class == RequestClass::Reads;
         let mut transient_retries = 0;
         let mut throttle_retries = 0;
         loop {
-            let permit = self.inner.limiter.acquire(subscription, class).await;
-            let mut request = Request::new(url.clone(), method);
-            if let Some(body) = body {
-                request.insert_header("content-type", "application/json");
-                request.set_body(body.to_vec());
-            }
-            let ctx = Context::new();
-            let sent = self
-                .inner
-                .pipeline
-                .send(
-                    &ctx,
-                    &mut request,
-                    Some(PipelineSendOptions {
-                        skip_checks: true,
-                        ..PipelineSendOptions::default()
-                    }),
-                )
-                .await;
+            let acquire = self.inner.limiter.acquire(subscription, class);
+            let Ok(permit) = tokio::time::timeout(left(), acquire).await else {
+                let retry_after = self
+                    .inner
+                    .limiter
+                    .paused_for(subscription, class)
+                    .unwrap_or(MIN_POLL_INTERVAL);
+                return Err(ArmError::Throttled { retry_after });
+            };
+            let sent = self.transmit(&method, &url, body).await;
             let response = match sent {
-                Ok(raw) => {
-                    let (status, headers, body) = raw.deconstruct();
-                    ArmResponse {
-                        status: u16::from(status),
-                        headers: headers
-                            .iter()
-                            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.as_str().to_string()))
-                            .collect(),
-                        body: body.to_vec(),
-                    }
-                }
-                Err(e) => {
+                Ok(response) => response,
+                Err(err) => {
                     drop(permit);
                     self.inner
                         .metrics
                         .record_request(provider, method.as_ref(), 0);
-                    let err = match e.kind() {
-                        azure_core::error::ErrorKind::Credential => {
-                            return Err(ArmError::Credential(e.to_string()));
-                        }
-                        azure_core::error::ErrorKind::Connection
-                        | azure_core::error::ErrorKind::Io => ArmError::Transient {
-                            status: None,
-                            code: "ConnectionError".to_string(),
-                            message: e.to_string(),
-                        },
-                        _ => return Err(ArmError::InvalidResponse(e.to_string())),
-                    };
                     tracing::debug!(%method, provider, error = %err, "ARM request failed");
-                    if transient_retries >= retry.max_transient_retries {
+                    let wait = self.backoff(transient_retries);
+                    let retryable = matches!(err, ArmError::Transient { .. })
+                        && (retries_transient || err.code() == CONNECT_FAILED);
+                    if !retryable
+                        || transient_retries >= retry.max_transient_retries
+                        || wait >= left()
+                    {
                         return Err(err);
                     }
-                    tokio::time::sleep(self.backoff(transient_retries)).await;
+                    tokio::time::sleep(wait).await;
                     transient_retries += 1;
                     continue;
                 }
@@ -372,43 +386,45 @@ impl ArmClient {
                 correlation_id = response.header("x-ms-correlation-request-id").unwrap_or("-"),
                 "ARM request"
             );
-            if let Some(remaining) = response
-                .header(class.remaining_header())
-                .and_then(|v| v.trim().parse::<u64>().ok())
+            if let Some(remaining) = class
+                .remaining_headers()
+                .iter()
+                .filter_map(|h| response.header(h)?.trim().parse::<u64>().ok())
+                .min()
             {
                 self.inner
                     .limiter
                     .observe_remaining(subscription, class, remaining);
             }
-            if response.status == 429 {
-                let err = response.error();
-                let wait = match &err {
-                    ArmError::Throttled { retry_after } => *retry_after,
-                    _ => crate::azure::error::DEFAULT_THROTTLE_DELAY,
-                };
-                self.inner.limiter.pause(subscription, class, wait);
+            if response.status < 400 {
+                permit.finish(false);
+                return Ok(response);
+            }
+            let err = response.error();
+            if let ArmError::Throttled { retry_after } = &err {
+                self.inner.limiter.pause(subscription, class, *retry_after);
                 permit.finish(true);
                 tracing::debug!(
                     subscription,
                     class = class.as_str(),
-                    ?wait,
+                    wait = ?retry_after,
                     "ARM throttled; bucket paused"
                 );
-                if throttle_retries >= retry.max_throttle_retries {
+                if throttle_retries >= retry.max_throttle_retries || *retry_after >= left() {
                     return Err(err);
                 }
                 throttle_retries += 1;
                 continue;
             }
             permit.finish(false);
-            if response.status >= 400 {
-                let err = response.error();
-                if matches!(err, ArmError::Transient { .. })
-                    && transient_retries < retry.max_transient_retries
-                {
-                    let wait = response
-                        .retry_after()
-                        .unwrap_or_else(|| self.backoff(transient_retries));
+            if matches!(err, ArmError::Transient { .. })
+                && retries_transient
+                && transient_retries < retry.max_transient_retries
+            {
+                let wait = err
+                    .retry_after()
+                    .unwrap_or_else(|| self.backoff(transient_retries));
+                if wait < left() {
                     tokio::time::sleep(wait).await;
                     transient_retries += 1;
                     continue;
@@ -416,6 +432,72 @@ impl ArmClient {
             }
             return Ok(response);
         }
+    }
+
+    /// One HTTP exchange; the body is read up to [`MAX_RESPONSE_BYTES`].
+    async fn transmit(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+    ) -> Result<ArmResponse, ArmError> {
+        let mut request = Request::new(url.clone(), *method);
+        if let Some(body) = body {
+            request.insert_header("content-type", "application/json");
+            request.set_body(body.to_vec());
+        }
+        let ctx = Context::new();
+        let options = PipelineStreamOptions {
+            skip_checks: true,
+            ..PipelineStreamOptions::default()
+        };
+        let raw = self
+            .inner
+            .pipeline
+            .stream(&ctx, &mut request, Some(options))
+            .await
+            .map_err(|e| match e.kind() {
+                azure_core::error::ErrorKind::Credential => ArmError::Credential(e.to_string()),
+                azure_core::error::ErrorKind::Connection => ArmError::Transient {
+                    status: None,
+                    code: CONNECT_FAILED.to_string(),
+                    message: e.to_string(),
+                    retry_after: None,
+                },
+                azure_core::error::ErrorKind::Io => ArmError::Transient {
+                    status: None,
+                    code: "ConnectionError".to_string(),
+                    message: e.to_string(),
+                    retry_after: None,
+                },
+                _ => ArmError::InvalidResponse(e.to_string()),
+            })?;
+        let (status, headers, mut stream) = raw.deconstruct();
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| ArmError::Transient {
+                status: Some(u16::from(status)),
+                code: "ConnectionError".to_string(),
+                message: format!("reading the response body: {e}"),
+                retry_after: None,
+            })?;
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(ArmError::InvalidResponse(format!(
+                    "{method} {}: the response body is larger than {} MiB",
+                    url.path(),
+                    MAX_RESPONSE_BYTES >> 20
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(ArmResponse {
+            status: u16::from(status),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.as_str().to_string()))
+                .collect(),
+            body,
+        })
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -511,15 +593,17 @@ impl ArmClient {
             resp.status == 202 || json.is_none() || matches!(state, Some(OperationState::Running));
         if !pending {
             if let Some(OperationState::Failed | OperationState::Canceled) = state {
-                return Err(ArmError::Terminal {
-                    status: resp.status,
+                // The write was taken but the resource ended Failed: re-sending it is what
+                // works (reference/arm-behaviours.md 3); the reconcile counts the attempts.
+                return Err(ArmError::Transient {
+                    status: Some(resp.status),
                     code: "ProvisioningFailed".to_string(),
                     message: format!(
                         "{method} {id}: provisioningState is {}",
                         provisioning_state(json.as_ref().unwrap_or(&serde_json::Value::Null))
                             .unwrap_or("unknown")
                     ),
-                    target: None,
+                    retry_after: None,
                 });
             }
             let value = json.unwrap_or(serde_json::Value::Null);
@@ -561,6 +645,7 @@ impl ArmClient {
             status_url,
             location_url,
             started_at: jiff::Timestamp::now(),
+            retry_after: resp.retry_after(),
         })
     }
 
@@ -601,7 +686,8 @@ impl ArmClient {
         let subscription = collection.parent().subscription().to_string();
         let provider = collection.provider().to_string();
         let what = collection.to_string();
-        futures::stream::try_unfold(Some(first), move |next| {
+        let start = (Some(first), std::collections::HashSet::new());
+        futures::stream::try_unfold(start, move |(next, mut seen)| {
             let client = client.clone();
             let subscription = subscription.clone();
             let provider = provider.clone();
@@ -615,24 +701,31 @@ impl ArmClient {
                     .send(Method::Get, url, &subscription, &provider, None)
                     .await?;
                 if resp.status == 404 {
-                    return Ok(Some((Vec::new(), None)));
+                    return Ok(Some((Vec::new(), (None, seen))));
                 }
                 if resp.status != 200 {
                     return Err(resp.error());
                 }
-                let page: Page<T> = serde_json::from_slice(&resp.body).map_err(|e| {
-                    ArmError::InvalidResponse(format!("list {what}: unexpected page: {e}"))
-                })?;
-                let next = page
-                    .next_link
-                    .filter(|l| !l.is_empty())
-                    .map(|l| client.check_own_url(&l, "nextLink"));
-                Ok(Some((page.value, next)))
+                let page: Page<T> = decode_bytes(&resp.body, &format!("list {what}"))?;
+                let next = match page.next_link.filter(|l| !l.is_empty()) {
+                    None => None,
+                    // A provider that hands out a link it handed out before would be listed
+                    // for ever.
+                    Some(l) if !seen.insert(l.clone()) => {
+                        return Err(ArmError::InvalidResponse(format!(
+                            "list {what}: nextLink repeats an earlier page ({})",
+                            l.split('?').next().unwrap_or_default()
+                        )));
+                    }
+                    Some(l) => Some(client.check_own_url(&l, "nextLink")),
+                };
+                Ok(Some((page.value, (next, seen))))
             }
         })
     }
 
-    /// Polls an operation once.
+    /// Polls an operation once. `Err` means the poll itself failed (the operation may still be
+    /// running); an operation that ended badly is `Ok(Poll::Failed(..))`.
     pub async fn poll(&self, token: &OperationToken) -> Result<Poll, ArmError> {
         let url = self.check_own_url(&token.status_url, "operation URL")?;
         let id = &token.resource_id;
@@ -640,73 +733,55 @@ impl ArmClient {
         let resp = self
             .send(Method::Get, url, id.subscription(), provider, None)
             .await?;
-        let interval = resp
-            .retry_after()
-            .unwrap_or(DEFAULT_POLL_INTERVAL)
-            .max(MIN_POLL_INTERVAL);
-        let result = match token.style {
+        let running = Poll::InProgress {
+            retry_after: resp
+                .retry_after()
+                .unwrap_or(DEFAULT_POLL_INTERVAL)
+                .max(MIN_POLL_INTERVAL),
+        };
+        let outcome = match token.style {
             PollStyle::AzureAsyncOperation => {
                 if resp.status != 200 {
-                    return self.finish_lro(token, Err(resp.error()));
+                    return Err(resp.error());
                 }
-                let status: OperationStatus = serde_json::from_slice(&resp.body).map_err(|e| {
-                    ArmError::InvalidResponse(format!("operation status for {id}: {e}"))
-                })?;
+                let status: OperationStatus =
+                    decode_bytes(&resp.body, &format!("operation status for {id}"))?;
                 let state = status.status.as_deref().unwrap_or("InProgress");
                 match OperationState::parse(state) {
-                    OperationState::Running => {
-                        return Ok(Poll::InProgress {
-                            retry_after: interval,
-                        });
-                    }
-                    OperationState::Succeeded => self.final_result(token, None).await,
-                    _ => Err(ArmError::from_operation(resp.status, state, status.error)),
+                    OperationState::Running => return Ok(running),
+                    OperationState::Succeeded => self.final_result(token, None).await?,
+                    _ => Poll::Failed(ArmError::from_operation(resp.status, state, status.error)),
                 }
             }
             PollStyle::Location => match resp.status {
-                202 => {
-                    return Ok(Poll::InProgress {
-                        retry_after: interval,
-                    });
-                }
-                200 | 201 | 204 => self.final_result(token, resp.json()?).await,
-                _ => Err(resp.error()),
+                202 => return Ok(running),
+                200 | 201 | 204 => self.final_result(token, resp.json()?).await?,
+                // The status resource is unreachable or gone, which says nothing about the
+                // operation; any other error status is the operation's own failure.
+                404 | 408 | 409 | 429 | 500..=599 => return Err(resp.error()),
+                _ => Poll::Failed(resp.error()),
             },
             PollStyle::ProvisioningState => match resp.status {
-                404 if token.is_delete() => Ok(Poll::Done(None)),
-                200 if token.is_delete() => {
-                    return Ok(Poll::InProgress {
-                        retry_after: interval,
-                    });
-                }
+                404 if token.is_delete() => Poll::Done(None),
+                200 if token.is_delete() => return Ok(running),
                 200 => {
                     let body = resp.json()?.unwrap_or(serde_json::Value::Null);
                     let state = provisioning_state(&body).unwrap_or("Succeeded").to_string();
                     match OperationState::parse(&state) {
-                        OperationState::Running => {
-                            return Ok(Poll::InProgress {
-                                retry_after: interval,
-                            });
-                        }
-                        OperationState::Succeeded => Ok(Poll::Done(Some(body))),
-                        _ => Err(ArmError::from_operation(resp.status, &state, None)),
+                        OperationState::Running => return Ok(running),
+                        OperationState::Succeeded => Poll::Done(Some(body)),
+                        _ => Poll::Failed(ArmError::from_operation(resp.status, &state, None)),
                     }
                 }
-                _ => Err(resp.error()),
+                _ => return Err(resp.error()),
             },
         };
-        self.finish_lro(token, result)
-    }
-
-    fn finish_lro(
-        &self,
-        token: &OperationToken,
-        result: Result<Poll, ArmError>,
-    ) -> Result<Poll, ArmError> {
         let elapsed = jiff::Timestamp::now().duration_since(token.started_at);
         let elapsed = Duration::try_from(elapsed).unwrap_or_default();
-        self.inner.metrics.record_lro(elapsed, result.is_ok());
-        result
+        self.inner
+            .metrics
+            .record_lro(elapsed, matches!(outcome, Poll::Done(_)));
+        Ok(outcome)
     }
 
     /// After success: PUT/PATCH return the resource (a final GET unless the Location body holds
@@ -742,6 +817,7 @@ impl ArmClient {
         loop {
             match self.poll(token).await? {
                 Poll::Done(v) => return Ok(v),
+                Poll::Failed(e) => return Err(e),
                 Poll::InProgress { retry_after } => tokio::time::sleep(retry_after).await,
             }
         }

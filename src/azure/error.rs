@@ -11,22 +11,28 @@ pub const DEFAULT_THROTTLE_DELAY: Duration = Duration::from_secs(10);
 pub enum ArmError {
     #[error("not found: {code}: {message}")]
     NotFound { code: String, message: String },
+    /// ARM's or the provider's request throttling (429 without a transient code): the
+    /// subscription's bucket is paused.
     #[error("throttled by ARM; retry after {retry_after:?}")]
     Throttled { retry_after: Duration },
+    /// The same request may succeed later: 408, 5xx, connection errors and the codes of
+    /// [`TRANSIENT_CODES`] (e.g. Network's `429 RetryableError`, `409 AnotherOperationInProgress`).
     #[error("transient failure (status {status:?}): {code}: {message}")]
     Transient {
         status: Option<u16>,
         code: String,
         message: String,
+        /// The delay ARM advised, if any.
+        retry_after: Option<Duration>,
     },
-    #[error("conflict: {code}: {message}")]
-    Conflict { code: String, message: String },
     #[error("authorization failed (status {status}): {code}: {message}")]
     Auth {
         status: u16,
         code: String,
         message: String,
     },
+    /// Needs a person: validation errors, locks, policy denials, quota, unregistered
+    /// providers, immutable properties, resource groups being deleted.
     #[error("request rejected (status {status}): {code}: {message}{}", target.as_deref().map(|t| format!(" (target {t})")).unwrap_or_default())]
     Terminal {
         status: u16,
@@ -42,13 +48,43 @@ pub enum ArmError {
     Config(String),
 }
 
+/// Codes after which the same request may succeed without a change by a person
+/// (reference/arm-behaviours.md 3, 4 and 10). `RetryableError` also matches its
+/// `RetryableErrorDueTo...` variants.
+pub const TRANSIENT_CODES: &[&str] = &[
+    "AnotherOperationInProgress",
+    "CanceledAndSupersededDueToAnotherOperation",
+    "Conflict",
+    "OperationPreempted",
+    "ReferencedResourceNotProvisioned",
+    "RetryableError",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "GatewayTimeout",
+    "RequestTimeout",
+    "TooManyRequests",
+];
+
+/// Codes that need a person whatever the HTTP status says (a 409 or 403 with one of these is
+/// not a race or a missing role assignment). Any code containing `Quota` counts too.
+pub const NEEDS_A_PERSON_CODES: &[&str] = &[
+    "MissingSubscriptionRegistration",
+    "SubscriptionNotRegistered",
+    "ScopeLocked",
+    "ResourceGroupBeingDeleted",
+    "RequestDisallowedByPolicy",
+    "PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled",
+    "CannotChangePrivateLinkConnectionOnPrivateEndpoint",
+    "NameOfExistingPrivateEndpointNicCannotBeChanged",
+    "OperationNotAllowed",
+];
+
 impl ArmError {
     /// ARM's error code, or a fixed code for failures that did not come from ARM.
     pub fn code(&self) -> &str {
         match self {
             ArmError::NotFound { code, .. }
             | ArmError::Transient { code, .. }
-            | ArmError::Conflict { code, .. }
             | ArmError::Auth { code, .. }
             | ArmError::Terminal { code, .. } => code,
             ArmError::Throttled { .. } => "TooManyRequests",
@@ -63,9 +99,11 @@ impl ArmError {
         match self {
             ArmError::NotFound { message, .. }
             | ArmError::Transient { message, .. }
-            | ArmError::Conflict { message, .. }
             | ArmError::Auth { message, .. }
             | ArmError::Terminal { message, .. } => message.clone(),
+            ArmError::Credential(m) | ArmError::InvalidResponse(m) | ArmError::Config(m) => {
+                m.clone()
+            }
             other => other.to_string(),
         }
     }
@@ -74,8 +112,17 @@ impl ArmError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ArmError::Throttled { .. } | ArmError::Transient { .. } | ArmError::Conflict { .. }
+            ArmError::Throttled { .. } | ArmError::Transient { .. }
         )
+    }
+
+    /// The delay ARM advised before the request is tried again, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ArmError::Throttled { retry_after } => Some(*retry_after),
+            ArmError::Transient { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 
     /// A bounded label for metrics.
@@ -84,7 +131,6 @@ impl ArmError {
             ArmError::NotFound { .. } => "not_found",
             ArmError::Throttled { .. } => "throttled",
             ArmError::Transient { .. } => "transient",
-            ArmError::Conflict { .. } => "conflict",
             ArmError::Auth { .. } => "auth",
             ArmError::Terminal { .. } => "terminal",
             ArmError::Credential(_) => "credential",
@@ -93,7 +139,8 @@ impl ArmError {
         }
     }
 
-    /// Classifies an unsuccessful ARM response. `retry_after` is the advertised delay, if any.
+    /// Classifies an unsuccessful ARM response by status and code. `retry_after` is the
+    /// advertised delay, if any.
     pub fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> ArmError {
         let detail = ErrorDetail::parse(body);
         let code = detail
@@ -109,50 +156,60 @@ impl ArmError {
                 text.chars().take(512).collect()
             }
         });
-        if status == 429 {
-            return ArmError::Throttled {
-                retry_after: retry_after.unwrap_or(DEFAULT_THROTTLE_DELAY),
-            };
-        }
-        if is_transient_code(&code) || status == 408 || (500..600).contains(&status) {
-            return ArmError::Transient {
-                status: Some(status),
-                code,
-                message,
-            };
+        let transient = ArmError::Transient {
+            status: Some(status),
+            code: code.clone(),
+            message: message.clone(),
+            retry_after,
+        };
+        let terminal = |code: String, message: String| ArmError::Terminal {
+            status,
+            code,
+            message,
+            target: detail.target.clone(),
+        };
+        if needs_a_person(&code) {
+            return terminal(code, message);
         }
         match status {
+            // A provider's `429 RetryableError` is a failed write, not throttling.
+            429 if is_transient_code(&code) && code != "TooManyRequests" => transient,
+            429 => ArmError::Throttled {
+                retry_after: retry_after.unwrap_or(DEFAULT_THROTTLE_DELAY),
+            },
+            408 | 500..=599 => transient,
+            _ if is_transient_code(&code) => transient,
             404 => ArmError::NotFound { code, message },
-            409 | 412 => ArmError::Conflict { code, message },
+            // An etag race: re-read and try again.
+            412 => transient,
             401 | 403 => ArmError::Auth {
                 status,
                 code,
                 message,
             },
-            400..=499 => ArmError::Terminal {
-                status,
-                code,
-                message,
-                target: detail.target,
-            },
+            400..=499 => terminal(code, message),
             _ => ArmError::InvalidResponse(format!(
                 "unexpected HTTP status {status}: {code}: {message}"
             )),
         }
     }
 
-    /// Classifies the `error` of a Failed/Canceled long-running operation.
+    /// Classifies the `error` of a Failed/Canceled long-running operation. A cancellation
+    /// (another write superseded this one) is transient: the resource is re-read.
     pub fn from_operation(status: u16, state: &str, error: Option<ErrorDetail>) -> ArmError {
         let error = error.unwrap_or_default();
         let code = error.code.unwrap_or_else(|| state.to_string());
         let message = error
             .message
             .unwrap_or_else(|| format!("the operation ended in state {state}"));
-        if is_transient_code(&code) {
+        let canceled =
+            state.eq_ignore_ascii_case("Canceled") || state.eq_ignore_ascii_case("Cancelled");
+        if !needs_a_person(&code) && (canceled || is_transient_code(&code)) {
             return ArmError::Transient {
                 status: Some(status),
                 code,
                 message,
+                retry_after: None,
             };
         }
         ArmError::Terminal {
@@ -165,10 +222,17 @@ impl ArmError {
 }
 
 fn is_transient_code(code: &str) -> bool {
-    code.eq_ignore_ascii_case("AnotherOperationInProgress")
+    TRANSIENT_CODES.iter().any(|c| c.eq_ignore_ascii_case(code))
         || code
             .get(..14)
             .is_some_and(|p| p.eq_ignore_ascii_case("RetryableError"))
+}
+
+fn needs_a_person(code: &str) -> bool {
+    NEEDS_A_PERSON_CODES
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(code))
+        || code.to_ascii_lowercase().contains("quota")
 }
 
 fn default_code(status: u16) -> &'static str {
@@ -271,7 +335,7 @@ mod tests {
         assert_eq!(e.metric_label(), "transient");
 
         let e = ArmError::from_response(412, &body("PreconditionFailed", "etag"), None);
-        assert_eq!(e.metric_label(), "conflict");
+        assert_eq!(e.metric_label(), "transient");
         assert!(e.is_retryable());
 
         let e = ArmError::from_response(403, &body("AuthorizationFailed", "no rights"), None);
@@ -334,5 +398,94 @@ mod tests {
         assert_eq!(e.metric_label(), "terminal");
         let e = ArmError::from_operation(200, "Canceled", None);
         assert_eq!(e.code(), "Canceled");
+        assert!(
+            e.is_retryable(),
+            "a cancelled operation is re-read, not a stall"
+        );
+        let e = ArmError::from_operation(
+            200,
+            "Failed",
+            Some(ErrorDetail {
+                code: Some("RetryableError".into()),
+                message: Some("A retryable error occurred.".into()),
+                target: None,
+            }),
+        );
+        assert_eq!(e.metric_label(), "transient");
+        let e = ArmError::from_operation(
+            200,
+            "Canceled",
+            Some(ErrorDetail {
+                code: Some("CanceledAndSupersededDueToAnotherOperation".into()),
+                message: None,
+                target: None,
+            }),
+        );
+        assert!(e.is_retryable());
+    }
+
+    /// Behaviour 10 of reference/arm-behaviours.md: the code decides, not only the status.
+    #[test]
+    fn codes_decide_between_transient_and_needs_a_person() {
+        let cases: &[(u16, &str, &str)] = &[
+            (409, "MissingSubscriptionRegistration", "terminal"),
+            (409, "ScopeLocked", "terminal"),
+            (409, "ResourceGroupBeingDeleted", "terminal"),
+            (403, "RequestDisallowedByPolicy", "terminal"),
+            (409, "QuotaExceeded", "terminal"),
+            (400, "PublicIPCountLimitReachedQuota", "terminal"),
+            (409, "OperationNotAllowed", "terminal"),
+            (
+                400,
+                "PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled",
+                "terminal",
+            ),
+            (
+                400,
+                "CannotChangePrivateLinkConnectionOnPrivateEndpoint",
+                "terminal",
+            ),
+            (
+                400,
+                "NameOfExistingPrivateEndpointNicCannotBeChanged",
+                "terminal",
+            ),
+            (409, "SomethingUnknown", "terminal"),
+            (409, "AnotherOperationInProgress", "transient"),
+            (409, "Conflict", "transient"),
+            (429, "RetryableError", "transient"),
+            (400, "RetryableErrorDueToNetwork", "transient"),
+            (
+                409,
+                "CanceledAndSupersededDueToAnotherOperation",
+                "transient",
+            ),
+            (503, "ServiceUnavailable", "transient"),
+            (429, "SubscriptionRequestsThrottled", "throttled"),
+            (403, "AuthorizationFailed", "auth"),
+        ];
+        for (status, code, class) in cases {
+            let e = ArmError::from_response(*status, &body(code, "m"), None);
+            assert_eq!(e.metric_label(), *class, "{status} {code}");
+            assert_eq!(
+                e.code(),
+                if *class == "throttled" {
+                    "TooManyRequests"
+                } else {
+                    code
+                }
+            );
+        }
+        let e = ArmError::from_response(
+            429,
+            &body("RetryableError", "A retryable error occurred."),
+            Some(Duration::from_secs(4)),
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(4)));
+        assert_eq!(
+            ArmError::from_response(409, b"", None).metric_label(),
+            "transient",
+            "a bare 409 is ARM's generic Conflict"
+        );
     }
 }

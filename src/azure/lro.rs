@@ -41,6 +41,18 @@ pub struct OperationToken {
     pub location_url: Option<String>,
     /// When the write was accepted (for LRO duration metrics).
     pub started_at: jiff::Timestamp,
+    /// The `Retry-After` of the response that started the operation: when to poll first.
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
+}
+
+impl OperationToken {
+    /// When to look at the operation first: as ARM advised on the 201/202, else the default.
+    pub fn first_poll(&self) -> Duration {
+        self.retry_after
+            .unwrap_or(DEFAULT_POLL_INTERVAL)
+            .max(MIN_POLL_INTERVAL)
+    }
 }
 
 impl OperationToken {
@@ -71,6 +83,9 @@ pub enum Poll {
     },
     /// Finished successfully; for PUT/PATCH the resource as ARM now reports it.
     Done(Option<serde_json::Value>),
+    /// Finished `Failed` or `Canceled`, with the operation's error (transient for
+    /// `RetryableError` and cancellations: the write is re-sent after the resource is re-read).
+    Failed(crate::azure::ArmError),
 }
 
 /// Terminal state of an operation status or a `provisioningState`.
@@ -114,6 +129,7 @@ mod tests {
             status_url: "https://management.azure.com/subscriptions/s/providers/Microsoft.Network/locations/eastus/operations/1?api-version=2024-05-01".into(),
             location_url: None,
             started_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            retry_after: None,
         };
         let json = serde_json::to_value(&token).unwrap();
         assert_eq!(json["style"], "azureAsyncOperation");

@@ -32,12 +32,23 @@ impl RequestClass {
         }
     }
 
-    /// The `x-ms-ratelimit-remaining-subscription-*` header suffix ARM uses for this class.
-    pub fn remaining_header(self) -> &'static str {
+    /// The headers in which ARM reports what is left of this class's buckets: the
+    /// subscription's (per principal) and, since the 2024 token-bucket limits, the global one
+    /// shared by every principal of the subscription. The lower of the two is what is left.
+    pub fn remaining_headers(self) -> [&'static str; 2] {
         match self {
-            RequestClass::Reads => "x-ms-ratelimit-remaining-subscription-reads",
-            RequestClass::Writes => "x-ms-ratelimit-remaining-subscription-writes",
-            RequestClass::Deletes => "x-ms-ratelimit-remaining-subscription-deletes",
+            RequestClass::Reads => [
+                "x-ms-ratelimit-remaining-subscription-reads",
+                "x-ms-ratelimit-remaining-subscription-global-reads",
+            ],
+            RequestClass::Writes => [
+                "x-ms-ratelimit-remaining-subscription-writes",
+                "x-ms-ratelimit-remaining-subscription-global-writes",
+            ],
+            RequestClass::Deletes => [
+                "x-ms-ratelimit-remaining-subscription-deletes",
+                "x-ms-ratelimit-remaining-subscription-global-deletes",
+            ],
         }
     }
 }
@@ -286,6 +297,14 @@ impl RateLimiter {
             stats.pauses += 1;
         }
         stats.paused_seconds += added.as_secs_f64();
+    }
+
+    /// How much longer the bucket is paused after a 429, if it is.
+    pub fn paused_for(&self, subscription: &str, class: RequestClass) -> Option<Duration> {
+        let bucket = self.bucket(subscription, class);
+        let g = bucket.lock();
+        let now = Instant::now();
+        g.paused_until.filter(|p| *p > now).map(|p| p - now)
     }
 
     /// ARM reported `remaining` requests left in its own bucket, seen by a request still holding

@@ -17,11 +17,15 @@ pub fn parse_retry_after<'a>(
             && ms.is_finite()
             && ms >= 0.0
         {
-            return Some(Duration::from_secs_f64(ms / 1000.0).min(MAX_RETRY_AFTER));
+            // Clamped before converting: `from_secs_f64` panics past u64::MAX seconds.
+            let secs = (ms / 1000.0).min(MAX_RETRY_AFTER.as_secs_f64());
+            return Some(Duration::from_secs_f64(secs));
         }
     }
     let value = get("retry-after")?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits too many for a u64 are still "a very long time".
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
         return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
@@ -70,6 +74,19 @@ mod tests {
         );
         assert_eq!(
             parse(&[("Retry-After", "100000")], now),
+            Some(MAX_RETRY_AFTER)
+        );
+        for huge in ["1e300", "1e20", "18446744073709551616000"] {
+            assert_eq!(
+                parse(&[("retry-after-ms", huge)], now),
+                Some(MAX_RETRY_AFTER),
+                "{huge}"
+            );
+        }
+        assert_eq!(parse(&[("retry-after-ms", "inf")], now), None);
+        assert_eq!(parse(&[("retry-after-ms", "NaN")], now), None);
+        assert_eq!(
+            parse(&[("Retry-After", "99999999999999999999999")], now),
             Some(MAX_RETRY_AFTER)
         );
         assert_eq!(parse(&[("Retry-After", "soon")], now), None);

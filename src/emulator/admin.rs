@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::config::RateLimits;
+use super::config::{Behaviours, RateLimits};
 use super::counters::Counters;
 use super::error::EmulatorError;
 use super::faults::Fault;
@@ -37,7 +37,9 @@ impl Admin {
         let type_key = ResourceId::parse(v["id"].as_str().unwrap_or_default())
             .map(|r| r.type_key())
             .unwrap_or_default();
-        Some(providers::render(&map, &type_key, v))
+        let newest = providers::kind_for(&type_key).map_or("", |k| k.api.newest());
+        let view = providers::View::new(&self.shared, newest);
+        Some(providers::render(&map, &type_key, v, &view))
     }
 
     /// Applies a JSON merge patch (RFC 7396) to a resource, as a person in the portal would.
@@ -76,6 +78,11 @@ impl Admin {
 
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
+    }
+
+    /// Switches between the shapes of reported behaviours.
+    pub fn set_behaviours(&self, behaviours: Behaviours) {
+        self.shared.settings.write().behaviours = behaviours;
     }
 
     pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
@@ -241,17 +248,17 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
             m.name
         );
         let tags = serde_json::to_value(&m.tags).unwrap_or(json!({}));
-        put(
-            &mut map,
-            id.clone(),
-            hybridcompute_machine(
-                &id,
-                &m.location,
-                &tags,
-                &m.status,
-                m.private_link_scope_resource_id.as_deref(),
-            ),
+        let mut machine = hybridcompute_machine(
+            &id,
+            &m.location,
+            &tags,
+            &m.status,
+            m.private_link_scope_resource_id.as_deref(),
         );
+        if let Some(props) = machine["properties"].as_object_mut() {
+            props.extend(m.properties.clone());
+        }
+        put(&mut map, id.clone(), machine);
     }
     drop(map);
     if !f.principals.is_empty() {
@@ -349,6 +356,13 @@ pub async fn handle_http(
                 h::build(204, None, &[])
             }
             Err(e) => admin_error(400, format!("invalid rate limits: {e}")),
+        },
+        (&Method::PUT, ["behaviours"]) => match serde_json::from_slice::<Behaviours>(body) {
+            Ok(b) => {
+                admin.set_behaviours(b);
+                h::build(204, None, &[])
+            }
+            Err(e) => admin_error(400, format!("invalid behaviours: {e}")),
         },
         (&Method::GET, ["counters"]) => h::build(200, Some(&admin.counters().to_json()), &[]),
         (&Method::POST, ["counters", "reset"]) => {

@@ -5,6 +5,7 @@ use http::Method;
 use serde_json::Value;
 
 use super::auth;
+use super::faults::InjectedStatus;
 use super::http::{ApiError, ArmResponse};
 use super::ids::ResourceId;
 use super::providers::{self, Call, Kind};
@@ -219,38 +220,29 @@ pub async fn handle(
         Ok(c) => c,
         Err(e) => return (Err(e), extra),
     };
+    let mut injected = None;
     if !shared.faults.is_empty() {
         let f = shared.faults.for_request(req.method.as_str(), req.path);
         if !f.latency.is_zero() {
             tokio::time::sleep(f.latency).await;
         }
-        if let Some((status, code_override, retry)) = f.status {
-            let retry = retry.unwrap_or(shared.settings().retry_after_secs);
-            let (code, message) = match status {
-                429 => (
-                    "SubscriptionRequestsThrottled",
-                    "Number of requests for subscription exceeded the limit (injected fault).",
-                ),
-                500 => (
-                    "InternalServerError",
-                    "Encountered internal server error (injected fault).",
-                ),
-                503 => (
-                    "ServiceUnavailable",
-                    "The service is temporarily unavailable (injected fault).",
-                ),
-                _ => ("InjectedFault", "Injected fault."),
-            };
-            let mut e = ApiError::new(status, code_override.as_deref().unwrap_or(code), message);
-            e.retry_after = Some(retry);
-            return (Err(e), extra);
+        if let Some(fault) = f.status {
+            let applied = fault.applied;
+            let e = injected_error(fault, shared.settings().retry_after_secs);
+            if !applied {
+                return (Err(e), extra);
+            }
+            injected = Some(e);
         }
     }
     if let Some(sub) = req.segs.get(1) {
         let class = Class::for_method(req.method);
-        match shared.throttle.take(sub, class) {
+        match shared.throttle.take(sub, &caller, class) {
             Taken::Unlimited => {}
-            Taken::Remaining(n) => extra.push((class.header(), n.to_string())),
+            Taken::Remaining { principal, global } => {
+                extra.push((class.header(), principal.to_string()));
+                extra.push((class.global_header(), global.to_string()));
+            }
             Taken::RetryAfter(secs) => {
                 let mut e = ApiError::new(
                     429,
@@ -270,7 +262,37 @@ pub async fn handle(
             }
         }
     }
-    (dispatch(shared, req, caller), extra)
+    let result = dispatch(shared, req, caller);
+    match injected {
+        Some(e) => (Err(e), extra),
+        None => (result, extra),
+    }
+}
+
+/// The ARM error an injected status fault answers.
+fn injected_error(fault: InjectedStatus, default_retry: u64) -> ApiError {
+    let (code, message) = match fault.status {
+        429 => (
+            "SubscriptionRequestsThrottled",
+            "Number of requests for subscription exceeded the limit (injected fault).",
+        ),
+        500 => (
+            "InternalServerError",
+            "Encountered internal server error (injected fault).",
+        ),
+        503 => (
+            "ServiceUnavailable",
+            "The service is temporarily unavailable (injected fault).",
+        ),
+        _ => ("InjectedFault", "Injected fault."),
+    };
+    let mut e = ApiError::new(
+        fault.status,
+        fault.code.as_deref().unwrap_or(code),
+        fault.message.as_deref().unwrap_or(message),
+    );
+    e.retry_after = Some(fault.retry_after.unwrap_or(default_retry));
+    e
 }
 
 fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmResponse, ApiError> {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Emulator;
-use super::config::{Bucket, EmulatorConfig, RateLimits};
+use super::config::{Behaviours, Bucket, EmulatorConfig, RateLimits, ScopeClear};
 use super::error::EmulatorError;
 use super::fixtures::Fixtures;
 
@@ -53,6 +53,21 @@ pub struct EmulatorArgs {
     /// Delete bucket refill per second (ARM default 10).
     #[arg(long, default_value_t = 10.0)]
     pub delete_rate: f64,
+    /// List every name in a private endpoint's customDnsConfigs, even those its DNS zone group
+    /// covers (by default they are left out, as Azure is reported to do).
+    #[arg(long)]
+    pub dns_configs_always_listed: bool,
+    /// What clears a machine's privateLinkScopeResourceId in a PATCH (undocumented in Azure).
+    #[arg(long, value_enum, default_value = "empty-string")]
+    pub machine_scope_clear: ScopeClearArg,
+}
+
+/// `--machine-scope-clear`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ScopeClearArg {
+    EmptyString,
+    Null,
+    Either,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, EmulatorError> {
@@ -92,6 +107,14 @@ impl EmulatorArgs {
             retry_after_secs: self.retry_after,
             page_size: self.page_size,
             throttling,
+            behaviours: Behaviours {
+                dns_configs_covered_by_zone_group: !self.dns_configs_always_listed,
+                machine_scope_clear: match self.machine_scope_clear {
+                    ScopeClearArg::EmptyString => ScopeClear::EmptyString,
+                    ScopeClearArg::Null => ScopeClear::Null,
+                    ScopeClearArg::Either => ScopeClear::Either,
+                },
+            },
         })
     }
 }

@@ -19,6 +19,50 @@ pub struct EmulatorConfig {
     pub page_size: usize,
     /// `None` disables throttling.
     pub throttling: Option<RateLimits>,
+    /// Which shape of behaviours Azure is only reported to have the emulator shows.
+    pub behaviours: Behaviours,
+}
+
+/// Behaviours of the real services that are reported rather than documented
+/// (reference/arm-behaviours.md): the emulator models the reported shape by default and can be
+/// switched, so that arclink is tested against both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Behaviours {
+    /// Network leaves names that a private DNS zone group covers out of the endpoint's
+    /// `customDnsConfigs` (behaviour 5); `false` lists every name there.
+    #[serde(default = "yes")]
+    pub dns_configs_covered_by_zone_group: bool,
+    /// What clears a machine's `privateLinkScopeResourceId` in a PATCH (behaviour 15, not
+    /// documented).
+    #[serde(default)]
+    pub machine_scope_clear: ScopeClear,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Behaviours {
+    fn default() -> Self {
+        Behaviours {
+            dns_configs_covered_by_zone_group: true,
+            machine_scope_clear: ScopeClear::default(),
+        }
+    }
+}
+
+/// How a machine PATCH clears its scope.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ScopeClear {
+    /// `""` clears; `null` is ignored, as many resource providers treat null in a PATCH.
+    #[default]
+    EmptyString,
+    /// `null` clears; `""` is refused as an invalid resource id.
+    Null,
+    /// Either clears.
+    Either,
 }
 
 impl Default for EmulatorConfig {
@@ -31,6 +75,7 @@ impl Default for EmulatorConfig {
             retry_after_secs: 0,
             page_size: 100,
             throttling: Some(RateLimits::default()),
+            behaviours: Behaviours::default(),
         }
     }
 }

@@ -28,9 +28,20 @@ pub struct Fault {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub enum FaultAction {
-    /// Answer with this status and an ARM error body (429 uses `SubscriptionRequestsThrottled`).
+    /// Answer with this status and an ARM error body (429 uses `SubscriptionRequestsThrottled`)
+    /// with `code` and `message` when given. With `applied`, the request takes effect first
+    /// and the error is answered anyway (reference/arm-behaviours.md 3: a 500 while the
+    /// resource is created).
     #[serde(rename_all = "camelCase")]
-    Status { status: u16, code: Option<String> },
+    Status {
+        status: u16,
+        #[serde(default)]
+        code: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default)]
+        applied: bool,
+    },
     /// Delay the request, then handle it normally.
     Latency { ms: u64 },
     /// The next long-running operation started ends `Failed` with this error.
@@ -52,7 +63,12 @@ impl Fault {
     }
 
     pub fn status(status: u16) -> Fault {
-        Fault::new(FaultAction::Status { status, code: None })
+        Fault::new(FaultAction::Status {
+            status,
+            code: None,
+            message: None,
+            applied: false,
+        })
     }
 
     pub fn latency(ms: u64) -> Fault {
@@ -73,6 +89,21 @@ impl Fault {
     pub fn code(mut self, code: &str) -> Fault {
         if let FaultAction::Status { code: c, .. } = &mut self.action {
             *c = Some(code.to_string());
+        }
+        self
+    }
+
+    pub fn message(mut self, message: &str) -> Fault {
+        if let FaultAction::Status { message: m, .. } = &mut self.action {
+            *m = Some(message.to_string());
+        }
+        self
+    }
+
+    /// The request takes effect before the injected error is answered.
+    pub fn applied(mut self) -> Fault {
+        if let FaultAction::Status { applied, .. } = &mut self.action {
+            *applied = true;
         }
         self
     }
@@ -128,7 +159,17 @@ pub struct Faults {
 #[derive(Debug, Default)]
 pub struct RequestFaults {
     pub latency: Duration,
-    pub status: Option<(u16, Option<String>, Option<u64>)>,
+    pub status: Option<InjectedStatus>,
+}
+
+/// An error status to answer instead of (or, `applied`, after) handling the request.
+#[derive(Debug)]
+pub struct InjectedStatus {
+    pub status: u16,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub retry_after: Option<u64>,
+    pub applied: bool,
 }
 
 impl Faults {
@@ -170,8 +211,19 @@ impl Faults {
                 FaultAction::Latency { ms } => {
                     out.latency += Duration::from_millis(*ms);
                 }
-                FaultAction::Status { status, code } if out.status.is_none() => {
-                    out.status = Some((*status, code.clone(), a.fault.retry_after));
+                FaultAction::Status {
+                    status,
+                    code,
+                    message,
+                    applied,
+                } if out.status.is_none() => {
+                    out.status = Some(InjectedStatus {
+                        status: *status,
+                        code: code.clone(),
+                        message: message.clone(),
+                        retry_after: a.fault.retry_after,
+                        applied: *applied,
+                    });
                 }
                 _ => continue,
             }

@@ -79,6 +79,10 @@ pub struct MachineFixture {
     pub status: String,
     #[serde(default)]
     pub private_link_scope_resource_id: Option<String>,
+    /// Agent-reported properties (`agentVersion`, `osName`, `osProfile`, ...) over the
+    /// defaults of the official Machines_Get example.
+    #[serde(default)]
+    pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +137,7 @@ impl Fixtures {
                 tags: set.tags.clone(),
                 status: set.status.clone(),
                 private_link_scope_resource_id: None,
+                properties: serde_json::Map::new(),
             })
         });
         self.machines.iter().cloned().chain(generated)

@@ -51,7 +51,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use admin::Admin;
-pub use config::{Bucket, EmulatorConfig, RateLimits};
+pub use config::{Behaviours, Bucket, EmulatorConfig, RateLimits, ScopeClear};
 pub use counters::Counters;
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultAction};
@@ -107,6 +107,7 @@ impl Emulator {
                 lro_duration: config.lro_duration,
                 retry_after_secs: config.retry_after_secs,
                 page_size: config.page_size.max(1),
+                behaviours: config.behaviours,
             }),
             throttle: throttle::Throttle::new(config.throttling),
             faults: Default::default(),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use parking_lot::RwLock;
 
+use super::config::Behaviours;
 use super::counters::CounterSet;
 use super::faults::Faults;
 use super::fixtures::PrincipalFixture;
@@ -18,6 +19,7 @@ pub struct Settings {
     pub lro_duration: Duration,
     pub retry_after_secs: u64,
     pub page_size: usize,
+    pub behaviours: Behaviours,
 }
 
 pub struct Shared {

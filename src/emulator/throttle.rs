@@ -1,4 +1,6 @@
-//! ARM's per-subscription token buckets.
+//! ARM's token buckets (reference/arm-behaviours.md 12): per security principal per
+//! subscription, plus a global bucket per subscription, [`GLOBAL_FACTOR`] times larger, shared
+//! by every principal. A request needs a token from both.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -30,7 +32,18 @@ impl Class {
             Class::Deletes => "x-ms-ratelimit-remaining-subscription-deletes",
         }
     }
+
+    pub fn global_header(self) -> &'static str {
+        match self {
+            Class::Reads => "x-ms-ratelimit-remaining-subscription-global-reads",
+            Class::Writes => "x-ms-ratelimit-remaining-subscription-global-writes",
+            Class::Deletes => "x-ms-ratelimit-remaining-subscription-global-deletes",
+        }
+    }
 }
+
+/// The global bucket of a subscription is this many times a principal's.
+pub const GLOBAL_FACTOR: u32 = 15;
 
 struct Tokens {
     available: f64,
@@ -45,13 +58,18 @@ pub struct Throttle {
 #[derive(Default)]
 struct ThrottleState {
     limits: Option<RateLimits>,
-    buckets: HashMap<(String, Class), Tokens>,
+    /// Keyed by (subscription, principal or `""` for the global bucket, class), lower-cased.
+    buckets: HashMap<(String, String, Class), Tokens>,
 }
 
 /// Outcome of taking a token.
 pub enum Taken {
     Unlimited,
-    Remaining(u64),
+    /// Tokens left in the principal's bucket and in the subscription's global one.
+    Remaining {
+        principal: u64,
+        global: u64,
+    },
     /// Throttled; seconds until a token is available.
     RetryAfter(u64),
 }
@@ -72,36 +90,65 @@ impl Throttle {
         s.buckets.clear();
     }
 
-    pub fn take(&self, subscription: &str, class: Class) -> Taken {
+    /// Takes one token for `principal` in `subscription`, from its own bucket and the global one.
+    pub fn take(&self, subscription: &str, principal: &str, class: Class) -> Taken {
         let mut s = self.inner.lock();
         let Some(limits) = s.limits else {
             return Taken::Unlimited;
         };
-        let bucket: Bucket = match class {
+        let own: Bucket = match class {
             Class::Reads => limits.reads,
             Class::Writes => limits.writes,
             Class::Deletes => limits.deletes,
         };
+        let global = Bucket {
+            burst: own.burst.saturating_mul(GLOBAL_FACTOR),
+            per_second: own.per_second * f64::from(GLOBAL_FACTOR),
+        };
         let now = Instant::now();
-        let burst = f64::from(bucket.burst);
-        let tokens = s
-            .buckets
-            .entry((subscription.to_ascii_lowercase(), class))
-            .or_insert(Tokens {
-                available: burst,
-                refilled: now,
-            });
-        let elapsed = now.duration_since(tokens.refilled).as_secs_f64();
-        tokens.available = (tokens.available + elapsed * bucket.per_second).min(burst);
-        tokens.refilled = now;
-        if tokens.available >= 1.0 {
-            tokens.available -= 1.0;
-            Taken::Remaining(tokens.available.floor() as u64)
-        } else if bucket.per_second <= 0.0 {
-            Taken::RetryAfter(60)
-        } else {
-            let wait = (1.0 - tokens.available) / bucket.per_second;
-            Taken::RetryAfter(wait.ceil().max(1.0) as u64)
+        let sub = subscription.to_ascii_lowercase();
+        let mine = (sub.clone(), principal.to_ascii_lowercase(), class);
+        let all = (sub, String::new(), class);
+        let own_left = refill(&mut s.buckets, mine.clone(), own, now);
+        let global_left = refill(&mut s.buckets, all.clone(), global, now);
+        if own_left >= 1.0 && global_left >= 1.0 {
+            let mut take = |key| {
+                let t: &mut Tokens = s.buckets.get_mut(&key)?;
+                t.available -= 1.0;
+                Some(t.available.floor() as u64)
+            };
+            let principal = take(mine).unwrap_or(0);
+            let global = take(all).unwrap_or(0);
+            return Taken::Remaining { principal, global };
         }
+        let wait = |left: f64, b: Bucket| {
+            if left >= 1.0 {
+                0.0
+            } else if b.per_second <= 0.0 {
+                60.0
+            } else {
+                (1.0 - left) / b.per_second
+            }
+        };
+        let secs = wait(own_left, own).max(wait(global_left, global));
+        Taken::RetryAfter(secs.ceil().clamp(1.0, 3600.0) as u64)
     }
+}
+
+/// Refills the bucket at `key` and returns its tokens.
+fn refill(
+    buckets: &mut HashMap<(String, String, Class), Tokens>,
+    key: (String, String, Class),
+    bucket: Bucket,
+    now: Instant,
+) -> f64 {
+    let burst = f64::from(bucket.burst);
+    let tokens = buckets.entry(key).or_insert(Tokens {
+        available: burst,
+        refilled: now,
+    });
+    let elapsed = now.duration_since(tokens.refilled).as_secs_f64();
+    tokens.available = (tokens.available + elapsed * bucket.per_second).min(burst);
+    tokens.refilled = now;
+    tokens.available
 }

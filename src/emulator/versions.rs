@@ -68,6 +68,16 @@ impl ApiSet {
         }
     }
 
+    /// The newest version (the lists are in date order).
+    pub fn newest(self) -> &'static str {
+        self.versions().last().copied().unwrap_or_default()
+    }
+
+    /// Whether `v` is `since` or newer (previews count by their date).
+    pub fn at_least(v: &str, since: &str) -> bool {
+        v.get(..10).unwrap_or(v) >= since
+    }
+
     pub fn accepts(self, v: &str) -> bool {
         self.versions().iter().any(|x| x.eq_ignore_ascii_case(v))
     }

@@ -11,8 +11,20 @@ use super::{Phase, Requeue};
 /// Poll interval while an operation runs and ARM did not say.
 pub const OPERATION_POLL: Duration = Duration::from_secs(5);
 
+/// Transient failures in a row (a write ARM refused with `RetryableError`, an operation that
+/// ended `Failed` with a transient code, a 5xx) after which the object is `Stalled` until the
+/// next drift check, instead of `Reconciling` for ever.
+pub const MAX_ATTEMPTS: u32 = 6;
+
 /// The phase and requeue for an ARM failure. ARM's code and message are kept verbatim.
-pub fn phase_for_error(err: &ArmError, drift_interval: Duration) -> (Phase, Requeue) {
+/// Transient failures are counted in `attempts` (the object's `status.failedAttempts`):
+/// retried with back-off and the count in the message, until [`MAX_ATTEMPTS`].
+pub fn phase_for_error(
+    err: &ArmError,
+    attempts: &mut u32,
+    drift_interval: Duration,
+) -> (Phase, Requeue) {
+    let code = err.code();
     match err {
         ArmError::Throttled { retry_after } => (
             Phase::progressing(
@@ -24,11 +36,38 @@ pub fn phase_for_error(err: &ArmError, drift_interval: Duration) -> (Phase, Requ
             ),
             Requeue::After(*retry_after),
         ),
-        ArmError::Transient { .. } | ArmError::Conflict { .. } | ArmError::InvalidResponse(_) => (
-            Phase::progressing(
-                &reason(err.code()),
-                format!("{}: {} (will retry)", err.code(), err.message()),
-            ),
+        ArmError::Transient { .. } => {
+            *attempts = attempts.saturating_add(1);
+            if *attempts >= MAX_ATTEMPTS {
+                let n = std::mem::take(attempts);
+                return (
+                    Phase::stalled(
+                        &reason(code),
+                        format!(
+                            "{code}: {}; failed {n} times in a row, tried again at the next drift check or spec change",
+                            err.message()
+                        ),
+                    ),
+                    Requeue::After(drift_interval),
+                );
+            }
+            (
+                Phase::progressing(
+                    &reason(code),
+                    format!(
+                        "{code}: {} (attempt {} of {MAX_ATTEMPTS}; retrying with back-off)",
+                        err.message(),
+                        attempts
+                    ),
+                ),
+                match err.retry_after() {
+                    Some(d) if d >= MIN_RETRY => Requeue::After(d),
+                    _ => Requeue::Backoff,
+                },
+            )
+        }
+        ArmError::InvalidResponse(message) => (
+            Phase::stalled("InvalidResponse", message.clone()),
             Requeue::Backoff,
         ),
         ArmError::Auth { code, message, .. } => (
@@ -50,14 +89,37 @@ pub fn phase_for_error(err: &ArmError, drift_interval: Duration) -> (Phase, Requ
     }
 }
 
+/// A new generation starts a fresh round of attempts.
+pub fn reset_attempts_on_spec_change(
+    attempts: &mut u32,
+    observed: Option<i64>,
+    generation: Option<i64>,
+) {
+    if observed != generation {
+        *attempts = 0;
+    }
+}
+
+/// Reaching Ready ends a round of attempts.
+pub fn reset_attempts_when_ready(attempts: &mut u32, phase: &Phase) {
+    if matches!(phase, Phase::Ready { .. }) {
+        *attempts = 0;
+    }
+}
+
+/// Shortest `Retry-After` that replaces the back-off (a `Retry-After: 0` must not make the
+/// retries a busy loop).
+const MIN_RETRY: Duration = Duration::from_secs(1);
+
 /// The phase and requeue for an ARM failure while an object is being deleted: a stall also
 /// says that deletion waits for the fix, and how to give up on it (`left`: what then stays).
 pub fn cleanup_phase_for_error(
     err: &ArmError,
+    attempts: &mut u32,
     drift_interval: Duration,
     left: &str,
 ) -> (Phase, Requeue) {
-    match phase_for_error(err, drift_interval) {
+    match phase_for_error(err, attempts, drift_interval) {
         (Phase::Stalled { reason, message }, requeue) => (
             Phase::Stalled {
                 reason,
@@ -89,9 +151,17 @@ pub enum Resumed {
     Running(Duration),
     /// Finished; for PUT/PATCH, the resource as ARM reports it.
     Finished(Option<serde_json::Value>),
-    /// Ended Failed/Canceled, or the token is unusable.
+    /// Its status can no longer be read (gone, or failing [`MAX_POLL_FAILURES`] times): the
+    /// resource is re-read instead, which tells whether the write took.
+    Lost(String),
+    /// Ended Failed/Canceled (a transient code means: re-read, then re-send), or the token is
+    /// unusable.
     Failed(ArmError),
 }
+
+/// Polls of an operation that may fail in a row (5xx, 409, 404 from its status URL) before
+/// the operation is given up and the resource re-read.
+pub const MAX_POLL_FAILURES: u32 = 3;
 
 /// Records an operation in status so a restarted controller resumes it.
 pub fn pending(action: &str, token: &OperationToken) -> Result<PendingOperation, ArmError> {
@@ -103,25 +173,44 @@ pub fn pending(action: &str, token: &OperationToken) -> Result<PendingOperation,
         resource_id: token.resource_id.to_string(),
         token: token_json,
         started_at: token.started_at.to_string(),
+        poll_failures: 0,
     })
 }
 
-/// Polls the operation recorded in status once.
-pub async fn resume(arm: &ArmClient, op: &PendingOperation) -> Resumed {
+/// Polls the operation recorded in status once, counting failed polls in it.
+pub async fn resume(arm: &ArmClient, op: &mut PendingOperation) -> Resumed {
     let token: OperationToken = match serde_json::from_str(&op.token) {
         Ok(t) => t,
         Err(e) => {
-            return Resumed::Failed(ArmError::InvalidResponse(format!(
-                "status.operation.token for {} cannot be read: {e}",
+            return Resumed::Lost(format!(
+                "status.operation.token for {} cannot be read ({e})",
                 op.resource_id
-            )));
+            ));
         }
     };
     match arm.poll(&token).await {
-        Ok(Poll::InProgress { retry_after }) => Resumed::Running(retry_after),
+        Ok(Poll::InProgress { retry_after }) => {
+            op.poll_failures = 0;
+            Resumed::Running(retry_after)
+        }
         Ok(Poll::Done(body)) => Resumed::Finished(body),
+        Ok(Poll::Failed(e)) => Resumed::Failed(e),
         Err(ArmError::Throttled { retry_after }) => Resumed::Running(retry_after),
-        Err(e) if e.is_retryable() => Resumed::Running(OPERATION_POLL),
+        Err(e) if e.is_retryable() || matches!(e, ArmError::NotFound { .. }) => {
+            op.poll_failures += 1;
+            if op.poll_failures >= MAX_POLL_FAILURES {
+                Resumed::Lost(format!(
+                    "the status of the {} operation on {} could not be read {} times ({}: {})",
+                    op.action,
+                    op.resource_id,
+                    op.poll_failures,
+                    e.code(),
+                    e.message()
+                ))
+            } else {
+                Resumed::Running(e.retry_after().unwrap_or(OPERATION_POLL))
+            }
+        }
         Err(e) => Resumed::Failed(e),
     }
 }
@@ -163,7 +252,8 @@ mod tests {
             code: "AuthorizationFailed".into(),
             message: "no rights".into(),
         };
-        let (phase, requeue) = cleanup_phase_for_error(&auth, interval, "the scope in Azure");
+        let (phase, requeue) =
+            cleanup_phase_for_error(&auth, &mut 0, interval, "the scope in Azure");
         assert_eq!(
             phase,
             Phase::stalled(
@@ -176,8 +266,8 @@ mod tests {
             retry_after: Duration::from_secs(7),
         };
         assert_eq!(
-            cleanup_phase_for_error(&throttled, interval, "x"),
-            phase_for_error(&throttled, interval)
+            cleanup_phase_for_error(&throttled, &mut 0, interval, "x"),
+            phase_for_error(&throttled, &mut 0, interval)
         );
     }
 
@@ -190,7 +280,7 @@ mod tests {
             message: "Resource name x! is invalid.".into(),
             target: None,
         };
-        let (phase, requeue) = phase_for_error(&terminal, interval);
+        let (phase, requeue) = phase_for_error(&terminal, &mut 0, interval);
         assert_eq!(
             phase,
             Phase::stalled(
@@ -203,6 +293,7 @@ mod tests {
             &ArmError::Throttled {
                 retry_after: Duration::from_secs(7),
             },
+            &mut 0,
             interval,
         );
         assert_eq!(phase.reason(), "Throttled");
@@ -213,17 +304,52 @@ mod tests {
             message: "no".into(),
         };
         assert_eq!(
-            phase_for_error(&auth, interval).0.reason(),
+            phase_for_error(&auth, &mut 0, interval).0.reason(),
             "AuthenticationFailed"
         );
         let transient = ArmError::Transient {
             status: Some(503),
             code: "Service.Unavailable".into(),
             message: "x".into(),
+            retry_after: None,
         };
-        let (phase, requeue) = phase_for_error(&transient, interval);
+        let mut attempts = 0;
+        let (phase, requeue) = phase_for_error(&transient, &mut attempts, interval);
         assert_eq!(phase.reason(), "ServiceUnavailable");
         assert_eq!(requeue, Requeue::Backoff);
+        assert_eq!(attempts, 1);
+    }
+
+    #[test]
+    fn transient_failures_are_counted_then_stall() {
+        let interval = Duration::from_secs(600);
+        let retryable = ArmError::Transient {
+            status: Some(429),
+            code: "RetryableError".into(),
+            message: "A retryable error occurred.".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        let mut attempts = 0;
+        for n in 1..MAX_ATTEMPTS {
+            let (phase, requeue) = phase_for_error(&retryable, &mut attempts, interval);
+            assert!(matches!(phase, Phase::Progressing { .. }), "{phase:?}");
+            let Phase::Progressing { message, .. } = phase else {
+                unreachable!()
+            };
+            assert!(
+                message.contains(&format!("attempt {n} of {MAX_ATTEMPTS}")),
+                "{message}"
+            );
+            assert_eq!(requeue, Requeue::After(Duration::from_secs(3)));
+        }
+        let (phase, requeue) = phase_for_error(&retryable, &mut attempts, interval);
+        assert_eq!(phase.reason(), "RetryableError");
+        assert!(matches!(phase, Phase::Stalled { .. }), "{phase:?}");
+        assert_eq!(requeue, Requeue::After(interval));
+        assert_eq!(attempts, 0, "the next drift check starts a fresh round");
+        let malformed = ArmError::InvalidResponse("GET x: unexpected body at id".into());
+        let (phase, _) = phase_for_error(&malformed, &mut attempts, interval);
+        assert!(matches!(phase, Phase::Stalled { .. }), "{phase:?}");
     }
 
     #[test]

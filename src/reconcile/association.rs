@@ -102,6 +102,11 @@ pub async fn reconcile(
 ) -> Outcome<ArcServerAssociationStatus> {
     let mut status = obj.status.clone().unwrap_or_default();
     let interval = drift_interval(obj, settings);
+    super::arm::reset_attempts_on_spec_change(
+        &mut status.failed_attempts,
+        status.observed_generation,
+        obj.metadata.generation,
+    );
     let mut changes = Vec::new();
     let (phase, drift, requeue) = if obj.spec.suspend {
         (
@@ -112,9 +117,13 @@ pub async fn reconcile(
     } else {
         match converge(arm, settings, obj, deps, &mut status, &mut changes).await {
             Ok(step) => step,
-            Err((phase, requeue)) => (phase, DriftState::InSync, requeue),
+            Err(e) => {
+                let (phase, requeue) = phase_for_error(&e, &mut status.failed_attempts, interval);
+                (phase, DriftState::InSync, requeue)
+            }
         }
     };
+    super::arm::reset_attempts_when_ready(&mut status.failed_attempts, &phase);
     status.observed_generation = obj.metadata.generation;
     write_conditions(
         &mut status.conditions,
@@ -139,10 +148,13 @@ async fn converge(
     deps: &AssociationDeps,
     status: &mut ArcServerAssociationStatus,
     changes: &mut Vec<Change>,
-) -> Result<Step, (Phase, Requeue)> {
+) -> Result<Step, ArmError> {
     let interval = drift_interval(obj, settings);
     let was_ready = is_true(&status.conditions, READY);
-    let scope = scope_ref::resolve(arm, settings, &deps.scope, interval).await?;
+    let scope = match scope_ref::resolve(arm, settings, &deps.scope, interval).await? {
+        Ok(scope) => scope,
+        Err((phase, requeue)) => return Ok((phase, DriftState::InSync, requeue)),
+    };
     // Machines this object moved to its previous scope follow it when spec.scopeRef changes.
     let previous = status
         .scope_resource_id
@@ -178,7 +190,7 @@ async fn converge(
     let collection = CollectionId::new(&group, MACHINES);
     let mut pages = pin!(arm.list_pages::<MachineRef>(&collection));
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| phase_for_error(&e, interval))?;
+        let page = page?;
         for m in page {
             if !mine.selects(&m) {
                 continue;
@@ -424,7 +436,8 @@ impl Pass<'_> {
             DriftState::InSync
         };
         if let Some(e) = self.failure.take() {
-            let (phase, requeue) = phase_for_error(&e, interval);
+            // Terminal: transient machine failures were left pending above.
+            let (phase, requeue) = phase_for_error(&e, &mut 0, interval);
             let phase = match phase {
                 Phase::Stalled { reason, message } => Phase::Stalled {
                     reason,
@@ -519,7 +532,12 @@ pub async fn cleanup(
             ),
             Requeue::After(deps.budget.requeue),
         ),
-        Err(e) => cleanup_phase_for_error(&e, interval, "the machines associated"),
+        Err(e) => cleanup_phase_for_error(
+            &e,
+            &mut status.failed_attempts,
+            interval,
+            "the machines associated",
+        ),
     };
     write_conditions(
         &mut status.conditions,
@@ -555,8 +573,23 @@ async fn detach(
     let mut writer = Writer::new(arm, deps.budget);
     let (mut done, mut left) = (0u32, 0u32);
     let mut failure = None;
-    let mut count = |f: Finished, done: &mut u32| match f.result {
-        Ok(_) => *done += 1,
+    // A machine counts as detached only when ARM shows it without a scope
+    // (reference/arm-behaviours.md 15); an accepted operation is seen on the next pass.
+    let mut count = |f: Finished, done: &mut u32, left: &mut u32| match f.result {
+        Ok(Write::Done(m)) if m.scope().is_none() => *done += 1,
+        Ok(Write::Done(m)) => {
+            failure.get_or_insert(ArmError::Terminal {
+                status: 200,
+                code: "ScopeNotCleared".into(),
+                message: format!(
+                    "machine {} still reports scope {} after PATCHes clearing it with null and with \"\"",
+                    f.name,
+                    m.scope().unwrap_or_default()
+                ),
+                target: Some(SCOPE_FIELD.into()),
+            });
+        }
+        Ok(Write::Pending(_)) => *left += 1,
         Err(e) => {
             failure.get_or_insert(e);
         }
@@ -573,7 +606,7 @@ async fn detach(
             } else if writer.has_budget() {
                 let id = group.child(MACHINES, &m.name);
                 if let Some(f) = writer.start(id, m.name, None).await {
-                    count(f, &mut done);
+                    count(f, &mut done, &mut left);
                 }
             } else {
                 left += 1;
@@ -581,7 +614,7 @@ async fn detach(
         }
     }
     while let Some(f) = writer.next().await {
-        count(f, &mut done);
+        count(f, &mut done, &mut left);
     }
     if let Some(e) = failure {
         return Err(e);

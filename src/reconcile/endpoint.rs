@@ -29,7 +29,7 @@ use crate::azure::models::{
 use crate::azure::{ArmClient, ArmError, ResourceId, Write};
 
 use super::arm::{self, Resumed};
-use super::diff::{Diff, same_location};
+use super::diff::{Diff, same_location, tags_to_write};
 use super::ownership::{Owner, Ownership};
 use super::phase::write_conditions;
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
@@ -45,6 +45,8 @@ const NETWORK: &str = "Microsoft.Network";
 pub const GROUP_ID: &str = "hybridcompute";
 const AUTO: &str = "privateLinkServiceConnections";
 const MANUAL: &str = "manualPrivateLinkServiceConnections";
+/// Azure's limit on a connection's `requestMessage` (reference/arm-behaviours.md 7).
+pub const MAX_REQUEST_MESSAGE: usize = 140;
 
 /// What the controller layer looked up in Kubernetes for one reconcile.
 #[derive(Clone, Debug)]
@@ -108,6 +110,11 @@ pub async fn reconcile(
 ) -> Outcome<ArcPrivateEndpointStatus> {
     let mut status = obj.status.clone().unwrap_or_default();
     let interval = drift_interval(obj, settings);
+    arm::reset_attempts_on_spec_change(
+        &mut status.failed_attempts,
+        status.observed_generation,
+        obj.metadata.generation,
+    );
     let was_ready = is_true(&status.conditions, READY);
     let mut run = Run {
         arm,
@@ -119,6 +126,7 @@ pub async fn reconcile(
         drift: Diff::default(),
         corrected: Vec::new(),
         was_ready,
+        conflicts: Vec::new(),
         interval,
     };
     let (phase, requeue) = if obj.spec.suspend {
@@ -126,11 +134,12 @@ pub async fn reconcile(
     } else {
         match run.converge().await {
             Ok(done) => done,
-            Err(e) => arm::phase_for_error(&e, interval),
+            Err(e) => arm::phase_for_error(&e, &mut run.status.failed_attempts, interval),
         }
     };
     let changes = std::mem::take(&mut run.changes);
     let drift = run.drift_state();
+    arm::reset_attempts_when_ready(&mut status.failed_attempts, &phase);
     status.observed_generation = obj.metadata.generation;
     write_conditions(
         &mut status.conditions,
@@ -163,6 +172,8 @@ struct Run<'a> {
     corrected: Vec<String>,
     /// Whether the object was Ready before: then anything missing in Azure is drift.
     was_ready: bool,
+    /// DNS records another endpoint wrote into a shared zone (reported, never rewritten).
+    conflicts: Vec<String>,
     interval: Duration,
 }
 
@@ -187,7 +198,9 @@ impl Run<'_> {
 
     fn drift_state(&mut self) -> DriftState {
         self.status.drift = self.drift.entries.clone();
-        if !self.drift.is_empty() {
+        if !self.conflicts.is_empty() {
+            DriftState::Detected(self.conflicts.join("; "))
+        } else if !self.drift.is_empty() {
             DriftState::Detected(format!("differs from the spec: {}", self.drift.paths()))
         } else if !self.corrected.is_empty() {
             DriftState::Corrected(format!("corrected: {}", self.corrected.join(", ")))
@@ -249,36 +262,31 @@ impl Run<'_> {
         };
         self.status.resource_id = Some(id.to_string());
 
-        if let Some(op) = self.status.operation.clone() {
-            match arm::resume(self.arm, &op).await {
+        if let Some(mut op) = self.status.operation.take() {
+            match arm::resume(self.arm, &mut op).await {
                 Resumed::Running(after) => {
-                    return Ok((
-                        Phase::progressing(
-                            &op.action,
-                            format!("{} of {} in progress", op.action, op.resource_id),
-                        ),
-                        Requeue::After(after),
-                    ));
+                    let phase = Phase::progressing(
+                        &op.action,
+                        format!("{} of {} in progress", op.action, op.resource_id),
+                    );
+                    self.status.operation = Some(op);
+                    return Ok((phase, Requeue::After(after)));
                 }
-                Resumed::Finished(_) => self.status.operation = None,
-                Resumed::Failed(e) => {
-                    self.status.operation = None;
-                    return Err(e);
-                }
+                Resumed::Finished(_) => {}
+                Resumed::Lost(why) => tracing::info!(%why, "operation given up; re-reading"),
+                // A transient failure (`RetryableError`, a cancellation) counts as an attempt;
+                // the next reconcile re-reads the endpoint and re-sends the write.
+                Resumed::Failed(e) => return Err(e),
             }
         }
 
-        let scope = match scope_ref::resolve(
-            self.arm,
-            self.settings,
-            &self.deps.scope,
-            self.interval,
-        )
-        .await
-        {
-            Ok(s) => s,
-            Err(step) => return Ok(step),
-        };
+        let scope =
+            match scope_ref::resolve(self.arm, self.settings, &self.deps.scope, self.interval)
+                .await?
+            {
+                Ok(s) => s,
+                Err(step) => return Ok(step),
+            };
         let vnet_id = match self.validate_network(&scope).await? {
             Ok(vnet) => vnet,
             Err(step) => return Ok(step),
@@ -320,6 +328,9 @@ impl Run<'_> {
             ));
         }
         self.observe(&actual, &scope);
+        if let Some(step) = self.immutable_mismatch(&id, &actual, &scope.id) {
+            return Ok(step);
+        }
         let state = self.status.provisioning_state.clone();
         if in_flight(state.as_deref()) {
             return Ok((
@@ -333,7 +344,7 @@ impl Run<'_> {
                 Requeue::After(arm::OPERATION_POLL),
             ));
         }
-        let mut diff = self.endpoint_diff(&actual, &scope.id);
+        let mut diff = self.endpoint_diff(&actual);
         if failed(state.as_deref()) {
             if self.report_only() {
                 return Ok(self.stalled(
@@ -344,7 +355,8 @@ impl Run<'_> {
                     ),
                 ));
             }
-            // A failed endpoint is retried with the same PUT, at most once per reconcile.
+            // A failed endpoint is repaired by re-sending the same PUT, at most once per
+            // reconcile (reference/arm-behaviours.md 3).
             diff.push(
                 "properties.provisioningState",
                 "Succeeded",
@@ -365,19 +377,26 @@ impl Run<'_> {
         let dns_wait = self.converge_dns(&id, &actual, &scope, &vnet_id).await?;
         Ok(self.settled(&id, &scope, dns_wait))
     }
-    fn desired_connection(&self, scope: &ResourceId) -> PrivateLinkServiceConnection {
+    /// The connection a new endpoint is created with. It is never changed afterwards: Azure
+    /// refuses any change of it (reference/arm-behaviours.md 1).
+    fn desired_connection(
+        &self,
+        id: &ResourceId,
+        scope: &ResourceId,
+    ) -> PrivateLinkServiceConnection {
         let spec = &self.obj.spec;
         let request_message = match spec.approval {
             Approval::Automatic => None,
             Approval::Manual => Some(spec.request_message.clone().unwrap_or_else(|| {
-                format!(
+                let message = format!(
                     "Requested by arclink for {}",
                     owner(self.obj, self.settings)
-                )
+                );
+                message.chars().take(MAX_REQUEST_MESSAGE).collect()
             })),
         };
         PrivateLinkServiceConnection {
-            name: Some(self.obj.name_any()),
+            name: Some(id.name().to_string()),
             properties: Some(PrivateLinkServiceConnectionProperties {
                 private_link_service_id: Some(scope.clone()),
                 group_ids: Some(vec![GROUP_ID.to_string()]),
@@ -385,28 +404,6 @@ impl Run<'_> {
                 ..Default::default()
             }),
             ..Default::default()
-        }
-    }
-
-    fn desired_lists(&self) -> (&'static str, &'static str) {
-        match self.obj.spec.approval {
-            Approval::Automatic => (AUTO, MANUAL),
-            Approval::Manual => (MANUAL, AUTO),
-        }
-    }
-
-    fn body_with_connection(&self, body: &mut PrivateEndpoint, scope: &ResourceId) {
-        let conn = self.desired_connection(scope);
-        let props = body.properties.get_or_insert_with(Default::default);
-        match self.obj.spec.approval {
-            Approval::Automatic => {
-                props.private_link_service_connections = Some(vec![conn]);
-                props.manual_private_link_service_connections = Some(Vec::new());
-            }
-            Approval::Manual => {
-                props.manual_private_link_service_connections = Some(vec![conn]);
-                props.private_link_service_connections = Some(Vec::new());
-            }
         }
     }
 
@@ -442,83 +439,121 @@ impl Run<'_> {
                 .push("private endpoint deleted out of band: recreated".into());
         }
         let spec = &self.obj.spec;
-        let mut body = PrivateEndpoint {
+        let conn = self.desired_connection(id, &scope.id);
+        let (auto, manual) = match spec.approval {
+            Approval::Automatic => (vec![conn], Vec::new()),
+            Approval::Manual => (Vec::new(), vec![conn]),
+        };
+        let body = PrivateEndpoint {
             location: Some(spec.location.clone()),
             tags: Some(owner(self.obj, self.settings).tags(&spec.tags)),
             properties: Some(PrivateEndpointProperties {
                 subnet: spec.subnet_id.parse().ok().map(SubResource::new),
+                private_link_service_connections: Some(auto),
+                manual_private_link_service_connections: Some(manual),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        self.body_with_connection(&mut body, &scope.id);
         let written = self
             .put::<_, PrivateEndpoint>(id, ChangeAction::Create, Vec::new(), &body)
             .await?;
         self.after_endpoint_write(id, scope, written, "Creating")
     }
 
-    fn endpoint_diff(&self, actual: &PrivateEndpoint, scope: &ResourceId) -> Diff {
-        let mut diff = Diff::default();
+    /// What an update cannot change: the subnet and the connection (its target, approval mode
+    /// and group). An endpoint whose connection is not the spec's is `Stalled`, naming the
+    /// connection, instead of being sent a PUT that Azure refuses.
+    fn immutable_mismatch(
+        &self,
+        id: &ResourceId,
+        actual: &PrivateEndpoint,
+        scope: &ResourceId,
+    ) -> Option<Step> {
         let props = actual.properties.as_ref();
         let subnet = props
             .and_then(|p| p.subnet.as_ref())
-            .and_then(|s| s.id.as_ref())
-            .map(|i| i.to_string());
-        diff.field_ci(
-            "properties.subnet.id",
-            &self.obj.spec.subnet_id,
-            subnet.as_deref(),
-        );
-        let (wanted, other) = self.desired_lists();
-        let list = |name: &str| -> Vec<&PrivateLinkServiceConnection> {
-            props
-                .and_then(|p| {
-                    if name == AUTO {
-                        p.private_link_service_connections.as_ref()
-                    } else {
-                        p.manual_private_link_service_connections.as_ref()
-                    }
-                })
-                .map(|v| v.iter().collect())
-                .unwrap_or_default()
-        };
-        let targets = |conns: &[&PrivateLinkServiceConnection]| -> String {
-            conns
-                .iter()
-                .filter_map(|c| {
-                    c.properties
-                        .as_ref()
-                        .and_then(|p| p.private_link_service_id.as_ref())
-                })
-                .map(|t| t.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let wanted_conns = list(wanted);
-        let ok = wanted_conns.len() == 1
-            && wanted_conns[0].properties.as_ref().is_some_and(|p| {
-                p.private_link_service_id.as_ref() == Some(scope)
-                    && p.group_ids
-                        .as_ref()
-                        .is_some_and(|g| g.len() == 1 && g[0].eq_ignore_ascii_case(GROUP_ID))
-            });
-        if !ok {
-            diff.push(
-                &format!("properties.{wanted}"),
-                &scope.to_string(),
-                &targets(&wanted_conns),
-            );
+            .and_then(|s| s.id.as_ref());
+        let wanted_subnet = self.obj.spec.subnet_id.parse::<ResourceId>().ok();
+        if let Some(subnet) = subnet
+            && wanted_subnet.as_ref() != Some(subnet)
+        {
+            return Some(self.stalled(
+                "SubnetMismatch",
+                format!(
+                    "private endpoint {id} is in subnet {subnet} but spec.subnetId is {}; a private endpoint cannot move: delete it in Azure or point spec.azure at another name",
+                    self.obj.spec.subnet_id
+                ),
+            ));
         }
-        let other_conns = list(other);
-        if !other_conns.is_empty() {
-            diff.push(&format!("properties.{other}"), "", &targets(&other_conns));
+        let (wanted_list, _) = self.desired_lists();
+        let mut conns = props.into_iter().flat_map(|p| {
+            let auto = p.private_link_service_connections.iter().flatten();
+            let manual = p.manual_private_link_service_connections.iter().flatten();
+            auto.map(|c| (AUTO, c)).chain(manual.map(|c| (MANUAL, c)))
+        });
+        let first = conns.next();
+        let matches = |(list, c): (&str, &PrivateLinkServiceConnection)| {
+            list == wanted_list
+                && c.properties.as_ref().is_some_and(|p| {
+                    p.private_link_service_id.as_ref() == Some(scope)
+                        && p.group_ids
+                            .as_ref()
+                            .is_some_and(|g| g.len() == 1 && g[0].eq_ignore_ascii_case(GROUP_ID))
+                })
+        };
+        if first.is_some_and(matches) && conns.next().is_none() {
+            return None;
         }
+        let existing = match first {
+            Some((list, c)) => {
+                let p = c.properties.as_ref();
+                format!(
+                    "connection {} ({list}) to {} with group ids [{}]",
+                    c.name().unwrap_or_default(),
+                    p.and_then(|p| p.private_link_service_id.as_ref())
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                    p.and_then(|p| p.group_ids.as_ref())
+                        .map(|g| g.join(","))
+                        .unwrap_or_default()
+                )
+            }
+            None => "no private link connection".to_string(),
+        };
+        Some(self.stalled(
+            "ConnectionMismatch",
+            format!(
+                "private endpoint {id} has {existing}, but the spec asks for a {} connection ({wanted_list}) to scope {scope} with group id {GROUP_ID}; Azure cannot change a private endpoint's connection: delete the endpoint in Azure (or the object, if arclink created it) so that arclink creates it anew",
+                match self.obj.spec.approval {
+                    Approval::Automatic => "automatic",
+                    Approval::Manual => "manual",
+                }
+            ),
+        ))
+    }
+
+    fn desired_lists(&self) -> (&'static str, &'static str) {
+        match self.obj.spec.approval {
+            Approval::Automatic => (AUTO, MANUAL),
+            Approval::Manual => (MANUAL, AUTO),
+        }
+    }
+
+    /// What a PUT of the endpoint as read can correct: its tags.
+    fn endpoint_diff(&self, actual: &PrivateEndpoint) -> Diff {
+        let mut diff = Diff::default();
         let desired_tags = owner(self.obj, self.settings).tags(&self.obj.spec.tags);
-        diff.tags(&desired_tags, actual.tags.as_ref());
+        diff.tags(
+            &desired_tags,
+            actual.tags.as_ref(),
+            self.obj.spec.policy.tags,
+        );
         diff
     }
 
+    /// Re-sends the endpoint exactly as read (its connection and NIC name included, which
+    /// Azure refuses to see changed) with the tags corrected.
     async fn update(
         &mut self,
         id: &ResourceId,
@@ -527,10 +562,15 @@ impl Run<'_> {
         diff: Diff,
     ) -> Result<Step, ArmError> {
         let mut body = actual.for_write();
-        body.tags = Some(owner(self.obj, self.settings).tags(&self.obj.spec.tags));
+        let desired = owner(self.obj, self.settings).tags(&self.obj.spec.tags);
+        body.tags = Some(tags_to_write(
+            &desired,
+            actual.tags.as_ref(),
+            self.obj.spec.policy.tags,
+        ));
         let props = body.properties.get_or_insert_with(Default::default);
+        // Azure computes these for Arc's FQDNs; sending them back would pin stale values.
         props.custom_dns_configs = None;
-        self.body_with_connection(&mut body, &scope.id);
         self.corrected.push(diff.paths());
         let written = self
             .put::<_, PrivateEndpoint>(id, ChangeAction::Update, diff.entries, &body)
@@ -554,7 +594,7 @@ impl Run<'_> {
                 self.status.operation = Some(arm::pending(verb, &token)?);
                 Ok((
                     Phase::progressing(verb, format!("{verb} private endpoint {id}")),
-                    Requeue::After(arm::OPERATION_POLL),
+                    Requeue::After(token.first_poll()),
                 ))
             }
             Some(Write::Done(pe)) => {

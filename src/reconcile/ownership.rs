@@ -35,12 +35,36 @@ pub enum Ownership {
     Elsewhere(String),
 }
 
+/// Azure's limit on a tag value.
+pub const MAX_TAG_VALUE: usize = 256;
+/// Hex digits of the hash that ends a shortened owner tag.
+const HASH_HEX: usize = 16;
+
 impl Owner {
+    /// The `arclink-owner` tag value: `<cluster>/<namespace>/<kind>/<name>`, or, when that is
+    /// longer than Azure allows a tag value to be, its first characters, `~` and a hash of the
+    /// whole (stable, so the same object always recognises its resources).
+    pub fn tag_value(&self) -> String {
+        let full = self.to_string();
+        if full.chars().count() <= MAX_TAG_VALUE {
+            return full;
+        }
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, full.as_bytes());
+        let hash: String = digest
+            .as_ref()
+            .iter()
+            .take(HASH_HEX / 2)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let head: String = full.chars().take(MAX_TAG_VALUE - HASH_HEX - 1).collect();
+        format!("{head}~{hash}")
+    }
+
     /// The tags arclink writes: the user's tags plus `managed-by` and `arclink-owner`.
     pub fn tags(&self, user: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         let mut tags = user.clone();
         tags.insert(TAG_MANAGED_BY.to_string(), "arclink".to_string());
-        tags.insert(TAG_OWNER.to_string(), self.to_string());
+        tags.insert(TAG_OWNER.to_string(), self.tag_value());
         tags
     }
 
@@ -53,7 +77,7 @@ impl Owner {
         });
         match owner {
             None => Ownership::Unowned,
-            Some(v) if v == self.to_string() => Ownership::Ours,
+            Some(v) if v == self.tag_value() => Ownership::Ours,
             Some(v) => Ownership::Elsewhere(v.to_string()),
         }
     }
@@ -102,6 +126,36 @@ mod tests {
         assert_eq!(
             without_owner_tags(&ours),
             BTreeMap::from([("team".to_string(), "x".to_string())])
+        );
+    }
+
+    /// Behaviour 13: a tag value is at most 256 characters, whatever the object's names.
+    #[test]
+    fn long_owner_tags_are_shortened_stably() {
+        let long = Owner {
+            cluster: "c".repeat(63),
+            namespace: "n".repeat(63),
+            kind: "ArcPrivateEndpoint".into(),
+            name: "x".repeat(253),
+        };
+        let value = long.tag_value();
+        assert_eq!(value.chars().count(), MAX_TAG_VALUE);
+        assert_eq!(value, long.tag_value(), "stable");
+        let mut other = long.clone();
+        other.name = format!("{}y", "x".repeat(252));
+        assert_ne!(other.tag_value(), value, "the hash tells objects apart");
+        assert_eq!(
+            long.classify(Some(&long.tags(&BTreeMap::new()))),
+            Ownership::Ours
+        );
+        assert!(matches!(
+            other.classify(Some(&long.tags(&BTreeMap::new()))),
+            Ownership::Elsewhere(_)
+        ));
+        assert_eq!(
+            owner().tag_value(),
+            owner().to_string(),
+            "short values unchanged"
         );
     }
 }

@@ -10,11 +10,12 @@ use kube::ResourceExt;
 
 use crate::api::scope::ConnectionStatus;
 use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DeletionPolicy, DriftPolicy};
+use crate::azure::lro::OperationState;
 use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties};
 use crate::azure::{ArmClient, ArmError, Deleted, ResourceId, Write};
 
 use super::arm::{self, Resumed};
-use super::diff::{Diff, same_location};
+use super::diff::{Diff, same_location, tags_to_write};
 use super::ownership::{Owner, Ownership, without_owner_tags};
 use super::phase::write_conditions;
 use super::{Change, ChangeAction, Cleanup, DriftState, Outcome, Phase, Requeue, Settings};
@@ -57,6 +58,11 @@ pub async fn reconcile(
 ) -> Outcome<ArcPrivateLinkScopeStatus> {
     let mut status = obj.status.clone().unwrap_or_default();
     let interval = drift_interval(obj, settings);
+    arm::reset_attempts_on_spec_change(
+        &mut status.failed_attempts,
+        status.observed_generation,
+        obj.metadata.generation,
+    );
     let mut run = Run {
         arm,
         settings,
@@ -74,12 +80,14 @@ pub async fn reconcile(
         match run.converge().await {
             Ok(done) => done,
             Err(e) => {
-                let (phase, requeue) = arm::phase_for_error(&e, interval);
+                let (phase, requeue) =
+                    arm::phase_for_error(&e, &mut run.status.failed_attempts, interval);
                 (phase, DriftState::InSync, requeue)
             }
         }
     };
     let changes = std::mem::take(&mut run.changes);
+    arm::reset_attempts_when_ready(&mut status.failed_attempts, &phase);
     status.observed_generation = obj.metadata.generation;
     let drift_for_conditions = match (&drift, status.drift.is_empty()) {
         (DriftState::InSync, false) => {
@@ -136,23 +144,19 @@ impl Run<'_> {
         };
         self.status.resource_id = Some(id.to_string());
 
-        if let Some(op) = self.status.operation.clone() {
-            match arm::resume(self.arm, &op).await {
+        if let Some(mut op) = self.status.operation.take() {
+            match arm::resume(self.arm, &mut op).await {
                 Resumed::Running(after) => {
-                    return Ok((
-                        Phase::progressing(
-                            &op.action,
-                            format!("{} of {} in progress", op.action, op.resource_id),
-                        ),
-                        DriftState::InSync,
-                        Requeue::After(after),
-                    ));
+                    let phase = Phase::progressing(
+                        &op.action,
+                        format!("{} of {} in progress", op.action, op.resource_id),
+                    );
+                    self.status.operation = Some(op);
+                    return Ok((phase, DriftState::InSync, Requeue::After(after)));
                 }
-                Resumed::Finished(_) => self.status.operation = None,
-                Resumed::Failed(e) => {
-                    self.status.operation = None;
-                    return Err(e);
-                }
+                Resumed::Finished(_) => {}
+                Resumed::Lost(why) => tracing::info!(%why, "operation given up; re-reading"),
+                Resumed::Failed(e) => return Err(e),
             }
         }
 
@@ -256,7 +260,26 @@ impl Run<'_> {
             spec.public_network_access.as_str(),
             actual_pna,
         );
-        diff.tags(&desired_tags, actual.tags.as_ref());
+        diff.tags(&desired_tags, actual.tags.as_ref(), spec.policy.tags);
+        let failed = matches!(
+            self.status
+                .provisioning_state
+                .as_deref()
+                .map(OperationState::parse),
+            Some(OperationState::Failed | OperationState::Canceled)
+        );
+        if failed && spec.policy.drift == DriftPolicy::Correct {
+            // A scope left Failed is repaired by sending the same PUT again
+            // (reference/arm-behaviours.md 3).
+            diff.push(
+                "properties.provisioningState",
+                "Succeeded",
+                self.status
+                    .provisioning_state
+                    .as_deref()
+                    .unwrap_or_default(),
+            );
+        }
 
         if diff.is_empty() {
             self.status.drift.clear();
@@ -272,11 +295,12 @@ impl Run<'_> {
             ));
         }
         self.status.drift.clear();
+        let tags = tags_to_write(&desired_tags, actual.tags.as_ref(), spec.policy.tags);
         let kind = if diff.only_tags() {
-            WriteKind::PatchTags(desired_tags)
+            WriteKind::PatchTags(tags)
         } else {
             let mut body = actual.for_write();
-            body.tags = Some(desired_tags);
+            body.tags = Some(tags);
             let props = body.properties.get_or_insert_with(Default::default);
             props.public_network_access = Some(spec.public_network_access.as_str().to_string());
             WriteKind::Put(Box::new(body))
@@ -357,7 +381,7 @@ impl Run<'_> {
                 Ok((
                     Phase::progressing(verb, format!("{verb} scope {id}")),
                     DriftState::InSync,
-                    Requeue::After(arm::OPERATION_POLL),
+                    Requeue::After(token.first_poll()),
                 ))
             }
         }
@@ -411,7 +435,12 @@ pub async fn cleanup(
     let (phase, requeue) = match cleanup_steps(arm, settings, obj, &mut status).await {
         Ok(CleanupStep::Done(msg)) => return Cleanup::Done(msg),
         Ok(CleanupStep::Waiting(phase, requeue)) => (phase, requeue),
-        Err(e) => arm::cleanup_phase_for_error(&e, interval, "the scope in Azure"),
+        Err(e) => arm::cleanup_phase_for_error(
+            &e,
+            &mut status.failed_attempts,
+            interval,
+            "the scope in Azure",
+        ),
     };
     write_conditions(
         &mut status.conditions,
@@ -445,24 +474,20 @@ async fn cleanup_steps(
             "no subscription resolved: nothing was created".into(),
         ));
     };
-    if let Some(op) = status.operation.clone() {
-        match arm::resume(arm, &op).await {
+    if let Some(mut op) = status.operation.take() {
+        match arm::resume(arm, &mut op).await {
             Resumed::Running(after) => {
+                status.operation = Some(op);
                 return Ok(CleanupStep::Waiting(
                     Phase::progressing("Deleting", format!("deleting scope {id}")),
                     Requeue::After(after),
                 ));
             }
-            Resumed::Finished(_) => {
-                status.operation = None;
-                if op.action == "Deleting" {
-                    return Ok(CleanupStep::Done(format!("deleted scope {id}")));
-                }
+            Resumed::Finished(_) if op.action == "Deleting" => {
+                return Ok(CleanupStep::Done(format!("deleted scope {id}")));
             }
-            Resumed::Failed(e) => {
-                status.operation = None;
-                return Err(e);
-            }
+            Resumed::Finished(_) | Resumed::Lost(_) => {}
+            Resumed::Failed(e) => return Err(e),
         }
     }
     let Some(actual) = arm.get::<PrivateLinkScope>(&id).await? else {
@@ -500,7 +525,7 @@ async fn cleanup_steps(
                 status.operation = Some(arm::pending("Deleting", &token)?);
                 Ok(CleanupStep::Waiting(
                     Phase::progressing("Deleting", format!("deleting scope {id}")),
-                    Requeue::After(arm::OPERATION_POLL),
+                    Requeue::After(token.first_poll()),
                 ))
             }
         },

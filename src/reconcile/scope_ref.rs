@@ -5,9 +5,8 @@ use kube::ResourceExt;
 use crate::api::ArcPrivateLinkScope;
 use crate::api::conditions::{READY, is_true};
 use crate::azure::models::PrivateLinkScope;
-use crate::azure::{ArmClient, ResourceId};
+use crate::azure::{ArmClient, ArmError, ResourceId};
 
-use super::arm::phase_for_error;
 use super::{Phase, Requeue, Settings, scope};
 
 /// How long to wait for a referenced scope that is not Ready yet (the controller also watches
@@ -40,15 +39,16 @@ pub struct ResolvedScope {
 }
 
 /// Resolves the scope, reading it from ARM; otherwise the phase to report and when to retry.
+/// `Err` when ARM could not be read (the caller counts transient failures).
 pub async fn resolve(
     arm: &ArmClient,
     settings: &Settings,
     source: &ScopeSource,
     interval: std::time::Duration,
-) -> Result<ResolvedScope, (Phase, Requeue)> {
+) -> Result<Result<ResolvedScope, (Phase, Requeue)>, ArmError> {
     let (id, managed) = match source {
         ScopeSource::Ref { name, object: None } => {
-            return Err((
+            return Ok(Err((
                 Phase::stalled(
                     "ScopeNotFound",
                     format!(
@@ -56,7 +56,7 @@ pub async fn resolve(
                     ),
                 ),
                 Requeue::After(interval),
-            ));
+            )));
         }
         ScopeSource::Ref {
             object: Some(obj), ..
@@ -65,7 +65,7 @@ pub async fn resolve(
                 is_true(&s.conditions, READY) && s.observed_generation == obj.metadata.generation
             });
             if !ready {
-                return Err((
+                return Ok(Err((
                     Phase::progressing(
                         "WaitingForScope",
                         format!(
@@ -74,50 +74,51 @@ pub async fn resolve(
                         ),
                     ),
                     Requeue::After(WAIT_FOR_SCOPE),
-                ));
+                )));
             }
-            let id = scope::scope_id(obj, settings).map_err(|m| {
-                (
-                    Phase::stalled(
-                        "ScopeNotFound",
-                        format!("ArcPrivateLinkScope {}: {m}", obj.name_any()),
-                    ),
-                    Requeue::After(interval),
-                )
-            })?;
-            (id, true)
+            match scope::scope_id(obj, settings) {
+                Ok(id) => (id, true),
+                Err(m) => {
+                    return Ok(Err((
+                        Phase::stalled(
+                            "ScopeNotFound",
+                            format!("ArcPrivateLinkScope {}: {m}", obj.name_any()),
+                        ),
+                        Requeue::After(interval),
+                    )));
+                }
+            }
         }
-        ScopeSource::Id(raw) => {
-            let id = raw.parse::<ResourceId>().map_err(|e| {
-                (
+        ScopeSource::Id(raw) => match raw.parse::<ResourceId>() {
+            Ok(id) => (id, false),
+            Err(e) => {
+                return Ok(Err((
                     Phase::stalled("InvalidSpec", format!("spec.scopeId: {e}")),
                     Requeue::After(interval),
-                )
-            })?;
-            (id, false)
-        }
+                )));
+            }
+        },
     };
-    match arm.get::<PrivateLinkScope>(&id).await {
-        Ok(Some(scope)) => Ok(ResolvedScope {
+    Ok(match arm.get::<PrivateLinkScope>(&id).await? {
+        Some(scope) => Ok(ResolvedScope {
             location: scope.location.clone().unwrap_or_default(),
             id,
             managed,
             arm: scope,
         }),
-        Ok(None) if managed => Err((
+        None if managed => Err((
             Phase::progressing(
                 "WaitingForScope",
                 format!("scope {id} does not exist in Azure yet"),
             ),
             Requeue::After(WAIT_FOR_SCOPE),
         )),
-        Ok(None) => Err((
+        None => Err((
             Phase::stalled(
                 "ScopeNotFound",
                 format!("scope {id} (spec.scopeId) does not exist in Azure"),
             ),
             Requeue::After(interval),
         )),
-        Err(e) => Err(phase_for_error(&e, interval)),
-    }
+    })
 }

@@ -38,6 +38,7 @@ pub fn machine(name: &str, location: &str, tags: &[(&str, &str)]) -> MachineFixt
             .collect(),
         status: "Connected".into(),
         private_link_scope_resource_id: None,
+        properties: Default::default(),
     }
 }
 

@@ -74,7 +74,7 @@ async fn network_put_polls_azure_async_operation_then_gets_the_resource() {
     assert_eq!(token.method, "PUT");
     match client.poll(&token).await.unwrap() {
         Poll::InProgress { retry_after } => assert_eq!(retry_after, Duration::from_secs(1)),
-        Poll::Done(_) => panic!("finished before lro_duration"),
+        other => panic!("finished before lro_duration: {other:?}"),
     }
     let done = client.wait(&token).await.unwrap().unwrap();
     let pe: PrivateEndpoint = serde_json::from_value(done).unwrap();

@@ -29,7 +29,11 @@ async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
         first.status.operation.is_some(),
         "the endpoint PUT is an LRO kept in status"
     );
-    assert_eq!(first.requeue, Requeue::After(Duration::from_secs(5)));
+    // The first poll follows the 201's Retry-After (the bed's emulator sends 0: floored).
+    assert_eq!(
+        first.requeue,
+        Requeue::After(arclink::azure::lro::MIN_POLL_INTERVAL)
+    );
 
     let pe = b.admin.get(&endpoint_id("pe")).unwrap();
     assert_eq!(
@@ -118,7 +122,7 @@ async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
         .iter()
         .find(|r| r.fqdn.contains(".dp."))
         .unwrap();
-    assert_eq!(dp.zone, "privatelink.kubernetesconfiguration.azure.com");
+    assert_eq!(dp.zone, "privatelink.dp.kubernetesconfiguration.azure.com");
     assert_eq!(st.dns_zone_ids.len(), 3);
     assert!(st.operation.is_none());
     assert_eq!(st.observed_generation, Some(1));
@@ -510,6 +514,17 @@ async fn endpoint_field_drift_is_reported_or_corrected() {
         .patch_out_of_band(&endpoint_id("pe"), json!({"tags": {"added": "by-hand"}}))
         .unwrap();
 
+    // Under the default `policy.tags: Merge`, a tag someone else added is theirs.
+    b.admin.reset_counters();
+    step(&b, &mut obj, &deps(&s)).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+    assert_eq!(reason(&obj, DRIFTED), "Succeeded");
+    assert_eq!(
+        b.admin.get(&endpoint_id("pe")).unwrap()["tags"]["added"],
+        "by-hand"
+    );
+
+    obj.spec.policy.tags = arclink::api::TagPolicy::Exact;
     obj.spec.policy.drift = DriftPolicy::Report;
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &deps(&s)).await;

@@ -126,7 +126,7 @@ pub fn zone_id(zone: &str) -> String {
 pub const ZONES: [&str; 3] = [
     "privatelink.his.arc.azure.com",
     "privatelink.guestconfiguration.azure.com",
-    "privatelink.kubernetesconfiguration.azure.com",
+    "privatelink.dp.kubernetesconfiguration.azure.com",
 ];
 
 /// A Ready ArcPrivateLinkScope object (and its scope in the emulator).

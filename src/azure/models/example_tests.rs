@@ -218,12 +218,23 @@ fn private_endpoint_for_write() {
     let props = &body["properties"];
     assert!(props.get("provisioningState").is_none());
     assert!(props.get("networkInterfaces").is_none());
+    // Behaviour 1 of reference/arm-behaviours.md: the connection goes back exactly as read,
+    // with its name (taken from the id when the body has none) and its current state.
+    let read =
+        &example["responses"]["200"]["body"]["properties"]["privateLinkServiceConnections"][0];
     let conn = &props["privateLinkServiceConnections"][0];
     assert!(conn.get("id").is_none());
-    assert!(
-        conn["properties"]
-            .get("privateLinkServiceConnectionState")
-            .is_none()
+    assert_eq!(
+        conn["name"],
+        read["id"].as_str().unwrap().rsplit('/').next().unwrap()
+    );
+    assert_eq!(
+        conn["properties"]["privateLinkServiceConnectionState"],
+        read["properties"]["privateLinkServiceConnectionState"]
+    );
+    assert_eq!(
+        conn["properties"]["privateLinkServiceId"],
+        read["properties"]["privateLinkServiceId"]
     );
     assert_eq!(conn["properties"]["groupIds"][0], "groupIdFromResource");
     assert!(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub type PrivateEndpoint = Resource<PrivateEndpointProperties>;
 pub type PrivateDnsZoneGroup = Resource<PrivateDnsZoneGroupProperties>;
 pub type VirtualNetwork = Resource<VirtualNetworkProperties>;
+pub type NetworkInterface = Resource<NetworkInterfaceProperties>;
 pub type Subnet = Resource<SubnetProperties>;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
@@ -75,23 +76,32 @@ pub struct PrivateLinkServiceConnection {
 }
 
 impl PrivateLinkServiceConnection {
+    /// The connection exactly as read, minus what is read-only. Network refuses any change of
+    /// an existing connection, its name and current approval state included
+    /// (`CannotChangePrivateLinkConnectionOnPrivateEndpoint`), so a PUT re-sends it like this.
     fn for_write(&self) -> Self {
         let mut extra = self.extra.clone();
         extra.remove("etag");
         extra.remove("type");
         PrivateLinkServiceConnection {
             id: None,
-            name: self.name.clone(),
+            name: self.name(),
             properties: self
                 .properties
                 .as_ref()
                 .map(|p| PrivateLinkServiceConnectionProperties {
                     provisioning_state: None,
-                    private_link_service_connection_state: None,
                     ..p.clone()
                 }),
             extra,
         }
+    }
+
+    /// The connection's name; ARM's own examples sometimes carry it only in the id.
+    pub fn name(&self) -> Option<String> {
+        self.name
+            .clone()
+            .or_else(|| self.id.as_ref().map(|id| id.name().to_string()))
     }
 }
 
@@ -262,4 +272,63 @@ impl WriteModel for SubnetProperties {
             ..self.clone()
         }
     }
+}
+
+/// The read-only network interface Network creates for a private endpoint: its IP
+/// configurations carry the private IPs and the FQDNs each serves.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkInterfaceProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_configurations: Option<Vec<NicIpConfiguration>>,
+    /// The private endpoint the NIC belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_endpoint: Option<SubResource>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl WriteModel for NetworkInterfaceProperties {
+    fn for_write(&self) -> Self {
+        self.clone()
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NicIpConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<NicIpConfigurationProperties>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NicIpConfigurationProperties {
+    #[serde(
+        default,
+        rename = "privateIPAddress",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub private_ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_link_connection_properties: Option<PrivateLinkConnectionProperties>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateLinkConnectionProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_member_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fqdns: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use http::Method;
 use serde_json::{Map as JsonMap, Value, json};
 
+use super::super::config::ScopeClear;
 use super::super::http::{ApiError, ArmResponse};
 use super::super::ids::{self, ResourceId};
 use super::super::lro::Effect;
 use super::super::state::{self, Map};
+use super::super::versions::ApiSet;
 use super::{
     CONNECTIONS, Call, LINK_RESOURCES, MACHINES, Poll, SCOPES, method_not_allowed, require_idle,
     start_operation, system_data, tags, tracked_location, writable_properties,
@@ -43,6 +45,11 @@ const MACHINE_READ_ONLY: &[&str] = &[
     "firmwareProfile",
     "cloudProvider",
     "osType",
+    "osEdition",
+    "mssqlDiscovered",
+    "serviceStatuses",
+    "identityKeyStore",
+    "tpmEkCertificate",
 ];
 
 pub const GROUP_ID: &str = "hybridcompute";
@@ -51,11 +58,28 @@ pub const REQUIRED_MEMBERS: &[&str] = &[
     "HybridCompute.K8sConfiguration",
     "GuestConfig.DP",
 ];
+/// As the official `PrivateLinkScopePrivateLinkResource_Get` example reports them: without
+/// `dp.` and with a mixed-case name (reference/arm-behaviours.md 8). Clients map them to the
+/// recommended zones.
 pub const REQUIRED_ZONES: &[&str] = &[
     "privatelink.his.arc.azure.com",
     "privatelink.kubernetesconfiguration.azure.com",
-    "privatelink.guestconfiguration.azure.com",
+    "privatelink.Guestconfiguration.azure.com",
 ];
+
+/// First api-version whose official examples carry `properties.serviceExtensions` on scopes
+/// (the 2026-07-15 stable examples, and the 2026-06-16 preview before them).
+const SERVICE_EXTENSIONS_SINCE: &str = "2026-06-16";
+
+/// What HybridCompute fills in when a request does not say (the 2026 examples return it for a
+/// PUT that only sent `location`).
+fn default_service_extensions() -> Value {
+    json!([{"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "Enabled"}])
+}
+
+fn has_service_extensions(api_version: &str) -> bool {
+    ApiSet::at_least(api_version, SERVICE_EXTENSIONS_SINCE)
+}
 
 pub fn handle(call: &Call) -> Result<ArmResponse, ApiError> {
     match (call.kind.key, &call.method) {
@@ -81,6 +105,24 @@ fn put_scope(call: &Call) -> Result<ArmResponse, ApiError> {
     props
         .entry("publicNetworkAccess")
         .or_insert(json!("Disabled"));
+    // An older api-version does not know serviceExtensions: its PUT puts the server default
+    // back, dropping what a newer client set (which is why clients must PUT with the newest).
+    let extensions = match props.remove("serviceExtensions") {
+        Some(v @ Value::Array(_)) if has_service_extensions(&call.api_version) => v,
+        Some(Value::Null) | None if has_service_extensions(&call.api_version) => existing
+            .as_ref()
+            .map(|e| e["properties"]["serviceExtensions"].clone())
+            .filter(Value::is_array)
+            .unwrap_or_else(default_service_extensions),
+        Some(_) if has_service_extensions(&call.api_version) => {
+            return Err(ApiError::bad_request(
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: 'properties.serviceExtensions' must be an array.",
+            ));
+        }
+        _ => default_service_extensions(),
+    };
+    props.insert("serviceExtensions".into(), extensions);
     let scope_guid = existing
         .as_ref()
         .and_then(|e| {
@@ -107,7 +149,10 @@ fn put_scope(call: &Call) -> Result<ArmResponse, ApiError> {
     let v = Arc::new(v);
     map.insert(key, v.clone());
     let status = if existing.is_some() { 200 } else { 201 };
-    Ok(ArmResponse::json(status, render_scope(&map, &v)))
+    Ok(ArmResponse::json(
+        status,
+        render_scope(&map, &v, &call.api_version),
+    ))
 }
 
 fn patch_scope(call: &Call) -> Result<ArmResponse, ApiError> {
@@ -124,7 +169,10 @@ fn patch_scope(call: &Call) -> Result<ArmResponse, ApiError> {
     v["systemData"] = system_data(Some(&existing), &call.caller);
     let v = Arc::new(v);
     map.insert(key, v.clone());
-    Ok(ArmResponse::json(200, render_scope(&map, &v)))
+    Ok(ArmResponse::json(
+        200,
+        render_scope(&map, &v, &call.api_version),
+    ))
 }
 
 fn delete_scope(call: &Call) -> Result<ArmResponse, ApiError> {
@@ -149,9 +197,15 @@ pub fn with_headers(mut r: ArmResponse, headers: Vec<(&'static str, String)>) ->
     r
 }
 
-/// A scope with `privateEndpointConnections` filled from its connection children.
-pub fn render_scope(map: &Map, v: &Arc<Value>) -> Value {
+/// A scope with `privateEndpointConnections` filled from its connection children, in the shape
+/// of `api_version`.
+pub fn render_scope(map: &Map, v: &Arc<Value>, api_version: &str) -> Value {
     let mut out = Value::clone(v);
+    if !has_service_extensions(api_version)
+        && let Some(p) = out.get_mut("properties").and_then(Value::as_object_mut)
+    {
+        p.remove("serviceExtensions");
+    }
     let key = v["id"].as_str().map(ids::key).unwrap_or_default();
     let conns: Vec<Value> = state::children(map, &key, "privateendpointconnections")
         .map(|(_, c)| {
@@ -397,13 +451,14 @@ fn patch_machine(call: &Call) -> Result<ArmResponse, ApiError> {
         v["tags"] = t;
     }
     let props = writable_properties(body, MACHINE_READ_ONLY)?;
+    let clear = call.shared.settings().behaviours.machine_scope_clear;
     let target = v
         .get_mut("properties")
         .and_then(Value::as_object_mut)
         .ok_or_else(|| ApiError::new(500, "InternalServerError", "machine has no properties"))?;
     for (k, val) in props {
         if k.eq_ignore_ascii_case("privateLinkScopeResourceId") {
-            set_scope_link(target, &val)?;
+            set_scope_link(target, &val, clear)?;
         } else if val.is_null() {
             target.remove(&k);
         } else {
@@ -418,19 +473,29 @@ fn patch_machine(call: &Call) -> Result<ArmResponse, ApiError> {
     v["systemData"] = system_data(Some(&existing), &call.caller);
     let v = Arc::new(v);
     map.insert(key, v.clone());
-    Ok(ArmResponse::json(200, Value::clone(&v)))
+    Ok(ArmResponse::json(200, render_machine(&v)))
 }
 
-fn set_scope_link(props: &mut JsonMap<String, Value>, val: &Value) -> Result<(), ApiError> {
-    match val {
-        Value::Null => {
+/// Whether `null` or `""` clears a machine's scope is not documented
+/// (reference/arm-behaviours.md 15): [`ScopeClear`] picks the shape.
+fn set_scope_link(
+    props: &mut JsonMap<String, Value>,
+    val: &Value,
+    clear: ScopeClear,
+) -> Result<(), ApiError> {
+    let path = "properties.privateLinkScopeResourceId";
+    match (val, clear) {
+        (Value::Null, ScopeClear::EmptyString) => {}
+        (Value::Null, _) => {
             props.remove("privateLinkScopeResourceId");
         }
-        Value::String(s) if s.is_empty() => {
+        (Value::String(s), ScopeClear::Null) if s.is_empty() => {
+            return Err(super::invalid_linked_id(s, path));
+        }
+        (Value::String(s), _) if s.is_empty() => {
             props.remove("privateLinkScopeResourceId");
         }
         _ => {
-            let path = "properties.privateLinkScopeResourceId";
             let rid = super::linked_id(val, path, SCOPES)?;
             if rid.segments.len() != 1 {
                 return Err(super::invalid_linked_id(
@@ -442,6 +507,55 @@ fn set_scope_link(props: &mut JsonMap<String, Value>, val: &Value) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// What the Connected Machine agent reports about its host, as the official `Machines_Get`
+/// example shows it; a machine's own values (from fixtures or PATCHes) win. Merged when a
+/// machine is rendered rather than stored per machine, so that a fleet of 100,000 machines
+/// stays small in memory.
+static AGENT_REPORTED: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    json!({
+        "agentConfiguration": {
+            "configMode": "full",
+            "extensionsAllowList": null,
+            "extensionsBlockList": null,
+            "extensionsEnabled": "true",
+            "guestConfigurationEnabled": "true",
+            "incomingConnectionsPorts": [],
+            "proxyBypass": [],
+            "proxyUrl": null
+        },
+        "clientPublicKey": "string",
+        "detectedProperties": {"cloudprovider": "N/A", "manufacturer": "Microsoft Corporation", "model": "Virtual Machine"},
+        "errorDetails": null,
+        "hardwareProfile": {"numberOfCpuSockets": 2, "processors": [{"name": "Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz", "numberOfCores": 4}], "totalPhysicalMemoryInBytes": 34359738368u64},
+        "identityKeyStore": "TPM",
+        "locationData": {"name": "Redmond", "city": "redmond", "countryOrRegion": "usa", "district": null},
+        "mssqlDiscovered": "false",
+        "networkProfile": {"networkInterfaces": []},
+        "osEdition": "Standard",
+        "osProfile": {"computerName": null, "linuxConfiguration": {"patchSettings": {"assessmentMode": null, "patchMode": null}}},
+        "serviceStatuses": {
+            "extensionService": {"startupType": "Automatic", "status": "Running"},
+            "guestConfigurationService": {"startupType": "Automatic", "status": "Running"}
+        },
+        "storageProfile": {"disks": []},
+        "tpmEkCertificate": "string"
+    })
+});
+
+/// A machine as GET and PATCH return it: stored values over the agent-reported defaults.
+pub fn render_machine(v: &Arc<Value>) -> Value {
+    let mut out = Value::clone(v);
+    if let (Some(props), Some(reported)) = (
+        out.get_mut("properties").and_then(Value::as_object_mut),
+        AGENT_REPORTED.as_object(),
+    ) {
+        for (k, val) in reported {
+            props.entry(k.clone()).or_insert_with(|| val.clone());
+        }
+    }
+    out
 }
 
 /// A machine as the agent registers it.

@@ -12,6 +12,7 @@ use http::Method;
 use jiff::Timestamp;
 use serde_json::{Map as JsonMap, Value, json};
 
+use super::config::Behaviours;
 use super::faults::FaultAction;
 use super::http::{ApiError, ArmResponse};
 use super::ids::{self, ResourceId};
@@ -59,6 +60,7 @@ pub const ZONE_GROUPS: &str = "microsoft.network/privateendpoints/privatednszone
 pub const ZONES: &str = "microsoft.network/privatednszones";
 pub const ZONE_LINKS: &str = "microsoft.network/privatednszones/virtualnetworklinks";
 pub const A_RECORDS: &str = "microsoft.network/privatednszones/a";
+pub const NICS: &str = "microsoft.network/networkinterfaces";
 
 pub static KINDS: &[Kind] = &[
     kind!(
@@ -95,6 +97,12 @@ pub static KINDS: &[Kind] = &[
         "microsoft.network/virtualnetworks/subnets",
         "Microsoft.Network",
         ["virtualNetworks", "subnets"],
+        Network
+    ),
+    kind!(
+        "microsoft.network/networkinterfaces",
+        "Microsoft.Network",
+        ["networkInterfaces"],
         Network
     ),
     kind!(
@@ -220,7 +228,7 @@ pub fn dispatch(call: &Call) -> Result<ArmResponse, ApiError> {
     match (call.kind.key, &call.method) {
         (_, &Method::GET) if call.kind.key != LINK_RESOURCES => get_item(call),
         (SCOPES | CONNECTIONS | LINK_RESOURCES | MACHINES, _) => hybridcompute::handle(call),
-        (ENDPOINTS | ZONE_GROUPS | VNETS | SUBNETS, _) => network::handle(call),
+        (ENDPOINTS | ZONE_GROUPS | VNETS | SUBNETS | NICS, _) => network::handle(call),
         (ZONES | ZONE_LINKS | A_RECORDS, _) => privatedns::handle(call),
         _ => Err(method_not_allowed(call)),
     }
@@ -259,14 +267,36 @@ pub fn require_resource_group(map: &Map, sub: &str, rg: &str) -> Result<(), ApiE
 fn get_item(call: &Call) -> Result<ArmResponse, ApiError> {
     let map = call.shared.store.read();
     let v = map.get(&call.key()).ok_or_else(|| call.not_found())?;
-    Ok(ArmResponse::json(200, render(&map, call.kind.key, v)))
+    let view = View::new(call.shared, &call.api_version);
+    Ok(ArmResponse::json(
+        200,
+        render(&map, call.kind.key, v, &view),
+    ))
+}
+
+/// What shapes a response besides the stored resource: the api-version asked for (newer
+/// versions carry more properties) and the switchable behaviours.
+pub struct View<'a> {
+    pub api_version: &'a str,
+    pub behaviours: Behaviours,
+}
+
+impl<'a> View<'a> {
+    pub fn new(shared: &Shared, api_version: &'a str) -> View<'a> {
+        View {
+            api_version,
+            behaviours: shared.settings().behaviours,
+        }
+    }
 }
 
 /// The resource as GET returns it: some properties are views of other resources.
-pub fn render(map: &Map, kind_key: &str, v: &Arc<Value>) -> Value {
+pub fn render(map: &Map, kind_key: &str, v: &Arc<Value>, view: &View) -> Value {
     match kind_key {
-        SCOPES => hybridcompute::render_scope(map, v),
+        SCOPES => hybridcompute::render_scope(map, v, view.api_version),
+        MACHINES => hybridcompute::render_machine(v),
         VNETS => network::render_vnet(map, v),
+        ENDPOINTS => network::render_endpoint(map, v, view.behaviours),
         ZONES => privatedns::render_zone(map, v),
         _ => Value::clone(v),
     }
@@ -366,7 +396,12 @@ fn page_inner(
             more = true;
             break;
         }
-        items.push(render(map, ctx.kind_key, v));
+        items.push(render(
+            map,
+            ctx.kind_key,
+            v,
+            &View::new(ctx.shared, ctx.api_version),
+        ));
         last = Some(k);
     }
     let mut body = json!({ "value": items });
@@ -439,18 +474,61 @@ pub fn check_location_unchanged(
     Ok(())
 }
 
-/// `tags` from a request body: an object of strings.
+/// Azure's tag limits (reference/arm-behaviours.md 13).
+const MAX_TAGS: usize = 50;
+const MAX_TAG_NAME: usize = 512;
+const MAX_TAG_VALUE: usize = 256;
+
+/// `tags` from a request body: an object of at most 50 strings, names of at most 512
+/// characters without `<>%&\?/` or control characters, values of at most 256.
 pub fn tags(body: &JsonMap<String, Value>) -> Result<Option<Value>, ApiError> {
-    match body.get("tags") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(o)) if o.values().all(Value::is_string) => {
-            Ok(Some(Value::Object(o.clone())))
+    let tags = match body.get("tags") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(o)) if o.values().all(Value::is_string) => o,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: 'tags' must be an object of strings.",
+            ));
         }
-        Some(_) => Err(ApiError::bad_request(
-            "InvalidRequestContent",
-            "The request content was invalid and could not be deserialized: 'tags' must be an object of strings.",
-        )),
+    };
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::bad_request(
+            "InvalidTagCount",
+            format!(
+                "The resource has {} tags; the maximum is {MAX_TAGS}.",
+                tags.len()
+            ),
+        ));
     }
+    for (name, value) in tags {
+        if name
+            .chars()
+            .any(|c| "<>%&\\?/".contains(c) || c.is_control())
+        {
+            return Err(ApiError::bad_request(
+                "InvalidTagNameCharacters",
+                format!(
+                    "The tag names '{name}' have reserved characters '<,>,%,&,\\,?,/' or control characters."
+                ),
+            ));
+        }
+        if name.is_empty() || name.chars().count() > MAX_TAG_NAME {
+            return Err(ApiError::bad_request(
+                "InvalidTagNameLength",
+                format!("Tag name must be 1 to {MAX_TAG_NAME} characters long."),
+            ));
+        }
+        if value.as_str().unwrap_or_default().chars().count() > MAX_TAG_VALUE {
+            return Err(ApiError::bad_request(
+                "InvalidTagValueLength",
+                format!(
+                    "Tag value too long for tag '{name}'. The maximum length for a tag value is {MAX_TAG_VALUE} characters."
+                ),
+            ));
+        }
+    }
+    Ok(Some(Value::Object(tags.clone())))
 }
 
 /// The writable properties of a request body: `properties` minus the read-only fields.
@@ -713,7 +791,8 @@ pub fn poll_operation(
                         .and_then(ResourceId::parse)
                         .map(|r| r.type_key())
                         .unwrap_or_default();
-                    Ok(ArmResponse::json(200, render(&map, &kind_key, v)))
+                    let view = View::new(shared, &op.api_version);
+                    Ok(ArmResponse::json(200, render(&map, &kind_key, v, &view)))
                 }
                 None => Ok(ArmResponse::empty(204)),
             }

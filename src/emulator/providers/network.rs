@@ -7,14 +7,17 @@ use std::sync::Arc;
 use http::Method;
 use serde_json::{Map as JsonMap, Value, json};
 
+use super::super::config::Behaviours;
 use super::super::http::{ApiError, ArmResponse};
 use super::super::ids::{self, ResourceId};
 use super::super::lro::Effect;
 use super::super::state::{self, Map};
+use super::hybridcompute::GROUP_ID;
 use super::hybridcompute::{self, with_headers};
 use super::{
-    Call, ENDPOINTS, Poll, SUBNETS, ZONE_GROUPS, ZONES, linked_id, method_not_allowed, new_etag,
-    referenced, require_idle, start_operation, tags, tracked_location, writable_properties,
+    Call, ENDPOINTS, NICS, Poll, SUBNETS, ZONE_GROUPS, ZONES, linked_id, method_not_allowed,
+    new_etag, referenced, require_idle, start_operation, tags, tracked_location,
+    writable_properties,
 };
 
 const ENDPOINT_READ_ONLY: &[&str] = &[
@@ -25,14 +28,82 @@ const ENDPOINT_READ_ONLY: &[&str] = &[
 ];
 const ARC_RECORD_TTL: u64 = 10;
 
+const AUTO: &str = "privateLinkServiceConnections";
+const MANUAL: &str = "manualPrivateLinkServiceConnections";
+/// Azure's limit on a connection's `requestMessage` (reference/arm-behaviours.md 7).
+const MAX_REQUEST_MESSAGE: usize = 140;
+
 pub fn handle(call: &Call) -> Result<ArmResponse, ApiError> {
     match (call.kind.key, &call.method) {
         (ENDPOINTS, &Method::PUT) => put_endpoint(call),
         (ENDPOINTS, &Method::DELETE) => delete_resource(call),
         (ZONE_GROUPS, &Method::PUT) => put_zone_group(call),
         (ZONE_GROUPS, &Method::DELETE) => delete_resource(call),
+        (NICS, _) => Err(nic_is_read_only(call)),
         _ => Err(method_not_allowed(call)),
     }
+}
+
+/// A private endpoint's network interface belongs to the endpoint.
+fn nic_is_read_only(call: &Call) -> ApiError {
+    ApiError::bad_request(
+        "CannotModifyNicAttachedToPrivateEndpoint",
+        format!(
+            "Network interface {} is attached to a private endpoint and cannot be modified by the user.",
+            call.rid.to_id()
+        ),
+    )
+}
+
+/// A private endpoint as GET returns it. Network is reported to leave out of
+/// `customDnsConfigs` the names a DNS zone group covers (reference/arm-behaviours.md 5).
+pub fn render_endpoint(map: &Map, v: &Arc<Value>, behaviours: Behaviours) -> Value {
+    if !behaviours.dns_configs_covered_by_zone_group {
+        return Value::clone(v);
+    }
+    let key = v["id"].as_str().map(ids::key).unwrap_or_default();
+    let covered: Vec<String> = state::children(map, &key, "privatednszonegroups")
+        .flat_map(|(_, g)| covered_names(g))
+        .collect();
+    let mut out = Value::clone(v);
+    if let Some(configs) = out["properties"]["customDnsConfigs"].as_array_mut() {
+        configs.retain(|c| {
+            c["fqdn"]
+                .as_str()
+                .is_none_or(|f| !covered.contains(&f.to_ascii_lowercase()))
+        });
+    }
+    out
+}
+
+/// The public names whose A records a zone group maintains (`gbl` in
+/// `privatelink.his.arc.azure.com` covers `gbl.his.arc.azure.com`).
+fn covered_names(group: &Value) -> Vec<String> {
+    group["properties"]["privateDnsZoneConfigs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|cfg| {
+            let zone = cfg["properties"]["privateDnsZoneId"]
+                .as_str()
+                .and_then(|z| z.rsplit('/').next())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let suffix = zone
+                .strip_prefix("privatelink.")
+                .unwrap_or(&zone)
+                .to_string();
+            cfg["properties"]["recordSets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(move |rs| {
+                    let name = rs["recordSetName"].as_str()?;
+                    Some(format!("{}.{suffix}", name.to_ascii_lowercase()))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// A virtual network with `subnets` filled from its subnet children.
@@ -78,6 +149,21 @@ pub fn subnet_value(id: &str, prefix: &str) -> Value {
             "privateLinkServiceNetworkPolicies": "Enabled",
         },
     })
+}
+
+/// The zone Microsoft's table recommends for an Arc FQDN (reference/arm-behaviours.md 8);
+/// `None` for names that are not Arc's.
+fn arc_zone_of(fqdn: &str) -> Option<&'static str> {
+    let f = fqdn.to_ascii_lowercase();
+    if f.ends_with(".his.arc.azure.com") {
+        Some("privatelink.his.arc.azure.com")
+    } else if f.ends_with(".guestconfiguration.azure.com") {
+        Some("privatelink.guestconfiguration.azure.com")
+    } else if f.ends_with(".dp.kubernetesconfiguration.azure.com") {
+        Some("privatelink.dp.kubernetesconfiguration.azure.com")
+    } else {
+        None
+    }
 }
 
 /// The FQDNs an Arc private endpoint serves, for a scope in `region`.
@@ -159,6 +245,8 @@ struct ConnIn {
     target: String,
     group_ids: Value,
     request_message: String,
+    /// `privateLinkServiceConnectionState` as sent, if it was.
+    state: Option<Value>,
 }
 
 fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<ConnIn>, ApiError> {
@@ -178,6 +266,19 @@ fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<C
             if ResourceId::parse(target).is_none() {
                 return Err(super::invalid_linked_id(target, &path));
             }
+            let request_message = c["properties"]["requestMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if request_message.chars().count() > MAX_REQUEST_MESSAGE {
+                return Err(ApiError::bad_request(
+                    "BadRequest",
+                    format!(
+                        "The request message of properties.{list}[{i}] is {} characters long; the maximum is {MAX_REQUEST_MESSAGE}.",
+                        request_message.chars().count()
+                    ),
+                ));
+            }
             out.push(ConnIn {
                 list,
                 name: c["name"]
@@ -186,10 +287,11 @@ fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<C
                     .unwrap_or_else(|| pe_name.to_string()),
                 target: target.to_string(),
                 group_ids: c["properties"]["groupIds"].clone(),
-                request_message: c["properties"]["requestMessage"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
+                request_message,
+                state: c["properties"]
+                    .get("privateLinkServiceConnectionState")
+                    .filter(|s| !s.is_null())
+                    .cloned(),
             });
         }
     }
@@ -203,6 +305,7 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
     let existing = map.get(&key).cloned();
     require_idle(existing.as_ref())?;
     let location = tracked_location(body, existing.as_deref(), call.rid.name())?;
+    let tags_in = tags(body)?.unwrap_or(json!({}));
     let mut props = writable_properties(body, ENDPOINT_READ_ONLY)?;
     let subnet_rid = linked_id(
         &props
@@ -218,6 +321,14 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
         .unwrap_or_else(|| call.canonical_id());
     let subnet = referenced(&map, &subnet_rid, &id)?.clone();
     let conns = connections_in(&props, call.rid.name())?;
+    if let Some(e) = &existing {
+        connections_unchanged(e, &conns, &id)?;
+        nic_name_unchanged(e, &props, &id)?;
+    }
+    let new_nic = match &existing {
+        Some(_) => None,
+        None => Some(new_nic_id(call, &props, &map, &id)?),
+    };
 
     // Only Arc scopes are modelled; other private link services are accepted as opaque targets.
     let mut fqdns = Vec::new();
@@ -329,17 +440,15 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
         }
     }
 
-    let nic = existing
-        .as_ref()
-        .map(|e| e["properties"]["networkInterfaces"].clone())
-        .unwrap_or_else(|| {
-            let nic_name = props
-                .get("customNetworkInterfaceName")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}.nic.{}", call.rid.name(), uuid::Uuid::new_v4()));
-            json!([{"id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{nic_name}", call.rid.subscription, call.rid.resource_group)}])
-        });
+    let nic = match (existing.as_ref(), new_nic) {
+        (Some(e), _) => e["properties"]["networkInterfaces"].clone(),
+        (None, Some(nic_id)) => {
+            let value = nic_value(&nic_id, &id, &location, &subnet, &custom_dns);
+            map.insert(ids::key(&nic_id), Arc::new(value));
+            json!([{"id": nic_id}])
+        }
+        (None, None) => json!([]),
+    };
     props.insert("subnet".into(), json!({"id": subnet["id"]}));
     props.insert("privateLinkServiceConnections".into(), Value::Array(auto));
     props.insert(
@@ -366,7 +475,7 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
         "type": "Microsoft.Network/privateEndpoints",
         "location": location,
         "etag": new_etag(),
-        "tags": tags(body)?.unwrap_or(json!({})),
+        "tags": tags_in,
         "properties": props,
     });
     map.insert(key.clone(), Arc::new(v.clone()));
@@ -379,6 +488,193 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
         Poll::AsyncOperation,
     );
     Ok(with_headers(ArmResponse::json(status, v), headers))
+}
+
+/// Behaviour 1: an existing connection cannot change — not its name, target, group ids,
+/// manual-vs-automatic list, nor its approval state (a request that sends no state is taken
+/// as asking for the state a new connection would get).
+fn connections_unchanged(
+    existing: &Value,
+    incoming: &[ConnIn],
+    pe_id: &str,
+) -> Result<(), ApiError> {
+    let current: Vec<(&str, &Value)> = [AUTO, MANUAL]
+        .into_iter()
+        .flat_map(|list| {
+            existing["properties"][list]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |c| (list, c))
+        })
+        .collect();
+    let refuse = |conn_id: &str| {
+        ApiError::bad_request(
+            "CannotChangePrivateLinkConnectionOnPrivateEndpoint",
+            format!(
+                "Cannot change the private link connection on private endpoint {pe_id}. Please ensure you are not updating the details of existing private link connection: '{conn_id}'. That is not allowed."
+            ),
+        )
+    };
+    let first_id = current
+        .first()
+        .and_then(|(_, c)| c["id"].as_str())
+        .unwrap_or(pe_id);
+    if current.len() != incoming.len() {
+        return Err(refuse(first_id));
+    }
+    for (list, cur) in current {
+        let cur_id = cur["id"].as_str().unwrap_or(pe_id);
+        let name = cur["name"].as_str().unwrap_or_default();
+        let Some(new) = incoming.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
+            return Err(refuse(cur_id));
+        };
+        let p = &cur["properties"];
+        let same_target = p["privateLinkServiceId"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case(&new.target));
+        let groups = |v: &Value| {
+            let mut g: Vec<String> = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str().map(str::to_ascii_lowercase))
+                .collect();
+            g.sort();
+            g
+        };
+        let state = &p["privateLinkServiceConnectionState"];
+        let same_state = match &new.state {
+            Some(sent) => ["status", "description", "actionsRequired"]
+                .iter()
+                .all(|f| match (sent.get(*f), state.get(*f)) {
+                    (None | Some(Value::Null), _) => true,
+                    (Some(a), Some(b)) if *f == "status" => a
+                        .as_str()
+                        .zip(b.as_str())
+                        .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)),
+                    (Some(a), b) => Some(a) == b,
+                }),
+            None => {
+                let fresh = if list == AUTO { "Approved" } else { "Pending" };
+                state["status"]
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(fresh))
+            }
+        };
+        if new.list != list
+            || !same_target
+            || groups(&p["groupIds"]) != groups(&new.group_ids)
+            || !same_state
+        {
+            return Err(refuse(cur_id));
+        }
+    }
+    Ok(())
+}
+
+/// Behaviour 2: the name of an endpoint's NIC never changes; a request must send the custom
+/// name the endpoint has (an absent one counts as empty), or none when Azure named the NIC.
+fn nic_name_unchanged(
+    existing: &Value,
+    props: &JsonMap<String, Value>,
+    pe_id: &str,
+) -> Result<(), ApiError> {
+    let custom = existing["properties"]["customNetworkInterfaceName"]
+        .as_str()
+        .unwrap_or_default();
+    let nic = existing["properties"]["networkInterfaces"][0]["id"]
+        .as_str()
+        .and_then(|n| n.rsplit('/').next())
+        .unwrap_or_default();
+    let asked = props
+        .get("customNetworkInterfaceName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let changed = if custom.is_empty() {
+        !asked.is_empty() && !asked.eq_ignore_ascii_case(nic)
+    } else {
+        !asked.eq_ignore_ascii_case(custom)
+    };
+    if changed {
+        return Err(ApiError::bad_request(
+            "NameOfExistingPrivateEndpointNicCannotBeChanged",
+            format!(
+                "Private Endpoint {pe_id} contains existing NIC name {nic} which does not match request's custom network interface name {asked}. Updating the name of existing nic not allowed."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The id of a new endpoint's NIC: its `customNetworkInterfaceName`, else Network's
+/// `<endpoint>.nic.<guid>`; a custom name already taken is refused.
+fn new_nic_id(
+    call: &Call,
+    props: &JsonMap<String, Value>,
+    map: &Map,
+    pe_id: &str,
+) -> Result<String, ApiError> {
+    let custom = props
+        .get("customNetworkInterfaceName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
+    let name = custom
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}.nic.{}", call.rid.name(), uuid::Uuid::new_v4()));
+    let nic_id = format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{name}",
+        call.rid.subscription, call.rid.resource_group
+    );
+    if map.contains_key(&ids::key(&nic_id)) {
+        return Err(ApiError::bad_request(
+            "BadRequest",
+            format!("{pe_id} contains custom NIC name {name} which already exists."),
+        ));
+    }
+    Ok(nic_id)
+}
+
+/// The read-only NIC Network creates with a private endpoint: one IP configuration per
+/// private IP, carrying the FQDNs it serves (`privateLinkConnectionProperties`).
+fn nic_value(nic_id: &str, pe_id: &str, location: &str, subnet: &Value, dns: &[Value]) -> Value {
+    let ip_configs: Vec<Value> = dns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({
+                "name": format!("privateEndpointIpConfig.{i}"),
+                "id": format!("{nic_id}/ipConfigurations/privateEndpointIpConfig.{i}"),
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "privateIPAddress": c["ipAddresses"][0],
+                    "privateIPAllocationMethod": "Dynamic",
+                    "subnet": {"id": subnet["id"]},
+                    "primary": i == 0,
+                    "privateIPAddressVersion": "IPv4",
+                    "privateLinkConnectionProperties": {
+                        "groupId": GROUP_ID,
+                        "requiredMemberName": format!("member{i}"),
+                        "fqdns": [c["fqdn"]],
+                    },
+                },
+            })
+        })
+        .collect();
+    json!({
+        "id": nic_id,
+        "name": nic_id.rsplit('/').next().unwrap_or_default(),
+        "type": "Microsoft.Network/networkInterfaces",
+        "location": location,
+        "etag": new_etag(),
+        "properties": {
+            "provisioningState": "Succeeded",
+            "resourceGuid": uuid::Uuid::new_v4().to_string(),
+            "ipConfigurations": ip_configs,
+            "privateEndpoint": {"id": pe_id},
+            "nicType": "Standard",
+        },
+    })
 }
 
 fn delete_resource(call: &Call) -> Result<ArmResponse, ApiError> {
@@ -406,6 +702,16 @@ fn delete_resource(call: &Call) -> Result<ArmResponse, ApiError> {
 }
 
 pub fn on_endpoint_deleted(map: &mut Map, pe_key: &str) {
+    let nics: Vec<String> = map
+        .get(pe_key)
+        .and_then(|pe| pe["properties"]["networkInterfaces"].as_array().cloned())
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_str().map(ids::key))
+        .collect();
+    for nic in nics {
+        map.remove(&nic);
+    }
     let groups: Vec<Arc<Value>> = state::children(map, pe_key, "privatednszonegroups")
         .map(|(_, v)| v.clone())
         .collect();
@@ -452,6 +758,22 @@ fn put_zone_group(call: &Call) -> Result<ArmResponse, ApiError> {
         .map(|p| ids::key(&p.to_id()))
         .unwrap_or_default();
     let pe = map.get(&pe_key).cloned().ok_or_else(|| call.not_found())?;
+    if existing.is_none()
+        && let Some((_, other)) = state::children(&map, &pe_key, "privatednszonegroups").next()
+    {
+        // Behaviour 6: one zone group per endpoint.
+        return Err(ApiError::bad_request(
+            "BadRequest",
+            format!(
+                "Cannot create more than one private dns zone groups in the private endpoint {}; it already has {}.",
+                call.rid
+                    .parent()
+                    .map(|p| p.name().to_string())
+                    .unwrap_or_default(),
+                other["name"].as_str().unwrap_or_default()
+            ),
+        ));
+    }
     let id = existing
         .as_ref()
         .and_then(|e| e["id"].as_str().map(str::to_string))
@@ -499,6 +821,11 @@ fn put_zone_group(call: &Call) -> Result<ArmResponse, ApiError> {
         for c in &dns {
             let fqdn = c["fqdn"].as_str().unwrap_or_default();
             let lower = fqdn.to_ascii_lowercase();
+            // Records are written only into the zone Microsoft's table names for an Arc FQDN
+            // (reference/arm-behaviours.md 5, 8).
+            if arc_zone_of(fqdn).is_some_and(|z| !z.eq_ignore_ascii_case(&zone_name)) {
+                continue;
+            }
             let Some(rel) = lower.strip_suffix(&format!(".{suffix}")) else {
                 continue;
             };

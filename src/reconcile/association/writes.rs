@@ -37,6 +37,22 @@ impl Default for Budget {
     }
 }
 
+/// Clears a machine's scope. Whether ARM clears it on `null` or on `""` is not documented
+/// (reference/arm-behaviours.md 15): `null` first (JSON merge patch), then `""` when the
+/// machine still reports a scope.
+async fn clear_scope(arm: &ArmClient, id: &ResourceId) -> Result<Write<MachineRef>, ArmError> {
+    let first = arm
+        .patch::<_, MachineRef>(id, &MachineUpdate::private_link_scope(None))
+        .await?;
+    match first {
+        Write::Done(m) if m.scope().is_some() => {
+            let body = serde_json::json!({"properties": {"privateLinkScopeResourceId": ""}});
+            arm.patch::<_, MachineRef>(id, &body).await
+        }
+        other => Ok(other),
+    }
+}
+
 /// A finished PATCH of machine `name`.
 pub struct Finished {
     pub name: String,
@@ -85,8 +101,13 @@ impl Writer {
         self.started += 1;
         let arm = self.arm.clone();
         self.tasks.spawn(async move {
-            let body = MachineUpdate::private_link_scope(scope);
-            let result = arm.patch::<_, MachineRef>(&id, &body).await;
+            let result = match scope {
+                Some(scope) => {
+                    let body = MachineUpdate::private_link_scope(Some(scope));
+                    arm.patch::<_, MachineRef>(&id, &body).await
+                }
+                None => clear_scope(&arm, &id).await,
+            };
             Finished { name, result }
         });
         done

@@ -43,7 +43,12 @@ pub async fn cleanup(
     let (phase, requeue) = match steps(arm, settings, obj, &mut status).await {
         Ok(Step::Done(msg)) => return Cleanup::Done(msg),
         Ok(Step::Waiting(msg, requeue)) => (Phase::progressing("Deleting", msg), requeue),
-        Err(e) => arm::cleanup_phase_for_error(&e, interval, "the endpoint in Azure"),
+        Err(e) => arm::cleanup_phase_for_error(
+            &e,
+            &mut status.failed_attempts,
+            interval,
+            "the endpoint in Azure",
+        ),
     };
     write_conditions(
         &mut status.conditions,
@@ -72,29 +77,22 @@ async fn steps(
             "no subscription resolved: nothing was created".into(),
         ));
     };
-    if let Some(op) = status.operation.clone() {
-        match arm::resume(arm, &op).await {
+    if let Some(mut op) = status.operation.take() {
+        match arm::resume(arm, &mut op).await {
             Resumed::Running(after) => {
-                return Ok(Step::Waiting(
-                    format!("{} of {} in progress", op.action, op.resource_id),
-                    Requeue::After(after),
-                ));
+                let what = format!("{} of {} in progress", op.action, op.resource_id);
+                status.operation = Some(op);
+                return Ok(Step::Waiting(what, Requeue::After(after)));
             }
-            Resumed::Finished(_) => {
-                status.operation = None;
-                if op.action == "Deleting" {
-                    return Ok(Step::Done(format!(
-                        "deleted private endpoint {id} and its DNS"
-                    )));
-                }
+            Resumed::Finished(_) if op.action == "Deleting" => {
+                return Ok(Step::Done(format!(
+                    "deleted private endpoint {id} and its DNS"
+                )));
             }
+            Resumed::Finished(_) | Resumed::Lost(_) => {}
+            Resumed::Failed(e) if op.action == "Deleting" => return Err(e),
             Resumed::Failed(e) => {
-                status.operation = None;
-                if op.action != "Deleting" {
-                    tracing::info!(endpoint = %id, error = %e, "write in flight at deletion failed; deleting anyway");
-                } else {
-                    return Err(e);
-                }
+                tracing::info!(endpoint = %id, error = %e, "write in flight at deletion failed; deleting anyway");
             }
         }
     }

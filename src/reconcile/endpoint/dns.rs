@@ -12,9 +12,10 @@ use futures::TryStreamExt;
 use crate::api::endpoint::{DnsRecord, PrivateDnsMode};
 use crate::azure::models::WriteModel;
 use crate::azure::models::{
-    ARecord, ARecordSet, PrivateDnsZone, PrivateDnsZoneConfig, PrivateDnsZoneConfigProperties,
-    PrivateDnsZoneGroup, PrivateDnsZoneGroupProperties, PrivateEndpoint, PrivateLinkResource,
-    SubResource, VirtualNetworkLink, VirtualNetworkLinkProperties,
+    ARecord, ARecordSet, NetworkInterface, PrivateDnsZone, PrivateDnsZoneConfig,
+    PrivateDnsZoneConfigProperties, PrivateDnsZoneGroup, PrivateDnsZoneGroupProperties,
+    PrivateEndpoint, PrivateLinkResource, SubResource, VirtualNetworkLink,
+    VirtualNetworkLinkProperties,
 };
 use crate::azure::{ArmError, CollectionId, ResourceId};
 use crate::reconcile::ownership::Ownership;
@@ -22,21 +23,48 @@ use crate::reconcile::scope_ref::ResolvedScope;
 use crate::reconcile::{ChangeAction, Phase, Requeue, arm};
 
 use super::{GROUP_ID, NETWORK, Run, Step, in_flight, owner};
+use crate::reconcile::diff::tags_to_write;
 
-/// Arc's private DNS zones (DESIGN.md section 1), used when the scope does not report
-/// `requiredZoneNames`.
+/// Arc's private DNS zones as Microsoft's zone table and the built-in Azure Policy name them
+/// (reference/arm-behaviours.md 8). Azure writes a zone group's A records only into zones with
+/// these names.
 pub const ARC_ZONES: [&str; 3] = [
     "privatelink.his.arc.azure.com",
     "privatelink.guestconfiguration.azure.com",
-    "privatelink.kubernetesconfiguration.azure.com",
+    "privatelink.dp.kubernetesconfiguration.azure.com",
 ];
-/// Name of the zone group arclink attaches (the portal's name too).
+/// Name of the zone group arclink attaches (the portal's name too). A zone group by another
+/// name was written by someone else (Azure Policy names its `deployedByPolicy`).
 pub const ZONE_GROUP: &str = "default";
 /// TTL of A records arclink corrects, as Azure writes them for zone groups.
 const RECORD_TTL: i64 = 10;
 
-/// The zones a private endpoint to `scope` needs, from its `privateLinkResources/hybridcompute`
-/// (deduplicated case-insensitively, ARM's casing kept).
+/// The recommended zone for a name in the scope's `requiredZoneNames`, matched without case:
+/// ARM reports `privatelink.kubernetesconfiguration.azure.com` and a mixed-case
+/// `privatelink.Guestconfiguration.azure.com`, the table says
+/// `privatelink.dp.kubernetesconfiguration.azure.com` and `privatelink.guestconfiguration.azure.com`.
+/// A name outside the table is kept as ARM reports it.
+pub fn recommended_zone(required: &str) -> String {
+    let public = public_suffix(required);
+    ARC_ZONES
+        .iter()
+        .find(|z| {
+            let zone = public_suffix(z);
+            zone == public || zone.ends_with(&format!(".{public}"))
+        })
+        .map_or_else(|| required.to_string(), |z| z.to_string())
+}
+
+/// `privatelink.his.arc.azure.com` -> `his.arc.azure.com`, lower-cased.
+fn public_suffix(zone: &str) -> String {
+    let lower = zone.to_ascii_lowercase();
+    lower
+        .strip_prefix("privatelink.")
+        .map_or(lower.clone(), str::to_string)
+}
+
+/// The zones a private endpoint to `scope` needs: its `privateLinkResources/hybridcompute`
+/// `requiredZoneNames` mapped to the recommended names (deduplicated).
 pub async fn required_zone_names(
     arm: &crate::azure::ArmClient,
     scope: &ResourceId,
@@ -51,7 +79,7 @@ pub async fn required_zone_names(
         names = ARC_ZONES.iter().map(|z| z.to_string()).collect();
     }
     let mut out: Vec<String> = Vec::new();
-    for n in names {
+    for n in names.iter().map(|n| recommended_zone(n)) {
         if !out.iter().any(|o| o.eq_ignore_ascii_case(&n)) {
             out.push(n);
         }
@@ -60,45 +88,119 @@ pub async fn required_zone_names(
 }
 
 /// The zone serving `fqdn` (`gbl.his.arc.azure.com` -> `privatelink.his.arc.azure.com`):
-/// the zone whose name without `privatelink.` is a suffix, else Azure's convention.
+/// the zone whose name without `privatelink.` is the longest suffix, else Azure's convention.
 pub fn zone_for(fqdn: &str, zones: &[String]) -> String {
     let lower = fqdn.to_ascii_lowercase();
     zones
         .iter()
-        .filter(|z| {
-            let z = z.to_ascii_lowercase();
-            let public = z.strip_prefix("privatelink.").unwrap_or(&z).to_string();
-            lower.ends_with(&format!(".{public}"))
-        })
+        .filter(|z| lower.ends_with(&format!(".{}", public_suffix(z))))
         .max_by_key(|z| z.len())
-        .cloned()
-        .unwrap_or_else(|| match fqdn.split_once('.') {
+        .map(|z| z.to_ascii_lowercase())
+        .unwrap_or_else(|| match lower.split_once('.') {
             Some((_, rest)) => format!("privatelink.{rest}"),
-            None => fqdn.to_string(),
+            None => lower.clone(),
         })
 }
 
-/// DNS records from the endpoint's `customDnsConfigs`, sorted by zone and name.
-pub fn records(pe: &PrivateEndpoint, zones: &[String]) -> Vec<DnsRecord> {
-    let mut out: Vec<DnsRecord> = pe
-        .properties
-        .as_ref()
+/// Where Azure reports an endpoint's names and IPs (reference/arm-behaviours.md 5): its
+/// `customDnsConfigs` (which may be empty for names a zone group covers), its zone groups'
+/// `recordSets`, and its network interface's IP configurations.
+#[derive(Default)]
+pub struct DnsSources<'a> {
+    pub endpoint: Option<&'a PrivateEndpoint>,
+    pub zone_groups: &'a [PrivateDnsZoneGroup],
+    pub nic: Option<&'a NetworkInterface>,
+}
+
+/// DNS records of an endpoint from every source, merged by name (lower-cased), sorted by zone
+/// and name; `zones` names the zones for names that come without one.
+pub fn records(sources: &DnsSources, zones: &[String]) -> Vec<DnsRecord> {
+    let mut by_name: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    let mut add = |fqdn: &str, zone: Option<String>, ips: &[String]| {
+        let fqdn = fqdn.trim_end_matches('.').to_ascii_lowercase();
+        if fqdn.is_empty() {
+            return;
+        }
+        let zone = zone.unwrap_or_else(|| zone_for(&fqdn, zones));
+        let entry = by_name.entry(fqdn).or_insert((zone, Vec::new()));
+        entry.1.extend(ips.iter().cloned());
+    };
+    let props = sources.endpoint.and_then(|pe| pe.properties.as_ref());
+    for c in props
         .and_then(|p| p.custom_dns_configs.as_ref())
         .into_iter()
         .flatten()
-        .filter_map(|c| {
-            let fqdn = c.fqdn.clone()?;
-            let mut ips = c.ip_addresses.clone().unwrap_or_default();
-            ips.sort();
-            Some(DnsRecord {
-                zone: zone_for(&fqdn, zones),
-                fqdn,
-                ip_addresses: ips,
-            })
+    {
+        if let Some(fqdn) = &c.fqdn {
+            add(fqdn, None, c.ip_addresses.as_deref().unwrap_or_default());
+        }
+    }
+    let configs = sources
+        .zone_groups
+        .iter()
+        .filter_map(|g| g.properties.as_ref()?.private_dns_zone_configs.as_ref())
+        .flatten()
+        .filter_map(|c| c.properties.as_ref());
+    for cfg in configs {
+        let Some(zone) = cfg
+            .private_dns_zone_id
+            .as_ref()
+            .map(|z| z.name().to_ascii_lowercase())
+        else {
+            continue;
+        };
+        for rs in cfg.record_sets.iter().flatten() {
+            let a = rs
+                .record_type
+                .as_deref()
+                .is_none_or(|t| t.eq_ignore_ascii_case("A"));
+            if let (true, Some(name)) = (a, rs.record_set_name.as_deref()) {
+                let fqdn = format!("{name}.{}", public_suffix(&zone));
+                add(
+                    &fqdn,
+                    Some(zone.clone()),
+                    rs.ip_addresses.as_deref().unwrap_or_default(),
+                );
+            }
+        }
+    }
+    let ip_configs = sources
+        .nic
+        .and_then(|n| n.properties.as_ref()?.ip_configurations.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.properties.as_ref());
+    for ipc in ip_configs {
+        let ips: Vec<String> = ipc.private_ip_address.iter().cloned().collect();
+        let fqdns = ipc
+            .private_link_connection_properties
+            .as_ref()
+            .and_then(|p| p.fqdns.as_ref());
+        for fqdn in fqdns.into_iter().flatten() {
+            add(fqdn, None, &ips);
+        }
+    }
+    let mut out: Vec<DnsRecord> = by_name
+        .into_iter()
+        .map(|(fqdn, (zone, ips))| DnsRecord {
+            fqdn,
+            zone,
+            ip_addresses: sorted_ips(ips),
         })
         .collect();
     out.sort_by(|a, b| (&a.zone, &a.fqdn).cmp(&(&b.zone, &b.fqdn)));
     out
+}
+
+/// The endpoint's network interface, from its `networkInterfaces` (raw JSON: ARM's own
+/// examples carry malformed ids there).
+fn nic_id(pe: &PrivateEndpoint) -> Option<ResourceId> {
+    pe.properties
+        .as_ref()?
+        .network_interfaces
+        .as_ref()?
+        .iter()
+        .find_map(|n| n.get("id")?.as_str()?.parse().ok())
 }
 
 /// The resource group of managed zones.
@@ -142,44 +244,76 @@ impl Run<'_> {
         scope: &ResolvedScope,
         vnet: &ResourceId,
     ) -> Result<Option<Step>, ArmError> {
+        let groups: Vec<PrivateDnsZoneGroup> = self
+            .arm
+            .list(&CollectionId::new(pe_id, "privateDnsZoneGroups"))
+            .try_collect()
+            .await?;
         let zone_names = required_zone_names(self.arm, &scope.id).await?;
         let mode = self.dns_mode();
-        self.status.dns_records = match mode {
-            PrivateDnsMode::Existing => {
-                let names: Vec<String> = self
-                    .existing_zone_ids()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|z| z.name().to_string())
-                    .collect();
-                records(pe, &names)
-            }
-            _ => records(pe, &zone_names),
-        };
-        match mode {
+        let step = match mode {
             PrivateDnsMode::Disabled => {
                 self.status.dns_zone_ids.clear();
-                Ok(None)
+                None
             }
             PrivateDnsMode::Existing => {
                 self.status.dns_zone_ids.clear();
-                let zones = match self.existing_zone_ids() {
-                    Ok(zones) => zones,
-                    Err(msg) => return Ok(Some(self.stalled("InvalidSpec", msg))),
-                };
-                self.zone_group(pe_id, &zones).await
-            }
-            PrivateDnsMode::Managed => {
-                let zones = match self.managed_zones(pe_id, &zone_names).await? {
-                    Ok(z) => z,
-                    Err(step) => return Ok(Some(step)),
-                };
-                if let Some(step) = self.links(&zones, vnet).await? {
-                    return Ok(Some(step));
+                match self.existing_zone_ids() {
+                    Ok(zones) => self.zone_group(pe_id, &zones, &groups).await?,
+                    Err(msg) => Some(self.stalled("InvalidSpec", msg)),
                 }
-                self.zone_group(pe_id, &zones).await
             }
+            PrivateDnsMode::Managed => match self.managed_zones(pe_id, &zone_names).await? {
+                Err(step) => Some(step),
+                Ok(zones) => match self.links(&zones, vnet).await? {
+                    Some(step) => Some(step),
+                    None => self.zone_group(pe_id, &zones, &groups).await?,
+                },
+            },
+        };
+        let label_zones = match mode {
+            PrivateDnsMode::Existing => self
+                .existing_zone_ids()
+                .unwrap_or_default()
+                .iter()
+                .map(|z| z.name().to_string())
+                .collect(),
+            _ => zone_names,
+        };
+        self.record_dns(pe, &groups, &label_zones).await?;
+        Ok(step)
+    }
+
+    /// `status.dnsRecords` and `status.privateIPs` from wherever Azure reports them; the
+    /// network interface is read only when neither the endpoint nor a zone group names any.
+    async fn record_dns(
+        &mut self,
+        pe: &PrivateEndpoint,
+        groups: &[PrivateDnsZoneGroup],
+        zones: &[String],
+    ) -> Result<(), ArmError> {
+        let mut sources = DnsSources {
+            endpoint: Some(pe),
+            zone_groups: groups,
+            nic: None,
+        };
+        let mut found = records(&sources, zones);
+        let nic: Option<NetworkInterface> = match nic_id(pe) {
+            Some(id) if found.is_empty() => self.arm.get(&id).await?,
+            _ => None,
+        };
+        if nic.is_some() {
+            sources.nic = nic.as_ref();
+            found = records(&sources, zones);
         }
+        let mut ips: Vec<String> = found
+            .iter()
+            .flat_map(|r| r.ip_addresses.iter().cloned())
+            .collect();
+        ips.append(&mut self.status.private_ips);
+        self.status.private_ips = sorted_ips(ips);
+        self.status.dns_records = found;
+        Ok(())
     }
 
     fn existing_zone_ids(&self) -> Result<Vec<ResourceId>, String> {
@@ -382,19 +516,11 @@ impl Run<'_> {
         actual: Option<&BTreeMap<String, String>>,
         desired: &BTreeMap<String, String>,
     ) -> Result<(), ArmError> {
-        let find = |key: &str| {
-            actual.and_then(|t| {
-                t.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                    .map(|(_, v)| v.as_str())
-            })
-        };
+        let policy = self.obj.spec.policy.tags;
         let mut diff = crate::reconcile::diff::Diff::default();
-        for (k, v) in desired {
-            let a = find(k);
-            if a != Some(v.as_str()) {
-                diff.push(&format!("{label}.tags.{k}"), v, a.unwrap_or_default());
-            }
+        diff.tags(desired, actual, policy);
+        for e in &mut diff.entries {
+            e.path = format!("{label}.{}", e.path);
         }
         if diff.is_empty() {
             return Ok(());
@@ -403,31 +529,35 @@ impl Run<'_> {
             self.drift.entries.extend(diff.entries);
             return Ok(());
         }
-        let mut merged: BTreeMap<String, String> = actual
-            .into_iter()
-            .flatten()
-            .filter(|(k, _)| !desired.keys().any(|d| d.eq_ignore_ascii_case(k)))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        merged.extend(desired.clone());
+        let merged = tags_to_write(desired, actual, policy);
         self.corrected.push(diff.paths());
         self.patch_tags::<serde_json::Value>(id, &merged, diff.entries)
             .await?;
         Ok(())
     }
 
-    /// The endpoint's one zone group, naming exactly `zones`; then its A records.
+    /// The endpoint's one zone group (Azure allows one), naming exactly `zones`; then its A
+    /// records. A zone group arclink did not write is reported, never replaced.
     async fn zone_group(
         &mut self,
         pe_id: &ResourceId,
         zones: &[ResourceId],
+        groups: &[PrivateDnsZoneGroup],
     ) -> Result<Option<Step>, ArmError> {
-        let groups: Vec<PrivateDnsZoneGroup> = self
-            .arm
-            .list(&CollectionId::new(pe_id, "privateDnsZoneGroups"))
-            .try_collect()
-            .await?;
-        let group = groups.into_iter().next();
+        if let Some(foreign) = groups.iter().find(|g| {
+            g.name
+                .as_deref()
+                .is_some_and(|n| !n.eq_ignore_ascii_case(ZONE_GROUP))
+        }) {
+            let name = foreign.name.as_deref().unwrap_or_default();
+            return Ok(Some(self.stalled(
+                "DnsZoneGroupConflict",
+                format!(
+                    "private endpoint {pe_id} already has the private DNS zone group {name:?}, which arclink did not write (Azure Policy's \"Configure Azure Arc Private Link Scopes to use private DNS zones\" names its group deployedByPolicy); an endpoint has only one zone group: set spec.privateDns.mode: None to leave DNS to it, or delete that zone group"
+                ),
+            )));
+        }
+        let group = groups.first();
         let desired: Vec<String> = zones
             .iter()
             .map(|z| z.to_string().to_ascii_lowercase())
@@ -456,6 +586,7 @@ impl Run<'_> {
             }),
             ..Default::default()
         };
+        let group_id = pe_id.child("privateDnsZoneGroups", ZONE_GROUP);
         let Some(group) = group else {
             if self.report_only() {
                 self.drift.push("privateDnsZoneGroups", &desired_text, "");
@@ -464,15 +595,20 @@ impl Run<'_> {
             if self.was_ready {
                 self.corrected.push("privateDnsZoneGroups restored".into());
             }
-            let id = pe_id.child("privateDnsZoneGroups", ZONE_GROUP);
-            self.put::<_, PrivateDnsZoneGroup>(&id, ChangeAction::Create, Vec::new(), &body(zones))
-                .await?;
+            self.put::<_, PrivateDnsZoneGroup>(
+                &group_id,
+                ChangeAction::Create,
+                Vec::new(),
+                &body(zones),
+            )
+            .await?;
             return Ok(Some(waiting(
                 "the endpoint's private DNS zone group".into(),
             )));
         };
         let props = group.properties.as_ref();
-        if in_flight(props.and_then(|p| p.provisioning_state.as_deref())) {
+        let state = props.and_then(|p| p.provisioning_state.as_deref());
+        if in_flight(state) {
             return Ok(Some(waiting(
                 "the endpoint's private DNS zone group".into(),
             )));
@@ -488,7 +624,8 @@ impl Run<'_> {
         actual.sort();
         let mut wanted = desired.clone();
         wanted.sort();
-        if actual != wanted {
+        let failed = super::failed(state);
+        if actual != wanted || failed {
             let actual_text = actual.join(",");
             if self.report_only() {
                 self.drift
@@ -496,29 +633,62 @@ impl Run<'_> {
                 return Ok(None);
             }
             self.corrected.push("privateDnsZoneGroups".into());
-            let name = group.name.clone().unwrap_or_else(|| ZONE_GROUP.to_string());
             let diff = vec![crate::api::DriftEntry {
-                path: "privateDnsZoneGroups".into(),
+                path: if failed {
+                    "privateDnsZoneGroups.provisioningState".into()
+                } else {
+                    "privateDnsZoneGroups".into()
+                },
                 desired: desired_text,
-                actual: actual_text,
+                actual: if failed {
+                    state.unwrap_or_default().to_string()
+                } else {
+                    actual_text
+                },
             }];
-            self.put::<_, PrivateDnsZoneGroup>(
-                &pe_id.child("privateDnsZoneGroups", &name),
-                ChangeAction::Update,
-                diff,
-                &body(zones),
-            )
-            .await?;
+            self.put::<_, PrivateDnsZoneGroup>(&group_id, ChangeAction::Update, diff, &body(zones))
+                .await?;
             return Ok(Some(waiting(
                 "the endpoint's private DNS zone group".into(),
             )));
         }
-        self.a_records(&configs).await?;
+        self.a_records(pe_id, &configs).await?;
         Ok(None)
     }
 
+    /// Private IPs of the other private endpoints in the subscription (from their network
+    /// interfaces): an A record pointing to one of them was written by that endpoint's zone
+    /// group, not changed by hand.
+    async fn other_endpoint_ips(&self, pe_id: &ResourceId) -> Result<Vec<String>, ArmError> {
+        let nics: Vec<NetworkInterface> = self
+            .arm
+            .list(&CollectionId::new(
+                &ResourceId::subscription_id(pe_id.subscription()),
+                "Microsoft.Network/networkInterfaces",
+            ))
+            .try_collect()
+            .await?;
+        Ok(nics
+            .iter()
+            .filter_map(|n| n.properties.as_ref())
+            .filter(|p| {
+                p.private_endpoint
+                    .as_ref()
+                    .and_then(|e| e.id.as_ref())
+                    .is_some_and(|e| e != pe_id)
+            })
+            .flat_map(|p| p.ip_configurations.iter().flatten())
+            .filter_map(|c| c.properties.as_ref()?.private_ip_address.clone())
+            .collect())
+    }
+
     /// Compares the A records the zone group wrote with the zones' record sets.
-    async fn a_records(&mut self, configs: &[PrivateDnsZoneConfig]) -> Result<(), ArmError> {
+    async fn a_records(
+        &mut self,
+        pe_id: &ResourceId,
+        configs: &[PrivateDnsZoneConfig],
+    ) -> Result<(), ArmError> {
+        let mut elsewhere: Option<Vec<String>> = None;
         for cfg in configs {
             let Some(p) = cfg.properties.as_ref() else {
                 continue;
@@ -550,7 +720,8 @@ impl Run<'_> {
                 .list(&CollectionId::new(zid, "A"))
                 .try_collect()
                 .await?;
-            for (name, ips) in expected {
+            let own_ips: Vec<&String> = expected.iter().flat_map(|(_, ips)| ips).collect();
+            for (name, ips) in expected.iter().cloned() {
                 let set = sets.iter().find(|s| {
                     s.name
                         .as_deref()
@@ -567,6 +738,20 @@ impl Run<'_> {
                     continue;
                 }
                 let path = format!("privateDnsZones/{}/A/{name}", zid.name());
+                // Another endpoint's zone group writing into the same zone replaces the
+                // record (reference/arm-behaviours.md 9): report it, do not fight over it.
+                if actual.iter().any(|ip| !own_ips.contains(&ip)) && elsewhere.is_none() {
+                    elsewhere = Some(self.other_endpoint_ips(pe_id).await?);
+                }
+                let theirs = elsewhere.as_deref().unwrap_or_default();
+                if actual.iter().any(|ip| theirs.contains(ip)) {
+                    self.drift.push(&path, &ips.join(","), &actual.join(","));
+                    self.conflicts.push(format!(
+                        "{path} points to {} (not this endpoint's address): another private endpoint writes into the same zone; it is not rewritten",
+                        actual.join(",")
+                    ));
+                    continue;
+                }
                 if self.report_only() {
                     self.drift.push(&path, &ips.join(","), &actual.join(","));
                     continue;
