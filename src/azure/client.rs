@@ -36,12 +36,19 @@ pub struct ApiVersions {
     pub resources: String,
 }
 
+/// The newest stable api-versions of the specs arclink is built against (DESIGN.md 5): a
+/// GET-modify-PUT with an older version can drop properties a newer client set, such as a
+/// scope's `serviceExtensions` (reference/arm-behaviours.md 14).
+pub const HYBRID_COMPUTE_API_VERSION: &str = "2026-09-01";
+pub const NETWORK_API_VERSION: &str = "2025-07-01";
+pub const PRIVATE_DNS_API_VERSION: &str = "2024-06-01";
+
 impl Default for ApiVersions {
     fn default() -> Self {
         ApiVersions {
-            hybrid_compute: "2024-07-10".to_string(),
-            network: "2024-05-01".to_string(),
-            private_dns: "2024-06-01".to_string(),
+            hybrid_compute: HYBRID_COMPUTE_API_VERSION.to_string(),
+            network: NETWORK_API_VERSION.to_string(),
+            private_dns: PRIVATE_DNS_API_VERSION.to_string(),
             resources: "2021-04-01".to_string(),
         }
     }
@@ -885,12 +892,12 @@ mod tests {
         let v = ApiVersions::default();
         assert_eq!(
             v.for_type("Microsoft.HybridCompute/machines").unwrap(),
-            "2024-07-10"
+            "2026-09-01"
         );
         assert_eq!(
             v.for_type("microsoft.network/virtualNetworks/subnets")
                 .unwrap(),
-            "2024-05-01"
+            "2025-07-01"
         );
         assert_eq!(
             v.for_type("Microsoft.Network/privateDnsZones/A").unwrap(),
@@ -899,7 +906,7 @@ mod tests {
         assert_eq!(
             v.for_type("Microsoft.Network/privateEndpoints/privateDnsZoneGroups")
                 .unwrap(),
-            "2024-05-01"
+            "2025-07-01"
         );
         assert!(v.for_type("Microsoft.Compute/virtualMachines").is_err());
     }

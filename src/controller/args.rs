@@ -57,21 +57,21 @@ pub struct AzureArgs {
     #[arg(
         long,
         env = "ARCLINK_HYBRIDCOMPUTE_API_VERSION",
-        default_value = "2024-07-10"
+        default_value = crate::azure::client::HYBRID_COMPUTE_API_VERSION
     )]
     pub hybridcompute_api_version: String,
     /// api-version for Microsoft.Network (except private DNS).
     #[arg(
         long,
         env = "ARCLINK_NETWORK_API_VERSION",
-        default_value = "2024-05-01"
+        default_value = crate::azure::client::NETWORK_API_VERSION
     )]
     pub network_api_version: String,
     /// api-version for Microsoft.Network/privateDnsZones.
     #[arg(
         long,
         env = "ARCLINK_PRIVATEDNS_API_VERSION",
-        default_value = "2024-06-01"
+        default_value = crate::azure::client::PRIVATE_DNS_API_VERSION
     )]
     pub privatedns_api_version: String,
 }

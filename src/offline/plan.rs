@@ -348,7 +348,11 @@ fn classify(declared: &Declared, step: Step) -> PlannedObject {
         Action::Blocked
     } else if is_true(conds, RECONCILING) {
         let throttled = planned.reason.as_deref() == Some("Throttled");
-        if step.requeue == Requeue::Backoff || throttled {
+        let failed = status
+            .get("failedAttempts")
+            .and_then(serde_json::Value::as_u64)
+            .is_some_and(|n| n > 0);
+        if step.requeue == Requeue::Backoff || throttled || failed {
             Action::Error
         } else {
             Action::Waiting

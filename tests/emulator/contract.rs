@@ -79,42 +79,17 @@ const NOT_SERVED: &[&str] = &[
 
 /// Fields shown in examples that the emulator does not model (see the emulator's module docs).
 const UNMODELLED: &[&str] = &[
-    // Machine inventory the agent reports (hardware, OS, extensions, licensing...).
-    "properties.agentConfiguration",
-    "properties.serviceStatuses",
-    "properties.hardwareProfile",
-    "properties.storageProfile",
-    "properties.firmwareProfile",
-    "properties.licenseProfile",
-    "properties.networkProfile",
-    "properties.detectedProperties",
+    // Machine inventory beyond what the emulator renders from the Machines_Get example.
     "properties.cloudMetadata",
     "properties.agentUpgrade",
-    "properties.osProfile",
-    "properties.locationData",
-    "properties.clientPublicKey",
-    "properties.mssqlDiscovered",
-    "properties.osEdition",
     "properties.osInstallDate",
     "properties.productFeatures",
-    "properties.vmUuid",
-    "properties.osSku",
-    "properties.domainName",
-    "properties.adFqdn",
-    "properties.dnsFqdn",
-    "properties.osVersion",
     "properties.extensions",
-    "properties.errorDetails",
     "properties.parentClusterResourceId",
-    "properties.identityKeyStore",
-    "properties.tpmEkCertificate",
     "properties.privateLinkScopeResourceId",
     "identity",
     "resources",
     "kind",
-    // Scope extension settings are echoed only when sent.
-    "properties.serviceExtensions",
-    "properties.hardwareResourceId",
     // Network extras not modelled; the NIC name is echoed only when sent.
     "extendedLocation",
     "properties.ipVersionType",

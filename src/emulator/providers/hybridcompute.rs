@@ -6,6 +6,7 @@ use std::sync::Arc;
 use http::Method;
 use serde_json::{Map as JsonMap, Value, json};
 
+use super::super::admin::merge;
 use super::super::config::ScopeClear;
 use super::super::http::{ApiError, ArmResponse};
 use super::super::ids::{self, ResourceId};
@@ -461,6 +462,8 @@ fn patch_machine(call: &Call) -> Result<ArmResponse, ApiError> {
             set_scope_link(target, &val, clear)?;
         } else if val.is_null() {
             target.remove(&k);
+        } else if let Some(existing) = target.get_mut(&k).filter(|e| e.is_object()) {
+            merge(existing, &val);
         } else {
             target.insert(k, val);
         }
@@ -513,48 +516,190 @@ fn set_scope_link(
 /// example shows it; a machine's own values (from fixtures or PATCHes) win. Merged when a
 /// machine is rendered rather than stored per machine, so that a fleet of 100,000 machines
 /// stays small in memory.
-static AGENT_REPORTED: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
-    json!({
-        "agentConfiguration": {
-            "configMode": "full",
-            "extensionsAllowList": null,
-            "extensionsBlockList": null,
-            "extensionsEnabled": "true",
-            "guestConfigurationEnabled": "true",
-            "incomingConnectionsPorts": [],
-            "proxyBypass": [],
-            "proxyUrl": null
-        },
-        "clientPublicKey": "string",
-        "detectedProperties": {"cloudprovider": "N/A", "manufacturer": "Microsoft Corporation", "model": "Virtual Machine"},
-        "errorDetails": null,
-        "hardwareProfile": {"numberOfCpuSockets": 2, "processors": [{"name": "Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz", "numberOfCores": 4}], "totalPhysicalMemoryInBytes": 34359738368u64},
-        "identityKeyStore": "TPM",
-        "locationData": {"name": "Redmond", "city": "redmond", "countryOrRegion": "usa", "district": null},
-        "mssqlDiscovered": "false",
-        "networkProfile": {"networkInterfaces": []},
-        "osEdition": "Standard",
-        "osProfile": {"computerName": null, "linuxConfiguration": {"patchSettings": {"assessmentMode": null, "patchMode": null}}},
-        "serviceStatuses": {
-            "extensionService": {"startupType": "Automatic", "status": "Running"},
-            "guestConfigurationService": {"startupType": "Automatic", "status": "Running"}
-        },
-        "storageProfile": {"disks": []},
-        "tpmEkCertificate": "string"
-    })
-});
+static AGENT_REPORTED: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| serde_json::from_str(AGENT_REPORTED_JSON).unwrap_or_default());
 
-/// A machine as GET and PATCH return it: stored values over the agent-reported defaults.
+/// The properties of the official Machines_Get example (2026-07-15) that the agent reports.
+const AGENT_REPORTED_JSON: &str = r#"{
+  "adFqdn": null,
+  "agentConfiguration": {
+    "configMode": "full",
+    "extensionsAllowList": null,
+    "extensionsBlockList": null,
+    "extensionsEnabled": "true",
+    "guestConfigurationEnabled": "true",
+    "incomingConnectionsPorts": [
+      "22",
+      "23"
+    ],
+    "proxyBypass": [
+      "proxy1",
+      "proxy2"
+    ],
+    "proxyUrl": "https://test.test"
+  },
+  "clientPublicKey": "string",
+  "detectedProperties": {
+    "cloudprovider": "N/A",
+    "manufacturer": "Microsoft Corporation",
+    "model": "Virtual Machine"
+  },
+  "dnsFqdn": null,
+  "domainName": null,
+  "errorDetails": null,
+  "firmwareProfile": {
+    "serialNumber": "007f0232-1c2e-4978-8604-ea44e7a5f5a0",
+    "type": "BIOS"
+  },
+  "hardwareProfile": {
+    "numberOfCpuSockets": 2,
+    "processors": [
+      {
+        "name": "Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz",
+        "numberOfCores": 4
+      }
+    ],
+    "totalPhysicalMemoryInBytes": 34359738368
+  },
+  "hardwareResourceId": null,
+  "identityKeyStore": "TPM",
+  "licenseProfile": {
+    "esuProfile": {
+      "esuEligibility": "Ineligible",
+      "esuKeyState": "Inactive",
+      "esuKeys": [
+        {
+          "licenseStatus": 1,
+          "sku": "skuNumber1"
+        },
+        {
+          "licenseStatus": 1,
+          "sku": "skuNumber2"
+        }
+      ],
+      "licenseAssignmentState": "Assigned",
+      "serverType": "Standard"
+    },
+    "licenseChannel": "PSG",
+    "licenseStatus": "Licensed",
+    "productProfile": {
+      "billingEndDate": "2023-11-05T20:36:49.745Z",
+      "billingStartDate": "2023-10-05T20:36:49.745Z",
+      "disenrollmentDate": "2023-11-05T20:36:49.745Z",
+      "enrollmentDate": "2023-10-05T20:36:49.745Z",
+      "productFeatures": [
+        {
+          "billingEndDate": "2023-11-05T20:36:49.745Z",
+          "billingStartDate": "2023-10-05T20:36:49.745Z",
+          "disenrollmentDate": "2023-11-05T20:36:49.745Z",
+          "enrollmentDate": "2023-10-05T20:36:49.745Z",
+          "name": "Hotpatch",
+          "subscriptionStatus": "Enabled"
+        }
+      ],
+      "productType": "WindowsServer",
+      "subscriptionStatus": "Enabled"
+    },
+    "softwareAssurance": {
+      "softwareAssuranceCustomer": true
+    }
+  },
+  "locationData": {
+    "city": "redmond",
+    "countryOrRegion": "usa",
+    "district": null,
+    "name": "Redmond"
+  },
+  "mssqlDiscovered": "false",
+  "networkProfile": {
+    "networkInterfaces": [
+      {
+        "id": "8",
+        "ipAddresses": [
+          {
+            "address": "192.168.12.345",
+            "ipAddressVersion": "IPv4",
+            "subnet": {
+              "addressPrefix": "192.168.12.0/24"
+            }
+          }
+        ],
+        "macAddress": "3c:49:6e:13:0e:73",
+        "name": "Wi-Fi"
+      },
+      {
+        "id": "23",
+        "ipAddresses": [
+          {
+            "address": "1001:0:34aa:5000:1234:aaaa:bbbb:cccc",
+            "ipAddressVersion": "IPv6",
+            "subnet": {
+              "addressPrefix": "1001:0:34aa:5000::/64"
+            }
+          }
+        ],
+        "macAddress": "10:15:5c:52:f9:b8",
+        "name": "Ethernet"
+      }
+    ]
+  },
+  "osEdition": "Standard",
+  "osProfile": {
+    "computerName": null,
+    "linuxConfiguration": {
+      "patchSettings": {
+        "assessmentMode": null,
+        "patchMode": null
+      }
+    },
+    "windowsConfiguration": {
+      "patchSettings": {
+        "assessmentMode": null,
+        "enableHotpatching": true,
+        "patchMode": null,
+        "status": {
+          "error": null,
+          "hotpatchEnablementStatus": "Enabled"
+        }
+      }
+    }
+  },
+  "osSku": null,
+  "osVersion": null,
+  "serviceStatuses": {
+    "extensionService": {
+      "startupType": "Automatic",
+      "status": "Running"
+    },
+    "guestConfigurationService": {
+      "startupType": "Automatic",
+      "status": "Running"
+    }
+  },
+  "storageProfile": {
+    "disks": [
+      {
+        "diskType": "Fixed",
+        "generatedId": "94318602-6e46-4eaa-997e-0e528afe3d17",
+        "id": "2",
+        "maxSizeInBytes": 1022870155264,
+        "name": "Windows",
+        "path": "C:/",
+        "usedSpaceInBytes": 435501297664
+      }
+    ]
+  },
+  "tpmEkCertificate": "string",
+  "vmUuid": null
+}"#;
+
+/// A machine as GET and PATCH return it: stored values merged over the agent-reported
+/// defaults.
 pub fn render_machine(v: &Arc<Value>) -> Value {
     let mut out = Value::clone(v);
-    if let (Some(props), Some(reported)) = (
-        out.get_mut("properties").and_then(Value::as_object_mut),
-        AGENT_REPORTED.as_object(),
-    ) {
-        for (k, val) in reported {
-            props.entry(k.clone()).or_insert_with(|| val.clone());
-        }
-    }
+    let mut props = AGENT_REPORTED.clone();
+    merge(&mut props, &v["properties"]);
+    out["properties"] = props;
     out
 }
 
