@@ -19,6 +19,28 @@ pub struct EmulatorConfig {
     pub page_size: usize,
     /// `None` disables throttling.
     pub throttling: Option<RateLimits>,
+    pub connections: ConnectionLimits,
+}
+
+/// Bounds on what one client connection may hold: a client that never finishes its TLS
+/// handshake or its request headers (or idles between requests) is cut off, and the number of
+/// connections served at once is capped, the rest waiting in the listen backlog.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConnectionLimits {
+    pub handshake_timeout: Duration,
+    /// Also how long a kept-alive connection may idle before its next request.
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -31,6 +53,7 @@ impl Default for EmulatorConfig {
             retry_after_secs: 0,
             page_size: 100,
             throttling: Some(RateLimits::default()),
+            connections: ConnectionLimits::default(),
         }
     }
 }
