@@ -107,7 +107,7 @@ async fn serve_emulator(args: Args, ca_path: &str) -> Result<(), Box<dyn std::er
     })
     .await?;
     std::fs::write(ca_path, emu.ca_pem())?;
-    println!("ENDPOINT {}", emu.endpoint());
+    println!("ENDPOINT {} {}", emu.endpoint(), emu.admin_token());
     tokio::signal::ctrl_c().await?;
     Ok(())
 }
@@ -117,6 +117,7 @@ struct ChildEmulator {
     endpoint: String,
     ca_pem: String,
     admin: reqwest::Client,
+    admin_token: String,
 }
 
 impl Drop for ChildEmulator {
@@ -151,11 +152,11 @@ impl ChildEmulator {
         let stdout = child.stdout.take().ok_or("child has no stdout")?;
         let mut line = String::new();
         std::io::BufReader::new(stdout).read_line(&mut line)?;
-        let endpoint = line
+        let (endpoint, admin_token) = line
             .strip_prefix("ENDPOINT ")
-            .ok_or_else(|| format!("unexpected emulator output: {line:?}"))?
-            .trim()
-            .to_string();
+            .and_then(|rest| rest.trim().split_once(' '))
+            .ok_or_else(|| format!("unexpected emulator output: {line:?}"))?;
+        let (endpoint, admin_token) = (endpoint.to_string(), admin_token.to_string());
         let ca_pem = std::fs::read_to_string(&ca_path)?;
         let admin = reqwest::Client::builder()
             .tls_certs_merge(reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes())?)
@@ -165,18 +166,31 @@ impl ChildEmulator {
             endpoint,
             ca_pem,
             admin,
+            admin_token,
         })
     }
 
     async fn counters(&self) -> Result<Value, Box<dyn std::error::Error>> {
         let url = format!("{}/_emulator/counters", self.endpoint);
-        let body = self.admin.get(url).send().await?.bytes().await?;
+        let body = self
+            .admin
+            .get(url)
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await?
+            .bytes()
+            .await?;
         Ok(serde_json::from_slice(&body)?)
     }
 
     async fn reset_counters(&self) -> Result<(), Box<dyn std::error::Error>> {
         let url = format!("{}/_emulator/counters/reset", self.endpoint);
-        self.admin.post(url).send().await?.error_for_status()?;
+        self.admin
+            .post(url)
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await?
+            .error_for_status()?;
         Ok(())
     }
 }

@@ -42,6 +42,8 @@ fn start(
         lease_name: lease.into(),
         lease_namespace: namespace.into(),
         lease_duration: DURATION,
+        lease_renew_deadline: Duration::from_secs(4),
+        lease_retry_period: Duration::from_secs(1),
         identity: Some(identity.into()),
     };
     Elector::start(

@@ -11,6 +11,10 @@ mod contract;
 mod durability;
 #[path = "emulator/hybridcompute.rs"]
 mod hybridcompute;
+#[path = "emulator/limits.rs"]
+mod limits;
+#[path = "emulator/names.rs"]
+mod names;
 #[path = "emulator/network.rs"]
 mod network;
 #[path = "emulator/platform.rs"]

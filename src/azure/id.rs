@@ -559,6 +559,34 @@ mod tests {
             let _ = ResourceId::parse(&format!("/{}", parts.join("/")));
         }
 
+        /// Whatever parses survives every accessor, prints back to an equal id and has a parent
+        /// chain that ends.
+        #[test]
+        fn parsed_ids_survive_every_accessor(
+            parts in proptest::collection::vec(
+                "(subscriptions|SUBSCRIPTIONS|resourceGroups|providers|Microsoft\\.Network|privateDnsZones|A|x|\\PC{0,6})",
+                0..14,
+            ),
+            trailing in any::<bool>(),
+        ) {
+            let text = format!("/{}{}", parts.join("/"), if trailing { "/" } else { "" });
+            let Ok(id) = ResourceId::parse(&text) else {
+                return Ok(());
+            };
+            let _ = (id.subscription(), id.resource_group(), id.provider(), id.name());
+            let _ = id.resource_type();
+            let collection = CollectionId::new(&id, "children/grandChildren");
+            let _ = (collection.to_string(), collection.resource_type());
+            prop_assert_eq!(&ResourceId::parse(&id.to_string()).unwrap(), &id);
+            let mut depth = 0;
+            let mut cur = id.parent();
+            while let Some(p) = cur {
+                depth += 1;
+                prop_assert!(depth <= parts.len(), "parent chain of {} does not end", text);
+                cur = p.parent();
+            }
+        }
+
         #[test]
         fn round_trips(sub in segment(), rg in segment(), ns in "[A-Za-z]{1,8}\\.[A-Za-z]{1,8}",
                        pairs in proptest::collection::vec((segment(), segment()), 1..4)) {

@@ -1,14 +1,21 @@
-//! Leader election on a `coordination.k8s.io/v1` Lease (kube-lease-manager): only the leader
-//! reconciles; a standby takes over within the lease duration after the leader dies, and at
-//! once (within one retry period) after the leader steps down.
+//! Leader election on a `coordination.k8s.io/v1` Lease: only the leader reconciles; a standby
+//! takes over within the lease duration after the leader dies, and at once (within one retry
+//! period) after the leader steps down. kube-lease-manager acquires the Lease; the leader renews
+//! it itself every retry period, so that it knows when it last succeeded and keeps leading through
+//! failed renewals until the renew deadline has passed since then (controller-runtime's rule).
 
 use std::time::Duration;
 
-use kube::{Client, Config};
-use kube_lease_manager::{LeaseCreateMode, LeaseManager, LeaseManagerError, LeaseParams};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use kube::api::{Patch, PatchParams};
+use kube::{Api, Client, Config};
+use kube_lease_manager::{LeaseCreateMode, LeaseManager, LeaseParams};
+use serde_json::json;
 use tokio::{
     sync::{oneshot, watch},
     task::JoinHandle,
+    time::Instant,
 };
 
 use crate::api::parse_duration;
@@ -30,6 +37,14 @@ pub struct LeaderArgs {
     /// leader dies (at least 2s).
     #[arg(long, env = "ARCLINK_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
     pub lease_duration: Duration,
+    /// How long the leader keeps leading while its renewals fail, counted from the last one that
+    /// succeeded; it then steps down and exits non-zero. Must be shorter than --lease-duration.
+    #[arg(long, env = "ARCLINK_LEASE_RENEW_DEADLINE", default_value = "10s", value_parser = parse_duration)]
+    pub lease_renew_deadline: Duration,
+    /// How often the leader renews the Lease (and retries a failed renewal) and a standby checks
+    /// it; also the bound on each Lease request. Must be shorter than --lease-renew-deadline.
+    #[arg(long, env = "ARCLINK_LEASE_RETRY_PERIOD", default_value = "2s", value_parser = parse_duration)]
+    pub lease_retry_period: Duration,
     /// Identity written into the Lease; defaults to the host name plus a random suffix.
     #[arg(long, env = "POD_NAME")]
     pub identity: Option<String>,
@@ -39,12 +54,26 @@ pub struct LeaderArgs {
 pub enum LeaderError {
     #[error("--lease-duration {0:?} is too short: leader election needs at least 2s")]
     LeaseDurationTooShort(Duration),
+    #[error(
+        "--lease-renew-deadline {renew_deadline:?} must be shorter than --lease-duration {lease_duration:?}: a leader that cannot renew must stop before its lease expires and a standby takes over"
+    )]
+    RenewDeadlineNotBelowLeaseDuration {
+        renew_deadline: Duration,
+        lease_duration: Duration,
+    },
+    #[error(
+        "--lease-retry-period {retry_period:?} must be more than zero and shorter than --lease-renew-deadline {renew_deadline:?}, so that a failed renewal is retried before the deadline"
+    )]
+    RetryPeriodNotBelowRenewDeadline {
+        retry_period: Duration,
+        renew_deadline: Duration,
+    },
     #[error("releasing Lease {namespace}/{name}: {source}")]
     Release {
         namespace: String,
         name: String,
         #[source]
-        source: LeaseManagerError,
+        source: kube::Error,
     },
     #[error("building the Kubernetes client for Lease {namespace}/{name}: {source}")]
     Client {
@@ -55,6 +84,28 @@ pub enum LeaderError {
     },
     #[error("leader election task for Lease {namespace}/{name} panicked")]
     TaskPanicked { namespace: String, name: String },
+}
+
+impl LeaderArgs {
+    fn validate(&self) -> Result<(), LeaderError> {
+        if self.lease_duration.as_secs() < 2 {
+            return Err(LeaderError::LeaseDurationTooShort(self.lease_duration));
+        }
+        if self.lease_renew_deadline >= self.lease_duration {
+            return Err(LeaderError::RenewDeadlineNotBelowLeaseDuration {
+                renew_deadline: self.lease_renew_deadline,
+                lease_duration: self.lease_duration,
+            });
+        }
+        if self.lease_retry_period.is_zero() || self.lease_retry_period >= self.lease_renew_deadline
+        {
+            return Err(LeaderError::RetryPeriodNotBelowRenewDeadline {
+                retry_period: self.lease_retry_period,
+                renew_deadline: self.lease_renew_deadline,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Runs leader election until [`ElectorHandle::step_down`].
@@ -86,14 +137,9 @@ impl Elector {
                 },
             ));
         }
+        args.validate()?;
         let seconds = args.lease_duration.as_secs();
-        if seconds < 2 {
-            return Err(LeaderError::LeaseDurationTooShort(args.lease_duration));
-        }
-        // Renew a third of the duration before expiry: that margin absorbs slow API calls and
-        // clock skew between nodes.
-        let grace = (seconds / 3).max(1);
-        let client = Client::try_from(bounded_config(config, Duration::from_secs(grace))).map_err(
+        let client = Client::try_from(bounded_config(config, args.lease_retry_period)).map_err(
             |source| LeaderError::Client {
                 namespace: args.lease_namespace.clone(),
                 name: args.lease_name.clone(),
@@ -103,11 +149,14 @@ impl Elector {
         let identity = args.identity.clone().unwrap_or_else(default_identity);
         let election = Election {
             client,
-            params: LeaseParams::new(identity.clone(), seconds, grace),
+            // The manager only acquires; its own renewal schedule (the grace) is never used.
+            params: LeaseParams::new(identity.clone(), seconds, (seconds / 3).max(1)),
+            lease_seconds: seconds,
             identity,
             name: args.lease_name.clone(),
             namespace: args.lease_namespace.clone(),
-            retry: (args.lease_duration / 5).max(Duration::from_millis(200)),
+            retry: args.lease_retry_period,
+            renew_deadline: args.lease_renew_deadline,
             health,
             metrics,
         };
@@ -140,7 +189,7 @@ pub struct ElectorHandle {
 
 struct Running {
     stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), LeaseManagerError>>,
+    task: JoinHandle<Result<(), kube::Error>>,
     name: String,
     namespace: String,
 }
@@ -180,12 +229,20 @@ impl Drop for ElectorHandle {
 struct Election {
     client: Client,
     params: LeaseParams,
+    lease_seconds: u64,
     identity: String,
     name: String,
     namespace: String,
     retry: Duration,
+    renew_deadline: Duration,
     health: Health,
     metrics: Metrics,
+}
+
+/// How a term as leader ended.
+enum Term {
+    Stopped,
+    Lost,
 }
 
 impl Election {
@@ -193,14 +250,31 @@ impl Election {
         self,
         is_leader: watch::Sender<bool>,
         mut stop: oneshot::Receiver<()>,
-    ) -> Result<(), LeaseManagerError> {
+    ) -> Result<(), kube::Error> {
+        loop {
+            if !self.acquire(&mut stop).await {
+                return Ok(());
+            }
+            match self.lead(&is_leader, &mut stop).await {
+                Term::Lost => {}
+                Term::Stopped => {
+                    self.publish(&is_leader, false);
+                    tracing::info!(lease = %self.name, identity = %self.identity, "stepping down");
+                    return self.release().await;
+                }
+            }
+        }
+    }
+
+    /// Stands by until the Lease is this instance's; false when asked to stop first.
+    async fn acquire(&self, stop: &mut oneshot::Receiver<()>) -> bool {
         let mut failures: u32 = 0;
         loop {
             // A fresh manager re-reads the Lease. kube-lease-manager only re-reads it when its
             // cached copy expires, so a standby rebuilds it every retry period to notice a
             // released lease at once.
             let manager = tokio::select! {
-                _ = &mut stop => return Ok(()),
+                _ = &mut *stop => return false,
                 manager = LeaseManager::new(
                     self.client.clone(),
                     &self.name,
@@ -209,58 +283,150 @@ impl Election {
                     LeaseCreateMode::AutoCreate,
                 ) => manager,
             };
-            let manager = match manager {
+            let result = match manager {
                 Ok(manager) => {
                     // The Lease is readable, so this instance is at least a healthy standby.
-                    if !*is_leader.borrow() {
-                        self.health.set_leader_state(LeaderState::Standby);
+                    self.health.set_leader_state(LeaderState::Standby);
+                    tokio::select! {
+                        biased;
+                        _ = &mut *stop => return false,
+                        changed = manager.changed() => changed.map(Some),
+                        _ = tokio::time::sleep(self.retry) => Ok(None),
                     }
-                    manager
                 }
-                Err(error) => {
-                    self.failed(&is_leader, &error, &mut failures);
-                    if self.pause(&mut stop, failures).await {
-                        return Ok(());
-                    }
-                    continue;
-                }
+                Err(error) => Err(error),
             };
-            loop {
-                let leading = *is_leader.borrow();
-                let standby_recheck = async {
-                    if leading {
-                        std::future::pending::<()>().await
-                    } else {
-                        tokio::time::sleep(self.retry).await
-                    }
-                };
-                tokio::select! {
-                    biased;
-                    _ = &mut stop => {
-                        self.publish(&is_leader, false);
-                        tracing::info!(lease = %self.name, identity = %self.identity, "stepping down");
-                        return manager.release().await;
-                    }
-                    changed = manager.changed() => match changed {
-                        Ok(now_leading) => {
-                            failures = 0;
-                            self.publish(&is_leader, now_leading);
-                        }
-                        Err(error) => {
-                            self.failed(&is_leader, &error, &mut failures);
-                            if self.pause(&mut stop, failures).await {
-                                return Ok(());
-                            }
-                            break;
-                        }
-                    },
-                    _ = standby_recheck => {
-                        failures = 0;
-                        break;
+            match result {
+                Ok(Some(true)) => return true,
+                Ok(_) => failures = 0,
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(lease = %self.name, namespace = %self.namespace, %error, "leader election request failed");
+                    self.health.set_leader_state(LeaderState::Failed(format!(
+                        "Lease {}/{}: {error}",
+                        self.namespace, self.name
+                    )));
+                    // Back off after a failure.
+                    let delay = self.retry.saturating_mul(failures.min(8));
+                    tokio::select! {
+                        _ = &mut *stop => return false,
+                        _ = tokio::time::sleep(delay) => {}
                     }
                 }
             }
         }
+    }
+
+    /// Renews the Lease every retry period and leads while it can. A failed renewal is retried:
+    /// a short API server outage (a control-plane upgrade) must not cost the leadership. But once
+    /// the renew deadline has passed since the last renewal that succeeded, this instance stops
+    /// leading, before its lease can expire and a standby take over.
+    async fn lead(
+        &self,
+        is_leader: &watch::Sender<bool>,
+        stop: &mut oneshot::Receiver<()>,
+    ) -> Term {
+        // Leadership is published after the first renewal of its own: the manager may have found
+        // a lease this identity held before a restart, about to expire.
+        let mut renewed = Instant::now();
+        let mut next_attempt = renewed;
+        let mut leading = false;
+        let mut last_error = String::new();
+        loop {
+            let deadline = renewed + self.renew_deadline;
+            let attempt = async {
+                tokio::time::sleep_until(next_attempt).await;
+                let started = Instant::now();
+                (started, self.renew().await)
+            };
+            let (started, result) = tokio::select! {
+                biased;
+                _ = &mut *stop => return Term::Stopped,
+                _ = tokio::time::sleep_until(deadline) => {
+                    self.give_up(is_leader, leading, &last_error);
+                    return Term::Lost;
+                }
+                attempt = attempt => attempt,
+            };
+            next_attempt = started + self.retry;
+            match result {
+                Ok(true) => {
+                    renewed = started;
+                    if !last_error.is_empty() {
+                        tracing::info!(lease = %self.name, identity = %self.identity, "Lease renewed again");
+                        last_error.clear();
+                    }
+                    if !leading {
+                        leading = true;
+                        self.publish(is_leader, true);
+                    }
+                }
+                Ok(false) => {
+                    tracing::warn!(lease = %self.name, identity = %self.identity, "Lease taken over by another instance");
+                    self.publish(is_leader, false);
+                    return Term::Lost;
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        lease = %self.name, namespace = %self.namespace, %error,
+                        still_leading_for = ?deadline.saturating_duration_since(Instant::now()),
+                        "Lease renewal failed; retrying until the renew deadline"
+                    );
+                    last_error = error.to_string();
+                }
+            }
+        }
+    }
+
+    /// One renewal; false when the Lease no longer names this instance. The write carries the
+    /// version read, so a takeover between the two requests makes it fail instead of being
+    /// overwritten.
+    async fn renew(&self) -> Result<bool, kube::Error> {
+        let api: Api<Lease> = Api::namespaced(self.client.clone(), &self.namespace);
+        let lease = api.get(&self.name).await?;
+        if !self.holds(&lease) {
+            return Ok(false);
+        }
+        let patch = json!({
+            "metadata": {"resourceVersion": lease.metadata.resource_version},
+            "spec": {
+                "renewTime": MicroTime(k8s_openapi::jiff::Timestamp::now()),
+                "leaseDurationSeconds": self.lease_seconds,
+            },
+        });
+        api.patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        Ok(true)
+    }
+
+    /// Clears the holder so that a standby takes over at once; a Lease held by another instance
+    /// is left alone.
+    async fn release(&self) -> Result<(), kube::Error> {
+        let api: Api<Lease> = Api::namespaced(self.client.clone(), &self.namespace);
+        let lease = api.get(&self.name).await?;
+        if !self.holds(&lease) {
+            return Ok(());
+        }
+        let patch = json!({
+            "metadata": {"resourceVersion": lease.metadata.resource_version},
+            "spec": {
+                "holderIdentity": null,
+                "acquireTime": null,
+                "renewTime": null,
+                "leaseDurationSeconds": null,
+            },
+        });
+        api.patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        Ok(())
+    }
+
+    fn holds(&self, lease: &Lease) -> bool {
+        lease
+            .spec
+            .as_ref()
+            .and_then(|s| s.holder_identity.as_deref())
+            == Some(self.identity.as_str())
     }
 
     fn publish(&self, is_leader: &watch::Sender<bool>, leading: bool) {
@@ -276,41 +442,26 @@ impl Election {
         });
     }
 
-    /// Stops leading at once when the Lease cannot be read or renewed: another instance may
-    /// take it over after expiry, and two leaders must never reconcile at the same time.
-    fn failed(
-        &self,
-        is_leader: &watch::Sender<bool>,
-        error: &LeaseManagerError,
-        failures: &mut u32,
-    ) {
-        *failures = failures.saturating_add(1);
-        if is_leader.send_replace(false) {
-            tracing::warn!(lease = %self.name, identity = %self.identity, "leadership given up: lease cannot be renewed");
+    /// The renew deadline passed without a renewal: stop leading now, before the lease expires.
+    fn give_up(&self, is_leader: &watch::Sender<bool>, leading: bool, last_error: &str) {
+        if leading {
+            tracing::warn!(
+                lease = %self.name, identity = %self.identity, renew_deadline = ?self.renew_deadline,
+                "leadership given up: the Lease was not renewed within the renew deadline"
+            );
         }
-        self.metrics.set_leader(false);
-        tracing::warn!(lease = %self.name, namespace = %self.namespace, %error, "leader election request failed");
+        self.publish(is_leader, false);
         self.health.set_leader_state(LeaderState::Failed(format!(
-            "Lease {}/{}: {error}",
-            self.namespace, self.name
+            "Lease {}/{}: not renewed within the renew deadline of {:?}: {last_error}",
+            self.namespace, self.name, self.renew_deadline
         )));
-    }
-
-    /// Backs off after a failure; true when asked to stop meanwhile.
-    async fn pause(&self, stop: &mut oneshot::Receiver<()>, failures: u32) -> bool {
-        let delay = self.retry.saturating_mul(failures.min(8));
-        tokio::select! {
-            _ = stop => true,
-            _ = tokio::time::sleep(delay) => false,
-        }
     }
 }
 
-/// Every Lease request must fail before the renewal margin runs out. The elector retries by
-/// itself, so kube's own retries (which could outlast the margin) are off.
-fn bounded_config(mut config: Config, margin: Duration) -> Config {
-    // A renewal is a PATCH and a GET, and failing must leave time to stop reconciling.
-    let request = margin / 3;
+/// Every Lease request is bounded by the retry period, so a hanging one is retried in time. The
+/// elector retries by itself, so kube's own retries (which could outlast the renew deadline) are
+/// off.
+fn bounded_config(mut config: Config, request: Duration) -> Config {
     config.connect_timeout = Some(request);
     config.read_timeout = Some(request);
     config.write_timeout = Some(request);

@@ -20,7 +20,7 @@ use crate::api::conditions::{DRIFTED, READY, STALLED};
 use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use crate::offline::target::{EMULATOR_NOTE, EmulatorFlags, start_emulator};
 use crate::reconcile::Settings;
-use crate::telemetry::server::{ServerState, bind, serve};
+use crate::telemetry::server::{HEADER_READ_TIMEOUT, ServerState, bind, serve};
 use crate::telemetry::{Health, LeaderState, Metrics, ShutdownArgs, TelemetryArgs, shutdown};
 
 /// Flags of `arclink run`.
@@ -152,6 +152,7 @@ pub async fn run_with(
             metrics: metrics.clone(),
             health: health.clone(),
         },
+        HEADER_READ_TIMEOUT,
         stop.clone(),
     ));
 

@@ -1,11 +1,13 @@
-//! The admin handle (in-process) and its HTTPS twin under `/_emulator/`: fixtures, out-of-band
-//! changes (drift), faults, rate limits, counters and state dumps.
+//! The admin handle (in-process) and its HTTPS twin under `/_emulator/` (which needs the admin
+//! token or an access token the emulator issued): fixtures, out-of-band changes (drift), faults,
+//! rate limits, counters, state dumps and federated assertions for workload identity.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::auth;
 use super::config::{Behaviours, RateLimits};
 use super::counters::Counters;
 use super::error::EmulatorError;
@@ -95,6 +97,12 @@ impl Admin {
 
     pub fn reset_counters(&self) {
         self.shared.counters.reset();
+    }
+
+    /// A federated assertion for `subject` that the token endpoint accepts from principals
+    /// without a secret (workload identity): write it where `AZURE_FEDERATED_TOKEN_FILE` points.
+    pub fn federated_token(&self, subject: &str) -> String {
+        auth::federated_token(&self.shared.keys, &self.shared.endpoint, subject)
     }
 
     /// Every resource (as stored) and every operation.
@@ -363,6 +371,17 @@ pub async fn handle_http(
                 h::build(204, None, &[])
             }
             Err(e) => admin_error(400, format!("invalid behaviours: {e}")),
+        },
+        (&Method::POST, ["federated-tokens"]) => match json_body() {
+            Ok(v) => match v["subject"].as_str().filter(|s| !s.is_empty()) {
+                Some(subject) => h::build(
+                    200,
+                    Some(&json!({"token": admin.federated_token(subject)})),
+                    &[],
+                ),
+                None => admin_error(400, "the body must be {\"subject\": \"...\"}"),
+            },
+            Err(r) => *r,
         },
         (&Method::GET, ["counters"]) => h::build(200, Some(&admin.counters().to_json()), &[]),
         (&Method::POST, ["counters", "reset"]) => {

@@ -8,6 +8,7 @@ use super::auth;
 use super::faults::InjectedStatus;
 use super::http::{ApiError, ArmResponse};
 use super::ids::ResourceId;
+use super::names;
 use super::providers::{self, Call, Kind};
 use super::shared::Shared;
 use super::throttle::{Class, Taken};
@@ -216,7 +217,7 @@ pub async fn handle(
     req: Incoming<'_>,
 ) -> (Result<ArmResponse, ApiError>, Vec<(&'static str, String)>) {
     let mut extra = Vec::new();
-    let caller = match auth::check_bearer(req.authorization, &shared.token_secret) {
+    let caller = match auth::check_bearer(req.authorization, &shared.keys) {
         Ok(c) => c,
         Err(e) => return (Err(e), extra),
     };
@@ -331,7 +332,10 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
             check_api_version(ApiSet::Resources, None, api_version)?;
             match *req.method {
                 Method::GET => providers::get_resource_group(shared, &sub, &rg),
-                Method::PUT => providers::put_resource_group(shared, &sub, &rg, body.as_ref()),
+                Method::PUT => {
+                    names::check_resource_group(&rg)?;
+                    providers::put_resource_group(shared, &sub, &rg, body.as_ref())
+                }
                 _ => Err(ApiError::new(
                     405,
                     "MethodNotAllowed",
@@ -362,6 +366,9 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
             collection,
         } => {
             let api_version = check_api_version(kind.api, None, api_version)?;
+            if *req.method == Method::PUT && !collection {
+                names::check_resource(kind.key, rid.name())?;
+            }
             let call = Call {
                 shared,
                 method: req.method.clone(),
@@ -388,5 +395,65 @@ fn only_get(m: &Method) -> Result<(), ApiError> {
             "MethodNotAllowed",
             format!("The requested method '{m}' is not allowed."),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
+
+    use super::super::ids;
+    use super::*;
+
+    /// A raw path piece as a hostile client might send it (it may hold a `/` of its own).
+    fn hostile() -> impl Strategy<Value = String> {
+        "(%2F|%2f|%5C|%2e%2e|\\.|%00|%FF|%20|[a-zA-Z0-9_.-]{1,8}|\\PC{0,8})"
+    }
+
+    /// Splits, checks and routes `path` as the server does; the id a resource route stores must
+    /// parse back to the same resource, so that no name splits into two.
+    fn route_path(path: &str) -> Result<(), TestCaseError> {
+        let Ok(segs) = names::path_segments(path) else {
+            return Ok(());
+        };
+        let _ = counted_type(&segs);
+        if let Ok(Route::Resource {
+            rid,
+            kind,
+            collection: false,
+        }) = route(&segs)
+        {
+            let _ = names::check_resource(kind.key, rid.name());
+            prop_assert_eq!(ids::ResourceId::parse(&rid.to_id()), Some(rid));
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn resource_paths_with_hostile_names_route_without_panic(
+            sub in hostile(),
+            rg in hostile(),
+            kind_index in 0..providers::KINDS.len(),
+            resource_names in proptest::collection::vec(hostile(), 1..4),
+        ) {
+            let kind = &providers::KINDS[kind_index];
+            let mut path = format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/{}", kind.namespace);
+            for (t, n) in kind.types.iter().zip(&resource_names) {
+                path.push_str(&format!("/{t}/{n}"));
+            }
+            route_path(&path)?;
+        }
+
+        #[test]
+        fn any_path_routes_without_panic(
+            parts in proptest::collection::vec(
+                "(subscriptions|resourceGroups|providers|Microsoft\\.HybridCompute|Microsoft\\.Network|privateLinkScopes|privateEndpoints|privateDnsZones|A|locations|operationStatuses|operationResults|%2F|%2e%2e|%00|%FF|\\PC{0,8})",
+                0..14,
+            )
+        ) {
+            route_path(&format!("/{}", parts.join("/")))?;
+        }
     }
 }

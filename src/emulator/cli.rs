@@ -115,12 +115,25 @@ impl EmulatorArgs {
                     ScopeClearArg::Either => ScopeClear::Either,
                 },
             },
+            connections: Default::default(),
         })
     }
 }
 
+/// What to tell whoever binds an address other machines can reach.
+fn exposure_warning(bind: SocketAddr) -> Option<String> {
+    (!bind.ip().is_loopback()).then(|| {
+        format!(
+            "WARNING: the ARM emulator listens on {bind}, which other machines can reach. Anyone who can connect can get tokens (any client id, unless the fixtures declare principals) and read and change the emulated Azure; the admin API needs the admin token printed below. Bind 127.0.0.1 unless this is on purpose."
+        )
+    })
+}
+
 /// Serves until SIGINT or SIGTERM.
 pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
+    if let Some(warning) = exposure_warning(args.bind) {
+        eprintln!("{warning}");
+    }
     let emulator = Emulator::start(args.config()?).await?;
     if let Some(path) = &args.ca_out {
         std::fs::write(path, emulator.ca_pem()).map_err(|source| EmulatorError::Write {
@@ -129,6 +142,11 @@ pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
         })?;
     }
     println!("ARM emulator listening on {}", emulator.endpoint());
+    println!(
+        "admin API: {}/_emulator/ with Authorization: Bearer {}",
+        emulator.endpoint(),
+        emulator.admin_token()
+    );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(EmulatorError::Signal)?;
     tokio::select! {
@@ -184,6 +202,20 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn only_a_loopback_bind_goes_without_a_warning() {
+        let warned = |addr: &str| exposure_warning(addr.parse().unwrap());
+        assert_eq!(warned("127.0.0.1:8443"), None);
+        assert_eq!(warned("[::1]:8443"), None);
+        for exposed in ["0.0.0.0:8443", "[::]:8443", "192.168.1.10:8443"] {
+            let warning = warned(exposed).unwrap();
+            assert!(
+                warning.starts_with("WARNING") && warning.contains(exposed),
+                "{warning}"
+            );
+        }
     }
 
     #[test]

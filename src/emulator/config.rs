@@ -21,6 +21,7 @@ pub struct EmulatorConfig {
     pub throttling: Option<RateLimits>,
     /// Which shape of behaviours Azure is only reported to have the emulator shows.
     pub behaviours: Behaviours,
+    pub connections: ConnectionLimits,
 }
 
 /// Behaviours of the real services that are reported rather than documented
@@ -65,6 +66,27 @@ pub enum ScopeClear {
     Either,
 }
 
+/// Bounds on what one client connection may hold: a client that never finishes its TLS
+/// handshake or its request headers (or idles between requests) is cut off, and the number of
+/// connections served at once is capped, the rest waiting in the listen backlog.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConnectionLimits {
+    pub handshake_timeout: Duration,
+    /// Also how long a kept-alive connection may idle before its next request.
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
+}
+
 impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {
@@ -76,6 +98,7 @@ impl Default for EmulatorConfig {
             page_size: 100,
             throttling: Some(RateLimits::default()),
             behaviours: Behaviours::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 }

@@ -33,6 +33,7 @@ mod fixtures;
 mod http;
 mod ids;
 mod lro;
+mod names;
 mod persist;
 mod providers;
 mod server;
@@ -51,7 +52,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use admin::Admin;
-pub use config::{Behaviours, Bucket, EmulatorConfig, RateLimits, ScopeClear};
+pub use config::{Behaviours, Bucket, ConnectionLimits, EmulatorConfig, RateLimits, ScopeClear};
 pub use counters::Counters;
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultAction};
@@ -113,6 +114,7 @@ impl Emulator {
             faults: Default::default(),
             counters: Default::default(),
             principals: RwLock::new(Vec::new()),
+            keys: auth::Keys::new(&token_secret),
             token_secret,
             ca,
             state_file: config.state_file.clone(),
@@ -129,6 +131,7 @@ impl Emulator {
             listener,
             tls_config,
             shared.clone(),
+            config.connections,
             stop_rx.clone(),
         ))];
         tasks.push(tokio::spawn(background(shared.clone(), stop_rx)));
@@ -148,6 +151,12 @@ impl Emulator {
     /// PEM of the CA that signed the server certificate (SANs 127.0.0.1 and localhost).
     pub fn ca_pem(&self) -> &str {
         &self.shared.ca.cert_pem
+    }
+
+    /// The bearer token for the HTTPS admin API under `/_emulator/` (an access token this
+    /// emulator issued works too); it stays the same across restarts from a state file.
+    pub fn admin_token(&self) -> &str {
+        self.shared.keys.admin_token()
     }
 
     pub fn admin(&self) -> Admin {

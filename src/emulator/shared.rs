@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use parking_lot::RwLock;
 
+use super::auth::Keys;
 use super::config::Behaviours;
 use super::counters::CounterSet;
 use super::faults::Faults;
@@ -31,7 +32,9 @@ pub struct Shared {
     pub faults: Faults,
     pub counters: CounterSet,
     pub principals: RwLock<Vec<PrincipalFixture>>,
+    /// Persisted in the state file; `keys` are derived from it.
     pub token_secret: String,
+    pub keys: Keys,
     pub ca: CaMaterial,
     pub state_file: Option<PathBuf>,
 }

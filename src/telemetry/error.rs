@@ -13,8 +13,6 @@ pub enum TelemetryError {
         #[source]
         source: std::io::Error,
     },
-    #[error("metrics/health server failed: {0}")]
-    Serve(#[source] std::io::Error),
     #[error("cannot install the {signal} handler: {source}")]
     Signal {
         signal: &'static str,

@@ -58,6 +58,54 @@ async fn client_assertion_from_a_token_file_obtains_a_token() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A client for `emu` whose credential reads its assertion from a token file holding `token`.
+fn workload_identity_client(emu: &arclink::emulator::Emulator, token: &str) -> ArmClient {
+    let dir = std::env::temp_dir().join(format!("arclink-wi-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token");
+    std::fs::write(&file, token).unwrap();
+    let src = CredentialSource::WorkloadIdentity {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT_ID.into(),
+        token_file: file,
+    };
+    let cred = CredentialCache::new()
+        .get_or_create(&src, &cloud(emu), Some(emu.ca_pem()))
+        .unwrap();
+    let mut options = ArmClientOptions::new(cred);
+    options.cloud = cloud(emu);
+    options.ca_pem = Some(emu.ca_pem().to_string());
+    ArmClient::new(options).unwrap()
+}
+
+#[tokio::test]
+async fn a_workload_identity_principal_needs_an_assertion_the_emulator_signed() {
+    let mut fixtures = fixtures();
+    fixtures.principals = Fixtures::from_yaml(&format!(
+        "principals: [{{tenantId: {TENANT}, clientId: {CLIENT_ID}}}]"
+    ))
+    .unwrap()
+    .principals;
+    let emu = arclink::emulator::Emulator::start(EmulatorConfig {
+        fixtures: Some(fixtures),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let unsigned = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YXJjbGluayJ9.c2ln";
+    let err = workload_identity_client(&emu, unsigned)
+        .get::<Machine>(&machine(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ArmError::Credential(_)), "{err:?}");
+
+    let signed = emu
+        .admin()
+        .federated_token("system:serviceaccount:arclink-system:arclink");
+    let client = workload_identity_client(&emu, &signed);
+    assert!(client.get::<Machine>(&machine(0)).await.unwrap().is_some());
+}
+
 #[tokio::test]
 async fn wrong_secret_is_a_credential_error() {
     let mut fixtures = fixtures();

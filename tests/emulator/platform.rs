@@ -198,6 +198,7 @@ async fn admin_api_over_https() {
     let r = env
         .client
         .post(format!("{base}/_emulator/faults"))
+        .bearer_auth(env.emu.admin_token())
         .body(r#"{"action":{"kind":"status","status":503},"times":1}"#)
         .send()
         .await
@@ -211,6 +212,7 @@ async fn admin_api_over_https() {
             "{base}/_emulator/resources{}",
             machine_path("web-01")
         ))
+        .bearer_auth(env.emu.admin_token())
         .body(r#"{"tags":{"drift":"yes"}}"#)
         .send()
         .await
@@ -220,6 +222,7 @@ async fn admin_api_over_https() {
     let counters: serde_json::Value = serde_json::from_slice(
         &env.client
             .get(format!("{base}/_emulator/counters"))
+            .bearer_auth(env.emu.admin_token())
             .send()
             .await
             .unwrap()
@@ -232,6 +235,7 @@ async fn admin_api_over_https() {
     let r = env
         .client
         .post(format!("{base}/_emulator/fixtures"))
+        .bearer_auth(env.emu.admin_token())
         .body(format!(
             "resourceGroups: [{{subscriptionId: {SUB}, name: added, location: eastus}}]"
         ))
@@ -248,6 +252,7 @@ async fn admin_api_over_https() {
     let r = env
         .client
         .put(format!("{base}/_emulator/rate-limits"))
+        .bearer_auth(env.emu.admin_token())
         .body("null")
         .send()
         .await
@@ -256,6 +261,7 @@ async fn admin_api_over_https() {
     let state: serde_json::Value = serde_json::from_slice(
         &env.client
             .get(format!("{base}/_emulator/state"))
+            .bearer_auth(env.emu.admin_token())
             .send()
             .await
             .unwrap()

@@ -1,6 +1,7 @@
-//! An in-process stand-in for the Kubernetes Lease API, faithful to what kube-lease-manager
-//! relies on: GET, POST (AlreadyExists), server-side apply that conflicts when another holder
-//! owns `spec.holderIdentity`, strategic merge patch where null deletes a field, DELETE.
+//! An in-process stand-in for the Kubernetes Lease API, faithful to what the elector relies on:
+//! GET, POST (AlreadyExists), server-side apply that conflicts when another holder owns
+//! `spec.holderIdentity`, merge patches where null deletes a field and a `resourceVersion` that
+//! no longer matches conflicts, DELETE.
 
 use std::{
     collections::HashMap,
@@ -67,6 +68,11 @@ impl Frontend {
     /// Every request hangs without an answer.
     pub fn hang(&self) {
         self.mode.store(HANGING, Ordering::SeqCst);
+    }
+
+    /// Requests are answered again.
+    pub fn restore(&self) {
+        self.mode.store(UP, Ordering::SeqCst);
     }
 
     pub fn config(&self) -> kube::Config {
@@ -221,6 +227,23 @@ async fn patch(
             );
         }
     };
+    // An update that names the version it read fails once the Lease has changed since.
+    if let Some(read) = patch
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        && lease
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            != Some(read)
+    {
+        return status(
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on leases.coordination.k8s.io \"{name}\": the object has been modified"
+            ),
+        );
+    }
     if is_apply {
         let held = lease
             .pointer("/spec/holderIdentity")

@@ -16,9 +16,11 @@ use super::fake_lease_api::{FakeLeaseApi, Frontend};
 
 const NS: &str = "arclink-system";
 const LEASE: &str = "arclink-leader";
-// Short so the tests run quickly: renew every 4s, standbys re-check every 1.2s, each Lease
-// request times out after 666ms.
+// Short so the tests run quickly: renew (and re-check as a standby) every second, each Lease
+// request times out after a second, a leader whose renewals fail gives up after 4s.
 const DURATION: Duration = Duration::from_secs(6);
+const RENEW_DEADLINE: Duration = Duration::from_secs(4);
+const RETRY: Duration = Duration::from_secs(1);
 
 struct Instance {
     identity: String,
@@ -34,22 +36,24 @@ fn args(identity: &str) -> LeaderArgs {
         lease_name: LEASE.into(),
         lease_namespace: NS.into(),
         lease_duration: DURATION,
+        lease_renew_deadline: RENEW_DEADLINE,
+        lease_retry_period: RETRY,
         identity: Some(identity.into()),
     }
 }
 
 fn start(frontend: &Frontend, identity: &str) -> Instance {
+    start_with(frontend, args(identity))
+}
+
+fn start_with(frontend: &Frontend, args: LeaderArgs) -> Instance {
+    let identity = args.identity.clone().unwrap();
     let health = Health::new(["ArcPrivateLinkScope"], true);
     let metrics = Metrics::new();
-    let (is_leader, handle) = Elector::start(
-        frontend.config(),
-        &args(identity),
-        health.clone(),
-        metrics.clone(),
-    )
-    .unwrap();
+    let (is_leader, handle) =
+        Elector::start(frontend.config(), &args, health.clone(), metrics.clone()).unwrap();
     Instance {
-        identity: identity.into(),
+        identity,
         is_leader,
         handle,
         health,
@@ -248,6 +252,143 @@ async fn a_lease_duration_under_two_seconds_is_rejected() {
     assert!(error.to_string().contains("--lease-duration"), "{error}");
 }
 
+/// Fails the test's later check if `instance` ever stops leading.
+fn watch_lost(instance: &Instance) -> Arc<AtomicBool> {
+    let lost = Arc::new(AtomicBool::new(false));
+    let mut rx = instance.is_leader.clone();
+    let seen = lost.clone();
+    tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            if !*rx.borrow() {
+                seen.store(true, Ordering::SeqCst);
+            }
+        }
+    });
+    lost
+}
+
+fn renewed_at(api: &FakeLeaseApi) -> jiff::Timestamp {
+    api.lease(NS, LEASE).unwrap()["spec"]["renewTime"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+// Longer than the defaults of the other tests, so that timing has room on a loaded machine:
+// renewals fail for 3s, well inside a 7s renew deadline.
+fn patient(identity: &str) -> LeaderArgs {
+    LeaderArgs {
+        lease_duration: Duration::from_secs(10),
+        lease_renew_deadline: Duration::from_secs(7),
+        ..args(identity)
+    }
+}
+
+#[tokio::test]
+async fn a_leader_keeps_leading_through_renewal_failures_shorter_than_the_renew_deadline() {
+    let api = FakeLeaseApi::default();
+    let (front_a, front_b) = (api.frontend().await, api.frontend().await);
+    let mut a = start_with(&front_a, patient("a"));
+    wait_leading(&mut a, Duration::from_secs(5)).await;
+    let b = start_with(&front_b, patient("b"));
+    let lost = watch_lost(&a);
+    let overlap = watch_overlap(&a, &b);
+
+    // An API server restart, as seen from the leader.
+    front_a.fail();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = renewed_at(&api);
+    front_a.restore();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    assert!(!lost.load(Ordering::SeqCst), "the leader stepped down");
+    assert!(*a.is_leader.borrow());
+    assert!(!*b.is_leader.borrow());
+    assert!(!overlap.load(Ordering::SeqCst), "two leaders at once");
+    assert_eq!(api.holder(NS, LEASE).as_deref(), Some("a"));
+    assert!(renewed_at(&api) > before, "renewals resumed");
+    a.health.set_synced("ArcPrivateLinkScope");
+    assert_eq!(
+        a.health.readiness(),
+        Ok(()),
+        "a leader that renews again is ready"
+    );
+}
+
+#[tokio::test]
+async fn a_leader_whose_renewals_fail_past_the_renew_deadline_steps_down_before_the_lease_expires()
+{
+    let api = FakeLeaseApi::default();
+    let (front_a, front_b) = (api.frontend().await, api.frontend().await);
+    let mut a = start_with(&front_a, patient("a"));
+    wait_leading(&mut a, Duration::from_secs(5)).await;
+    let mut b = start_with(&front_b, patient("b"));
+    let overlap = watch_overlap(&a, &b);
+
+    front_a.fail();
+    let cut = Instant::now();
+    let last_renewal = renewed_at(&api);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(*a.is_leader.borrow(), "gave up before the renew deadline");
+    tokio::time::timeout(Duration::from_secs(10), a.is_leader.wait_for(|l| !*l))
+        .await
+        .expect("a leader that cannot renew must step down")
+        .unwrap();
+    let expiry = last_renewal + jiff::SignedDuration::from_secs(10);
+    assert!(
+        jiff::Timestamp::now() < expiry,
+        "stepped down {:?} after the failures began, after its lease expired",
+        cut.elapsed()
+    );
+    assert!(
+        a.health
+            .readiness()
+            .unwrap_err()
+            .contains("not renewed within the renew deadline")
+    );
+    assert!(a.metrics.encode().contains("arclink_leader 0"));
+
+    wait_leading(&mut b, Duration::from_secs(15)).await;
+    assert_eq!(api.holder(NS, LEASE).as_deref(), Some("b"));
+    assert!(!overlap.load(Ordering::SeqCst), "two leaders at once");
+}
+
+#[tokio::test]
+async fn renew_deadline_and_retry_period_are_checked_against_the_lease_duration() {
+    let api = FakeLeaseApi::default();
+    let frontend = api.frontend().await;
+    let refused = |args: LeaderArgs| {
+        Elector::start(
+            frontend.config(),
+            &args,
+            Health::new(["A"], true),
+            Metrics::new(),
+        )
+        .err()
+        .unwrap()
+        .to_string()
+    };
+    let error = refused(LeaderArgs {
+        lease_renew_deadline: DURATION,
+        ..args("x")
+    });
+    assert!(
+        error.contains("--lease-renew-deadline") && error.contains("--lease-duration"),
+        "{error}"
+    );
+    let error = refused(LeaderArgs {
+        lease_retry_period: RENEW_DEADLINE,
+        ..args("x")
+    });
+    assert!(error.contains("--lease-retry-period"), "{error}");
+    let error = refused(LeaderArgs {
+        lease_retry_period: Duration::ZERO,
+        ..args("x")
+    });
+    assert!(error.contains("--lease-retry-period"), "{error}");
+}
+
 #[derive(clap::Parser)]
 struct Cli {
     #[command(flatten)]
@@ -261,16 +402,24 @@ fn leader_flags_have_the_documented_defaults() {
     assert!(!cli.leader.leader_elect);
     assert_eq!(cli.leader.lease_name, "arclink-leader");
     assert_eq!(cli.leader.lease_duration, Duration::from_secs(15));
+    assert_eq!(cli.leader.lease_renew_deadline, Duration::from_secs(10));
+    assert_eq!(cli.leader.lease_retry_period, Duration::from_secs(2));
     let cli = Cli::try_parse_from([
         "arclink",
         "--leader-elect",
         "--lease-duration",
         "30s",
+        "--lease-renew-deadline",
+        "20s",
+        "--lease-retry-period",
+        "3s",
         "--identity",
         "pod-1",
     ])
     .unwrap();
     assert!(cli.leader.leader_elect);
     assert_eq!(cli.leader.lease_duration, Duration::from_secs(30));
+    assert_eq!(cli.leader.lease_renew_deadline, Duration::from_secs(20));
+    assert_eq!(cli.leader.lease_retry_period, Duration::from_secs(3));
     assert_eq!(cli.leader.identity.as_deref(), Some("pod-1"));
 }

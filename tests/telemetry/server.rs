@@ -2,23 +2,32 @@ use std::time::Duration;
 
 use arclink::telemetry::{
     Health, LeaderState, Metrics,
-    server::{OPENMETRICS_CONTENT_TYPE, ServerState, bind, serve},
+    server::{HEADER_READ_TIMEOUT, OPENMETRICS_CONTENT_TYPE, ServerState, bind, serve},
 };
 use tokio::sync::oneshot;
 
 struct Running {
     base: String,
     stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), arclink::telemetry::TelemetryError>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 async fn start(metrics: Metrics, health: Health) -> Running {
+    start_with(metrics, health, HEADER_READ_TIMEOUT).await
+}
+
+async fn start_with(metrics: Metrics, health: Health, header_read_timeout: Duration) -> Running {
     let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, ServerState { metrics, health }, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(serve(
+        listener,
+        ServerState { metrics, health },
+        header_read_timeout,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     Running { base, stop, task }
 }
 
@@ -78,7 +87,7 @@ async fn metrics_endpoint_serves_recorded_values_as_openmetrics() {
     assert!(sum >= 0.02, "{sum_line}");
 
     server.stop.send(()).unwrap();
-    server.task.await.unwrap().unwrap();
+    server.task.await.unwrap();
 }
 
 #[tokio::test]
@@ -102,7 +111,7 @@ async fn healthz_is_ok_and_readyz_follows_cache_sync() {
     health.set_synced("ArcPrivateEndpoint");
     assert_eq!(get(&format!("{}/readyz", server.base)).await.0, 200);
     server.stop.send(()).unwrap();
-    server.task.await.unwrap().unwrap();
+    server.task.await.unwrap();
 }
 
 #[tokio::test]
@@ -141,7 +150,7 @@ async fn readyz_with_leader_election_follows_the_leader_state() {
     );
     assert_eq!(get(&format!("{}/healthz", server.base)).await.0, 200);
     server.stop.send(()).unwrap();
-    server.task.await.unwrap().unwrap();
+    server.task.await.unwrap();
 }
 
 #[tokio::test]
@@ -209,5 +218,42 @@ async fn arm_client_counters_are_exported_at_scrape_time() {
         assert!(body.contains(expected), "missing {expected:?} in:\n{body}");
     }
     server.stop.send(()).unwrap();
-    server.task.await.unwrap().unwrap();
+    server.task.await.unwrap();
+}
+
+/// How long until the server closes a connection that sent `sent` and then nothing.
+async fn closed_after(base: &str, sent: &[u8]) -> Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut tcp = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    tcp.write_all(sent).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 256];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection was still open after 10s");
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_before_or_inside_its_request_headers_is_disconnected() {
+    let timeout = Duration::from_secs(1);
+    let server = start_with(Metrics::new(), Health::new(["A"], false), timeout).await;
+    for sent in [&b""[..], b"GET /metrics HTTP/1.1\r\nhost: x\r\n"] {
+        let took = closed_after(&server.base, sent).await;
+        assert!(took >= timeout / 2, "closed after {took:?}");
+    }
+    let (status, _, _) = get(&format!("{}/healthz", server.base)).await;
+    assert_eq!(status, 200, "the server still serves");
+    server.stop.send(()).unwrap();
+    server.task.await.unwrap();
 }
