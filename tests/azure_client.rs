@@ -4,6 +4,8 @@
 mod common;
 #[path = "azure_client/credentials.rs"]
 mod credentials;
+#[path = "azure_client/hostile.rs"]
+mod hostile;
 #[path = "azure_client/lro.rs"]
 mod lro;
 #[path = "azure_client/operations.rs"]

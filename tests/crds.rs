@@ -475,3 +475,110 @@ fn deploy_examples_are_valid() {
         ]
     );
 }
+
+/// Reference/arm-behaviours.md 1: what would need a different private link connection cannot
+/// change in place; the message says how to replace the endpoint.
+#[test]
+fn an_endpoints_scope_and_approval_are_immutable() {
+    let old = endpoint();
+    let other_ref = with(old.clone(), "/spec/scopeRef/name", json!("other-scope"));
+    assert_rejected(
+        "ArcPrivateEndpoint",
+        &other_ref,
+        Some(&old),
+        "delete this ArcPrivateEndpoint and create a new one",
+    );
+    let by_id = with(
+        with(old.clone(), "/spec/scopeRef", Value::Null),
+        "/spec/scopeId",
+        json!(format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/arc-scope"
+        )),
+    );
+    assert_rejected(
+        "ArcPrivateEndpoint",
+        &by_id,
+        Some(&old),
+        "spec.scopeRef and spec.scopeId are immutable",
+    );
+    let manual = with(old.clone(), "/spec/approval", json!("Manual"));
+    assert_rejected(
+        "ArcPrivateEndpoint",
+        &manual,
+        Some(&old),
+        "spec.approval is immutable",
+    );
+    let defaulted = with(old.clone(), "/spec/approval", Value::Null);
+    assert_eq!(
+        errors("ArcPrivateEndpoint", &defaulted, Some(&old)),
+        Vec::<String>::new(),
+        "an absent approval is the default, Automatic"
+    );
+}
+
+/// Reference/arm-behaviours.md 7: the name arclink gives the private endpoint obeys Azure's
+/// rule, whether it comes from spec.azure.name or metadata.name.
+#[test]
+fn an_endpoints_azure_name_follows_azures_rule() {
+    for bad in ["a", "-pe", "pe.", "pe-"] {
+        let named = with(endpoint(), "/spec/azure/name", json!(bad));
+        assert_rejected("ArcPrivateEndpoint", &named, None, "2-64 characters");
+    }
+    let long = with(endpoint(), "/spec/azure/name", json!("e".repeat(65)));
+    assert_rejected("ArcPrivateEndpoint", &long, None, "spec.azure.name");
+    for good in ["pe", "pe_", "Hub.PE-1_", &"e".repeat(64)] {
+        let named = with(endpoint(), "/spec/azure/name", json!(good));
+        assert_eq!(
+            errors("ArcPrivateEndpoint", &named, None),
+            Vec::<String>::new(),
+            "{good}"
+        );
+    }
+    let long_metadata = with(endpoint(), "/metadata/name", json!("e".repeat(70)));
+    assert_rejected("ArcPrivateEndpoint", &long_metadata, None, "metadata.name");
+    let long_scope = with(
+        with(scope(), "/spec/azure/name", Value::Null),
+        "/metadata/name",
+        json!("s".repeat(65)),
+    );
+    assert_rejected(
+        "ArcPrivateLinkScope",
+        &long_scope,
+        None,
+        "set spec.azure.name",
+    );
+    let too_long_message = with(endpoint(), "/spec/requestMessage", json!("m".repeat(141)));
+    assert_rejected(
+        "ArcPrivateEndpoint",
+        &too_long_message,
+        None,
+        "requestMessage",
+    );
+}
+
+/// Reference/arm-behaviours.md 13: Azure's tag limits, with arclink's two tags counted.
+#[test]
+fn tags_obey_azures_limits() {
+    for (kind, base) in [
+        ("ArcPrivateLinkScope", scope()),
+        ("ArcPrivateEndpoint", endpoint()),
+    ] {
+        for bad_key in ["a/b", "a<b", "a%b", "a&b", "a\\b", "a?b", "a\u{1}b"] {
+            let obj = with(base.clone(), "/spec/tags", json!({bad_key: "v"}));
+            assert_rejected(kind, &obj, None, "tag keys must be 1-512 characters");
+        }
+        let long_key = with(base.clone(), "/spec/tags", json!({"k".repeat(513): "v"}));
+        assert_rejected(kind, &long_key, None, "tag keys must be 1-512 characters");
+        let long_value = with(base.clone(), "/spec/tags", json!({"k": "v".repeat(257)}));
+        assert_rejected(kind, &long_value, None, "tags");
+        let many: serde_json::Map<String, Value> =
+            (0..49).map(|i| (format!("k{i}"), json!("v"))).collect();
+        let too_many = with(base.clone(), "/spec/tags", Value::Object(many));
+        assert_rejected(kind, &too_many, None, "tags");
+        let ok: serde_json::Map<String, Value> = (0..48)
+            .map(|i| (format!("k{i}-{}", "x".repeat(500)), json!("v".repeat(256))))
+            .collect();
+        let fine = with(base.clone(), "/spec/tags", Value::Object(ok));
+        assert_eq!(errors(kind, &fine, None), Vec::<String>::new(), "{kind}");
+    }
+}

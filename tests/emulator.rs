@@ -5,6 +5,8 @@ mod support;
 
 #[path = "emulator/auth.rs"]
 mod auth;
+#[path = "emulator/behaviours.rs"]
+mod behaviours;
 #[path = "emulator/contract.rs"]
 mod contract;
 #[path = "emulator/durability.rs"]

@@ -3,6 +3,8 @@
 #[path = "endpoint/support.rs"]
 mod support;
 
+#[path = "endpoint/arm_behaviours.rs"]
+mod arm_behaviours;
 #[path = "endpoint/dns.rs"]
 mod dns;
 #[path = "endpoint/lifecycle.rs"]

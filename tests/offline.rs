@@ -12,3 +12,6 @@ mod bad_input;
 
 #[path = "offline/library.rs"]
 mod library;
+
+#[path = "offline/standalone.rs"]
+mod standalone;

@@ -321,3 +321,88 @@ async fn dry_run_reports_the_change_without_writing() {
     assert_eq!(out.changes[0].action, ChangeAction::Create);
     assert!(b.admin.get(&scope_id("s11")).is_none());
 }
+
+/// Behaviour 10 of reference/arm-behaviours.md: the ARM code, not only the status, decides
+/// whether a failure needs a person (Stalled, with the code) or will pass (Reconciling).
+#[tokio::test]
+async fn arm_error_codes_decide_between_stalled_and_reconciling() {
+    let b = bed().await;
+    let cases: &[(u16, &str, bool)] = &[
+        (409, "MissingSubscriptionRegistration", true),
+        (409, "ScopeLocked", true),
+        (409, "ResourceGroupBeingDeleted", true),
+        (403, "RequestDisallowedByPolicy", true),
+        (409, "QuotaExceeded", true),
+        (400, "OperationNotAllowed", true),
+        (409, "AnotherOperationInProgress", false),
+        (409, "Conflict", false),
+        (429, "RetryableError", false),
+        (409, "CanceledAndSupersededDueToAnotherOperation", false),
+    ];
+    for (i, (status, code, stalls)) in cases.iter().enumerate() {
+        let mut obj = scope(&format!("codes-{i}"));
+        b.admin.inject(
+            Fault::status(*status)
+                .code(code)
+                .message("as Azure says it")
+                .method("PUT")
+                .times(1),
+        );
+        step(&b, &mut obj).await;
+        let conds = &obj.status.as_ref().unwrap().conditions;
+        let (t, expected_stall) = if *stalls {
+            (STALLED, true)
+        } else {
+            (RECONCILING, false)
+        };
+        assert!(is_true(conds, t), "{code}: {conds:?}");
+        assert_eq!(is_true(conds, STALLED), expected_stall, "{code}");
+        assert_eq!(reason(&obj, t), *code);
+        let message = &find(conds, t).unwrap().message;
+        assert!(
+            message.starts_with(&format!("{code}: as Azure says it")),
+            "{code}: {message}"
+        );
+        if !stalls {
+            step(&b, &mut obj).await;
+            assert!(ready(&obj), "{code}: recovers once the error passes");
+        }
+    }
+}
+
+/// Behaviour 14: a server default of a newer api-version (`serviceExtensions`) is not drift,
+/// and a GET-modify-PUT carries back what someone else set there.
+#[tokio::test]
+async fn server_defaults_are_not_drift_and_survive_an_update() {
+    let b = bed().await;
+    let mut obj = scope("s-ext");
+    step(&b, &mut obj).await;
+    assert!(ready(&obj));
+    assert_eq!(
+        b.admin.get(&scope_id("s-ext")).unwrap()["properties"]["serviceExtensions"][0]["serviceExtensionPublicNetworkAccess"],
+        "Enabled",
+        "the server default"
+    );
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s-ext"),
+            json!({"properties": {"serviceExtensions": [{"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "Disabled"}]}}),
+        )
+        .unwrap();
+    b.admin.reset_counters();
+    step(&b, &mut obj).await;
+    assert_eq!(b.admin.counters().writes(), 0, "not drift");
+    assert_eq!(reason(&obj, DRIFTED), "Succeeded");
+
+    obj.spec.public_network_access = arclink::api::scope::PublicNetworkAccess::Enabled;
+    obj.metadata.generation = Some(2);
+    step(&b, &mut obj).await;
+    assert!(ready(&obj));
+    let azure = b.admin.get(&scope_id("s-ext")).unwrap();
+    assert_eq!(azure["properties"]["publicNetworkAccess"], "Enabled");
+    assert_eq!(
+        azure["properties"]["serviceExtensions"][0]["serviceExtensionPublicNetworkAccess"],
+        "Disabled",
+        "the PUT (with the newest api-version) carried it back"
+    );
+}

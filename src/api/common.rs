@@ -28,7 +28,7 @@ pub const DNS_ZONE_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups
 /// `<>%&\?/` or control characters; values of at most 256 characters.
 pub const MAX_USER_TAGS: usize = 48;
 pub const TAG_KEYS_RULE: &str =
-    r#"self.all(k, size(k) >= 1 && size(k) <= 512 && !k.matches('[<>%&\\?/\x00-\x1f]'))"#;
+    r#"self.all(k, size(k) >= 1 && size(k) <= 512 && !k.matches('[<>%&\\\\?/\\x00-\\x1f]'))"#;
 pub const TAG_KEYS_MESSAGE: &str = "tag keys must be 1-512 characters without < > % & \\ ? / or control characters (Azure's tag rules)";
 pub const RESERVED_TAGS_RULE: &str = "!('managed-by' in self) && !('arclink-owner' in self)";
 pub const RESERVED_TAGS_MESSAGE: &str =

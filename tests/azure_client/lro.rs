@@ -236,3 +236,47 @@ async fn tampered_token_is_not_followed_elsewhere() {
     let err = client.poll(&token).await.unwrap_err();
     assert_eq!(err.metric_label(), "invalid_response");
 }
+
+/// A poll that fails (the status URL answers 5xx) is an error of the poll, the operation may
+/// still run; an operation that ended Failed is a result (`Poll::Failed`), transient when its
+/// code is `RetryableError` (reference/arm-behaviours.md 3).
+#[tokio::test]
+async fn a_failed_poll_is_not_a_failed_operation() {
+    let emu = emulator(slow_lro()).await;
+    let client = client(&emu);
+    let scope = make_scope(&client, "pls-poll").await;
+    emu.admin()
+        .inject(Fault::lro_failure("RetryableError", "A retryable error occurred.").times(1));
+    let Write::Pending(token) = client
+        .put::<_, PrivateEndpoint>(&pe_id("pe-poll"), &endpoint_body(&scope))
+        .await
+        .unwrap()
+    else {
+        panic!("expected a pending write")
+    };
+    emu.admin()
+        .inject(Fault::status(503).method("GET").times(20));
+    let err = client.poll(&token).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ArmError::Transient {
+                status: Some(503),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    emu.admin().clear_faults();
+    let outcome = loop {
+        match client.poll(&token).await.unwrap() {
+            Poll::InProgress { .. } => tokio::time::sleep(Duration::from_millis(200)).await,
+            other => break other,
+        }
+    };
+    let Poll::Failed(e) = outcome else {
+        panic!("expected the operation's failure, got {outcome:?}")
+    };
+    assert_eq!(e.code(), "RetryableError");
+    assert!(e.is_retryable());
+}
