@@ -489,3 +489,60 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::azure::models::{Machine, PrivateDnsZoneGroup, PrivateEndpoint, PrivateLinkScope};
+    use proptest::prelude::*;
+
+    /// Arbitrary JSON, a few levels deep, with ARM-looking keys now and then.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(|f| serde_json::json!(f)),
+            ".{0,20}".prop_map(serde_json::Value::from),
+            Just(serde_json::json!(
+                "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/privateEndpoints/p"
+            )),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            let key = prop_oneof![
+                Just("id".to_string()),
+                Just("properties".to_string()),
+                Just("tags".to_string()),
+                Just("privateLinkServiceConnections".to_string()),
+                Just("privateDnsZoneConfigs".to_string()),
+                Just("error".to_string()),
+                Just("code".to_string()),
+                ".{0,8}".prop_map(String::from),
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(key, inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// No error body and no status makes the classification panic.
+        #[test]
+        fn any_error_response_is_classified(status in 0u16..1000, body in prop::collection::vec(any::<u8>(), 0..200), v in json()) {
+            let _ = ArmError::from_response(status, &body, None);
+            let e = ArmError::from_response(status, v.to_string().as_bytes(), Some(Duration::from_secs(1)));
+            prop_assert!(!e.code().is_empty());
+        }
+
+        /// The ARM models decode any JSON to a value or an error, never a panic.
+        #[test]
+        fn models_decode_any_json(v in json()) {
+            let _ = serde_json::from_value::<PrivateEndpoint>(v.clone());
+            let _ = serde_json::from_value::<PrivateLinkScope>(v.clone());
+            let _ = serde_json::from_value::<PrivateDnsZoneGroup>(v.clone());
+            let _ = serde_json::from_value::<Machine>(v);
+        }
+    }
+}

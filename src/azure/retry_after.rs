@@ -94,3 +94,23 @@ mod tests {
         assert_eq!(parse(&[], now), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a server puts in the headers, parsing never panics and never exceeds the
+        /// bound (issue 13: `retry-after-ms: 1e300` once panicked the client).
+        #[test]
+        fn any_header_value_is_bounded(ms in ".{0,40}", secs in ".{0,40}", f in any::<f64>()) {
+            let now = jiff::Timestamp::now();
+            let float = f.to_string();
+            for (name, value) in [("retry-after-ms", ms.as_str()), ("retry-after", secs.as_str()), ("x-ms-retry-after-ms", float.as_str())] {
+                let got = parse_retry_after(|n| (n == name).then_some(value), now);
+                prop_assert!(got.is_none_or(|d| d <= MAX_RETRY_AFTER));
+            }
+        }
+    }
+}

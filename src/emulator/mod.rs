@@ -20,6 +20,17 @@
 //! - private endpoints to anything other than an Arc private link scope are accepted as opaque
 //!   targets (auto-approved, no IPs or DNS configs); `groupIds`, `If-Match`/`If-None-Match`,
 //!   `$top` and record types other than A are not modelled.
+//!
+//! How the real services behave beyond the specs (reference/arm-behaviours.md, numbered as
+//! there) is modelled too: connections and NIC names that cannot change (1, 2; Azure's codes and
+//! messages), operations that fail `RetryableError` or are superseded (3, 4; by fault), names a
+//! zone group covers left out of `customDnsConfigs` (5; switchable, see [`Behaviours`]), one zone
+//! group per endpoint and records only in the recommended zones (6, 8), per-principal and global
+//! buckets (12), tag limits (13), `serviceExtensions` by api-version (14) and what clears a
+//! machine's scope (15; switchable). Codes chosen without a source: a second zone group and a
+//! `requestMessage` over 140 characters answer 400 `BadRequest` (the second with Azure's
+//! reported message); the tag limits answer `InvalidTagCount`, `InvalidTagNameCharacters`,
+//! `InvalidTagNameLength` and `InvalidTagValueLength`.
 
 mod admin;
 mod arm;

@@ -230,3 +230,32 @@ async fn endless_throttling_and_absurd_retry_after_end_the_call_within_its_bound
     let err = arm.get::<serde_json::Value>(&absurd).await.unwrap_err();
     assert_eq!(err.retry_after(), Some(MAX_RETRY_AFTER));
 }
+
+/// Behaviour 12: since 2024 a subscription also has a global bucket shared by every principal;
+/// when it is the lower of the two, the client paces itself by it.
+#[tokio::test]
+async fn the_global_rate_limit_header_lowers_the_bucket_too() {
+    let server = serve(Arc::new(|_, _| {
+        Reply::Full(
+            200,
+            vec![
+                ("content-type", "application/json".into()),
+                ("x-ms-ratelimit-remaining-subscription-reads", "240".into()),
+                (
+                    "x-ms-ratelimit-remaining-subscription-global-reads",
+                    "3".into(),
+                ),
+            ],
+            br#"{"id": null}"#.to_vec(),
+        )
+    }))
+    .await;
+    let arm = client(&server, RetryPolicy::default());
+    arm.get::<serde_json::Value>(&scope()).await.unwrap();
+    let buckets = arm.metrics().buckets();
+    let reads = buckets
+        .iter()
+        .find(|b| b.class == arclink::azure::RequestClass::Reads)
+        .unwrap();
+    assert!(reads.tokens <= 3.5, "{reads:?}");
+}

@@ -791,3 +791,90 @@ impl Run<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Behaviour 8: ARM's `requiredZoneNames` (official example: no `dp.`, mixed case) map to
+    /// the zones Microsoft's table and the built-in Azure Policy use.
+    #[test]
+    fn required_zone_names_map_to_the_recommended_zones() {
+        assert_eq!(
+            recommended_zone("privatelink.kubernetesconfiguration.azure.com"),
+            "privatelink.dp.kubernetesconfiguration.azure.com"
+        );
+        assert_eq!(
+            recommended_zone("privatelink.Guestconfiguration.azure.com"),
+            "privatelink.guestconfiguration.azure.com"
+        );
+        assert_eq!(
+            recommended_zone("PRIVATELINK.HIS.ARC.AZURE.COM"),
+            "privatelink.his.arc.azure.com"
+        );
+        assert_eq!(
+            recommended_zone("privatelink.example.azure.com"),
+            "privatelink.example.azure.com",
+            "a name outside the table is kept"
+        );
+    }
+
+    /// Behaviour 5: each source alone gives the same records.
+    #[test]
+    fn records_are_the_same_from_each_source() {
+        let zones: Vec<String> = ARC_ZONES.iter().map(|z| z.to_string()).collect();
+        let from_configs: PrivateEndpoint = serde_json::from_value(serde_json::json!({
+            "properties": {"customDnsConfigs": [
+                {"fqdn": "gbl.his.arc.azure.com", "ipAddresses": ["10.0.0.4"]},
+                {"fqdn": "eastus.dp.kubernetesconfiguration.azure.com", "ipAddresses": ["10.0.0.5"]}
+            ]}
+        }))
+        .unwrap();
+        let group: PrivateDnsZoneGroup = serde_json::from_value(serde_json::json!({
+            "name": "default",
+            "properties": {"privateDnsZoneConfigs": [
+                {"properties": {"privateDnsZoneId": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/privateDnsZones/privatelink.his.arc.azure.com",
+                  "recordSets": [{"recordType": "A", "recordSetName": "gbl", "ipAddresses": ["10.0.0.4"]}]}},
+                {"properties": {"privateDnsZoneId": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/privateDnsZones/privatelink.dp.kubernetesconfiguration.azure.com",
+                  "recordSets": [{"recordType": "A", "recordSetName": "eastus", "ipAddresses": ["10.0.0.5"]}]}}
+            ]}
+        }))
+        .unwrap();
+        let nic: NetworkInterface = serde_json::from_value(serde_json::json!({
+            "properties": {"ipConfigurations": [
+                {"properties": {"privateIPAddress": "10.0.0.4", "privateLinkConnectionProperties": {"fqdns": ["gbl.his.arc.azure.com"]}}},
+                {"properties": {"privateIPAddress": "10.0.0.5", "privateLinkConnectionProperties": {"fqdns": ["eastus.dp.kubernetesconfiguration.azure.com"]}}}
+            ]}
+        }))
+        .unwrap();
+        let a = records(
+            &DnsSources {
+                endpoint: Some(&from_configs),
+                ..Default::default()
+            },
+            &zones,
+        );
+        let groups = [group];
+        let b = records(
+            &DnsSources {
+                zone_groups: &groups,
+                ..Default::default()
+            },
+            &zones,
+        );
+        let c = records(
+            &DnsSources {
+                nic: Some(&nic),
+                ..Default::default()
+            },
+            &zones,
+        );
+        assert_eq!(a.len(), 2);
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(
+            a[0].zone,
+            "privatelink.dp.kubernetesconfiguration.azure.com"
+        );
+    }
+}
