@@ -12,3 +12,9 @@ mod bad_input;
 
 #[path = "offline/library.rs"]
 mod library;
+
+#[path = "offline/state_file.rs"]
+mod state_file;
+
+#[path = "offline/failures.rs"]
+mod failures;
