@@ -14,10 +14,8 @@ pub const GUID_PATTERN: &str =
 pub const RESOURCE_GROUP_PATTERN: &str = r"^[-\w._()]+$";
 /// Pattern of an Azure region name as ARM accepts it (`eastus`, `East US`).
 pub const LOCATION_PATTERN: &str = r"^[A-Za-z0-9 ]+$";
-/// Pattern of a Go duration string, the format CEL's `duration()` parses. At most five digits
-/// before the point (`86400s`, `1440m`, `24h`): with the 32-character limit no sum can overflow
-/// CEL's 64-bit nanoseconds, which makes some CEL implementations panic rather than fail.
-pub const DURATION_PATTERN: &str = r"^([0-9]{1,5}(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
+/// Pattern of a Go duration string, the format CEL's `duration()` parses.
+pub const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
 /// Pattern of an ARM id of an Arc Private Link Scope.
 pub const SCOPE_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.hybridcompute/privatelinkscopes/[^/]+$";
 /// Pattern of an ARM id of a subnet.

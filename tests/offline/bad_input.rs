@@ -129,6 +129,21 @@ fn cel_violations_are_rejected_with_the_rule_message() {
 }
 
 #[test]
+fn an_absurd_drift_check_interval_is_rejected_not_a_panic() {
+    rejected(
+        "drift-interval",
+        &scope(
+            "slow",
+            "  location: eastus\n  policy: {driftCheckInterval: 99999999999999999999h}\n",
+        ),
+        &[
+            "error: <tmp>/bad.yaml (document 2): ArcPrivateLinkScope team-a/slow: spec.policy.driftCheckInterval: driftCheckInterval must be at most 24h",
+        ],
+        "invalid",
+    );
+}
+
+#[test]
 fn a_dangling_scope_ref_is_rejected() {
     rejected(
         "dangling",
