@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use arclink::emulator::{Emulator, EmulatorConfig};
+use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
 
 use crate::support::Sandbox;
 
@@ -79,4 +79,31 @@ fn a_state_file_that_cannot_be_written_fails_the_command_naming_it() {
         assert!(run.stdout.is_empty(), "nothing was planned or applied");
     }
     assert!(!sb.dir.join("no-such-dir").exists());
+}
+
+#[tokio::test]
+async fn a_state_file_that_can_no_longer_be_written_fails_the_shutdown_naming_it() {
+    let sb = Sandbox::new("state-gone");
+    let dir = sb.dir.join("gone");
+    std::fs::create_dir(&dir).unwrap();
+    let state = dir.join("state.json");
+    let emulator = Emulator::start(EmulatorConfig {
+        state_file: Some(state.clone()),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let change = Fixtures::from_yaml(&format!(
+        "resourceGroups: [{{subscriptionId: {}, name: rg-new, location: eastus}}]",
+        crate::support::SUB
+    ))
+    .unwrap();
+    emulator.admin().load_fixtures(&change).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let err = emulator.shutdown().await.unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("cannot write {}: ", state.display())),
+        "{err}"
+    );
 }
