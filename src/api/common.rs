@@ -303,7 +303,7 @@ mod tests {
     }
 
     proptest! {
-        // PROPTEST_CASES sets the number of cases (256 by default; the long run: 1000000).
+        // PROPTEST_CASES sets the number of cases (256 by default; the long run: 100000).
         #[test]
         fn any_text_parses_or_errors(s in "\\PC*") {
             let _ = parse_duration(&s);
