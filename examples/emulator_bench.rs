@@ -88,6 +88,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ok as f64 / elapsed,
         failed.load(Ordering::Relaxed)
     );
-    emu.shutdown().await;
+    emu.shutdown().await?;
     Ok(())
 }

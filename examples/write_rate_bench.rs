@@ -161,6 +161,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         client.metrics().throttle().pauses
     );
     println!("failed workers          : {failures}");
-    emu.shutdown().await;
+    emu.shutdown().await?;
     Ok(())
 }

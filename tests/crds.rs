@@ -346,6 +346,52 @@ fn is_macro_variable(rule: &str, warning: &str) -> bool {
         .any(|m| rule.contains(&format!(".{m}({var},")))
 }
 
+#[test]
+fn drift_check_interval_is_at_most_24h_and_never_overflows() {
+    for (kind, obj, pointer) in [
+        (
+            "ArcPrivateLinkScope",
+            scope(),
+            "/spec/policy/driftCheckInterval",
+        ),
+        (
+            "ArcPrivateEndpoint",
+            endpoint(),
+            "/spec/policy/driftCheckInterval",
+        ),
+        (
+            "ArcServerAssociation",
+            association(),
+            "/spec/policy/driftCheckInterval",
+        ),
+    ] {
+        let at = |v: &str| {
+            let mut obj = obj.clone();
+            if obj.pointer("/spec/policy").is_none() {
+                obj["spec"]["policy"] = json!({});
+            }
+            with(obj, pointer, json!(v))
+        };
+        for ok in ["24h", "86400s", "1440m", "23h59m59.999s"] {
+            assert_eq!(
+                errors(kind, &at(ok), None),
+                Vec::<String>::new(),
+                "{kind} {ok}"
+            );
+        }
+        assert_rejected(
+            kind,
+            &at("25h"),
+            None,
+            "driftCheckInterval must be at most 24h",
+        );
+        // Past 64-bit nanoseconds, alone or as a sum: an error, not a panic or a wrap-around.
+        for huge in ["99999999999999999999h", "999999h999999h999999h999999h"] {
+            assert_rejected(kind, &at(huge), None, "spec.policy.driftCheckInterval: ");
+        }
+    }
+}
+
 /// Walks every schema node, checking what a Kubernetes API server requires of a structural
 /// schema, and that every CEL rule compiles, is in scope and is within the cost budget.
 fn check_node(node: &Value, path: &str, rules: &mut usize) {
@@ -443,7 +489,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 24, "every CEL rule of the three CRDs is visited");
+    assert_eq!(rules, 27, "every CEL rule of the three CRDs is visited");
 }
 
 #[test]

@@ -15,3 +15,9 @@ mod library;
 
 #[path = "offline/standalone.rs"]
 mod standalone;
+
+#[path = "offline/state_file.rs"]
+mod state_file;
+
+#[path = "offline/failures.rs"]
+mod failures;

@@ -121,10 +121,13 @@ pub struct AssociationPolicy {
     /// `Correct` (default) re-associates machines moved out of band; `Report` only reports.
     #[serde(default)]
     pub drift: DriftPolicy,
-    /// How often Azure is re-read when nothing changed (Go duration, at least 30s).
+    /// How often Azure is re-read when nothing changed (Go duration, 30s to 24h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = DURATION_PATTERN), length(max = 32))]
-    #[x_kube(validation = Rule::new("duration(self) >= duration('30s')").message("driftCheckInterval must be at least 30s"))]
+    #[x_kube(
+        validation = Rule::new("duration(self) >= duration('30s')").message("driftCheckInterval must be at least 30s"),
+        validation = Rule::new("duration(self) <= duration('24h')").message("driftCheckInterval must be at most 24h")
+    )]
     pub drift_check_interval: Option<String>,
 }
 

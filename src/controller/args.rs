@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::api::parse_duration;
+use crate::api::{MAX_DRIFT_CHECK_INTERVAL, duration_up_to};
 use crate::azure::{ApiVersions, BucketLimits, Cloud, RateLimits};
 
 /// How arclink reaches Azure Resource Manager.
@@ -32,7 +32,7 @@ pub struct AzureArgs {
     #[arg(long, env = "ARCLINK_CLUSTER_NAME", default_value = "default")]
     pub cluster_name: String,
     /// How often Azure is re-read when nothing changed, unless an object sets
-    /// spec.policy.driftCheckInterval (Go duration, e.g. 10m).
+    /// spec.policy.driftCheckInterval (Go duration up to 24h, e.g. 10m).
     #[arg(long, env = "ARCLINK_DRIFT_CHECK_INTERVAL", default_value = "10m", value_parser = nonzero_duration)]
     pub drift_check_interval: Duration,
     /// ARM read bucket per subscription: burst size.
@@ -76,9 +76,10 @@ pub struct AzureArgs {
     pub privatedns_api_version: String,
 }
 
-/// A drift check interval: zero would requeue every object immediately, forever.
+/// A drift check interval: zero would requeue every object immediately, forever; more than
+/// the CRD allows an object would leave drift unnoticed for longer than any object may ask.
 fn nonzero_duration(s: &str) -> Result<Duration, String> {
-    match parse_duration(s)? {
+    match duration_up_to(MAX_DRIFT_CHECK_INTERVAL)(s)? {
         d if d.is_zero() => Err(format!("{s:?} must be greater than zero")),
         d => Ok(d),
     }
@@ -188,6 +189,8 @@ mod tests {
             ("--arm-reads-per-second", "inf"),
             ("--arm-read-burst", "0"),
             ("--drift-check-interval", "0s"),
+            ("--drift-check-interval", "25h"),
+            ("--drift-check-interval", "99999999999999999999h"),
         ] {
             let err = parse(&[&format!("{flag}={value}")]).unwrap_err();
             assert!(err.contains(flag), "{flag} {value}: {err}");

@@ -62,6 +62,8 @@ pub enum RunError {
     Leader(#[from] super::leader::LeaderError),
     #[error("lost leadership; exiting so that a fresh instance stands by")]
     LostLeadership,
+    #[error("embedded ARM emulator: {0}")]
+    Emulator(#[from] crate::emulator::EmulatorError),
 }
 
 const KINDS: [&str; 3] = [
@@ -125,11 +127,12 @@ async fn run_on_emulator(kube_config: kube::Config, args: RunArgs) -> Result<(),
         "NOT TALKING TO AZURE: --emulator is set, every ARM call goes to an embedded in-process emulator; nothing the controller creates exists in Azure"
     );
     let result = run_with(kube_config, args, settings, ArmPool::new(config)).await;
-    emulator.shutdown().await;
+    let stopped = emulator.shutdown().await;
     tracing::warn!(
         "the embedded ARM emulator stopped: its resources are gone unless --emulator-state was set"
     );
-    result
+    result?;
+    Ok(stopped?)
 }
 
 /// Runs the controller with a prepared ARM pool (also used by `run --emulator`).

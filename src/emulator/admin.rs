@@ -346,7 +346,10 @@ pub async fn handle_http(
                 _ => admin_error(405, "use GET, PATCH or DELETE"),
             }
         }
-        (&Method::POST, ["faults"]) => match serde_json::from_slice::<Fault>(body) {
+        (&Method::POST, ["faults"]) => match serde_json::from_slice::<Fault>(body)
+            .map_err(|e| e.to_string())
+            .and_then(|f| f.check().map(|()| f))
+        {
             Ok(f) => {
                 admin.inject(f);
                 h::build(204, None, &[])

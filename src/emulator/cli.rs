@@ -70,12 +70,16 @@ pub enum ScopeClearArg {
     Either,
 }
 
+/// Upper bound of the emulated long-running operations' duration: longer would only make a
+/// client wait for nothing.
+pub const MAX_LRO_DURATION: Duration = Duration::from_secs(3600);
+
 pub fn parse_duration(s: &str) -> Result<Duration, EmulatorError> {
     let flag_err = |message: String| EmulatorError::Flag {
         flag: "lro-duration",
         message,
     };
-    crate::api::parse_duration(s.trim()).map_err(flag_err)
+    crate::api::duration_up_to(MAX_LRO_DURATION)(s.trim()).map_err(flag_err)
 }
 
 impl EmulatorArgs {
@@ -153,8 +157,7 @@ pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
         r = tokio::signal::ctrl_c() => r.map_err(EmulatorError::Signal)?,
         _ = term.recv() => {}
     }
-    emulator.shutdown().await;
-    Ok(())
+    emulator.shutdown().await
 }
 
 #[cfg(test)]
@@ -223,5 +226,7 @@ mod tests {
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("2h").is_err());
+        assert!(parse_duration("99999999999999999999h").is_err());
     }
 }

@@ -23,6 +23,8 @@ pub enum EmulatorError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("state file {path}: {message}")]
+    Lock { path: PathBuf, message: String },
     #[error("state file {path} is invalid: {message}")]
     StateFile { path: PathBuf, message: String },
     #[error("resource {id} not found")]

@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
+/// Longest `forSeconds` a fault may ask for: a day is longer than any test or demo.
+pub const MAX_FAULT_SECONDS: f64 = 86_400.0;
+
 /// A fault to inject into ARM requests. Without `times` or `for_duration` it stays until
 /// [`super::Admin::clear_faults`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +136,23 @@ impl Fault {
         self
     }
 
+    /// Why the fault makes no sense, for a 400 of `POST /_emulator/faults`.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(s) = self.for_seconds
+            && !(0.0..=MAX_FAULT_SECONDS).contains(&s)
+        {
+            return Err(format!(
+                "forSeconds must be a number of seconds from 0 to {MAX_FAULT_SECONDS}, not {s}"
+            ));
+        }
+        match self.action {
+            FaultAction::Status { status, .. } if !(400..=599).contains(&status) => Err(format!(
+                "status must be an HTTP error status (400 to 599), not {status}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn matches(&self, method: &str, path: &str) -> bool {
         self.method
             .as_deref()
@@ -173,11 +193,17 @@ pub struct InjectedStatus {
 }
 
 impl Faults {
+    /// Adds a fault; a `for_seconds` out of range is clamped to it (the HTTP route refuses it
+    /// with [`Fault::check`] instead).
     pub fn inject(&self, fault: Fault) {
-        let until = fault
-            .for_seconds
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| Instant::now() + Duration::from_secs_f64(s));
+        let until = fault.for_seconds.map(|s| {
+            let secs = if s.is_nan() {
+                0.0
+            } else {
+                s.clamp(0.0, MAX_FAULT_SECONDS)
+            };
+            Instant::now() + Duration::from_secs_f64(secs)
+        });
         self.active.lock().push(Active {
             remaining: fault.times,
             until,
@@ -248,5 +274,38 @@ impl Faults {
             *r -= 1;
         }
         Some(a.fault.action.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonsense_is_refused_by_check_and_clamped_by_inject() {
+        for s in [
+            1e300,
+            f64::INFINITY,
+            f64::NAN,
+            -1.0,
+            MAX_FAULT_SECONDS + 1.0,
+        ] {
+            let mut fault = Fault::status(429);
+            fault.for_seconds = Some(s);
+            let err = fault.check().unwrap_err();
+            assert!(err.contains("forSeconds"), "{s}: {err}");
+            Faults::default().inject(fault);
+        }
+        let faults = Faults::default();
+        let mut long = Fault::status(503);
+        long.for_seconds = Some(1e300);
+        faults.inject(long);
+        assert_eq!(
+            faults.for_request("GET", "/x").status.map(|s| s.status),
+            Some(503)
+        );
+        assert!(Fault::status(200).check().unwrap_err().contains("status"));
+        let fine = Fault::status(429).for_duration(Duration::from_secs(5));
+        assert_eq!(fine.check(), Ok(()));
     }
 }

@@ -79,13 +79,23 @@ pub struct Emulator {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// Released after the last write of the state file.
+    _lock: Option<persist::StateLock>,
 }
 
 const SETTLE_INTERVAL: Duration = Duration::from_millis(50);
 const FLUSH_INTERVAL: Duration = Duration::from_millis(500);
 
 impl Emulator {
+    /// Starts serving. With a state file: locks it (failing if another emulator uses it),
+    /// restores it, and writes it once at once, so that a file that cannot be written fails
+    /// here rather than after clients made changes that would be lost.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        let lock = config
+            .state_file
+            .as_deref()
+            .map(persist::lock)
+            .transpose()?;
         let saved = match &config.state_file {
             Some(p) => persist::load(p)?,
             None => None,
@@ -137,6 +147,10 @@ impl Emulator {
         if let Some(f) = &config.fixtures {
             admin::load_fixtures(&shared, f, !restored)?;
         }
+        if let Some(path) = &config.state_file {
+            shared.store.take_dirty();
+            persist::save(&shared, path)?;
+        }
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = vec![tokio::spawn(server::serve(
             listener,
@@ -151,6 +165,7 @@ impl Emulator {
             shared,
             stop,
             tasks,
+            _lock: lock,
         })
     }
 
@@ -176,13 +191,14 @@ impl Emulator {
         }
     }
 
-    /// Stops serving and writes the state file one last time.
-    pub async fn shutdown(self) {
+    /// Stops serving and writes the state file one last time; the error says when that
+    /// failed (the previous file is then left as it was).
+    pub async fn shutdown(self) -> Result<(), EmulatorError> {
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
         }
-        flush(&self.shared);
+        flush(&self.shared)
     }
 }
 
@@ -193,21 +209,24 @@ async fn background(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = settle.tick() => providers::settle(&shared),
-            _ = flush_tick.tick() => flush(&shared),
+            _ = flush_tick.tick() => {
+                // Tried again on the next tick and at shutdown, whose error ends the command.
+                if let Err(e) = flush(&shared) {
+                    tracing::warn!(error = %e, "cannot write the emulator state file");
+                }
+            }
             _ = stop.changed() => return,
         }
     }
 }
 
-fn flush(shared: &Shared) {
+/// Writes the state file if it changed since the last write.
+fn flush(shared: &Shared) -> Result<(), EmulatorError> {
     let Some(path) = &shared.state_file else {
-        return;
+        return Ok(());
     };
     if !shared.store.take_dirty() {
-        return;
+        return Ok(());
     }
-    if let Err(e) = persist::save(shared, path) {
-        shared.store.mark_dirty();
-        tracing::warn!(error = %e, "cannot write the emulator state file");
-    }
+    persist::save(shared, path).inspect_err(|_| shared.store.mark_dirty())
 }

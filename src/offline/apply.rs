@@ -16,20 +16,25 @@ use super::status;
 use super::target::{self, Target};
 use super::{Exit, OfflineArgs, Output};
 use crate::api::conditions::{READY, RECONCILING, STALLED, find, is_true};
+use crate::api::duration_up_to;
 use crate::azure::ArmClient;
 use crate::reconcile::{Requeue, Settings, requeue};
+
+/// Upper bound of `--timeout`: longer is a typo, not a wish to wait for days.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// Flags of `arclink apply`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub common: OfflineArgs,
-    /// Give up on objects still converging after this long in total (e.g. 30m, 90s).
-    #[arg(long, default_value = "30m", value_parser = crate::api::parse_duration)]
+    /// Give up on objects still converging after this long in total (e.g. 30m, 90s; at most
+    /// 24h).
+    #[arg(long, default_value = "30m", value_parser = duration_up_to(MAX_TIMEOUT))]
     pub timeout: Duration,
     /// Longest wait between two steps of an object while an operation runs (default 5s
-    /// against Azure, 200ms against the embedded emulator).
-    #[arg(long, value_parser = crate::api::parse_duration)]
+    /// against Azure, 200ms against the embedded emulator; at most 1h).
+    #[arg(long, value_parser = duration_up_to(Duration::from_secs(3600)))]
     pub poll_interval: Option<Duration>,
 }
 
@@ -89,10 +94,11 @@ impl Report {
 /// Runs `arclink apply`: progress on stderr, the resulting status on stdout.
 pub async fn run(args: &ApplyArgs) -> Exit {
     let common = &args.common;
-    let manifests = match manifest::load(&common.files) {
-        Ok(m) => m,
-        Err(errors) => return report_errors(common.output, &errors),
-    };
+    let manifests =
+        match manifest::load(&common.files, common.azure.default_subscription.as_deref()) {
+            Ok(m) => m,
+            Err(errors) => return report_errors(common.output, &errors),
+        };
     print_notes(&manifests);
     let target = match target::connect(common.target, &common.azure, &common.emulator).await {
         Ok(t) => t,
@@ -119,7 +125,7 @@ pub async fn run(args: &ApplyArgs) -> Exit {
         },
     )
     .await;
-    Target::finish(target).await;
+    let finished = Target::finish(target).await;
     match common.output {
         Output::Text => print!("{}", render_text(&report)),
         Output::Json => println!(
@@ -128,7 +134,13 @@ pub async fn run(args: &ApplyArgs) -> Exit {
                 .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
         ),
     }
-    report.exit()
+    match finished {
+        Ok(()) => report.exit(),
+        Err(e) => {
+            eprintln!("error: {e} (what this run did in the emulator is lost)");
+            Exit::Errors
+        }
+    }
 }
 
 /// Bounds of the convergence loop.
@@ -193,7 +205,16 @@ async fn converge(
                 Some(blocked),
             );
         }
-        let step = kinds::step(arm, settings, objects, i).await;
+        // The client retries throttling and transient failures inside one step, for longer than
+        // a short --timeout: the deadline bounds the step itself too.
+        let step = kinds::step(arm, settings, objects, i);
+        let Ok(step) = tokio::time::timeout_at(deadline.into(), step).await else {
+            break (
+                Result::TimedOut,
+                find(objects[i].object.conditions(), READY).map(|c| c.reason.clone()),
+                Some("--timeout ran out while waiting for ARM (throttled or slow)".into()),
+            );
+        };
         changes.extend(step.changes.iter().map(|c| PlannedChange {
             action: c.action.as_str(),
             resource_id: c.resource_id.clone(),
@@ -242,8 +263,9 @@ async fn converge(
     };
     let ok = matches!(result, Result::Ready | Result::Suspended);
     let summary = match (&reason, &message) {
-        (Some(r), Some(m)) => format!("{r}: {m}"),
-        (None, Some(m)) => m.clone(),
+        // ARM errors are already `Code: message`, with the code as the reason.
+        (Some(r), Some(m)) if !m.starts_with(&format!("{r}:")) => format!("{r}: {m}"),
+        (_, Some(m)) => m.clone(),
         _ => String::new(),
     };
     spinner.finish(ok, &summary);

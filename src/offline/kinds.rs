@@ -92,6 +92,21 @@ impl Object {
         }
     }
 
+    /// The ARM id of the Azure resource the object creates (scopes and endpoints; associations
+    /// only point machines at a scope), when its subscription is known.
+    pub fn azure_id(&self, default_subscription: Option<&str>) -> Option<String> {
+        let settings = Settings {
+            default_subscription: default_subscription.map(str::to_string),
+            ..Settings::new("")
+        };
+        let id = match self {
+            Object::Scope(o) => reconcile::scope::scope_id(o, &settings),
+            Object::Endpoint(o) => reconcile::endpoint::endpoint_id(o, &settings),
+            Object::Association(_) => return None,
+        };
+        id.ok().map(|id| id.to_string())
+    }
+
     /// Fields that need a cluster and are therefore not honoured offline, with what happens
     /// instead.
     pub fn offline_limits(&self) -> Vec<&'static str> {

@@ -1,10 +1,13 @@
 //! Reading manifests for `plan`/`apply`: files and directories of multi-document YAML, checked
 //! the way the API server would check them (CRD schema and CEL), then as a set (duplicates,
-//! scope references between objects).
+//! Azure resources declared twice, scope references between objects).
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Serialize;
@@ -16,6 +19,10 @@ use crate::api::{GROUP, crds};
 
 /// Namespace of objects whose manifest names none, as `kubectl apply` would use.
 pub const DEFAULT_NAMESPACE: &str = "default";
+/// Largest manifest file read: far above any real manifest, and small enough to hold in memory.
+pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+/// Extensions of the files read from a directory (compared case-insensitively).
+const EXTENSIONS: [&str; 2] = ["yaml", "yml"];
 const API_VERSION: &str = "arclink.io/v1alpha1";
 
 /// Where a document came from: the file as given on the command line and its 1-based index
@@ -70,6 +77,21 @@ pub enum ManifestError {
         first: Origin,
     },
     #[error(
+        "{origin}: {object}: spec.azure: Azure resource {resource_id} is also declared by {first_object} at {first}"
+    )]
+    DuplicateAzureResource {
+        origin: Origin,
+        object: ObjectKey,
+        resource_id: String,
+        first: Origin,
+        first_object: ObjectKey,
+    },
+    #[error(
+        "{paths}: no arclink objects ({}) in the manifests: nothing to plan or apply",
+        KINDS.join(", ")
+    )]
+    NoObjects { paths: String },
+    #[error(
         "{origin}: {object}: spec.scopeRef.name: ArcPrivateLinkScope {namespace}/{name} is not declared in the manifests (dangling scopeRef; use spec.scopeId for a scope managed elsewhere)"
     )]
     DanglingScopeRef {
@@ -89,17 +111,20 @@ impl ManifestError {
             ManifestError::Document { .. } => "document",
             ManifestError::Invalid { .. } => "invalid",
             ManifestError::Duplicate { .. } => "duplicate",
+            ManifestError::DuplicateAzureResource { .. } => "duplicateAzureResource",
             ManifestError::DanglingScopeRef { .. } => "danglingScopeRef",
+            ManifestError::NoObjects { .. } => "noObjects",
         }
     }
 
     pub fn origin(&self) -> Option<&Origin> {
         match self {
-            ManifestError::Read { .. } => None,
+            ManifestError::Read { .. } | ManifestError::NoObjects { .. } => None,
             ManifestError::Yaml { origin, .. }
             | ManifestError::Document { origin, .. }
             | ManifestError::Invalid { origin, .. }
             | ManifestError::Duplicate { origin, .. }
+            | ManifestError::DuplicateAzureResource { origin, .. }
             | ManifestError::DanglingScopeRef { origin, .. } => Some(origin),
         }
     }
@@ -108,6 +133,7 @@ impl ManifestError {
         match self {
             ManifestError::Invalid { object, .. }
             | ManifestError::Duplicate { object, .. }
+            | ManifestError::DuplicateAzureResource { object, .. }
             | ManifestError::DanglingScopeRef { object, .. } => Some(object),
             _ => None,
         }
@@ -116,6 +142,7 @@ impl ManifestError {
     pub fn field(&self) -> Option<&str> {
         match self {
             ManifestError::Invalid { field, .. } => Some(field),
+            ManifestError::DuplicateAzureResource { .. } => Some("spec.azure"),
             ManifestError::DanglingScopeRef { .. } => Some("spec.scopeRef.name"),
             _ => None,
         }
@@ -137,32 +164,37 @@ pub struct Manifests {
     pub notes: Vec<String>,
 }
 
-/// Reads every path (files, or directories whose `*.yaml`/`*.yml` files are read in name
-/// order, not recursively). Returns all errors found, not only the first.
-pub fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<ManifestError>> {
+/// Reads every path (regular files, or directories whose `*.yaml`/`*.yml` files, in any case,
+/// are read in name order, not recursively). `default_subscription` completes the Azure ids of
+/// objects that name no subscription, to find two objects declaring one Azure resource.
+/// Returns all errors found, not only the first; declaring no arclink object at all is one.
+pub fn load(
+    paths: &[PathBuf],
+    default_subscription: Option<&str>,
+) -> Result<Manifests, Vec<ManifestError>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
-        match list(path) {
-            Ok(mut found) => files.append(&mut found),
-            Err(message) => errors.push(ManifestError::Read {
-                path: path.display().to_string(),
-                message,
-            }),
-        }
+        files.append(&mut list(path, &mut errors));
     }
     let mut manifests = Manifests::default();
     for file in &files {
         let display = file.display().to_string();
-        match std::fs::read_to_string(file) {
+        match read(file) {
             Ok(text) => parse_file(&display, &text, &mut manifests, &mut errors),
-            Err(e) => errors.push(ManifestError::Read {
+            Err(message) => errors.push(ManifestError::Read {
                 path: display,
-                message: e.to_string(),
+                message,
             }),
         }
     }
-    check_set(&manifests.objects, &mut errors);
+    check_set(&manifests.objects, default_subscription, &mut errors);
+    if errors.is_empty() && manifests.objects.is_empty() {
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        errors.push(ManifestError::NoObjects {
+            paths: paths.join(", "),
+        });
+    }
     if errors.is_empty() {
         for (order, d) in manifests.objects.iter_mut().enumerate() {
             d.object.set_declared(order);
@@ -178,24 +210,22 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<ManifestError>> {
 fn parse_file(file: &str, text: &str, manifests: &mut Manifests, errors: &mut Vec<ManifestError>) {
     let mut index = 0;
     for chunk in split_documents(text) {
-        // Blank lines in front keep the parser's line numbers those of the file.
-        let padded = format!(
-            "{}{}",
-            "\n".repeat(chunk.line.saturating_sub(1)),
-            chunk.text
-        );
-        let parsed: Result<Value, _> = serde_saphyr::from_str(&padded);
+        let parsed: Result<Value, _> = serde_saphyr::from_str(&chunk.text);
         let value = match parsed {
             Ok(Value::Null) => continue,
             Ok(v) => v,
             Err(e) => {
                 index += 1;
+                // Line numbers of the file, not of the document.
+                let offset = u64::try_from(chunk.line.saturating_sub(1)).unwrap_or(u64::MAX);
+                let rendered =
+                    e.render_with_options(serde_saphyr::render_options! { line_offset: offset });
                 errors.push(ManifestError::Yaml {
                     origin: Origin {
                         file: file.to_string(),
                         document: index,
                     },
-                    message: first_line(&e.to_string())
+                    message: first_line(&rendered)
                         .trim_start_matches("error: ")
                         .to_string(),
                 });
@@ -219,26 +249,96 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// The files `path` names; the error is the I/O message.
-fn list(path: &Path) -> Result<Vec<PathBuf>, String> {
-    let read_err = |e: std::io::Error| e.to_string();
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+/// The manifest files `path` names: itself when it is a regular file, the manifest files of a
+/// directory (an error when there are none). Anything else (a FIFO, a device, a broken
+/// symbolic link) is an error naming it: reading it could block or never end.
+fn list(path: &Path, errors: &mut Vec<ManifestError>) -> Vec<PathBuf> {
+    let read_err = |p: &Path, message: String| ManifestError::Read {
+        path: p.display().to_string(),
+        message,
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            errors.push(read_err(path, io_message(path, &e)));
+            return Vec::new();
+        }
+    };
+    if meta.is_file() {
+        return vec![path.to_path_buf()];
     }
+    if !meta.is_dir() {
+        errors.push(read_err(path, "not a regular file or directory".into()));
+        return Vec::new();
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(read_err(path, e.to_string()));
+            return Vec::new();
+        }
+    };
+    let errors_before = errors.len();
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(path).map_err(read_err)? {
-        let p = entry.map_err(read_err)?.path();
-        let yaml = p
+    for entry in entries {
+        let p = match entry {
+            Ok(entry) => entry.path(),
+            Err(e) => {
+                errors.push(read_err(path, e.to_string()));
+                continue;
+            }
+        };
+        let manifest = p
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e == "yaml" || e == "yml");
-        if yaml && p.is_file() {
-            files.push(p);
+            .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)));
+        if !manifest {
+            continue;
+        }
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_file() => files.push(p),
+            // Not recursive.
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => errors.push(read_err(&p, "not a regular file".into())),
+            Err(e) => errors.push(read_err(&p, io_message(&p, &e))),
         }
     }
+    if files.is_empty() && errors.len() == errors_before {
+        errors.push(read_err(
+            path,
+            "no manifests found: a directory is read for its *.yaml and *.yml files, not recursively"
+                .into(),
+        ));
+    }
     files.sort();
-    Ok(files)
+    files
+}
+
+/// An I/O error's message, saying when `path` is a symbolic link to nothing.
+fn io_message(path: &Path, e: &std::io::Error) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) if e.kind() == std::io::ErrorKind::NotFound => {
+            format!("broken symbolic link to {}", target.display())
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// The text of a manifest file [`list`] found to be regular, refusing one that is larger than
+/// [`MAX_FILE_SIZE`] without reading more of it.
+fn read(path: &Path) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(format!(
+            "larger than {} MiB: not a manifest",
+            MAX_FILE_SIZE / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
 }
 
 struct Chunk {
@@ -369,8 +469,7 @@ fn document(origin: &Origin, mut value: Value) -> Result<Object, Skip> {
         // Each manifest is generation 1 of its object, so observedGeneration comparisons hold.
         meta.insert("generation".into(), Value::from(1));
     }
-    let schema = schema_for(&kind);
-    let found = validate(&schema, &value, None);
+    let found = validate(schema_for(&kind), &value, None);
     if !found.is_empty() {
         return Err(Skip::Errors(
             found
@@ -420,16 +519,28 @@ fn metadata_errors(
     errors
 }
 
-fn schema_for(kind: &str) -> Value {
-    crds::all()
-        .into_iter()
-        .find(|c| c.spec.names.kind == kind)
-        .map(|c| crds::schema_of(&c))
-        .unwrap_or(Value::Null)
+/// The schema of `kind`, generated once: generating it for every document would cost more
+/// than validating the document.
+fn schema_for(kind: &str) -> &'static Value {
+    static SCHEMAS: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {
+        crds::all()
+            .iter()
+            .map(|c| (c.spec.names.kind.clone(), crds::schema_of(c)))
+            .collect()
+    });
+    SCHEMAS
+        .iter()
+        .find(|(k, _)| k == kind)
+        .map_or(&Value::Null, |(_, schema)| schema)
 }
 
-/// Checks across documents: one declaration per object, scope references that resolve.
-fn check_set(objects: &[Declared], errors: &mut Vec<ManifestError>) {
+/// Checks across documents: one declaration per object and per Azure resource, scope
+/// references that resolve.
+fn check_set(
+    objects: &[Declared],
+    default_subscription: Option<&str>,
+    errors: &mut Vec<ManifestError>,
+) {
     let mut seen: BTreeMap<ObjectKey, &Origin> = BTreeMap::new();
     for d in objects {
         let key = d.object.key();
@@ -441,6 +552,27 @@ fn check_set(objects: &[Declared], errors: &mut Vec<ManifestError>) {
             }),
             None => {
                 seen.insert(key, &d.origin);
+            }
+        }
+    }
+    // ARM ids compare case-insensitively.
+    let mut resources: BTreeMap<String, &Declared> = BTreeMap::new();
+    for d in objects {
+        let Some(id) = d.object.azure_id(default_subscription) else {
+            continue;
+        };
+        match resources.entry(id.to_ascii_lowercase()) {
+            // The same object twice is the duplicate above.
+            Entry::Occupied(first) if first.get().object.key() == d.object.key() => {}
+            Entry::Occupied(first) => errors.push(ManifestError::DuplicateAzureResource {
+                origin: d.origin.clone(),
+                object: d.object.key(),
+                resource_id: id,
+                first: first.get().origin.clone(),
+                first_object: first.get().object.key(),
+            }),
+            Entry::Vacant(slot) => {
+                slot.insert(d);
             }
         }
     }
@@ -468,6 +600,86 @@ fn check_set(objects: &[Declared], errors: &mut Vec<ManifestError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Lines that make documents of every kind, valid or not, and YAML that is barely YAML.
+    const FRAGMENTS: &[&str] = &[
+        "---",
+        "...",
+        "--- {apiVersion: arclink.io/v1alpha1, kind: ArcPrivateLinkScope}",
+        "apiVersion: arclink.io/v1alpha1",
+        "apiVersion: v1",
+        "kind: ArcPrivateLinkScope",
+        "kind: ArcPrivateEndpoint",
+        "kind: ArcServerAssociation",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: a",
+        "  name: a",
+        "  namespace: Team_A",
+        "spec:",
+        "  azure: {subscriptionId: 11111111-2222-3333-4444-555555555555, resourceGroup: rg}",
+        "  azure: {resourceGroup: rg, name: A}",
+        "  location: eastus",
+        "  policy: {driftCheckInterval: 99999h99999h99999h99999h}",
+        "  policy: {driftCheckInterval: 99999999999999999999h}",
+        "  policy: {driftCheckInterval: 1e300s}",
+        "  scopeRef: {name: a}",
+        "  subnetId: /subscriptions/x/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
+        "  machines: {resourceGroup: rg, names: [a, a]}",
+        "  tags: &t {k: v}",
+        "  labels: *t",
+        "  - [",
+        "{",
+        "'",
+        "\"\\u0000\"",
+        "\t",
+        "%YAML 1.2",
+        "!!binary x",
+        "",
+    ];
+
+    fn load_text(text: &str) -> (Manifests, Vec<ManifestError>) {
+        let mut manifests = Manifests::default();
+        let mut errors = Vec::new();
+        parse_file("f.yaml", text, &mut manifests, &mut errors);
+        check_set(&manifests.objects, Some("s"), &mut errors);
+        (manifests, errors)
+    }
+
+    proptest! {
+        // PROPTEST_CASES sets the number of cases (256 by default; the long run: 100000).
+        #[test]
+        fn any_text_loads_or_errors(text in "\\PC{0,300}") {
+            load_text(&text);
+        }
+
+        #[test]
+        fn manifest_like_text_loads_or_errors(
+            lines in prop::collection::vec(prop::sample::select(FRAGMENTS), 0..30)
+        ) {
+            let (manifests, errors) = load_text(&lines.join("\n"));
+            for e in &errors {
+                prop_assert!(e.origin().is_some(), "{e}");
+            }
+            prop_assert!(manifests.objects.iter().all(|d| d.origin.document >= 1));
+        }
+    }
+
+    #[test]
+    fn yaml_errors_carry_the_line_number_of_the_file() {
+        let (_, errors) = load_text("a: 1\n---\nb: 2\n---\n\n\nc: [\n");
+        let yaml: Vec<String> = errors
+            .iter()
+            .filter(|e| e.class() == "yaml")
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(yaml.len(), 1, "{errors:?}");
+        assert!(
+            yaml[0].starts_with("f.yaml (document 3): invalid YAML: line 7 column 4: "),
+            "{yaml:?}"
+        );
+    }
 
     #[test]
     fn documents_split_at_markers_only_at_line_start() {

@@ -26,8 +26,9 @@ pub use target::{EMULATOR_NOTE, EmulatorFlags, TargetChoice};
 /// Flags shared by `plan` and `apply`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OfflineArgs {
-    /// Manifest files or directories (their *.yaml and *.yml files, not recursive); YAML
-    /// streams of several documents are read document by document.
+    /// Manifest files or directories (their *.yaml and *.yml files in any case, not
+    /// recursive); YAML streams of several documents are read document by document. Regular
+    /// files of at most 16 MiB only.
     #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
     /// `text` for people, `json` for pipelines (schema in the README).

@@ -201,7 +201,7 @@ impl Plan {
 
 /// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
 pub async fn run(args: &OfflineArgs) -> Exit {
-    let manifests = match manifest::load(&args.files) {
+    let manifests = match manifest::load(&args.files, args.azure.default_subscription.as_deref()) {
         Ok(m) => m,
         Err(errors) => return report_errors(args.output, &errors),
     };
@@ -216,12 +216,18 @@ pub async fn run(args: &OfflineArgs) -> Exit {
     let emulator = target.emulator.is_some();
     let settings = args.settings(emulator, true);
     let plan = plan(&target.arm, &settings, manifests, emulator).await;
-    Target::finish(target).await;
+    let finished = Target::finish(target).await;
     match args.output {
         Output::Text => print!("{}", render_text(&plan)),
         Output::Json => println!("{}", render_json(&plan)),
     }
-    plan.exit()
+    match finished {
+        Ok(()) => plan.exit(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Errors
+        }
+    }
 }
 
 /// Prints manifest errors (text on stderr, or a JSON plan with `errors` on stdout).

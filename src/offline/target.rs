@@ -27,8 +27,9 @@ pub struct EmulatorFlags {
     /// later command sees what an earlier one did. Without it, every run starts from the fixtures.
     #[arg(long, env = "ARCLINK_EMULATOR_STATE")]
     pub emulator_state: Option<PathBuf>,
-    /// How long the embedded emulator's long-running operations stay InProgress (e.g. 1s, 0s).
-    #[arg(long, default_value = "1s", value_parser = crate::api::parse_duration)]
+    /// How long the embedded emulator's long-running operations stay InProgress (e.g. 1s, 0s;
+    /// at most 1h).
+    #[arg(long, default_value = "1s", value_parser = crate::api::duration_up_to(crate::emulator::cli::MAX_LRO_DURATION))]
     pub emulator_lro_duration: Duration,
 }
 
@@ -52,7 +53,7 @@ pub enum TargetError {
         "--emulator-fixtures {path}: {message} (run from the repository root, or pass --emulator-fixtures FILE)"
     )]
     Fixtures { path: String, message: String },
-    #[error("starting the embedded ARM emulator: {0}")]
+    #[error("embedded ARM emulator: {0}")]
     Emulator(String),
     #[error("invalid Azure configuration: {0}")]
     Config(String),
@@ -67,10 +68,15 @@ pub struct Target {
 }
 
 impl Target {
-    /// Flushes the emulator's state file, if any.
-    pub async fn finish(self) {
-        if let Some(emulator) = self.emulator {
-            emulator.shutdown().await;
+    /// Flushes the emulator's state file, if any; the error names the file that could not be
+    /// written (what the run did in the emulator is then lost).
+    pub async fn finish(self) -> Result<(), TargetError> {
+        match self.emulator {
+            Some(emulator) => emulator
+                .shutdown()
+                .await
+                .map_err(|e| TargetError::Emulator(e.to_string())),
+            None => Ok(()),
         }
     }
 }

@@ -387,6 +387,7 @@ impl Pass<'_> {
                 );
             }
             Err(e) if e.is_retryable() => {
+                self.unrecord(&name);
                 let retry = match &e {
                     ArmError::Throttled { retry_after } => Requeue::After(*retry_after),
                     _ => Requeue::Backoff,
@@ -405,6 +406,7 @@ impl Pass<'_> {
                 );
             }
             Err(e) => {
+                self.unrecord(&name);
                 self.tally.add(
                     &name,
                     MachineState::Failed,
@@ -413,6 +415,12 @@ impl Pass<'_> {
                 self.failure.get_or_insert(e);
             }
         }
+    }
+
+    /// Drops the change recorded when the PATCH of machine `name` started: ARM refused it.
+    fn unrecord(&mut self, name: &str) {
+        let id = self.group.child(MACHINES, name).to_string();
+        self.changes.retain(|c| c.resource_id != id);
     }
 
     fn outcome(&mut self, interval: Duration, was_ready: bool, batch: Duration) -> Step {

@@ -216,7 +216,8 @@ impl Run<'_> {
         )
     }
 
-    /// Records a write and makes it (never in dry-run). `None` in dry-run.
+    /// Makes a write (never in dry-run) and records it once ARM accepted it (in dry-run: as
+    /// planned). `None` in dry-run.
     async fn put<B: serde::Serialize, T: serde::de::DeserializeOwned>(
         &mut self,
         id: &ResourceId,
@@ -224,15 +225,17 @@ impl Run<'_> {
         diff: Vec<DriftEntry>,
         body: &B,
     ) -> Result<Option<Write<T>>, ArmError> {
+        let written = if self.settings.dry_run {
+            None
+        } else {
+            Some(self.arm.put(id, body).await?)
+        };
         self.changes.push(Change {
             action,
             resource_id: id.to_string(),
             diff,
         });
-        if self.settings.dry_run {
-            return Ok(None);
-        }
-        self.arm.put(id, body).await.map(Some)
+        Ok(written)
     }
 
     async fn patch_tags<T: serde::de::DeserializeOwned>(
@@ -241,18 +244,21 @@ impl Run<'_> {
         tags: &std::collections::BTreeMap<String, String>,
         diff: Vec<DriftEntry>,
     ) -> Result<Option<Write<T>>, ArmError> {
+        let written = if self.settings.dry_run {
+            None
+        } else {
+            Some(
+                self.arm
+                    .patch(id, &serde_json::json!({ "tags": tags }))
+                    .await?,
+            )
+        };
         self.changes.push(Change {
             action: ChangeAction::Update,
             resource_id: id.to_string(),
             diff,
         });
-        if self.settings.dry_run {
-            return Ok(None);
-        }
-        self.arm
-            .patch(id, &serde_json::json!({ "tags": tags }))
-            .await
-            .map(Some)
+        Ok(written)
     }
 
     async fn converge(&mut self) -> Result<Step, ArmError> {

@@ -49,9 +49,11 @@ impl Settings {
     }
 
     /// An object's drift check interval: `spec.policy.driftCheckInterval` (validated by the
-    /// CRD) or the controller's default.
+    /// CRD; at most 24h also for objects stored before the CRD said so) or the controller's
+    /// default.
     pub fn drift_interval(&self, spec: Option<&str>) -> Duration {
         spec.and_then(|d| crate::api::parse_duration(d).ok())
+            .map(|d| d.min(crate::api::MAX_DRIFT_CHECK_INTERVAL))
             .unwrap_or(self.drift_check_interval)
     }
 }

@@ -347,16 +347,17 @@ impl Run<'_> {
         kind: WriteKind,
     ) -> Result<Step, ArmError> {
         let interval = drift_interval(self.obj, self.settings);
-        self.changes.push(Change {
+        let change = Change {
             action,
             resource_id: id.to_string(),
             diff,
-        });
+        };
         let verb = match action {
             ChangeAction::Create => "Creating",
             _ => "Updating",
         };
         if self.settings.dry_run {
+            self.changes.push(change);
             return Ok((
                 Phase::progressing(verb, format!("would {} scope {id}", action.as_str())),
                 DriftState::InSync,
@@ -371,6 +372,8 @@ impl Run<'_> {
                     .await?
             }
         };
+        // Only a write ARM accepted is a change; a refused one is the error in the status.
+        self.changes.push(change);
         match written {
             Write::Done(scope) => {
                 self.observe(&scope);

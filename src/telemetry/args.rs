@@ -1,6 +1,6 @@
 use std::{net::SocketAddr, time::Duration};
 
-use crate::api::parse_duration;
+use crate::api::duration_up_to;
 use crate::telemetry::logging::LogFormat;
 
 /// Observability flags of `arclink run`.
@@ -21,7 +21,7 @@ pub struct TelemetryArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ShutdownArgs {
     /// How long in-flight reconciles may run after SIGTERM/SIGINT before the process exits
-    /// anyway (e.g. `20s`, `1m`, `500ms`).
-    #[arg(long, env = "ARCLINK_SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
+    /// anyway (e.g. `20s`, `1m`, `500ms`; at most 1h).
+    #[arg(long, env = "ARCLINK_SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = duration_up_to(Duration::from_secs(3600)))]
     pub shutdown_timeout: Duration,
 }

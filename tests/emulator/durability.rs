@@ -29,7 +29,7 @@ async fn state_file_survives_a_restart_with_same_ca_and_tokens() {
     env.patch(&m, json!({"tags": {"drifted": "yes"}})).await;
     let ca = env.emu.ca_pem().to_string();
     let token = env.token.clone();
-    env.emu.shutdown().await;
+    env.emu.shutdown().await.unwrap();
     assert!(state.is_file());
 
     let emu = Emulator::start(config()).await.unwrap();
@@ -48,7 +48,7 @@ async fn state_file_survives_a_restart_with_same_ca_and_tokens() {
     assert_eq!(got.body["tags"], json!({"k": "v"}));
     // Fixtures do not overwrite state restored from the file.
     assert_eq!(env2.get(&m).await.body["tags"], json!({"drifted": "yes"}));
-    env2.emu.shutdown().await;
+    env2.emu.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -273,6 +273,31 @@ async fn admin_api_over_https() {
     assert!(state["resources"].as_array().unwrap().len() > 5);
 }
 
+#[tokio::test]
+async fn nonsense_faults_get_400_and_the_emulator_keeps_serving() {
+    let env = env().await;
+    let base = env.emu.endpoint();
+    for body in [
+        r#"{"action":{"kind":"status","status":429},"forSeconds":1e300}"#,
+        r#"{"action":{"kind":"status","status":429},"forSeconds":-1}"#,
+        r#"{"action":{"kind":"status","status":200}}"#,
+    ] {
+        let r = env
+            .client
+            .post(format!("{base}/_emulator/faults"))
+            .bearer_auth(env.emu.admin_token())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains("invalid fault"), "{body}: {text}");
+    }
+    let p = format!("{}?api-version={HC}", machine_path("web-01"));
+    assert_eq!(env.get(&p).await.status, 200, "no fault was injected");
+}
+
 #[test]
 fn shipped_fixtures_parse() {
     let text = std::fs::read_to_string(concat!(

@@ -1,5 +1,6 @@
 //! Every class of bad manifest is reported with file, document, object and field, and nothing
-//! reaches ARM: a valid object next to the bad one is not created.
+//! reaches ARM: a valid object next to the bad one is not created. Paths that hold no manifest,
+//! or something that is not a file of bounded size, and absurd flags are errors too.
 
 use serde_json::Value;
 
@@ -128,6 +129,21 @@ fn cel_violations_are_rejected_with_the_rule_message() {
 }
 
 #[test]
+fn an_absurd_drift_check_interval_is_rejected_not_a_panic() {
+    rejected(
+        "drift-interval",
+        &scope(
+            "slow",
+            "  location: eastus\n  policy: {driftCheckInterval: 99999999999999999999h}\n",
+        ),
+        &[
+            "error: <tmp>/bad.yaml (document 2): ArcPrivateLinkScope team-a/slow: spec.policy.driftCheckInterval: driftCheckInterval must be at most 24h",
+        ],
+        "invalid",
+    );
+}
+
+#[test]
 fn a_dangling_scope_ref_is_rejected() {
     rejected(
         "dangling",
@@ -198,4 +214,209 @@ fn missing_fixtures_are_a_clear_error() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn two_objects_declaring_one_azure_resource_are_rejected_naming_both() {
+    rejected(
+        "azure-duplicate",
+        // Another object, the same scope in Azure (ARM ids ignore case).
+        r#"apiVersion: arclink.io/v1alpha1
+kind: ArcPrivateLinkScope
+metadata:
+  name: other
+spec:
+  azure: {subscriptionId: 11111111-2222-3333-4444-555555555555, resourceGroup: RG-ARC, name: Extra-Scope}
+  location: eastus
+"#,
+        &[
+            "error: <tmp>/bad.yaml (document 2): ArcPrivateLinkScope default/other: spec.azure: Azure resource /subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/RG-ARC/providers/Microsoft.HybridCompute/privateLinkScopes/Extra-Scope is also declared by ArcPrivateLinkScope default/extra-scope at <tmp>/bad.yaml (document 1)",
+        ],
+        "duplicateAzureResource",
+    );
+}
+
+#[test]
+fn the_default_subscription_completes_ids_when_looking_for_duplicates() {
+    let sb = Sandbox::new("azure-duplicate-default");
+    // No subscription: the default's, when there is one.
+    let implicit = r#"apiVersion: arclink.io/v1alpha1
+kind: ArcPrivateLinkScope
+metadata:
+  name: again
+spec:
+  azure: {resourceGroup: rg-arc, name: extra-scope}
+  location: eastus
+"#;
+    let file = sb.write("two.yaml", &format!("{VALID}---\n{implicit}"));
+    let without = sb.arclink(&["plan", "-f", &file]);
+    assert_eq!(without.code, 1, "{without:?}");
+    assert!(
+        !without.stderr.contains("is also declared by"),
+        "no subscription, no id: {}",
+        without.stderr
+    );
+    let with = sb.arclink(&[
+        "plan",
+        "-f",
+        &file,
+        "--default-subscription",
+        crate::support::SUB,
+    ]);
+    assert_eq!(with.code, 1, "{with:?}");
+    assert!(
+        with.stderr.contains(
+            "ArcPrivateLinkScope default/again: spec.azure: Azure resource /subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/extra-scope is also declared by ArcPrivateLinkScope default/extra-scope"
+        ),
+        "{}",
+        with.stderr
+    );
+}
+
+/// `plan -f <args>` in `sb`: exit 1, with each of `expected` in stderr and no plan on stdout.
+fn plan_fails(sb: &Sandbox, args: &[&str], expected: &[&str]) {
+    let mut all = vec!["plan", "-f"];
+    all.extend(args);
+    let run = sb.arclink(&all);
+    assert_eq!(run.code, 1, "{args:?}: {run:?}");
+    for e in expected {
+        assert!(
+            run.stderr.contains(e),
+            "{args:?}: expected {e:?} in:\n{}",
+            run.stderr
+        );
+    }
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn finding_no_manifests_is_an_error_naming_the_path() {
+    let sb = Sandbox::new("no-manifests");
+    let empty = sb.dir.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    plan_fails(
+        &sb,
+        &[&empty.display().to_string()],
+        &[
+            "error: <tmp>/empty: no manifests found: a directory is read for its *.yaml and *.yml files",
+        ],
+    );
+
+    let other = sb.dir.join("json-only");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("scope.json"), "{}").unwrap();
+    plan_fails(
+        &sb,
+        &[&other.display().to_string()],
+        &["error: <tmp>/json-only: no manifests found"],
+    );
+
+    let broken = sb.dir.join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::os::unix::fs::symlink("nowhere.yaml", broken.join("scope.yaml")).unwrap();
+    plan_fails(
+        &sb,
+        &[&broken.display().to_string()],
+        &["error: <tmp>/broken/scope.yaml: broken symbolic link to nowhere.yaml"],
+    );
+    let link = sb.dir.join("link.yaml");
+    std::os::unix::fs::symlink("nowhere.yaml", &link).unwrap();
+    plan_fails(
+        &sb,
+        &[&link.display().to_string()],
+        &["error: <tmp>/link.yaml: broken symbolic link to nowhere.yaml"],
+    );
+
+    let blank = sb.write("blank.yaml", "# nothing here\n---\n");
+    let foreign = sb.write(
+        "foreign.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+    );
+    plan_fails(
+        &sb,
+        &[&blank, &foreign],
+        &[
+            "error: <tmp>/blank.yaml, <tmp>/foreign.yaml: no arclink objects (ArcPrivateLinkScope, ArcPrivateEndpoint, ArcServerAssociation) in the manifests",
+        ],
+    );
+    let json = sb.arclink(&["plan", "-f", &blank, "-o", "json"]);
+    assert_eq!(json.code, 1, "{json:?}");
+    let plan: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(plan["errors"][0]["class"], "noObjects", "{plan:#}");
+}
+
+#[test]
+fn directories_are_read_for_yaml_files_in_any_case() {
+    let sb = Sandbox::new("upper-case");
+    let dir = sb.dir.join("manifests");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("SCOPE.YAML"), VALID).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a manifest").unwrap();
+    let plan = sb.arclink(&["plan", "-f", &dir.display().to_string()]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "ArcPrivateLinkScope default/extra-scope (<tmp>/manifests/SCOPE.YAML, document 1)"
+        ),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn only_regular_files_of_bounded_size_are_read() {
+    let sb = Sandbox::new("special-files");
+    let fifo = sb.dir.join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Opening a FIFO would wait for a writer for ever: it must not be opened at all.
+    plan_fails(
+        &sb,
+        &[&fifo.display().to_string()],
+        &["error: <tmp>/pipe.yaml: not a regular file or directory"],
+    );
+    plan_fails(
+        &sb,
+        &[&sb.dir.display().to_string()],
+        &["error: <tmp>/pipe.yaml: not a regular file"],
+    );
+    plan_fails(
+        &sb,
+        &["/dev/zero"],
+        &["error: /dev/zero: not a regular file or directory"],
+    );
+
+    let big = sb.dir.join("big.yaml");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(16 * 1024 * 1024 + 1).unwrap();
+    plan_fails(
+        &sb,
+        &[&big.display().to_string()],
+        &["error: <tmp>/big.yaml: larger than 16 MiB: not a manifest"],
+    );
+}
+
+#[test]
+fn absurd_durations_are_flag_errors_with_exit_1() {
+    let sb = Sandbox::new("absurd-flags");
+    for args in [
+        &["apply", "--timeout", "99999999999999999h"][..],
+        &["apply", "--timeout", "25h"],
+        &["apply", "--poll-interval", "2h"],
+        &["plan", "--drift-check-interval", "99999999999999999999h"],
+        &["plan", "--emulator-lro-duration", "2h"],
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["-f", "deploy/examples/"]);
+        let run = sb.arclink(&all);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains(args[1]) && run.stderr.contains("more than"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use arclink::controller::credentials::{ArmConfig, ArmPool};
-use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
+use arclink::emulator::{Emulator, EmulatorConfig, Fault, Fixtures};
 use arclink::offline::apply::{self, Limits, Result as Applied};
 use arclink::offline::manifest;
 use arclink::offline::plan::{self, Action};
@@ -28,7 +28,7 @@ async fn emulator() -> (Emulator, arclink::azure::ArmClient) {
 }
 
 fn examples() -> manifest::Manifests {
-    manifest::load(&[root().join("deploy/examples")]).unwrap()
+    manifest::load(&[root().join("deploy/examples")], None).unwrap()
 }
 
 fn settings(dry_run: bool) -> Settings {
@@ -91,7 +91,7 @@ async fn plan_reads_only_and_apply_waits_for_operations_then_is_idempotent() {
         0,
         "a converged apply wrote to ARM"
     );
-    emu.shutdown().await;
+    emu.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -126,5 +126,65 @@ async fn apply_gives_up_at_the_timeout_while_an_operation_runs() {
     assert_eq!(results[2], Applied::TimedOut, "{report:#?}");
     assert!(report.objects[2].changes.is_empty());
     assert_eq!(report.exit(), arclink::offline::Exit::Errors);
-    emu.shutdown().await;
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_timeout_bounds_apply_under_throttling_that_never_stops() {
+    let (emu, arm) = emulator().await;
+    // Each request is throttled for 5s, and the client retries throttling 10 times per call:
+    // one call alone would outlast the timeout ten times over.
+    emu.admin().inject(Fault::status(429).retry_after(5));
+    let started = std::time::Instant::now();
+    let report = apply::apply(
+        &arm,
+        &settings(false),
+        examples(),
+        true,
+        Limits {
+            timeout: Duration::from_secs(2),
+            poll: Duration::from_millis(50),
+        },
+    )
+    .await;
+    let took = started.elapsed();
+    // Generous for a loaded machine, far below the 50s of one throttled call.
+    assert!(
+        took < Duration::from_secs(20),
+        "apply --timeout 2s took {took:?}"
+    );
+    let results: Vec<Applied> = report.objects.iter().map(|o| o.result).collect();
+    assert_eq!(results, vec![Applied::TimedOut; 3], "{report:#?}");
+    assert!(
+        report.objects[0]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("--timeout ran out while waiting for ARM")),
+        "{report:#?}"
+    );
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn writes_arm_refused_are_not_reported_as_changes() {
+    let (emu, arm) = emulator().await;
+    emu.admin().inject(
+        Fault::status(400)
+            .code("InvalidParameter")
+            .method("PATCH")
+            .path_contains("/machines/"),
+    );
+    let report = apply::apply(&arm, &settings(false), examples(), true, LIMITS).await;
+    let association = &report.objects[2];
+    assert_eq!(association.kind, "ArcServerAssociation");
+    assert_eq!(association.result, Applied::Blocked, "{report:#?}");
+    assert!(association.changes.is_empty(), "{:#?}", association.changes);
+    assert_eq!(
+        association.status["summary"]["failed"], 2,
+        "{:#}",
+        association.status
+    );
+    // What ARM accepted still is.
+    assert_eq!(report.objects[0].changes.len(), 1, "{report:#?}");
+    emu.shutdown().await.unwrap();
 }

@@ -1,9 +1,11 @@
 //! Runs the built `arclink` binary in a scratch directory against its embedded emulator, and
 //! compares output with golden files.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -54,23 +56,27 @@ impl Sandbox {
     /// `arclink <args> --emulator-state <sandbox>/state.json` with no Azure configuration in the
     /// environment, so the embedded emulator is the target.
     pub fn arclink(&self, args: &[&str]) -> Run {
-        let state = self.state();
+        self.arclink_with_state(args, &self.state())
+    }
+
+    /// [`Sandbox::arclink`] with another state file.
+    pub fn arclink_with_state(&self, args: &[&str], state: &Path) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_arclink"));
         cmd.current_dir(root())
             .args(args)
             .arg("--emulator-state")
-            .arg(&state)
+            .arg(state)
             .args(["--emulator-lro-duration", "0s"]);
         for (k, _) in std::env::vars() {
             if k.starts_with("AZURE_") || k.starts_with("ARCLINK_") || k == "RUST_LOG" {
                 cmd.env_remove(k);
             }
         }
-        let out = cmd.output().unwrap();
+        let (code, stdout, stderr) = run_bounded(cmd);
         Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: self.normalise(&String::from_utf8_lossy(&out.stdout)),
-            stderr: self.normalise(&String::from_utf8_lossy(&out.stderr)),
+            code,
+            stdout: self.normalise(&String::from_utf8_lossy(&stdout)),
+            stderr: self.normalise(&String::from_utf8_lossy(&stderr)),
         }
     }
 
@@ -112,6 +118,41 @@ impl Sandbox {
         std::fs::write(self.state(), serde_json::to_string_pretty(&state).unwrap()).unwrap();
     }
 }
+
+/// Runs `cmd` to its end, killing it after [`RUN_LIMIT`] (exit code -1) so that a command
+/// that hangs fails its test instead of hanging it.
+fn run_bounded(mut cmd: Command) -> (i32, Vec<u8>, Vec<u8>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + RUN_LIMIT;
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break -1;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (code, stdout.join().unwrap(), stderr.join().unwrap())
+}
+
+/// Longest run of the binary: minutes more than any test needs on a loaded machine.
+const RUN_LIMIT: Duration = Duration::from_secs(300);
 
 impl Drop for Sandbox {
     fn drop(&mut self) {

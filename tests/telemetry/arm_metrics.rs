@@ -134,5 +134,5 @@ async fn metrics_reflect_throttling_and_long_running_operations() {
         );
         assert!(tokens <= 250.0, "{class}: {tokens}");
     }
-    emu.shutdown().await;
+    emu.shutdown().await.unwrap();
 }

@@ -68,4 +68,11 @@ fn shutdown_timeout_defaults_to_20s_and_parses_units() {
     );
     assert!(Cli::try_parse_from(["arclink", "--shutdown-timeout", "15x"]).is_err());
     assert!(Cli::try_parse_from(["arclink", "--shutdown-timeout", "s"]).is_err());
+    for absurd in ["2h", "99999999999999999999h"] {
+        let err = Cli::try_parse_from(["arclink", "--shutdown-timeout", absurd])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("--shutdown-timeout"), "{absurd}: {err}");
+    }
 }
