@@ -4,6 +4,7 @@
 pub mod api;
 pub mod azure;
 pub mod controller;
+pub mod dnscheck;
 pub mod emulator;
 pub mod offline;
 pub mod reconcile;

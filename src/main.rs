@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use arclink::controller::RunArgs;
+use arclink::dnscheck::DnsCheckArgs;
 use arclink::emulator::cli::EmulatorArgs;
 use arclink::offline::OfflineArgs;
 use arclink::offline::apply::ApplyArgs;
@@ -31,6 +32,9 @@ enum Command {
     Apply(Box<ApplyArgs>),
     /// Serve the ARM emulator (HTTPS) until SIGINT/SIGTERM.
     Emulator(Box<EmulatorArgs>),
+    /// Check that the Arc names of the private endpoints (from the cluster, or from manifests
+    /// with -f) resolve to their private IPs. Exit code 0: all do, 1: any does not, or errors.
+    DnsCheck(Box<DnsCheckArgs>),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,9 @@ fn main() -> ExitCode {
         }),
         Command::Apply(args) => offline(&args.common.log_level.clone(), async move {
             arclink::offline::apply::run(&args).await
+        }),
+        Command::DnsCheck(args) => offline(&args.log_level.clone(), async move {
+            arclink::dnscheck::run(&args).await
         }),
         Command::Emulator(args) => runtime(async move {
             arclink::emulator::cli::run(*args)

@@ -254,7 +254,7 @@ pub fn report_errors(output: Output, errors: &[ManifestError]) -> Exit {
     Exit::Errors
 }
 
-pub(super) fn print_notes(manifests: &Manifests) {
+pub fn print_notes(manifests: &Manifests) {
     for note in manifests
         .notes
         .iter()
@@ -271,6 +271,17 @@ pub async fn plan(
     manifests: Manifests,
     emulator: bool,
 ) -> Plan {
+    plan_objects(arm, settings, manifests, emulator).await.0
+}
+
+/// The plan, and the objects with the status their dry-run reconcile gave them (what Azure
+/// holds now, e.g. an existing endpoint's private IPs).
+pub async fn plan_objects(
+    arm: &ArmClient,
+    settings: &Settings,
+    manifests: Manifests,
+    emulator: bool,
+) -> (Plan, Vec<Declared>) {
     let mut objects = manifests.objects;
     let mut planned = Vec::with_capacity(objects.len());
     for i in 0..objects.len() {
@@ -290,7 +301,7 @@ pub async fn plan(
         ..Plan::default()
     };
     plan.count();
-    plan
+    (plan, objects)
 }
 
 fn classify(declared: &Declared, step: Step) -> PlannedObject {
