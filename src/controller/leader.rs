@@ -18,7 +18,10 @@ use tokio::{
     time::Instant,
 };
 
-use crate::api::parse_duration;
+use crate::api::duration_up_to;
+
+/// Upper bound of the lease timings: a standby waits at most this long for a dead leader.
+const MAX_LEASE_TIMING: Duration = Duration::from_secs(3600);
 use crate::telemetry::{Health, LeaderState, Metrics};
 
 /// Leader election flags of `arclink run`.
@@ -35,15 +38,15 @@ pub struct LeaderArgs {
     pub lease_namespace: String,
     /// How long a lease stays valid without renewal; a standby takes over after this when the
     /// leader dies (at least 2s).
-    #[arg(long, env = "ARCLINK_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    #[arg(long, env = "ARCLINK_LEASE_DURATION", default_value = "15s", value_parser = duration_up_to(MAX_LEASE_TIMING))]
     pub lease_duration: Duration,
     /// How long the leader keeps leading while its renewals fail, counted from the last one that
     /// succeeded; it then steps down and exits non-zero. Must be shorter than --lease-duration.
-    #[arg(long, env = "ARCLINK_LEASE_RENEW_DEADLINE", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, env = "ARCLINK_LEASE_RENEW_DEADLINE", default_value = "10s", value_parser = duration_up_to(MAX_LEASE_TIMING))]
     pub lease_renew_deadline: Duration,
     /// How often the leader renews the Lease (and retries a failed renewal) and a standby checks
     /// it; also the bound on each Lease request. Must be shorter than --lease-renew-deadline.
-    #[arg(long, env = "ARCLINK_LEASE_RETRY_PERIOD", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, env = "ARCLINK_LEASE_RETRY_PERIOD", default_value = "2s", value_parser = duration_up_to(MAX_LEASE_TIMING))]
     pub lease_retry_period: Duration,
     /// Identity written into the Lease; defaults to the host name plus a random suffix.
     #[arg(long, env = "POD_NAME")]

@@ -422,4 +422,14 @@ fn leader_flags_have_the_documented_defaults() {
     assert_eq!(cli.leader.lease_renew_deadline, Duration::from_secs(20));
     assert_eq!(cli.leader.lease_retry_period, Duration::from_secs(3));
     assert_eq!(cli.leader.identity.as_deref(), Some("pod-1"));
+    for flag in [
+        "--lease-duration",
+        "--lease-renew-deadline",
+        "--lease-retry-period",
+    ] {
+        let err = Cli::try_parse_from(["arclink", flag, "99999999999999999h"])
+            .err()
+            .unwrap_or_else(|| panic!("{flag} accepted an absurd duration"));
+        assert!(err.to_string().contains(flag), "{err}");
+    }
 }
