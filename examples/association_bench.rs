@@ -23,9 +23,9 @@ use arclink::azure::{
     ArmClient, ArmClientOptions, BucketLimits, Cloud, CredentialCache, RateLimits, ResourceId,
 };
 use arclink::emulator::{Bucket, Emulator, EmulatorConfig, Fixtures};
-use arclink::reconcile::association::{self, AssociationDeps};
+use arclink::reconcile::association::AssociationDeps;
 use arclink::reconcile::scope_ref::ScopeSource;
-use arclink::reconcile::{Requeue, Settings};
+use arclink::reconcile::{self, Requeue, Settings};
 use serde_json::{Value, json};
 
 const SUB: &str = "0b1e4c2d-7a6f-4e3b-9c8d-5f4a3b2c1d0e";
@@ -268,7 +268,7 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     emu.reset_counters().await?;
     let steady_started = Instant::now();
-    let out = association::reconcile(&arm, &settings, &obj, &deps).await;
+    let out = reconcile::reconcile(&arm, &settings, &obj, &deps).await;
     let steady_secs = steady_started.elapsed().as_secs_f64();
     let steady = emu.counters().await?;
     let pages_expected = args.machines.div_ceil(args.page_size);
@@ -357,7 +357,7 @@ async fn converge(
     let mut passes = 0;
     let mut slept = Duration::ZERO;
     loop {
-        let out = association::reconcile(arm, settings, obj, deps).await;
+        let out = reconcile::reconcile(arm, settings, obj, deps).await;
         passes += 1;
         let done = is_true(&out.status.conditions, READY);
         let s = &out.status.summary;

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod azure;
+pub mod connect;
 pub mod controller;
 pub mod dnscheck;
 pub mod emulator;

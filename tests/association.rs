@@ -8,8 +8,8 @@ use arclink::api::association::{ConflictPolicy, DetachPolicy};
 use arclink::api::conditions::{DRIFTED, READY, find, is_true};
 use arclink::api::{ArcServerAssociationStatus, DriftPolicy};
 use arclink::emulator::{Behaviours, ScopeClear};
-use arclink::reconcile::association::{self, AssociationDeps, Budget, MAX_LISTED};
-use arclink::reconcile::{Cleanup, Outcome, Requeue};
+use arclink::reconcile::association::{AssociationDeps, Budget, MAX_LISTED};
+use arclink::reconcile::{self, Cleanup, Outcome, Requeue};
 use serde_json::json;
 use std::time::Duration;
 use support::*;
@@ -22,7 +22,7 @@ async fn step(
     obj: &mut ArcServerAssociation,
     deps: &AssociationDeps,
 ) -> Outcome<ArcServerAssociationStatus> {
-    let out = association::reconcile(&b.arm, &b.settings, obj, deps).await;
+    let out = reconcile::reconcile(&b.arm, &b.settings, obj, deps).await;
     obj.status = Some(out.status.clone());
     out
 }
@@ -209,7 +209,7 @@ async fn deletion_detaches_only_this_scope_or_orphans() {
 
     obj.spec.deletion = DetachPolicy::Orphan;
     b.admin.reset_counters();
-    let done = association::cleanup(&b.arm, &b.settings, &obj, &d).await;
+    let done = reconcile::cleanup(&b.arm, &b.settings, &obj, &d).await;
     assert!(
         matches!(done, Cleanup::Done(ref m) if m.contains("Orphan")),
         "{done:?}"
@@ -218,7 +218,7 @@ async fn deletion_detaches_only_this_scope_or_orphans() {
     assert!(is_in(&b.admin, "a-01", "s1"));
 
     obj.spec.deletion = DetachPolicy::Detach;
-    let done = association::cleanup(&b.arm, &b.settings, &obj, &d).await;
+    let done = reconcile::cleanup(&b.arm, &b.settings, &obj, &d).await;
     assert!(
         matches!(done, Cleanup::Done(ref m) if m.contains("detached 2 machines")),
         "{done:?}"
@@ -261,7 +261,7 @@ async fn detach_works_whichever_value_clears_the_scope_and_is_verified() {
         step(&b, &mut obj, &d).await;
         assert!(is_in(&b.admin, "m-01", "s1"), "{clear:?}");
         b.admin.reset_counters();
-        let done = association::cleanup(&b.arm, &b.settings, &obj, &d).await;
+        let done = reconcile::cleanup(&b.arm, &b.settings, &obj, &d).await;
         assert!(
             matches!(done, Cleanup::Done(ref m) if m.contains("detached 1 machines")),
             "{clear:?}: {done:?}"

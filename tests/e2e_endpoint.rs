@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use arclink::api::conditions::{READY, is_true};
 use arclink::api::{ArcPrivateEndpoint, ArcPrivateLinkScope};
-use arclink::controller::credentials::EMULATOR_TENANT;
+use arclink::connect::credentials::EMULATOR_TENANT;
 use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

@@ -9,7 +9,7 @@ use arclink::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_tr
 use arclink::api::{ArcPrivateLinkScope, DeletionPolicy, DriftPolicy};
 use arclink::azure::Write;
 use arclink::emulator::Fault;
-use arclink::reconcile::{ChangeAction, Cleanup, DriftState, Requeue, scope};
+use arclink::reconcile::{self, ChangeAction, Cleanup, Drift, Requeue};
 use serde_json::json;
 use support::{bed, scope, scope_id};
 
@@ -18,7 +18,7 @@ async fn step(
     b: &support::Bed,
     obj: &mut ArcPrivateLinkScope,
 ) -> arclink::reconcile::Outcome<arclink::api::ArcPrivateLinkScopeStatus> {
-    let out = scope::reconcile(&b.arm, &b.settings, obj).await;
+    let out = reconcile::reconcile(&b.arm, &b.settings, obj, &()).await;
     obj.status = Some(out.status.clone());
     out
 }
@@ -77,7 +77,7 @@ async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
         "steady state must be exactly one GET"
     );
     assert!(out.changes.is_empty());
-    assert_eq!(out.drift, DriftState::InSync);
+    assert_eq!(out.drift, Drift::observed());
     assert!(ready(&obj));
 }
 
@@ -98,7 +98,10 @@ async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
     let c = b.admin.counters();
     assert_eq!((c.count("PUT"), c.count("PATCH")), (1, 0));
     assert!(
-        matches!(&out.drift, DriftState::Corrected(m) if m.contains("properties.publicNetworkAccess"))
+        out.drift
+            .corrected
+            .iter()
+            .any(|e| e.path == "properties.publicNetworkAccess")
     );
     assert_eq!(
         b.admin.get(&scope_id("s2")).unwrap()["properties"]["publicNetworkAccess"],
@@ -140,7 +143,7 @@ async fn report_mode_never_writes_and_reports_the_drift() {
     b.admin.reset_counters();
     let out = step(&b, &mut obj).await;
     assert_eq!(b.admin.counters().writes(), 0);
-    assert!(matches!(out.drift, DriftState::Detected(_)));
+    assert!(!out.drift.reported.is_empty());
     let st = obj.status.as_ref().unwrap();
     assert_eq!(st.drift.len(), 1);
     assert_eq!(
@@ -206,7 +209,7 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
 
 async fn clean(b: &support::Bed, obj: &mut ArcPrivateLinkScope) -> String {
     for _ in 0..20 {
-        match scope::cleanup(&b.arm, &b.settings, obj).await {
+        match reconcile::cleanup(&b.arm, &b.settings, obj, &()).await {
             Cleanup::Done(msg) => return msg,
             Cleanup::Pending { status, .. } => {
                 obj.status = Some(status);

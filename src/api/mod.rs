@@ -19,3 +19,9 @@ pub use scope::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScop
 pub const GROUP: &str = "arclink.io";
 /// Finalizer that guards Azure clean-up.
 pub const FINALIZER: &str = "arclink.io/cleanup";
+/// The arclink kinds, in dependency order (a scope before what refers to it).
+pub const KINDS: [&str; 3] = [
+    "ArcPrivateLinkScope",
+    "ArcPrivateEndpoint",
+    "ArcServerAssociation",
+];

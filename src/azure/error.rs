@@ -143,19 +143,26 @@ impl ArmError {
     /// advertised delay, if any.
     pub fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> ArmError {
         let detail = ErrorDetail::parse(body);
+        // A blank code or message is as good as none: classification and the condition text
+        // need something to show.
         let code = detail
             .code
             .clone()
+            .filter(|c| !c.trim().is_empty())
             .unwrap_or_else(|| default_code(status).to_string());
-        let message = detail.message.clone().unwrap_or_else(|| {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() {
-                format!("HTTP {status}")
-            } else {
-                text.chars().take(512).collect()
-            }
-        });
+        let message = detail
+            .message
+            .clone()
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| {
+                let text = String::from_utf8_lossy(body);
+                let text = text.trim();
+                if text.is_empty() {
+                    format!("HTTP {status}")
+                } else {
+                    text.chars().take(512).collect()
+                }
+            });
         let transient = ArmError::Transient {
             status: Some(status),
             code: code.clone(),
@@ -296,6 +303,16 @@ mod tests {
         serde_json::json!({"error": {"code": code, "message": message, "target": "properties.subnet", "details": []}})
             .to_string()
             .into_bytes()
+    }
+
+    #[test]
+    fn blank_codes_and_messages_fall_back() {
+        let e = ArmError::from_response(400, &body(" ", ""), None);
+        assert_eq!(e.code(), "BadRequest");
+        assert!(
+            matches!(&e, ArmError::Terminal { message, .. } if !message.trim().is_empty()),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -1,11 +1,17 @@
-//! State shared by every reconcile.
+//! State shared by every reconcile: clients, settings, metrics, and the caches of the cluster's
+//! arclink objects that tell a reconcile what else is declared.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use futures::FutureExt;
+use kube::ResourceExt;
 use kube::runtime::events::Recorder;
+use kube::runtime::reflector::Store;
 
-use super::credentials::ArmPool;
+use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
+use crate::connect::ArmPool;
+use crate::reconcile::declared::Declared;
 use crate::reconcile::{Settings, requeue};
 use crate::telemetry::Metrics;
 
@@ -15,8 +21,47 @@ pub struct Context {
     pub arm: ArmPool,
     pub metrics: Metrics,
     pub recorder: Recorder,
+    /// The controllers' caches of the three kinds.
+    pub declared: Stores,
     /// Consecutive transient failures per object, for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
+}
+
+/// The reflector stores of the three kinds (those of their controllers).
+#[derive(Clone)]
+pub struct Stores {
+    pub scopes: Store<ArcPrivateLinkScope>,
+    pub endpoints: Store<ArcPrivateEndpoint>,
+    pub associations: Store<ArcServerAssociation>,
+}
+
+impl Stores {
+    /// Whether every store has its first full list (before that, a missing object might only
+    /// not be listed yet, and a missed rival could cause a write).
+    pub fn synced(&self) -> bool {
+        let ready = |f: futures::future::BoxFuture<'_, bool>| f.now_or_never().unwrap_or(false);
+        ready(self.scopes.wait_until_ready().map(|r| r.is_ok()).boxed())
+            && ready(self.endpoints.wait_until_ready().map(|r| r.is_ok()).boxed())
+            && ready(
+                self.associations
+                    .wait_until_ready()
+                    .map(|r| r.is_ok())
+                    .boxed(),
+            )
+    }
+}
+
+impl Declared for Stores {
+    fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>> {
+        self.scopes
+            .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
+    }
+    fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
+        self.endpoints.state()
+    }
+    fn associations(&self) -> Vec<Arc<ArcServerAssociation>> {
+        self.associations.state()
+    }
 }
 
 impl Context {
@@ -26,6 +71,7 @@ impl Context {
         arm: ArmPool,
         metrics: Metrics,
         recorder: Recorder,
+        declared: Stores,
     ) -> Context {
         Context {
             client,
@@ -33,6 +79,7 @@ impl Context {
             arm,
             metrics,
             recorder,
+            declared,
             failures: Mutex::new(HashMap::new()),
         }
     }

@@ -22,6 +22,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// A race the next reconcile settles by itself: a finalizer patch against a stale cache
+    /// (409/422 on its JSON-patch test) or on an object already gone (404).
+    pub fn is_benign(&self) -> bool {
+        use kube::runtime::finalizer::Error as Finalizer;
+        let code = |e: &kube::Error| match e {
+            kube::Error::Api(status) => Some(status.code),
+            _ => None,
+        };
+        match self {
+            Error::Finalizer(f) => match f.as_ref() {
+                Finalizer::AddFinalizer(e) | Finalizer::RemoveFinalizer(e) => {
+                    matches!(code(e), Some(404 | 409 | 422))
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// A bounded label for the reconcile-result metric.
     pub fn metric_label(&self) -> &'static str {
         match self {

@@ -1,6 +1,7 @@
-//! The generic controller half of every kind: finalizer, credentials, status written only when
-//! it changed, events on condition transitions, metrics, requeue. Each kind supplies its
-//! reconcile core through [`Kind`].
+//! The generic controller half of every kind: finalizer, credentials, what else is declared,
+//! status written only when it changed, events on condition transitions, metrics, requeue. The
+//! Azure work is the reconcile engine's ([`crate::reconcile::engine`]); a kind adds only its
+//! extra watches and its own Kubernetes writes through [`Kind`].
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -19,55 +20,53 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tracing::Instrument;
 
-use super::context::Context;
-use super::credentials::CredentialError;
+use super::context::{Context, Stores};
 use super::error::Error;
+use crate::api::FINALIZER;
 use crate::api::conditions::{DRIFTED, READY, STALLED, find};
-use crate::api::{CredentialRef, FINALIZER};
 use crate::azure::ArmClient;
+use crate::connect::credentials::CredentialError;
+use crate::reconcile::declared::Dependent;
+use crate::reconcile::engine::{Managed, ManagedStatus};
 use crate::reconcile::phase::write_conditions;
-use crate::reconcile::{Cleanup, DriftState, Outcome, Phase, Requeue};
+use crate::reconcile::{self, Cleanup, Drift, Outcome, Phase, Requeue};
+
+/// When to retry after a benign race ([`Error::is_benign`]).
+const BENIGN_RETRY: Duration = Duration::from_secs(1);
 
 /// Field manager of arclink's status writes (server-side apply).
 pub const FIELD_MANAGER: &str = "arclink";
 
-/// What the generic controller needs to know about a kind.
+/// What the controller needs besides the reconcile engine's [`Managed`].
 pub trait Kind:
-    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    Managed<Deps: 'static>
+    + Dependent
+    + Resource<DynamicType = (), Scope = NamespaceResourceScope>
     + Clone
     + Debug
     + Serialize
     + DeserializeOwned
-    + Send
-    + Sync
     + 'static
 {
-    type Status: Clone + Default + Serialize + Debug + Send + Sync + 'static;
-    const KIND: &'static str;
-    fn status(&self) -> Option<&Self::Status>;
-    fn conditions(status: &mut Self::Status) -> &mut Vec<Condition>;
-    fn set_observed_generation(status: &mut Self::Status, generation: Option<i64>);
-    fn credential_ref(&self) -> Option<&CredentialRef>;
-    fn suspended(&self) -> bool;
-    fn drift_interval(&self, ctx: &Context) -> Duration;
-    fn reconcile(
-        arm: ArmClient,
-        ctx: Arc<Context>,
-        obj: Arc<Self>,
-    ) -> BoxFuture<'static, Outcome<Self::Status>>;
-    fn cleanup(
-        arm: ArmClient,
-        ctx: Arc<Context>,
-        obj: Arc<Self>,
-    ) -> BoxFuture<'static, Cleanup<Self::Status>>;
     /// Adds the watches this kind needs besides its own objects (referenced scopes, owned
-    /// ConfigMaps, ...).
+    /// ConfigMaps, rival associations), looking objects up in `declared`.
     fn configure(
         controller: Controller<Self>,
         _client: &kube::Client,
         _namespace: Option<&str>,
+        _declared: &Stores,
     ) -> Controller<Self> {
         controller
+    }
+
+    /// The kind's own Kubernetes writes after a reconcile (the endpoint's `dnsExport`
+    /// ConfigMap); they may change the outcome.
+    fn after<'a>(
+        _ctx: &'a Context,
+        _obj: &'a Self,
+        _outcome: &'a mut Outcome<Self::Status>,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
     }
 }
 
@@ -102,8 +101,12 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action
 pub fn error_policy<K: Kind>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
     match err {
         Error::CleanupPending(after) => Action::requeue(*after),
+        benign if benign.is_benign() => {
+            tracing::debug!(kind = K::KIND, namespace = %obj.namespace().unwrap_or_default(), name = %obj.name_any(), error = %benign, "reconcile raced with another change; retrying");
+            Action::requeue(BENIGN_RETRY)
+        }
         other => {
-            tracing::warn!(kind = K::KIND, name = %obj.name_any(), namespace = ?obj.namespace(), error = %other, "reconcile failed");
+            tracing::warn!(kind = K::KIND, namespace = %obj.namespace().unwrap_or_default(), name = %obj.name_any(), error = %other, "reconcile failed");
             Action::requeue(ctx.backoff(&key(&*obj)))
         }
     }
@@ -120,15 +123,17 @@ fn key<K: Kind>(obj: &K) -> String {
 
 async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let old = obj.status().cloned().unwrap_or_default();
-    let interval = obj.drift_interval(&ctx);
-    if obj.suspended() {
+    let interval = ctx
+        .settings
+        .drift_interval(obj.common().drift_check_interval);
+    if obj.common().suspend {
         let mut status = old.clone();
         stamp(&mut status, &*obj, &ctx, &Phase::Suspended);
         write_status(api, &*obj, &ctx, &old, &status, interval).await?;
         return Ok(Action::await_change());
     }
-    let arm = match arm_client(&*obj, &ctx).await? {
-        Ok(arm) => arm,
+    let (arm, deps) = match prepare(&*obj, &ctx).await? {
+        Ok(ready) => ready,
         Err(phase) => {
             let mut status = old.clone();
             stamp(&mut status, &*obj, &ctx, &phase);
@@ -137,14 +142,13 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
             return Ok(Action::requeue(ctx.backoff(&key(&*obj))));
         }
     };
-    let outcome = K::reconcile(arm, ctx.clone(), obj.clone()).await;
-    match &outcome.drift {
-        DriftState::Detected(_) => ctx.metrics.drift_detected(K::KIND),
-        DriftState::Corrected(_) => {
-            ctx.metrics.drift_detected(K::KIND);
-            ctx.metrics.drift_corrected(K::KIND);
-        }
-        DriftState::InSync => {}
+    let mut outcome = reconcile::reconcile(&arm, &ctx.settings, &*obj, &deps).await;
+    K::after(&ctx, &obj, &mut outcome).await;
+    if outcome.drift.is_detected() {
+        ctx.metrics.drift_detected(K::KIND);
+    }
+    if outcome.drift.is_corrected() {
+        ctx.metrics.drift_corrected(K::KIND);
     }
     write_status(api, &*obj, &ctx, &old, &outcome.status, interval).await?;
     Ok(match outcome.requeue {
@@ -158,10 +162,12 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
 
 async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let old = obj.status().cloned().unwrap_or_default();
-    let interval = obj.drift_interval(&ctx);
-    let arm = match arm_client(&*obj, &ctx).await? {
-        Ok(arm) => arm,
-        Err(phase) if obj.suspended() => {
+    let interval = ctx
+        .settings
+        .drift_interval(obj.common().drift_check_interval);
+    let (arm, deps) = match prepare(&*obj, &ctx).await? {
+        Ok(ready) => ready,
+        Err(phase) if obj.common().suspend => {
             tracing::info!(kind = K::KIND, name = %obj.name_any(), reason = phase.reason(), "suspended object deleted without credentials; Azure left untouched");
             return Ok(Action::await_change());
         }
@@ -172,7 +178,7 @@ async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Resul
             return Err(Error::CleanupPending(ctx.backoff(&key(&*obj))));
         }
     };
-    match K::cleanup(arm, ctx.clone(), obj.clone()).await {
+    match reconcile::cleanup(&arm, &ctx.settings, &*obj, &deps).await {
         Cleanup::Done(message) => {
             publish(&ctx, &*obj, EventType::Normal, "Deleted", &message).await;
             ctx.succeeded(&key(&*obj));
@@ -189,13 +195,33 @@ async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Resul
     }
 }
 
+/// The ARM client and what else is declared for `obj`, or the phase explaining why a reconcile
+/// cannot read Azure now; `Err` when the credentials cannot be looked up right now (nothing to
+/// report, retry with backoff).
+async fn prepare<K: Kind>(
+    obj: &K,
+    ctx: &Context,
+) -> Result<Result<(ArmClient, K::Deps), Phase>, Error> {
+    let arm = match arm_client(obj, ctx).await? {
+        Ok(arm) => arm,
+        Err(phase) => return Ok(Err(phase)),
+    };
+    if !ctx.declared.synced() {
+        return Ok(Err(Phase::progressing(
+            "KubernetesUnavailable",
+            "the controller's caches of the arclink objects are not synced with the API server yet",
+        )));
+    }
+    Ok(Ok((arm, obj.deps(&ctx.declared, &ctx.settings))))
+}
+
 /// The ARM client for `obj`, or the phase explaining why there is none; `Err` when the
 /// credentials cannot be looked up right now (nothing to report, retry with backoff).
 async fn arm_client<K: Kind>(obj: &K, ctx: &Context) -> Result<Result<ArmClient, Phase>, Error> {
     let namespace = obj.namespace().unwrap_or_default();
     match ctx
         .arm
-        .for_object(&ctx.client, &namespace, obj.credential_ref())
+        .for_object(&ctx.client, &namespace, obj.common().credential_ref)
         .await
     {
         Ok(arm) => Ok(Ok(arm)),
@@ -205,23 +231,19 @@ async fn arm_client<K: Kind>(obj: &K, ctx: &Context) -> Result<Result<ArmClient,
     }
 }
 
-/// Sets the conditions for a phase decided without reading Azure (suspended, no credentials):
-/// `Drifted` keeps what the last read of Azure said, since nothing was compared now.
+/// Sets the conditions for a phase decided without reading Azure (suspended, no credentials,
+/// caches not synced): `Drifted` keeps what the last read of Azure said.
 fn stamp<K: Kind>(status: &mut K::Status, obj: &K, ctx: &Context, phase: &Phase) {
     let generation = obj.meta().generation;
-    K::set_observed_generation(status, generation);
-    let conditions = K::conditions(status);
-    let drifted = find(conditions, DRIFTED).cloned();
+    *status.observed_generation() = generation;
     write_conditions(
-        conditions,
+        status.conditions(),
         phase,
-        &DriftState::InSync,
+        &Drift::default(),
         generation,
         jiff::Timestamp::now(),
         ctx.settings.note.as_deref(),
     );
-    conditions.retain(|c| c.type_ != DRIFTED);
-    conditions.extend(drifted);
 }
 
 /// Writes `new` (server-side apply on the status subresource) unless it says the same as `old`.

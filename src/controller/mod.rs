@@ -1,10 +1,8 @@
 //! kube-runtime wiring: watches, finalizers, status patches, events, leases. The only place
 //! that talks to Kubernetes; the reconcile cores in `crate::reconcile` do the Azure work.
 
-pub mod args;
 pub mod association;
 pub mod context;
-pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod kind;
@@ -12,7 +10,6 @@ pub mod leader;
 pub mod run;
 pub mod scope;
 
-pub use args::AzureArgs;
-pub use context::Context;
+pub use context::{Context, Stores};
 pub use error::Error;
 pub use run::{RunArgs, run};

@@ -11,15 +11,16 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 
-use super::args::AzureArgs;
-use super::context::Context;
-use super::credentials::{ArmConfig, ArmPool, identity_from_env};
+use super::context::{Context, Stores};
 use super::kind::{self, Kind};
 use super::leader::{Elector, LeaderArgs};
 use crate::api::conditions::{DRIFTED, READY, STALLED};
-use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
-use crate::offline::target::{EMULATOR_NOTE, EmulatorFlags, start_emulator};
+use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, KINDS};
+use crate::connect::AzureArgs;
+use crate::connect::credentials::{ArmConfig, ArmPool, identity_from_env};
+use crate::connect::{EmulatorFlags, start_emulator};
 use crate::reconcile::Settings;
+use crate::reconcile::engine::ManagedStatus;
 use crate::telemetry::server::{HEADER_READ_TIMEOUT, ServerState, bind, serve};
 use crate::telemetry::{Health, LeaderState, Metrics, ShutdownArgs, TelemetryArgs, shutdown};
 
@@ -66,12 +67,6 @@ pub enum RunError {
     Emulator(#[from] crate::emulator::EmulatorError),
 }
 
-const KINDS: [&str; 3] = [
-    "ArcPrivateLinkScope",
-    "ArcPrivateEndpoint",
-    "ArcServerAssociation",
-];
-
 /// Runs the controller until SIGTERM/SIGINT.
 pub async fn run(args: RunArgs) -> Result<(), RunError> {
     let kube_config = kube::Config::infer()
@@ -87,13 +82,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         rate_limits: args.azure.rate_limits(),
         default_identity: identity_from_env(),
     };
-    let settings = Settings {
-        cluster_name: args.azure.cluster_name.clone(),
-        default_subscription: args.azure.default_subscription.clone(),
-        drift_check_interval: args.azure.drift_check_interval,
-        note: None,
-        dry_run: false,
-    };
+    let settings = args.azure.settings(false, false);
     // A bad --arm-ca-file must stop the start, not surface later as every object's status.
     crate::azure::transport::http_client(config.ca_pem.as_deref())
         .map_err(|e| RunError::Config(format!("--arm-ca-file: {e}")))?;
@@ -114,13 +103,7 @@ async fn run_on_emulator(kube_config: kube::Config, args: RunArgs) -> Result<(),
     let endpoint = emulator.endpoint();
     let mut config = ArmConfig::emulator(&endpoint, emulator.ca_pem()).map_err(RunError::Config)?;
     config.rate_limits = args.azure.rate_limits();
-    let settings = Settings {
-        cluster_name: args.azure.cluster_name.clone(),
-        default_subscription: args.azure.default_subscription.clone(),
-        drift_check_interval: args.azure.drift_check_interval,
-        note: Some(EMULATOR_NOTE.to_string()),
-        dry_run: false,
-    };
+    let settings = args.azure.settings(true, false);
     tracing::warn!(
         arm = %endpoint,
         fixtures = %args.emulator_flags.emulator_fixtures.display(),
@@ -181,12 +164,23 @@ pub async fn run_with(
             instance: std::env::var("POD_NAME").ok(),
         };
         let recorder = Recorder::new(client.clone(), reporter);
+        let namespace = args.namespace.as_deref();
+        let scopes = new_controller::<ArcPrivateLinkScope>(&client, namespace, args.concurrency);
+        let endpoints = new_controller::<ArcPrivateEndpoint>(&client, namespace, args.concurrency);
+        let associations =
+            new_controller::<ArcServerAssociation>(&client, namespace, args.concurrency);
+        let stores = Stores {
+            scopes: scopes.store(),
+            endpoints: endpoints.store(),
+            associations: associations.store(),
+        };
         let ctx = Arc::new(Context::new(
             client.clone(),
             settings,
             pool,
             metrics.clone(),
             recorder,
+            stores,
         ));
         let mut lost = is_leader.clone();
         let lost_leadership = async move {
@@ -211,23 +205,26 @@ pub async fn run_with(
             .shared()
         };
         let drain = futures::future::join3(
-            controller::<ArcPrivateLinkScope>(
+            run_controller(
+                scopes,
                 &client,
-                &args,
+                namespace,
                 ctx.clone(),
                 health.clone(),
                 trigger.clone(),
             ),
-            controller::<ArcPrivateEndpoint>(
+            run_controller(
+                endpoints,
                 &client,
-                &args,
+                namespace,
                 ctx.clone(),
                 health.clone(),
                 trigger.clone(),
             ),
-            controller::<ArcServerAssociation>(
+            run_controller(
+                associations,
                 &client,
-                &args,
+                namespace,
                 ctx.clone(),
                 health.clone(),
                 trigger.clone(),
@@ -269,20 +266,27 @@ where
     }
 }
 
-/// Runs the controller of kind `K` until `stop` resolves.
-async fn controller<K: Kind>(
+/// The controller of kind `K`, before it runs: its store is what the others look objects of
+/// `K` up in.
+fn new_controller<K: Kind>(
     client: &Client,
-    args: &RunArgs,
+    namespace: Option<&str>,
+    concurrency: u16,
+) -> Controller<K> {
+    Controller::new(api::<K>(client, namespace), watcher::Config::default())
+        .with_config(ControllerConfig::default().concurrency(concurrency))
+}
+
+/// Runs the controller of kind `K` until `stop` resolves.
+async fn run_controller<K: Kind>(
+    controller: Controller<K>,
+    client: &Client,
+    namespace: Option<&str>,
     ctx: Arc<Context>,
     health: Health,
     stop: Shared<BoxFuture<'static, ()>>,
 ) {
-    let controller = Controller::new(
-        api::<K>(client, args.namespace.as_deref()),
-        watcher::Config::default(),
-    )
-    .with_config(ControllerConfig::default().concurrency(args.concurrency));
-    let controller = K::configure(controller, client, args.namespace.as_deref());
+    let controller = K::configure(controller, client, namespace, &ctx.declared);
     let store = controller.store();
     let metrics = ctx.metrics.clone();
     let gauges = tokio::spawn(async move {
@@ -295,7 +299,8 @@ async fn controller<K: Kind>(
                 .iter()
                 .map(|o| {
                     o.status()
-                        .map(|s| K::conditions(&mut s.clone()).clone())
+                        .cloned()
+                        .map(|mut s| s.conditions().clone())
                         .unwrap_or_default()
                 })
                 .collect();

@@ -6,8 +6,9 @@ use kube::{Client, ResourceExt};
 
 use super::DnsCheckArgs;
 use crate::api::ArcPrivateEndpoint;
-use crate::offline::kinds::Object;
-use crate::offline::{manifest, plan, target};
+use crate::connect::target;
+use crate::offline::object::Object;
+use crate::offline::{manifest, plan};
 
 /// Which endpoints to check: `--namespace` and `--endpoint`, each unset meaning any.
 #[derive(Clone, Debug, Default)]
@@ -100,7 +101,7 @@ pub async fn from_manifests(args: &DnsCheckArgs) -> Result<Vec<ArcPrivateEndpoin
     Ok(objects
         .into_iter()
         .filter_map(|d| match d.object {
-            Object::Endpoint(e) => Some(*e),
+            Object::Endpoint(e) => Some(std::sync::Arc::unwrap_or_clone(e)),
             _ => None,
         })
         .collect())

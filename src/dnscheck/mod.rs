@@ -10,8 +10,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::controller::AzureArgs;
-use crate::offline::{EmulatorFlags, Exit, OfflineArgs, Output, TargetChoice};
+use crate::connect::AzureArgs;
+use crate::connect::{EmulatorFlags, TargetChoice};
+use crate::offline::{Exit, OfflineArgs, Output};
 use endpoints::Selection;
 use report::Report;
 use resolve::Resolver;

@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::kinds::{self, Object};
-use super::manifest::{self, Declared, Manifests};
+use super::manifest::{self, Document, Manifests};
+use super::object::Object;
 use super::plan::{PlannedChange, print_notes, report_errors};
 use super::progress::Spinner;
 use super::status;
-use super::target::{self, Target};
 use super::{Exit, OfflineArgs, Output};
 use crate::api::conditions::{READY, RECONCILING, STALLED, find, is_true};
 use crate::api::duration_up_to;
 use crate::azure::ArmClient;
+use crate::connect::target::{self, Target};
 use crate::reconcile::{Requeue, Settings, requeue};
 
 /// Upper bound of `--timeout`: longer is a typo, not a wish to wait for days.
@@ -181,7 +181,7 @@ pub async fn apply(
 async fn converge(
     arm: &ArmClient,
     settings: &Settings,
-    objects: &mut [Declared],
+    objects: &mut [Document],
     i: usize,
     deadline: Instant,
     poll: Duration,
@@ -207,7 +207,7 @@ async fn converge(
         }
         // The client retries throttling and transient failures inside one step, for longer than
         // a short --timeout: the deadline bounds the step itself too.
-        let step = kinds::step(arm, settings, objects, i);
+        let step = super::step::step(arm, settings, objects, i);
         let Ok(step) = tokio::time::timeout_at(deadline.into(), step).await else {
             break (
                 Result::TimedOut,
@@ -285,7 +285,7 @@ async fn converge(
 }
 
 /// Why the object's scope (declared in the same manifests) keeps it from converging.
-fn dependency_not_ready(objects: &[Declared], i: usize) -> Option<String> {
+fn dependency_not_ready(objects: &[Document], i: usize) -> Option<String> {
     let name = objects[i].object.scope_ref()?;
     let namespace = objects[i].object.key().namespace;
     let scope = objects.iter().find(|d| {

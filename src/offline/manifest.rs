@@ -13,9 +13,9 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::kinds::{KINDS, Object};
+use super::object::{Object, ObjectKey};
 use crate::api::validate::validate;
-use crate::api::{GROUP, crds};
+use crate::api::{GROUP, KINDS, crds};
 
 /// Namespace of objects whose manifest names none, as `kubectl apply` would use.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -36,20 +36,6 @@ pub struct Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (document {})", self.file, self.document)
-    }
-}
-
-/// kind, namespace and name of an object.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct ObjectKey {
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-}
-
-impl fmt::Display for ObjectKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
     }
 }
 
@@ -151,7 +137,7 @@ impl ManifestError {
 
 /// An object read from a manifest, with where it came from.
 #[derive(Clone, Debug)]
-pub struct Declared {
+pub struct Document {
     pub origin: Origin,
     pub object: Object,
 }
@@ -160,7 +146,7 @@ pub struct Declared {
 /// namespace and name), plus notes about documents that were skipped.
 #[derive(Debug, Default)]
 pub struct Manifests {
-    pub objects: Vec<Declared>,
+    pub objects: Vec<Document>,
     pub notes: Vec<String>,
 }
 
@@ -238,7 +224,7 @@ fn parse_file(file: &str, text: &str, manifests: &mut Manifests, errors: &mut Ve
             document: index,
         };
         match document(&origin, value) {
-            Ok(object) => manifests.objects.push(Declared { origin, object }),
+            Ok(object) => manifests.objects.push(Document { origin, object }),
             Err(Skip::Note(note)) => manifests.notes.push(note),
             Err(Skip::Errors(mut e)) => errors.append(&mut e),
         }
@@ -537,7 +523,7 @@ fn schema_for(kind: &str) -> &'static Value {
 /// Checks across documents: one declaration per object and per Azure resource, scope
 /// references that resolve.
 fn check_set(
-    objects: &[Declared],
+    objects: &[Document],
     default_subscription: Option<&str>,
     errors: &mut Vec<ManifestError>,
 ) {
@@ -556,7 +542,7 @@ fn check_set(
         }
     }
     // ARM ids compare case-insensitively.
-    let mut resources: BTreeMap<String, &Declared> = BTreeMap::new();
+    let mut resources: BTreeMap<String, &Document> = BTreeMap::new();
     for d in objects {
         let Some(id) = d.object.azure_id(default_subscription) else {
             continue;

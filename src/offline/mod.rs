@@ -9,19 +9,19 @@
 //! waited for, a write ARM still runs is answered with a retryable conflict and retried).
 
 pub mod apply;
-pub mod kinds;
 pub mod manifest;
+pub mod object;
 pub mod plan;
 mod progress;
 mod status;
-pub mod target;
+pub mod step;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::controller::AzureArgs;
+use crate::connect::AzureArgs;
+use crate::connect::{EmulatorFlags, TargetChoice};
 use crate::reconcile::Settings;
-pub use target::{EMULATOR_NOTE, EmulatorFlags, TargetChoice};
 
 /// Flags shared by `plan` and `apply`.
 #[derive(Debug, Clone, clap::Args)]
@@ -48,15 +48,9 @@ pub struct OfflineArgs {
 }
 
 impl OfflineArgs {
-    /// The settings every reconcile gets; `note` is set when ARM is the emulator.
+    /// The settings every reconcile gets; `emulator` when ARM is the emulator.
     pub fn settings(&self, emulator: bool, dry_run: bool) -> Settings {
-        Settings {
-            cluster_name: self.azure.cluster_name.clone(),
-            default_subscription: self.azure.default_subscription.clone(),
-            drift_check_interval: self.azure.drift_check_interval,
-            note: emulator.then(|| EMULATOR_NOTE.to_string()),
-            dry_run,
-        }
+        self.azure.settings(emulator, dry_run)
     }
 }
 

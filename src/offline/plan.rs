@@ -5,14 +5,14 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::kinds::{self, Step};
-use super::manifest::{self, Declared, ManifestError, Manifests};
-use super::target::{self, Target};
+use super::manifest::{self, Document, ManifestError, Manifests};
+use super::step::{self, Step};
 use super::{Exit, OfflineArgs, Output};
 use crate::api::DriftEntry;
 use crate::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
 use crate::azure::ArmClient;
-use crate::reconcile::{ChangeAction, DriftState, Requeue, Settings};
+use crate::connect::target::{self, Target};
+use crate::reconcile::{ChangeAction, Requeue, Settings};
 
 /// Version of the JSON plan schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -281,11 +281,11 @@ pub async fn plan_objects(
     settings: &Settings,
     manifests: Manifests,
     emulator: bool,
-) -> (Plan, Vec<Declared>) {
+) -> (Plan, Vec<Document>) {
     let mut objects = manifests.objects;
     let mut planned = Vec::with_capacity(objects.len());
     for i in 0..objects.len() {
-        let step = kinds::step(arm, settings, &mut objects, i).await;
+        let step = step::step(arm, settings, &mut objects, i).await;
         let p = classify(&objects[i], step);
         if p.action == Action::Update {
             // The resource exists and apply would update it, after which it is Ready: plan the
@@ -304,7 +304,7 @@ pub async fn plan_objects(
     (plan, objects)
 }
 
-fn classify(declared: &Declared, step: Step) -> PlannedObject {
+fn classify(declared: &Document, step: Step) -> PlannedObject {
     let key = declared.object.key();
     let mut planned = PlannedObject {
         kind: key.kind,
@@ -374,7 +374,7 @@ fn classify(declared: &Declared, step: Step) -> PlannedObject {
         } else {
             Action::Waiting
         }
-    } else if matches!(step.drift, DriftState::Detected(_)) || is_true(conds, DRIFTED) {
+    } else if step.drift.is_detected() || is_true(conds, DRIFTED) {
         planned.message = find(conds, DRIFTED).map(|c| c.message.clone());
         Action::Drift
     } else {

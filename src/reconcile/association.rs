@@ -14,18 +14,22 @@ use std::pin::pin;
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
 use crate::api::association::{ConflictPolicy, DetachPolicy};
 use crate::api::conditions::{READY, is_true};
-use crate::api::{ArcServerAssociation, ArcServerAssociationStatus, DriftEntry, DriftPolicy};
+use crate::api::{
+    ArcServerAssociation, ArcServerAssociationStatus, DeletionPolicy, DriftEntry, DriftPolicy,
+    TagPolicy,
+};
 use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId, Write};
 
-use super::arm::{OPERATION_POLL, cleanup_phase_for_error, phase_for_error};
-use super::diff::same_location;
-use super::phase::write_conditions;
+use super::arm::{OPERATION_POLL, phase_for_error};
+use super::drift::{Drift, entry, same_location};
+use super::engine::{Cleaned, Common, Cx, Managed, ManagedStatus, Next};
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
-use super::{Change, ChangeAction, Cleanup, DriftState, Outcome, Phase, Requeue, Settings, scope};
+use super::{Change, ChangeAction, Phase, Requeue, Settings, scope};
 pub use select::{Claim, MachineRef, Selection, is_scope};
 use select::{Rival, rivals};
 use tally::Tally;
@@ -91,54 +95,112 @@ fn created(obj: &ArcServerAssociation) -> jiff::Timestamp {
         .unwrap_or_else(jiff::Timestamp::now)
 }
 
-type Step = (Phase, DriftState, Requeue);
+type Step = (Phase, Requeue);
 
-/// Associates the selected machines with the scope (or, in dry-run, reports what it would do).
-pub async fn reconcile(
-    arm: &ArmClient,
-    settings: &Settings,
-    obj: &ArcServerAssociation,
-    deps: &AssociationDeps,
-) -> Outcome<ArcServerAssociationStatus> {
-    let mut status = obj.status.clone().unwrap_or_default();
-    let interval = drift_interval(obj, settings);
-    super::arm::reset_attempts_on_spec_change(
-        &mut status.failed_attempts,
-        status.observed_generation,
-        obj.metadata.generation,
-    );
-    let mut changes = Vec::new();
-    let (phase, drift, requeue) = if obj.spec.suspend {
-        (
-            Phase::Suspended,
-            DriftState::InSync,
-            Requeue::After(interval),
-        )
-    } else {
-        match converge(arm, settings, obj, deps, &mut status, &mut changes).await {
-            Ok(step) => step,
-            Err(e) => {
-                let (phase, requeue) = phase_for_error(&e, &mut status.failed_attempts, interval);
-                (phase, DriftState::InSync, requeue)
-            }
+impl Managed for ArcServerAssociation {
+    type Status = ArcServerAssociationStatus;
+    type Deps = AssociationDeps;
+    const KIND: &'static str = KIND;
+    const LEFT_IN_AZURE: &'static str = "the machines associated";
+
+    fn common(&self) -> Common<'_> {
+        Common {
+            suspend: self.spec.suspend,
+            drift: self.spec.policy.drift,
+            deletion: match self.spec.deletion {
+                DetachPolicy::Detach => DeletionPolicy::Delete,
+                DetachPolicy::Orphan => DeletionPolicy::Orphan,
+            },
+            adopt: false,
+            tags: TagPolicy::Merge,
+            drift_check_interval: self.spec.policy.drift_check_interval.as_deref(),
+            credential_ref: self.spec.credential_ref.as_ref(),
         }
-    };
-    super::arm::reset_attempts_when_ready(&mut status.failed_attempts, &phase);
-    status.observed_generation = obj.metadata.generation;
-    write_conditions(
-        &mut status.conditions,
-        &phase,
-        &drift,
-        obj.metadata.generation,
-        jiff::Timestamp::now(),
-        settings.note.as_deref(),
-    );
-    Outcome {
-        status,
-        requeue: requeue.jitter_drift_check(interval),
-        drift,
-        changes,
     }
+
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+
+    /// Associates the selected machines with the scope (or, in dry-run, reports what it would
+    /// do).
+    async fn converge(cx: &mut Cx<'_, Self>, deps: &AssociationDeps) -> Result<Next, ArmError> {
+        let (phase, requeue) = converge(
+            cx.arm,
+            cx.settings,
+            cx.obj,
+            deps,
+            &mut cx.status,
+            &mut cx.changes,
+            &mut cx.drift,
+        )
+        .await?;
+        Ok(Next { phase, requeue })
+    }
+
+    /// `deletion: Detach`: clears the scope on the selected machines that still point to this
+    /// object's scope and that no other association of the same scope selects. Large groups
+    /// are detached in batches, keeping the finalizer in between.
+    async fn delete(cx: &mut Cx<'_, Self>, deps: &AssociationDeps) -> Result<Cleaned, ArmError> {
+        let Some(scope_id) = scope_of(cx, deps) else {
+            return Ok(Cleaned::Done(
+                "no scope was ever resolved: no machine was associated".into(),
+            ));
+        };
+        Ok(
+            match detach(cx.arm, cx.settings, cx.obj, deps, &scope_id).await? {
+                Detached::All(n) if cx.settings.dry_run => {
+                    Cleaned::Done(format!("would detach {n} machines from scope {scope_id}"))
+                }
+                Detached::All(n) => {
+                    Cleaned::Done(format!("detached {n} machines from scope {scope_id}"))
+                }
+                Detached::Some { done, left } => Cleaned::Waiting(Next::progressing(
+                    "Detaching",
+                    format!("detached {done} machines from scope {scope_id}; {left} left"),
+                    deps.budget.requeue,
+                )),
+            },
+        )
+    }
+
+    /// `deletion: Orphan`: the machines stay associated.
+    async fn orphan(cx: &mut Cx<'_, Self>, deps: &AssociationDeps) -> Result<Cleaned, ArmError> {
+        Ok(Cleaned::Done(match scope_of(cx, deps) {
+            Some(id) => format!("deletion Orphan: machines left associated with scope {id}"),
+            None => "no scope was ever resolved: no machine was associated".into(),
+        }))
+    }
+}
+
+impl ManagedStatus for ArcServerAssociationStatus {
+    fn conditions(&mut self) -> &mut Vec<Condition> {
+        &mut self.conditions
+    }
+    fn observed_generation(&mut self) -> &mut Option<i64> {
+        &mut self.observed_generation
+    }
+    fn failed_attempts(&mut self) -> &mut u32 {
+        &mut self.failed_attempts
+    }
+    fn last_sync_time(&mut self) -> &mut Option<String> {
+        &mut self.last_sync_time
+    }
+}
+
+/// The scope the object's machines were associated with: as recorded, else as declared.
+fn scope_of(cx: &Cx<'_, ArcServerAssociation>, deps: &AssociationDeps) -> Option<ResourceId> {
+    cx.status
+        .scope_resource_id
+        .as_deref()
+        .and_then(|s| s.parse::<ResourceId>().ok())
+        .or_else(|| match &deps.scope {
+            ScopeSource::Id(raw) => raw.parse().ok(),
+            ScopeSource::Ref {
+                object: Some(o), ..
+            } => scope::scope_id(o, cx.settings).ok(),
+            ScopeSource::Ref { object: None, .. } => None,
+        })
 }
 
 async fn converge(
@@ -148,12 +210,13 @@ async fn converge(
     deps: &AssociationDeps,
     status: &mut ArcServerAssociationStatus,
     changes: &mut Vec<Change>,
+    drift: &mut Drift,
 ) -> Result<Step, ArmError> {
     let interval = drift_interval(obj, settings);
     let was_ready = is_true(&status.conditions, READY);
     let scope = match scope_ref::resolve(arm, settings, &deps.scope, interval).await? {
         Ok(scope) => scope,
-        Err((phase, requeue)) => return Ok((phase, DriftState::InSync, requeue)),
+        Err(next) => return Ok(next),
     };
     // Machines this object moved to its previous scope follow it when spec.scopeRef changes.
     let previous = status
@@ -201,6 +264,7 @@ async fn converge(
     }
     pass.drain().await;
     status.last_sync_time = Some(jiff::Timestamp::now().to_string());
+    drift.observed = true;
     let mut missing: Vec<String> = unseen.into_values().collect();
     missing.sort();
     for name in missing {
@@ -213,7 +277,7 @@ async fn converge(
             )),
         );
     }
-    let step = pass.outcome(interval, was_ready, deps.budget.requeue);
+    let step = pass.outcome(interval, was_ready, deps.budget.requeue, drift);
     let tally = std::mem::take(&mut pass.tally);
     status.summary = tally.summary.clone();
     let (machines, omitted) = tally.into_listed();
@@ -423,26 +487,34 @@ impl Pass<'_> {
         self.changes.retain(|c| c.resource_id != id);
     }
 
-    fn outcome(&mut self, interval: Duration, was_ready: bool, batch: Duration) -> Step {
+    fn outcome(
+        &mut self,
+        interval: Duration,
+        was_ready: bool,
+        batch: Duration,
+        drift: &mut Drift,
+    ) -> Step {
         let s = &self.tally.summary;
         let id = &self.scope.id;
         let counts = format!(
             "{} of {} matched machines associated with scope {id}",
             s.associated, s.matched
         );
-        let drift = if self.tally.drifted > 0 {
-            DriftState::Detected(format!(
+        // One entry for the fleet, however many machines: the note says how many.
+        let machines = |n: u32| entry(SCOPE_FIELD, &id.to_string(), &format!("{n} machines"));
+        if self.tally.drifted > 0 {
+            drift.reported.push(machines(self.tally.drifted));
+            drift.notes.push(format!(
                 "{} machines are not associated with scope {id} (drift policy Report)",
                 self.tally.drifted
-            ))
+            ));
         } else if self.written > 0 && was_ready {
-            DriftState::Corrected(format!(
+            drift.corrected.push(machines(self.written));
+            drift.notes.push(format!(
                 "re-associated {} machines with scope {id}",
                 self.written
-            ))
-        } else {
-            DriftState::InSync
-        };
+            ));
+        }
         if let Some(e) = self.failure.take() {
             // Terminal: transient machine failures were left pending above.
             let (phase, requeue) = phase_for_error(&e, &mut 0, interval);
@@ -456,7 +528,7 @@ impl Pass<'_> {
                 },
                 other => other,
             };
-            return (phase, drift, requeue);
+            return (phase, requeue);
         }
         let pending = s.pending - self.tally.drifted;
         if pending > 0 {
@@ -472,7 +544,6 @@ impl Pass<'_> {
             };
             return (
                 Phase::progressing("Associating", format!("{counts}; {verb} {pending} more")),
-                drift,
                 requeue,
             );
         }
@@ -485,77 +556,8 @@ impl Pass<'_> {
             ));
         }
         message.push_str(&format!("; {ACCEPTANCE_NOTE}"));
-        (
-            Phase::ready("Succeeded", message),
-            drift,
-            Requeue::After(interval),
-        )
+        (Phase::ready("Succeeded", message), Requeue::After(interval))
     }
-}
-
-/// Clears the scope (policy `Detach`) on the selected machines that still point to this
-/// object's scope and that no other association of the same scope selects; `Orphan` leaves
-/// them. Large groups are detached in batches, keeping the finalizer in between.
-pub async fn cleanup(
-    arm: &ArmClient,
-    settings: &Settings,
-    obj: &ArcServerAssociation,
-    deps: &AssociationDeps,
-) -> Cleanup<ArcServerAssociationStatus> {
-    let mut status = obj.status.clone().unwrap_or_default();
-    if obj.spec.suspend {
-        return Cleanup::Done("suspended: machines were left untouched".into());
-    }
-    let scope_id = status
-        .scope_resource_id
-        .as_deref()
-        .and_then(|s| s.parse::<ResourceId>().ok())
-        .or_else(|| match &deps.scope {
-            ScopeSource::Id(raw) => raw.parse().ok(),
-            ScopeSource::Ref {
-                object: Some(o), ..
-            } => scope::scope_id(o, settings).ok(),
-            ScopeSource::Ref { object: None, .. } => None,
-        });
-    let Some(scope_id) = scope_id else {
-        return Cleanup::Done("no scope was ever resolved: no machine was associated".into());
-    };
-    if obj.spec.deletion == DetachPolicy::Orphan {
-        return Cleanup::Done(format!(
-            "deletion Orphan: machines left associated with scope {scope_id}"
-        ));
-    }
-    let interval = drift_interval(obj, settings);
-    let (phase, requeue) = match detach(arm, settings, obj, deps, &scope_id).await {
-        Ok(Detached::All(n)) if settings.dry_run => {
-            return Cleanup::Done(format!("would detach {n} machines from scope {scope_id}"));
-        }
-        Ok(Detached::All(n)) => {
-            return Cleanup::Done(format!("detached {n} machines from scope {scope_id}"));
-        }
-        Ok(Detached::Some { done, left }) => (
-            Phase::progressing(
-                "Detaching",
-                format!("detached {done} machines from scope {scope_id}; {left} left"),
-            ),
-            Requeue::After(deps.budget.requeue),
-        ),
-        Err(e) => cleanup_phase_for_error(
-            &e,
-            &mut status.failed_attempts,
-            interval,
-            "the machines associated",
-        ),
-    };
-    write_conditions(
-        &mut status.conditions,
-        &phase,
-        &DriftState::InSync,
-        obj.metadata.generation,
-        jiff::Timestamp::now(),
-        settings.note.as_deref(),
-    );
-    Cleanup::Pending { status, requeue }
 }
 
 enum Detached {

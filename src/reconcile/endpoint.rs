@@ -1,12 +1,12 @@
 //! `ArcPrivateEndpoint` -> `Microsoft.Network/privateEndpoints` (group id `hybridcompute`) to an
 //! Arc Private Link Scope, its approval, and its private DNS.
 //!
-//! Order of a reconcile: resume the endpoint's operation, resolve the scope, validate (subnet,
-//! region, one scope per virtual network) before any write, converge the endpoint, approve its
-//! connection when allowed, converge DNS ([`dns`]), report. Only the endpoint PUT keeps its
-//! operation token in status: it is the one write whose repetition would race the running
-//! operation. Zones, links, zone groups and connections have deterministic names, so after a
-//! restart they are re-read and a resource still provisioning is waited for, not re-written.
+//! Order of a reconcile: resolve the scope, validate (subnet, region, one scope per virtual
+//! network) before any write, converge the endpoint, approve its connection when allowed,
+//! converge DNS ([`dns`]), report. Only the endpoint PUT keeps its operation token in status:
+//! it is the one write whose repetition would race the running operation. Zones, links, zone
+//! groups and connections have deterministic names, so after a restart they are re-read and a
+//! resource still provisioning is waited for, not re-written.
 
 mod approval;
 mod cleanup;
@@ -14,29 +14,24 @@ pub mod dns;
 pub mod export;
 mod network;
 
-use std::time::Duration;
-
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
-use crate::api::conditions::{READY, is_true};
 use crate::api::endpoint::{Approval, EndpointConnection, PrivateDnsMode};
-use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, DriftEntry, DriftPolicy};
+use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, DriftEntry, PendingOperation};
 use crate::azure::lro::OperationState;
 use crate::azure::models::{
     PrivateEndpoint, PrivateEndpointProperties, PrivateLinkServiceConnection,
     PrivateLinkServiceConnectionProperties, SubResource,
 };
-use crate::azure::{ArmClient, ArmError, ResourceId, Write};
+use crate::azure::{ArmError, ResourceId, Write};
 
-use super::arm::{self, Resumed};
-use super::diff::{Diff, same_location, tags_to_write};
-use super::ownership::{Owner, Ownership};
-use super::phase::write_conditions;
+use super::drift::{self, entry, same_location};
+use super::engine::{Cleaned, Common, Cx, Managed, ManagedStatus, Next};
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
-use super::{Change, ChangeAction, DriftState, Outcome, Phase, Requeue, Settings};
+use super::{ChangeAction, Settings, arm};
 
 use approval::scope_connection;
-pub use cleanup::cleanup;
 pub use export::dns_export;
 
 pub const KIND: &str = "ArcPrivateEndpoint";
@@ -48,17 +43,17 @@ const MANUAL: &str = "manualPrivateLinkServiceConnections";
 /// Azure's limit on a connection's `requestMessage` (reference/arm-behaviours.md 7).
 pub const MAX_REQUEST_MESSAGE: usize = 140;
 
-/// What the controller layer looked up in Kubernetes for one reconcile.
+/// What the reconcile of an endpoint needs to know about the other declared objects.
 #[derive(Clone, Debug)]
 pub struct EndpointDeps {
     /// The scope the endpoint points at.
     pub scope: ScopeSource,
-    /// The other ArcPrivateEndpoint objects of the cluster (any namespace), for the
-    /// one-scope-per-virtual-network check.
+    /// The endpoints declared before this one (in any namespace) with the scope each connects
+    /// to, for the one-scope-per-virtual-network check.
     pub peers: Vec<PeerEndpoint>,
 }
 
-/// Another ArcPrivateEndpoint object of the cluster.
+/// Another ArcPrivateEndpoint object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerEndpoint {
     /// `<namespace>/<name>`.
@@ -80,101 +75,61 @@ pub fn endpoint_id(obj: &ArcPrivateEndpoint, settings: &Settings) -> Result<Reso
     )
 }
 
-/// The owner tag value of this object.
-pub fn owner(obj: &ArcPrivateEndpoint, settings: &Settings) -> Owner {
-    Owner {
-        cluster: settings.cluster_name.clone(),
-        namespace: obj.namespace().unwrap_or_default(),
-        kind: KIND.to_string(),
-        name: obj.name_any(),
-    }
-}
-
-/// The drift check interval of this object.
-pub fn drift_interval(obj: &ArcPrivateEndpoint, settings: &Settings) -> Duration {
-    settings.drift_interval(obj.spec.policy.drift_check_interval.as_deref())
-}
-
 /// The virtual network of `spec.subnetId`.
 pub fn vnet_of(subnet_id: &str) -> Option<ResourceId> {
     subnet_id.parse::<ResourceId>().ok()?.parent()
 }
 
-/// Converges the endpoint and its DNS towards the spec (or, in dry-run, reports what would
-/// change).
-pub async fn reconcile(
-    arm: &ArmClient,
-    settings: &Settings,
-    obj: &ArcPrivateEndpoint,
-    deps: &EndpointDeps,
-) -> Outcome<ArcPrivateEndpointStatus> {
-    let mut status = obj.status.clone().unwrap_or_default();
-    let interval = drift_interval(obj, settings);
-    arm::reset_attempts_on_spec_change(
-        &mut status.failed_attempts,
-        status.observed_generation,
-        obj.metadata.generation,
-    );
-    let was_ready = is_true(&status.conditions, READY);
-    let mut run = Run {
-        arm,
-        settings,
-        obj,
-        deps,
-        status: &mut status,
-        changes: Vec::new(),
-        drift: Diff::default(),
-        corrected: Vec::new(),
-        was_ready,
-        conflicts: Vec::new(),
-        interval,
-    };
-    let (phase, requeue) = if obj.spec.suspend {
-        (Phase::Suspended, Requeue::After(interval))
-    } else {
-        match run.converge().await {
-            Ok(done) => done,
-            Err(e) => arm::phase_for_error(&e, &mut run.status.failed_attempts, interval),
-        }
-    };
-    let changes = std::mem::take(&mut run.changes);
-    let drift = run.drift_state();
-    arm::reset_attempts_when_ready(&mut status.failed_attempts, &phase);
-    status.observed_generation = obj.metadata.generation;
-    write_conditions(
-        &mut status.conditions,
-        &phase,
-        &drift,
-        obj.metadata.generation,
-        jiff::Timestamp::now(),
-        settings.note.as_deref(),
-    );
-    Outcome {
-        status,
-        requeue: requeue.jitter_drift_check(interval),
-        drift,
-        changes,
+impl Managed for ArcPrivateEndpoint {
+    type Status = ArcPrivateEndpointStatus;
+    type Deps = EndpointDeps;
+    const KIND: &'static str = KIND;
+    const LEFT_IN_AZURE: &'static str = "the endpoint in Azure";
+
+    fn common(&self) -> Common<'_> {
+        Common::of(
+            &self.spec.policy,
+            self.spec.suspend,
+            &self.spec.credential_ref,
+        )
+    }
+
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+
+    async fn converge(cx: &mut Cx<'_, Self>, deps: &EndpointDeps) -> Result<Next, ArmError> {
+        cx.converge_endpoint(deps).await
+    }
+
+    async fn delete(cx: &mut Cx<'_, Self>, _: &EndpointDeps) -> Result<Cleaned, ArmError> {
+        cx.delete_endpoint().await
+    }
+
+    async fn orphan(cx: &mut Cx<'_, Self>, _: &EndpointDeps) -> Result<Cleaned, ArmError> {
+        cx.orphan_endpoint().await
     }
 }
 
-type Step = (Phase, Requeue);
-
-struct Run<'a> {
-    arm: &'a ArmClient,
-    settings: &'a Settings,
-    obj: &'a ArcPrivateEndpoint,
-    deps: &'a EndpointDeps,
-    status: &'a mut ArcPrivateEndpointStatus,
-    changes: Vec<Change>,
-    /// Differences found and not corrected (policy `Report`).
-    drift: Diff,
-    /// Differences corrected by this reconcile.
-    corrected: Vec<String>,
-    /// Whether the object was Ready before: then anything missing in Azure is drift.
-    was_ready: bool,
-    /// DNS records another endpoint wrote into a shared zone (reported, never rewritten).
-    conflicts: Vec<String>,
-    interval: Duration,
+impl ManagedStatus for ArcPrivateEndpointStatus {
+    fn conditions(&mut self) -> &mut Vec<Condition> {
+        &mut self.conditions
+    }
+    fn observed_generation(&mut self) -> &mut Option<i64> {
+        &mut self.observed_generation
+    }
+    fn failed_attempts(&mut self) -> &mut u32 {
+        &mut self.failed_attempts
+    }
+    fn last_sync_time(&mut self) -> &mut Option<String> {
+        &mut self.last_sync_time
+    }
+    fn operation(&mut self) -> Option<&mut Option<PendingOperation>> {
+        Some(&mut self.operation)
+    }
+    fn drift(&mut self) -> Option<&mut Vec<DriftEntry>> {
+        Some(&mut self.drift)
+    }
 }
 
 /// Whether a provisioning state means an operation is still running.
@@ -191,136 +146,36 @@ fn failed(state: Option<&str>) -> bool {
     })
 }
 
-impl Run<'_> {
-    fn report_only(&self) -> bool {
-        self.obj.spec.policy.drift == DriftPolicy::Report
-    }
+/// The endpoint's wait while a sub-resource provisions.
+fn waiting(reason: &str, message: String) -> Next {
+    Next::progressing(reason, message, arm::OPERATION_POLL)
+}
 
-    fn drift_state(&mut self) -> DriftState {
-        self.status.drift = self.drift.entries.clone();
-        if !self.conflicts.is_empty() {
-            DriftState::Detected(self.conflicts.join("; "))
-        } else if !self.drift.is_empty() {
-            DriftState::Detected(format!("differs from the spec: {}", self.drift.paths()))
-        } else if !self.corrected.is_empty() {
-            DriftState::Corrected(format!("corrected: {}", self.corrected.join(", ")))
-        } else {
-            DriftState::InSync
-        }
-    }
-
-    fn stalled(&self, reason: &str, message: String) -> Step {
-        (
-            Phase::stalled(reason, message),
-            Requeue::After(self.interval),
-        )
-    }
-
-    /// Makes a write (never in dry-run) and records it once ARM accepted it (in dry-run: as
-    /// planned). `None` in dry-run.
-    async fn put<B: serde::Serialize, T: serde::de::DeserializeOwned>(
-        &mut self,
-        id: &ResourceId,
-        action: ChangeAction,
-        diff: Vec<DriftEntry>,
-        body: &B,
-    ) -> Result<Option<Write<T>>, ArmError> {
-        let written = if self.settings.dry_run {
-            None
-        } else {
-            Some(self.arm.put(id, body).await?)
-        };
-        self.changes.push(Change {
-            action,
-            resource_id: id.to_string(),
-            diff,
-        });
-        Ok(written)
-    }
-
-    async fn patch_tags<T: serde::de::DeserializeOwned>(
-        &mut self,
-        id: &ResourceId,
-        tags: &std::collections::BTreeMap<String, String>,
-        diff: Vec<DriftEntry>,
-    ) -> Result<Option<Write<T>>, ArmError> {
-        let written = if self.settings.dry_run {
-            None
-        } else {
-            Some(
-                self.arm
-                    .patch(id, &serde_json::json!({ "tags": tags }))
-                    .await?,
-            )
-        };
-        self.changes.push(Change {
-            action: ChangeAction::Update,
-            resource_id: id.to_string(),
-            diff,
-        });
-        Ok(written)
-    }
-
-    async fn converge(&mut self) -> Result<Step, ArmError> {
+impl Cx<'_, ArcPrivateEndpoint> {
+    async fn converge_endpoint(&mut self, deps: &EndpointDeps) -> Result<Next, ArmError> {
         let id = match endpoint_id(self.obj, self.settings) {
             Ok(id) => id,
             Err(msg) => return Ok(self.stalled("InvalidSpec", msg)),
         };
         self.status.resource_id = Some(id.to_string());
 
-        if let Some(mut op) = self.status.operation.take() {
-            match arm::resume(self.arm, &mut op).await {
-                Resumed::Running(after) => {
-                    let phase = Phase::progressing(
-                        &op.action,
-                        format!("{} of {} in progress", op.action, op.resource_id),
-                    );
-                    self.status.operation = Some(op);
-                    return Ok((phase, Requeue::After(after)));
-                }
-                Resumed::Finished(_) => {}
-                Resumed::Lost(why) => tracing::info!(%why, "operation given up; re-reading"),
-                // A transient failure (`RetryableError`, a cancellation) counts as an attempt;
-                // the next reconcile re-reads the endpoint and re-sends the write.
-                Resumed::Failed(e) => return Err(e),
-            }
-        }
-
         let scope =
-            match scope_ref::resolve(self.arm, self.settings, &self.deps.scope, self.interval)
-                .await?
-            {
+            match scope_ref::resolve(self.arm, self.settings, &deps.scope, self.interval).await? {
                 Ok(s) => s,
-                Err(step) => return Ok(step),
+                Err((phase, requeue)) => return Ok(Next { phase, requeue }),
             };
-        let vnet_id = match self.validate_network(&scope).await? {
+        let vnet_id = match self.validate_network(&scope, &deps.peers).await? {
             Ok(vnet) => vnet,
-            Err(step) => return Ok(step),
+            Err(next) => return Ok(next),
         };
 
         let actual: Option<PrivateEndpoint> = self.arm.get(&id).await?;
-        self.status.last_sync_time = Some(jiff::Timestamp::now().to_string());
+        self.observed();
         let Some(actual) = actual else {
             return self.create(&id, &scope, &vnet_id).await;
         };
-        let owner = owner(self.obj, self.settings);
-        match owner.classify(actual.tags.as_ref()) {
-            Ownership::Ours => {}
-            Ownership::Elsewhere(other) => {
-                return Ok(self.stalled(
-                    "OwnedElsewhere",
-                    format!("private endpoint {id} is owned by {other}; arclink will not write it"),
-                ));
-            }
-            Ownership::Unowned if !self.obj.spec.policy.adopt => {
-                return Ok(self.stalled(
-                    "AdoptionRequired",
-                    format!(
-                        "private endpoint {id} already exists and no arclink object owns it; set spec.policy.adopt: true to take it over"
-                    ),
-                ));
-            }
-            Ownership::Unowned => {}
+        if let Err(stalled) = self.may_write("private endpoint", &id, actual.tags.as_ref()) {
+            return Ok(stalled);
         }
         if let Some(loc) = actual.location.as_deref()
             && !same_location(loc, &self.obj.spec.location)
@@ -339,18 +194,15 @@ impl Run<'_> {
         }
         let state = self.status.provisioning_state.clone();
         if in_flight(state.as_deref()) {
-            return Ok((
-                Phase::progressing(
-                    "Provisioning",
-                    format!(
-                        "private endpoint {id} has provisioningState {}",
-                        state.unwrap_or_default()
-                    ),
+            return Ok(waiting(
+                "Provisioning",
+                format!(
+                    "private endpoint {id} has provisioningState {}",
+                    state.unwrap_or_default()
                 ),
-                Requeue::After(arm::OPERATION_POLL),
             ));
         }
-        let mut diff = self.endpoint_diff(&actual);
+        let mut differences = self.endpoint_differences(&actual);
         if failed(state.as_deref()) {
             if self.report_only() {
                 return Ok(self.stalled(
@@ -363,22 +215,18 @@ impl Run<'_> {
             }
             // A failed endpoint is repaired by re-sending the same PUT, at most once per
             // reconcile (reference/arm-behaviours.md 3).
-            diff.push(
+            differences.push(entry(
                 "properties.provisioningState",
                 "Succeeded",
                 &state.unwrap_or_default(),
-            );
+            ));
         }
-        if !diff.is_empty() {
-            if self.report_only() {
-                self.drift.entries.extend(diff.entries);
-            } else {
-                return self.update(&id, &actual, &scope, diff).await;
-            }
+        if self.may_correct(differences.clone()) {
+            return self.update(&id, &actual, &scope, differences).await;
         }
 
-        if let Some(step) = self.approve(&id, &scope).await? {
-            return Ok(step);
+        if let Some(next) = self.approve(&id, &scope).await? {
+            return Ok(next);
         }
         let dns_wait = self.converge_dns(&id, &actual, &scope, &vnet_id).await?;
         Ok(self.settled(&id, &scope, dns_wait))
@@ -394,10 +242,7 @@ impl Run<'_> {
         let request_message = match spec.approval {
             Approval::Automatic => None,
             Approval::Manual => Some(spec.request_message.clone().unwrap_or_else(|| {
-                let message = format!(
-                    "Requested by arclink for {}",
-                    owner(self.obj, self.settings)
-                );
+                let message = format!("Requested by arclink for {}", self.owner());
                 message.chars().take(MAX_REQUEST_MESSAGE).collect()
             })),
         };
@@ -418,19 +263,12 @@ impl Run<'_> {
         id: &ResourceId,
         scope: &ResolvedScope,
         vnet_id: &ResourceId,
-    ) -> Result<Step, ArmError> {
-        let existed = self.was_ready || self.status.provisioning_state.is_some();
+    ) -> Result<Next, ArmError> {
         self.status.provisioning_state = None;
         self.status.connection = None;
         self.status.private_ips.clear();
-        if self.report_only() {
-            self.drift.push("(resource)", "exists", "missing");
-            return Ok(self.stalled(
-                "NotFound",
-                format!(
-                    "private endpoint {id} does not exist in Azure and drift policy Report forbids creating it"
-                ),
-            ));
+        if let Some(stalled) = self.may_create("private endpoint", id) {
+            return Ok(stalled);
         }
         if let Some((other, pe)) = self.azure_conflict(id, vnet_id, &scope.id).await? {
             return Ok(self.stalled(
@@ -440,10 +278,6 @@ impl Run<'_> {
                 ),
             ));
         }
-        if existed {
-            self.corrected
-                .push("private endpoint deleted out of band: recreated".into());
-        }
         let spec = &self.obj.spec;
         let conn = self.desired_connection(id, &scope.id);
         let (auto, manual) = match spec.approval {
@@ -452,7 +286,7 @@ impl Run<'_> {
         };
         let body = PrivateEndpoint {
             location: Some(spec.location.clone()),
-            tags: Some(owner(self.obj, self.settings).tags(&spec.tags)),
+            tags: Some(self.desired_tags(&spec.tags)),
             properties: Some(PrivateEndpointProperties {
                 subnet: spec.subnet_id.parse().ok().map(SubResource::new),
                 private_link_service_connections: Some(auto),
@@ -464,7 +298,7 @@ impl Run<'_> {
         let written = self
             .put::<_, PrivateEndpoint>(id, ChangeAction::Create, Vec::new(), &body)
             .await?;
-        self.after_endpoint_write(id, scope, written, "Creating")
+        Ok(self.after_endpoint_write(id, scope, written, "Creating"))
     }
 
     /// What an update cannot change: the subnet and the connection (its target, approval mode
@@ -475,7 +309,7 @@ impl Run<'_> {
         id: &ResourceId,
         actual: &PrivateEndpoint,
         scope: &ResourceId,
-    ) -> Option<Step> {
+    ) -> Option<Next> {
         let props = actual.properties.as_ref();
         let subnet = props
             .and_then(|p| p.subnet.as_ref())
@@ -547,15 +381,9 @@ impl Run<'_> {
     }
 
     /// What a PUT of the endpoint as read can correct: its tags.
-    fn endpoint_diff(&self, actual: &PrivateEndpoint) -> Diff {
-        let mut diff = Diff::default();
-        let desired_tags = owner(self.obj, self.settings).tags(&self.obj.spec.tags);
-        diff.tags(
-            &desired_tags,
-            actual.tags.as_ref(),
-            self.obj.spec.policy.tags,
-        );
-        diff
+    fn endpoint_differences(&self, actual: &PrivateEndpoint) -> Vec<DriftEntry> {
+        let desired_tags = self.desired_tags(&self.obj.spec.tags);
+        drift::tags("", &desired_tags, actual.tags.as_ref(), self.common().tags)
     }
 
     /// Re-sends the endpoint exactly as read (its connection and NIC name included, which
@@ -565,23 +393,18 @@ impl Run<'_> {
         id: &ResourceId,
         actual: &PrivateEndpoint,
         scope: &ResolvedScope,
-        diff: Diff,
-    ) -> Result<Step, ArmError> {
+        differences: Vec<DriftEntry>,
+    ) -> Result<Next, ArmError> {
         let mut body = actual.for_write();
-        let desired = owner(self.obj, self.settings).tags(&self.obj.spec.tags);
-        body.tags = Some(tags_to_write(
-            &desired,
-            actual.tags.as_ref(),
-            self.obj.spec.policy.tags,
-        ));
+        let desired = self.desired_tags(&self.obj.spec.tags);
+        body.tags = Some(self.tags_to_write(&desired, actual.tags.as_ref()));
         let props = body.properties.get_or_insert_with(Default::default);
         // Azure computes these for Arc's FQDNs; sending them back would pin stale values.
         props.custom_dns_configs = None;
-        self.corrected.push(diff.paths());
         let written = self
-            .put::<_, PrivateEndpoint>(id, ChangeAction::Update, diff.entries, &body)
+            .put::<_, PrivateEndpoint>(id, ChangeAction::Update, differences, &body)
             .await?;
-        self.after_endpoint_write(id, scope, written, "Updating")
+        Ok(self.after_endpoint_write(id, scope, written, "Updating"))
     }
 
     fn after_endpoint_write(
@@ -590,25 +413,19 @@ impl Run<'_> {
         scope: &ResolvedScope,
         written: Option<Write<PrivateEndpoint>>,
         verb: &str,
-    ) -> Result<Step, ArmError> {
+    ) -> Next {
         match written {
-            None => Ok((
-                Phase::progressing(verb, format!("would write private endpoint {id}")),
-                Requeue::After(self.interval),
-            )),
+            None => Next::progressing(
+                verb,
+                format!("would write private endpoint {id}"),
+                self.interval,
+            ),
             Some(Write::Pending(token)) => {
-                self.status.operation = Some(arm::pending(verb, &token)?);
-                Ok((
-                    Phase::progressing(verb, format!("{verb} private endpoint {id}")),
-                    Requeue::After(token.first_poll()),
-                ))
+                self.track(verb, &token, format!("{verb} private endpoint {id}"))
             }
             Some(Write::Done(pe)) => {
                 self.observe(&pe, scope);
-                Ok((
-                    Phase::progressing(verb, format!("{verb} private endpoint {id}")),
-                    Requeue::After(arm::OPERATION_POLL),
-                ))
+                waiting(verb, format!("{verb} private endpoint {id}"))
             }
         }
     }

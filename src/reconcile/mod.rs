@@ -1,14 +1,18 @@
 //! Reconcile cores: declared object + ARM client -> actions -> status. No kube I/O, so the same
 //! code serves the in-cluster controller and the offline `plan`/`apply` commands.
 //!
-//! The generic part (ownership, diff, long-running operations, error classification,
-//! conditions, requeue) lives in the small modules below; each kind's module holds only what
-//! is specific to its Azure resource.
+//! [`engine`] holds the one reconcile loop and the one clean-up path, with the policies
+//! (suspend, adoption, Report/Correct, dry-run, deletion) applied once; each kind's module
+//! (`scope`, `endpoint`, `association`) implements [`engine::Managed`] with only what is
+//! special about its Azure resources. [`declared`] decides, once for the controller and for
+//! `plan`/`apply`, what the other declared objects mean for one object.
 
 pub mod arm;
 pub mod association;
-pub mod diff;
+pub mod declared;
+pub mod drift;
 pub mod endpoint;
+pub mod engine;
 pub mod ownership;
 pub mod phase;
 pub mod requeue;
@@ -18,7 +22,9 @@ pub mod scope_ref;
 use std::time::Duration;
 
 use crate::api::DriftEntry;
-pub use phase::{DriftState, Phase};
+pub use drift::Drift;
+pub use engine::{cleanup, reconcile};
+pub use phase::Phase;
 pub use requeue::Requeue;
 
 /// Controller-wide settings every reconcile needs.
@@ -66,7 +72,7 @@ pub struct Outcome<S> {
     /// When to look again.
     pub requeue: Requeue,
     /// Whether Azure differed from the spec, and whether it was corrected.
-    pub drift: DriftState,
+    pub drift: Drift,
     /// The writes made (or, in dry-run, that would be made), in order.
     pub changes: Vec<Change>,
 }

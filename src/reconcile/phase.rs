@@ -3,6 +3,7 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
+use super::drift::Drift;
 use crate::api::conditions::{self, DRIFTED, READY, RECONCILING, STALLED};
 
 /// Where the object stands after a reconcile.
@@ -49,23 +50,13 @@ impl Phase {
     }
 }
 
-/// Whether Azure matches the spec.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DriftState {
-    /// Nothing differs (or Azure was not read).
-    InSync,
-    /// Differences found and not corrected (`drift: Report`, or a write is blocked).
-    Detected(String),
-    /// Differences found and corrected by this reconcile.
-    Corrected(String),
-}
-
-/// Writes the four conditions for `phase` and `drift`. `note` (e.g. "emulator: not Azure") is
-/// appended to every message.
+/// Writes the four conditions for `phase` and `drift` (the one place conditions are rendered,
+/// for every kind, the controller and `plan`/`apply`). `Drifted` is left as it was when Azure
+/// was not read. `note` (e.g. "ARM emulator: not Azure") is appended to every message.
 pub fn write_conditions(
     conds: &mut Vec<Condition>,
     phase: &Phase,
-    drift: &DriftState,
+    drift: &Drift,
     generation: Option<i64>,
     now: jiff::Timestamp,
     note: Option<&str>,
@@ -106,55 +97,21 @@ pub fn write_conditions(
                 generation,
                 now,
             );
-            conditions::set(
-                conds,
-                RECONCILING,
-                false,
-                "Suspended",
-                &msg(message),
-                generation,
-                now,
-            );
-            conditions::set(
-                conds,
-                STALLED,
-                false,
-                "Suspended",
-                &msg(message),
-                generation,
-                now,
-            );
-            return;
+            for t in [RECONCILING, STALLED] {
+                conditions::set(conds, t, false, "Suspended", &msg(message), generation, now);
+            }
         }
     }
-    match drift {
-        DriftState::InSync => conditions::set(
+    if let Some((status, reason, message)) = drift.condition() {
+        conditions::set(
             conds,
             DRIFTED,
-            false,
-            "Succeeded",
-            &msg("Azure matches the spec"),
+            status,
+            reason,
+            &msg(&message),
             generation,
             now,
-        ),
-        DriftState::Detected(m) => conditions::set(
-            conds,
-            DRIFTED,
-            true,
-            "DriftDetected",
-            &msg(m),
-            generation,
-            now,
-        ),
-        DriftState::Corrected(m) => conditions::set(
-            conds,
-            DRIFTED,
-            false,
-            "DriftCorrected",
-            &msg(m),
-            generation,
-            now,
-        ),
+        );
     }
 }
 
@@ -162,6 +119,7 @@ pub fn write_conditions(
 mod tests {
     use super::*;
     use crate::api::conditions::{find, is_true};
+    use crate::reconcile::drift::entry;
 
     fn now() -> jiff::Timestamp {
         jiff::Timestamp::from_second(100).unwrap()
@@ -171,7 +129,7 @@ mod tests {
     fn stalled_sets_ready_false_and_stalled_true_with_the_message() {
         let mut c = Vec::new();
         let phase = Phase::stalled("RegionMismatch", "endpoint in westus, vnet in eastus");
-        write_conditions(&mut c, &phase, &DriftState::InSync, Some(4), now(), None);
+        write_conditions(&mut c, &phase, &Drift::observed(), Some(4), now(), None);
         assert!(!is_true(&c, READY));
         assert!(is_true(&c, STALLED));
         assert!(!is_true(&c, RECONCILING));
@@ -188,7 +146,10 @@ mod tests {
         write_conditions(
             &mut c,
             &phase,
-            &DriftState::Detected("tags.team differs".into()),
+            &Drift {
+                reported: vec![entry("tags.team", "a", "b")],
+                ..Drift::observed()
+            },
             None,
             now(),
             Some("emulator"),
@@ -197,7 +158,7 @@ mod tests {
         assert!(is_true(&c, DRIFTED));
         assert_eq!(
             find(&c, DRIFTED).unwrap().message,
-            "tags.team differs (emulator)"
+            "differs from the spec: tags.team (emulator)"
         );
         assert_eq!(
             find(&c, READY).unwrap().message,
@@ -206,12 +167,39 @@ mod tests {
     }
 
     #[test]
+    fn drifted_is_kept_when_azure_was_not_read() {
+        let mut c = Vec::new();
+        let drifted = Drift {
+            reported: vec![entry("tags.a", "1", "2")],
+            ..Drift::observed()
+        };
+        write_conditions(
+            &mut c,
+            &Phase::ready("Succeeded", "ok"),
+            &drifted,
+            None,
+            now(),
+            None,
+        );
+        write_conditions(
+            &mut c,
+            &Phase::progressing("KubernetesUnavailable", "the API server is away"),
+            &Drift::default(),
+            None,
+            now(),
+            None,
+        );
+        assert!(is_true(&c, DRIFTED), "not read, so not in sync either");
+        assert_eq!(find(&c, READY).unwrap().reason, "KubernetesUnavailable");
+    }
+
+    #[test]
     fn suspend_keeps_ready_status() {
         let mut c = Vec::new();
         write_conditions(
             &mut c,
             &Phase::ready("Succeeded", "ok"),
-            &DriftState::InSync,
+            &Drift::observed(),
             None,
             now(),
             None,
@@ -219,7 +207,7 @@ mod tests {
         write_conditions(
             &mut c,
             &Phase::Suspended,
-            &DriftState::InSync,
+            &Drift::default(),
             None,
             now(),
             None,

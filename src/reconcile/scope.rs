@@ -2,23 +2,21 @@
 //!
 //! Managed fields: location (immutable), `properties.publicNetworkAccess`, tags (the spec's plus
 //! arclink's owner tags). Tags-only differences are PATCHed; anything else is a PUT of the
-//! resource as read, with read-only fields stripped and unknown fields preserved.
-
-use std::collections::BTreeMap;
+//! resource as read, with read-only fields stripped and unknown and server-defaulted fields
+//! (`serviceExtensions`) carried back.
 
 use kube::ResourceExt;
 
 use crate::api::scope::ConnectionStatus;
-use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DeletionPolicy, DriftPolicy};
+use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DriftEntry, PendingOperation};
 use crate::azure::lro::OperationState;
 use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties};
-use crate::azure::{ArmClient, ArmError, Deleted, ResourceId, Write};
+use crate::azure::{ArmError, Deleted, ResourceId, Write};
 
-use super::arm::{self, Resumed};
-use super::diff::{Diff, same_location, tags_to_write};
-use super::ownership::{Owner, Ownership, without_owner_tags};
-use super::phase::write_conditions;
-use super::{Change, ChangeAction, Cleanup, DriftState, Outcome, Phase, Requeue, Settings};
+use super::drift::{self, entry, same_location};
+use super::engine::{Cleaned, Common, Cx, DELETING, Managed, ManagedStatus, Next};
+use super::ownership::Ownership;
+use super::{ChangeAction, Settings, arm};
 
 pub const KIND: &str = "ArcPrivateLinkScope";
 const PROVIDER: &str = "Microsoft.HybridCompute";
@@ -35,502 +33,256 @@ pub fn scope_id(obj: &ArcPrivateLinkScope, settings: &Settings) -> Result<Resour
     )
 }
 
-/// The owner tag value of this object.
-pub fn owner(obj: &ArcPrivateLinkScope, settings: &Settings) -> Owner {
-    Owner {
-        cluster: settings.cluster_name.clone(),
-        namespace: obj.namespace().unwrap_or_default(),
-        kind: KIND.to_string(),
-        name: obj.name_any(),
-    }
-}
+impl Managed for ArcPrivateLinkScope {
+    type Status = ArcPrivateLinkScopeStatus;
+    type Deps = ();
+    const KIND: &'static str = KIND;
+    const LEFT_IN_AZURE: &'static str = "the scope in Azure";
 
-/// The drift check interval of this object.
-pub fn drift_interval(obj: &ArcPrivateLinkScope, settings: &Settings) -> std::time::Duration {
-    settings.drift_interval(obj.spec.policy.drift_check_interval.as_deref())
-}
-
-/// Converges the scope in Azure towards the spec (or, in dry-run, reports what would change).
-pub async fn reconcile(
-    arm: &ArmClient,
-    settings: &Settings,
-    obj: &ArcPrivateLinkScope,
-) -> Outcome<ArcPrivateLinkScopeStatus> {
-    let mut status = obj.status.clone().unwrap_or_default();
-    let interval = drift_interval(obj, settings);
-    arm::reset_attempts_on_spec_change(
-        &mut status.failed_attempts,
-        status.observed_generation,
-        obj.metadata.generation,
-    );
-    let mut run = Run {
-        arm,
-        settings,
-        obj,
-        status: &mut status,
-        changes: Vec::new(),
-    };
-    let (phase, drift, requeue) = if obj.spec.suspend {
-        (
-            Phase::Suspended,
-            DriftState::InSync,
-            Requeue::After(interval),
+    fn common(&self) -> Common<'_> {
+        Common::of(
+            &self.spec.policy,
+            self.spec.suspend,
+            &self.spec.credential_ref,
         )
-    } else {
-        match run.converge().await {
-            Ok(done) => done,
-            Err(e) => {
-                let (phase, requeue) =
-                    arm::phase_for_error(&e, &mut run.status.failed_attempts, interval);
-                (phase, DriftState::InSync, requeue)
-            }
-        }
-    };
-    let changes = std::mem::take(&mut run.changes);
-    arm::reset_attempts_when_ready(&mut status.failed_attempts, &phase);
-    status.observed_generation = obj.metadata.generation;
-    let drift_for_conditions = match (&drift, status.drift.is_empty()) {
-        (DriftState::InSync, false) => {
-            DriftState::Detected(format!("differs: {}", paths(&status.drift)))
-        }
-        _ => drift.clone(),
-    };
-    write_conditions(
-        &mut status.conditions,
-        &phase,
-        &drift_for_conditions,
-        obj.metadata.generation,
-        jiff::Timestamp::now(),
-        settings.note.as_deref(),
-    );
-    Outcome {
-        status,
-        requeue: requeue.jitter_drift_check(interval),
-        drift,
-        changes,
     }
-}
 
-fn paths(entries: &[crate::api::DriftEntry]) -> String {
-    entries
-        .iter()
-        .map(|e| e.path.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
 
-struct Run<'a> {
-    arm: &'a ArmClient,
-    settings: &'a Settings,
-    obj: &'a ArcPrivateLinkScope,
-    status: &'a mut ArcPrivateLinkScopeStatus,
-    changes: Vec<Change>,
-}
-
-type Step = (Phase, DriftState, Requeue);
-
-impl Run<'_> {
-    async fn converge(&mut self) -> Result<Step, ArmError> {
-        let interval = drift_interval(self.obj, self.settings);
-        let id = match scope_id(self.obj, self.settings) {
+    async fn converge(cx: &mut Cx<'_, Self>, _: &()) -> Result<Next, ArmError> {
+        let id = match scope_id(cx.obj, cx.settings) {
             Ok(id) => id,
-            Err(msg) => {
-                return Ok((
-                    Phase::stalled("InvalidSpec", msg),
-                    DriftState::InSync,
-                    Requeue::After(interval),
-                ));
-            }
+            Err(msg) => return Ok(cx.stalled("InvalidSpec", msg)),
         };
-        self.status.resource_id = Some(id.to_string());
-
-        if let Some(mut op) = self.status.operation.take() {
-            match arm::resume(self.arm, &mut op).await {
-                Resumed::Running(after) => {
-                    let phase = Phase::progressing(
-                        &op.action,
-                        format!("{} of {} in progress", op.action, op.resource_id),
-                    );
-                    self.status.operation = Some(op);
-                    return Ok((phase, DriftState::InSync, Requeue::After(after)));
-                }
-                Resumed::Finished(_) => {}
-                Resumed::Lost(why) => tracing::info!(%why, "operation given up; re-reading"),
-                Resumed::Failed(e) => return Err(e),
-            }
-        }
-
-        let actual: Option<PrivateLinkScope> = self.arm.get(&id).await?;
-        self.status.last_sync_time = Some(jiff::Timestamp::now().to_string());
-        let spec = &self.obj.spec;
-        let owner = owner(self.obj, self.settings);
-        let desired_tags = owner.tags(&spec.tags);
-
+        cx.status.resource_id = Some(id.to_string());
+        let actual: Option<PrivateLinkScope> = cx.arm.get(&id).await?;
+        cx.observed();
         let Some(actual) = actual else {
-            self.status.private_link_scope_id = None;
-            self.status.provisioning_state = None;
-            self.status.private_endpoint_connections.clear();
-            if spec.policy.drift == DriftPolicy::Report {
-                self.status.drift = vec![crate::api::DriftEntry {
-                    path: "(resource)".into(),
-                    desired: "exists".into(),
-                    actual: "missing".into(),
-                }];
-                return Ok((
-                    Phase::stalled(
-                        "NotFound",
-                        format!(
-                            "scope {id} does not exist in Azure and drift policy Report forbids creating it"
-                        ),
-                    ),
-                    DriftState::Detected("the scope is missing".into()),
-                    Requeue::After(interval),
-                ));
-            }
-            self.status.drift.clear();
-            let body = PrivateLinkScope {
-                location: Some(spec.location.clone()),
-                tags: Some(desired_tags),
-                properties: Some(PrivateLinkScopeProperties {
-                    public_network_access: Some(spec.public_network_access.as_str().to_string()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            };
-            return self
-                .write(
-                    &id,
-                    ChangeAction::Create,
-                    Vec::new(),
-                    WriteKind::Put(Box::new(body)),
-                )
-                .await;
+            observe(&mut cx.status, None);
+            return create(cx, &id).await;
         };
-
-        self.observe(&actual);
-        match owner.classify(actual.tags.as_ref()) {
-            Ownership::Ours => {}
-            Ownership::Elsewhere(other) => {
-                return Ok((
-                    Phase::stalled(
-                        "OwnedElsewhere",
-                        format!("scope {id} is owned by {other}; arclink will not write it"),
-                    ),
-                    DriftState::InSync,
-                    Requeue::After(interval),
-                ));
-            }
-            Ownership::Unowned if !spec.policy.adopt => {
-                return Ok((
-                    Phase::stalled(
-                        "AdoptionRequired",
-                        format!(
-                            "scope {id} already exists and no arclink object owns it; set spec.policy.adopt: true to take it over"
-                        ),
-                    ),
-                    DriftState::InSync,
-                    Requeue::After(interval),
-                ));
-            }
-            Ownership::Unowned => {}
+        observe(&mut cx.status, Some(&actual));
+        if let Err(stalled) = cx.may_write("scope", &id, actual.tags.as_ref()) {
+            return Ok(stalled);
         }
+        let spec = &cx.obj.spec;
         if let Some(loc) = actual.location.as_deref()
             && !same_location(loc, &spec.location)
         {
-            return Ok((
-                Phase::stalled(
-                    "RegionMismatch",
-                    format!(
-                        "scope {id} is in {loc} but spec.location is {}; ARM cannot move a resource",
-                        spec.location
-                    ),
+            return Ok(cx.stalled(
+                "RegionMismatch",
+                format!(
+                    "scope {id} is in {loc} but spec.location is {}; ARM cannot move a resource",
+                    spec.location
                 ),
-                DriftState::InSync,
-                Requeue::After(interval),
             ));
         }
-
-        let mut diff = Diff::default();
-        let actual_pna = actual
-            .properties
-            .as_ref()
-            .and_then(|p| p.public_network_access.as_deref());
-        diff.field_ci(
+        let desired_tags = cx.desired_tags(&spec.tags);
+        let mut differences: Vec<DriftEntry> = drift::field_ci(
             "properties.publicNetworkAccess",
             spec.public_network_access.as_str(),
-            actual_pna,
-        );
-        diff.tags(&desired_tags, actual.tags.as_ref(), spec.policy.tags);
+            actual
+                .properties
+                .as_ref()
+                .and_then(|p| p.public_network_access.as_deref()),
+        )
+        .into_iter()
+        .collect();
+        differences.extend(drift::tags(
+            "",
+            &desired_tags,
+            actual.tags.as_ref(),
+            cx.common().tags,
+        ));
+        let state = cx.status.provisioning_state.clone().unwrap_or_default();
         let failed = matches!(
-            self.status
-                .provisioning_state
-                .as_deref()
-                .map(OperationState::parse),
-            Some(OperationState::Failed | OperationState::Canceled)
+            OperationState::parse(&state),
+            OperationState::Failed | OperationState::Canceled
         );
-        if failed && spec.policy.drift == DriftPolicy::Correct {
+        if failed && !cx.report_only() {
             // A scope left Failed is repaired by sending the same PUT again
             // (reference/arm-behaviours.md 3).
-            diff.push(
-                "properties.provisioningState",
-                "Succeeded",
-                self.status
-                    .provisioning_state
-                    .as_deref()
-                    .unwrap_or_default(),
-            );
+            differences.push(entry("properties.provisioningState", "Succeeded", &state));
         }
-
-        if diff.is_empty() {
-            self.status.drift.clear();
-            return Ok(self.settled(&id, DriftState::InSync, interval));
+        if !cx.may_correct(differences.clone()) {
+            return Ok(settled(cx, &id));
         }
-        if spec.policy.drift == DriftPolicy::Report {
-            let msg = format!("differs from the spec: {}", diff.paths());
-            self.status.drift = diff.entries;
-            return Ok((
-                self.settled(&id, DriftState::InSync, interval).0,
-                DriftState::Detected(msg),
-                Requeue::After(interval),
-            ));
-        }
-        self.status.drift.clear();
-        let tags = tags_to_write(&desired_tags, actual.tags.as_ref(), spec.policy.tags);
-        let kind = if diff.only_tags() {
-            WriteKind::PatchTags(tags)
+        let tags = cx.tags_to_write(&desired_tags, actual.tags.as_ref());
+        let written = if drift::only_tags(&differences) {
+            cx.patch_tags::<PrivateLinkScope>(&id, &tags, differences)
+                .await?
         } else {
             let mut body = actual.for_write();
             body.tags = Some(tags);
             let props = body.properties.get_or_insert_with(Default::default);
             props.public_network_access = Some(spec.public_network_access.as_str().to_string());
-            WriteKind::Put(Box::new(body))
+            cx.put::<_, PrivateLinkScope>(&id, ChangeAction::Update, differences, &body)
+                .await?
         };
-        let corrected = format!("corrected: {}", diff.paths());
-        let (phase, _, requeue) = self
-            .write(&id, ChangeAction::Update, diff.entries, kind)
-            .await?;
-        Ok((phase, DriftState::Corrected(corrected), requeue))
+        Ok(after_write(cx, &id, written, "Updating"))
     }
 
-    /// Ready when provisioned; progressing while ARM is still provisioning.
-    fn settled(&self, id: &ResourceId, drift: DriftState, interval: std::time::Duration) -> Step {
-        match self.status.provisioning_state.as_deref() {
-            None | Some("Succeeded") => (
-                Phase::ready("Succeeded", format!("scope {id} matches the spec")),
-                drift,
-                Requeue::After(interval),
-            ),
-            Some(s) if s.eq_ignore_ascii_case("Failed") || s.eq_ignore_ascii_case("Canceled") => (
-                Phase::stalled(
-                    "ProvisioningFailed",
-                    format!("scope {id} has provisioningState {s}"),
-                ),
-                drift,
-                Requeue::After(interval),
-            ),
-            Some(s) => (
-                Phase::progressing(
-                    "Provisioning",
-                    format!("scope {id} has provisioningState {s}"),
-                ),
-                drift,
-                Requeue::After(arm::OPERATION_POLL),
-            ),
+    async fn delete(cx: &mut Cx<'_, Self>, _: &()) -> Result<Cleaned, ArmError> {
+        let Some((id, _)) = owned_scope(cx).await? else {
+            return Ok(left(cx));
+        };
+        match cx.delete(&id).await? {
+            Deleted::Gone => Ok(Cleaned::Done(format!("deleted scope {id}"))),
+            Deleted::Pending(token) => Ok(Cleaned::Waiting(cx.track(
+                DELETING,
+                &token,
+                format!("deleting scope {id}"),
+            ))),
         }
     }
 
-    async fn write(
+    async fn orphan(cx: &mut Cx<'_, Self>, _: &()) -> Result<Cleaned, ArmError> {
+        let Some((id, scope)) = owned_scope(cx).await? else {
+            return Ok(left(cx));
+        };
+        cx.release(&id, scope.tags.as_ref()).await?;
+        Ok(Cleaned::Done(format!(
+            "scope {id} orphaned: left in Azure without arclink's owner tags"
+        )))
+    }
+}
+
+impl ManagedStatus for ArcPrivateLinkScopeStatus {
+    fn conditions(
         &mut self,
-        id: &ResourceId,
-        action: ChangeAction,
-        diff: Vec<crate::api::DriftEntry>,
-        kind: WriteKind,
-    ) -> Result<Step, ArmError> {
-        let interval = drift_interval(self.obj, self.settings);
-        let change = Change {
-            action,
-            resource_id: id.to_string(),
-            diff,
-        };
-        let verb = match action {
-            ChangeAction::Create => "Creating",
-            _ => "Updating",
-        };
-        if self.settings.dry_run {
-            self.changes.push(change);
-            return Ok((
-                Phase::progressing(verb, format!("would {} scope {id}", action.as_str())),
-                DriftState::InSync,
-                Requeue::After(interval),
-            ));
-        }
-        let written = match kind {
-            WriteKind::Put(body) => self.arm.put::<_, PrivateLinkScope>(id, &*body).await?,
-            WriteKind::PatchTags(tags) => {
-                self.arm
-                    .patch::<_, PrivateLinkScope>(id, &serde_json::json!({ "tags": tags }))
-                    .await?
-            }
-        };
-        // Only a write ARM accepted is a change; a refused one is the error in the status.
-        self.changes.push(change);
-        match written {
-            Write::Done(scope) => {
-                self.observe(&scope);
-                Ok(self.settled(id, DriftState::InSync, interval))
-            }
-            Write::Pending(token) => {
-                self.status.operation = Some(arm::pending(verb, &token)?);
-                Ok((
-                    Phase::progressing(verb, format!("{verb} scope {id}")),
-                    DriftState::InSync,
-                    Requeue::After(token.first_poll()),
-                ))
-            }
-        }
+    ) -> &mut Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+        &mut self.conditions
     }
-
-    fn observe(&mut self, scope: &PrivateLinkScope) {
-        let props = scope.properties.as_ref();
-        if let Some(id) = &scope.id {
-            self.status.resource_id = Some(id.to_string());
-        }
-        self.status.private_link_scope_id = props.and_then(|p| p.private_link_scope_id.clone());
-        self.status.provisioning_state = props.and_then(|p| p.provisioning_state.clone());
-        self.status.private_endpoint_connections = props
-            .and_then(|p| p.private_endpoint_connections.as_ref())
-            .map(|conns| {
-                conns
-                    .iter()
-                    .map(|c| {
-                        let cp = c.properties.as_ref();
-                        let state =
-                            cp.and_then(|p| p.private_link_service_connection_state.as_ref());
-                        ConnectionStatus {
-                            name: c.name.clone().unwrap_or_default(),
-                            private_endpoint_id: cp
-                                .and_then(|p| p.private_endpoint.as_ref())
-                                .and_then(|e| e.id.as_ref())
-                                .map(|i| i.to_string()),
-                            status: state.and_then(|s| s.status.clone()),
-                            description: state.and_then(|s| s.description.clone()),
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    fn observed_generation(&mut self) -> &mut Option<i64> {
+        &mut self.observed_generation
+    }
+    fn failed_attempts(&mut self) -> &mut u32 {
+        &mut self.failed_attempts
+    }
+    fn last_sync_time(&mut self) -> &mut Option<String> {
+        &mut self.last_sync_time
+    }
+    fn operation(&mut self) -> Option<&mut Option<PendingOperation>> {
+        Some(&mut self.operation)
+    }
+    fn drift(&mut self) -> Option<&mut Vec<DriftEntry>> {
+        Some(&mut self.drift)
     }
 }
 
-enum WriteKind {
-    Put(Box<PrivateLinkScope>),
-    PatchTags(BTreeMap<String, String>),
+/// A scope that does not exist yet: created, unless `policy.drift: Report`.
+async fn create(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Result<Next, ArmError> {
+    if let Some(stalled) = cx.may_create("scope", id) {
+        return Ok(stalled);
+    }
+    let spec = &cx.obj.spec;
+    let body = PrivateLinkScope {
+        location: Some(spec.location.clone()),
+        tags: Some(cx.desired_tags(&spec.tags)),
+        properties: Some(PrivateLinkScopeProperties {
+            public_network_access: Some(spec.public_network_access.as_str().to_string()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let written = cx
+        .put::<_, PrivateLinkScope>(id, ChangeAction::Create, Vec::new(), &body)
+        .await?;
+    Ok(after_write(cx, id, written, "Creating"))
 }
 
-/// Deletes (policy `Delete`, owned by this object) or releases (policy `Orphan`) the scope.
-pub async fn cleanup(
-    arm: &ArmClient,
-    settings: &Settings,
-    obj: &ArcPrivateLinkScope,
-) -> Cleanup<ArcPrivateLinkScopeStatus> {
-    let mut status = obj.status.clone().unwrap_or_default();
-    let interval = drift_interval(obj, settings);
-    let (phase, requeue) = match cleanup_steps(arm, settings, obj, &mut status).await {
-        Ok(CleanupStep::Done(msg)) => return Cleanup::Done(msg),
-        Ok(CleanupStep::Waiting(phase, requeue)) => (phase, requeue),
-        Err(e) => arm::cleanup_phase_for_error(
-            &e,
-            &mut status.failed_attempts,
-            interval,
-            "the scope in Azure",
+/// The phase after a write: pending operations are kept, a synchronous answer is observed.
+fn after_write(
+    cx: &mut Cx<'_, ArcPrivateLinkScope>,
+    id: &ResourceId,
+    written: Option<Write<PrivateLinkScope>>,
+    verb: &str,
+) -> Next {
+    match written {
+        None => Next::progressing(
+            verb,
+            format!(
+                "would {} scope {id}",
+                if verb == "Creating" {
+                    "create"
+                } else {
+                    "update"
+                }
+            ),
+            cx.interval,
         ),
-    };
-    write_conditions(
-        &mut status.conditions,
-        &phase,
-        &DriftState::InSync,
-        obj.metadata.generation,
-        jiff::Timestamp::now(),
-        settings.note.as_deref(),
-    );
-    Cleanup::Pending { status, requeue }
+        Some(Write::Done(scope)) => {
+            observe(&mut cx.status, Some(&scope));
+            settled(cx, id)
+        }
+        Some(Write::Pending(token)) => cx.track(verb, &token, format!("{verb} scope {id}")),
+    }
 }
 
-enum CleanupStep {
-    Done(String),
-    Waiting(Phase, Requeue),
+/// Ready when provisioned; progressing while ARM is still provisioning.
+fn settled(cx: &Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Next {
+    match cx.status.provisioning_state.as_deref() {
+        None | Some("Succeeded") => cx.ready(format!("scope {id} matches the spec")),
+        Some(s) if s.eq_ignore_ascii_case("Failed") || s.eq_ignore_ascii_case("Canceled") => cx
+            .stalled(
+                "ProvisioningFailed",
+                format!("scope {id} has provisioningState {s}"),
+            ),
+        Some(s) => Next::progressing(
+            "Provisioning",
+            format!("scope {id} has provisioningState {s}"),
+            arm::OPERATION_POLL,
+        ),
+    }
 }
 
-async fn cleanup_steps(
-    arm: &ArmClient,
-    settings: &Settings,
-    obj: &ArcPrivateLinkScope,
-    status: &mut ArcPrivateLinkScopeStatus,
-) -> Result<CleanupStep, ArmError> {
-    if obj.spec.suspend {
-        return Ok(CleanupStep::Done(
-            "suspended: the scope was left in Azure untouched".into(),
-        ));
+/// The status fields from the scope as ARM reports it (`None`: it does not exist).
+fn observe(status: &mut ArcPrivateLinkScopeStatus, scope: Option<&PrivateLinkScope>) {
+    let props = scope.and_then(|s| s.properties.as_ref());
+    if let Some(id) = scope.and_then(|s| s.id.as_ref()) {
+        status.resource_id = Some(id.to_string());
     }
-    let Ok(id) = scope_id(obj, settings) else {
-        return Ok(CleanupStep::Done(
-            "no subscription resolved: nothing was created".into(),
-        ));
+    status.private_link_scope_id = props.and_then(|p| p.private_link_scope_id.clone());
+    status.provisioning_state = props.and_then(|p| p.provisioning_state.clone());
+    status.private_endpoint_connections = props
+        .and_then(|p| p.private_endpoint_connections.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let cp = c.properties.as_ref();
+            let state = cp.and_then(|p| p.private_link_service_connection_state.as_ref());
+            ConnectionStatus {
+                name: c.name.clone().unwrap_or_default(),
+                private_endpoint_id: cp
+                    .and_then(|p| p.private_endpoint.as_ref())
+                    .and_then(|e| e.id.as_ref())
+                    .map(|i| i.to_string()),
+                status: state.and_then(|s| s.status.clone()),
+                description: state.and_then(|s| s.description.clone()),
+            }
+        })
+        .collect();
+}
+
+/// The scope, when it exists and this object owns it.
+async fn owned_scope(
+    cx: &mut Cx<'_, ArcPrivateLinkScope>,
+) -> Result<Option<(ResourceId, PrivateLinkScope)>, ArmError> {
+    let Ok(id) = scope_id(cx.obj, cx.settings) else {
+        return Ok(None);
     };
-    if let Some(mut op) = status.operation.take() {
-        match arm::resume(arm, &mut op).await {
-            Resumed::Running(after) => {
-                status.operation = Some(op);
-                return Ok(CleanupStep::Waiting(
-                    Phase::progressing("Deleting", format!("deleting scope {id}")),
-                    Requeue::After(after),
-                ));
-            }
-            Resumed::Finished(_) if op.action == "Deleting" => {
-                return Ok(CleanupStep::Done(format!("deleted scope {id}")));
-            }
-            Resumed::Finished(_) | Resumed::Lost(_) => {}
-            Resumed::Failed(e) => return Err(e),
-        }
-    }
-    let Some(actual) = arm.get::<PrivateLinkScope>(&id).await? else {
-        return Ok(CleanupStep::Done(format!("scope {id} is already gone")));
+    let Some(scope) = cx.arm.get::<PrivateLinkScope>(&id).await? else {
+        return Ok(None);
     };
-    let owner = owner(obj, settings);
-    match owner.classify(actual.tags.as_ref()) {
-        Ownership::Ours => {}
-        Ownership::Elsewhere(other) => {
-            return Ok(CleanupStep::Done(format!(
-                "scope {id} left in Azure: owned by {other}"
-            )));
-        }
-        Ownership::Unowned => {
-            return Ok(CleanupStep::Done(format!(
-                "scope {id} left in Azure: not owned by this object"
-            )));
-        }
-    }
-    if settings.dry_run {
-        return Ok(CleanupStep::Done(format!("would delete scope {id}")));
-    }
-    match obj.spec.policy.deletion {
-        DeletionPolicy::Orphan => {
-            let tags = without_owner_tags(actual.tags.as_ref().unwrap_or(&BTreeMap::new()));
-            arm.patch::<_, serde_json::Value>(&id, &serde_json::json!({ "tags": tags }))
-                .await?;
-            Ok(CleanupStep::Done(format!(
-                "scope {id} orphaned: left in Azure without arclink's owner tags"
-            )))
-        }
-        DeletionPolicy::Delete => match arm.delete(&id).await? {
-            Deleted::Gone => Ok(CleanupStep::Done(format!("deleted scope {id}"))),
-            Deleted::Pending(token) => {
-                status.operation = Some(arm::pending("Deleting", &token)?);
-                Ok(CleanupStep::Waiting(
-                    Phase::progressing("Deleting", format!("deleting scope {id}")),
-                    Requeue::After(token.first_poll()),
-                ))
-            }
-        },
-    }
+    Ok((cx.owner().classify(scope.tags.as_ref()) == Ownership::Ours).then_some((id, scope)))
+}
+
+/// What a deletion that finds nothing of its own reports.
+fn left(cx: &Cx<'_, ArcPrivateLinkScope>) -> Cleaned {
+    Cleaned::Done(match scope_id(cx.obj, cx.settings) {
+        Ok(id) => format!("scope {id} left in Azure: it is gone or not owned by this object"),
+        Err(_) => "no subscription resolved: nothing was created".into(),
+    })
 }

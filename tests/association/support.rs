@@ -9,7 +9,7 @@ use arclink::azure::models::PrivateLinkScope;
 use arclink::azure::{
     ArmClient, ArmClientOptions, BucketLimits, CredentialCache, RateLimits, ResourceId, RetryPolicy,
 };
-use arclink::controller::credentials::ArmConfig;
+use arclink::connect::credentials::ArmConfig;
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures, MachineFixture};
 use arclink::reconcile::Settings;
 use arclink::reconcile::association::{AssociationDeps, Claim};

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource, FINALIZER};
-use arclink::controller::Context;
-use arclink::controller::credentials::{ArmConfig, ArmPool};
+use arclink::connect::credentials::{ArmConfig, ArmPool};
+use arclink::controller::{Context, Stores};
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures, PrincipalFixture};
 use arclink::reconcile::Settings;
 use arclink::telemetry::Metrics;
@@ -13,6 +13,8 @@ use http::Method;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher;
 use serde_json::{Value, json};
 
 use super::api_server::{self, ApiServer, Call};
@@ -66,6 +68,12 @@ resourceGroups:
         ArmPool::new(config),
         Metrics::new(),
         recorder,
+        // Scopes depend on no other declared object; the caches are synced and empty.
+        Stores {
+            scopes: synced_store(),
+            endpoints: synced_store(),
+            associations: synced_store(),
+        },
     );
     let admin = emu.admin();
     Bed {
@@ -74,6 +82,13 @@ resourceGroups:
         ctx: Arc::new(ctx),
         api,
     }
+}
+
+/// A cache whose first (empty) list is done.
+fn synced_store<K: kube::Resource<DynamicType = ()> + Clone>() -> Store<K> {
+    let (store, mut writer) = reflector::store();
+    writer.apply_watcher_event(&watcher::Event::InitDone);
+    store
 }
 
 pub fn scope(name: &str) -> ArcPrivateLinkScope {

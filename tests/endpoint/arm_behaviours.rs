@@ -5,7 +5,6 @@ use arclink::api::DriftPolicy;
 use arclink::api::conditions::{DRIFTED, RECONCILING, STALLED};
 use arclink::api::endpoint::{Approval, PrivateDnsMode};
 use arclink::emulator::{Behaviours, Fault};
-use arclink::reconcile::DriftState;
 use arclink::reconcile::arm::MAX_ATTEMPTS;
 use serde_json::{Value, json};
 
@@ -415,7 +414,7 @@ async fn another_endpoints_record_in_a_shared_zone_is_reported_not_rewritten() {
         "{}",
         message(&first, DRIFTED)
     );
-    assert!(matches!(out.drift, DriftState::Detected(_)));
+    assert!(!out.drift.reported.is_empty());
     assert_eq!(b.admin.get(&gbl).unwrap()["properties"]["aRecords"], theirs);
 
     // A record changed by hand (to an address no endpoint has) is still corrected.

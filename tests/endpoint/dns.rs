@@ -3,8 +3,8 @@
 use arclink::api::DriftPolicy;
 use arclink::api::conditions::{DRIFTED, STALLED};
 use arclink::api::endpoint::PrivateDnsMode;
+use arclink::reconcile::ChangeAction;
 use arclink::reconcile::endpoint::dns_export;
-use arclink::reconcile::{ChangeAction, DriftState};
 use serde_json::json;
 
 use super::support::*;
@@ -126,11 +126,7 @@ async fn removed_zone_group_is_restored() {
             .resource_id
             .ends_with("/privateDnsZoneGroups/default")
     );
-    assert!(
-        matches!(out.drift, DriftState::Corrected(_)),
-        "{:?}",
-        out.drift
-    );
+    assert!(out.drift.is_corrected(), "{:?}", out.drift);
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj));
     assert!(
@@ -169,13 +165,13 @@ async fn changed_a_record_is_reported_or_corrected() {
         "privateDnsZones/privatelink.his.arc.azure.com/A/gbl"
     );
     assert_eq!(drift[0].actual, "192.0.2.1");
-    assert!(matches!(out.drift, DriftState::Detected(_)));
+    assert!(!out.drift.reported.is_empty());
 
     obj.spec.policy.drift = DriftPolicy::Correct;
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(out.changes.len(), 1);
     assert!(out.changes[0].resource_id.ends_with("/A/gbl"));
-    assert!(matches!(out.drift, DriftState::Corrected(_)));
+    assert!(out.drift.is_corrected());
     assert_eq!(reason(&obj, DRIFTED), "DriftCorrected");
     assert_eq!(
         b.admin.get(&record).unwrap()["properties"]["aRecords"],

@@ -7,9 +7,9 @@ use arclink::api::DeletionPolicy;
 use arclink::api::DriftPolicy;
 use arclink::api::conditions::{DRIFTED, RECONCILING, STALLED};
 use arclink::api::endpoint::Approval;
-use arclink::reconcile::endpoint::{self, EndpointDeps};
+use arclink::reconcile::endpoint::EndpointDeps;
 use arclink::reconcile::scope_ref::ScopeSource;
-use arclink::reconcile::{ChangeAction, Cleanup, DriftState, Requeue};
+use arclink::reconcile::{self, ChangeAction, Cleanup, Requeue};
 use serde_json::json;
 
 use super::support::*;
@@ -137,7 +137,7 @@ async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
         c.to_json()
     );
     assert!(out.changes.is_empty());
-    assert_eq!(out.drift, DriftState::InSync);
+    assert_eq!(out.drift, arclink::reconcile::Drift::observed());
     assert!(ready(&obj));
     assert!(matches!(out.requeue, Requeue::After(d) if d >= Duration::from_secs(540)));
 }
@@ -326,7 +326,7 @@ async fn endpoint_deleted_out_of_band_is_recreated_or_reported() {
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(out.changes[0].action, ChangeAction::Create);
     assert!(
-        matches!(out.drift, DriftState::Corrected(ref m) if m.contains("recreated")),
+        out.drift.corrected.iter().any(|e| e.path == "(resource)"),
         "{:?}",
         out.drift
     );
@@ -338,7 +338,7 @@ async fn endpoint_deleted_out_of_band_is_recreated_or_reported() {
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(b.admin.counters().writes(), 0);
-    assert!(matches!(out.drift, DriftState::Detected(_)));
+    assert!(!out.drift.reported.is_empty());
     assert_eq!(reason(&obj, STALLED), "NotFound");
     assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
 }
@@ -378,7 +378,7 @@ async fn deletion_removes_group_links_zones_then_endpoint() {
     let mut seen = vec![inventory(&b)];
     let mut done = None;
     for _ in 0..12 {
-        match endpoint::cleanup(&b.arm, &b.settings, &obj).await {
+        match reconcile::cleanup(&b.arm, &b.settings, &obj, &deps(&s)).await {
             Cleanup::Done(msg) => {
                 done = Some(msg);
                 break;
@@ -388,7 +388,10 @@ async fn deletion_removes_group_links_zones_then_endpoint() {
         seen.push(inventory(&b));
     }
     let msg = done.expect("cleanup finished");
-    assert!(msg.contains("deleted private endpoint"), "{msg}");
+    assert!(
+        msg.starts_with("deleted /subscriptions/") && msg.ends_with("/privateEndpoints/pe"),
+        "{msg}"
+    );
     // Each stage starts only once the one before it is gone: the zone group, then the links,
     // then the zones, then the endpoint, each on a pass of its own.
     seen.dedup();
@@ -429,7 +432,7 @@ async fn owned_zones_are_kept_while_another_link_remains() {
     }
     let mut done = false;
     for _ in 0..12 {
-        if let Cleanup::Done(_) = endpoint::cleanup(&b.arm, &b.settings, &hub).await {
+        if let Cleanup::Done(_) = reconcile::cleanup(&b.arm, &b.settings, &hub, &deps(&s)).await {
             done = true;
             break;
         }
@@ -473,7 +476,7 @@ async fn orphan_leaves_everything_without_owner_tags() {
     obj.spec.policy.deletion = DeletionPolicy::Orphan;
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj));
-    let out = endpoint::cleanup(&b.arm, &b.settings, &obj).await;
+    let out = reconcile::cleanup(&b.arm, &b.settings, &obj, &deps(&s)).await;
     assert!(
         matches!(out, Cleanup::Done(ref m) if m.contains("orphaned")),
         "{out:?}"
@@ -537,14 +540,14 @@ async fn endpoint_field_drift_is_reported_or_corrected() {
         (drift[0].path.as_str(), drift[0].actual.as_str()),
         ("tags.added", "by-hand")
     );
-    assert!(matches!(out.drift, DriftState::Detected(_)));
+    assert!(!out.drift.reported.is_empty());
 
     obj.spec.policy.drift = DriftPolicy::Correct;
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(out.changes.len(), 1);
     assert_eq!(out.changes[0].action, ChangeAction::Update);
     assert_eq!(out.changes[0].diff[0].path, "tags.added");
-    assert!(matches!(out.drift, DriftState::Corrected(_)));
+    assert!(out.drift.is_corrected());
     assert_eq!(reason(&obj, RECONCILING), "Updating");
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);

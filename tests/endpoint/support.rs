@@ -10,11 +10,11 @@ use arclink::api::{
     ArcPrivateLinkScopeSpec, AzureResource, ScopeRef,
 };
 use arclink::azure::{ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
-use arclink::controller::credentials::ArmConfig;
+use arclink::connect::credentials::ArmConfig;
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
-use arclink::reconcile::endpoint::{self, EndpointDeps};
+use arclink::reconcile::endpoint::EndpointDeps;
 use arclink::reconcile::scope_ref::ScopeSource;
-use arclink::reconcile::{Outcome, Settings, scope};
+use arclink::reconcile::{self, Outcome, Settings};
 
 pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -150,7 +150,7 @@ pub async fn ready_scope(b: &Bed, name: &str) -> ArcPrivateLinkScope {
     obj.metadata.namespace = Some("ns".into());
     obj.metadata.generation = Some(1);
     for _ in 0..5 {
-        let out = scope::reconcile(&b.arm, &b.settings, &obj).await;
+        let out = reconcile::reconcile(&b.arm, &b.settings, &obj, &()).await;
         obj.status = Some(out.status);
         if is_true(&obj.status.as_ref().unwrap().conditions, READY) {
             return obj;
@@ -208,7 +208,7 @@ pub async fn step(
     obj: &mut ArcPrivateEndpoint,
     deps: &EndpointDeps,
 ) -> Outcome<ArcPrivateEndpointStatus> {
-    let out = endpoint::reconcile(&b.arm, &b.settings, obj, deps).await;
+    let out = reconcile::reconcile(&b.arm, &b.settings, obj, deps).await;
     obj.status = Some(out.status.clone());
     out
 }

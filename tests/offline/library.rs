@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use arclink::controller::credentials::{ArmConfig, ArmPool};
+use arclink::connect::credentials::{ArmConfig, ArmPool};
 use arclink::emulator::{Emulator, EmulatorConfig, Fault, Fixtures};
 use arclink::offline::apply::{self, Limits, Result as Applied};
 use arclink::offline::manifest;

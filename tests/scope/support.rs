@@ -2,7 +2,7 @@
 
 use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource};
 use arclink::azure::{ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
-use arclink::controller::credentials::ArmConfig;
+use arclink::connect::credentials::ArmConfig;
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
 use arclink::reconcile::Settings;
 

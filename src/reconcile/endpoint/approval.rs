@@ -1,26 +1,28 @@
 //! The endpoint's connection to the scope: approving it when arclink manages the scope, and
 //! the phase its state implies (`Ready` only when Approved).
 
-use crate::api::DriftEntry;
+use crate::api::ArcPrivateEndpoint;
 use crate::api::endpoint::Approval;
 use crate::azure::models::{
     ConnectionState, PrivateEndpointConnection, PrivateEndpointConnectionProperties,
     PrivateLinkScope, SubResource,
 };
 use crate::azure::{ArmError, ResourceId};
+use crate::reconcile::ChangeAction;
+use crate::reconcile::drift::entry;
+use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::scope_ref::{ResolvedScope, WAIT_FOR_SCOPE};
-use crate::reconcile::{ChangeAction, Phase, Requeue, arm};
 
-use super::{Run, Step, in_flight, owner};
+use super::{in_flight, waiting};
 
-impl Run<'_> {
+impl Cx<'_, ArcPrivateEndpoint> {
     /// Approves a Pending connection when arclink manages the scope and the spec asks for it.
     /// `Some` when the reconcile stops here.
     pub(super) async fn approve(
         &mut self,
         id: &ResourceId,
         scope: &ResolvedScope,
-    ) -> Result<Option<Step>, ArmError> {
+    ) -> Result<Option<Next>, ArmError> {
         let pending = self
             .status
             .connection
@@ -54,12 +56,9 @@ impl Run<'_> {
                     .and_then(|p| p.provisioning_state.as_deref()),
             )
         {
-            return Ok(Some((
-                Phase::progressing(
-                    "Approving",
-                    format!("waiting for connection {conn_id} to be approved"),
-                ),
-                Requeue::After(arm::OPERATION_POLL),
+            return Ok(Some(waiting(
+                "Approving",
+                format!("waiting for connection {conn_id} to be approved"),
             )));
         }
         let body = PrivateEndpointConnection {
@@ -67,29 +66,23 @@ impl Run<'_> {
                 private_endpoint: Some(SubResource::new(id.clone())),
                 private_link_service_connection_state: Some(ConnectionState {
                     status: Some("Approved".into()),
-                    description: Some(format!(
-                        "Approved by arclink for {}",
-                        owner(self.obj, self.settings)
-                    )),
+                    description: Some(format!("Approved by arclink for {}", self.owner())),
                     ..Default::default()
                 }),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        let diff = vec![DriftEntry {
-            path: "properties.privateLinkServiceConnectionState.status".into(),
-            desired: "Approved".into(),
-            actual: "Pending".into(),
-        }];
+        let diff = vec![entry(
+            "properties.privateLinkServiceConnectionState.status",
+            "Approved",
+            "Pending",
+        )];
         self.put::<_, serde_json::Value>(&conn_id, ChangeAction::Update, diff, &body)
             .await?;
-        Ok(Some((
-            Phase::progressing(
-                "Approving",
-                format!("approving connection {conn_id} on scope {}", scope.id),
-            ),
-            Requeue::After(arm::OPERATION_POLL),
+        Ok(Some(waiting(
+            "Approving",
+            format!("approving connection {conn_id} on scope {}", scope.id),
         )))
     }
 
@@ -98,8 +91,8 @@ impl Run<'_> {
         &self,
         id: &ResourceId,
         scope: &ResolvedScope,
-        dns_wait: Option<Step>,
-    ) -> Step {
+        dns_wait: Option<Next>,
+    ) -> Next {
         let conn = self.status.connection.clone();
         let (status, description) = conn
             .as_ref()
@@ -119,8 +112,8 @@ impl Run<'_> {
                 ),
             );
         }
-        if let Some(step) = dns_wait {
-            return step;
+        if let Some(next) = dns_wait {
+            return next;
         }
         if !status.eq_ignore_ascii_case("Approved") {
             let hint = if self.obj.spec.approval == Approval::Manual
@@ -131,27 +124,19 @@ impl Run<'_> {
             } else {
                 ""
             };
-            return (
-                Phase::progressing(
-                    "WaitingForApproval",
-                    format!(
-                        "the connection of private endpoint {id} to scope {} is {status}; waiting for the scope owner to approve it{hint}",
-                        scope.id
-                    ),
-                ),
-                Requeue::After(WAIT_FOR_SCOPE),
-            );
-        }
-        (
-            Phase::ready(
-                "Succeeded",
+            return Next::progressing(
+                "WaitingForApproval",
                 format!(
-                    "private endpoint {id} is connected to scope {} and matches the spec",
+                    "the connection of private endpoint {id} to scope {} is {status}; waiting for the scope owner to approve it{hint}",
                     scope.id
                 ),
-            ),
-            Requeue::After(self.interval),
-        )
+                WAIT_FOR_SCOPE,
+            );
+        }
+        self.ready(format!(
+            "private endpoint {id} is connected to scope {} and matches the spec",
+            scope.id
+        ))
     }
 }
 

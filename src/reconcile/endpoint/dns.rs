@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use futures::TryStreamExt;
 
+use crate::api::ArcPrivateEndpoint;
 use crate::api::endpoint::{DnsRecord, PrivateDnsMode};
 use crate::azure::models::WriteModel;
 use crate::azure::models::{
@@ -18,12 +19,13 @@ use crate::azure::models::{
     VirtualNetworkLinkProperties,
 };
 use crate::azure::{ArmError, CollectionId, ResourceId};
+use crate::reconcile::ChangeAction;
+use crate::reconcile::drift::{self, entry};
+use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::ownership::Ownership;
 use crate::reconcile::scope_ref::ResolvedScope;
-use crate::reconcile::{ChangeAction, Phase, Requeue, arm};
 
-use super::{GROUP_ID, NETWORK, Run, Step, in_flight, owner};
-use crate::reconcile::diff::tags_to_write;
+use super::{GROUP_ID, NETWORK, in_flight};
 
 /// Arc's private DNS zones as Microsoft's zone table and the built-in Azure Policy name them
 /// (reference/arm-behaviours.md 8). Azure writes a zone group's A records only into zones with
@@ -227,14 +229,11 @@ fn sorted_ips(ips: impl IntoIterator<Item = String>) -> Vec<String> {
     v
 }
 
-fn waiting(what: String) -> Step {
-    (
-        Phase::progressing("ConfiguringDns", format!("waiting for private DNS: {what}")),
-        Requeue::After(arm::OPERATION_POLL),
-    )
+fn waiting(what: String) -> Next {
+    super::waiting("ConfiguringDns", format!("waiting for private DNS: {what}"))
 }
 
-impl Run<'_> {
+impl Cx<'_, ArcPrivateEndpoint> {
     /// Converges DNS for the mode in the spec; `Some` while something is still provisioning
     /// or a person must act.
     pub(super) async fn converge_dns(
@@ -243,7 +242,7 @@ impl Run<'_> {
         pe: &PrivateEndpoint,
         scope: &ResolvedScope,
         vnet: &ResourceId,
-    ) -> Result<Option<Step>, ArmError> {
+    ) -> Result<Option<Next>, ArmError> {
         let groups: Vec<PrivateDnsZoneGroup> = self
             .arm
             .list(&CollectionId::new(pe_id, "privateDnsZoneGroups"))
@@ -345,9 +344,9 @@ impl Run<'_> {
         &mut self,
         pe_id: &ResourceId,
         names: &[String],
-    ) -> Result<Result<Vec<ResourceId>, Step>, ArmError> {
+    ) -> Result<Result<Vec<ResourceId>, Next>, ArmError> {
         let rg = zone_resource_group(self.obj);
-        let owner = owner(self.obj, self.settings);
+        let owner = self.owner();
         let tags = owner.tags(&self.obj.spec.tags);
         let mut ready = Vec::new();
         let mut owned: Vec<String> = Vec::new();
@@ -356,14 +355,13 @@ impl Run<'_> {
             let zid =
                 ResourceId::resource(pe_id.subscription(), &rg, NETWORK, "privateDnsZones", name);
             let Some(zone) = self.arm.get::<PrivateDnsZone>(&zid).await? else {
+                let missing = entry(&format!("privateDnsZones/{name}"), "exists", "missing");
                 if self.report_only() {
-                    self.drift
-                        .push(&format!("privateDnsZones/{name}"), "exists", "missing");
+                    self.drift.reported.push(missing);
                     continue;
                 }
                 if self.was_ready {
-                    self.corrected
-                        .push(format!("privateDnsZones/{name} recreated"));
+                    self.drift.corrected.push(missing);
                 }
                 let body = PrivateDnsZone {
                     location: Some("global".into()),
@@ -389,7 +387,7 @@ impl Run<'_> {
                 }
                 // Another arclink object's zone serves this virtual network too: use it.
                 Ownership::Elsewhere(_) => {}
-                Ownership::Unowned if !self.obj.spec.policy.adopt => {
+                Ownership::Unowned if !self.common().adopt => {
                     return Ok(Err(self.stalled(
                         "AdoptionRequired",
                         format!(
@@ -430,8 +428,8 @@ impl Run<'_> {
         &mut self,
         zones: &[ResourceId],
         vnet: &ResourceId,
-    ) -> Result<Option<Step>, ArmError> {
-        let me = owner(self.obj, self.settings);
+    ) -> Result<Option<Next>, ArmError> {
+        let me = self.owner();
         let tags = me.tags(&self.obj.spec.tags);
         let mut pending = Vec::new();
         for zid in zones {
@@ -466,19 +464,18 @@ impl Run<'_> {
                         pending.push(zid.name().to_string());
                     }
                 }
-                None if self.report_only() => {
-                    self.drift.push(
+                None => {
+                    let missing = entry(
                         &format!("privateDnsZones/{}/virtualNetworkLinks", zid.name()),
                         &vnet.to_string(),
                         "",
                     );
-                }
-                None => {
+                    if self.report_only() {
+                        self.drift.reported.push(missing);
+                        continue;
+                    }
                     if self.was_ready {
-                        self.corrected.push(format!(
-                            "privateDnsZones/{}/virtualNetworkLinks",
-                            zid.name()
-                        ));
+                        self.drift.corrected.push(missing);
                     }
                     let body = VirtualNetworkLink {
                         location: Some("global".into()),
@@ -516,22 +513,12 @@ impl Run<'_> {
         actual: Option<&BTreeMap<String, String>>,
         desired: &BTreeMap<String, String>,
     ) -> Result<(), ArmError> {
-        let policy = self.obj.spec.policy.tags;
-        let mut diff = crate::reconcile::diff::Diff::default();
-        diff.tags(desired, actual, policy);
-        for e in &mut diff.entries {
-            e.path = format!("{label}.{}", e.path);
-        }
-        if diff.is_empty() {
+        let differences = drift::tags(&format!("{label}."), desired, actual, self.common().tags);
+        if !self.may_correct(differences.clone()) {
             return Ok(());
         }
-        if self.report_only() {
-            self.drift.entries.extend(diff.entries);
-            return Ok(());
-        }
-        let merged = tags_to_write(desired, actual, policy);
-        self.corrected.push(diff.paths());
-        self.patch_tags::<serde_json::Value>(id, &merged, diff.entries)
+        let merged = self.tags_to_write(desired, actual);
+        self.patch_tags::<serde_json::Value>(id, &merged, differences)
             .await?;
         Ok(())
     }
@@ -543,7 +530,7 @@ impl Run<'_> {
         pe_id: &ResourceId,
         zones: &[ResourceId],
         groups: &[PrivateDnsZoneGroup],
-    ) -> Result<Option<Step>, ArmError> {
+    ) -> Result<Option<Next>, ArmError> {
         if let Some(foreign) = groups.iter().find(|g| {
             g.name
                 .as_deref()
@@ -588,12 +575,13 @@ impl Run<'_> {
         };
         let group_id = pe_id.child("privateDnsZoneGroups", ZONE_GROUP);
         let Some(group) = group else {
+            let missing = entry("privateDnsZoneGroups", &desired_text, "");
             if self.report_only() {
-                self.drift.push("privateDnsZoneGroups", &desired_text, "");
+                self.drift.reported.push(missing);
                 return Ok(None);
             }
             if self.was_ready {
-                self.corrected.push("privateDnsZoneGroups restored".into());
+                self.drift.corrected.push(missing);
             }
             self.put::<_, PrivateDnsZoneGroup>(
                 &group_id,
@@ -626,28 +614,25 @@ impl Run<'_> {
         wanted.sort();
         let failed = super::failed(state);
         if actual != wanted || failed {
-            let actual_text = actual.join(",");
-            if self.report_only() {
-                self.drift
-                    .push("privateDnsZoneGroups", &desired_text, &actual_text);
+            let difference = if failed {
+                entry(
+                    "privateDnsZoneGroups.provisioningState",
+                    "Succeeded",
+                    state.unwrap_or_default(),
+                )
+            } else {
+                entry("privateDnsZoneGroups", &desired_text, &actual.join(","))
+            };
+            if !self.may_correct(vec![difference.clone()]) {
                 return Ok(None);
             }
-            self.corrected.push("privateDnsZoneGroups".into());
-            let diff = vec![crate::api::DriftEntry {
-                path: if failed {
-                    "privateDnsZoneGroups.provisioningState".into()
-                } else {
-                    "privateDnsZoneGroups".into()
-                },
-                desired: desired_text,
-                actual: if failed {
-                    state.unwrap_or_default().to_string()
-                } else {
-                    actual_text
-                },
-            }];
-            self.put::<_, PrivateDnsZoneGroup>(&group_id, ChangeAction::Update, diff, &body(zones))
-                .await?;
+            self.put::<_, PrivateDnsZoneGroup>(
+                &group_id,
+                ChangeAction::Update,
+                vec![difference],
+                &body(zones),
+            )
+            .await?;
             return Ok(Some(waiting(
                 "the endpoint's private DNS zone group".into(),
             )));
@@ -744,19 +729,18 @@ impl Run<'_> {
                     elsewhere = Some(self.other_endpoint_ips(pe_id).await?);
                 }
                 let theirs = elsewhere.as_deref().unwrap_or_default();
+                let difference = entry(&path, &ips.join(","), &actual.join(","));
                 if actual.iter().any(|ip| theirs.contains(ip)) {
-                    self.drift.push(&path, &ips.join(","), &actual.join(","));
-                    self.conflicts.push(format!(
+                    self.drift.reported.push(difference);
+                    self.drift.notes.push(format!(
                         "{path} points to {} (not this endpoint's address): another private endpoint writes into the same zone; it is not rewritten",
                         actual.join(",")
                     ));
                     continue;
                 }
-                if self.report_only() {
-                    self.drift.push(&path, &ips.join(","), &actual.join(","));
+                if !self.may_correct(vec![difference.clone()]) {
                     continue;
                 }
-                self.corrected.push(path.clone());
                 let mut props = set
                     .and_then(|s| s.properties.as_ref())
                     .map(WriteModel::for_write)
@@ -774,15 +758,10 @@ impl Run<'_> {
                     properties: Some(props),
                     ..Default::default()
                 };
-                let diff = vec![crate::api::DriftEntry {
-                    path,
-                    desired: ips.join(","),
-                    actual: actual.join(","),
-                }];
                 self.put::<_, serde_json::Value>(
                     &zid.child("A", &name),
                     ChangeAction::Update,
-                    diff,
+                    vec![difference],
                     &body,
                 )
                 .await?;

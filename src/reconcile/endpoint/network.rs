@@ -4,19 +4,22 @@
 
 use futures::TryStreamExt;
 
+use crate::api::ArcPrivateEndpoint;
 use crate::azure::models::{PrivateEndpoint, VirtualNetwork};
 use crate::azure::{ArmError, CollectionId, ResourceId};
-use crate::reconcile::diff::same_location;
+use crate::reconcile::drift::same_location;
+use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::scope_ref::ResolvedScope;
 
-use super::{Run, Step, connections, vnet_of};
+use super::{PeerEndpoint, connections, vnet_of};
 
-impl Run<'_> {
+impl Cx<'_, ArcPrivateEndpoint> {
     /// Subnet exists, regions match, and the virtual network serves no other scope.
     pub(super) async fn validate_network(
         &mut self,
         scope: &ResolvedScope,
-    ) -> Result<Result<ResourceId, Step>, ArmError> {
+        peers: &[PeerEndpoint],
+    ) -> Result<Result<ResourceId, Next>, ArmError> {
         let spec = &self.obj.spec;
         let Some(vnet_id) = vnet_of(&spec.subnet_id) else {
             return Ok(Err(self.stalled(
@@ -66,7 +69,7 @@ impl Run<'_> {
                 ),
             )));
         }
-        for peer in &self.deps.peers {
+        for peer in peers {
             let same_vnet = vnet_of(&peer.subnet_id).is_some_and(|v| v == vnet_id);
             let other_scope = peer
                 .scope_id

@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::api::{MAX_DRIFT_CHECK_INTERVAL, duration_up_to};
 use crate::azure::{ApiVersions, BucketLimits, Cloud, RateLimits};
+use crate::reconcile::Settings;
 
 /// How arclink reaches Azure Resource Manager.
 #[derive(Debug, Clone, clap::Args)]
@@ -98,6 +99,18 @@ fn positive_rate(s: &str) -> Result<f64, String> {
 }
 
 impl AzureArgs {
+    /// The settings every reconcile gets; `emulator` when ARM is the emulator (every condition
+    /// then says so), `dry_run` for `plan`.
+    pub fn settings(&self, emulator: bool, dry_run: bool) -> Settings {
+        Settings {
+            cluster_name: self.cluster_name.clone(),
+            default_subscription: self.default_subscription.clone(),
+            drift_check_interval: self.drift_check_interval,
+            note: emulator.then(|| super::EMULATOR_NOTE.to_string()),
+            dry_run,
+        }
+    }
+
     /// The cloud, with `--arm-endpoint` / `--authority-host` applied.
     pub fn cloud(&self) -> Result<Cloud, String> {
         let mut cloud = Cloud::by_name(&self.cloud).ok_or_else(|| {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::azure::ArmClient;
-use crate::controller::AzureArgs;
-use crate::controller::credentials::{ArmConfig, ArmPool, identity_from_env};
+use crate::connect::AzureArgs;
+use crate::connect::credentials::{ArmConfig, ArmPool, identity_from_env};
 use crate::emulator::{Emulator, EmulatorConfig, Fixtures};
 
 /// Appended to every condition message when the ARM is the embedded emulator.

@@ -1,0 +1,293 @@
+//! What the other declared objects mean for one object: the scope it refers to, the endpoints
+//! declared before it in its virtual network, the associations that claim its machines. The
+//! rules live here once; the controller (its caches of the cluster) and `plan`/`apply` (the
+//! manifests) only say what is declared, so the two cannot disagree.
+
+use std::sync::Arc;
+
+use kube::ResourceExt;
+use kube::api::ObjectMeta;
+
+use super::Settings;
+use super::association::{self, AssociationDeps};
+use super::endpoint::{self, EndpointDeps, PeerEndpoint};
+use super::scope;
+use super::scope_ref::ScopeSource;
+use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, ScopeRef};
+
+/// The arclink objects declared besides the one being reconciled.
+pub trait Declared {
+    /// The ArcPrivateLinkScope `name` in `namespace`, if declared.
+    fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>>;
+    fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>>;
+    fn associations(&self) -> Vec<Arc<ArcServerAssociation>>;
+}
+
+/// What an object needs to know about the others to be reconciled.
+pub trait Dependent: super::engine::Managed {
+    fn deps(&self, declared: &impl Declared, settings: &Settings) -> Self::Deps;
+}
+
+impl Dependent for ArcPrivateLinkScope {
+    fn deps(&self, _: &impl Declared, _: &Settings) {}
+}
+
+impl Dependent for ArcPrivateEndpoint {
+    /// The referenced scope, and the endpoints declared before this one in the same virtual
+    /// network with the scope each connects to (an established endpoint is never stalled by a
+    /// newcomer; endpoints whose scope is unknown are left out).
+    fn deps(&self, declared: &impl Declared, settings: &Settings) -> EndpointDeps {
+        let namespace = self.namespace().unwrap_or_default();
+        let vnet = endpoint::vnet_of(&self.spec.subnet_id);
+        let mine = order(&self.metadata);
+        let peers = declared
+            .endpoints()
+            .into_iter()
+            .filter(|e| vnet.is_some() && endpoint::vnet_of(&e.spec.subnet_id) == vnet)
+            .filter(|e| order(&e.metadata) < mine)
+            .filter_map(|e| {
+                let ns = e.namespace().unwrap_or_default();
+                Some(PeerEndpoint {
+                    name: format!("{ns}/{}", e.name_any()),
+                    subnet_id: e.spec.subnet_id.clone(),
+                    scope_id: scope_id(
+                        declared,
+                        settings,
+                        &ns,
+                        &e.spec.scope_ref,
+                        &e.spec.scope_id,
+                    )?,
+                })
+            })
+            .collect();
+        EndpointDeps {
+            scope: source(
+                declared,
+                &namespace,
+                &self.spec.scope_ref,
+                &self.spec.scope_id,
+            ),
+            peers,
+        }
+    }
+}
+
+impl Dependent for ArcServerAssociation {
+    /// The referenced scope, and the claims of the other associations on the same resource
+    /// group. An association being deleted gives its machines up (Detach clears only machines
+    /// still in its own scope, so the two never write the same machine back and forth).
+    fn deps(&self, declared: &impl Declared, settings: &Settings) -> AssociationDeps {
+        let namespace = self.namespace().unwrap_or_default();
+        let me = association::object_key(self);
+        let group = &self.spec.machines.resource_group;
+        let claims = declared
+            .associations()
+            .into_iter()
+            .filter(|other| {
+                association::object_key(other) != me
+                    && other.metadata.deletion_timestamp.is_none()
+                    && other
+                        .spec
+                        .machines
+                        .resource_group
+                        .eq_ignore_ascii_case(group)
+            })
+            .filter_map(|other| {
+                let ns = other.namespace().unwrap_or_default();
+                let id = scope_id(
+                    declared,
+                    settings,
+                    &ns,
+                    &other.spec.scope_ref,
+                    &other.spec.scope_id,
+                )?;
+                Some(association::claim(&other, id))
+            })
+            .collect();
+        let mut deps = AssociationDeps::new(source(
+            declared,
+            &namespace,
+            &self.spec.scope_ref,
+            &self.spec.scope_id,
+        ));
+        deps.claims = claims;
+        deps
+    }
+}
+
+/// Who came first: creation time, then namespace and name (an object the API server has not
+/// stored yet has no creation time and counts as the newest).
+fn order(meta: &ObjectMeta) -> (bool, Option<jiff::Timestamp>, String, String) {
+    let created = meta.creation_timestamp.as_ref().map(|t| t.0);
+    (
+        created.is_none(),
+        created,
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+/// `spec.scopeRef` as the declared scope of the same namespace, or `spec.scopeId`.
+fn source(
+    declared: &impl Declared,
+    namespace: &str,
+    scope_ref: &Option<ScopeRef>,
+    scope_id: &Option<String>,
+) -> ScopeSource {
+    match (scope_ref, scope_id) {
+        (Some(r), _) => ScopeSource::Ref {
+            name: r.name.clone(),
+            object: declared
+                .scope(namespace, &r.name)
+                .map(|s| Box::new(ArcPrivateLinkScope::clone(&s))),
+        },
+        (None, id) => ScopeSource::Id(id.clone().unwrap_or_default()),
+    }
+}
+
+/// The ARM id of the scope an object points at, when it can be told without ARM.
+fn scope_id(
+    declared: &impl Declared,
+    settings: &Settings,
+    namespace: &str,
+    scope_ref: &Option<ScopeRef>,
+    id: &Option<String>,
+) -> Option<String> {
+    match (scope_ref, id) {
+        (Some(r), _) => declared
+            .scope(namespace, &r.name)
+            .and_then(|s| scope::scope_id(&s, settings).ok())
+            .map(|id| id.to_string()),
+        (None, id) => id.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    use super::*;
+    use crate::api::{ArcPrivateEndpointSpec, ArcPrivateLinkScopeSpec, AzureResource};
+
+    /// A declared set held in vectors.
+    #[derive(Default)]
+    struct Set {
+        scopes: Vec<Arc<ArcPrivateLinkScope>>,
+        endpoints: Vec<Arc<ArcPrivateEndpoint>>,
+    }
+
+    impl Declared for Set {
+        fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>> {
+            self.scopes
+                .iter()
+                .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
+                .cloned()
+        }
+        fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
+            self.endpoints.clone()
+        }
+        fn associations(&self) -> Vec<Arc<ArcServerAssociation>> {
+            Vec::new()
+        }
+    }
+
+    const VNET: &str =
+        "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v";
+
+    fn endpoint(
+        name: &str,
+        created: Option<i64>,
+        vnet: &str,
+        scope_ref: Option<&str>,
+        scope_id: Option<&str>,
+    ) -> ArcPrivateEndpoint {
+        let mut e = ArcPrivateEndpoint::new(
+            name,
+            ArcPrivateEndpointSpec {
+                azure: AzureResource {
+                    subscription_id: Some("sub".into()),
+                    resource_group: "rg".into(),
+                    name: None,
+                },
+                location: "eastus".into(),
+                subnet_id: format!("{vnet}/subnets/{name}"),
+                scope_ref: scope_ref.map(|n| ScopeRef { name: n.into() }),
+                scope_id: scope_id.map(str::to_string),
+                approval: Default::default(),
+                approve_connection: false,
+                request_message: None,
+                private_dns: None,
+                dns_export: None,
+                tags: Default::default(),
+                policy: Default::default(),
+                suspend: false,
+                credential_ref: None,
+            },
+        );
+        e.metadata.namespace = Some("ns".into());
+        e.metadata.creation_timestamp =
+            created.map(|s| Time(jiff::Timestamp::from_second(s).unwrap()));
+        e
+    }
+
+    #[test]
+    fn only_earlier_endpoints_of_the_vnet_with_a_known_scope_are_peers() {
+        let mut scope = ArcPrivateLinkScope::new(
+            "s1",
+            ArcPrivateLinkScopeSpec {
+                azure: AzureResource {
+                    subscription_id: Some("sub".into()),
+                    resource_group: "rg-arc".into(),
+                    name: Some("azure-s1".into()),
+                },
+                location: "eastus".into(),
+                public_network_access: Default::default(),
+                tags: Default::default(),
+                policy: Default::default(),
+                suspend: false,
+                credential_ref: None,
+            },
+        );
+        scope.metadata.namespace = Some("ns".into());
+        let me = endpoint("me", Some(100), VNET, Some("s1"), None);
+        let other_vnet = format!("{VNET}-2");
+        let set = Set {
+            scopes: vec![Arc::new(scope)],
+            endpoints: [
+                endpoint("old-ref", Some(50), VNET, Some("s1"), None),
+                endpoint(
+                    "old-id",
+                    Some(60),
+                    VNET,
+                    None,
+                    Some("/subscriptions/sub/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/x"),
+                ),
+                endpoint("old-other-vnet", Some(10), &other_vnet, Some("s1"), None),
+                endpoint("old-missing-scope", Some(70), VNET, Some("nope"), None),
+                endpoint("a-same-time", Some(100), VNET, Some("s1"), None),
+                endpoint("z-same-time", Some(100), VNET, Some("s1"), None),
+                endpoint("newer", Some(200), VNET, Some("s1"), None),
+                endpoint("not-stored-yet", None, VNET, Some("s1"), None),
+                me.clone(),
+            ]
+            .into_iter()
+            .map(Arc::new)
+            .collect(),
+        };
+        let deps = me.deps(&set, &Settings::new("c"));
+        let names: Vec<&str> = deps.peers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["ns/old-ref", "ns/old-id", "ns/a-same-time"]);
+        assert_eq!(
+            deps.peers[0].scope_id,
+            "/subscriptions/sub/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/azure-s1"
+        );
+        assert!(deps.peers[1].scope_id.ends_with("/privateLinkScopes/x"));
+        assert!(
+            matches!(deps.scope, ScopeSource::Ref { ref name, object: Some(_) } if name == "s1")
+        );
+
+        // An endpoint not stored yet comes after every stored one.
+        let newcomer = endpoint("not-stored-yet", None, VNET, Some("s1"), None);
+        assert_eq!(newcomer.deps(&set, &Settings::new("c")).peers.len(), 6);
+    }
+}
