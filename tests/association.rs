@@ -1,5 +1,8 @@
 //! ArcServerAssociation reconcile core against the in-process emulator.
 
+#[allow(dead_code)]
+#[path = "shared/mod.rs"]
+mod shared;
 #[path = "association/support.rs"]
 mod support;
 

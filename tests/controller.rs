@@ -5,6 +5,9 @@
 mod api_server;
 // Shared by tests/controller.rs and tests/logs.rs; each uses part of it.
 #[allow(dead_code)]
+#[path = "shared/mod.rs"]
+mod shared;
+#[allow(dead_code)]
 #[path = "controller/support.rs"]
 mod support;
 

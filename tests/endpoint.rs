@@ -1,5 +1,8 @@
 //! ArcPrivateEndpoint reconcile core against the in-process emulator.
 
+#[allow(dead_code)]
+#[path = "shared/mod.rs"]
+mod shared;
 #[path = "endpoint/support.rs"]
 mod support;
 

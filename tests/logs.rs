@@ -15,6 +15,9 @@ mod common;
 mod controller;
 // Shared by tests/controller.rs and tests/logs.rs; each uses part of it.
 #[allow(dead_code)]
+#[path = "shared/mod.rs"]
+mod shared;
+#[allow(dead_code)]
 #[path = "controller/support.rs"]
 mod support;
 

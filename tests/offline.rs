@@ -21,3 +21,6 @@ mod state_file;
 
 #[path = "offline/failures.rs"]
 mod failures;
+
+#[path = "offline/declared.rs"]
+mod declared;

@@ -1,5 +1,8 @@
 //! ArcPrivateLinkScope reconcile core against the in-process emulator.
 
+#[allow(dead_code)]
+#[path = "shared/mod.rs"]
+mod shared;
 #[path = "scope/support.rs"]
 mod support;
 

@@ -123,13 +123,10 @@ fn key<K: Kind>(obj: &K) -> String {
 
 async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let old = obj.status().cloned().unwrap_or_default();
-    let interval = ctx
-        .settings
-        .drift_interval(obj.common().drift_check_interval);
     if obj.common().suspend {
         let mut status = old.clone();
         stamp(&mut status, &*obj, &ctx, &Phase::Suspended);
-        write_status(api, &*obj, &ctx, &old, &status, interval).await?;
+        write_status(api, &*obj, &ctx, &old, &status).await?;
         return Ok(Action::await_change());
     }
     let (arm, deps) = match prepare(&*obj, &ctx).await? {
@@ -137,7 +134,7 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
         Err(phase) => {
             let mut status = old.clone();
             stamp(&mut status, &*obj, &ctx, &phase);
-            write_status(api, &*obj, &ctx, &old, &status, interval).await?;
+            write_status(api, &*obj, &ctx, &old, &status).await?;
             // Secrets are not watched (arclink may only `get` them), so look again soon.
             return Ok(Action::requeue(ctx.backoff(&key(&*obj))));
         }
@@ -150,7 +147,7 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
     if outcome.drift.is_corrected() {
         ctx.metrics.drift_corrected(K::KIND);
     }
-    write_status(api, &*obj, &ctx, &old, &outcome.status, interval).await?;
+    write_status(api, &*obj, &ctx, &old, &outcome.status).await?;
     Ok(match outcome.requeue {
         Requeue::After(d) => {
             ctx.succeeded(&key(&*obj));
@@ -162,9 +159,6 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
 
 async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let old = obj.status().cloned().unwrap_or_default();
-    let interval = ctx
-        .settings
-        .drift_interval(obj.common().drift_check_interval);
     let (arm, deps) = match prepare(&*obj, &ctx).await? {
         Ok(ready) => ready,
         Err(phase) if obj.common().suspend => {
@@ -174,7 +168,7 @@ async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Resul
         Err(phase) => {
             let mut status = old.clone();
             stamp(&mut status, &*obj, &ctx, &phase);
-            write_status(api, &*obj, &ctx, &old, &status, interval).await?;
+            write_status(api, &*obj, &ctx, &old, &status).await?;
             return Err(Error::CleanupPending(ctx.backoff(&key(&*obj))));
         }
     };
@@ -185,7 +179,7 @@ async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Resul
             Ok(Action::await_change())
         }
         Cleanup::Pending { status, requeue } => {
-            write_status(api, &*obj, &ctx, &old, &status, interval).await?;
+            write_status(api, &*obj, &ctx, &old, &status).await?;
             let after = match requeue {
                 Requeue::After(d) => d,
                 Requeue::Backoff => ctx.backoff(&key(&*obj)),
@@ -247,19 +241,19 @@ fn stamp<K: Kind>(status: &mut K::Status, obj: &K, ctx: &Context, phase: &Phase)
 }
 
 /// Writes `new` (server-side apply on the status subresource) unless it says the same as `old`.
-/// `lastSyncTime` alone does not justify a write until half the drift interval has passed, so
-/// that a status write never triggers an endless chain of reconciles.
+/// A newer `lastSyncTime` alone does not justify a write: in steady state nothing is written,
+/// so neither the API server nor the watchers of GitOps tools see a change per object and
+/// drift check. `lastSyncTime` is the time of the last reconcile that changed the status.
 async fn write_status<K: Kind>(
     api: &Api<K>,
     obj: &K,
     ctx: &Context,
     old: &K::Status,
     new: &K::Status,
-    interval: Duration,
 ) -> Result<(), Error> {
     let old_json = serde_json::to_value(old)?;
-    let mut new_json = serde_json::to_value(new)?;
-    if !status_changed(&old_json, &mut new_json, interval) {
+    let new_json = serde_json::to_value(new)?;
+    if !status_changed(&old_json, &new_json) {
         return Ok(());
     }
     let patch = json!({
@@ -277,33 +271,16 @@ async fn write_status<K: Kind>(
     Ok(())
 }
 
-/// Whether `new` must be written; keeps the old `lastSyncTime` in `new` when that is the only
-/// difference and it is recent.
-pub fn status_changed(old: &Value, new: &mut Value, interval: Duration) -> bool {
-    let old_sync = old.get("lastSyncTime").cloned();
-    let mut candidate = new.clone();
-    match (candidate.as_object_mut(), &old_sync) {
-        (Some(map), Some(sync)) => {
-            map.insert("lastSyncTime".into(), sync.clone());
-        }
-        (Some(map), None) => {
+/// Whether `new` says something `old` does not, `lastSyncTime` aside.
+pub fn status_changed(old: &Value, new: &Value) -> bool {
+    let without_sync = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(map) = v.as_object_mut() {
             map.remove("lastSyncTime");
         }
-        _ => {}
-    }
-    if candidate != *old {
-        return true;
-    }
-    let recent = old_sync
-        .as_ref()
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-        .is_some_and(|t| jiff::Timestamp::now().duration_since(t).unsigned_abs() < interval / 2);
-    if recent || new.get("lastSyncTime").is_none() {
-        *new = candidate;
-        return false;
-    }
-    true
+        v
+    };
+    without_sync(old) != without_sync(new)
 }
 
 /// Publishes an event for each transition of Ready, Stalled or Drifted.
@@ -382,16 +359,13 @@ mod tests {
     }
 
     #[test]
-    fn last_sync_time_alone_does_not_write_while_recent() {
+    fn last_sync_time_alone_is_never_written() {
         let now = jiff::Timestamp::now();
         let old = json!({"resourceId": "x", "lastSyncTime": now.to_string()});
-        let mut new = json!({"resourceId": "x", "lastSyncTime": (now + jiff::SignedDuration::from_secs(5)).to_string()});
-        assert!(!status_changed(&old, &mut new, Duration::from_secs(600)));
-        assert_eq!(new["lastSyncTime"], old["lastSyncTime"]);
-        let mut changed = json!({"resourceId": "y", "lastSyncTime": now.to_string()});
-        assert!(status_changed(&old, &mut changed, Duration::from_secs(600)));
-        let stale = json!({"resourceId": "x", "lastSyncTime": (now - jiff::SignedDuration::from_secs(400)).to_string()});
-        let mut fresh = json!({"resourceId": "x", "lastSyncTime": now.to_string()});
-        assert!(status_changed(&stale, &mut fresh, Duration::from_secs(600)));
+        let days_later = json!({"resourceId": "x", "lastSyncTime": (now + jiff::SignedDuration::from_hours(48)).to_string()});
+        assert!(!status_changed(&old, &days_later));
+        let changed = json!({"resourceId": "y", "lastSyncTime": now.to_string()});
+        assert!(status_changed(&old, &changed));
+        assert!(status_changed(&json!({}), &old));
     }
 }

@@ -8,7 +8,9 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::watcher;
+use kube::runtime::reflector;
+use kube::runtime::watcher::{self, watcher};
+use kube::runtime::{PredicateConfig, WatchStreamExt};
 use kube::{Api, Client};
 
 use super::context::{Context, Stores};
@@ -267,14 +269,37 @@ where
 }
 
 /// The controller of kind `K`, before it runs: its store is what the others look objects of
-/// `K` up in.
+/// `K` up in. The store sees every change; a reconcile is triggered only by the changes in
+/// [`what_triggers`].
 fn new_controller<K: Kind>(
     client: &Client,
     namespace: Option<&str>,
     concurrency: u16,
 ) -> Controller<K> {
-    Controller::new(api::<K>(client, namespace), watcher::Config::default())
+    let (store, writer) = reflector::store();
+    let changes = watcher(api::<K>(client, namespace), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(what_triggers::<K>, PredicateConfig::default());
+    Controller::for_stream(changes, store)
         .with_config(ControllerConfig::default().concurrency(concurrency))
+}
+
+/// What of an object triggers its reconcile: its spec (the generation), labels, annotations,
+/// finalizers and deletion. Not its status: arclink's own status write would otherwise come
+/// back through the watch and reconcile the object (and read Azure) a second time at once.
+/// Azure is re-read on the drift check's schedule, not on watch events.
+pub fn what_triggers<K: kube::Resource>(obj: &K) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let meta = obj.meta();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    meta.generation.hash(&mut h);
+    meta.labels.hash(&mut h);
+    meta.annotations.hash(&mut h);
+    meta.finalizers.hash(&mut h);
+    meta.deletion_timestamp.is_some().hash(&mut h);
+    Some(h.finish())
 }
 
 /// Runs the controller of kind `K` until `stop` resolves.
@@ -348,6 +373,36 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         run: RunArgs,
+    }
+
+    #[test]
+    fn status_and_resource_version_do_not_trigger_but_spec_and_metadata_do() {
+        let mut obj: ArcPrivateLinkScope = serde_json::from_value(serde_json::json!({
+            "apiVersion": "arclink.io/v1alpha1", "kind": "ArcPrivateLinkScope",
+            "metadata": {"name": "s", "namespace": "ns", "generation": 1, "resourceVersion": "1"},
+            "spec": {"azure": {"resourceGroup": "rg"}, "location": "eastus"},
+        }))
+        .unwrap();
+        let before = what_triggers(&obj);
+        obj.metadata.resource_version = Some("2".into());
+        obj.status = Some(Default::default());
+        assert_eq!(what_triggers(&obj), before, "a status write");
+        let changes: [fn(&mut ArcPrivateLinkScope); 5] = [
+            |o| o.metadata.generation = Some(2),
+            |o| o.metadata.labels = Some([("a".into(), "b".into())].into()),
+            |o| o.metadata.annotations = Some([("a".into(), "b".into())].into()),
+            |o| o.metadata.finalizers = Some(vec![crate::api::FINALIZER.into()]),
+            |o| {
+                o.metadata.deletion_timestamp = Some(
+                    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now()),
+                )
+            },
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut changed = obj.clone();
+            change(&mut changed);
+            assert_ne!(what_triggers(&changed), before, "change {i}");
+        }
     }
 
     #[test]

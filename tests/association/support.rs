@@ -6,17 +6,14 @@ use std::collections::BTreeMap;
 use arclink::api::association::{AssociationPolicy, MachineSelector};
 use arclink::api::{ArcServerAssociation, ArcServerAssociationSpec};
 use arclink::azure::models::PrivateLinkScope;
-use arclink::azure::{
-    ArmClient, ArmClientOptions, BucketLimits, CredentialCache, RateLimits, ResourceId, RetryPolicy,
-};
-use arclink::connect::credentials::ArmConfig;
+use arclink::azure::{ArmClient, BucketLimits, RateLimits, ResourceId};
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures, MachineFixture};
 use arclink::reconcile::Settings;
 use arclink::reconcile::association::{AssociationDeps, Claim};
 use arclink::reconcile::scope_ref::ScopeSource;
 use serde_json::json;
 
-pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
+pub use crate::shared::{SUB, scope_id};
 pub const RG: &str = "rg-servers";
 
 pub struct Bed {
@@ -79,29 +76,17 @@ pub async fn bed(machines: Vec<MachineFixture>, generated: usize, page_size: usi
     })
     .await
     .unwrap();
-    let config = ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap();
-    let identity = config.default_identity.clone().unwrap();
-    let credential = CredentialCache::new()
-        .get_or_create(&identity, &config.cloud, config.ca_pem.as_deref())
-        .unwrap();
-    let mut options = ArmClientOptions::new(credential);
-    options.cloud = config.cloud.clone();
-    options.ca_pem = config.ca_pem.clone();
     let fast = BucketLimits {
         burst: 100_000,
         per_second: 100_000.0,
     };
-    options.rate_limits = RateLimits {
-        reads: fast,
-        writes: fast,
-        deletes: fast,
-    };
-    options.retry = RetryPolicy {
-        max_transient_retries: 0,
-        max_throttle_retries: 0,
-        ..RetryPolicy::default()
-    };
-    let arm = ArmClient::new(options).unwrap();
+    let arm = crate::shared::arm_client(&emu, |options| {
+        options.rate_limits = RateLimits {
+            reads: fast,
+            writes: fast,
+            deletes: fast,
+        }
+    });
     for s in ["s1", "s2"] {
         arm.put_and_wait::<_, PrivateLinkScope>(
             &scope_id(s).parse().unwrap(),
@@ -118,12 +103,6 @@ pub async fn bed(machines: Vec<MachineFixture>, generated: usize, page_size: usi
         arm,
         settings: Settings::new("test-cluster"),
     }
-}
-
-pub fn scope_id(name: &str) -> String {
-    format!(
-        "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/{name}"
-    )
 }
 
 pub fn machine_id(name: &str) -> String {

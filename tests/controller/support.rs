@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource, FINALIZER};
+use arclink::api::{ArcPrivateLinkScope, FINALIZER};
 use arclink::connect::credentials::{ArmConfig, ArmPool};
 use arclink::controller::{Context, Stores};
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures, PrincipalFixture};
@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::api_server::{self, ApiServer, Call};
 
-pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
+pub use crate::shared::{SUB, scope_id};
 pub const NS: &str = "ns";
 pub const OBJECTS: &str = "/apis/arclink.io/v1alpha1/namespaces/ns/arcprivatelinkscopes";
 pub const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/ns/events";
@@ -92,24 +92,7 @@ fn synced_store<K: kube::Resource<DynamicType = ()> + Clone>() -> Store<K> {
 }
 
 pub fn scope(name: &str) -> ArcPrivateLinkScope {
-    let mut obj = ArcPrivateLinkScope::new(
-        name,
-        ArcPrivateLinkScopeSpec {
-            azure: AzureResource {
-                subscription_id: Some(SUB.into()),
-                resource_group: "rg-arc".into(),
-                name: None,
-            },
-            location: "eastus".into(),
-            public_network_access: Default::default(),
-            tags: [("team".to_string(), "platform".to_string())].into(),
-            policy: Default::default(),
-            suspend: false,
-            credential_ref: None,
-        },
-    );
-    obj.metadata.namespace = Some(NS.into());
-    obj.metadata.generation = Some(1);
+    let mut obj = crate::shared::scope(name);
     obj.metadata.uid = Some(format!("uid-{name}"));
     obj.metadata.resource_version = Some("1".into());
     obj
@@ -118,12 +101,6 @@ pub fn scope(name: &str) -> ArcPrivateLinkScope {
 pub fn with_finalizer(mut obj: ArcPrivateLinkScope) -> ArcPrivateLinkScope {
     obj.metadata.finalizers = Some(vec![FINALIZER.to_string()]);
     obj
-}
-
-pub fn scope_id(name: &str) -> String {
-    format!(
-        "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/{name}"
-    )
 }
 
 pub fn object_path(name: &str) -> String {

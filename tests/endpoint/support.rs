@@ -7,16 +7,15 @@ use arclink::api::conditions::{READY, STALLED, find, is_true};
 use arclink::api::endpoint::{Approval, PrivateDns, PrivateDnsMode};
 use arclink::api::{
     ArcPrivateEndpoint, ArcPrivateEndpointSpec, ArcPrivateEndpointStatus, ArcPrivateLinkScope,
-    ArcPrivateLinkScopeSpec, AzureResource, ScopeRef,
+    AzureResource, ScopeRef,
 };
-use arclink::azure::{ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
-use arclink::connect::credentials::ArmConfig;
+use arclink::azure::ArmClient;
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
 use arclink::reconcile::endpoint::EndpointDeps;
 use arclink::reconcile::scope_ref::ScopeSource;
 use arclink::reconcile::{self, Outcome, Settings};
 
-pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
+pub use crate::shared::{SUB, scope_id};
 
 pub struct Bed {
     pub emu: Emulator,
@@ -83,31 +82,12 @@ virtualNetworks:
 
 /// A fresh ARM client (own token cache and buckets), as after a controller restart.
 pub fn client(emu: &Emulator) -> ArmClient {
-    let config = ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap();
-    let identity = config.default_identity.clone().unwrap();
-    let credential = CredentialCache::new()
-        .get_or_create(&identity, &config.cloud, config.ca_pem.as_deref())
-        .unwrap();
-    let mut options = ArmClientOptions::new(credential);
-    options.cloud = config.cloud.clone();
-    options.ca_pem = config.ca_pem.clone();
-    options.retry = RetryPolicy {
-        max_transient_retries: 0,
-        max_throttle_retries: 0,
-        ..RetryPolicy::default()
-    };
-    ArmClient::new(options).unwrap()
+    crate::shared::arm_client(emu, |_| {})
 }
 
 pub fn subnet_id(vnet: &str) -> String {
     format!(
         "/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/private-endpoints"
-    )
-}
-
-pub fn scope_id(name: &str) -> String {
-    format!(
-        "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/{name}"
     )
 }
 
@@ -131,24 +111,7 @@ pub const ZONES: [&str; 3] = [
 
 /// A Ready ArcPrivateLinkScope object (and its scope in the emulator).
 pub async fn ready_scope(b: &Bed, name: &str) -> ArcPrivateLinkScope {
-    let mut obj = ArcPrivateLinkScope::new(
-        name,
-        ArcPrivateLinkScopeSpec {
-            azure: AzureResource {
-                subscription_id: Some(SUB.into()),
-                resource_group: "rg-arc".into(),
-                name: None,
-            },
-            location: "eastus".into(),
-            public_network_access: Default::default(),
-            tags: Default::default(),
-            policy: Default::default(),
-            suspend: false,
-            credential_ref: None,
-        },
-    );
-    obj.metadata.namespace = Some("ns".into());
-    obj.metadata.generation = Some(1);
+    let mut obj = crate::shared::scope(name);
     for _ in 0..5 {
         let out = reconcile::reconcile(&b.arm, &b.settings, &obj, &()).await;
         obj.status = Some(out.status);

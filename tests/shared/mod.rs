@@ -1,0 +1,61 @@
+//! What several test binaries build the same way: an ARM client trusting an in-process
+//! emulator, and an ArcPrivateLinkScope object with its Azure id. Each binary includes this
+//! module (`#[path = "shared/mod.rs"]`) and uses part of it.
+
+use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource};
+use arclink::azure::{ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
+use arclink::connect::credentials::ArmConfig;
+use arclink::emulator::Emulator;
+
+pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
+
+/// A fresh ARM client for `emu` (own token cache and buckets, as after a controller restart).
+/// Throttling and transient errors are not retried inside the client, so that tests see what
+/// the reconcile does with them; `adjust` changes other options.
+pub fn arm_client(emu: &Emulator, adjust: impl FnOnce(&mut ArmClientOptions)) -> ArmClient {
+    let config = ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap();
+    let identity = config.default_identity.clone().unwrap();
+    let credential = CredentialCache::new()
+        .get_or_create(&identity, &config.cloud, config.ca_pem.as_deref())
+        .unwrap();
+    let mut options = ArmClientOptions::new(credential);
+    options.cloud = config.cloud.clone();
+    options.ca_pem = config.ca_pem.clone();
+    options.retry = RetryPolicy {
+        max_transient_retries: 0,
+        max_throttle_retries: 0,
+        ..RetryPolicy::default()
+    };
+    adjust(&mut options);
+    ArmClient::new(options).unwrap()
+}
+
+/// An ArcPrivateLinkScope `name` in namespace `ns` for a scope in `rg-arc`, tagged
+/// `team: platform`, at generation 1.
+pub fn scope(name: &str) -> ArcPrivateLinkScope {
+    let mut obj = ArcPrivateLinkScope::new(
+        name,
+        ArcPrivateLinkScopeSpec {
+            azure: AzureResource {
+                subscription_id: Some(SUB.into()),
+                resource_group: "rg-arc".into(),
+                name: None,
+            },
+            location: "eastus".into(),
+            public_network_access: Default::default(),
+            tags: [("team".to_string(), "platform".to_string())].into(),
+            policy: Default::default(),
+            suspend: false,
+            credential_ref: None,
+        },
+    );
+    obj.metadata.namespace = Some("ns".into());
+    obj.metadata.generation = Some(1);
+    obj
+}
+
+pub fn scope_id(name: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/{name}"
+    )
+}
