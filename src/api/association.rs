@@ -150,7 +150,8 @@ pub struct ArcServerAssociationStatus {
     /// Number of non-associated machines left out of `machines` to bound the object's size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machines_omitted: Option<u32>,
-    /// Last time Azure was read successfully (RFC 3339).
+    /// When a reconcile that read Azure last changed this status (RFC 3339); not rewritten in
+    /// steady state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
     /// Reconciles in a row that failed with a transient ARM error (reset when Ready or when the

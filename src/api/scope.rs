@@ -124,7 +124,8 @@ pub struct ArcPrivateLinkScopeStatus {
     /// Fields where Azure differs from the spec.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftEntry>,
-    /// Last time Azure was read successfully (RFC 3339).
+    /// When a reconcile that read Azure last changed this status (RFC 3339); not rewritten in
+    /// steady state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
     /// ARM operation in flight, resumed after a restart.
