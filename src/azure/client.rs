@@ -384,15 +384,17 @@ impl ArmClient {
             self.inner
                 .metrics
                 .record_request(provider, method.as_ref(), response.status);
-            tracing::debug!(
-                %method,
-                provider,
-                status = response.status,
-                request_id = response.header("x-ms-request-id").unwrap_or("-"),
-                client_request_id = response.header("x-ms-client-request-id").unwrap_or("-"),
-                correlation_id = response.header("x-ms-correlation-request-id").unwrap_or("-"),
-                "ARM request"
-            );
+            let request_id = response.header("x-ms-request-id").unwrap_or("-");
+            let client_request_id = response.header("x-ms-client-request-id").unwrap_or("-");
+            let correlation_id = response
+                .header("x-ms-correlation-request-id")
+                .unwrap_or("-");
+            if class == RequestClass::Reads {
+                tracing::debug!(%method, provider, status = response.status, request_id, client_request_id, correlation_id, "ARM request");
+            } else {
+                // Every write to someone's Azure is on record, with the ids Azure support asks for.
+                tracing::info!(%method, resource = url.path(), status = response.status, request_id, client_request_id, correlation_id, "ARM write");
+            }
             if let Some(remaining) = class
                 .remaining_headers()
                 .iter()

@@ -287,7 +287,7 @@ impl<'a, K: Managed> Cx<'a, K> {
             return Ok(None);
         }
         let result = self.arm.put(id, body).await;
-        self.written(id, action, result)
+        self.written(result)
     }
 
     /// A PATCH of the tags only, recorded like [`Cx::put`].
@@ -302,7 +302,7 @@ impl<'a, K: Managed> Cx<'a, K> {
         }
         let body = serde_json::json!({ "tags": tags });
         let result = self.arm.patch(id, &body).await;
-        self.written(id, ChangeAction::Update, result)
+        self.written(result)
     }
 
     /// A DELETE, recorded like [`Cx::put`] (under dry-run the resource counts as gone).
@@ -311,8 +311,7 @@ impl<'a, K: Managed> Cx<'a, K> {
             return Ok(Deleted::Gone);
         }
         let result = self.arm.delete(id).await;
-        self.written(id, ChangeAction::Delete, result)
-            .map(|d| d.unwrap_or(Deleted::Gone))
+        self.written(result).map(|d| d.unwrap_or(Deleted::Gone))
     }
 
     /// Removes arclink's owner tags from a resource it owns, with a tags PATCH.
@@ -351,17 +350,10 @@ impl<'a, K: Managed> Cx<'a, K> {
         !self.settings.dry_run
     }
 
-    fn written<T>(
-        &mut self,
-        id: &ResourceId,
-        action: ChangeAction,
-        result: Result<T, ArmError>,
-    ) -> Result<Option<T>, ArmError> {
+    /// A write that failed was not made: it leaves the list of changes.
+    fn written<T>(&mut self, result: Result<T, ArmError>) -> Result<Option<T>, ArmError> {
         match result {
-            Ok(v) => {
-                tracing::info!(kind = K::KIND, action = action.as_str(), resource = %id, "ARM write accepted");
-                Ok(Some(v))
-            }
+            Ok(v) => Ok(Some(v)),
             Err(e) => {
                 self.changes.pop();
                 Err(e)

@@ -44,6 +44,10 @@ async fn tokens_and_secrets_never_appear_in_logs() {
     let client = ArmClient::new(options).unwrap();
     assert!(client.get::<Machine>(&machine(0)).await.unwrap().is_some());
     assert!(client.get::<Machine>(&machine(99)).await.unwrap().is_none());
+    let _: Machine = client
+        .patch_and_wait(&machine(1), &serde_json::json!({"tags": {"team": "a"}}))
+        .await
+        .unwrap();
     let token = cred.get_token(&[SCOPE], None).await.unwrap();
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
@@ -54,7 +58,24 @@ async fn tokens_and_secrets_never_appear_in_logs() {
         .captures_iter(&logs)
         .map(|c| c.get(1).unwrap().as_str())
         .collect();
-    assert_eq!(seen.len(), 2, "client request ids: {seen:?}");
+    assert_eq!(seen.len(), 3, "client request ids: {seen:?}");
+    // Reads at debug, writes at info with the resource and the ids Azure support asks for.
+    let write = logs
+        .lines()
+        .find(|l| l.contains("ARM write"))
+        .unwrap_or_else(|| panic!("the write was not logged:\n{logs}"));
+    assert!(write.contains("INFO"), "{write}");
+    assert!(write.contains(&machine(1).to_string()), "{write}");
+    assert!(
+        write.contains("request_id=") && write.contains("correlation_id="),
+        "{write}"
+    );
+    assert!(
+        logs.lines()
+            .filter(|l| l.contains("ARM request"))
+            .all(|l| l.contains("DEBUG")),
+        "{logs}"
+    );
     let token = token.token.secret().to_string();
     let signature = token.rsplit('.').next().unwrap();
     for secret in [CLIENT_SECRET, token.as_str(), signature] {
