@@ -141,6 +141,8 @@ pub async fn ready_scope(b: &Bed, name: &str) -> ArcPrivateLinkScope {
             },
             location: "eastus".into(),
             public_network_access: Default::default(),
+            service_extensions: Vec::new(),
+            onboarding: None,
             tags: Default::default(),
             policy: Default::default(),
             suspend: false,
