@@ -1,9 +1,12 @@
 //! `ArcPrivateLinkScope` -> `Microsoft.HybridCompute/privateLinkScopes`.
 //!
-//! Managed fields: location (immutable), `properties.publicNetworkAccess`, tags (the spec's plus
-//! arclink's owner tags). Tags-only differences are PATCHed; anything else is a PUT of the
-//! resource as read, with read-only fields stripped and unknown and server-defaulted fields
-//! (`serviceExtensions`) carried back.
+//! Managed fields: location (immutable), `properties.publicNetworkAccess`, the declared
+//! entries of `properties.serviceExtensions` ([`extensions`]), tags (the spec's plus arclink's
+//! owner tags). Tags-only differences are PATCHed; anything else is a PUT of the resource as
+//! read, with read-only fields stripped and unknown and server-defaulted fields (undeclared
+//! `serviceExtensions`) carried back.
+
+pub mod extensions;
 
 use kube::ResourceExt;
 
@@ -90,6 +93,14 @@ impl Managed for ArcPrivateLinkScope {
         )
         .into_iter()
         .collect();
+        let actual_extensions = actual
+            .properties
+            .as_ref()
+            .and_then(|p| p.service_extensions.as_deref());
+        differences.extend(extensions::drift(
+            &spec.service_extensions,
+            actual_extensions,
+        ));
         differences.extend(drift::tags(
             "",
             &desired_tags,
@@ -118,6 +129,12 @@ impl Managed for ArcPrivateLinkScope {
             body.tags = Some(tags);
             let props = body.properties.get_or_insert_with(Default::default);
             props.public_network_access = Some(spec.public_network_access.as_str().to_string());
+            if !spec.service_extensions.is_empty() {
+                props.service_extensions = Some(extensions::merged(
+                    &spec.service_extensions,
+                    props.service_extensions.as_deref(),
+                ));
+            }
             cx.put::<_, PrivateLinkScope>(&id, ChangeAction::Update, differences, &body)
                 .await?
         };
@@ -183,6 +200,8 @@ async fn create(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Result
         tags: Some(cx.desired_tags(&spec.tags)),
         properties: Some(PrivateLinkScopeProperties {
             public_network_access: Some(spec.public_network_access.as_str().to_string()),
+            service_extensions: (!spec.service_extensions.is_empty())
+                .then(|| extensions::merged(&spec.service_extensions, None)),
             ..Default::default()
         }),
         ..Default::default()
@@ -215,10 +234,49 @@ fn after_write(
         ),
         Some(Write::Done(scope)) => {
             observe(&mut cx.status, Some(&scope));
+            if let Some(stalled) = extensions_not_taken(cx, id, &scope) {
+                return stalled;
+            }
             settled(cx, id)
         }
         Some(Write::Pending(token)) => cx.track(verb, &token, format!("{verb} scope {id}")),
     }
+}
+
+/// A written scope whose answer does not carry the declared `serviceExtensions`: the
+/// HybridCompute api-version in use does not know the property (an older version's PUT puts
+/// the server default back, reference/arm-behaviours.md 14), so writing again would not help.
+fn extensions_not_taken(
+    cx: &mut Cx<'_, ArcPrivateLinkScope>,
+    id: &ResourceId,
+    scope: &PrivateLinkScope,
+) -> Option<Next> {
+    let missing = extensions::drift(
+        &cx.obj.spec.service_extensions,
+        scope
+            .properties
+            .as_ref()
+            .and_then(|p| p.service_extensions.as_deref()),
+    );
+    if missing.is_empty() {
+        return None;
+    }
+    // Not corrected after all: what differs is reported.
+    let paths: Vec<&str> = missing.iter().map(|e| e.path.as_str()).collect();
+    cx.drift
+        .corrected
+        .retain(|e| !paths.contains(&e.path.as_str()));
+    cx.drift.reported.extend(missing.iter().cloned());
+    Some({
+        cx.stalled(
+            "ServiceExtensionsNotApplied",
+            format!(
+                "ARM accepted the write of scope {id} but does not report spec.serviceExtensions as declared ({}): the Microsoft.HybridCompute api-version in use may not have properties.serviceExtensions (arclink's default {} has it)",
+                drift::paths(&missing),
+                crate::azure::client::HYBRID_COMPUTE_API_VERSION
+            ),
+        )
+    })
 }
 
 /// Ready when provisioned; progressing while ARM is still provisioning.

@@ -1,7 +1,7 @@
 //! A test bed: an in-process emulator and an ARM client trusting it.
 
 use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource};
-use arclink::azure::{ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
+use arclink::azure::{ApiVersions, ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
 use arclink::connect::credentials::ArmConfig;
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
 use arclink::reconcile::Settings;
@@ -16,6 +16,11 @@ pub struct Bed {
 }
 
 pub async fn bed() -> Bed {
+    bed_with(ApiVersions::default()).await
+}
+
+/// A bed whose client uses `api_versions` (e.g. an older HybridCompute version).
+pub async fn bed_with(api_versions: ApiVersions) -> Bed {
     let fixtures = Fixtures::from_yaml(&format!(
         r#"
 subscriptions: [{{id: {SUB}, displayName: test}}]
@@ -38,6 +43,7 @@ resourceGroups:
     let mut options = ArmClientOptions::new(credential);
     options.cloud = config.cloud.clone();
     options.ca_pem = config.ca_pem.clone();
+    options.api_versions = api_versions;
     // Let throttling and transient errors surface to the reconcile instead of being retried
     // inside the client, so the tests see what the reconcile does with them.
     options.retry = RetryPolicy {
