@@ -7,13 +7,14 @@
 //! `serviceExtensions`) carried back.
 
 pub mod extensions;
+pub mod onboarding;
 
 use kube::ResourceExt;
 
 use crate::api::scope::ConnectionStatus;
 use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DriftEntry, PendingOperation};
 use crate::azure::lro::OperationState;
-use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties};
+use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscription};
 use crate::azure::{ArmError, Deleted, ResourceId, Write};
 
 use super::drift::{self, entry, same_location};
@@ -60,6 +61,9 @@ impl Managed for ArcPrivateLinkScope {
             Err(msg) => return Ok(cx.stalled("InvalidSpec", msg)),
         };
         cx.status.resource_id = Some(id.to_string());
+        if cx.obj.spec.onboarding.is_some() {
+            read_tenant(cx, &id).await;
+        }
         let actual: Option<PrivateLinkScope> = cx.arm.get(&id).await?;
         cx.observed();
         let Some(actual) = actual else {
@@ -294,6 +298,31 @@ fn settled(cx: &Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Next {
             arm::OPERATION_POLL,
         ),
     }
+}
+
+/// `status.tenantId` for the onboarding commands: the tenant of the scope's subscription, read
+/// once (a subscription's tenant is kept in status; the scope's subscription is immutable).
+/// When it cannot be read the commands carry a placeholder, and the next reconcile tries again;
+/// the scope itself is not held up by it.
+async fn read_tenant(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) {
+    if cx
+        .status
+        .tenant_id
+        .as_deref()
+        .is_some_and(onboarding::is_guid)
+    {
+        return;
+    }
+    let sub = ResourceId::subscription_id(id.subscription());
+    cx.status.tenant_id = match cx.arm.get::<Subscription>(&sub).await {
+        Ok(found) => found
+            .and_then(|s| s.tenant_id)
+            .filter(|t| onboarding::is_guid(t)),
+        Err(e) => {
+            tracing::info!(kind = KIND, subscription = %id.subscription(), error = %e, "reading the subscription's tenant for the onboarding commands failed");
+            None
+        }
+    };
 }
 
 /// The status fields from the scope as ARM reports it (`None`: it does not exist).
