@@ -487,3 +487,116 @@ async fn no_event_for_a_status_the_api_server_refused() {
     let err = b.api.finish(task).await.unwrap_err();
     assert!(matches!(err, arclink::controller::Error::Kube(_)), "{err}");
 }
+
+/// `spec.onboarding`: once the scope exists, the controller writes the ConfigMap with the
+/// connect commands (owned by the scope, labelled, the tenant read from the subscription),
+/// then only reads it while nothing changes; one it does not own stalls the scope.
+#[tokio::test]
+async fn onboarding_config_map_is_written_with_the_connect_commands() {
+    let mut b = bed().await;
+    let mut obj = with_finalizer(scope("s1"));
+    obj.spec.onboarding = Some(arclink::api::scope::Onboarding {
+        config_map_name: "arc-onboarding".into(),
+        ..Default::default()
+    });
+    let config_map = format!(
+        "/api/v1/namespaces/{}/configmaps/arc-onboarding",
+        support::NS
+    );
+    let task = spawn(&b, obj.clone());
+    expect_secret(&mut b.api, "arclink-credential", None).await;
+    b.api
+        .expect(Method::GET, &config_map)
+        .await
+        .not_found("configmaps", "arc-onboarding");
+    let call = b.api.expect(Method::PATCH, &config_map).await;
+    assert_eq!(call.content_type, "application/apply-patch+yaml");
+    assert!(call.has_param("fieldManager", "arclink"), "{}", call.query);
+    let written = call.body.clone();
+    call.ok(&written);
+    assert!(
+        b.admin.get(&scope_id("s1")).is_some(),
+        "written after the scope exists"
+    );
+    let owner = &written["metadata"]["ownerReferences"][0];
+    assert_eq!(
+        (
+            &owner["kind"],
+            &owner["name"],
+            &owner["uid"],
+            &owner["controller"]
+        ),
+        (
+            &json!("ArcPrivateLinkScope"),
+            &json!("s1"),
+            &json!("uid-s1"),
+            &json!(true)
+        )
+    );
+    assert_eq!(
+        written["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "arclink"
+    );
+    // The emulator's subscriptions belong to its default tenant.
+    let tenant = "00000000-0000-0000-0000-000000000000";
+    let linux = written["data"]["connect-linux.sh"].as_str().unwrap();
+    for expected in [
+        "azcmagent connect \\\n".to_string(),
+        "--service-principal-secret \"$SERVICE_PRINCIPAL_SECRET\"".to_string(),
+        format!("TENANT_ID='{tenant}'"),
+        "--location 'eastus'".to_string(),
+        "--resource-group 'rg-arc'".to_string(),
+        format!("--subscription-id '{}'", support::SUB),
+        "--cloud 'AzureCloud'".to_string(),
+        format!("--private-link-scope '{}'", scope_id("s1")),
+    ] {
+        assert!(linux.contains(&expected), "{expected}: {linux}");
+    }
+    let windows = written["data"]["connect-windows.ps1"].as_str().unwrap();
+    assert!(windows.contains(&format!("--private-link-scope '{}'", scope_id("s1"))));
+    assert!(
+        written["data"]["README.md"]
+            .as_str()
+            .unwrap()
+            .contains("1.4 or later")
+    );
+    let status = expect_status_apply(&mut b.api, &obj).await;
+    assert_eq!(status["tenantId"], tenant);
+    assert_eq!(condition(&status, "Ready")["status"], "True");
+    expect_event(&mut b.api, "s1").await;
+    b.api.finish(task).await.unwrap();
+
+    // Steady state: the ConfigMap is read, not written; the tenant is not read again.
+    let obj = with_status(&obj, &status);
+    b.admin.reset_counters();
+    let task = spawn(&b, obj.clone());
+    expect_secret(&mut b.api, "arclink-credential", None).await;
+    b.api.expect(Method::GET, &config_map).await.ok(&written);
+    b.api.finish(task).await.unwrap();
+    let c = b.admin.counters();
+    assert_eq!((c.count("GET"), c.writes()), (1, 0), "{:?}", c.to_json());
+
+    // A ConfigMap of that name that someone else owns is left alone; the scope is Stalled.
+    let task = spawn(&b, obj.clone());
+    expect_secret(&mut b.api, "arclink-credential", None).await;
+    b.api.expect(Method::GET, &config_map).await.ok(&json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "arc-onboarding", "namespace": support::NS},
+        "data": {"theirs": "x"}
+    }));
+    let status = expect_status_apply(&mut b.api, &obj).await;
+    let stalled = condition(&status, "Stalled");
+    assert_eq!(
+        (&stalled["status"], &stalled["reason"]),
+        (&json!("True"), &json!("ConfigMapOwnedElsewhere"))
+    );
+    assert!(
+        stalled["message"]
+            .as_str()
+            .unwrap()
+            .contains("spec.onboarding.configMapName"),
+        "{stalled}"
+    );
+    expect_event(&mut b.api, "s1").await;
+    b.api.finish(task).await.unwrap();
+}

@@ -9,6 +9,7 @@ mod support;
 use std::time::Duration;
 
 use arclink::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
+use arclink::api::scope::{PublicNetworkAccess, ServiceExtension};
 use arclink::api::{ArcPrivateLinkScope, DeletionPolicy, DriftPolicy};
 use arclink::azure::Write;
 use arclink::emulator::Fault;
@@ -411,4 +412,152 @@ async fn server_defaults_are_not_drift_and_survive_an_update() {
         "Disabled",
         "the PUT (with the newest api-version) carried it back"
     );
+}
+
+fn sql(access: PublicNetworkAccess) -> ServiceExtension {
+    ServiceExtension {
+        type_: "SQL".into(),
+        public_network_access: access,
+    }
+}
+
+fn extensions(b: &support::Bed, name: &str) -> serde_json::Value {
+    b.admin.get(&scope_id(name)).unwrap()["properties"]["serviceExtensions"].clone()
+}
+
+/// `spec.serviceExtensions` is written on create, diffed field by field like
+/// `publicNetworkAccess` (corrected under `Correct`, reported under `Report`), and extensions
+/// the spec does not list are carried back untouched.
+#[tokio::test]
+async fn declared_service_extensions_are_created_diffed_and_corrected() {
+    let b = bed().await;
+    let mut obj = scope("s-sql");
+    obj.spec.service_extensions = vec![sql(PublicNetworkAccess::Disabled)];
+    step(&b, &mut obj).await;
+    assert!(ready(&obj), "{:?}", obj.status);
+    assert_eq!(
+        extensions(&b, "s-sql"),
+        json!([{"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "Disabled"}])
+    );
+
+    // Steady state: nothing to write.
+    b.admin.reset_counters();
+    step(&b, &mut obj).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+
+    // Someone enables SQL's public access and adds another extension in the portal.
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s-sql"),
+            json!({"properties": {"serviceExtensions": [
+                {"serviceExtensionType": "Other", "serviceExtensionPublicNetworkAccess": "Enabled"},
+                {"serviceExtensionType": "sql", "serviceExtensionPublicNetworkAccess": "Enabled"}
+            ]}}),
+        )
+        .unwrap();
+    b.admin.reset_counters();
+    let out = step(&b, &mut obj).await;
+    let c = b.admin.counters();
+    assert_eq!((c.count("PUT"), c.count("PATCH")), (1, 0));
+    let path = "properties.serviceExtensions[SQL].serviceExtensionPublicNetworkAccess";
+    assert_eq!(out.changes[0].diff.len(), 1, "{:?}", out.changes);
+    assert_eq!(
+        (
+            out.changes[0].diff[0].path.as_str(),
+            out.changes[0].diff[0].desired.as_str(),
+            out.changes[0].diff[0].actual.as_str()
+        ),
+        (path, "Disabled", "Enabled")
+    );
+    assert_eq!(reason(&obj, DRIFTED), "DriftCorrected");
+    assert_eq!(
+        extensions(&b, "s-sql"),
+        json!([
+            {"serviceExtensionType": "Other", "serviceExtensionPublicNetworkAccess": "Enabled"},
+            {"serviceExtensionType": "sql", "serviceExtensionPublicNetworkAccess": "Disabled"}
+        ]),
+        "the undeclared extension is left as it was"
+    );
+
+    // Report: the difference is listed, nothing is written.
+    obj.spec.policy.drift = DriftPolicy::Report;
+    obj.metadata.generation = Some(2);
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s-sql"),
+            json!({"properties": {"serviceExtensions": [{"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "Enabled"}]}}),
+        )
+        .unwrap();
+    b.admin.reset_counters();
+    let out = step(&b, &mut obj).await;
+    assert_eq!(b.admin.counters().writes(), 0);
+    assert!(out.changes.is_empty());
+    assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
+    let drift = &obj.status.as_ref().unwrap().drift;
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(
+        (drift[0].path.as_str(), drift[0].actual.as_str()),
+        (path, "Enabled")
+    );
+    assert!(ready(&obj), "Report keeps Ready");
+}
+
+/// Without `spec.serviceExtensions`, Azure's extensions are neither drift nor written, even
+/// when another field is corrected with a PUT.
+#[tokio::test]
+async fn absent_service_extensions_leave_azure_as_it_is() {
+    let b = bed().await;
+    let mut obj = scope("s-none");
+    step(&b, &mut obj).await;
+    let theirs = json!([
+        {"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "Disabled"},
+        {"serviceExtensionType": "Other", "serviceExtensionPublicNetworkAccess": "Enabled"}
+    ]);
+    b.admin
+        .patch_out_of_band(
+            &scope_id("s-none"),
+            json!({"properties": {"serviceExtensions": theirs, "publicNetworkAccess": "Enabled"}}),
+        )
+        .unwrap();
+    let out = step(&b, &mut obj).await;
+    assert!(
+        out.drift
+            .corrected
+            .iter()
+            .all(|e| !e.path.contains("serviceExtensions")),
+        "{:?}",
+        out.drift
+    );
+    assert_eq!(extensions(&b, "s-none"), theirs);
+    assert_eq!(
+        b.admin.get(&scope_id("s-none")).unwrap()["properties"]["publicNetworkAccess"],
+        "Disabled"
+    );
+}
+
+/// With a HybridCompute api-version that does not know `serviceExtensions`, a declared entry
+/// cannot be written: the scope is Stalled (and the difference reported) instead of PUT again
+/// on every drift check.
+#[tokio::test]
+async fn an_api_version_without_service_extensions_stalls_instead_of_looping() {
+    let b = support::bed_with(arclink::azure::ApiVersions {
+        hybrid_compute: "2024-07-10".into(),
+        ..Default::default()
+    })
+    .await;
+    let mut obj = scope("s-old");
+    obj.spec.service_extensions = vec![sql(PublicNetworkAccess::Disabled)];
+    step(&b, &mut obj).await;
+    assert!(
+        is_true(&obj.status.as_ref().unwrap().conditions, STALLED),
+        "{:?}",
+        obj.status
+    );
+    assert_eq!(reason(&obj, STALLED), "ServiceExtensionsNotApplied");
+    let message = &find(&obj.status.as_ref().unwrap().conditions, STALLED)
+        .unwrap()
+        .message;
+    assert!(message.contains("spec.serviceExtensions"), "{message}");
+    assert!(message.contains("2026-09-01"), "{message}");
+    assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
 }

@@ -61,6 +61,18 @@ pub struct ArcPrivateLinkScopeSpec {
     /// `Disabled` (default) forces traffic through the private endpoints.
     #[serde(default)]
     pub public_network_access: PublicNetworkAccess,
+    /// Public network access per Azure Arc extension (`properties.serviceExtensions`), e.g.
+    /// `[{type: SQL, publicNetworkAccess: Disabled}]`. Only the extensions listed are managed:
+    /// others keep what Azure has, and leaving the field out (or empty) leaves all of them as
+    /// Azure has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub service_extensions: Vec<ServiceExtension>,
+    /// Opt-in: a ConfigMap with the Connected Machine agent's commands that connect a server
+    /// to Azure Arc through this scope ("Connect to an Azure Arc-enabled server").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onboarding: Option<Onboarding>,
     /// Azure tags for the scope. arclink adds `managed-by` and `arclink-owner` itself.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = MAX_USER_TAGS, "additionalProperties" = {"type": "string", "maxLength": 256}))]
@@ -102,6 +114,48 @@ impl PublicNetworkAccess {
     }
 }
 
+/// Pattern of an Azure Arc extension name in `serviceExtensions` (e.g. `SQL`).
+pub const SERVICE_EXTENSION_TYPE_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]*$";
+
+/// Public network access of one Azure Arc extension (an entry of the scope's
+/// `properties.serviceExtensions`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceExtension {
+    /// The extension (`serviceExtensionType`), e.g. `SQL`; compared without case.
+    #[serde(rename = "type")]
+    #[schemars(regex(pattern = SERVICE_EXTENSION_TYPE_PATTERN), length(min = 1, max = 64))]
+    pub type_: String,
+    /// `Enabled`: the extension may also use Azure Arc's public extension endpoints;
+    /// `Disabled`: it must use the private link (`serviceExtensionPublicNetworkAccess`).
+    pub public_network_access: PublicNetworkAccess,
+}
+
+/// Where arclink writes the onboarding commands, and for which machines.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Onboarding {
+    /// ConfigMap (same namespace) receiving `connect-linux.sh`, `connect-windows.ps1` and
+    /// `README.md`. The service principal's id and secret are placeholders: arclink never
+    /// writes a secret there.
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+        length(min = 1, max = 253)
+    )]
+    pub config_map_name: String,
+    /// Subscription the machines are created in (`--subscription-id`); defaults to the
+    /// scope's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = GUID_PATTERN), length(max = 36))]
+    pub subscription_id: Option<String>,
+    /// Resource group the machines are created in (`--resource-group`); defaults to the
+    /// scope's. The machines' region is the scope's (`spec.location`): a server connects only
+    /// to a scope in its own region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = RESOURCE_GROUP_PATTERN), length(min = 1, max = 90))]
+    pub resource_group: Option<String>,
+}
+
 /// Observed state of the scope.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -118,6 +172,10 @@ pub struct ArcPrivateLinkScopeStatus {
     /// ARM provisioning state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_state: Option<String>,
+    /// Microsoft Entra tenant of the scope's subscription (read from ARM when
+    /// `spec.onboarding` is set), used in the onboarding commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
     /// Private endpoint connections Azure reports on the scope.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub private_endpoint_connections: Vec<ConnectionStatus>,

@@ -147,11 +147,40 @@ fn check_array(schema: &Value, items: &[Value], path: &str, errors: &mut Vec<Fie
             }
         }
     }
+    if schema.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map") {
+        let keys: Vec<&str> = schema
+            .get("x-kubernetes-list-map-keys")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut seen = HashSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let key: Vec<String> = keys.iter().map(|k| item[*k].to_string()).collect();
+            if !seen.insert(key.clone()) {
+                err(
+                    errors,
+                    &format!("{path}[{i}]"),
+                    format!("duplicate entry with {}", describe_key(&keys, &key)),
+                );
+            }
+        }
+    }
     if let Some(item_schema) = schema.get("items") {
         for (i, item) in items.iter().enumerate() {
             check(item_schema, item, &format!("{path}[{i}]"), errors);
         }
     }
+}
+
+/// `type="SQL"` for the map keys of a list entry.
+fn describe_key(keys: &[&str], values: &[String]) -> String {
+    keys.iter()
+        .zip(values)
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_object(
@@ -229,5 +258,24 @@ mod tests {
         assert_eq!(missing[0].field, "a");
         assert!(missing[0].message.contains("required"));
         assert!(validate(&schema, &json!({"a": "xx", "b": "On", "c": [1]}), None).is_empty());
+    }
+
+    #[test]
+    fn map_lists_refuse_two_entries_with_the_same_key() {
+        let schema = json!({
+            "type": "array",
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["type"],
+            "items": {"type": "object", "properties": {"type": {"type": "string"}, "v": {"type": "string"}}}
+        });
+        let errors = validate(
+            &schema,
+            &json!([{"type": "SQL", "v": "a"}, {"type": "X"}, {"type": "SQL", "v": "b"}]),
+            None,
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "[2]");
+        assert!(errors[0].message.contains(r#"type="SQL""#), "{errors:?}");
+        assert!(validate(&schema, &json!([{"type": "SQL"}, {"type": "X"}]), None).is_empty());
     }
 }

@@ -72,6 +72,16 @@ impl Cloud {
         }
     }
 
+    /// The cloud's name for the Connected Machine agent (`azcmagent connect --cloud`); a
+    /// custom cloud (the emulator) stands in for the public one.
+    pub fn agent_name(&self) -> &'static str {
+        match self.name.as_str() {
+            "AzureUSGovernment" => "AzureUSGovernment",
+            "AzureChinaCloud" => "AzureChinaCloud",
+            _ => "AzureCloud",
+        }
+    }
+
     /// The OAuth scope for ARM in this cloud.
     pub fn scope(&self) -> String {
         format!("{}/.default", self.audience.trim_end_matches('/'))
@@ -81,6 +91,26 @@ impl Cloud {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agent_cloud_names() {
+        assert_eq!(
+            Cloud::by_name("AzurePublicCloud").unwrap().agent_name(),
+            "AzureCloud"
+        );
+        assert_eq!(
+            Cloud::by_name("usgovernment").unwrap().agent_name(),
+            "AzureUSGovernment"
+        );
+        assert_eq!(Cloud::AzureChinaCloud().agent_name(), "AzureChinaCloud");
+        let emulator = Cloud::custom(
+            "arclink-emulator",
+            url::Url::parse("https://127.0.0.1:1/").unwrap(),
+            url::Url::parse("https://127.0.0.1:1/").unwrap(),
+            "x",
+        );
+        assert_eq!(emulator.agent_name(), "AzureCloud");
+    }
 
     #[test]
     fn built_in_clouds() {

@@ -108,6 +108,12 @@ impl AzureArgs {
             drift_check_interval: self.drift_check_interval,
             note: emulator.then(|| super::EMULATOR_NOTE.to_string()),
             dry_run,
+            // An unknown --cloud is refused where the client is built; the emulator stands in
+            // for the public cloud.
+            agent_cloud: Cloud::by_name(&self.cloud)
+                .unwrap_or_else(Cloud::AzurePublicCloud)
+                .agent_name()
+                .to_string(),
         }
     }
 

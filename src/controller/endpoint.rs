@@ -1,29 +1,23 @@
 //! `ArcPrivateEndpoint` in the controller: writes the `dnsExport` ConfigMap, and re-reconciles
 //! endpoints when their scope or ConfigMap changes.
 
-use std::collections::BTreeMap;
-
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{Patch, PatchParams};
+use kube::ResourceExt;
 use kube::runtime::controller::Controller;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use kube::{Api, Resource, ResourceExt};
-use serde_json::json;
 
+use super::config_map::{self, ConfigMapError};
 use super::context::{Context, Stores};
-use super::kind::{FIELD_MANAGER, Kind};
+use super::kind::Kind;
 use super::run::api;
 use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, ArcPrivateLinkScope};
+use crate::reconcile::Outcome;
 use crate::reconcile::endpoint::dns_export;
-use crate::reconcile::phase::write_conditions;
-use crate::reconcile::{Outcome, Phase, Requeue};
 
 /// Label on the ConfigMaps arclink writes (the controller watches only those).
-pub const EXPORT_LABEL: (&str, &str) = ("app.kubernetes.io/managed-by", "arclink");
+pub const EXPORT_LABEL: (&str, &str) = config_map::MANAGED_LABEL;
 
 impl Kind for ArcPrivateEndpoint {
     fn configure(
@@ -33,15 +27,11 @@ impl Kind for ArcPrivateEndpoint {
         declared: &Stores,
     ) -> Controller<Self> {
         let endpoints = declared.endpoints.clone();
-        let (key, value) = EXPORT_LABEL;
-        let config_maps: Api<ConfigMap> = api(client, namespace);
-        let scopes: Api<ArcPrivateLinkScope> = api(client, namespace);
-        controller
-            .owns(
-                config_maps,
-                watcher::Config::default().labels(&format!("{key}={value}")),
-            )
-            .watches(scopes, watcher::Config::default(), move |s| {
+        let scopes: kube::Api<ArcPrivateLinkScope> = api(client, namespace);
+        config_map::watch_owned(controller, client, namespace).watches(
+            scopes,
+            watcher::Config::default(),
+            move |s| {
                 let ns = s.namespace();
                 let name = s.name_any();
                 endpoints
@@ -53,7 +43,8 @@ impl Kind for ArcPrivateEndpoint {
                     })
                     .map(|e| ObjectRef::from_obj(&*e))
                     .collect::<Vec<_>>()
-            })
+            },
+        )
     }
 
     /// Writes the `dnsExport` ConfigMap; one that this object does not own stalls it.
@@ -62,26 +53,9 @@ impl Kind for ArcPrivateEndpoint {
         obj: &'a Self,
         outcome: &'a mut Outcome<ArcPrivateEndpointStatus>,
     ) -> BoxFuture<'a, ()> {
-        async move {
-            match export(&ctx.client, obj, &outcome.status).await {
-                Ok(()) => {}
-                Err(e @ ExportError::NotOwned(_)) => {
-                    write_conditions(
-                        &mut outcome.status.conditions,
-                        &Phase::stalled("ConfigMapOwnedElsewhere", e.to_string()),
-                        &outcome.drift,
-                        obj.metadata.generation,
-                        jiff::Timestamp::now(),
-                        ctx.settings.note.as_deref(),
-                    );
-                }
-                Err(e) => {
-                    tracing::warn!(namespace = %obj.namespace().unwrap_or_default(), name = %obj.name_any(), error = %e, "writing the dnsExport ConfigMap failed");
-                    outcome.requeue = Requeue::Backoff;
-                }
-            }
-        }
-        .boxed()
+        let status = outcome.status.clone();
+        let write = async move { export(&ctx.client, obj, &status).await }.boxed();
+        config_map::settle(ctx, obj, outcome, "dnsExport", write)
     }
 }
 
@@ -91,74 +65,27 @@ async fn export(
     client: &kube::Client,
     obj: &ArcPrivateEndpoint,
     status: &ArcPrivateEndpointStatus,
-) -> Result<(), ExportError> {
+) -> Result<(), ConfigMapError> {
     let Some(export) = &obj.spec.dns_export else {
         return Ok(());
     };
     if status.dns_records.is_empty() {
         return Ok(());
     }
-    let namespace = obj.namespace().unwrap_or_default();
-    let name = &export.config_map_name;
-    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
-    let data = dns_export(status);
-    let owner = OwnerReference {
-        api_version: ArcPrivateEndpoint::api_version(&()).to_string(),
-        kind: ArcPrivateEndpoint::kind(&()).to_string(),
-        name: obj.name_any(),
-        uid: obj.uid().ok_or(ExportError::NoUid)?,
-        controller: Some(true),
-        block_owner_deletion: None,
-    };
-    if let Some(existing) = api.get_opt(name).await? {
-        let ours = existing
-            .metadata
-            .owner_references
-            .as_ref()
-            .is_some_and(|refs| refs.iter().any(|r| r.uid == owner.uid));
-        if !ours {
-            return Err(ExportError::NotOwned(format!("{namespace}/{name}")));
-        }
-        if existing.data.as_ref() == Some(&data) {
-            return Ok(());
-        }
-    }
-    let (key, value) = EXPORT_LABEL;
-    let patch = json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": BTreeMap::from([(key, value)]),
-            "ownerReferences": [owner],
-        },
-        "data": data,
-    });
-    api.patch(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
+    config_map::write(
+        client,
+        obj,
+        &export.config_map_name,
+        "spec.dnsExport.configMapName",
+        &dns_export(status),
     )
-    .await?;
-    Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-enum ExportError {
-    #[error(
-        "ConfigMap {0} (spec.dnsExport.configMapName) exists and is not owned by this ArcPrivateEndpoint; arclink will not overwrite it"
-    )]
-    NotOwned(String),
-    #[error("the object has no uid yet")]
-    NoUid,
-    #[error(transparent)]
-    Kube(#[from] kube::Error),
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     type Mock = tower_test::mock::Handle<
         http::Request<kube::client::Body>,
@@ -263,8 +190,12 @@ mod tests {
         });
         let err = export(&client, &obj, &status).await.unwrap_err();
         assert!(
-            matches!(err, ExportError::NotOwned(ref n) if n == "ns/arc-dns"),
+            matches!(err, ConfigMapError::NotOwned { ref name, .. } if name == "ns/arc-dns"),
             "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "ConfigMap ns/arc-dns (spec.dnsExport.configMapName) exists and is not owned by this ArcPrivateEndpoint; arclink will not overwrite it"
         );
         server.await.unwrap();
     }

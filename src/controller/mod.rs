@@ -2,6 +2,7 @@
 //! that talks to Kubernetes; the reconcile cores in `crate::reconcile` do the Azure work.
 
 pub mod association;
+pub mod config_map;
 pub mod context;
 pub mod endpoint;
 pub mod error;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::manifest::{self, Document, Manifests};
-use super::object::Object;
+use super::object::{Object, Onboarding};
 use super::plan::{PlannedChange, print_notes, report_errors};
 use super::progress::Spinner;
 use super::status;
@@ -66,6 +66,9 @@ pub struct Applied {
     pub changes: Vec<PlannedChange>,
     /// The object's status as the controller would have written it.
     pub status: Value,
+    /// A scope's onboarding commands (`spec.onboarding`), as the controller would write them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onboarding: Option<Onboarding>,
 }
 
 /// The `--output json` document of apply.
@@ -281,6 +284,7 @@ async fn converge(
         message,
         changes,
         status: objects[i].object.status(),
+        onboarding: objects[i].object.onboarding(settings),
     }
 }
 
@@ -337,6 +341,9 @@ pub fn render_text(report: &Report) -> String {
             let _ = writeln!(out, "  {}", o.message.as_deref().unwrap_or_default());
         }
         out.push_str(&status::render(&o.status, "  "));
+        if let Some(onboarding) = &o.onboarding {
+            out.push_str(&onboarding.render("  "));
+        }
     }
     out
 }

@@ -1,6 +1,7 @@
 //! A declared object of one of the arclink kinds, as `plan`/`apply` hold it: typed from a
 //! manifest, with its status kept in memory (there is no Kubernetes to store it).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use serde_json::Value;
 
 use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, KINDS};
 use crate::reconcile::phase::write_conditions;
+use crate::reconcile::scope::onboarding;
 use crate::reconcile::{self, Drift, Phase, Settings};
 
 /// kind, namespace and name of an object.
@@ -23,6 +25,40 @@ pub struct ObjectKey {
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+/// A scope's onboarding commands, as the controller writes them into its ConfigMap.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Onboarding {
+    /// `spec.onboarding.configMapName` (not written offline).
+    pub config_map_name: String,
+    /// The ConfigMap's data: `connect-linux.sh`, `connect-windows.ps1`, `README.md`.
+    pub data: BTreeMap<String, String>,
+}
+
+impl Onboarding {
+    /// The two scripts for people, indented.
+    pub fn render(&self, indent: &str) -> String {
+        let mut out = format!(
+            "{indent}onboarding commands (spec.onboarding.configMapName {}, printed instead of written offline):\n",
+            self.config_map_name
+        );
+        for key in [onboarding::LINUX_KEY, onboarding::WINDOWS_KEY] {
+            let Some(text) = self.data.get(key) else {
+                continue;
+            };
+            out.push_str(&format!("{indent}  --- {key}\n"));
+            for line in text.lines() {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    out.push_str(&format!("{indent}  {line}\n"));
+                }
+            }
+        }
+        out
     }
 }
 
@@ -114,19 +150,43 @@ impl Object {
     /// Fields that need a cluster and are therefore not honoured offline, with what happens
     /// instead.
     pub fn offline_limits(&self) -> Vec<&'static str> {
+        let mut limits = Vec::new();
         let (credential_ref, dns_export) = match self {
             Object::Scope(o) => (o.spec.credential_ref.is_some(), false),
             Object::Endpoint(o) => (o.spec.credential_ref.is_some(), o.spec.dns_export.is_some()),
             Object::Association(o) => (o.spec.credential_ref.is_some(), false),
         };
-        let mut limits = Vec::new();
         if credential_ref {
             limits.push("spec.credentialRef is ignored offline (no cluster to read the Secret from): this command's own identity is used");
         }
         if dns_export {
             limits.push("spec.dnsExport is not written offline (no cluster to hold the ConfigMap): the DNS records are shown in the status instead");
         }
+        if let Object::Scope(o) = self
+            && o.spec.onboarding.is_some()
+        {
+            limits.push("spec.onboarding is not written offline (no cluster to hold the ConfigMap): its commands are printed instead");
+        }
         limits
+    }
+
+    /// What the controller would write into a scope's `spec.onboarding` ConfigMap, from the
+    /// in-memory status (`None` for other kinds, or without `spec.onboarding`).
+    pub fn onboarding(&self, settings: &Settings) -> Option<Onboarding> {
+        let Object::Scope(o) = self else {
+            return None;
+        };
+        let name = o.spec.onboarding.as_ref()?.config_map_name.clone();
+        match onboarding::Connect::of(o, settings) {
+            Ok(connect) => Some(Onboarding {
+                config_map_name: name,
+                data: onboarding::config_map_data(&connect),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "onboarding commands not shown");
+                None
+            }
+        }
     }
 
     /// Sets a creation time from the declaration order, unless the manifest has one, so that

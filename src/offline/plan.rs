@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::manifest::{self, Document, ManifestError, Manifests};
+use super::object::Onboarding;
 use super::step::{self, Step};
 use super::{Exit, OfflineArgs, Output};
 use crate::api::DriftEntry;
@@ -86,6 +87,9 @@ pub struct PlannedObject {
     /// association in another region, in another scope, not found, or failing).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<BlockedItem>,
+    /// A scope's onboarding commands (`spec.onboarding`), as the controller would write them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onboarding: Option<Onboarding>,
 }
 
 /// A blocked part of an object.
@@ -286,7 +290,7 @@ pub async fn plan_objects(
     let mut planned = Vec::with_capacity(objects.len());
     for i in 0..objects.len() {
         let step = step::step(arm, settings, &mut objects, i).await;
-        let p = classify(&objects[i], step);
+        let p = classify(&objects[i], step, settings);
         if p.action == Action::Update {
             // The resource exists and apply would update it, after which it is Ready: plan the
             // objects depending on it against that, not against "waiting".
@@ -304,7 +308,7 @@ pub async fn plan_objects(
     (plan, objects)
 }
 
-fn classify(declared: &Document, step: Step) -> PlannedObject {
+fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObject {
     let key = declared.object.key();
     let mut planned = PlannedObject {
         kind: key.kind,
@@ -318,6 +322,7 @@ fn classify(declared: &Document, step: Step) -> PlannedObject {
         changes: Vec::new(),
         drift: Vec::new(),
         blocked: Vec::new(),
+        onboarding: declared.object.onboarding(settings),
     };
     let conds = declared.object.conditions();
     let ready = find(conds, READY);
@@ -455,6 +460,9 @@ pub fn render_text(plan: &Plan) -> String {
                 b.reason,
                 b.message.as_deref().unwrap_or_default()
             );
+        }
+        if let Some(onboarding) = &o.onboarding {
+            out.push_str(&onboarding.render("  "));
         }
     }
     let s = &plan.summary;

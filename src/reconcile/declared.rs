@@ -242,6 +242,8 @@ mod tests {
                 },
                 location: "eastus".into(),
                 public_network_access: Default::default(),
+                service_extensions: Vec::new(),
+                onboarding: None,
                 tags: Default::default(),
                 policy: Default::default(),
                 suspend: false,

@@ -40,6 +40,9 @@ pub struct Settings {
     pub note: Option<String>,
     /// Read Azure and report what would change, but never write (`arclink plan`).
     pub dry_run: bool,
+    /// The cloud as the Connected Machine agent names it (`azcmagent connect --cloud`), for
+    /// the onboarding commands: `AzureCloud`, `AzureUSGovernment` or `AzureChinaCloud`.
+    pub agent_cloud: String,
 }
 
 impl Settings {
@@ -51,6 +54,9 @@ impl Settings {
             drift_check_interval: Duration::from_secs(600),
             note: None,
             dry_run: false,
+            agent_cloud: crate::azure::Cloud::AzurePublicCloud()
+                .agent_name()
+                .to_string(),
         }
     }
 

@@ -1,16 +1,20 @@
 //! `ArcPrivateLinkScope` -> `Microsoft.HybridCompute/privateLinkScopes`.
 //!
-//! Managed fields: location (immutable), `properties.publicNetworkAccess`, tags (the spec's plus
-//! arclink's owner tags). Tags-only differences are PATCHed; anything else is a PUT of the
-//! resource as read, with read-only fields stripped and unknown and server-defaulted fields
-//! (`serviceExtensions`) carried back.
+//! Managed fields: location (immutable), `properties.publicNetworkAccess`, the declared
+//! entries of `properties.serviceExtensions` ([`extensions`]), tags (the spec's plus arclink's
+//! owner tags). Tags-only differences are PATCHed; anything else is a PUT of the resource as
+//! read, with read-only fields stripped and unknown and server-defaulted fields (undeclared
+//! `serviceExtensions`) carried back.
+
+pub mod extensions;
+pub mod onboarding;
 
 use kube::ResourceExt;
 
 use crate::api::scope::ConnectionStatus;
 use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DriftEntry, PendingOperation};
 use crate::azure::lro::OperationState;
-use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties};
+use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscription};
 use crate::azure::{ArmError, Deleted, ResourceId, Write};
 
 use super::drift::{self, entry, same_location};
@@ -57,6 +61,9 @@ impl Managed for ArcPrivateLinkScope {
             Err(msg) => return Ok(cx.stalled("InvalidSpec", msg)),
         };
         cx.status.resource_id = Some(id.to_string());
+        if cx.obj.spec.onboarding.is_some() {
+            read_tenant(cx, &id).await;
+        }
         let actual: Option<PrivateLinkScope> = cx.arm.get(&id).await?;
         cx.observed();
         let Some(actual) = actual else {
@@ -90,6 +97,14 @@ impl Managed for ArcPrivateLinkScope {
         )
         .into_iter()
         .collect();
+        let actual_extensions = actual
+            .properties
+            .as_ref()
+            .and_then(|p| p.service_extensions.as_deref());
+        differences.extend(extensions::drift(
+            &spec.service_extensions,
+            actual_extensions,
+        ));
         differences.extend(drift::tags(
             "",
             &desired_tags,
@@ -118,6 +133,12 @@ impl Managed for ArcPrivateLinkScope {
             body.tags = Some(tags);
             let props = body.properties.get_or_insert_with(Default::default);
             props.public_network_access = Some(spec.public_network_access.as_str().to_string());
+            if !spec.service_extensions.is_empty() {
+                props.service_extensions = Some(extensions::merged(
+                    &spec.service_extensions,
+                    props.service_extensions.as_deref(),
+                ));
+            }
             cx.put::<_, PrivateLinkScope>(&id, ChangeAction::Update, differences, &body)
                 .await?
         };
@@ -183,6 +204,8 @@ async fn create(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Result
         tags: Some(cx.desired_tags(&spec.tags)),
         properties: Some(PrivateLinkScopeProperties {
             public_network_access: Some(spec.public_network_access.as_str().to_string()),
+            service_extensions: (!spec.service_extensions.is_empty())
+                .then(|| extensions::merged(&spec.service_extensions, None)),
             ..Default::default()
         }),
         ..Default::default()
@@ -215,10 +238,49 @@ fn after_write(
         ),
         Some(Write::Done(scope)) => {
             observe(&mut cx.status, Some(&scope));
+            if let Some(stalled) = extensions_not_taken(cx, id, &scope) {
+                return stalled;
+            }
             settled(cx, id)
         }
         Some(Write::Pending(token)) => cx.track(verb, &token, format!("{verb} scope {id}")),
     }
+}
+
+/// A written scope whose answer does not carry the declared `serviceExtensions`: the
+/// HybridCompute api-version in use does not know the property (an older version's PUT puts
+/// the server default back, reference/arm-behaviours.md 14), so writing again would not help.
+fn extensions_not_taken(
+    cx: &mut Cx<'_, ArcPrivateLinkScope>,
+    id: &ResourceId,
+    scope: &PrivateLinkScope,
+) -> Option<Next> {
+    let missing = extensions::drift(
+        &cx.obj.spec.service_extensions,
+        scope
+            .properties
+            .as_ref()
+            .and_then(|p| p.service_extensions.as_deref()),
+    );
+    if missing.is_empty() {
+        return None;
+    }
+    // Not corrected after all: what differs is reported.
+    let paths: Vec<&str> = missing.iter().map(|e| e.path.as_str()).collect();
+    cx.drift
+        .corrected
+        .retain(|e| !paths.contains(&e.path.as_str()));
+    cx.drift.reported.extend(missing.iter().cloned());
+    Some({
+        cx.stalled(
+            "ServiceExtensionsNotApplied",
+            format!(
+                "ARM accepted the write of scope {id} but does not report spec.serviceExtensions as declared ({}): the Microsoft.HybridCompute api-version in use may not have properties.serviceExtensions (arclink's default {} has it)",
+                drift::paths(&missing),
+                crate::azure::client::HYBRID_COMPUTE_API_VERSION
+            ),
+        )
+    })
 }
 
 /// Ready when provisioned; progressing while ARM is still provisioning.
@@ -236,6 +298,31 @@ fn settled(cx: &Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Next {
             arm::OPERATION_POLL,
         ),
     }
+}
+
+/// `status.tenantId` for the onboarding commands: the tenant of the scope's subscription, read
+/// once (a subscription's tenant is kept in status; the scope's subscription is immutable).
+/// When it cannot be read the commands carry a placeholder, and the next reconcile tries again;
+/// the scope itself is not held up by it.
+async fn read_tenant(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) {
+    if cx
+        .status
+        .tenant_id
+        .as_deref()
+        .is_some_and(onboarding::is_guid)
+    {
+        return;
+    }
+    let sub = ResourceId::subscription_id(id.subscription());
+    cx.status.tenant_id = match cx.arm.get::<Subscription>(&sub).await {
+        Ok(found) => found
+            .and_then(|s| s.tenant_id)
+            .filter(|t| onboarding::is_guid(t)),
+        Err(e) => {
+            tracing::info!(kind = KIND, subscription = %id.subscription(), error = %e, "reading the subscription's tenant for the onboarding commands failed");
+            None
+        }
+    };
 }
 
 /// The status fields from the scope as ARM reports it (`None`: it does not exist).

@@ -606,6 +606,49 @@ async fn service_extensions_follow_the_api_version() {
     );
 }
 
+/// `serviceExtensions` in the shape of the 2026-09-01 spec: stored as sent (enum values in
+/// their canonical spelling); what the spec refuses (an access other than Enabled/Disabled, an
+/// entry that is not an object, a type that is not a string or null) is a 400 that changes
+/// nothing. The scope's own `publicNetworkAccess` enum is checked the same way.
+#[tokio::test]
+async fn service_extensions_take_the_specs_shape_only() {
+    let env = env().await;
+    let url = format!("{}?api-version={HC_NEW}", scope_path("s1"));
+    let two = json!([
+        {"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "disabled"},
+        {"serviceExtensionType": "Other", "serviceExtensionPublicNetworkAccess": "Enabled"}
+    ]);
+    let r = env
+        .put(
+            &url,
+            json!({"location": "westeurope", "properties": {"serviceExtensions": two}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let stored = json!([
+        {"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "Disabled"},
+        {"serviceExtensionType": "Other", "serviceExtensionPublicNetworkAccess": "Enabled"}
+    ]);
+    assert_eq!(r.body["properties"]["serviceExtensions"], stored);
+    for bad in [
+        json!({"serviceExtensions": [{"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "Sometimes"}]}),
+        json!({"serviceExtensions": [{"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": 1}]}),
+        json!({"serviceExtensions": [{"serviceExtensionType": null, "serviceExtensionPublicNetworkAccess": "Enabled"}]}),
+        json!({"serviceExtensions": [{"serviceExtensionType": 7}]}),
+        json!({"serviceExtensions": ["SQL"]}),
+        json!({"serviceExtensions": {"SQL": "Disabled"}}),
+        json!({"publicNetworkAccess": "Sometimes"}),
+    ] {
+        let r = env
+            .put(&url, json!({"location": "westeurope", "properties": bad}))
+            .await;
+        assert_refused(&r, "InvalidRequestContent");
+    }
+    let now = env.get(&url).await.body;
+    assert_eq!(now["properties"]["serviceExtensions"], stored, "unchanged");
+    assert_eq!(now["properties"]["publicNetworkAccess"], "Disabled");
+}
+
 /// Behaviour 15: what clears a machine's scope is switchable, since Azure does not document it.
 #[tokio::test]
 async fn what_clears_a_machines_scope_is_switchable() {

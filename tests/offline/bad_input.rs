@@ -113,6 +113,58 @@ fn schema_violations_are_rejected_with_their_path() {
 }
 
 #[test]
+fn bad_service_extensions_are_rejected_with_their_path() {
+    rejected(
+        "extension-enum",
+        &scope(
+            "bad-extension",
+            "  location: eastus\n  serviceExtensions: [{type: SQL, publicNetworkAccess: Sometimes}]\n",
+        ),
+        &[
+            "error: <tmp>/bad.yaml (document 2): ArcPrivateLinkScope team-a/bad-extension: spec.serviceExtensions[0].publicNetworkAccess: unsupported value \"Sometimes\"",
+        ],
+        "invalid",
+    );
+    rejected(
+        "extension-twice",
+        &scope(
+            "twice",
+            "  location: eastus\n  serviceExtensions:\n  - {type: SQL, publicNetworkAccess: Disabled}\n  - {type: SQL, publicNetworkAccess: Enabled}\n",
+        ),
+        &[
+            "error: <tmp>/bad.yaml (document 2): ArcPrivateLinkScope team-a/twice: spec.serviceExtensions[1]: duplicate entry with type=\"SQL\"",
+        ],
+        "invalid",
+    );
+    rejected(
+        "extension-no-access",
+        &scope(
+            "no-access",
+            "  location: eastus\n  serviceExtensions: [{type: SQL}]\n",
+        ),
+        &[
+            "error: <tmp>/bad.yaml (document 2): ArcPrivateLinkScope team-a/no-access: spec.serviceExtensions[0].publicNetworkAccess: required field is missing",
+        ],
+        "invalid",
+    );
+}
+
+#[test]
+fn a_bad_onboarding_config_map_name_is_rejected_with_its_path() {
+    rejected(
+        "onboarding",
+        &scope(
+            "bad-onboarding",
+            "  location: eastus\n  onboarding: {configMapName: Not_A_Name}\n",
+        ),
+        &[
+            "error: <tmp>/bad.yaml (document 2): ArcPrivateLinkScope team-a/bad-onboarding: spec.onboarding.configMapName: \"Not_A_Name\" does not match pattern",
+        ],
+        "invalid",
+    );
+}
+
+#[test]
 fn cel_violations_are_rejected_with_the_rule_message() {
     rejected(
         "cel",

@@ -74,6 +74,8 @@ fn plan_shows_field_level_drift_made_out_of_band_and_apply_corrects_it() {
     assert_eq!(sb.arclink(&["apply", "-f", EXAMPLES]).code, 0);
     sb.edit(&scope_id("arc-scope"), |s| {
         s["properties"]["publicNetworkAccess"] = json!("Enabled");
+        s["properties"]["serviceExtensions"][0]["serviceExtensionPublicNetworkAccess"] =
+            json!("Enabled");
         s["tags"]["team"] = json!("ops");
     });
     sb.edit(&machine_id("web-02"), |m| {

@@ -1,6 +1,6 @@
 //! A test bed: an in-process emulator and an ARM client trusting it.
 
-use arclink::azure::ArmClient;
+use arclink::azure::{ApiVersions, ArmClient};
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
 use arclink::reconcile::Settings;
 
@@ -14,6 +14,11 @@ pub struct Bed {
 }
 
 pub async fn bed() -> Bed {
+    bed_with(ApiVersions::default()).await
+}
+
+/// A bed whose client uses `api_versions` (e.g. an older HybridCompute version).
+pub async fn bed_with(api_versions: ApiVersions) -> Bed {
     let fixtures = Fixtures::from_yaml(&format!(
         r#"
 subscriptions: [{{id: {SUB}, displayName: test}}]
@@ -28,7 +33,7 @@ resourceGroups:
     })
     .await
     .unwrap();
-    let arm = crate::shared::arm_client(&emu, |_| {});
+    let arm = crate::shared::arm_client(&emu, |options| options.api_versions = api_versions);
     let admin = emu.admin();
     Bed {
         _emu: emu,

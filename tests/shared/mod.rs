@@ -43,6 +43,8 @@ pub fn scope(name: &str) -> ArcPrivateLinkScope {
             },
             location: "eastus".into(),
             public_network_access: Default::default(),
+            service_extensions: Vec::new(),
+            onboarding: None,
             tags: [("team".to_string(), "platform".to_string())].into(),
             policy: Default::default(),
             suspend: false,

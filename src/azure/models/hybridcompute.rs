@@ -24,6 +24,10 @@ pub struct PrivateLinkScopeProperties {
     /// Read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_endpoint_connections: Option<Vec<PrivateEndpointConnection>>,
+    /// Public network access per Azure Arc extension (newer api-versions; a server default
+    /// when a request does not send it, reference/arm-behaviours.md 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_extensions: Option<Vec<ServiceExtension>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -35,9 +39,25 @@ impl WriteModel for PrivateLinkScopeProperties {
             provisioning_state: None,
             private_link_scope_id: None,
             private_endpoint_connections: None,
+            service_extensions: self.service_extensions.clone(),
             extra: self.extra.clone(),
         }
     }
+}
+
+/// An entry of a scope's `properties.serviceExtensions`: whether one Azure Arc extension may
+/// use public endpoints.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceExtension {
+    /// E.g. `SQL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_extension_type: Option<String>,
+    /// `Enabled` or `Disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_extension_public_network_access: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]

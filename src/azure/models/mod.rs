@@ -115,6 +115,19 @@ pub struct ConnectionState {
     pub extra: Extra,
 }
 
+/// The fields arclink reads of a subscription (`Microsoft.Resources/subscriptions`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// The Microsoft Entra tenant the subscription belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
 /// An optional resource id where ARM may send `null` or `""` for "none".
 fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ResourceId>, D::Error> {
     match Option::<String>::deserialize(d)? {

@@ -103,9 +103,11 @@ fn put_scope(call: &Call) -> Result<ArmResponse, ApiError> {
     require_idle(existing.as_ref())?;
     let location = tracked_location(body, existing.as_deref(), call.rid.name())?;
     let mut props = writable_properties(body, SCOPE_READ_ONLY)?;
-    props
-        .entry("publicNetworkAccess")
-        .or_insert(json!("Disabled"));
+    let access = match props.get("publicNetworkAccess") {
+        None | Some(Value::Null) => "Disabled",
+        Some(v) => access_value(v, "properties.publicNetworkAccess")?,
+    };
+    props.insert("publicNetworkAccess".into(), json!(access));
     // An older api-version does not know serviceExtensions: its PUT puts the server default
     // back, dropping what a newer client set (which is why clients must PUT with the newest).
     let extensions = match props.remove("serviceExtensions") {
@@ -122,6 +124,11 @@ fn put_scope(call: &Call) -> Result<ArmResponse, ApiError> {
             ));
         }
         _ => default_service_extensions(),
+    };
+    let extensions = if has_service_extensions(&call.api_version) {
+        checked_service_extensions(extensions)?
+    } else {
+        extensions
     };
     props.insert("serviceExtensions".into(), extensions);
     let scope_guid = existing
@@ -154,6 +161,79 @@ fn put_scope(call: &Call) -> Result<ArmResponse, ApiError> {
         status,
         render_scope(&map, &v, &call.api_version),
     ))
+}
+
+/// Values of `PublicNetworkAccessType` and `ServiceExtensionPublicNetworkAccess`.
+const ACCESS_VALUES: [&str; 2] = ["Enabled", "Disabled"];
+
+/// An `Enabled`/`Disabled` value in its canonical spelling (ARM matches enum values without
+/// case); anything else is refused as the spec's enum refuses it.
+fn access_value(v: &Value, path: &str) -> Result<&'static str, ApiError> {
+    let given = v.as_str().ok_or_else(|| {
+        ApiError::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{path}' must be a string."),
+        )
+    })?;
+    ACCESS_VALUES
+        .into_iter()
+        .find(|a| a.eq_ignore_ascii_case(given))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "InvalidRequestContent",
+                format!(
+                    "The value '{given}' of '{path}' is not valid. Allowed values are: {}.",
+                    ACCESS_VALUES.join(", ")
+                ),
+            )
+        })
+}
+
+/// `properties.serviceExtensions` in the spec's shape (`ServiceExtension`): objects whose
+/// `serviceExtensionType` is a string (`x-nullable: false`) and whose
+/// `serviceExtensionPublicNetworkAccess` is `Enabled` or `Disabled`.
+fn checked_service_extensions(v: Value) -> Result<Value, ApiError> {
+    let Value::Array(items) = v else {
+        return Err(ApiError::bad_request(
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized: 'properties.serviceExtensions' must be an array.",
+        ));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let path = format!("properties.serviceExtensions[{i}]");
+        let Value::Object(mut item) = item else {
+            return Err(ApiError::bad_request(
+                "InvalidRequestContent",
+                format!(
+                    "The request content was invalid and could not be deserialized: '{path}' must be an object."
+                ),
+            ));
+        };
+        match item.get("serviceExtensionType") {
+            None | Some(Value::String(_)) => {}
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "InvalidRequestContent",
+                    format!(
+                        "The request content was invalid and could not be deserialized: '{path}.serviceExtensionType' must be a string."
+                    ),
+                ));
+            }
+        }
+        if let Some(access) = item.get("serviceExtensionPublicNetworkAccess") {
+            let canonical = access_value(
+                access,
+                &format!("{path}.serviceExtensionPublicNetworkAccess"),
+            )?;
+            item.insert(
+                "serviceExtensionPublicNetworkAccess".into(),
+                json!(canonical),
+            );
+        }
+        out.push(Value::Object(item));
+    }
+    Ok(Value::Array(out))
 }
 
 fn patch_scope(call: &Call) -> Result<ArmResponse, ApiError> {

@@ -1,0 +1,145 @@
+//! The ConfigMaps arclink writes for an object (an endpoint's `dnsExport`, a scope's
+//! `onboarding`): in the object's namespace, owned by it (controller owner reference, so
+//! Kubernetes deletes them with it), labelled so the controller watches only those, written by
+//! server-side apply only when the data changed. A ConfigMap of that name that the object does
+//! not own is left alone.
+
+use std::collections::BTreeMap;
+
+use futures::future::BoxFuture;
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Controller;
+use kube::runtime::watcher;
+use kube::{Api, Resource, ResourceExt};
+use serde_json::json;
+
+use super::context::Context;
+use super::kind::{FIELD_MANAGER, Kind};
+use super::run::api;
+use crate::reconcile::phase::write_conditions;
+use crate::reconcile::{Outcome, Phase, Requeue};
+
+/// Label on the ConfigMaps arclink writes (the controller watches only those).
+pub const MANAGED_LABEL: (&str, &str) = ("app.kubernetes.io/managed-by", "arclink");
+
+/// Why a ConfigMap was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigMapError {
+    #[error(
+        "ConfigMap {name} ({field}) exists and is not owned by this {kind}; arclink will not overwrite it"
+    )]
+    NotOwned {
+        /// `namespace/name`.
+        name: String,
+        field: &'static str,
+        kind: String,
+    },
+    #[error("the object has no uid yet")]
+    NoUid,
+    #[error(transparent)]
+    Kube(#[from] kube::Error),
+}
+
+/// Watches the labelled ConfigMaps `K` owns, so that a ConfigMap deleted or edited by hand is
+/// written again.
+pub fn watch_owned<K: Kind>(
+    controller: Controller<K>,
+    client: &kube::Client,
+    namespace: Option<&str>,
+) -> Controller<K> {
+    let (key, value) = MANAGED_LABEL;
+    let config_maps: Api<ConfigMap> = api(client, namespace);
+    controller.owns(
+        config_maps,
+        watcher::Config::default().labels(&format!("{key}={value}")),
+    )
+}
+
+/// Writes ConfigMap `name` with `data` for `obj` when its content changed.
+pub async fn write<K: Resource<DynamicType = ()>>(
+    client: &kube::Client,
+    obj: &K,
+    name: &str,
+    field: &'static str,
+    data: &BTreeMap<String, String>,
+) -> Result<(), ConfigMapError> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let owner = OwnerReference {
+        api_version: K::api_version(&()).to_string(),
+        kind: K::kind(&()).to_string(),
+        name: obj.name_any(),
+        uid: obj.uid().ok_or(ConfigMapError::NoUid)?,
+        controller: Some(true),
+        block_owner_deletion: None,
+    };
+    if let Some(existing) = api.get_opt(name).await? {
+        let ours = existing
+            .metadata
+            .owner_references
+            .as_ref()
+            .is_some_and(|refs| refs.iter().any(|r| r.uid == owner.uid));
+        if !ours {
+            return Err(ConfigMapError::NotOwned {
+                name: format!("{namespace}/{name}"),
+                field,
+                kind: K::kind(&()).to_string(),
+            });
+        }
+        if existing.data.as_ref() == Some(data) {
+            return Ok(());
+        }
+    }
+    let (key, value) = MANAGED_LABEL;
+    let patch = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": BTreeMap::from([(key, value)]),
+            "ownerReferences": [owner],
+        },
+        "data": data,
+    });
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+/// What a failed write does to the outcome: a ConfigMap owned by someone else stalls the
+/// object (`ConfigMapOwnedElsewhere`); other failures are retried with backoff.
+pub fn settle<'a, K: Kind>(
+    ctx: &'a Context,
+    obj: &'a K,
+    outcome: &'a mut Outcome<K::Status>,
+    what: &'a str,
+    result: BoxFuture<'a, Result<(), ConfigMapError>>,
+) -> BoxFuture<'a, ()> {
+    use crate::reconcile::engine::ManagedStatus;
+    Box::pin(async move {
+        match result.await {
+            Ok(()) => {}
+            Err(e @ ConfigMapError::NotOwned { .. }) => {
+                write_conditions(
+                    outcome.status.conditions(),
+                    &Phase::stalled("ConfigMapOwnedElsewhere", e.to_string()),
+                    &outcome.drift,
+                    obj.meta().generation,
+                    jiff::Timestamp::now(),
+                    ctx.settings.note.as_deref(),
+                );
+            }
+            Err(e) => {
+                tracing::warn!(kind = K::KIND, namespace = %obj.namespace().unwrap_or_default(), name = %obj.name_any(), error = %e, "writing the {what} ConfigMap failed");
+                outcome.requeue = Requeue::Backoff;
+            }
+        }
+    })
+}
