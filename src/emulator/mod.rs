@@ -68,8 +68,9 @@ pub use counters::Counters;
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultAction};
 pub use fixtures::{
-    Fixtures, MachineFixture, MachineSetFixture, PrincipalFixture, ResourceGroupFixture,
-    SubnetFixture, SubscriptionFixture, VirtualNetworkFixture,
+    Fixtures, MachineFixture, MachineSetFixture, NetworkSecurityGroupFixture, PrincipalFixture,
+    ResourceGroupFixture, SecurityRuleFixture, SubnetFixture, SubscriptionFixture,
+    VirtualNetworkFixture,
 };
 
 use shared::{Settings, Shared};
