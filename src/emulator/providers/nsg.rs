@@ -18,7 +18,7 @@ use super::super::lro::Effect;
 use super::super::state::{self, Map};
 use super::hybridcompute::with_headers;
 use super::{
-    Call, NSGS, Poll, SECURITY_RULES, method_not_allowed, new_etag, require_idle, start_operation,
+    Call, Poll, SECURITY_RULES, method_not_allowed, new_etag, require_idle, start_operation,
     writable_properties,
 };
 
@@ -34,7 +34,7 @@ pub fn handle(call: &Call) -> Result<ArmResponse, ApiError> {
     match (call.kind.key, &call.method) {
         (SECURITY_RULES, &Method::PUT) => put_rule(call),
         (SECURITY_RULES, &Method::DELETE) => super::network::delete_resource(call),
-        (NSGS, _) => Err(method_not_allowed(call)),
+        // Groups are seeded, never written (arclink writes rules only).
         _ => Err(method_not_allowed(call)),
     }
 }
