@@ -471,6 +471,63 @@ fn check_node(node: &Value, path: &str, rules: &mut usize) {
 }
 
 #[test]
+fn outbound_rule_priorities_are_in_range_and_differ() {
+    let nsg = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/hub-nsg"
+    );
+    let ok = with(
+        endpoint(),
+        "/spec/outboundRules",
+        json!({"networkSecurityGroupId": nsg, "entraIdPriority": 100, "resourceManagerPriority": 4096}),
+    );
+    assert_eq!(
+        errors("ArcPrivateEndpoint", &ok, None),
+        Vec::<String>::new()
+    );
+    let defaults = with(endpoint(), "/spec/outboundRules", json!({}));
+    assert_eq!(
+        errors("ArcPrivateEndpoint", &defaults, None),
+        Vec::<String>::new()
+    );
+    for bad in [99, 4097] {
+        let obj = with(
+            endpoint(),
+            "/spec/outboundRules",
+            json!({ "entraIdPriority": bad }),
+        );
+        assert_rejected(
+            "ArcPrivateEndpoint",
+            &obj,
+            None,
+            "spec.outboundRules.entraIdPriority",
+        );
+    }
+    // 151 is the default of the other priority.
+    let same = with(
+        endpoint(),
+        "/spec/outboundRules",
+        json!({"entraIdPriority": 151}),
+    );
+    let errs = errors("ArcPrivateEndpoint", &same, None);
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("resourceManagerPriority") && e.contains("must differ")),
+        "{errs:?}"
+    );
+    let not_a_group = with(
+        endpoint(),
+        "/spec/outboundRules",
+        json!({ "networkSecurityGroupId": nsg.replace("networkSecurityGroups", "virtualNetworks") }),
+    );
+    assert_rejected(
+        "ArcPrivateEndpoint",
+        &not_a_group,
+        None,
+        "spec.outboundRules.networkSecurityGroupId",
+    );
+}
+
+#[test]
 fn schemas_are_structural_bounded_and_rules_compile() {
     let mut rules = 0;
     for crd in crds::all() {
@@ -489,7 +546,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 27, "every CEL rule of the three CRDs is visited");
+    assert_eq!(rules, 28, "every CEL rule of the three CRDs is visited");
 }
 
 #[test]

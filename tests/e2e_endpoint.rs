@@ -1,6 +1,6 @@
 //! End to end against a real cluster (Kubernetes 1.32): the CRDs from crds/, an in-process ARM
 //! emulator, and `arclink run` as a child process talking to both. The scope and endpoint from
-//! deploy/examples become Ready with managed DNS, the dnsExport ConfigMap appears, and deleting
+//! deploy/examples become Ready with managed DNS and outbound rules, the dnsExport ConfigMap appears, and deleting
 //! them cleans Azure up.
 //!
 //! Runs only with ARCLINK_E2E_KUBECONFIG set (path to a kubeconfig); objects go to
@@ -76,6 +76,8 @@ resourceGroups:
   - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
   - {{subscriptionId: {SUB}, name: rg-net, location: eastus}}
   - {{subscriptionId: {SUB}, name: rg-dns, location: eastus}}
+networkSecurityGroups:
+  - {{subscriptionId: {SUB}, resourceGroup: rg-net, name: {vnet}-nsg, location: eastus}}
 virtualNetworks:
   - subscriptionId: {SUB}
     resourceGroup: rg-net
@@ -83,7 +85,7 @@ virtualNetworks:
     location: eastus
     addressPrefixes: [10.1.0.0/16]
     subnets:
-      - {{name: private-endpoints, addressPrefix: 10.1.2.0/24}}
+      - {{name: private-endpoints, addressPrefix: 10.1.2.0/24, networkSecurityGroup: {vnet}-nsg}}
 "#
     ))
     .unwrap();
@@ -195,6 +197,19 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
     assert!(obj.finalizers().iter().any(|f| f == "arclink.io/cleanup"));
     let pe_id = st.resource_id.clone().unwrap();
     assert!(admin.get(&pe_id).is_some());
+    // spec.outboundRules of the example: the two rules in the subnet's group.
+    let nsg = st.outbound_rules.clone().unwrap().network_security_group_id;
+    assert!(
+        nsg.ends_with(&format!("/networkSecurityGroups/{vnet}-nsg")),
+        "{nsg}"
+    );
+    let rule_ids: Vec<String> = ["AllowAADOutboundAccess", "AllowAzOutboundAccess"]
+        .iter()
+        .map(|r| format!("{nsg}/securityRules/{r}"))
+        .collect();
+    for r in &rule_ids {
+        assert!(admin.get(r).is_some(), "{r}");
+    }
 
     wait_for("the dnsExport ConfigMap", || async {
         config_maps.get_opt(&cm_name).await.ok().flatten().is_some()
@@ -235,6 +250,9 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
     );
     for zone in &st.dns_zone_ids {
         assert!(admin.get(zone).is_none(), "zone {zone} is deleted in Azure");
+    }
+    for r in &rule_ids {
+        assert!(admin.get(r).is_none(), "rule {r} is deleted in Azure");
     }
     let scope_id = scopes
         .get(&scope_name)

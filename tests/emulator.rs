@@ -19,5 +19,7 @@ mod limits;
 mod names;
 #[path = "emulator/network.rs"]
 mod network;
+#[path = "emulator/nsg.rs"]
+mod nsg;
 #[path = "emulator/platform.rs"]
 mod platform;

@@ -12,5 +12,7 @@ mod arm_behaviours;
 mod dns;
 #[path = "endpoint/lifecycle.rs"]
 mod lifecycle;
+#[path = "endpoint/outbound.rs"]
+mod outbound;
 #[path = "endpoint/validation.rs"]
 mod validation;

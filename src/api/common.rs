@@ -20,6 +20,8 @@ pub const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"
 pub const SCOPE_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.hybridcompute/privatelinkscopes/[^/]+$";
 /// Pattern of an ARM id of a subnet.
 pub const SUBNET_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/virtualnetworks/[^/]+/subnets/[^/]+$";
+/// Pattern of an ARM id of a network security group.
+pub const NSG_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/networksecuritygroups/[^/]+$";
 /// Pattern of an ARM id of a private DNS zone.
 pub const DNS_ZONE_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/privatednszones/[^/]+$";
 

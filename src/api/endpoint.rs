@@ -86,6 +86,11 @@ pub struct ArcPrivateEndpointSpec {
     /// Export the DNS records into a ConfigMap for on-premises DNS servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_export: Option<DnsExport>,
+    /// The documentation's outbound rules for Microsoft Entra ID and Azure Resource Manager
+    /// (`AllowAADOutboundAccess`, `AllowAzOutboundAccess`) in a network security group.
+    /// Absent: arclink does not touch network security groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound_rules: Option<OutboundRules>,
     /// Azure tags for the endpoint. arclink adds `managed-by` and `arclink-owner` itself.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = MAX_USER_TAGS, "additionalProperties" = {"type": "string", "maxLength": 256}))]
@@ -165,6 +170,78 @@ pub struct DnsExport {
     pub config_map_name: String,
 }
 
+/// Priority of `AllowAADOutboundAccess` in the documentation's table.
+pub const DEFAULT_ENTRA_ID_PRIORITY: u32 = 150;
+/// Priority of `AllowAzOutboundAccess` in the documentation's table.
+pub const DEFAULT_RESOURCE_MANAGER_PRIORITY: u32 = 151;
+
+fn default_entra_id_priority() -> u32 {
+    DEFAULT_ENTRA_ID_PRIORITY
+}
+
+fn default_resource_manager_priority() -> u32 {
+    DEFAULT_RESOURCE_MANAGER_PRIORITY
+}
+
+/// The outbound security rules the Connected Machine agent needs while Microsoft Entra ID and
+/// Azure Resource Manager have no private endpoints ("Network configuration" in the Arc private
+/// link documentation): TCP 443 from `VirtualNetwork` to the service tags
+/// `AzureActiveDirectory` and `AzureResourceManager`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("(has(self.entraIdPriority) ? self.entraIdPriority : 150) != (has(self.resourceManagerPriority) ? self.resourceManagerPriority : 151)").message("outboundRules.entraIdPriority and outboundRules.resourceManagerPriority must differ: Azure refuses two outbound rules with the same priority").field_path(".resourceManagerPriority"))]
+pub struct OutboundRules {
+    /// ARM id of the network security group that receives the rules. Defaults to the group
+    /// attached to `spec.subnetId`; without one, the endpoint is `Stalled`
+    /// (`NoNetworkSecurityGroup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = NSG_ID_PATTERN), length(max = 512))]
+    pub network_security_group_id: Option<String>,
+    /// Priority of `AllowAADOutboundAccess` (Microsoft Entra ID), 100-4096. Must be lower
+    /// (evaluated earlier) than every outbound Deny rule of the group that blocks the internet.
+    #[serde(default = "default_entra_id_priority")]
+    #[schemars(range(min = 100, max = 4096))]
+    pub entra_id_priority: u32,
+    /// Priority of `AllowAzOutboundAccess` (Azure Resource Manager), 100-4096. Same rule.
+    #[serde(default = "default_resource_manager_priority")]
+    #[schemars(range(min = 100, max = 4096))]
+    pub resource_manager_priority: u32,
+}
+
+impl Default for OutboundRules {
+    fn default() -> OutboundRules {
+        OutboundRules {
+            network_security_group_id: None,
+            entra_id_priority: DEFAULT_ENTRA_ID_PRIORITY,
+            resource_manager_priority: DEFAULT_RESOURCE_MANAGER_PRIORITY,
+        }
+    }
+}
+
+/// Where arclink keeps the outbound rules.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundRulesStatus {
+    /// ARM id of the network security group holding the rules (also where a deletion or a
+    /// change of group removes them from).
+    pub network_security_group_id: String,
+    /// The rules as Azure has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<OutboundRuleStatus>,
+}
+
+/// One outbound rule.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundRuleStatus {
+    /// `AllowAADOutboundAccess` or `AllowAzOutboundAccess`.
+    pub name: String,
+    /// Destination service tag.
+    pub destination: String,
+    /// Priority in Azure.
+    pub priority: u32,
+}
+
 /// Observed state of the endpoint.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -190,6 +267,9 @@ pub struct ArcPrivateEndpointStatus {
     /// Private DNS zones arclink created for this endpoint (mode `Managed`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns_zone_ids: Vec<String>,
+    /// The outbound rules arclink keeps (`spec.outboundRules`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound_rules: Option<OutboundRulesStatus>,
     /// Fields where Azure differs from the spec.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftEntry>,

@@ -81,6 +81,7 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<FieldError>
         );
     }
     match value {
+        Value::Number(n) => check_number(schema, n, path, errors),
         Value::String(s) => check_string(schema, s, path, errors),
         Value::Array(items) => check_array(schema, items, path, errors),
         Value::Object(map) => check_object(schema, map, path, errors),
@@ -97,6 +98,24 @@ fn type_matches(ty: &str, value: &Value) -> bool {
         "integer" => value.is_i64() || value.is_u64(),
         "number" => value.is_number(),
         _ => true,
+    }
+}
+
+fn check_number(schema: &Value, n: &serde_json::Number, path: &str, errors: &mut Vec<FieldError>) {
+    let Some(v) = n.as_f64() else { return };
+    if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
+        && v > max
+    {
+        err(errors, path, format!("must be less than or equal to {max}"));
+    }
+    if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
+        && v < min
+    {
+        err(
+            errors,
+            path,
+            format!("must be greater than or equal to {min}"),
+        );
     }
 }
 
@@ -277,5 +296,20 @@ mod tests {
         assert_eq!(errors[0].field, "[2]");
         assert!(errors[0].message.contains(r#"type="SQL""#), "{errors:?}");
         assert!(validate(&schema, &json!([{"type": "SQL"}, {"type": "X"}]), None).is_empty());
+    }
+
+    #[test]
+    fn reports_numbers_out_of_range() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"p": {"type": "integer", "minimum": 100, "maximum": 4096}}
+        });
+        for (p, ok) in [(99, false), (100, true), (4096, true), (4097, false)] {
+            let errors = validate(&schema, &json!({ "p": p }), None);
+            assert_eq!(errors.is_empty(), ok, "{p}: {errors:?}");
+        }
+        let low = validate(&schema, &json!({"p": 5}), None);
+        assert_eq!(low[0].field, "p");
+        assert!(low[0].message.contains("greater than or equal to 100"));
     }
 }

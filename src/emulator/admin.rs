@@ -16,7 +16,8 @@ use super::fixtures::Fixtures;
 use super::http::{self as h, ApiError, Response};
 use super::ids::{self, ResourceId};
 use super::providers::{
-    self, hybridcompute_machine, network_subnet, network_vnet, resource_group, subscription,
+    self, hybridcompute_machine, network_nsg, network_security_rule, network_subnet, network_vnet,
+    resource_group, subscription, validate_security_rule,
 };
 use super::shared::Shared;
 
@@ -209,6 +210,35 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
             resource_group(&id, &rg.location, tags),
         );
     }
+    for nsg in &f.network_security_groups {
+        declared(
+            &map,
+            &nsg.subscription_id,
+            &nsg.resource_group,
+            &format!("network security group '{}'", nsg.name),
+        )?;
+        let id = format!(
+            "{}/providers/Microsoft.Network/networkSecurityGroups/{}",
+            ids::resource_group_id(&nsg.subscription_id, &nsg.resource_group),
+            nsg.name
+        );
+        let tags = serde_json::to_value(&nsg.tags).unwrap_or(json!({}));
+        put(&mut map, id.clone(), network_nsg(&id, &nsg.location, tags));
+        let mut seeded: Vec<Arc<Value>> = Vec::new();
+        for r in &nsg.security_rules {
+            let rid = format!("{id}/securityRules/{}", r.name);
+            let mut props = r.properties.clone();
+            validate_security_rule(&mut props, &rid, &r.name, &seeded).map_err(|e| {
+                EmulatorError::Fixtures(format!(
+                    "network security group '{}', rule '{}': {}: {}",
+                    nsg.name, r.name, e.code, e.message
+                ))
+            })?;
+            let v = network_security_rule(&rid, props, "Succeeded");
+            seeded.push(Arc::new(v.clone()));
+            put(&mut map, rid, v);
+        }
+    }
     for vnet in &f.virtual_networks {
         declared(
             &map,
@@ -228,10 +258,26 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
         );
         for s in &vnet.subnets {
             let sid = format!("{id}/subnets/{}", s.name);
+            let nsg = match s.network_security_group.as_deref() {
+                None => None,
+                Some(n) if n.starts_with('/') => Some(n.to_string()),
+                Some(n) => Some(format!(
+                    "{}/providers/Microsoft.Network/networkSecurityGroups/{n}",
+                    ids::resource_group_id(&vnet.subscription_id, &vnet.resource_group)
+                )),
+            };
+            if let Some(n) = &nsg
+                && !map.contains_key(&ids::key(n))
+            {
+                return Err(EmulatorError::Fixtures(format!(
+                    "subnet '{}' of virtual network '{}': network security group {n} is neither in the fixtures nor in the emulator's state",
+                    s.name, vnet.name
+                )));
+            }
             put(
                 &mut map,
                 sid.clone(),
-                network_subnet(&sid, &s.address_prefix),
+                network_subnet(&sid, &s.address_prefix, nsg.as_deref()),
             );
         }
     }

@@ -14,6 +14,9 @@ pub struct Fixtures {
     pub subscriptions: Vec<SubscriptionFixture>,
     #[serde(default)]
     pub resource_groups: Vec<ResourceGroupFixture>,
+    /// Network security groups with their rules; subnets name them to attach them.
+    #[serde(default)]
+    pub network_security_groups: Vec<NetworkSecurityGroupFixture>,
     #[serde(default)]
     pub virtual_networks: Vec<VirtualNetworkFixture>,
     #[serde(default)]
@@ -63,6 +66,33 @@ pub struct VirtualNetworkFixture {
 pub struct SubnetFixture {
     pub name: String,
     pub address_prefix: String,
+    /// The network security group attached to the subnet: a name in the virtual network's
+    /// resource group, or a full id.
+    #[serde(default)]
+    pub network_security_group: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkSecurityGroupFixture {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub name: String,
+    pub location: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Rules as a PUT of `securityRules/{name}` sends them (validated the same way).
+    #[serde(default)]
+    pub security_rules: Vec<SecurityRuleFixture>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecurityRuleFixture {
+    pub name: String,
+    /// `protocol`, `access`, `priority`, `direction`, address prefixes and port ranges,
+    /// `description`.
+    pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

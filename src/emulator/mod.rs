@@ -31,6 +31,14 @@
 //! `requestMessage` over 140 characters answer 400 `BadRequest` (the second with Azure's
 //! reported message); the tag limits answer `InvalidTagCount`, `InvalidTagNameCharacters`,
 //! `InvalidTagNameLength` and `InvalidTagValueLength`.
+//!
+//! Network security groups are seeded only (a PUT or DELETE of a group answers 405; arclink
+//! writes rules, never groups). Security rules answer what users report Network answering
+//! (tests/azure-specs/SOURCES.md): `SecurityRuleConflict` for a second rule with the same
+//! priority and direction, `SecurityRuleInvalidPriority` outside 100-4096,
+//! `SecurityRuleParameterMissing`, `SecurityRuleInvalidProtocol`; chosen without a source:
+//! `SecurityRuleInvalidAccess`, `SecurityRuleInvalidDirection` and, for a description over 140
+//! characters, `SecurityRuleInvalidDescription`.
 
 mod admin;
 mod arm;
@@ -68,8 +76,9 @@ pub use counters::Counters;
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultAction};
 pub use fixtures::{
-    Fixtures, MachineFixture, MachineSetFixture, PrincipalFixture, ResourceGroupFixture,
-    SubnetFixture, SubscriptionFixture, VirtualNetworkFixture,
+    Fixtures, MachineFixture, MachineSetFixture, NetworkSecurityGroupFixture, PrincipalFixture,
+    ResourceGroupFixture, SecurityRuleFixture, SubnetFixture, SubscriptionFixture,
+    VirtualNetworkFixture,
 };
 
 use shared::{Settings, Shared};

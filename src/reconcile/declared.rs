@@ -218,6 +218,7 @@ mod tests {
                 request_message: None,
                 private_dns: None,
                 dns_export: None,
+                outbound_rules: None,
                 tags: Default::default(),
                 policy: Default::default(),
                 suspend: false,

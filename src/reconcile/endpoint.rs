@@ -3,7 +3,7 @@
 //!
 //! Order of a reconcile: resolve the scope, validate (subnet, region, one scope per virtual
 //! network) before any write, converge the endpoint, approve its connection when allowed,
-//! converge DNS ([`dns`]), report. Only the endpoint PUT keeps its operation token in status:
+//! converge DNS ([`dns`]) and the outbound rules ([`outbound`]), report. Only the endpoint PUT keeps its operation token in status:
 //! it is the one write whose repetition would race the running operation. Zones, links, zone
 //! groups and connections have deterministic names, so after a restart they are re-read and a
 //! resource still provisioning is waited for, not re-written.
@@ -13,6 +13,7 @@ mod cleanup;
 pub mod dns;
 pub mod export;
 mod network;
+pub mod outbound;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
@@ -29,7 +30,7 @@ use crate::azure::{ArmError, ResourceId, Write};
 use super::drift::{self, entry, same_location};
 use super::engine::{Cleaned, Common, Cx, Managed, ManagedStatus, Next};
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
-use super::{ChangeAction, Settings, arm};
+use super::{ChangeAction, Phase, Settings, arm};
 
 use approval::scope_connection;
 pub use export::dns_export;
@@ -146,6 +147,19 @@ fn failed(state: Option<&str>) -> bool {
     })
 }
 
+/// Of two sub-resources' steps, the one that needs a person, else the first.
+fn first_stop(a: Option<Next>, b: Option<Next>) -> Option<Next> {
+    match (a, b) {
+        (Some(a), Some(b))
+            if !matches!(a.phase, Phase::Stalled { .. })
+                && matches!(b.phase, Phase::Stalled { .. }) =>
+        {
+            Some(b)
+        }
+        (a, b) => a.or(b),
+    }
+}
+
 /// The endpoint's wait while a sub-resource provisions.
 fn waiting(reason: &str, message: String) -> Next {
     Next::progressing(reason, message, arm::OPERATION_POLL)
@@ -164,8 +178,8 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 Ok(s) => s,
                 Err((phase, requeue)) => return Ok(Next { phase, requeue }),
             };
-        let vnet_id = match self.validate_network(&scope, &deps.peers).await? {
-            Ok(vnet) => vnet,
+        let (vnet_id, subnet_nsg) = match self.validate_network(&scope, &deps.peers).await? {
+            Ok(found) => found,
             Err(next) => return Ok(next),
         };
 
@@ -229,7 +243,8 @@ impl Cx<'_, ArcPrivateEndpoint> {
             return Ok(next);
         }
         let dns_wait = self.converge_dns(&id, &actual, &scope, &vnet_id).await?;
-        Ok(self.settled(&id, &scope, dns_wait))
+        let rules_wait = self.converge_outbound(subnet_nsg.as_ref()).await?;
+        Ok(self.settled(&id, &scope, first_stop(dns_wait, rules_wait)))
     }
     /// The connection a new endpoint is created with. It is never changed afterwards: Azure
     /// refuses any change of it (reference/arm-behaviours.md 1).

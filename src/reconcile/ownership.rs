@@ -37,6 +37,11 @@ pub enum Ownership {
 
 /// Azure's limit on a tag value.
 pub const MAX_TAG_VALUE: usize = 256;
+/// Azure's limit on a security rule's description (the Network spec: "Restricted to 140
+/// chars").
+pub const MAX_RULE_DESCRIPTION: usize = 140;
+/// How arclink's ownership marker starts in a description.
+pub const DESCRIPTION_MARKER: &str = "managed by arclink: ";
 /// Hex digits of the hash that ends a shortened owner tag.
 const HASH_HEX: usize = 16;
 
@@ -45,8 +50,14 @@ impl Owner {
     /// longer than Azure allows a tag value to be, its first characters, `~` and a hash of the
     /// whole (stable, so the same object always recognises its resources).
     pub fn tag_value(&self) -> String {
+        self.within(MAX_TAG_VALUE)
+    }
+
+    /// The owner in at most `max` characters: itself, or its first characters, `~` and a
+    /// hash of the whole.
+    fn within(&self, max: usize) -> String {
         let full = self.to_string();
-        if full.chars().count() <= MAX_TAG_VALUE {
+        if full.chars().count() <= max {
             return full;
         }
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, full.as_bytes());
@@ -56,8 +67,29 @@ impl Owner {
             .take(HASH_HEX / 2)
             .map(|b| format!("{b:02x}"))
             .collect();
-        let head: String = full.chars().take(MAX_TAG_VALUE - HASH_HEX - 1).collect();
+        let head: String = full.chars().take(max - HASH_HEX - 1).collect();
         format!("{head}~{hash}")
+    }
+
+    /// The ownership marker for resources without tags (network security rules):
+    /// `managed by arclink: <owner>` as the rule's description, within Azure's 140 characters
+    /// (the owner shortened the way the owner tag is when it does not fit).
+    pub fn description_marker(&self) -> String {
+        format!(
+            "{DESCRIPTION_MARKER}{}",
+            self.within(MAX_RULE_DESCRIPTION - DESCRIPTION_MARKER.len())
+        )
+    }
+
+    /// Classifies a resource by its description (see [`Owner::description_marker`]).
+    pub fn classify_description(&self, description: Option<&str>) -> Ownership {
+        match marker_owner(description) {
+            None => Ownership::Unowned,
+            Some(v) if v == self.within(MAX_RULE_DESCRIPTION - DESCRIPTION_MARKER.len()) => {
+                Ownership::Ours
+            }
+            Some(v) => Ownership::Elsewhere(v.to_string()),
+        }
     }
 
     /// The tags arclink writes: the user's tags plus `managed-by` and `arclink-owner`.
@@ -81,6 +113,15 @@ impl Owner {
             Some(v) => Ownership::Elsewhere(v.to_string()),
         }
     }
+}
+
+/// The owner named by an ownership marker in `description` (compared without case).
+fn marker_owner(description: Option<&str>) -> Option<&str> {
+    let d = description?.trim();
+    let head = d.get(..DESCRIPTION_MARKER.len())?;
+    head.eq_ignore_ascii_case(DESCRIPTION_MARKER)
+        .then(|| d[DESCRIPTION_MARKER.len()..].trim())
+        .filter(|v| !v.is_empty())
 }
 
 /// `tags` without arclink's own tags, so an orphaned resource can be adopted elsewhere.
@@ -127,6 +168,55 @@ mod tests {
             without_owner_tags(&ours),
             BTreeMap::from([("team".to_string(), "x".to_string())])
         );
+    }
+
+    /// Security rules have no tags: the owner goes into the description, within 140
+    /// characters, and the same object recognises it.
+    #[test]
+    fn description_markers_name_the_owner_within_140_characters() {
+        let o = owner();
+        assert_eq!(
+            o.description_marker(),
+            "managed by arclink: prod/arc/ArcPrivateLinkScope/scope"
+        );
+        assert_eq!(
+            o.classify_description(Some(&o.description_marker())),
+            Ownership::Ours
+        );
+        assert_eq!(
+            o.classify_description(Some(
+                "MANAGED BY ARCLINK: prod/arc/ArcPrivateLinkScope/scope "
+            )),
+            Ownership::Ours
+        );
+        assert_eq!(o.classify_description(None), Ownership::Unowned);
+        assert_eq!(
+            o.classify_description(Some("Allow Entra ID (by hand)")),
+            Ownership::Unowned
+        );
+        assert_eq!(
+            o.classify_description(Some("managed by arclink: ")),
+            Ownership::Unowned
+        );
+        assert_eq!(
+            o.classify_description(Some("managed by arclink: dev/arc/ArcPrivateEndpoint/pe")),
+            Ownership::Elsewhere("dev/arc/ArcPrivateEndpoint/pe".into())
+        );
+        let long = Owner {
+            cluster: "c".repeat(63),
+            namespace: "n".repeat(63),
+            kind: "ArcPrivateEndpoint".into(),
+            name: "x".repeat(253),
+        };
+        let marker = long.description_marker();
+        assert_eq!(marker.chars().count(), MAX_RULE_DESCRIPTION);
+        assert_eq!(long.classify_description(Some(&marker)), Ownership::Ours);
+        let mut other = long.clone();
+        other.name = format!("{}y", "x".repeat(252));
+        assert!(matches!(
+            other.classify_description(Some(&marker)),
+            Ownership::Elsewhere(_)
+        ));
     }
 
     /// Behaviour 13: a tag value is at most 256 characters, whatever the object's names.

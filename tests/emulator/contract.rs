@@ -1,4 +1,4 @@
-//! Replays every example under azure-specs/**/examples against the emulator (with seeded
+//! Replays every example under azure-specs/**/examples (the shared set and tests/azure-specs) against the emulator (with seeded
 //! prerequisites) and checks the status code is one the example documents and that the response
 //! has the example's fields with the same JSON types.
 
@@ -21,6 +21,8 @@ fn operation(file: &str) -> Option<(&'static str, String, Option<&'static str>)>
     let zone = format!("{NET}/privateDnsZones/{{privateZoneName}}");
     let link = format!("{zone}/virtualNetworkLinks/{{virtualNetworkLinkName}}");
     let rec = format!("{zone}/{{recordType}}/{{relativeRecordSetName}}");
+    let nsg = format!("{NET}/networkSecurityGroups/{{networkSecurityGroupName}}");
+    let rule = format!("{nsg}/securityRules/{{securityRuleName}}");
     let p = Some("parameters");
     Some(match file {
         "PrivateLinkScopes_Create.json" | "PrivateLinkScopes_Update.json" => ("PUT", scope, p),
@@ -65,6 +67,11 @@ fn operation(file: &str) -> Option<(&'static str, String, Option<&'static str>)>
         "RecordSetAGet.json" => ("GET", rec, None),
         "RecordSetAPatch.json" => ("PATCH", rec, p),
         "RecordSetADelete.json" => ("DELETE", rec, None),
+        "NetworkSecurityGroupGet.json" => ("GET", nsg, None),
+        "NetworkSecurityGroupRuleCreate.json" => ("PUT", rule, Some("securityRuleParameters")),
+        "NetworkSecurityGroupRuleGet.json" => ("GET", rule, None),
+        "NetworkSecurityGroupRuleDelete.json" => ("DELETE", rule, None),
+        "NetworkSecurityGroupRuleList.json" => ("GET", format!("{nsg}/securityRules"), None),
         _ => return None,
     })
 }
@@ -120,6 +127,11 @@ fn specs_dir() -> PathBuf {
         .into_iter()
         .find(|p| p.join("SOURCES.md").is_file())
         .expect("azure-specs not found: set ARCLINK_AZURE_SPECS or keep ../shared/azure-specs next to the repository")
+}
+
+/// The specs kept in this repository (those the shared set lacks: network security groups).
+fn repo_specs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/azure-specs")
 }
 
 fn examples(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -343,6 +355,27 @@ async fn ensure(env: &Env, id: &str) -> String {
                 .await;
             assert!(r.status < 300, "{:?}", r.body);
         }
+        // Network security groups are seeded (arclink never creates one); rules are PUT.
+        "microsoft.network/networksecuritygroups" => load(
+            env,
+            format!(
+                "networkSecurityGroups: [{{subscriptionId: '{sub}', resourceGroup: '{rg}', name: '{}', location: westus}}]",
+                parts[8]
+            ),
+        ),
+        "microsoft.network/networksecuritygroups/securityrules" => {
+            Box::pin(ensure(env, &parts[..9].join("/"))).await;
+            let r = env
+                .put(
+                    &format!("{id}?api-version=2025-07-01"),
+                    json!({"properties": {"protocol": "*", "sourcePortRange": "*", "destinationPortRange": "80",
+                        "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "access": "Allow",
+                        "priority": 4000, "direction": "Inbound"}}),
+                )
+                .await;
+            assert!(r.status < 300, "{:?}", r.body);
+            wait(r).await;
+        }
         other => panic!("no seeding rule for {other}"),
     }
     id.to_string()
@@ -468,8 +501,9 @@ async fn replay(file: &Path) -> Result<(), String> {
 async fn every_spec_example_replays_against_the_emulator() {
     let mut files = Vec::new();
     examples(&specs_dir(), &mut files);
+    examples(&repo_specs_dir(), &mut files);
     files.sort();
-    assert!(files.len() >= 30, "found only {} examples", files.len());
+    assert!(files.len() >= 35, "found only {} examples", files.len());
     let mut failures = Vec::new();
     let mut replayed = 0;
     for f in &files {

@@ -17,6 +17,14 @@ subscriptions:
 resourceGroups:
   - {{subscriptionId: {SUB}, name: rg1, location: westeurope}}
   - {{subscriptionId: {SUB}, name: net, location: westeurope}}
+networkSecurityGroups:
+  - subscriptionId: {SUB}
+    resourceGroup: net
+    name: nsg1
+    location: westeurope
+    securityRules:
+      - name: DenyInternet
+        properties: {{protocol: '*', sourcePortRange: '*', destinationPortRange: '*', sourceAddressPrefix: '*', destinationAddressPrefix: Internet, access: Deny, priority: 4000, direction: Outbound}}
 virtualNetworks:
   - subscriptionId: {SUB}
     resourceGroup: net
@@ -25,7 +33,7 @@ virtualNetworks:
     addressPrefixes: [10.0.0.0/16]
     subnets:
       - {{name: endpoints, addressPrefix: 10.0.1.0/24}}
-      - {{name: tiny, addressPrefix: 10.0.2.0/29}}
+      - {{name: tiny, addressPrefix: 10.0.2.0/29, networkSecurityGroup: nsg1}}
 machines:
   - subscriptionId: {SUB}
     resourceGroup: rg1

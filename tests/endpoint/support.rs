@@ -37,6 +37,9 @@ resourceGroups:
   - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
   - {{subscriptionId: {SUB}, name: rg-net, location: eastus}}
   - {{subscriptionId: {SUB}, name: rg-dns, location: eastus}}
+networkSecurityGroups:
+  - {{subscriptionId: {SUB}, resourceGroup: rg-net, name: hub-nsg, location: eastus}}
+  - {{subscriptionId: {SUB}, resourceGroup: rg-net, name: other-nsg, location: eastus}}
 virtualNetworks:
   - subscriptionId: {SUB}
     resourceGroup: rg-net
@@ -44,7 +47,7 @@ virtualNetworks:
     location: eastus
     addressPrefixes: [10.1.0.0/16]
     subnets:
-      - {{name: private-endpoints, addressPrefix: 10.1.2.0/24}}
+      - {{name: private-endpoints, addressPrefix: 10.1.2.0/24, networkSecurityGroup: hub-nsg}}
       - {{name: other, addressPrefix: 10.1.3.0/24}}
   - subscriptionId: {SUB}
     resourceGroup: rg-net
@@ -97,6 +100,12 @@ pub fn endpoint_id(name: &str) -> String {
     )
 }
 
+pub fn nsg_id(name: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/{name}"
+    )
+}
+
 pub fn zone_id(zone: &str) -> String {
     format!(
         "/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/{zone}"
@@ -144,6 +153,7 @@ pub fn endpoint(name: &str, vnet: &str, scope: &str) -> ArcPrivateEndpoint {
                 zone_ids: Vec::new(),
             }),
             dns_export: None,
+            outbound_rules: None,
             tags: Default::default(),
             policy: Default::default(),
             suspend: false,

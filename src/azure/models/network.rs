@@ -1,4 +1,5 @@
-//! Microsoft.Network: private endpoints, their DNS zone groups, virtual networks and subnets.
+//! Microsoft.Network: private endpoints, their DNS zone groups, virtual networks and subnets,
+//! network security groups and their security rules.
 
 use super::{ConnectionState, Extra, Resource, SubResource, WriteModel, lenient_id};
 use crate::azure::id::ResourceId;
@@ -9,6 +10,9 @@ pub type PrivateDnsZoneGroup = Resource<PrivateDnsZoneGroupProperties>;
 pub type VirtualNetwork = Resource<VirtualNetworkProperties>;
 pub type NetworkInterface = Resource<NetworkInterfaceProperties>;
 pub type Subnet = Resource<SubnetProperties>;
+pub type NetworkSecurityGroup = Resource<NetworkSecurityGroupProperties>;
+/// A security rule as `securityRules/{name}` returns it (a sub-resource: no location or tags).
+pub type SecurityRule = Resource<SecurityRuleProperties>;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
@@ -259,6 +263,9 @@ pub struct SubnetProperties {
     /// Enabled | Disabled | NetworkSecurityGroupEnabled | RouteTableEnabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_endpoint_network_policies: Option<String>,
+    /// The network security group attached to the subnet, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_security_group: Option<SubResource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_state: Option<String>,
     #[serde(flatten)]
@@ -331,4 +338,92 @@ pub struct PrivateLinkConnectionProperties {
     pub fqdns: Option<Vec<String>>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// A network security group: its rules come with it (`securityRules`), as do Azure's
+/// `defaultSecurityRules` (priorities 65000-65500, read-only).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkSecurityGroupProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_rules: Option<Vec<SecurityRule>>,
+    /// Read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_security_rules: Option<Vec<SecurityRule>>,
+    /// Read-only: the subnets the group is attached to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<Vec<SubResource>>,
+    /// Read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl WriteModel for NetworkSecurityGroupProperties {
+    fn for_write(&self) -> Self {
+        NetworkSecurityGroupProperties {
+            // Rules embedded in a group keep their names (a group PUT replaces all of them;
+            // arclink writes rules one by one instead).
+            security_rules: self.security_rules.clone(),
+            default_security_rules: None,
+            subnets: None,
+            provisioning_state: None,
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+/// A security rule's properties (`SecurityRulePropertiesFormat`): protocol, access, priority
+/// and direction are required; a rule names its addresses and ports either in the singular
+/// field or in the plural list.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityRuleProperties {
+    /// At most 140 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Tcp | Udp | Icmp | Esp | Ah | `*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_port_range: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_port_ranges: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_port_range: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_port_ranges: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_address_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_address_prefixes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_address_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_address_prefixes: Option<Vec<String>>,
+    /// Allow | Deny.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
+    /// 100-4096; unique per direction within a group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    /// Inbound | Outbound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// Read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+    /// Application security groups and what else arclink does not read.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl WriteModel for SecurityRuleProperties {
+    fn for_write(&self) -> Self {
+        SecurityRuleProperties {
+            provisioning_state: None,
+            ..self.clone()
+        }
+    }
 }

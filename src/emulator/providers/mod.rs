@@ -3,6 +3,7 @@
 
 mod hybridcompute;
 mod network;
+mod nsg;
 mod privatedns;
 mod resources;
 
@@ -61,6 +62,8 @@ pub const ZONES: &str = "microsoft.network/privatednszones";
 pub const ZONE_LINKS: &str = "microsoft.network/privatednszones/virtualnetworklinks";
 pub const A_RECORDS: &str = "microsoft.network/privatednszones/a";
 pub const NICS: &str = "microsoft.network/networkinterfaces";
+pub const NSGS: &str = "microsoft.network/networksecuritygroups";
+pub const SECURITY_RULES: &str = "microsoft.network/networksecuritygroups/securityrules";
 
 pub static KINDS: &[Kind] = &[
     kind!(
@@ -103,6 +106,18 @@ pub static KINDS: &[Kind] = &[
         "microsoft.network/networkinterfaces",
         "Microsoft.Network",
         ["networkInterfaces"],
+        Network
+    ),
+    kind!(
+        "microsoft.network/networksecuritygroups",
+        "Microsoft.Network",
+        ["networkSecurityGroups"],
+        Network
+    ),
+    kind!(
+        "microsoft.network/networksecuritygroups/securityrules",
+        "Microsoft.Network",
+        ["networkSecurityGroups", "securityRules"],
         Network
     ),
     kind!(
@@ -229,6 +244,7 @@ pub fn dispatch(call: &Call) -> Result<ArmResponse, ApiError> {
         (_, &Method::GET) if call.kind.key != LINK_RESOURCES => get_item(call),
         (SCOPES | CONNECTIONS | LINK_RESOURCES | MACHINES, _) => hybridcompute::handle(call),
         (ENDPOINTS | ZONE_GROUPS | VNETS | SUBNETS | NICS, _) => network::handle(call),
+        (NSGS | SECURITY_RULES, _) => nsg::handle(call),
         (ZONES | ZONE_LINKS | A_RECORDS, _) => privatedns::handle(call),
         _ => Err(method_not_allowed(call)),
     }
@@ -297,6 +313,7 @@ pub fn render(map: &Map, kind_key: &str, v: &Arc<Value>, view: &View) -> Value {
         MACHINES => hybridcompute::render_machine(v),
         VNETS => network::render_vnet(map, v),
         ENDPOINTS => network::render_endpoint(map, v, view.behaviours),
+        NSGS => nsg::render_nsg(map, v),
         ZONES => privatedns::render_zone(map, v),
         _ => Value::clone(v),
     }
@@ -811,4 +828,8 @@ pub use hybridcompute::{
     is_scope_id as hybridcompute_is_scope_id, machine_value as hybridcompute_machine,
 };
 pub use network::{subnet_value as network_subnet, vnet_value as network_vnet};
+pub use nsg::{
+    nsg_value as network_nsg, rule_value as network_security_rule,
+    validate_rule as validate_security_rule,
+};
 pub use resources::{resource_group_value as resource_group, subscription_value as subscription};

@@ -136,8 +136,9 @@ pub fn vnet_value(id: &str, location: &str, prefixes: &[String]) -> Value {
     })
 }
 
-pub fn subnet_value(id: &str, prefix: &str) -> Value {
-    json!({
+/// A subnet; `nsg`: the id of the network security group attached to it.
+pub fn subnet_value(id: &str, prefix: &str, nsg: Option<&str>) -> Value {
+    let mut v = json!({
         "id": id,
         "name": id.rsplit('/').next().unwrap_or_default(),
         "type": "Microsoft.Network/virtualNetworks/subnets",
@@ -148,7 +149,11 @@ pub fn subnet_value(id: &str, prefix: &str) -> Value {
             "privateEndpointNetworkPolicies": "Disabled",
             "privateLinkServiceNetworkPolicies": "Enabled",
         },
-    })
+    });
+    if let Some(nsg) = nsg {
+        v["properties"]["networkSecurityGroup"] = json!({ "id": nsg });
+    }
+    v
 }
 
 /// The zone Microsoft's table recommends for an Arc FQDN (reference/arm-behaviours.md 8);
@@ -677,7 +682,7 @@ fn nic_value(nic_id: &str, pe_id: &str, location: &str, subnet: &Value, dns: &[V
     })
 }
 
-fn delete_resource(call: &Call) -> Result<ArmResponse, ApiError> {
+pub(super) fn delete_resource(call: &Call) -> Result<ArmResponse, ApiError> {
     let key = call.key();
     let location = {
         let mut map = call.shared.store.write();

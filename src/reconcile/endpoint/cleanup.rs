@@ -1,6 +1,7 @@
-//! Deleting an ArcPrivateEndpoint: what it created goes in reverse order — the zone group,
-//! the virtual network links, the zones it owns (only when no other link remains), then the
-//! endpoint. `deletion: Orphan` leaves everything and removes arclink's owner tags.
+//! Deleting an ArcPrivateEndpoint: what it created goes in reverse order — the outbound rules
+//! it owns, the zone group, the virtual network links, the zones it owns (only when no other
+//! link remains), then the endpoint. `deletion: Orphan` leaves everything and removes
+//! arclink's owner tags (and the ownership marker of the outbound rules).
 //!
 //! Each call re-reads Azure; a resource still deleting is waited for, so a restart mid-way
 //! continues where it stopped.
@@ -33,6 +34,13 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 "no subscription resolved: nothing was created".into(),
             ));
         };
+        // The outbound rules went in last; they carry this object's marker, so they go first
+        // whoever owns the endpoint.
+        if let Some(nsg) = self.outbound_nsg_for_cleanup().await?
+            && let Some(next) = self.delete_owned_rules(&nsg).await?
+        {
+            return Ok(Cleaned::Waiting(next));
+        }
         let pe = match self.owned_endpoint(&id).await? {
             Ok(pe) => pe,
             Err(left) => return Ok(left),
@@ -161,6 +169,9 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 "no subscription resolved: nothing was created".into(),
             ));
         };
+        if let Some(nsg) = self.outbound_nsg_for_cleanup().await? {
+            self.orphan_owned_rules(&nsg).await?;
+        }
         let pe = match self.owned_endpoint(&id).await? {
             Ok(pe) => pe,
             Err(left) => return Ok(left),

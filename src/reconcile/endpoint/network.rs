@@ -11,15 +11,17 @@ use crate::reconcile::drift::same_location;
 use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::scope_ref::ResolvedScope;
 
+use super::outbound::subnet_nsg;
 use super::{PeerEndpoint, connections, vnet_of};
 
 impl Cx<'_, ArcPrivateEndpoint> {
-    /// Subnet exists, regions match, and the virtual network serves no other scope.
+    /// Subnet exists, regions match, and the virtual network serves no other scope. The
+    /// virtual network, and the network security group attached to the subnet (if any).
     pub(super) async fn validate_network(
         &mut self,
         scope: &ResolvedScope,
         peers: &[PeerEndpoint],
-    ) -> Result<Result<ResourceId, Next>, ArmError> {
+    ) -> Result<Result<(ResourceId, Option<ResourceId>), Next>, ArmError> {
         let spec = &self.obj.spec;
         let Some(vnet_id) = vnet_of(&spec.subnet_id) else {
             return Ok(Err(self.stalled(
@@ -52,6 +54,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                         .is_some_and(|n| n.eq_ignore_ascii_case(&subnet_name))
                 })
             });
+        let nsg = subnet_nsg(&vnet, &spec.subnet_id);
         if !has_subnet {
             return Ok(Err(self.stalled(
                 "SubnetNotFound",
@@ -85,7 +88,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 )));
             }
         }
-        Ok(Ok(vnet_id))
+        Ok(Ok((vnet_id, nsg)))
     }
 
     /// Private endpoints in Azure in `vnet_id` connected to a scope other than `scope`.
