@@ -108,6 +108,7 @@ impl AzureArgs {
             drift_check_interval: self.drift_check_interval,
             note: emulator.then(|| super::EMULATOR_NOTE.to_string()),
             dry_run,
+            sweeps: Default::default(),
         }
     }
 

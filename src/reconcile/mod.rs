@@ -40,6 +40,10 @@ pub struct Settings {
     pub note: Option<String>,
     /// Read Azure and report what would change, but never write (`arclink plan`).
     pub dry_run: bool,
+    /// Where each association's listing of its machines stands between passes (see
+    /// [`association::Sweeps`]): state, not configuration, but it must live as long as the
+    /// settings do and be shared by every reconcile that gets them. Clones share it.
+    pub sweeps: association::Sweeps,
 }
 
 impl Settings {
@@ -51,6 +55,7 @@ impl Settings {
             drift_check_interval: Duration::from_secs(600),
             note: None,
             dry_run: false,
+            sweeps: Default::default(),
         }
     }
 

@@ -58,6 +58,22 @@ resourceGroups:
 /// `fleet=blue` in eastus) and scopes `s1`, `s2` in eastus. Throttling is off in the emulator
 /// and generous in the client so the tests measure behaviour, not waiting.
 pub async fn bed(machines: Vec<MachineFixture>, generated: usize, page_size: usize) -> Bed {
+    bed_with_writes(machines, generated, page_size, FAST).await
+}
+
+const FAST: BucketLimits = BucketLimits {
+    burst: 100_000,
+    per_second: 100_000.0,
+};
+
+/// [`bed`] with the client's write bucket at `writes` (the emulator does not throttle), so that
+/// associations compete for the subscription's writes as they do against ARM.
+pub async fn bed_with_writes(
+    machines: Vec<MachineFixture>,
+    generated: usize,
+    page_size: usize,
+    writes: BucketLimits,
+) -> Bed {
     let mut fixtures = base_fixtures();
     fixtures.machines = machines;
     if generated > 0 {
@@ -87,14 +103,10 @@ pub async fn bed(machines: Vec<MachineFixture>, generated: usize, page_size: usi
     let mut options = ArmClientOptions::new(credential);
     options.cloud = config.cloud.clone();
     options.ca_pem = config.ca_pem.clone();
-    let fast = BucketLimits {
-        burst: 100_000,
-        per_second: 100_000.0,
-    };
     options.rate_limits = RateLimits {
-        reads: fast,
-        writes: fast,
-        deletes: fast,
+        reads: FAST,
+        writes,
+        deletes: FAST,
     };
     options.retry = RetryPolicy {
         max_transient_retries: 0,
