@@ -485,6 +485,99 @@ async fn a_machine_changed_behind_the_listing_is_seen_within_the_drift_interval(
     assert_eq!(status(&obj).summary.associated, 300);
 }
 
+/// A listing that takes several passes in steady state leaves the status as the last complete
+/// listing wrote it (nothing for the controller to write to the API server) and is due again
+/// one interval after its first page.
+#[tokio::test]
+async fn a_steady_state_listing_over_several_passes_changes_no_status() {
+    let b = bed(Vec::new(), 50, 10).await;
+    let mut obj = association("fleet", &[], &[("fleet", "blue")], 0);
+    let mut d = deps("s1", &[]);
+    step(&b, &mut obj, &d).await;
+    assert!(ready(&obj));
+    let settled = status(&obj).clone();
+    // A time bound that lets each pass read only the one page every pass reads.
+    d.budget.duration = Duration::ZERO;
+    b.admin.reset_counters();
+    for page in 1..5 {
+        let out = step(&b, &mut obj, &d).await;
+        assert_eq!(status(&obj), &settled, "page {page}");
+        assert_eq!(out.requeue, Requeue::After(d.budget.requeue));
+        assert_eq!(b.admin.counters().count_for("GET", MACHINES), page);
+    }
+    let out = step(&b, &mut obj, &d).await;
+    assert!(ready(&obj));
+    assert_ne!(status(&obj).last_sync_time, settled.last_sync_time);
+    assert_eq!(status(&obj).summary, settled.summary);
+    assert!(
+        matches!(out.requeue, Requeue::After(d) if d < b.settings.drift_check_interval),
+        "{:?}",
+        out.requeue
+    );
+    let c = b.admin.counters();
+    assert_eq!(c.count_for("GET", MACHINES), 5);
+    assert_eq!(c.total(), 6, "five pages and one scope GET for the listing");
+}
+
+/// A new spec is not reported Ready before its listing is over, even when the passes so far
+/// found nothing pending (their budget ended at a page boundary).
+#[tokio::test]
+async fn a_changed_spec_is_not_ready_before_its_listing_is_over() {
+    let b = bed(Vec::new(), 100, 10).await;
+    let mut obj = association("fleet", &[], &[("fleet", "blue")], 0);
+    let mut d = deps("s1", &[]);
+    d.budget.duration = Duration::from_secs(600);
+    step(&b, &mut obj, &d).await;
+    assert!(ready(&obj));
+    // spec.scopeRef now names another scope: the machines follow, 30 per pass.
+    obj.metadata.generation = Some(2);
+    let mut d = deps("s2", &[]);
+    d.budget.writes = 30;
+    d.budget.duration = Duration::from_secs(600);
+    let mut passes = 0;
+    loop {
+        step(&b, &mut obj, &d).await;
+        passes += 1;
+        if passes < 4 {
+            assert!(!ready(&obj), "pass {passes}: {:?}", status(&obj).conditions);
+        } else {
+            break;
+        }
+    }
+    assert!(ready(&obj), "{:?}", status(&obj));
+    assert_eq!(status(&obj).summary.associated, 100);
+    assert!(is_in(&b.admin, "node-00099", "s2"));
+}
+
+/// Deletion continues its listing between passes too: detaching N machines in batches reads
+/// each page once.
+#[tokio::test]
+async fn detaching_in_batches_reads_each_page_once() {
+    let b = bed(Vec::new(), 600, 50).await;
+    let mut obj = association("fleet", &[], &[("fleet", "blue")], 0);
+    let mut d = deps("s1", &[]);
+    d.budget.duration = Duration::from_secs(600);
+    while obj.status.is_none() || !ready(&obj) {
+        step(&b, &mut obj, &d).await;
+    }
+    d.budget.writes = 100;
+    b.admin.reset_counters();
+    let mut passes = 0;
+    let message = loop {
+        passes += 1;
+        assert!(passes <= 10, "did not finish");
+        match reconcile::cleanup(&b.arm, &b.settings, &obj, &d).await {
+            Cleanup::Done(m) => break m,
+            Cleanup::Pending { status, .. } => obj.status = Some(status),
+        }
+    };
+    assert_eq!(passes, 6, "100 machines per pass");
+    assert!(message.contains("detached 600 machines"), "{message}");
+    let c = b.admin.counters();
+    assert_eq!(c.count_for("GET", MACHINES), 12);
+    assert_eq!(scope_of(&b.admin, "node-00599"), None);
+}
+
 /// A nextLink kept between passes may have expired: the listing starts from the first page
 /// again instead of stalling.
 #[tokio::test]

@@ -18,7 +18,7 @@ use kube::ResourceExt;
 use tokio::time::Instant;
 
 use crate::api::association::{AssociationSummary, ConflictPolicy, DetachPolicy};
-use crate::api::conditions::{READY, is_true};
+use crate::api::conditions::{READY, find, is_true};
 use crate::api::{
     ArcServerAssociation, ArcServerAssociationStatus, DeletionPolicy, DriftEntry, DriftPolicy,
     TagPolicy,
@@ -246,7 +246,12 @@ async fn converge(
                 kept.filter(|s| s.scope.id == target)
                     .and_then(|s| s.previous)
             });
-            Sweep::new(basis, scope, previous, was_ready, mine.names())
+            // Ready for this very spec: what the new listing writes is drift, and until it is
+            // over the status of the last one stands.
+            let settled = find(&status.conditions, READY).is_some_and(|c| {
+                c.status == "True" && c.observed_generation == obj.metadata.generation
+            });
+            Sweep::new(basis, scope, previous, settled, mine.names())
         }
     };
     status.scope_resource_id = Some(target.to_string());
@@ -462,8 +467,13 @@ impl Pass<'_> {
         let mut kept_link = self.sweep.cursor.at_link();
         let mut listed = Ok(());
         // A dry run writes nothing and reads the whole group in one pass (`plan` reports it
-        // whole).
-        while self.sweep.cursor.wants_page() && (self.dry_run || self.writer.has_budget()) {
+        // whole). Every pass reads a page at least, so that the listing progresses however
+        // slow ARM is against the time bound.
+        let mut read = 0;
+        while self.sweep.cursor.wants_page()
+            && (self.dry_run || read == 0 || self.writer.has_budget())
+        {
+            read += 1;
             let page = match self.sweep.cursor.next_page(arm, collection).await {
                 Ok(page) => page,
                 Err(error) => {
@@ -620,10 +630,11 @@ impl Pass<'_> {
         )
     }
 
-    /// The outcome of a pass that leaves the listing for the next. An object that was Ready
-    /// and in which this listing found nothing to do so far keeps its status as the last
-    /// complete listing wrote it (a large group read over several passes in steady state
-    /// changes nothing); otherwise the status shows the machines listed so far.
+    /// The outcome of a pass that leaves the listing for the next. An object Ready for its
+    /// current spec, in which this listing found nothing to do so far, keeps its status as the
+    /// last complete listing wrote it (a large group read over several passes in steady state
+    /// changes nothing, so nothing is written to the API server); otherwise the status shows
+    /// the machines listed so far.
     fn partial(
         &mut self,
         status: &mut ArcServerAssociationStatus,
@@ -638,7 +649,7 @@ impl Pass<'_> {
         let s = &tally.summary;
         let id = &self.scope.id;
         let pending = s.pending - tally.drifted;
-        if was_ready && pending == 0 && s.failed == 0 {
+        if was_ready && self.sweep.was_ready && pending == 0 && s.failed == 0 {
             let kept = &status.summary;
             let drifted = kept.pending;
             return (
@@ -785,10 +796,12 @@ async fn detach(
     }
     let collection = CollectionId::new(&group, MACHINES);
     let mut kept_link = pass.state.cursor.at_link();
+    let mut read = 0;
     while pass.failure.is_none()
         && pass.state.cursor.wants_page()
-        && (pass.dry_run || pass.writer.has_budget())
+        && (pass.dry_run || read == 0 || pass.writer.has_budget())
     {
+        read += 1;
         match pass.state.cursor.next_page(arm, &collection).await {
             Ok(page) => {
                 kept_link = false;

@@ -248,7 +248,9 @@ pub struct Sweep {
     /// The scope this object used before spec.scopeRef changed: its machines follow. Kept for
     /// the object's later listings too, since a large group moves over many passes.
     pub previous: Option<ResourceId>,
-    /// Whether the object was Ready when the listing began: then what it writes is drift.
+    /// Whether the object was Ready for its current generation when the listing began: then
+    /// what the listing writes is drift, and a pass that finds nothing to do keeps the status
+    /// of the last complete listing.
     pub was_ready: bool,
     pub cursor: Cursor,
     pub tally: Tally,
