@@ -1,14 +1,23 @@
-//! Fleet-scale benchmark of the ArcServerAssociation reconcile core: N machines in one resource
-//! group, the emulator's write bucket at B burst / R per second (the client's buckets set to
-//! the same), passes run back to back as the controller would (honouring each pass's requeue).
-//! Prints the achieved write rate, 429s, the steady-state pass's ARM calls and the process's
-//! resident memory.
+//! Fleet-scale benchmark of the ArcServerAssociation reconcile core against the emulator, with
+//! passes run back to back as the controller would (honouring each pass's requeue).
+//!
+//! One subscription (default): N machines in one resource group, the emulator's write bucket at
+//! B burst / R per second (the client's buckets set to the same). Prints the time to converge,
+//! the write rate against the bucket, 429s, the list pages read while converging against
+//! ceil(N / page), the reads of the next (steady-state) listing, a small association of the
+//! same subscription started meanwhile (fairness), and the controller side's peak memory.
+//!
+//! `--subscriptions K`: K associations of N machines each, in K subscriptions, each with its
+//! own emulator bucket (B / R), converging at once; prints each subscription's write rate
+//! against its bucket and the aggregate. `--storm S` injects a 429 storm (every request of the
+//! last subscription answered 429 for S seconds) to show that it does not slow the others.
 //!
 //! The emulator runs in a child process (this binary re-executed with `--serve-emulator`), so
 //! the memory figures are the controller side only.
 //!
 //! cargo run --release --example association_bench -- [--machines N] [--write-burst B]
-//!     [--write-rate R] [--page-size P] [--small S]
+//!     [--write-rate R] [--page-size P] [--small S] [--drift-interval D]
+//!     [--subscriptions K] [--storm SECONDS]
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
@@ -22,13 +31,12 @@ use arclink::azure::models::PrivateLinkScope;
 use arclink::azure::{
     ArmClient, ArmClientOptions, BucketLimits, Cloud, CredentialCache, RateLimits, ResourceId,
 };
-use arclink::emulator::{Bucket, Emulator, EmulatorConfig, Fixtures};
+use arclink::emulator::{Bucket, Emulator, EmulatorConfig, Fault, Fixtures};
 use arclink::reconcile::association::AssociationDeps;
 use arclink::reconcile::scope_ref::ScopeSource;
 use arclink::reconcile::{self, Requeue, Settings};
 use serde_json::{Value, json};
 
-const SUB: &str = "0b1e4c2d-7a6f-4e3b-9c8d-5f4a3b2c1d0e";
 const RG: &str = "rg-fleet";
 /// A small association in the same subscription, started while the big one is writing, shows
 /// that the big one's batches do not starve it.
@@ -36,14 +44,19 @@ const SMALL_RG: &str = "rg-small";
 const SMALL_DELAY: Duration = Duration::from_secs(10);
 const READ_BURST: u32 = 250;
 const READ_RATE: f64 = 25.0;
+/// Passes after which a run counts as not converging.
+const MAX_PASSES: u32 = 10_000;
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Args {
     machines: usize,
     write_burst: u32,
     write_rate: f64,
     page_size: usize,
     small: usize,
+    drift_interval: String,
+    subscriptions: usize,
+    storm: u64,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -53,6 +66,9 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         write_rate: 100.0,
         page_size: 100,
         small: 50,
+        drift_interval: "10m".into(),
+        subscriptions: 1,
+        storm: 0,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -63,13 +79,49 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--write-rate" => args.write_rate = value.parse().map_err(|e| bad(&e))?,
             "--page-size" => args.page_size = value.parse().map_err(|e| bad(&e))?,
             "--small" => args.small = value.parse().map_err(|e| bad(&e))?,
+            "--drift-interval" => {
+                arclink::api::parse_duration(&value).map_err(|e| bad(&e))?;
+                args.drift_interval = value;
+            }
+            "--subscriptions" => args.subscriptions = value.parse().map_err(|e| bad(&e))?,
+            "--storm" => args.storm = value.parse().map_err(|e| bad(&e))?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
     if args.machines == 0 || args.write_rate <= 0.0 || args.page_size == 0 {
         return Err("--machines, --write-rate and --page-size must be positive".into());
     }
+    if args.subscriptions == 0 {
+        return Err("--subscriptions must be positive".into());
+    }
+    if args.storm > 0 && args.subscriptions < 2 {
+        return Err("--storm needs --subscriptions 2 or more (the others are measured)".into());
+    }
     Ok(args)
+}
+
+fn to_argv(args: &Args) -> Vec<String> {
+    [
+        ("--machines", args.machines.to_string()),
+        ("--write-burst", args.write_burst.to_string()),
+        ("--write-rate", args.write_rate.to_string()),
+        ("--page-size", args.page_size.to_string()),
+        ("--small", args.small.to_string()),
+        ("--drift-interval", args.drift_interval.clone()),
+        ("--subscriptions", args.subscriptions.to_string()),
+        ("--storm", args.storm.to_string()),
+    ]
+    .into_iter()
+    .flat_map(|(f, v)| [f.to_string(), v])
+    .collect()
+}
+
+/// The i-th subscription's id.
+fn subscription(i: usize) -> String {
+    format!(
+        "0b1e4c2d-7a6f-4e3b-9c8d-{:012x}",
+        0x5f4a3b2c1d0e_u64 + i as u64
+    )
 }
 
 fn proc_status(field: &str) -> String {
@@ -83,14 +135,45 @@ fn proc_status(field: &str) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The fixtures: in every subscription a resource group of `machines` machines tagged
+/// `fleet=blue`; in the first one also the small association's group.
+fn fixtures(args: &Args) -> Result<Fixtures, Box<dyn std::error::Error>> {
+    let mut yaml = String::from("subscriptions:\n");
+    for i in 0..args.subscriptions {
+        yaml.push_str(&format!("  - id: {}\n", subscription(i)));
+    }
+    yaml.push_str("resourceGroups:\n");
+    for i in 0..args.subscriptions {
+        yaml.push_str(&format!(
+            "  - {{subscriptionId: {}, name: {RG}, location: eastus}}\n",
+            subscription(i)
+        ));
+    }
+    yaml.push_str(&format!(
+        "  - {{subscriptionId: {}, name: {SMALL_RG}, location: eastus}}\nmachineSets:\n",
+        subscription(0)
+    ));
+    for i in 0..args.subscriptions {
+        yaml.push_str(&format!(
+            "  - {{subscriptionId: {}, resourceGroup: {RG}, prefix: srv, count: {}, location: eastus, tags: {{fleet: blue}}}}\n",
+            subscription(i),
+            args.machines
+        ));
+    }
+    if args.small > 0 && args.subscriptions == 1 {
+        yaml.push_str(&format!(
+            "  - {{subscriptionId: {}, resourceGroup: {SMALL_RG}, prefix: small, count: {}, location: eastus, tags: {{fleet: blue}}}}\n",
+            subscription(0),
+            args.small
+        ));
+    }
+    Ok(Fixtures::from_yaml(&yaml)?)
+}
+
 /// The child: serves the emulator, prints its endpoint and CA path, runs until killed.
 async fn serve_emulator(args: Args, ca_path: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let fixtures = Fixtures::from_yaml(&format!(
-        "subscriptions:\n  - id: {SUB}\nresourceGroups:\n  - subscriptionId: {SUB}\n    name: {RG}\n    location: eastus\n  - subscriptionId: {SUB}\n    name: {SMALL_RG}\n    location: eastus\nmachineSets:\n  - subscriptionId: {SUB}\n    resourceGroup: {RG}\n    prefix: srv\n    count: {}\n    location: eastus\n    tags: {{fleet: blue}}\n  - subscriptionId: {SUB}\n    resourceGroup: {SMALL_RG}\n    prefix: small\n    count: {}\n    location: eastus\n    tags: {{fleet: blue}}\n",
-        args.machines, args.small
-    ))?;
     let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
+        fixtures: Some(fixtures(&args)?),
         page_size: args.page_size,
         throttling: Some(arclink::emulator::RateLimits {
             reads: Bucket {
@@ -128,25 +211,16 @@ impl Drop for ChildEmulator {
 }
 
 impl ChildEmulator {
-    fn start(args: Args) -> Result<ChildEmulator, Box<dyn std::error::Error>> {
+    fn start(args: &Args) -> Result<ChildEmulator, Box<dyn std::error::Error>> {
         let dir = std::env::temp_dir().join(format!("association-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let ca_path = dir.join("ca.pem");
         let mut child = Command::new(std::env::current_exe()?)
             .args([
-                "--serve-emulator",
-                &ca_path.to_string_lossy(),
-                "--machines",
-                &args.machines.to_string(),
-                "--write-burst",
-                &args.write_burst.to_string(),
-                "--write-rate",
-                &args.write_rate.to_string(),
-                "--page-size",
-                &args.page_size.to_string(),
-                "--small",
-                &args.small.to_string(),
+                "--serve-emulator".to_string(),
+                ca_path.to_string_lossy().into(),
             ])
+            .args(to_argv(args))
             .stdout(Stdio::piped())
             .spawn()?;
         let stdout = child.stdout.take().ok_or("child has no stdout")?;
@@ -170,28 +244,38 @@ impl ChildEmulator {
         })
     }
 
-    async fn counters(&self) -> Result<Value, Box<dyn std::error::Error>> {
-        let url = format!("{}/_emulator/counters", self.endpoint);
-        let body = self
+    async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Box<dyn std::error::Error>> {
+        let url = format!("{}/_emulator/{path}", self.endpoint);
+        let mut req = self
             .admin
-            .get(url)
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        Ok(serde_json::from_slice(&body)?)
+            .request(method, url)
+            .bearer_auth(&self.admin_token);
+        if let Some(body) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(&body)?);
+        }
+        let body = req.send().await?.error_for_status()?.bytes().await?;
+        Ok(if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body)?
+        })
+    }
+
+    async fn counters(&self) -> Result<Value, Box<dyn std::error::Error>> {
+        self.admin(reqwest::Method::GET, "counters", None).await
     }
 
     async fn reset_counters(&self) -> Result<(), Box<dyn std::error::Error>> {
-        let url = format!("{}/_emulator/counters/reset", self.endpoint);
-        self.admin
-            .post(url)
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await?
-            .error_for_status()?;
-        Ok(())
+        self.admin(reqwest::Method::POST, "counters/reset", None)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -202,8 +286,16 @@ fn count(counters: &Value, path: &[&str]) -> u64 {
         .unwrap_or(0)
 }
 
-async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let emu = ChildEmulator::start(args)?;
+fn list_reads(counters: &Value) -> u64 {
+    count(
+        counters,
+        &["byType", "GET microsoft.hybridcompute/machines"],
+    )
+}
+
+/// An ARM client for the emulator with the emulator's limits (as the controller is configured
+/// with ARM's).
+fn client(emu: &ChildEmulator, args: &Args) -> Result<ArmClient, Box<dyn std::error::Error>> {
     let url = url::Url::parse(&emu.endpoint)?;
     let cloud = Cloud::custom("emulator", url.clone(), url, "https://management.azure.com");
     let credential = CredentialCache::new().get_or_create(
@@ -218,7 +310,6 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut options = ArmClientOptions::new(credential);
     options.cloud = cloud;
     options.ca_pem = Some(emu.ca_pem.clone());
-    // The client is configured with the limits ARM (here: the emulator) applies.
     options.rate_limits = RateLimits {
         reads: BucketLimits {
             burst: READ_BURST,
@@ -230,48 +321,78 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         },
         ..RateLimits::default()
     };
-    let arm = ArmClient::new(options)?;
-    let scope_id: ResourceId = format!(
-        "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.HybridCompute/privateLinkScopes/pls-fleet"
+    Ok(ArmClient::new(options)?)
+}
+
+async fn scope_in(arm: &ArmClient, i: usize) -> Result<ResourceId, Box<dyn std::error::Error>> {
+    let id: ResourceId = format!(
+        "/subscriptions/{}/resourceGroups/{RG}/providers/Microsoft.HybridCompute/privateLinkScopes/pls-fleet",
+        subscription(i)
     )
     .parse()?;
-    arm.put_and_wait::<_, PrivateLinkScope>(&scope_id, &json!({"location": "eastus"}))
+    arm.put_and_wait::<_, PrivateLinkScope>(&id, &json!({"location": "eastus"}))
         .await?;
+    Ok(id)
+}
 
-    let mut obj = association("fleet", RG, &scope_id);
+async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let emu = ChildEmulator::start(&args)?;
+    let arm = client(&emu, &args)?;
+    if args.subscriptions > 1 {
+        return many_subscriptions(&args, &emu, &arm).await;
+    }
+    let scope_id = scope_in(&arm, 0).await?;
+    let mut obj = association("fleet", RG, &scope_id, &args.drift_interval);
     let deps = AssociationDeps::new(ScopeSource::Id(scope_id.to_string()));
     let settings = Settings::new("bench");
 
     emu.reset_counters().await?;
     let started = Instant::now();
-    let small = {
+    let small = (args.small > 0).then(|| {
         let (arm, settings, scope_id) = (arm.clone(), settings.clone(), scope_id.clone());
+        let interval = args.drift_interval.clone();
         tokio::spawn(async move {
             // Start once the big association has drained the write bucket's burst.
             tokio::time::sleep(SMALL_DELAY).await;
-            let mut obj = association("small", SMALL_RG, &scope_id);
+            let mut obj = association("small", SMALL_RG, &scope_id, &interval);
             let deps = AssociationDeps::new(ScopeSource::Id(scope_id.to_string()));
             converge(&arm, &settings, &mut obj, &deps, false).await
         })
-    };
-    let (passes, slept, _) = converge(&arm, &settings, &mut obj, &deps, true).await?;
-    let (small_passes, _, small_done) = small.await??;
-    let small_secs = small_done
-        .duration_since(started + SMALL_DELAY)
-        .as_secs_f64();
-    let elapsed = started.elapsed().as_secs_f64();
+    });
+    let big = converge(&arm, &settings, &mut obj, &deps, true).await?;
+    let elapsed = big.done.duration_since(started).as_secs_f64();
     let c = emu.counters().await?;
+    let small = match small {
+        Some(task) => Some(task.await??),
+        None => None,
+    };
     let patches = count(&c, &["byMethod", "PATCH"]);
     let throttled = count(&c, &["byStatus", "429"]);
-    let list_pages = count(&c, &["byType", "GET microsoft.hybridcompute/machines"]);
+    let list_pages = list_reads(&c);
     let sustained = (patches as f64 - f64::from(args.write_burst)).max(0.0) / elapsed;
+    let pages = args.machines.div_ceil(args.page_size) as f64;
 
+    // The next listing, as the drift check makes it: passes until it is over (the controller
+    // would come back one interval later; the figures do not depend on when).
+    let synced = obj.status.as_ref().and_then(|s| s.last_sync_time.clone());
     emu.reset_counters().await?;
     let steady_started = Instant::now();
-    let out = reconcile::reconcile(&arm, &settings, &obj, &deps).await;
+    let mut steady_passes = 0;
+    let steady_ready = loop {
+        let out = reconcile::reconcile(&arm, &settings, &obj, &deps).await;
+        steady_passes += 1;
+        let over = out.status.last_sync_time != synced;
+        let ready = is_true(&out.status.conditions, READY);
+        obj.status = Some(out.status);
+        if over || steady_passes >= MAX_PASSES {
+            break ready;
+        }
+        if let Requeue::After(d) = out.requeue {
+            tokio::time::sleep(d).await;
+        }
+    };
     let steady_secs = steady_started.elapsed().as_secs_f64();
     let steady = emu.counters().await?;
-    let pages_expected = args.machines.div_ceil(args.page_size);
 
     println!("machines                : {}", args.machines);
     println!(
@@ -279,13 +400,23 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         args.write_burst, args.write_rate
     );
     println!("page size               : {}", args.page_size);
+    println!("drift check interval    : {}", args.drift_interval);
     println!(
-        "passes to converge      : {passes} (requeue waits {:.1}s in total)",
-        slept.as_secs_f64()
+        "passes to converge      : {} (requeue waits {:.1}s in total)",
+        big.passes,
+        big.slept.as_secs_f64()
     );
     println!("time to converge        : {elapsed:.1} s");
     println!("PATCH requests          : {patches}");
-    println!("list page reads         : {list_pages}");
+    // The small association's pages are counted too.
+    let small_pages = args.small.div_ceil(args.page_size) as u64;
+    let big_pages = list_pages.saturating_sub(small_pages);
+    println!(
+        "list page reads         : {list_pages} ({big_pages} of the big association = {:.3} x ceil(N/page); goal <= 1.1 x {pages} + {} passes = {:.0}; {small_pages} of the small one)",
+        big_pages as f64 / pages,
+        big.passes,
+        1.1 * pages + f64::from(big.passes)
+    );
     println!(
         "write rate (total)      : {:.1} /s",
         patches as f64 / elapsed
@@ -295,22 +426,131 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         sustained / args.write_rate
     );
     println!("429 responses           : {throttled}");
+    if let Some(small) = small {
+        let small_secs = small
+            .done
+            .duration_since(started + SMALL_DELAY)
+            .as_secs_f64();
+        println!(
+            "small association       : {} machines in the same subscription, started {}s into the big one, Ready after {} passes, {small_secs:.1} s",
+            args.small,
+            SMALL_DELAY.as_secs(),
+            small.passes
+        );
+    }
     println!(
-        "small association       : {} machines in the same subscription, started {}s into the big one, Ready after {small_passes} passes, {small_secs:.1} s",
-        args.small,
-        SMALL_DELAY.as_secs()
-    );
-    println!(
-        "steady-state pass       : {} reads ({} list pages, bound {}), {} writes, {steady_secs:.2} s, Ready {}",
+        "steady-state listing    : {} reads ({} list pages, bound {} + 2), {} writes, {steady_passes} passes, {steady_secs:.1} s, Ready {steady_ready}",
         count(&steady, &["byMethod", "GET"]),
-        count(&steady, &["byType", "GET microsoft.hybridcompute/machines"]),
-        pages_expected + 2,
+        list_reads(&steady),
+        pages,
         count(&steady, &["writes"]),
-        is_true(&out.status.conditions, READY)
+    );
+    if let Some(status) = &obj.status {
+        println!(
+            "status size             : {} bytes",
+            serde_json::to_vec(status)?.len()
+        );
+    }
+    println!(
+        "controller process      : VmHWM {} VmRSS {} (emulator in a child process)",
+        proc_status("VmHWM:"),
+        proc_status("VmRSS:")
+    );
+    Ok(())
+}
+
+/// `--subscriptions K`: K associations in K subscriptions converging at once.
+async fn many_subscriptions(
+    args: &Args,
+    emu: &ChildEmulator,
+    arm: &ArmClient,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::new("bench");
+    let mut scopes = Vec::new();
+    for i in 0..args.subscriptions {
+        scopes.push(scope_in(arm, i).await?);
+    }
+    let stormed = (args.storm > 0).then_some(args.subscriptions - 1);
+    emu.reset_counters().await?;
+    if let Some(i) = stormed {
+        let fault = Fault::status(429)
+            .retry_after(1)
+            .path_contains(&format!("/subscriptions/{}/", subscription(i)))
+            .for_duration(Duration::from_secs(args.storm));
+        emu.admin(
+            reqwest::Method::POST,
+            "faults",
+            Some(serde_json::to_value(fault)?),
+        )
+        .await?;
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, scope) in scopes.iter().enumerate() {
+        let (arm, settings, scope) = (arm.clone(), settings.clone(), scope.clone());
+        let interval = args.drift_interval.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut obj = association(&format!("fleet-{i}"), RG, &scope, &interval);
+            obj.spec.machines.subscription_id = Some(subscription(i));
+            let deps = AssociationDeps::new(ScopeSource::Id(scope.to_string()));
+            converge(&arm, &settings, &mut obj, &deps, false).await
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let c = emu.counters().await?;
+    println!(
+        "subscriptions           : {} x {} machines, each its own bucket of {} burst, {} /s",
+        args.subscriptions, args.machines, args.write_burst, args.write_rate
+    );
+    match stormed {
+        Some(i) => println!(
+            "429 storm               : every request of subscription {i} answered 429 (Retry-After 1) for the first {} s",
+            args.storm
+        ),
+        None => println!("429 storm               : none"),
+    }
+    let rate = |r: &Converged| {
+        let secs = r.done.duration_since(started).as_secs_f64();
+        let sustained = (f64::from(r.written) - f64::from(args.write_burst)).max(0.0) / secs;
+        (secs, sustained)
+    };
+    let (mut sum, mut lowest) = (0.0, f64::MAX);
+    let mut last = 0.0_f64;
+    for (i, r) in results.iter().enumerate() {
+        let (secs, sustained) = rate(r);
+        let note = if Some(i) == stormed { " (storm)" } else { "" };
+        println!(
+            "subscription {i:>2}         : {} PATCHes accepted in {secs:.1} s, {} passes: {sustained:.1} /s = {:.3} x its bucket{note}",
+            r.written,
+            r.passes,
+            sustained / args.write_rate
+        );
+        if Some(i) != stormed {
+            sum += f64::from(r.written);
+            lowest = lowest.min(sustained / args.write_rate);
+            last = last.max(secs);
+        }
+    }
+    let measured = args.subscriptions - usize::from(stormed.is_some());
+    let buckets = measured as f64 * args.write_rate;
+    let aggregate = (sum - measured as f64 * f64::from(args.write_burst)).max(0.0) / last;
+    println!(
+        "aggregate ({measured} subscriptions{}): {aggregate:.1} /s = {:.3} x the sum of their buckets ({buckets} /s); lowest single {lowest:.3}",
+        if stormed.is_some() {
+            " without the storm"
+        } else {
+            ""
+        },
+        aggregate / buckets
     );
     println!(
-        "status size             : {} bytes",
-        serde_json::to_vec(&out.status)?.len()
+        "all converged           : {elapsed:.1} s; PATCH requests {}, 429 responses {}",
+        count(&c, &["byMethod", "PATCH"]),
+        count(&c, &["byStatus", "429"])
     );
     println!(
         "controller process      : VmHWM {} VmRSS {} (emulator in a child process)",
@@ -320,7 +560,12 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn association(name: &str, resource_group: &str, scope_id: &ResourceId) -> ArcServerAssociation {
+fn association(
+    name: &str,
+    resource_group: &str,
+    scope_id: &ResourceId,
+    drift_interval: &str,
+) -> ArcServerAssociation {
     let mut obj = ArcServerAssociation::new(
         name,
         ArcServerAssociationSpec {
@@ -334,37 +579,73 @@ fn association(name: &str, resource_group: &str, scope_id: &ResourceId) -> ArcSe
             },
             on_conflict: Default::default(),
             deletion: Default::default(),
-            policy: AssociationPolicy::default(),
+            policy: AssociationPolicy {
+                drift_check_interval: Some(drift_interval.into()),
+                ..AssociationPolicy::default()
+            },
             suspend: false,
             credential_ref: None,
         },
     );
     obj.metadata.namespace = Some("bench".into());
     obj.metadata.generation = Some(1);
+    obj.metadata.uid = Some(format!("uid-{name}"));
     obj
 }
 
-/// Runs passes as the controller would until the object is Ready; returns the passes and the
-/// time spent waiting for requeues and when it became Ready.
+/// How a run of passes went.
+struct Converged {
+    passes: u32,
+    /// Time spent waiting for requeues.
+    slept: Duration,
+    /// When the object became Ready.
+    done: Instant,
+    /// PATCHes ARM accepted.
+    written: u32,
+}
+
+/// Runs passes as the controller would until the object is Ready.
 async fn converge(
     arm: &ArmClient,
     settings: &Settings,
     obj: &mut ArcServerAssociation,
     deps: &AssociationDeps,
     verbose: bool,
-) -> Result<(u32, Duration, Instant), String> {
+) -> Result<Converged, String> {
     let started = Instant::now();
-    let mut passes = 0;
-    let mut slept = Duration::ZERO;
+    let mut run = Converged {
+        passes: 0,
+        slept: Duration::ZERO,
+        done: started,
+        written: 0,
+    };
+    let mut failures = 0;
     loop {
         let out = reconcile::reconcile(arm, settings, obj, deps).await;
-        passes += 1;
+        run.passes += 1;
+        run.written += u32::try_from(out.changes.len()).unwrap_or(u32::MAX);
         let done = is_true(&out.status.conditions, READY);
         let s = &out.status.summary;
-        if verbose {
+        if verbose && (run.passes % 10 == 1 || done) {
+            // Why the first machine listed as not associated is not (when one is).
+            let first = out
+                .status
+                .machines
+                .first()
+                .map(|m| {
+                    format!(
+                        " ({}: {} {})",
+                        m.name,
+                        m.state,
+                        m.message.as_deref().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
             println!(
-                "pass {passes:>2} at {:>6.1}s: associated {:>5} pending {:>5} failed {}",
+                "pass {:>4} at {:>7.1}s: listed {:>6} associated {:>6} pending {:>5} failed {}{first}",
+                run.passes,
                 started.elapsed().as_secs_f64(),
+                s.matched,
                 s.associated,
                 s.pending,
                 s.failed
@@ -372,19 +653,24 @@ async fn converge(
         }
         obj.status = Some(out.status);
         if done {
-            return Ok((passes, slept, Instant::now()));
+            run.done = Instant::now();
+            return Ok(run);
         }
-        if passes > 200 {
+        if run.passes > MAX_PASSES {
             return Err(format!(
-                "{} did not converge in 200 passes",
+                "{} did not converge in {MAX_PASSES} passes",
                 obj.metadata.name.as_deref().unwrap_or_default()
             ));
         }
         let wait = match out.requeue {
             Requeue::After(d) => d,
-            Requeue::Backoff => Duration::from_secs(5),
+            Requeue::Backoff => {
+                // As the controller's backoff: 5 s doubling, at most 5 min.
+                failures += 1;
+                arclink::reconcile::requeue::backoff(failures)
+            }
         };
-        slept += wait;
+        run.slept += wait;
         tokio::time::sleep(wait).await;
     }
 }

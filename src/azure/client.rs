@@ -232,6 +232,23 @@ struct Page<T> {
     next_link: Option<String>,
 }
 
+/// One page of a listing and the link to the next one (`None` on the last page).
+#[derive(Debug)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub next: Option<Url>,
+}
+
+/// The error for a provider whose `nextLink` repeats an earlier page of `collection` (the link's
+/// query, which may carry a skip token, is left out).
+pub fn repeated_link(collection: &CollectionId, link: &Url) -> ArmError {
+    ArmError::InvalidResponse(format!(
+        "list {collection}: nextLink repeats an earlier page ({}{})",
+        link.origin().ascii_serialization(),
+        link.path()
+    ))
+}
+
 #[derive(serde::Deserialize)]
 struct OperationStatus {
     status: Option<String>,
@@ -691,45 +708,63 @@ impl ArmClient {
         collection: &CollectionId,
     ) -> impl Stream<Item = Result<Vec<T>, ArmError>> + Send + 'static {
         let client = self.clone();
-        let first = self.url_for(collection.segments(), collection.resource_type());
-        let subscription = collection.parent().subscription().to_string();
-        let provider = collection.provider().to_string();
-        let what = collection.to_string();
-        let start = (Some(first), std::collections::HashSet::new());
-        futures::stream::try_unfold(start, move |(next, mut seen)| {
+        let collection = collection.clone();
+        // `Some(None)`: the first page is due; `None`: the listing is over.
+        let start = (Some(None::<Url>), std::collections::HashSet::new());
+        futures::stream::try_unfold(start, move |(link, mut seen)| {
             let client = client.clone();
-            let subscription = subscription.clone();
-            let provider = provider.clone();
-            let what = what.clone();
+            let collection = collection.clone();
             async move {
-                let url = match next {
-                    None => return Ok(None),
-                    Some(url) => url?,
+                let Some(link) = link else {
+                    return Ok(None);
                 };
-                let resp = client
-                    .send(Method::Get, url, &subscription, &provider, None)
-                    .await?;
-                if resp.status == 404 {
-                    return Ok(Some((Vec::new(), (None, seen))));
+                let page: ListPage<T> = client.list_page(&collection, link.as_ref()).await?;
+                // A provider that hands out a link it handed out before would be listed for
+                // ever.
+                if let Some(next) = &page.next
+                    && !seen.insert(next.to_string())
+                {
+                    return Err(repeated_link(&collection, next));
                 }
-                if resp.status != 200 {
-                    return Err(resp.error());
-                }
-                let page: Page<T> = decode_bytes(&resp.body, &format!("list {what}"))?;
-                let next = match page.next_link.filter(|l| !l.is_empty()) {
-                    None => None,
-                    // A provider that hands out a link it handed out before would be listed
-                    // for ever.
-                    Some(l) if !seen.insert(l.clone()) => {
-                        return Err(ArmError::InvalidResponse(format!(
-                            "list {what}: nextLink repeats an earlier page ({})",
-                            l.split('?').next().unwrap_or_default()
-                        )));
-                    }
-                    Some(l) => Some(client.check_own_url(&l, "nextLink")),
-                };
-                Ok(Some((page.value, (next, seen))))
+                Ok(Some((page.items, (page.next.map(Some), seen))))
             }
+        })
+    }
+
+    /// One page of a collection: the first when `link` is `None`, else the page a `nextLink`
+    /// of an earlier page points at. A caller that keeps [`ListPage::next`] can continue the
+    /// listing in a later reconcile instead of listing from the start again.
+    pub async fn list_page<T: DeserializeOwned>(
+        &self,
+        collection: &CollectionId,
+        link: Option<&Url>,
+    ) -> Result<ListPage<T>, ArmError> {
+        let url = match link {
+            // Checked again: a link kept between passes is followed only on this endpoint.
+            Some(l) => self.check_own_url(l.as_str(), "nextLink")?,
+            None => self.url_for(collection.segments(), collection.resource_type())?,
+        };
+        let subscription = collection.parent().subscription();
+        let resp = self
+            .send(Method::Get, url, subscription, collection.provider(), None)
+            .await?;
+        if resp.status == 404 {
+            return Ok(ListPage {
+                items: Vec::new(),
+                next: None,
+            });
+        }
+        if resp.status != 200 {
+            return Err(resp.error());
+        }
+        let page: Page<T> = decode_bytes(&resp.body, &format!("list {collection}"))?;
+        let next = match page.next_link.filter(|l| !l.is_empty()) {
+            Some(l) => Some(self.check_own_url(&l, "nextLink")?),
+            None => None,
+        };
+        Ok(ListPage {
+            items: page.value,
+            next,
         })
     }
 

@@ -7,18 +7,18 @@
 //! state a pass is the list pages plus the scope GET, and no write.
 
 mod select;
+mod sweep;
 mod tally;
 mod writes;
 
-use std::pin::pin;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
+use tokio::time::Instant;
 
-use crate::api::association::{ConflictPolicy, DetachPolicy};
-use crate::api::conditions::{READY, is_true};
+use crate::api::association::{AssociationSummary, ConflictPolicy, DetachPolicy};
+use crate::api::conditions::{READY, find, is_true};
 use crate::api::{
     ArcServerAssociation, ArcServerAssociationStatus, DeletionPolicy, DriftEntry, DriftPolicy,
     TagPolicy,
@@ -32,6 +32,8 @@ use super::scope_ref::{self, ResolvedScope, ScopeSource};
 use super::{Change, ChangeAction, Phase, Requeue, Settings, scope};
 pub use select::{Claim, MachineRef, Selection, is_scope};
 use select::{Rival, rivals};
+use sweep::{Detaching, Entry, Sweep};
+pub use sweep::{MAX_SWEEPS, Sweeps};
 use tally::Tally;
 pub use tally::{MAX_LISTED, MachineState};
 pub use writes::Budget;
@@ -166,6 +168,7 @@ impl Managed for ArcServerAssociation {
 
     /// `deletion: Orphan`: the machines stay associated.
     async fn orphan(cx: &mut Cx<'_, Self>, deps: &AssociationDeps) -> Result<Cleaned, ArmError> {
+        cx.settings.sweeps.forget(&object_key(cx.obj));
         Ok(Cleaned::Done(match scope_of(cx, deps) {
             Some(id) => format!("deletion Orphan: machines left associated with scope {id}"),
             None => "no scope was ever resolved: no machine was associated".into(),
@@ -214,82 +217,145 @@ async fn converge(
 ) -> Result<Step, ArmError> {
     let interval = drift_interval(obj, settings);
     let was_ready = is_true(&status.conditions, READY);
-    let scope = match scope_ref::resolve(arm, settings, &deps.scope, interval).await? {
-        Ok(scope) => scope,
+    let (target, managed) = match scope_ref::target(settings, &deps.scope, interval) {
+        Ok(target) => target,
         Err(next) => return Ok(next),
     };
     // Machines this object moved to its previous scope follow it when spec.scopeRef changes.
-    let previous = status
+    let moved_from = status
         .scope_resource_id
         .as_deref()
         .and_then(|s| s.parse::<ResourceId>().ok())
-        .filter(|p| p != &scope.id);
-    status.scope_resource_id = Some(scope.id.to_string());
-    let mine = Selection::new(&obj.spec.machines, scope.id.subscription());
-    let (older, newer) = rivals(&deps.claims, &object_key(obj), created(obj), &mine);
+        .filter(|p| p != &target);
+    let mine = Selection::new(&obj.spec.machines, target.subscription());
+    let key = object_key(obj);
+    let basis = sweep::basis(obj, &target, &deps.claims, settings.dry_run);
+    let kept = match settings.sweeps.take(&key) {
+        Some(Entry::Converge(s)) => Some(s),
+        _ => None,
+    };
+    let sweep = match kept {
+        Some(s) if s.continues(basis, interval) => *s,
+        kept => {
+            // A new listing reads the scope first: it may have gone, or moved region.
+            let scope = match scope_ref::read(arm, target.clone(), managed, interval).await? {
+                Ok(scope) => scope,
+                Err(next) => return Ok(next),
+            };
+            let previous = moved_from.or_else(|| {
+                kept.filter(|s| s.scope.id == target)
+                    .and_then(|s| s.previous)
+            });
+            // Ready for this very spec: what the new listing writes is drift, and until it is
+            // over the status of the last one stands.
+            let settled = find(&status.conditions, READY).is_some_and(|c| {
+                c.status == "True" && c.observed_generation == obj.metadata.generation
+            });
+            Sweep::new(basis, scope, previous, settled, mine.names())
+        }
+    };
+    status.scope_resource_id = Some(target.to_string());
+    let scope = sweep.scope.clone();
+    let (older, newer) = rivals(&deps.claims, &key, created(obj), &mine);
     let group = ResourceId::resource_group_id(mine.subscription(), mine.resource_group());
     let rules = Rules {
         scope: &scope,
-        previous: previous.as_ref(),
+        previous: sweep.previous.clone(),
         older: older.into_iter().filter(|r| r.scope != scope.id).collect(),
         newer: newer.into_iter().filter(|r| r.scope != scope.id).collect(),
         takeover: obj.spec.on_conflict == ConflictPolicy::Takeover,
         report: obj.spec.policy.drift == DriftPolicy::Report,
     };
+    let started = Instant::now();
     let mut pass = Pass {
         group: &group,
         scope: &scope,
         dry_run: settings.dry_run,
         writer: Writer::new(arm, deps.budget),
-        tally: Tally::default(),
+        sweep,
         changes,
         written: 0,
-        queued: 0,
+        failed: 0,
         accepted: 0,
         retry: None,
-        failure: None,
     };
-    let mut unseen = mine.names().clone();
     let collection = CollectionId::new(&group, MACHINES);
-    let mut pages = pin!(arm.list_pages::<MachineRef>(&collection));
-    while let Some(page) = pages.next().await {
-        let page = page?;
-        for m in page {
-            if !mine.selects(&m) {
-                continue;
-            }
-            unseen.remove(&m.name.to_ascii_lowercase());
-            pass.machine(m, &rules).await;
+    if let Err(failure) = pass.run(arm, &collection, &mine, &rules).await {
+        let e = failure.error;
+        if e.is_retryable() {
+            // The page is read again by the next pass, which goes on from there.
+            settings
+                .sweeps
+                .put(key, Entry::Converge(Box::new(pass.sweep)));
+            return Err(e);
         }
+        if failure.kept_link {
+            // A nextLink kept since an earlier pass may have expired (ARM's skip tokens are
+            // opaque): the next pass lists from the first page rather than stalling.
+            tracing::info!(collection = %collection, error = %e, "continuing the listing failed; listing from the first page again");
+            return Ok((
+                Phase::progressing(
+                    "Associating",
+                    format!(
+                        "the listing of the machines in {group} could not be continued ({}: {}); listing them again from the first page",
+                        e.code(),
+                        e.message()
+                    ),
+                ),
+                Requeue::After(deps.budget.requeue),
+            ));
+        }
+        return Err(e);
     }
-    pass.drain().await;
-    status.last_sync_time = Some(jiff::Timestamp::now().to_string());
-    drift.observed = true;
-    let mut missing: Vec<String> = unseen.into_values().collect();
-    missing.sort();
-    for name in missing {
-        pass.tally.add(
-            &name,
-            MachineState::NotFound,
-            Some(format!(
-                "no machine named {name} in resource group {}",
-                mine.resource_group()
-            )),
-        );
-    }
-    let step = pass.outcome(interval, was_ready, deps.budget.requeue, drift);
-    let tally = std::mem::take(&mut pass.tally);
-    status.summary = tally.summary.clone();
-    let (machines, omitted) = tally.into_listed();
-    status.machines = machines;
-    status.machines_omitted = omitted;
+    let step = if pass.sweep.cursor.is_done() {
+        // The whole group was read: the status and `Drifted` say what this listing found.
+        let began_earlier = pass.sweep.cursor.began_before(started);
+        let age = pass.sweep.cursor.age();
+        let mut tally = std::mem::take(&mut pass.sweep.tally);
+        let mut missing: Vec<String> = std::mem::take(&mut pass.sweep.unseen)
+            .into_values()
+            .collect();
+        missing.sort();
+        for name in missing {
+            tally.add(
+                &name,
+                MachineState::NotFound,
+                Some(format!(
+                    "no machine named {name} in resource group {}",
+                    mine.resource_group()
+                )),
+            );
+        }
+        status.last_sync_time = Some(jiff::Timestamp::now().to_string());
+        drift.observed = true;
+        let step = pass.complete(&tally, interval, deps.budget.requeue, drift);
+        // Due again one interval after the first page was read, so that every page is read at
+        // least once per interval however many passes the listing took.
+        let step = match step {
+            (phase @ Phase::Ready { .. }, Requeue::After(d)) if began_earlier && d == interval => (
+                phase,
+                Requeue::After(interval.saturating_sub(age).max(deps.budget.requeue)),
+            ),
+            other => other,
+        };
+        status.summary = tally.summary.clone();
+        let (machines, omitted) = tally.into_listed();
+        status.machines = machines;
+        status.machines_omitted = omitted;
+        step
+    } else {
+        pass.partial(status, was_ready, interval, deps.budget.requeue)
+    };
+    settings
+        .sweeps
+        .put(key, Entry::Converge(Box::new(pass.sweep)));
     Ok(step)
 }
 
 /// What decides a machine's fate, besides the machine.
 struct Rules<'a> {
     scope: &'a ResolvedScope,
-    previous: Option<&'a ResourceId>,
+    previous: Option<ResourceId>,
     /// Older associations with another scope: they win.
     older: Vec<Rival>,
     /// Newer associations with another scope: they yield, so their scope may be overwritten.
@@ -331,7 +397,7 @@ impl Rules<'_> {
             );
         }
         if let Some(c) = current {
-            let yielded = self.previous.is_some_and(|p| is_scope(c, p))
+            let yielded = self.previous.as_ref().is_some_and(|p| is_scope(c, p))
                 || self
                     .newer
                     .iter()
@@ -358,41 +424,87 @@ impl Rules<'_> {
     }
 }
 
-/// One reconcile pass over the listed machines.
+/// A page read failed.
+struct ListFailure {
+    error: ArmError,
+    /// The page was the one a `nextLink` kept from an earlier pass points at.
+    kept_link: bool,
+}
+
+/// One reconcile pass: continues the object's listing, writing what its pages call for.
 struct Pass<'a> {
     group: &'a ResourceId,
     scope: &'a ResolvedScope,
     dry_run: bool,
     writer: Writer,
-    tally: Tally,
+    sweep: Sweep,
     changes: &'a mut Vec<Change>,
-    /// PATCHes ARM accepted.
+    /// PATCHes ARM accepted in this pass.
     written: u32,
-    /// Machines left for the next pass (budget spent).
-    queued: u32,
-    /// PATCHes ARM accepted as long-running operations.
+    /// PATCHes that failed for good in this pass.
+    failed: u32,
+    /// PATCHes ARM accepted as long-running operations in this pass.
     accepted: u32,
     /// Earliest retry a throttled or transient failure asks for.
     retry: Option<Requeue>,
-    /// First terminal failure.
-    failure: Option<ArmError>,
 }
 
 impl Pass<'_> {
+    /// Handles the machines earlier passes left, then reads pages while the budget lasts and
+    /// the listing is not over. A page is read only when no machine is waiting for budget, so
+    /// at most the rest of one page is carried to the next pass. Waits for the PATCHes in
+    /// flight, also after an error.
+    async fn run(
+        &mut self,
+        arm: &ArmClient,
+        collection: &CollectionId,
+        mine: &Selection,
+        rules: &Rules<'_>,
+    ) -> Result<(), ListFailure> {
+        for m in self.sweep.cursor.take_left() {
+            self.machine(m, rules).await;
+        }
+        let mut kept_link = self.sweep.cursor.at_link();
+        let mut listed = Ok(());
+        // A dry run writes nothing and reads the whole group in one pass (`plan` reports it
+        // whole). Every pass reads a page at least, so that the listing progresses however
+        // slow ARM is against the time bound.
+        let mut read = 0;
+        while self.sweep.cursor.wants_page()
+            && (self.dry_run || read == 0 || self.writer.has_budget())
+        {
+            read += 1;
+            let page = match self.sweep.cursor.next_page(arm, collection).await {
+                Ok(page) => page,
+                Err(error) => {
+                    listed = Err(ListFailure { error, kept_link });
+                    break;
+                }
+            };
+            kept_link = false;
+            for m in page {
+                if !mine.selects(&m) {
+                    continue;
+                }
+                self.sweep.unseen.remove(&m.name.to_ascii_lowercase());
+                self.machine(m, rules).await;
+            }
+        }
+        while let Some(done) = self.writer.next().await {
+            self.finished(done);
+        }
+        listed
+    }
+
     async fn machine(&mut self, m: MachineRef, rules: &Rules<'_>) {
         match rules.decide(&m) {
-            Decision::Is(state, message) => self.tally.add(&m.name, state, message),
+            Decision::Is(state, message) => self.sweep.tally.add(&m.name, state, message),
             Decision::Write => {
-                let id = self.group.child(MACHINES, &m.name);
                 if !self.dry_run && !self.writer.has_budget() {
-                    self.queued += 1;
-                    self.tally.add(
-                        &m.name,
-                        MachineState::Pending,
-                        Some("queued for the next batch".into()),
-                    );
+                    self.sweep.cursor.defer(m);
                     return;
                 }
+                let id = self.group.child(MACHINES, &m.name);
                 self.changes.push(Change {
                     action: ChangeAction::Update,
                     resource_id: id.to_string(),
@@ -403,55 +515,48 @@ impl Pass<'_> {
                     }],
                 });
                 if self.dry_run {
-                    self.tally.add(
+                    self.sweep.tally.add(
                         &m.name,
                         MachineState::Pending,
                         Some(format!("would associate with scope {}", self.scope.id)),
                     );
                     return;
                 }
-                if let Some(done) = self
-                    .writer
-                    .start(id, m.name, Some(self.scope.id.clone()))
-                    .await
-                {
+                if let Some(done) = self.writer.start(id, m, Some(self.scope.id.clone())).await {
                     self.finished(done);
                 }
             }
         }
     }
 
-    async fn drain(&mut self) {
-        while let Some(done) = self.writer.next().await {
-            self.finished(done);
-        }
-    }
-
     fn finished(&mut self, done: Finished) {
-        let Finished { name, result } = done;
+        let Finished { machine, result } = done;
+        let name = machine.name.as_str();
         match result {
             Ok(Write::Done(m)) => match m.scope() {
-                Some(c) if !is_scope(c, &self.scope.id) => self.tally.add(
-                    &name,
+                Some(c) if !is_scope(c, &self.scope.id) => self.sweep.tally.add(
+                    name,
                     MachineState::Pending,
                     Some(format!("ARM accepted the update but reports scope {c}")),
                 ),
                 _ => {
                     self.written += 1;
-                    self.tally.add(&name, MachineState::Associated, None);
+                    self.sweep.written += 1;
+                    self.sweep.tally.add(name, MachineState::Associated, None);
                 }
             },
             Ok(Write::Pending(_)) => {
                 self.written += 1;
+                self.sweep.written += 1;
                 self.accepted += 1;
-                self.tally.add(
-                    &name,
+                self.sweep.tally.add(
+                    name,
                     MachineState::Pending,
                     Some("update accepted; ARM is applying it".into()),
                 );
             }
             Err(e) if e.is_retryable() => {
-                self.unrecord(&name);
+                self.unrecord(name);
                 let retry = match &e {
                     ArmError::Throttled { retry_after } => Requeue::After(*retry_after),
                     _ => Requeue::Backoff,
@@ -463,20 +568,19 @@ impl Pass<'_> {
                     Some(Requeue::Backoff) => Requeue::Backoff,
                     _ => retry,
                 });
-                self.tally.add(
-                    &name,
-                    MachineState::Pending,
-                    Some(format!("{}: {} (will retry)", e.code(), e.message())),
-                );
+                // Written again by the next pass without listing it again.
+                let why = format!("{}: {} (will retry)", e.code(), e.message());
+                self.sweep.cursor.retry(machine, why);
             }
             Err(e) => {
-                self.unrecord(&name);
-                self.tally.add(
-                    &name,
+                self.unrecord(name);
+                self.failed += 1;
+                self.sweep.tally.add(
+                    name,
                     MachineState::Failed,
                     Some(format!("{}: {}", e.code(), e.message())),
                 );
-                self.failure.get_or_insert(e);
+                self.sweep.failure.get_or_insert(e);
             }
         }
     }
@@ -487,77 +591,154 @@ impl Pass<'_> {
         self.changes.retain(|c| c.resource_id != id);
     }
 
-    fn outcome(
+    /// The outcome of a listing that is over (`tally` holds every machine it found).
+    fn complete(
         &mut self,
+        tally: &Tally,
         interval: Duration,
-        was_ready: bool,
         batch: Duration,
         drift: &mut Drift,
     ) -> Step {
-        let s = &self.tally.summary;
+        let s = &tally.summary;
         let id = &self.scope.id;
-        let counts = format!(
-            "{} of {} matched machines associated with scope {id}",
-            s.associated, s.matched
-        );
+        let counts = counts(s, id, true);
         // One entry for the fleet, however many machines: the note says how many.
         let machines = |n: u32| entry(SCOPE_FIELD, &id.to_string(), &format!("{n} machines"));
-        if self.tally.drifted > 0 {
-            drift.reported.push(machines(self.tally.drifted));
+        if tally.drifted > 0 {
+            drift.reported.push(machines(tally.drifted));
             drift.notes.push(format!(
                 "{} machines are not associated with scope {id} (drift policy Report)",
-                self.tally.drifted
+                tally.drifted
             ));
-        } else if self.written > 0 && was_ready {
-            drift.corrected.push(machines(self.written));
+        } else if self.sweep.written > 0 && self.sweep.was_ready {
+            drift.corrected.push(machines(self.sweep.written));
             drift.notes.push(format!(
                 "re-associated {} machines with scope {id}",
-                self.written
+                self.sweep.written
             ));
         }
-        if let Some(e) = self.failure.take() {
-            // Terminal: transient machine failures were left pending above.
-            let (phase, requeue) = phase_for_error(&e, &mut 0, interval);
-            let phase = match phase {
-                Phase::Stalled { reason, message } => Phase::Stalled {
-                    reason,
-                    message: format!(
-                        "{} machine updates failed, first: {message}; {counts}",
-                        s.failed
-                    ),
-                },
-                other => other,
-            };
-            return (phase, requeue);
+        if let Some(e) = self.sweep.failure.take() {
+            return stalled(&e, s.failed, &counts, interval);
         }
-        let pending = s.pending - self.tally.drifted;
+        let pending = s.pending - tally.drifted;
         if pending > 0 {
-            let (verb, requeue) = if self.dry_run {
-                ("would associate", Requeue::After(interval))
-            } else {
-                let requeue = match self.retry {
-                    Some(r) => r,
-                    None if self.accepted > 0 => Requeue::After(OPERATION_POLL),
-                    None => Requeue::After(batch),
-                };
-                ("associating", requeue)
-            };
+            return self.progressing(&counts, pending, interval, batch, "");
+        }
+        (
+            Phase::ready("Succeeded", ready_message(s, tally.drifted, id)),
+            Requeue::After(interval),
+        )
+    }
+
+    /// The outcome of a pass that leaves the listing for the next. An object Ready for its
+    /// current spec, in which this listing found nothing to do so far, keeps its status as the
+    /// last complete listing wrote it (a large group read over several passes in steady state
+    /// changes nothing, so nothing is written to the API server); otherwise the status shows
+    /// the machines listed so far.
+    fn partial(
+        &mut self,
+        status: &mut ArcServerAssociationStatus,
+        was_ready: bool,
+        interval: Duration,
+        batch: Duration,
+    ) -> Step {
+        let mut tally = self.sweep.tally.clone();
+        for (m, why) in self.sweep.cursor.left() {
+            tally.add(&m.name, MachineState::Pending, Some(why.to_string()));
+        }
+        let s = &tally.summary;
+        let id = &self.scope.id;
+        let pending = s.pending - tally.drifted;
+        if was_ready && self.sweep.was_ready && pending == 0 && s.failed == 0 {
+            let kept = &status.summary;
+            let drifted = kept.pending;
             return (
-                Phase::progressing("Associating", format!("{counts}; {verb} {pending} more")),
-                requeue,
+                Phase::ready("Succeeded", ready_message(kept, drifted, id)),
+                Requeue::After(batch),
             );
         }
-        let skipped = s.conflict + s.region_mismatch + self.tally.drifted;
-        let mut message = counts;
-        if skipped + s.not_found > 0 {
-            message.push_str(&format!(
-                " ({} conflict, {} region mismatch, {} not associated by drift policy Report, {} names not found)",
-                s.conflict, s.region_mismatch, self.tally.drifted, s.not_found
-            ));
-        }
-        message.push_str(&format!("; {ACCEPTANCE_NOTE}"));
-        (Phase::ready("Succeeded", message), Requeue::After(interval))
+        let counts = counts(s, id, false);
+        // A pass whose every write failed for good stops the listing until the drift check
+        // (a missing permission would fail the rest the same way); otherwise the listing goes
+        // on and the failures are reported when it is over.
+        let step = match &self.sweep.failure {
+            Some(e) if self.written == 0 && self.failed > 0 => {
+                stalled(e, s.failed, &counts, interval)
+            }
+            _ => self.progressing(&counts, pending, interval, batch, "; more machines to list"),
+        };
+        status.summary = tally.summary.clone();
+        let (machines, omitted) = tally.into_listed();
+        status.machines = machines;
+        status.machines_omitted = omitted;
+        step
     }
+
+    fn progressing(
+        &self,
+        counts: &str,
+        pending: u32,
+        interval: Duration,
+        batch: Duration,
+        more: &str,
+    ) -> Step {
+        let (verb, requeue) = if self.dry_run {
+            ("would associate", Requeue::After(interval))
+        } else {
+            let requeue = match self.retry {
+                Some(r) => r,
+                None if self.accepted > 0 => Requeue::After(OPERATION_POLL),
+                None => Requeue::After(batch),
+            };
+            ("associating", requeue)
+        };
+        let message = if pending > 0 {
+            format!("{counts}; {verb} {pending} more{more}")
+        } else {
+            format!("{counts}{more}")
+        };
+        (Phase::progressing("Associating", message), requeue)
+    }
+}
+
+/// "a of m matched machines associated with scope id" (`listed_so_far`: of a listing not over).
+fn counts(s: &AssociationSummary, id: &ResourceId, complete: bool) -> String {
+    let which = if complete {
+        "matched machines"
+    } else {
+        "machines listed so far"
+    };
+    format!(
+        "{} of {} {which} associated with scope {id}",
+        s.associated, s.matched
+    )
+}
+
+/// The Ready message for a complete listing's summary (`drifted`: machines left by drift policy
+/// Report, counted as pending).
+fn ready_message(s: &AssociationSummary, drifted: u32, id: &ResourceId) -> String {
+    let mut message = counts(s, id, true);
+    if s.conflict + s.region_mismatch + drifted + s.not_found > 0 {
+        message.push_str(&format!(
+            " ({} conflict, {} region mismatch, {} not associated by drift policy Report, {} names not found)",
+            s.conflict, s.region_mismatch, drifted, s.not_found
+        ));
+    }
+    message.push_str(&format!("; {ACCEPTANCE_NOTE}"));
+    message
+}
+
+/// The phase for machine updates that failed for good (transient failures are left pending).
+fn stalled(e: &ArmError, failed: u32, counts: &str, interval: Duration) -> Step {
+    let (phase, requeue) = phase_for_error(e, &mut 0, interval);
+    let phase = match phase {
+        Phase::Stalled { reason, message } => Phase::Stalled {
+            reason,
+            message: format!("{failed} machine updates failed, first: {message}; {counts}"),
+        },
+        other => other,
+    };
+    (phase, requeue)
 }
 
 enum Detached {
@@ -565,6 +746,7 @@ enum Detached {
     Some { done: u32, left: u32 },
 }
 
+/// Detaches in batches, continuing the listing where the previous pass of this deletion left it.
 async fn detach(
     arm: &ArmClient,
     settings: &Settings,
@@ -573,65 +755,145 @@ async fn detach(
     scope_id: &ResourceId,
 ) -> Result<Detached, ArmError> {
     let mine = Selection::new(&obj.spec.machines, scope_id.subscription());
-    let (older, newer) = rivals(&deps.claims, &object_key(obj), created(obj), &mine);
+    let key = object_key(obj);
+    let (older, newer) = rivals(&deps.claims, &key, created(obj), &mine);
     let keepers: Vec<Rival> = older
         .into_iter()
         .chain(newer)
         .filter(|r| &r.scope == scope_id)
         .collect();
     let group = ResourceId::resource_group_id(mine.subscription(), mine.resource_group());
-    let mut writer = Writer::new(arm, deps.budget);
-    let (mut done, mut left) = (0u32, 0u32);
-    let mut failure = None;
-    // A machine counts as detached only when ARM shows it without a scope
-    // (reference/arm-behaviours.md 15); an accepted operation is seen on the next pass.
-    let mut count = |f: Finished, done: &mut u32, left: &mut u32| match f.result {
-        Ok(Write::Done(m)) if m.scope().is_none() => *done += 1,
-        Ok(Write::Done(m)) => {
-            failure.get_or_insert(ArmError::Terminal {
-                status: 200,
-                code: "ScopeNotCleared".into(),
-                message: format!(
-                    "machine {} still reports scope {} after PATCHes clearing it with null and with \"\"",
-                    f.name,
-                    m.scope().unwrap_or_default()
-                ),
-                target: Some(SCOPE_FIELD.into()),
-            });
-        }
-        Ok(Write::Pending(_)) => *left += 1,
-        Err(e) => {
-            failure.get_or_insert(e);
-        }
+    let basis = sweep::basis(obj, scope_id, &deps.claims, settings.dry_run);
+    let mut state = match settings.sweeps.take(&key) {
+        Some(Entry::Detach(d)) if d.basis == basis => *d,
+        _ => Detaching {
+            basis,
+            ..Detaching::default()
+        },
     };
-    let mut pages = pin!(arm.list_pages::<MachineRef>(&CollectionId::new(&group, MACHINES)));
-    while let Some(page) = pages.next().await {
-        for m in page? {
-            let ours = mine.selects(&m) && m.scope().is_some_and(|c| is_scope(c, scope_id));
-            if !ours || keepers.iter().any(|r| r.selection.selects(&m)) {
-                continue;
-            }
-            if settings.dry_run {
-                done += 1;
-            } else if writer.has_budget() {
-                let id = group.child(MACHINES, &m.name);
-                if let Some(f) = writer.start(id, m.name, None).await {
-                    count(f, &mut done, &mut left);
+    if state.cursor.is_done() {
+        // The last listing ended with operations ARM accepted: a new one sees their outcome.
+        state = Detaching {
+            basis,
+            done: state.done,
+            ..Detaching::default()
+        };
+    }
+    let mut pass = Detach {
+        group: &group,
+        dry_run: settings.dry_run,
+        writer: Writer::new(arm, deps.budget),
+        state,
+        failure: None,
+    };
+    let ours = |m: &MachineRef| {
+        mine.selects(m)
+            && m.scope().is_some_and(|c| is_scope(c, scope_id))
+            && !keepers.iter().any(|r| r.selection.selects(m))
+    };
+    for m in pass.state.cursor.take_left() {
+        pass.machine(m).await;
+    }
+    let collection = CollectionId::new(&group, MACHINES);
+    let mut kept_link = pass.state.cursor.at_link();
+    let mut read = 0;
+    while pass.failure.is_none()
+        && pass.state.cursor.wants_page()
+        && (pass.dry_run || read == 0 || pass.writer.has_budget())
+    {
+        read += 1;
+        match pass.state.cursor.next_page(arm, &collection).await {
+            Ok(page) => {
+                kept_link = false;
+                for m in page.into_iter().filter(|m| ours(m)) {
+                    pass.machine(m).await;
                 }
-            } else {
-                left += 1;
+            }
+            Err(e) if kept_link && !e.is_retryable() => {
+                // As in convergence: a kept nextLink may have expired; list from the first
+                // page again (the machines detached so far stay counted).
+                tracing::info!(collection = %collection, error = %e, "continuing the listing failed; listing from the first page again");
+                pass.state = Detaching {
+                    basis,
+                    done: pass.state.done,
+                    ..Detaching::default()
+                };
+                kept_link = false;
+            }
+            Err(e) => {
+                pass.failure.get_or_insert(e);
             }
         }
     }
-    while let Some(f) = writer.next().await {
-        count(f, &mut done, &mut left);
+    while let Some(f) = pass.writer.next().await {
+        pass.finished(f);
     }
+    let Detach { state, failure, .. } = pass;
     if let Some(e) = failure {
+        if e.is_retryable() {
+            settings.sweeps.put(key, Entry::Detach(Box::new(state)));
+        }
         return Err(e);
     }
-    Ok(if left == 0 {
-        Detached::All(done)
-    } else {
-        Detached::Some { done, left }
-    })
+    if state.cursor.is_done() && state.accepted == 0 {
+        return Ok(Detached::All(state.done));
+    }
+    let left = u32::try_from(state.cursor.left_count())
+        .unwrap_or(u32::MAX)
+        .saturating_add(state.accepted);
+    let done = state.done;
+    settings.sweeps.put(key, Entry::Detach(Box::new(state)));
+    Ok(Detached::Some { done, left })
+}
+
+/// One pass of a deletion.
+struct Detach<'a> {
+    group: &'a ResourceId,
+    dry_run: bool,
+    writer: Writer,
+    state: Detaching,
+    failure: Option<ArmError>,
+}
+
+impl Detach<'_> {
+    async fn machine(&mut self, m: MachineRef) {
+        if self.dry_run {
+            self.state.done += 1;
+        } else if !self.writer.has_budget() {
+            self.state.cursor.defer(m);
+        } else {
+            let id = self.group.child(MACHINES, &m.name);
+            if let Some(f) = self.writer.start(id, m, None).await {
+                self.finished(f);
+            }
+        }
+    }
+
+    /// A machine counts as detached only when ARM shows it without a scope
+    /// (reference/arm-behaviours.md 15); an accepted operation is seen by a later listing.
+    fn finished(&mut self, f: Finished) {
+        match f.result {
+            Ok(Write::Done(m)) if m.scope().is_none() => self.state.done += 1,
+            Ok(Write::Done(m)) => {
+                self.failure.get_or_insert(ArmError::Terminal {
+                    status: 200,
+                    code: "ScopeNotCleared".into(),
+                    message: format!(
+                        "machine {} still reports scope {} after PATCHes clearing it with null and with \"\"",
+                        f.machine.name,
+                        m.scope().unwrap_or_default()
+                    ),
+                    target: Some(SCOPE_FIELD.into()),
+                });
+            }
+            Ok(Write::Pending(_)) => self.state.accepted += 1,
+            Err(e) => {
+                if e.is_retryable() {
+                    let why = format!("{}: {}", e.code(), e.message());
+                    self.state.cursor.retry(f.machine, why);
+                }
+                self.failure.get_or_insert(e);
+            }
+        }
+    }
 }

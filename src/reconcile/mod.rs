@@ -43,6 +43,10 @@ pub struct Settings {
     /// The cloud as the Connected Machine agent names it (`azcmagent connect --cloud`), for
     /// the onboarding commands: `AzureCloud`, `AzureUSGovernment` or `AzureChinaCloud`.
     pub agent_cloud: String,
+    /// Where each association's listing of its machines stands between passes (see
+    /// [`association::Sweeps`]): state, not configuration, but it must live as long as the
+    /// settings do and be shared by every reconcile that gets them. Clones share it.
+    pub sweeps: association::Sweeps,
 }
 
 impl Settings {
@@ -57,6 +61,7 @@ impl Settings {
             agent_cloud: crate::azure::Cloud::AzurePublicCloud()
                 .agent_name()
                 .to_string(),
+            sweeps: Default::default(),
         }
     }
 

@@ -46,18 +46,30 @@ pub async fn resolve(
     source: &ScopeSource,
     interval: std::time::Duration,
 ) -> Result<Result<ResolvedScope, (Phase, Requeue)>, ArmError> {
-    let (id, managed) = match source {
-        ScopeSource::Ref { name, object: None } => {
-            return Ok(Err((
-                Phase::stalled(
-                    "ScopeNotFound",
-                    format!(
-                        "ArcPrivateLinkScope {name} (spec.scopeRef) does not exist in this namespace"
-                    ),
+    match target(settings, source, interval) {
+        Ok((id, managed)) => read(arm, id, managed, interval).await,
+        Err(next) => Ok(Err(next)),
+    }
+}
+
+/// The scope's ARM id and whether an ArcPrivateLinkScope of this cluster manages it, decided
+/// without ARM (a reconcile that read the scope recently may go on with what it read);
+/// otherwise the phase to report and when to retry.
+pub fn target(
+    settings: &Settings,
+    source: &ScopeSource,
+    interval: std::time::Duration,
+) -> Result<(ResourceId, bool), (Phase, Requeue)> {
+    match source {
+        ScopeSource::Ref { name, object: None } => Err((
+            Phase::stalled(
+                "ScopeNotFound",
+                format!(
+                    "ArcPrivateLinkScope {name} (spec.scopeRef) does not exist in this namespace"
                 ),
-                Requeue::After(interval),
-            )));
-        }
+            ),
+            Requeue::After(interval),
+        )),
         ScopeSource::Ref {
             object: Some(obj), ..
         } => {
@@ -65,7 +77,7 @@ pub async fn resolve(
                 is_true(&s.conditions, READY) && s.observed_generation == obj.metadata.generation
             });
             if !ready {
-                return Ok(Err((
+                return Err((
                     Phase::progressing(
                         "WaitingForScope",
                         format!(
@@ -74,31 +86,36 @@ pub async fn resolve(
                         ),
                     ),
                     Requeue::After(WAIT_FOR_SCOPE),
-                )));
+                ));
             }
             match scope::scope_id(obj, settings) {
-                Ok(id) => (id, true),
-                Err(m) => {
-                    return Ok(Err((
-                        Phase::stalled(
-                            "ScopeNotFound",
-                            format!("ArcPrivateLinkScope {}: {m}", obj.name_any()),
-                        ),
-                        Requeue::After(interval),
-                    )));
-                }
+                Ok(id) => Ok((id, true)),
+                Err(m) => Err((
+                    Phase::stalled(
+                        "ScopeNotFound",
+                        format!("ArcPrivateLinkScope {}: {m}", obj.name_any()),
+                    ),
+                    Requeue::After(interval),
+                )),
             }
         }
         ScopeSource::Id(raw) => match raw.parse::<ResourceId>() {
-            Ok(id) => (id, false),
-            Err(e) => {
-                return Ok(Err((
-                    Phase::stalled("InvalidSpec", format!("spec.scopeId: {e}")),
-                    Requeue::After(interval),
-                )));
-            }
+            Ok(id) => Ok((id, false)),
+            Err(e) => Err((
+                Phase::stalled("InvalidSpec", format!("spec.scopeId: {e}")),
+                Requeue::After(interval),
+            )),
         },
-    };
+    }
+}
+
+/// Reads the scope `id` ([`target`]) from ARM.
+pub async fn read(
+    arm: &ArmClient,
+    id: ResourceId,
+    managed: bool,
+    interval: std::time::Duration,
+) -> Result<Result<ResolvedScope, (Phase, Requeue)>, ArmError> {
     Ok(match arm.get::<PrivateLinkScope>(&id).await? {
         Some(scope) => Ok(ResolvedScope {
             location: scope.location.clone().unwrap_or_default(),

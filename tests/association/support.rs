@@ -55,6 +55,22 @@ resourceGroups:
 /// `fleet=blue` in eastus) and scopes `s1`, `s2` in eastus. Throttling is off in the emulator
 /// and generous in the client so the tests measure behaviour, not waiting.
 pub async fn bed(machines: Vec<MachineFixture>, generated: usize, page_size: usize) -> Bed {
+    bed_with_writes(machines, generated, page_size, FAST).await
+}
+
+const FAST: BucketLimits = BucketLimits {
+    burst: 100_000,
+    per_second: 100_000.0,
+};
+
+/// [`bed`] with the client's write bucket at `writes` (the emulator does not throttle), so that
+/// associations compete for the subscription's writes as they do against ARM.
+pub async fn bed_with_writes(
+    machines: Vec<MachineFixture>,
+    generated: usize,
+    page_size: usize,
+    writes: BucketLimits,
+) -> Bed {
     let mut fixtures = base_fixtures();
     fixtures.machines = machines;
     if generated > 0 {
@@ -76,15 +92,11 @@ pub async fn bed(machines: Vec<MachineFixture>, generated: usize, page_size: usi
     })
     .await
     .unwrap();
-    let fast = BucketLimits {
-        burst: 100_000,
-        per_second: 100_000.0,
-    };
     let arm = crate::shared::arm_client(&emu, |options| {
         options.rate_limits = RateLimits {
-            reads: fast,
-            writes: fast,
-            deletes: fast,
+            reads: FAST,
+            writes,
+            deletes: FAST,
         }
     });
     for s in ["s1", "s2"] {

@@ -205,26 +205,33 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
             Object::Association(a) => publish(&mut association_writer, a),
         }
     }
+    // One controller: its settings (and the listings they keep between passes) last the run.
+    let settings = settings();
     let mut last = Vec::new();
     for _ in 0..40 {
         for o in objects.iter_mut() {
             match o {
                 Object::Scope(s) => {
-                    once(arm, &stores, s, &mut scope_writer, |o, s| {
+                    once(arm, &settings, &stores, s, &mut scope_writer, |o, s| {
                         o.status = Some(s)
                     })
                     .await
                 }
                 Object::Endpoint(e) => {
-                    once(arm, &stores, e, &mut endpoint_writer, |o, s| {
+                    once(arm, &settings, &stores, e, &mut endpoint_writer, |o, s| {
                         o.status = Some(s)
                     })
                     .await
                 }
                 Object::Association(a) => {
-                    once(arm, &stores, a, &mut association_writer, |o, s| {
-                        o.status = Some(s)
-                    })
+                    once(
+                        arm,
+                        &settings,
+                        &stores,
+                        a,
+                        &mut association_writer,
+                        |o, s| o.status = Some(s),
+                    )
                     .await
                 }
             }
@@ -248,13 +255,14 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
 
 async fn once<K: Dependent + Clone>(
     arm: &ArmClient,
+    settings: &Settings,
     stores: &Stores,
     obj: &mut Arc<K>,
     writer: &mut Writer<K>,
     set_status: impl FnOnce(&mut K, <K as Managed>::Status),
 ) {
-    let deps = obj.deps(stores, &settings());
-    let out = reconcile::reconcile(arm, &settings(), obj.as_ref(), &deps).await;
+    let deps = obj.deps(stores, settings);
+    let out = reconcile::reconcile(arm, settings, obj.as_ref(), &deps).await;
     set_status(Arc::make_mut(obj), out.status);
     publish(writer, obj);
 }

@@ -37,7 +37,7 @@ impl MachineState {
 
 /// Accumulates one pass's machine states. The listed machines are the first [`MAX_LISTED`] by
 /// name, so the list does not depend on ARM's page order and does not churn between passes.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Tally {
     pub summary: AssociationSummary,
     /// Machines with drift policy `Report` that are not associated (counted as pending).

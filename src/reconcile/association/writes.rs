@@ -19,8 +19,9 @@ pub struct Budget {
     pub in_flight: usize,
     /// PATCHes started per pass at most.
     pub writes: usize,
-    /// No PATCH is started once the pass has run this long (at ARM's default 10 writes/s a
-    /// pass would otherwise take minutes).
+    /// No PATCH is started and no list page read once the pass has run this long (at ARM's
+    /// default 10 writes/s, or 25 reads/s for the pages of 100,000 machines, a pass would
+    /// otherwise take minutes); the next pass continues where this one stopped.
     pub duration: Duration,
     /// When to come back while work remains.
     pub requeue: Duration,
@@ -53,9 +54,10 @@ async fn clear_scope(arm: &ArmClient, id: &ResourceId) -> Result<Write<MachineRe
     }
 }
 
-/// A finished PATCH of machine `name`.
+/// A finished PATCH of `machine` (as listed before the PATCH, so that a write to retry can be
+/// kept for the next pass without reading the machine again).
 pub struct Finished {
-    pub name: String,
+    pub machine: MachineRef,
     pub result: Result<Write<MachineRef>, ArmError>,
 }
 
@@ -80,7 +82,8 @@ impl Writer {
         }
     }
 
-    /// Whether this pass may still start a PATCH.
+    /// Whether this pass may still start a PATCH (or, for the listing, read another page: the
+    /// time bound holds for a pass that only reads, too).
     pub fn has_budget(&self) -> bool {
         self.started < self.budget.writes && self.started_at.elapsed() < self.budget.duration
     }
@@ -90,7 +93,7 @@ impl Writer {
     pub async fn start(
         &mut self,
         id: ResourceId,
-        name: String,
+        machine: MachineRef,
         scope: Option<ResourceId>,
     ) -> Option<Finished> {
         let done = if self.tasks.len() >= self.budget.in_flight.max(1) {
@@ -108,7 +111,7 @@ impl Writer {
                 }
                 None => clear_scope(&arm, &id).await,
             };
-            Finished { name, result }
+            Finished { machine, result }
         });
         done
     }
