@@ -1,4 +1,4 @@
-//! Replays every example under azure-specs/**/examples (the shared set and tests/azure-specs) against the emulator (with seeded
+//! Replays every example under tests/azure-specs/**/examples against the emulator (with seeded
 //! prerequisites) and checks the status code is one the example documents and that the response
 //! has the example's fields with the same JSON types.
 
@@ -114,23 +114,8 @@ fn unmodelled(path: &str) -> bool {
         .any(|u| path == *u || path.ends_with(&format!(".{u}")))
 }
 
+/// The specs kept in this repository (tests/azure-specs/SOURCES.md names their sources).
 fn specs_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var("ARCLINK_AZURE_SPECS")
-            .map(PathBuf::from)
-            .unwrap_or_default(),
-        manifest.join("../shared/azure-specs"),
-        manifest.join("../../shared/azure-specs"),
-    ];
-    candidates
-        .into_iter()
-        .find(|p| p.join("SOURCES.md").is_file())
-        .expect("azure-specs not found: set ARCLINK_AZURE_SPECS or keep ../shared/azure-specs next to the repository")
-}
-
-/// The specs kept in this repository (those the shared set lacks: network security groups).
-fn repo_specs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/azure-specs")
 }
 
@@ -501,7 +486,6 @@ async fn replay(file: &Path) -> Result<(), String> {
 async fn every_spec_example_replays_against_the_emulator() {
     let mut files = Vec::new();
     examples(&specs_dir(), &mut files);
-    examples(&repo_specs_dir(), &mut files);
     files.sort();
     assert!(files.len() >= 35, "found only {} examples", files.len());
     let mut failures = Vec::new();

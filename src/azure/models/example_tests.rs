@@ -6,24 +6,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// `ARCLINK_AZURE_SPECS`, else the nearest `shared/azure-specs` or `azure-specs` above the crate.
+/// The specs kept in this repository (tests/azure-specs/SOURCES.md names their sources).
 fn specs_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("ARCLINK_AZURE_SPECS") {
-        return PathBuf::from(dir);
-    }
-    let mut dir = Some(Path::new(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        for candidate in [d.join("shared/azure-specs"), d.join("azure-specs")] {
-            if candidate.is_dir() {
-                return candidate;
-            }
-        }
-        dir = d.parent();
-    }
-    panic!(
-        "azure-specs not found above {}; set ARCLINK_AZURE_SPECS",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/azure-specs")
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -41,11 +26,6 @@ fn examples() -> Vec<PathBuf> {
     }
     let mut out = Vec::new();
     walk(&specs_dir(), &mut out);
-    // The specs kept in this repository (network security groups, which the shared set lacks).
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/azure-specs"),
-        &mut out,
-    );
     out.sort();
     out
 }
