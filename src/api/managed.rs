@@ -130,3 +130,69 @@ macro_rules! managed_status {
     };
 }
 pub(crate) use managed_status;
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::{
+        ArcPrivateEndpoint, ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, ArcServerAssociation,
+        ArcServerAssociationStatus,
+    };
+
+    fn example<T: DeserializeOwned>(file: &str) -> T {
+        let path = format!("{}/deploy/examples/{file}", env!("CARGO_MANIFEST_DIR"));
+        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// serde buffers flattened fields: YAML read straight into the kinds still fills them.
+    #[test]
+    fn the_examples_read_into_the_common_blocks() {
+        let scope: ArcPrivateLinkScope = example("01-scope.yaml");
+        let common = &scope.spec.common;
+        assert_eq!(
+            common.tags.get("team").map(String::as_str),
+            Some("platform")
+        );
+        assert_eq!(common.policy.drift_check_interval.as_deref(), Some("10m"));
+        assert!(!common.policy.adopt && !common.suspend);
+        let endpoint: ArcPrivateEndpoint = example("02-endpoint.yaml");
+        assert!(endpoint.spec.common.credential_ref.is_none());
+        let association: ArcServerAssociation = example("03-association.yaml");
+        assert!(association.spec.scope_ref.is_some());
+    }
+
+    /// The common fields are the status's own fields on the wire; the association has no
+    /// `operation` or `drift`.
+    #[test]
+    fn status_fields_round_trip_flat() {
+        let scope = json!({
+            "resourceId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/p",
+            "observedGeneration": 3,
+            "lastSyncTime": "2025-01-01T00:00:00Z",
+            "failedAttempts": 2,
+            "conditions": [{"type": "Ready", "status": "True", "reason": "Succeeded", "message": "", "lastTransitionTime": "2025-01-01T00:00:00Z"}],
+            "operation": {"action": "Create", "resourceId": "x", "token": "t", "startedAt": "2025-01-01T00:00:00Z"},
+            "drift": [{"path": "tags.team", "desired": "a", "actual": "b"}],
+        });
+        let mut typed: ArcPrivateLinkScopeStatus = serde_json::from_value(scope.clone()).unwrap();
+        assert_eq!(typed.common().observed_generation, Some(3));
+        assert_eq!(typed.common().failed_attempts, 2);
+        assert!(
+            typed
+                .common_mut()
+                .operation()
+                .is_some_and(|op| op.is_some())
+        );
+        assert_eq!(typed.common_mut().drift().map(|d| d.len()), Some(1));
+        assert_eq!(serde_json::to_value(&typed).unwrap(), scope);
+
+        let association = json!({"summary": {"matched": 1, "associated": 1, "pending": 0, "conflict": 0, "regionMismatch": 0, "notFound": 0, "failed": 0}, "observedGeneration": 1});
+        let mut typed: ArcServerAssociationStatus =
+            serde_json::from_value(association.clone()).unwrap();
+        assert!(typed.common_mut().operation().is_none());
+        assert!(typed.common_mut().drift().is_none());
+        assert_eq!(serde_json::to_value(&typed).unwrap(), association);
+    }
+}

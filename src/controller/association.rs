@@ -9,30 +9,19 @@ use kube::runtime::controller::Controller;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 
-use super::context::Stores;
-use super::kind::{Kind, watch_referrers};
-use super::run::api;
+use super::kind::{Kind, Watch, watch_referrers};
 use crate::api::{ArcPrivateLinkScope, ArcServerAssociation};
 use crate::reconcile::association;
 
 impl Kind for ArcServerAssociation {
-    fn configure(
-        controller: Controller<Self>,
-        client: &kube::Client,
-        namespace: Option<&str>,
-        declared: &Stores,
-    ) -> Controller<Self> {
-        let by_group = declared.associations.clone();
+    fn configure(controller: Controller<Self>, watch: &Watch<'_>) -> Controller<Self> {
+        let by_group = watch.declared.associations.clone();
         let generations: Mutex<HashMap<String, Option<i64>>> = Mutex::new(HashMap::new());
-        watch_referrers::<_, ArcPrivateLinkScope>(
-            controller,
-            client,
-            namespace,
-            declared.associations.clone(),
-            |a| a.spec.scope_ref.as_ref().map(|r| r.name.as_str()),
-        )
+        watch_referrers::<_, ArcPrivateLinkScope>(controller, watch, |a| {
+            a.spec.scope_ref.as_ref().map(|r| r.name.as_str())
+        })
         .watches(
-            api::<ArcServerAssociation>(client, namespace),
+            watch.api::<ArcServerAssociation>(),
             watcher::Config::default(),
             move |changed: ArcServerAssociation| {
                 // Status writes do not change claims: only spec changes and deletion do.

@@ -16,8 +16,7 @@ use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
 
 use super::context::Context;
-use super::kind::{FIELD_MANAGER, Kind};
-use super::run::api;
+use super::kind::{FIELD_MANAGER, Kind, Watch};
 use crate::api::ManagedStatus;
 use crate::reconcile::phase::write_conditions;
 use crate::reconcile::{Outcome, Phase, Requeue};
@@ -45,15 +44,10 @@ pub enum ConfigMapError {
 
 /// Watches the labelled ConfigMaps `K` owns, so that a ConfigMap deleted or edited by hand is
 /// written again.
-pub fn watch_owned<K: Kind>(
-    controller: Controller<K>,
-    client: &kube::Client,
-    namespace: Option<&str>,
-) -> Controller<K> {
+pub fn watch_owned<K: Kind>(controller: Controller<K>, watch: &Watch<'_>) -> Controller<K> {
     let (key, value) = MANAGED_LABEL;
-    let config_maps: Api<ConfigMap> = api(client, namespace);
     controller.owns(
-        config_maps,
+        watch.api::<ConfigMap>(),
         watcher::Config::default().labels(&format!("{key}={value}")),
     )
 }
@@ -150,6 +144,7 @@ pub(crate) mod testing {
     use http::{Request, Response};
     use kube::client::Body;
     use serde_json::{Value, json};
+    use tokio::task::JoinHandle;
     use tower_test::mock::{Handle, SendResponse};
 
     /// The API server of a unit test: the test takes each request in turn and answers it.
@@ -160,6 +155,16 @@ pub(crate) mod testing {
     pub(crate) fn client() -> (kube::Client, ApiServer) {
         let (service, handle) = tower_test::mock::pair();
         (kube::Client::new(service, "ns"), ApiServer(handle))
+    }
+
+    /// A client whose API server runs `script` on a task of its own (await it to see the
+    /// script's assertions).
+    pub(crate) fn serve<F>(script: impl FnOnce(ApiServer) -> F) -> (kube::Client, JoinHandle<()>)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (client, api) = client();
+        (client, tokio::spawn(script(api)))
     }
 
     impl ApiServer {

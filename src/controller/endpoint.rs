@@ -6,8 +6,8 @@ use futures::future::BoxFuture;
 use kube::runtime::controller::Controller;
 
 use super::config_map::{self, ConfigMapError};
-use super::context::{Context, Stores};
-use super::kind::{Kind, watch_referrers};
+use super::context::Context;
+use super::kind::{Kind, Watch, watch_referrers};
 use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, ArcPrivateLinkScope};
 use crate::reconcile::Outcome;
 use crate::reconcile::endpoint::dns_export;
@@ -16,20 +16,11 @@ use crate::reconcile::endpoint::dns_export;
 pub const EXPORT_LABEL: (&str, &str) = config_map::MANAGED_LABEL;
 
 impl Kind for ArcPrivateEndpoint {
-    fn configure(
-        controller: Controller<Self>,
-        client: &kube::Client,
-        namespace: Option<&str>,
-        declared: &Stores,
-    ) -> Controller<Self> {
-        let controller = config_map::watch_owned(controller, client, namespace);
-        watch_referrers::<_, ArcPrivateLinkScope>(
-            controller,
-            client,
-            namespace,
-            declared.endpoints.clone(),
-            |e| e.spec.scope_ref.as_ref().map(|r| r.name.as_str()),
-        )
+    fn configure(controller: Controller<Self>, watch: &Watch<'_>) -> Controller<Self> {
+        let controller = config_map::watch_owned(controller, watch);
+        watch_referrers::<_, ArcPrivateLinkScope>(controller, watch, |e| {
+            e.spec.scope_ref.as_ref().map(|r| r.name.as_str())
+        })
     }
 
     /// Writes the `dnsExport` ConfigMap; one that this object does not own stalls it.
@@ -102,9 +93,8 @@ mod tests {
 
     #[tokio::test]
     async fn export_writes_the_config_map_then_only_when_it_changes() {
-        let (client, mut api) = testing::client();
         let (obj, status) = exporting();
-        let server = tokio::spawn(async move {
+        let (client, server) = testing::serve(|mut api| async move {
             let (req, send) = api.next().await;
             assert_eq!(req.method(), http::Method::GET);
             assert_eq!(req.uri().path(), "/api/v1/namespaces/ns/configmaps/arc-dns");
@@ -134,9 +124,8 @@ mod tests {
 
     #[tokio::test]
     async fn export_leaves_a_config_map_it_does_not_own() {
-        let (client, mut api) = testing::client();
         let (obj, status) = exporting();
-        let server = tokio::spawn(async move {
+        let (client, server) = testing::serve(|mut api| async move {
             let (_, send) = api.next().await;
             send.send_response(foreign_config_map("arc-dns"));
         });

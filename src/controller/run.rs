@@ -14,7 +14,7 @@ use kube::runtime::{PredicateConfig, WatchStreamExt};
 use kube::{Api, Client};
 
 use super::context::{Context, Stores};
-use super::kind::{self, Kind};
+use super::kind::{self, Kind, Watch};
 use super::leader::{Elector, LeaderArgs};
 use crate::api::conditions::{DRIFTED, READY, STALLED};
 use crate::api::{KINDS, ManagedStatus};
@@ -264,9 +264,14 @@ macro_rules! controllers {
                 health: &Health,
                 stop: &Shared<BoxFuture<'static, ()>>,
             ) {
-                futures::join!($(
-                    run_controller(self.$field, client, namespace, ctx.clone(), health.clone(), stop.clone())
-                ),*);
+                futures::join!($(run_controller(
+                    self.$field,
+                    client,
+                    namespace,
+                    ctx.clone(),
+                    health.clone(),
+                    stop.clone(),
+                )),*);
             }
         }
     };
@@ -316,7 +321,12 @@ async fn run_controller<K: Kind>(
     health: Health,
     stop: Shared<BoxFuture<'static, ()>>,
 ) {
-    let controller = K::configure(controller, client, namespace, &ctx.declared);
+    let watch = Watch {
+        client,
+        namespace,
+        declared: &ctx.declared,
+    };
+    let controller = K::configure(controller, &watch);
     let store = controller.store();
     let metrics = ctx.metrics.clone();
     let gauges = tokio::spawn(async move {

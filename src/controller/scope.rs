@@ -6,20 +6,15 @@ use futures::future::BoxFuture;
 use kube::runtime::controller::Controller;
 
 use super::config_map::{self, ConfigMapError};
-use super::context::{Context, Stores};
-use super::kind::Kind;
+use super::context::Context;
+use super::kind::{Kind, Watch};
 use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus};
 use crate::reconcile::scope::onboarding::{Connect, config_map_data};
 use crate::reconcile::{Outcome, Settings};
 
 impl Kind for ArcPrivateLinkScope {
-    fn configure(
-        controller: Controller<Self>,
-        client: &kube::Client,
-        namespace: Option<&str>,
-        _declared: &Stores,
-    ) -> Controller<Self> {
-        config_map::watch_owned(controller, client, namespace)
+    fn configure(controller: Controller<Self>, watch: &Watch<'_>) -> Controller<Self> {
+        config_map::watch_owned(controller, watch)
     }
 
     /// Writes the `onboarding` ConfigMap; one that this object does not own stalls it.
@@ -99,9 +94,8 @@ mod tests {
 
     #[tokio::test]
     async fn writes_the_commands_then_only_when_they_change() {
-        let (client, mut api) = testing::client();
         let (obj, status) = onboarding_scope();
-        let server = tokio::spawn(async move {
+        let (client, server) = testing::serve(|mut api| async move {
             let (req, send) = api.next().await;
             assert_eq!(req.method(), http::Method::GET);
             assert_eq!(
@@ -154,9 +148,8 @@ mod tests {
 
     #[tokio::test]
     async fn leaves_a_config_map_it_does_not_own() {
-        let (client, mut api) = testing::client();
         let (obj, status) = onboarding_scope();
-        let server = tokio::spawn(async move {
+        let (client, server) = testing::serve(|mut api| async move {
             let (_, send) = api.next().await;
             send.send_response(foreign_config_map("arc-onboarding"));
         });

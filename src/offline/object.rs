@@ -94,10 +94,10 @@ pub trait OfflineKind:
         None
     }
 
-    /// Fields the controller honours by writing into the cluster, which `plan`/`apply`
+    /// A field the controller honours by writing into the cluster, which `plan`/`apply`
     /// therefore do not honour, with what happens instead.
-    fn cluster_only(&self) -> Vec<&'static str> {
-        Vec::new()
+    fn cluster_only(&self) -> Option<&'static str> {
+        None
     }
 
     /// What the controller would write into the object's onboarding ConfigMap, from its
@@ -114,13 +114,10 @@ impl OfflineKind for ArcPrivateLinkScope {
         reconcile::scope::scope_id(self, settings).ok()
     }
 
-    fn cluster_only(&self) -> Vec<&'static str> {
-        match self.spec.onboarding {
-            Some(_) => vec![
-                "spec.onboarding is not written offline (no cluster to hold the ConfigMap): its commands are printed instead",
-            ],
-            None => Vec::new(),
-        }
+    fn cluster_only(&self) -> Option<&'static str> {
+        self.spec.onboarding.as_ref().map(|_| {
+            "spec.onboarding is not written offline (no cluster to hold the ConfigMap): its commands are printed instead"
+        })
     }
 
     fn onboarding(&self, settings: &Settings) -> Option<Onboarding> {
@@ -147,13 +144,10 @@ impl OfflineKind for ArcPrivateEndpoint {
         reconcile::endpoint::endpoint_id(self, settings).ok()
     }
 
-    fn cluster_only(&self) -> Vec<&'static str> {
-        match self.spec.dns_export {
-            Some(_) => vec![
-                "spec.dnsExport is not written offline (no cluster to hold the ConfigMap): the DNS records are shown in the status instead",
-            ],
-            None => Vec::new(),
-        }
+    fn cluster_only(&self) -> Option<&'static str> {
+        self.spec.dns_export.as_ref().map(|_| {
+            "spec.dnsExport is not written offline (no cluster to hold the ConfigMap): the DNS records are shown in the status instead"
+        })
     }
 }
 
@@ -169,17 +163,18 @@ macro_rules! object {
         /// A declared object of one of the kinds.
         #[derive(Clone, Debug)]
         pub enum Object {
-            $($variant(Arc<$kind>),)*
+            $($variant(Arc<crate::api::$kind>),)*
         }
 
         impl Object {
             /// Types a validated document of `kind`.
             pub fn from_value(kind: &str, value: Value) -> Result<Object, String> {
-                let typed = match kind {
-                    $(stringify!($kind) => serde_json::from_value(value).map(|o| Object::$variant(Arc::new(o))),)*
-                    other => return Err(format!("kind {other:?} is not an arclink kind")),
-                };
-                typed.map_err(|e| e.to_string())
+                match kind {
+                    $(stringify!($kind) => serde_json::from_value(value)
+                        .map(|o| Object::$variant(Arc::new(o)))
+                        .map_err(|e| e.to_string()),)*
+                    other => Err(format!("kind {other:?} is not an arclink kind")),
+                }
             }
 
             fn get(&self) -> &dyn AnyObject {

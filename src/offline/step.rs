@@ -28,7 +28,9 @@ pub async fn step(
     macro_rules! by_kind {
         ($($variant:ident($kind:ident) $field:ident,)*) => {
             match &objects[index].object {
-                $(Object::$variant(obj) => once(arm, settings, objects, index, Arc::clone(obj)).await,)*
+                $(Object::$variant(obj) => {
+                    once(arm, settings, objects, index, Arc::clone(obj)).await
+                })*
             }
         };
     }
