@@ -1,7 +1,7 @@
 //! The one list of arclink kinds. What is kept per kind is derived from it where it is used:
 //! the kind names ([`crate::api::KINDS`]), the CRDs ([`crate::api::crds::all`]), the
 //! controllers' caches ([`crate::controller::Stores`]) and the controllers started
-//! (`controller/run.rs`), and the declared object of `plan`/`apply` ([`crate::offline::Object`]
+//! (`controller/run.rs`), and the declared object of `plan`/`apply` ([`crate::offline::object::Object`]
 //! and its reconcile step).
 //!
 //! A kind is its API type (`api/`), its reconcile module (`reconcile/`, the engine's `Managed`),
@@ -10,7 +10,7 @@
 
 /// Calls `$then!` with one `Variant(Type) field,` per kind, in dependency order (a kind before
 /// the kinds that refer to it): `Type` is the kind's API type in [`crate::api`] (its name is the
-/// kind), `Variant` its variant of [`crate::offline::Object`], `field` its cache in
+/// kind), `Variant` its variant of [`crate::offline::object::Object`], `field` its cache in
 /// [`crate::controller::Stores`].
 macro_rules! kinds {
     ($then:ident) => {
