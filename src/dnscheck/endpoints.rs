@@ -81,7 +81,7 @@ pub async fn from_manifests(args: &DnsCheckArgs) -> Result<Vec<ArcPrivateEndpoin
     let offline = args.offline();
     let mut manifests = manifest::load(
         &offline.files,
-        offline.azure.default_subscription.as_deref(),
+        offline.arm.azure.default_subscription.as_deref(),
     )
     .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     // Associations neither feed an endpoint's status nor are checked: not worth ARM's reads.
@@ -89,7 +89,9 @@ pub async fn from_manifests(args: &DnsCheckArgs) -> Result<Vec<ArcPrivateEndpoin
         .objects
         .retain(|d| !matches!(d.object, Object::Association(_)));
     plan::print_notes(&manifests);
-    let target = target::connect(offline.target, &offline.azure, &offline.emulator)
+    let target = offline
+        .arm
+        .connect()
         .await
         .map_err(|e| vec![e.to_string()])?;
     let emulator = target.emulator.is_some();

@@ -17,7 +17,7 @@ use super::{Exit, OfflineArgs, Output};
 use crate::api::conditions::{READY, RECONCILING, STALLED, find, is_true};
 use crate::api::duration_up_to;
 use crate::azure::ArmClient;
-use crate::connect::target::{self, Target};
+use crate::connect::target::Target;
 use crate::reconcile::{Requeue, Settings, requeue};
 
 /// Upper bound of `--timeout`: longer is a typo, not a wish to wait for days.
@@ -97,13 +97,15 @@ impl Report {
 /// Runs `arclink apply`: progress on stderr, the resulting status on stdout.
 pub async fn run(args: &ApplyArgs) -> Exit {
     let common = &args.common;
-    let manifests =
-        match manifest::load(&common.files, common.azure.default_subscription.as_deref()) {
-            Ok(m) => m,
-            Err(errors) => return report_errors(common.output, &errors),
-        };
+    let manifests = match manifest::load(
+        &common.files,
+        common.arm.azure.default_subscription.as_deref(),
+    ) {
+        Ok(m) => m,
+        Err(errors) => return report_errors(common.output, &errors),
+    };
     print_notes(&manifests);
-    let target = match target::connect(common.target, &common.azure, &common.emulator).await {
+    let target = match common.arm.connect().await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");

@@ -12,7 +12,7 @@ use super::{Exit, OfflineArgs, Output};
 use crate::api::DriftEntry;
 use crate::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
 use crate::azure::ArmClient;
-use crate::connect::target::{self, Target};
+use crate::connect::target::Target;
 use crate::reconcile::{ChangeAction, Requeue, Settings};
 
 /// Version of the JSON plan schema; bumped on incompatible changes.
@@ -205,12 +205,13 @@ impl Plan {
 
 /// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
 pub async fn run(args: &OfflineArgs) -> Exit {
-    let manifests = match manifest::load(&args.files, args.azure.default_subscription.as_deref()) {
-        Ok(m) => m,
-        Err(errors) => return report_errors(args.output, &errors),
-    };
+    let manifests =
+        match manifest::load(&args.files, args.arm.azure.default_subscription.as_deref()) {
+            Ok(m) => m,
+            Err(errors) => return report_errors(args.output, &errors),
+        };
     print_notes(&manifests);
-    let target = match target::connect(args.target, &args.azure, &args.emulator).await {
+    let target = match args.arm.connect().await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");

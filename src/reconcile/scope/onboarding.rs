@@ -308,13 +308,8 @@ mod tests {
                     name: None,
                 },
                 location: "East US".into(),
-                public_network_access: Default::default(),
-                service_extensions: Vec::new(),
                 onboarding: Some(onboarding),
-                tags: Default::default(),
-                policy: Default::default(),
-                suspend: false,
-                credential_ref: None,
+                ..Default::default()
             },
         );
         obj.metadata.namespace = Some("ns".into());
