@@ -114,7 +114,6 @@ impl AzureArgs {
                 .unwrap_or_else(Cloud::AzurePublicCloud)
                 .agent_name()
                 .to_string(),
-            sweeps: Default::default(),
         }
     }
 

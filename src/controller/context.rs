@@ -12,7 +12,7 @@ use kube::runtime::reflector::Store;
 use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use crate::connect::ArmPool;
 use crate::reconcile::declared::Declared;
-use crate::reconcile::{Settings, requeue};
+use crate::reconcile::{Settings, States, requeue};
 use crate::telemetry::Metrics;
 
 pub struct Context {
@@ -23,6 +23,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// The controllers' caches of the three kinds.
     pub declared: Stores,
+    /// What each kind keeps between reconciles besides status.
+    pub states: States,
     /// Consecutive transient failures per object, for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -80,6 +82,7 @@ impl Context {
             metrics,
             recorder,
             declared,
+            states: States::default(),
             failures: Mutex::new(HashMap::new()),
         }
     }

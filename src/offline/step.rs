@@ -10,11 +10,12 @@ use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use crate::azure::ArmClient;
 use crate::reconcile::declared::{Declared, Dependent};
 use crate::reconcile::engine::Managed;
-use crate::reconcile::{self, Change, Drift, Outcome, Requeue, Settings};
+use crate::reconcile::{self, Change, Drift, Outcome, Phase, Requeue, Settings, States};
 
 /// What one reconcile step did (or, in dry-run, would do).
 #[derive(Clone, Debug)]
 pub struct Step {
+    pub phase: Phase,
     pub changes: Vec<Change>,
     pub requeue: Requeue,
     pub drift: Drift,
@@ -24,27 +25,28 @@ pub struct Step {
 pub async fn step(
     arm: &ArmClient,
     settings: &Settings,
+    states: &States,
     objects: &mut [Document],
     index: usize,
 ) -> Step {
     let declared = Documents(objects);
     match &objects[index].object {
         Object::Scope(obj) => {
-            let out = once(arm, settings, obj, &declared).await;
+            let out = once(arm, settings, states, obj, &declared).await;
             store(&mut objects[index].object, out, |o| match o {
                 Object::Scope(o) => Some(&mut Arc::make_mut(o).status),
                 _ => None,
             })
         }
         Object::Endpoint(obj) => {
-            let out = once(arm, settings, obj, &declared).await;
+            let out = once(arm, settings, states, obj, &declared).await;
             store(&mut objects[index].object, out, |o| match o {
                 Object::Endpoint(o) => Some(&mut Arc::make_mut(o).status),
                 _ => None,
             })
         }
         Object::Association(obj) => {
-            let out = once(arm, settings, obj, &declared).await;
+            let out = once(arm, settings, states, obj, &declared).await;
             store(&mut objects[index].object, out, |o| match o {
                 Object::Association(o) => Some(&mut Arc::make_mut(o).status),
                 _ => None,
@@ -56,12 +58,14 @@ pub async fn step(
 async fn once<K: Dependent>(
     arm: &ArmClient,
     settings: &Settings,
+    states: &States,
     obj: &Arc<K>,
     declared: &Documents<'_>,
 ) -> Outcome<<K as Managed>::Status> {
     let obj = Arc::clone(obj);
     let deps = obj.deps(declared, settings);
-    reconcile::reconcile(arm, settings, obj.as_ref(), &deps).await
+    let state = states.of::<K>();
+    reconcile::reconcile(arm, settings, &*state, obj.as_ref(), &deps).await
 }
 
 fn store<S>(
@@ -73,6 +77,7 @@ fn store<S>(
         *slot = Some(out.status);
     }
     Step {
+        phase: out.phase,
         changes: out.changes,
         requeue: out.requeue,
         drift: out.drift,

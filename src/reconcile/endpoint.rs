@@ -27,6 +27,7 @@ use crate::azure::models::{
 };
 use crate::azure::{ArmError, ResourceId, Write};
 
+use super::declared::{self, Declared, Dependent};
 use super::drift::{self, entry, same_location};
 use super::engine::{Cleaned, Common, Cx, Managed, ManagedStatus, Next};
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
@@ -84,6 +85,7 @@ pub fn vnet_of(subnet_id: &str) -> Option<ResourceId> {
 impl Managed for ArcPrivateEndpoint {
     type Status = ArcPrivateEndpointStatus;
     type Deps = EndpointDeps;
+    type State = ();
     const KIND: &'static str = KIND;
     const LEFT_IN_AZURE: &'static str = "the endpoint in Azure";
 
@@ -109,6 +111,46 @@ impl Managed for ArcPrivateEndpoint {
 
     async fn orphan(cx: &mut Cx<'_, Self>, _: &EndpointDeps) -> Result<Cleaned, ArmError> {
         cx.orphan_endpoint().await
+    }
+}
+
+impl Dependent for ArcPrivateEndpoint {
+    /// The referenced scope, and the endpoints declared before this one in the same virtual
+    /// network with the scope each connects to (an established endpoint is never stalled by a
+    /// newcomer; endpoints whose scope is unknown are left out).
+    fn deps(&self, declared: &impl Declared, settings: &Settings) -> EndpointDeps {
+        let namespace = self.namespace().unwrap_or_default();
+        let vnet = vnet_of(&self.spec.subnet_id);
+        let mine = declared::order(&self.metadata);
+        let peers = declared
+            .endpoints()
+            .into_iter()
+            .filter(|e| vnet.is_some() && vnet_of(&e.spec.subnet_id) == vnet)
+            .filter(|e| declared::order(&e.metadata) < mine)
+            .filter_map(|e| {
+                let ns = e.namespace().unwrap_or_default();
+                Some(PeerEndpoint {
+                    name: format!("{ns}/{}", e.name_any()),
+                    subnet_id: e.spec.subnet_id.clone(),
+                    scope_id: declared::scope_id(
+                        declared,
+                        settings,
+                        &ns,
+                        &e.spec.scope_ref,
+                        &e.spec.scope_id,
+                    )?,
+                })
+            })
+            .collect();
+        EndpointDeps {
+            scope: declared::source(
+                declared,
+                &namespace,
+                &self.spec.scope_ref,
+                &self.spec.scope_id,
+            ),
+            peers,
+        }
     }
 }
 
@@ -176,7 +218,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         let scope =
             match scope_ref::resolve(self.arm, self.settings, &deps.scope, self.interval).await? {
                 Ok(s) => s,
-                Err((phase, requeue)) => return Ok(Next { phase, requeue }),
+                Err(next) => return Ok(next),
             };
         let (vnet_id, subnet_nsg) = match self.validate_network(&scope, &deps.peers).await? {
             Ok(found) => found,

@@ -4,7 +4,10 @@
 //! conditions. A kind ([`Managed`]) supplies only what is special about its Azure resources:
 //! how to converge them and how to delete or release them.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -15,6 +18,7 @@ use serde::de::DeserializeOwned;
 use super::arm::{self, Resumed};
 use super::drift::{Drift, entry, tags_to_write};
 use super::ownership::{Owner, Ownership, without_owner_tags};
+pub use super::phase::Next;
 use super::phase::write_conditions;
 use super::{Change, ChangeAction, Cleanup, Outcome, Phase, Requeue, Settings};
 use crate::api::conditions::{READY, is_true};
@@ -24,11 +28,14 @@ use crate::api::{
 use crate::azure::{ArmClient, ArmError, Deleted, OperationToken, ResourceId, Write};
 
 /// What a kind supplies to the engine.
-pub trait Managed: Resource<DynamicType = ()> + Sized + Send + Sync {
+pub trait Managed: Resource<DynamicType = ()> + Sized + Send + Sync + 'static {
     type Status: ManagedStatus;
     /// What a reconcile needs to know about the other declared objects (the referenced scope,
     /// rivals in the same network or resource group); see [`super::declared`].
     type Deps: Send + Sync;
+    /// What the kind keeps between reconciles of its objects besides their status (the
+    /// association's listings in progress): one per controller or `apply` run ([`States`]).
+    type State: Default + Send + Sync + 'static;
     const KIND: &'static str;
     /// What stays in Azure when someone removes the finalizer of an object whose deletion is
     /// blocked ("the scope in Azure").
@@ -106,22 +113,6 @@ pub trait ManagedStatus:
     }
 }
 
-/// Where a reconcile leaves the object, and when to look again.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Next {
-    pub phase: Phase,
-    pub requeue: Requeue,
-}
-
-impl Next {
-    pub fn progressing(reason: &str, message: impl Into<String>, after: Duration) -> Next {
-        Next {
-            phase: Phase::progressing(reason, message),
-            requeue: Requeue::After(after),
-        }
-    }
-}
-
 /// Where a clean-up stands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cleaned {
@@ -136,6 +127,8 @@ pub enum Cleaned {
 pub struct Cx<'a, K: Managed> {
     pub arm: &'a ArmClient,
     pub settings: &'a Settings,
+    /// The kind's state kept between reconciles.
+    pub state: &'a K::State,
     pub obj: &'a K,
     pub status: K::Status,
     /// The writes made (or, in dry-run, that would be made), in order.
@@ -147,13 +140,19 @@ pub struct Cx<'a, K: Managed> {
 }
 
 impl<'a, K: Managed> Cx<'a, K> {
-    fn new(arm: &'a ArmClient, settings: &'a Settings, obj: &'a K) -> Cx<'a, K> {
+    fn new(
+        arm: &'a ArmClient,
+        settings: &'a Settings,
+        state: &'a K::State,
+        obj: &'a K,
+    ) -> Cx<'a, K> {
         let mut status = obj.status().cloned().unwrap_or_default();
         let was_ready = is_true(status.conditions(), READY);
         let interval = settings.drift_interval(obj.common().drift_check_interval);
         Cx {
             arm,
             settings,
+            state,
             obj,
             status,
             changes: Vec::new(),
@@ -340,14 +339,20 @@ impl<'a, K: Managed> Cx<'a, K> {
         }
     }
 
-    /// Records a write; `false` under dry-run (the write is not made).
-    fn record(&mut self, id: &ResourceId, action: ChangeAction, diff: Vec<DriftEntry>) -> bool {
+    /// Records a write about to be made; `false` under dry-run (then it is not made).
+    pub fn record(&mut self, id: &ResourceId, action: ChangeAction, diff: Vec<DriftEntry>) -> bool {
         self.changes.push(Change {
             action,
             resource_id: id.to_string(),
             diff,
         });
         !self.settings.dry_run
+    }
+
+    /// Drops the changes recorded for `id`: ARM refused the write.
+    pub fn unrecord(&mut self, id: &ResourceId) {
+        let id = id.to_string();
+        self.changes.retain(|c| c.resource_id != id);
     }
 
     /// A write that failed was not made: it leaves the list of changes.
@@ -441,10 +446,11 @@ pub const DELETING: &str = "Deleting";
 pub async fn reconcile<K: Managed>(
     arm: &ArmClient,
     settings: &Settings,
+    state: &K::State,
     obj: &K,
     deps: &K::Deps,
 ) -> Outcome<K::Status> {
-    let mut cx = Cx::new(arm, settings, obj);
+    let mut cx = Cx::new(arm, settings, state, obj);
     if *cx.status.observed_generation() != obj.meta().generation {
         *cx.status.failed_attempts() = 0;
     }
@@ -466,9 +472,7 @@ pub async fn reconcile<K: Managed>(
             // A correction that failed did not happen.
             let failed = std::mem::take(&mut cx.drift.corrected);
             cx.drift.reported.extend(failed);
-            let (phase, requeue) =
-                arm::phase_for_error(&e, cx.status.failed_attempts(), cx.interval);
-            Next { phase, requeue }
+            arm::next_for_error(&e, cx.status.failed_attempts(), cx.interval)
         }
     };
     if matches!(next.phase, Phase::Ready { .. }) {
@@ -478,6 +482,7 @@ pub async fn reconcile<K: Managed>(
     let (status, changes, drift) = cx.finish(&next.phase);
     Outcome {
         status,
+        phase: next.phase,
         requeue: next.requeue.jitter_drift_check(interval),
         drift,
         changes,
@@ -488,10 +493,11 @@ pub async fn reconcile<K: Managed>(
 pub async fn cleanup<K: Managed>(
     arm: &ArmClient,
     settings: &Settings,
+    state: &K::State,
     obj: &K,
     deps: &K::Deps,
 ) -> Cleanup<K::Status> {
-    let mut cx = Cx::new(arm, settings, obj);
+    let mut cx = Cx::new(arm, settings, state, obj);
     if cx.common().suspend {
         return Cleanup::Done(format!(
             "suspended: {} was left untouched",
@@ -509,19 +515,36 @@ pub async fn cleanup<K: Managed>(
     let next = match cleaned {
         Ok(Cleaned::Done(message)) => return Cleanup::Done(message),
         Ok(Cleaned::Waiting(next)) => next,
-        Err(e) => {
-            let (phase, requeue) = arm::cleanup_phase_for_error(
-                &e,
-                cx.status.failed_attempts(),
-                cx.interval,
-                K::LEFT_IN_AZURE,
-            );
-            Next { phase, requeue }
-        }
+        Err(e) => arm::cleanup_next_for_error(
+            &e,
+            cx.status.failed_attempts(),
+            cx.interval,
+            K::LEFT_IN_AZURE,
+        ),
     };
     let (status, _, _) = cx.finish(&next.phase);
     Cleanup::Pending {
         status,
         requeue: next.requeue,
+    }
+}
+
+/// Each kind's [`Managed::State`], created on first use: the controller keeps one for its
+/// lifetime and `arclink apply` one per run, so every reconcile of a kind shares its state.
+#[derive(Default)]
+pub struct States(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+impl States {
+    /// The state of kind `K`.
+    pub fn of<K: Managed>(&self) -> Arc<K::State> {
+        // Entries are only ever inserted whole, so a panicking holder left the map intact.
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map
+            .entry(TypeId::of::<K>())
+            .or_insert_with(|| Arc::new(K::State::default()));
+        // The entry of `K` holds a `K::State`, so the downcast always succeeds.
+        Arc::clone(entry)
+            .downcast::<K::State>()
+            .unwrap_or_else(|_| Arc::new(K::State::default()))
     }
 }

@@ -17,6 +17,7 @@ use crate::azure::lro::OperationState;
 use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscription};
 use crate::azure::{ArmError, Deleted, ResourceId, Write};
 
+use super::declared::{Declared, Dependent};
 use super::drift::{self, entry, same_location};
 use super::engine::{Cleaned, Common, Cx, DELETING, Managed, ManagedStatus, Next};
 use super::ownership::Ownership;
@@ -40,6 +41,7 @@ pub fn scope_id(obj: &ArcPrivateLinkScope, settings: &Settings) -> Result<Resour
 impl Managed for ArcPrivateLinkScope {
     type Status = ArcPrivateLinkScopeStatus;
     type Deps = ();
+    type State = ();
     const KIND: &'static str = KIND;
     const LEFT_IN_AZURE: &'static str = "the scope in Azure";
 
@@ -168,6 +170,10 @@ impl Managed for ArcPrivateLinkScope {
             "scope {id} orphaned: left in Azure without arclink's owner tags"
         )))
     }
+}
+
+impl Dependent for ArcPrivateLinkScope {
+    fn deps(&self, _: &impl Declared, _: &Settings) {}
 }
 
 impl ManagedStatus for ArcPrivateLinkScopeStatus {

@@ -122,7 +122,7 @@ pub const ZONES: [&str; 3] = [
 pub async fn ready_scope(b: &Bed, name: &str) -> ArcPrivateLinkScope {
     let mut obj = crate::shared::scope(name);
     for _ in 0..5 {
-        let out = reconcile::reconcile(&b.arm, &b.settings, &obj, &()).await;
+        let out = reconcile::reconcile(&b.arm, &b.settings, &(), &obj, &()).await;
         obj.status = Some(out.status);
         if is_true(&obj.status.as_ref().unwrap().conditions, READY) {
             return obj;
@@ -181,7 +181,7 @@ pub async fn step(
     obj: &mut ArcPrivateEndpoint,
     deps: &EndpointDeps,
 ) -> Outcome<ArcPrivateEndpointStatus> {
-    let out = reconcile::reconcile(&b.arm, &b.settings, obj, deps).await;
+    let out = reconcile::reconcile(&b.arm, &b.settings, &(), obj, deps).await;
     obj.status = Some(out.status.clone());
     out
 }
