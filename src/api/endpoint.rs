@@ -277,9 +277,14 @@ pub struct ArcPrivateEndpointStatus {
     /// steady state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
-    /// ARM operation in flight, resumed after a restart.
+    /// ARM operation in flight on the private endpoint, resumed after a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<PendingOperation>,
+    /// ARM operations in flight on the resources the endpoint manages besides itself (private
+    /// DNS zones, virtual network links, the zone group, security rules, the connection
+    /// approval, and their deletions), resumed after a restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<PendingOperation>,
     /// Reconciles in a row that failed with a transient ARM error (reset when Ready or when the
     /// spec changes); at 6 the object is `Stalled` until the next drift check.
     #[serde(default, skip_serializing_if = "is_zero")]

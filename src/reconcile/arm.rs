@@ -162,6 +162,50 @@ pub fn pending(action: &str, token: &OperationToken) -> Result<PendingOperation,
     })
 }
 
+/// The failure of the operation `op` follows, naming the write it ended (ARM's own message
+/// names neither).
+pub fn operation_failed(op: &PendingOperation, err: ArmError) -> ArmError {
+    let about = |message: String| format!("{message} ({} {})", op.action, op.resource_id);
+    match err {
+        ArmError::Transient {
+            status,
+            code,
+            message,
+            retry_after,
+        } => ArmError::Transient {
+            status,
+            code,
+            message: about(message),
+            retry_after,
+        },
+        ArmError::Terminal {
+            status,
+            code,
+            message,
+            target,
+        } => ArmError::Terminal {
+            status,
+            code,
+            message: about(message),
+            target,
+        },
+        ArmError::NotFound { code, message } => ArmError::NotFound {
+            code,
+            message: about(message),
+        },
+        ArmError::Auth {
+            status,
+            code,
+            message,
+        } => ArmError::Auth {
+            status,
+            code,
+            message: about(message),
+        },
+        other => other,
+    }
+}
+
 /// Polls the operation recorded in status once, counting failed polls in it.
 pub async fn resume(arm: &ArmClient, op: &mut PendingOperation) -> Resumed {
     let token: OperationToken = match serde_json::from_str(&op.token) {

@@ -15,9 +15,9 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::arm::{self, Resumed};
-use super::drift::{Drift, entry, tags_to_write};
-use super::ownership::{Owner, Ownership, without_owner_tags};
+use super::arm;
+use super::drift::{Drift, tags_to_write};
+use super::ownership::{Owner, without_owner_tags};
 pub use super::phase::Next;
 use super::phase::write_conditions;
 use super::{Change, ChangeAction, Cleanup, Outcome, Phase, Requeue, Settings};
@@ -25,7 +25,7 @@ use crate::api::conditions::{READY, is_true};
 use crate::api::{
     CredentialRef, DeletionPolicy, DriftEntry, DriftPolicy, PendingOperation, Policy, TagPolicy,
 };
-use crate::azure::{ArmClient, ArmError, Deleted, OperationToken, ResourceId, Write};
+use crate::azure::{ArmClient, ArmError, Deleted, ResourceId, Write};
 
 /// What a kind supplies to the engine.
 pub trait Managed: Resource<DynamicType = ()> + Sized + Send + Sync + 'static {
@@ -103,8 +103,14 @@ pub trait ManagedStatus:
     fn observed_generation(&mut self) -> &mut Option<i64>;
     fn failed_attempts(&mut self) -> &mut u32;
     fn last_sync_time(&mut self) -> &mut Option<String>;
-    /// The operation kept so that a restarted controller resumes it, for kinds that keep one.
+    /// The operation of a write of the object's own resource, kept so that a restarted
+    /// controller resumes it, for kinds that keep one.
     fn operation(&mut self) -> Option<&mut Option<PendingOperation>> {
+        None
+    }
+    /// The operations of writes of the resources the object manages besides its own, for
+    /// kinds that manage some.
+    fn operations(&mut self) -> Option<&mut Vec<PendingOperation>> {
         None
     }
     /// `status.drift`, for kinds that list differences field by field.
@@ -137,6 +143,8 @@ pub struct Cx<'a, K: Managed> {
     /// Whether the object was Ready before: then what is missing in Azure is drift.
     pub was_ready: bool,
     pub interval: Duration,
+    /// The operations kept in status that are still running, by resource.
+    pub(super) running: Vec<(ResourceId, Next)>,
 }
 
 impl<'a, K: Managed> Cx<'a, K> {
@@ -159,6 +167,7 @@ impl<'a, K: Managed> Cx<'a, K> {
             drift: Drift::default(),
             was_ready,
             interval,
+            running: Vec::new(),
         }
     }
 
@@ -206,48 +215,6 @@ impl<'a, K: Managed> Cx<'a, K> {
     pub fn observed(&mut self) {
         self.drift.observed = true;
         *self.status.last_sync_time() = Some(jiff::Timestamp::now().to_string());
-    }
-
-    /// The ownership policy for an existing resource: written only when its owner tag names
-    /// this object, or it has none and `policy.adopt` is set.
-    pub fn may_write(
-        &self,
-        what: &str,
-        id: &ResourceId,
-        tags: Option<&std::collections::BTreeMap<String, String>>,
-    ) -> Result<Ownership, Next> {
-        match self.owner().classify(tags) {
-            Ownership::Elsewhere(other) => Err(self.stalled(
-                "OwnedElsewhere",
-                format!("{what} {id} is owned by {other}; arclink will not write it"),
-            )),
-            Ownership::Unowned if !self.common().adopt => Err(self.stalled(
-                "AdoptionRequired",
-                format!(
-                    "{what} {id} already exists and no arclink object owns it; set spec.policy.adopt: true to take it over"
-                ),
-            )),
-            other => Ok(other),
-        }
-    }
-
-    /// The drift policy for a resource that does not exist: `Report` may not create it (the
-    /// object is stalled); `Correct` creates it, a re-creation counting as corrected drift.
-    pub fn may_create(&mut self, what: &str, id: &ResourceId) -> Option<Next> {
-        let missing = entry("(resource)", "exists", "missing");
-        if self.report_only() {
-            self.drift.reported.push(missing);
-            return Some(self.stalled(
-                "NotFound",
-                format!(
-                    "{what} {id} does not exist in Azure and drift policy Report forbids creating it"
-                ),
-            ));
-        }
-        if self.was_ready {
-            self.drift.corrected.push(missing);
-        }
-        None
     }
 
     /// The drift policy for differences: `Report` records them and forbids the write;
@@ -325,20 +292,6 @@ impl<'a, K: Managed> Cx<'a, K> {
             .map(|_| ())
     }
 
-    /// Keeps a long-running operation in status, so that a restarted controller resumes it
-    /// instead of writing again; the first look is when ARM advised.
-    pub fn track(&mut self, action: &str, token: &OperationToken, message: String) -> Next {
-        match arm::pending(action, token) {
-            Ok(op) => {
-                if let Some(slot) = self.status.operation() {
-                    *slot = Some(op);
-                }
-                Next::progressing(action, message, token.first_poll())
-            }
-            Err(e) => self.stalled(e.code(), e.message()),
-        }
-    }
-
     /// Records a write about to be made; `false` under dry-run (then it is not made).
     pub fn record(&mut self, id: &ResourceId, action: ChangeAction, diff: Vec<DriftEntry>) -> bool {
         self.changes.push(Change {
@@ -362,59 +315,6 @@ impl<'a, K: Managed> Cx<'a, K> {
             Err(e) => {
                 self.changes.pop();
                 Err(e)
-            }
-        }
-    }
-
-    /// Resumes the operation kept in status: `Some` while it runs.
-    async fn resume(&mut self) -> Result<Option<Next>, ArmError> {
-        let arm = self.arm;
-        let Some(slot) = self.status.operation() else {
-            return Ok(None);
-        };
-        let Some(mut op) = slot.take() else {
-            return Ok(None);
-        };
-        match arm::resume(arm, &mut op).await {
-            Resumed::Running(after) => {
-                let next = Next::progressing(
-                    &op.action,
-                    format!("{} of {} in progress", op.action, op.resource_id),
-                    after,
-                );
-                *slot = Some(op);
-                Ok(Some(next))
-            }
-            Resumed::Finished(_) => Ok(None),
-            Resumed::Lost(why) => {
-                tracing::info!(kind = K::KIND, %why, "operation given up; re-reading");
-                Ok(None)
-            }
-            // A transient failure (`RetryableError`, a cancellation) counts as an attempt; the
-            // next reconcile re-reads the resource and writes again.
-            Resumed::Failed(e) => Err(e),
-        }
-    }
-
-    /// During deletion: `Some(done)` when the deletion kept in status finished; a failed write
-    /// that was in flight does not stop the deletion.
-    async fn resume_deletion(&mut self) -> Result<Option<Cleaned>, ArmError> {
-        let kept = self.status.operation().and_then(|slot| {
-            slot.as_ref()
-                .map(|op| (op.action.clone(), op.resource_id.clone()))
-        });
-        let deleting = kept.as_ref().is_some_and(|(action, _)| action == DELETING);
-        match self.resume().await {
-            Ok(Some(next)) => Ok(Some(Cleaned::Waiting(next))),
-            Ok(None) if deleting => Ok(Some(Cleaned::Done(format!(
-                "deleted {}",
-                kept.map(|(_, id)| id).unwrap_or_default()
-            )))),
-            Ok(None) => Ok(None),
-            Err(e) if deleting => Err(e),
-            Err(e) => {
-                tracing::info!(kind = K::KIND, error = %e, "write in flight at deletion failed; deleting anyway");
-                Ok(None)
             }
         }
     }
@@ -478,6 +378,7 @@ pub async fn reconcile<K: Managed>(
     if matches!(next.phase, Phase::Ready { .. }) {
         *cx.status.failed_attempts() = 0;
     }
+    let next = cx.poll_soon(next);
     let interval = cx.interval;
     let (status, changes, drift) = cx.finish(&next.phase);
     Outcome {

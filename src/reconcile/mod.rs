@@ -15,6 +15,7 @@ pub mod declared;
 pub mod drift;
 pub mod endpoint;
 pub mod engine;
+mod operation;
 mod outcome;
 pub mod ownership;
 pub mod phase;

@@ -15,11 +15,12 @@ use crate::azure::models::{
 };
 use crate::azure::{ArmError, CollectionId, Deleted, ResourceId};
 use crate::reconcile::ChangeAction;
-use crate::reconcile::engine::{Cleaned, Cx, DELETING, Next};
+use crate::reconcile::engine::{Cleaned, Cx, DELETING};
 use crate::reconcile::ownership::{Ownership, without_owner_tags};
+use crate::reconcile::resource::{in_flight, waiting};
 
 use super::dns::zone_resource_group;
-use super::{NETWORK, endpoint_id, in_flight, waiting};
+use super::{NETWORK, endpoint_id};
 
 fn deleting(what: String) -> Cleaned {
     Cleaned::Waiting(waiting(DELETING, what))
@@ -72,7 +73,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                         .properties
                         .as_ref()
                         .and_then(|p| p.provisioning_state.as_deref());
-                    if let Some(next) = self.delete_one(&gid, state).await? {
+                    if let Some(next) = self.delete_followed(&gid, state).await? {
                         return Ok(Cleaned::Waiting(next));
                     }
                 }
@@ -119,7 +120,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     .properties
                     .as_ref()
                     .and_then(|p| p.provisioning_state.as_deref());
-                if self.delete_one(&lid, state).await?.is_some() {
+                if self.delete_followed(&lid, state).await?.is_some() {
                     pending.push(lid.to_string());
                 }
             }
@@ -146,7 +147,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 .properties
                 .as_ref()
                 .and_then(|p| p.provisioning_state.as_deref());
-            if self.delete_one(zid, state).await?.is_some() {
+            if self.delete_followed(zid, state).await?.is_some() {
                 pending.push(zid.to_string());
             }
         }
@@ -231,21 +232,6 @@ impl Cx<'_, ArcPrivateEndpoint> {
             .list(&CollectionId::new(zone, "virtualNetworkLinks"))
             .try_collect()
             .await
-    }
-
-    /// Deletes `id` unless it is already deleting; `Some` while the deletion runs.
-    async fn delete_one(
-        &mut self,
-        id: &ResourceId,
-        state: Option<&str>,
-    ) -> Result<Option<Next>, ArmError> {
-        if state.is_some_and(|s| s.eq_ignore_ascii_case(DELETING)) {
-            return Ok(Some(waiting(DELETING, format!("deleting {id}"))));
-        }
-        match self.delete(id).await? {
-            Deleted::Gone => Ok(None),
-            Deleted::Pending(_) => Ok(Some(waiting(DELETING, format!("deleting {id}")))),
-        }
     }
 
     /// Zones the object may have created or linked: the ones it owns (status) and the zones its

@@ -16,13 +16,14 @@ use crate::api::endpoint::{OutboundRuleStatus, OutboundRules, OutboundRulesStatu
 use crate::azure::models::{
     NetworkSecurityGroup, SecurityRule, SecurityRuleProperties, VirtualNetwork, WriteModel,
 };
-use crate::azure::{ArmError, Deleted, ResourceId, Write};
+use crate::azure::{ArmError, ResourceId};
 use crate::reconcile::ChangeAction;
 use crate::reconcile::drift::{entry, field_ci};
 use crate::reconcile::engine::{Cx, DELETING, Next};
-use crate::reconcile::ownership::Ownership;
+use crate::reconcile::ownership::{Owner, Ownership};
+use crate::reconcile::resource::{ArmResource, Converged, Pending, state_of};
 
-use super::{failed, in_flight, vnet_of, waiting};
+use super::vnet_of;
 
 /// The documentation's rule for Microsoft Entra ID.
 pub const ENTRA_ID_RULE: &str = "AllowAADOutboundAccess";
@@ -236,7 +237,7 @@ fn blocker(
     wanted: &WantedRule,
     rules: &[SecurityRule],
     nsg: &ResourceId,
-    owner: &crate::reconcile::ownership::Owner,
+    owner: &Owner,
     adopt: bool,
 ) -> Option<(&'static str, String)> {
     let own_names = [ENTRA_ID_RULE, RESOURCE_MANAGER_RULE];
@@ -329,17 +330,69 @@ fn rule_id(nsg: &ResourceId, name: &str) -> ResourceId {
     nsg.child("securityRules", name)
 }
 
-fn state_of(r: &SecurityRule) -> Option<&str> {
-    r.properties
-        .as_ref()
-        .and_then(|p| p.provisioning_state.as_deref())
+/// One of the endpoint's rules in the group, marked as this object's by its description.
+struct Rule<'a> {
+    id: ResourceId,
+    wanted: &'a WantedRule,
+    owner: &'a Owner,
+    marker: &'a str,
 }
 
-fn outbound_waiting(what: String) -> Next {
-    waiting(
-        "ConfiguringOutboundRules",
-        format!("waiting for outbound rules: {what}"),
-    )
+impl ArmResource for Rule<'_> {
+    type Props = SecurityRuleProperties;
+
+    fn what(&self) -> &'static str {
+        "security rule"
+    }
+
+    fn id(&self) -> &ResourceId {
+        &self.id
+    }
+
+    fn label(&self) -> String {
+        format!("securityRules/{}.", self.wanted.name)
+    }
+
+    fn desired(&self, _: Option<&SecurityRule>) -> SecurityRule {
+        rule_body(self.wanted, self.marker)
+    }
+
+    /// The fields of the documentation's rule, and the marker an adopted rule gets.
+    fn differences(&self, actual: &SecurityRule) -> Vec<DriftEntry> {
+        let props = actual.properties.clone().unwrap_or_default();
+        let mut out = rule_differences(self.wanted, &props);
+        if self.ownership(self.owner, actual) == Ownership::Unowned {
+            out.push(entry(
+                &format!("securityRules/{}.properties.description", self.wanted.name),
+                self.marker,
+                props.description.as_deref().unwrap_or_default(),
+            ));
+        }
+        out
+    }
+
+    fn ownership(&self, owner: &Owner, actual: &SecurityRule) -> Ownership {
+        owner.classify_description(
+            actual
+                .properties
+                .as_ref()
+                .and_then(|p| p.description.as_deref()),
+        )
+    }
+
+    /// Another arclink object keeps the same rule (one that differs was stopped before): it
+    /// serves this endpoint too.
+    fn shared(&self, ownership: &Ownership) -> bool {
+        matches!(ownership, Ownership::Elsewhere(_))
+    }
+
+    fn missing(&self) -> DriftEntry {
+        entry(
+            &format!("securityRules/{}", self.wanted.name),
+            "exists",
+            "missing",
+        )
+    }
 }
 
 impl Cx<'_, ArcPrivateEndpoint> {
@@ -418,85 +471,28 @@ impl Cx<'_, ArcPrivateEndpoint> {
             return Ok(Some(self.stalled(reason, message)));
         }
         let marker = owner.description_marker();
-        let mut pending = Vec::new();
+        let mut pending = Pending::default();
         for w in &wanted {
-            let id = rule_id(&nsg_id, w.name);
+            let rule = Rule {
+                id: rule_id(&nsg_id, w.name),
+                wanted: w,
+                owner: &owner,
+                marker: &marker,
+            };
             let actual = rules.iter().find(|r| {
                 r.name
                     .as_deref()
                     .is_some_and(|n| n.eq_ignore_ascii_case(w.name))
             });
-            let Some(actual) = actual else {
-                let missing = entry(&format!("securityRules/{}", w.name), "exists", "missing");
-                if self.report_only() {
-                    self.drift.reported.push(missing);
-                    continue;
-                }
-                if self.was_ready {
-                    self.drift.corrected.push(missing);
-                }
-                let written = self
-                    .put::<_, SecurityRule>(
-                        &id,
-                        ChangeAction::Create,
-                        Vec::new(),
-                        &rule_body(w, &marker),
-                    )
-                    .await?;
-                if matches!(written, Some(Write::Pending(_))) {
-                    pending.push(w.name);
-                }
-                continue;
-            };
-            let props = actual.properties.clone().unwrap_or_default();
-            let ownership = owner.classify_description(props.description.as_deref());
-            if matches!(ownership, Ownership::Elsewhere(_)) {
-                // Same rule, kept by another arclink object (checked by `blocker`).
-                continue;
-            }
-            let state = state_of(actual);
-            if in_flight(state) {
-                pending.push(w.name);
-                continue;
-            }
-            let mut differences = rule_differences(w, &props);
-            if ownership == Ownership::Unowned {
-                differences.push(entry(
-                    &format!("securityRules/{}.properties.description", w.name),
-                    &marker,
-                    props.description.as_deref().unwrap_or_default(),
-                ));
-            }
-            if failed(state) {
-                differences.push(entry(
-                    &format!("securityRules/{}.properties.provisioningState", w.name),
-                    "Succeeded",
-                    state.unwrap_or_default(),
-                ));
-            }
-            if !self.may_correct(differences.clone()) {
-                continue;
-            }
-            let written = self
-                .put::<_, SecurityRule>(
-                    &id,
-                    ChangeAction::Update,
-                    differences,
-                    &rule_body(w, &marker),
-                )
-                .await?;
-            if matches!(written, Some(Write::Pending(_))) {
-                pending.push(w.name);
+            match self.converge_read(&rule, actual.cloned()).await? {
+                Converged::Ready(_) | Converged::Written(_) | Converged::Absent => {}
+                Converged::Waiting(next) => pending.add(w.name, &next),
+                Converged::Stopped(next) => return Ok(Some(next)),
             }
         }
-        if pending.is_empty() {
-            Ok(None)
-        } else {
-            Ok(Some(outbound_waiting(format!(
-                "{} in network security group {nsg_id}",
-                pending.join(", ")
-            ))))
-        }
+        Ok(pending.wait("ConfiguringOutboundRules", |names| {
+            format!("waiting for outbound rules: {names} in network security group {nsg_id}")
+        }))
     }
 
     /// Removes this object's rules from the group it used before, when the spec no longer
@@ -558,29 +554,17 @@ impl Cx<'_, ArcPrivateEndpoint> {
         &mut self,
         nsg: &ResourceId,
     ) -> Result<Option<Next>, ArmError> {
-        let mut pending = Vec::new();
+        let mut pending = Pending::default();
         for r in self.owned_rules(nsg).await? {
             let name = r.name.clone().unwrap_or_default();
             let id = rule_id(nsg, &name);
-            if state_of(&r).is_some_and(|s| s.eq_ignore_ascii_case(DELETING)) {
-                pending.push(name);
-                continue;
-            }
-            if let Deleted::Pending(_) = self.delete(&id).await? {
-                pending.push(name);
+            if let Some(next) = self.delete_followed(&id, state_of(&r)).await? {
+                pending.add(name, &next);
             }
         }
-        if pending.is_empty() {
-            Ok(None)
-        } else {
-            Ok(Some(waiting(
-                DELETING,
-                format!(
-                    "deleting outbound rules {} in network security group {nsg}",
-                    pending.join(", ")
-                ),
-            )))
-        }
+        Ok(pending.wait(DELETING, |names| {
+            format!("deleting outbound rules {names} in network security group {nsg}")
+        }))
     }
 
     /// `deletion: Orphan`: the rules this object owns stay, without the ownership marker.
