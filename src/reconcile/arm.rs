@@ -164,46 +164,15 @@ pub fn pending(action: &str, token: &OperationToken) -> Result<PendingOperation,
 
 /// The failure of the operation `op` follows, naming the write it ended (ARM's own message
 /// names neither).
-pub fn operation_failed(op: &PendingOperation, err: ArmError) -> ArmError {
-    let about = |message: String| format!("{message} ({} {})", op.action, op.resource_id);
-    match err {
-        ArmError::Transient {
-            status,
-            code,
-            message,
-            retry_after,
-        } => ArmError::Transient {
-            status,
-            code,
-            message: about(message),
-            retry_after,
-        },
-        ArmError::Terminal {
-            status,
-            code,
-            message,
-            target,
-        } => ArmError::Terminal {
-            status,
-            code,
-            message: about(message),
-            target,
-        },
-        ArmError::NotFound { code, message } => ArmError::NotFound {
-            code,
-            message: about(message),
-        },
-        ArmError::Auth {
-            status,
-            code,
-            message,
-        } => ArmError::Auth {
-            status,
-            code,
-            message: about(message),
-        },
-        other => other,
+pub fn operation_failed(op: &PendingOperation, mut err: ArmError) -> ArmError {
+    if let ArmError::Transient { message, .. }
+    | ArmError::Terminal { message, .. }
+    | ArmError::NotFound { message, .. }
+    | ArmError::Auth { message, .. } = &mut err
+    {
+        message.push_str(&format!(" ({} {})", op.action, op.resource_id));
     }
+    err
 }
 
 /// Polls the operation recorded in status once, counting failed polls in it.

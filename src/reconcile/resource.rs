@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use super::ChangeAction;
 use super::arm::OPERATION_POLL;
-use super::drift::{self, entry, field_ci};
+use super::drift::{self, entry, field_ci, same_location};
 use super::engine::{Cx, Managed};
 use super::ownership::{Owner, Ownership};
 use super::phase::{Next, Phase};
@@ -76,7 +76,7 @@ pub trait ArmResource: Sync {
     const TAGS_PATCH: bool = true;
 
     /// What it is, for messages: "scope", "private DNS zone".
-    fn what(&self) -> &'static str;
+    const WHAT: &'static str;
     fn id(&self) -> &ResourceId;
     /// The prefix of its drift paths (`privateDnsZones/<zone>.`); empty for the object's own.
     fn label(&self) -> String {
@@ -178,6 +178,25 @@ impl<P> Field<P> {
     pub fn apply(&self, body: &mut Resource<P>) {
         (self.write)(body, &self.desired);
     }
+}
+
+/// A resource in another region than the spec says, as a stall's reason and message: ARM
+/// cannot move a resource.
+pub fn region_mismatch(
+    what: &str,
+    id: &ResourceId,
+    actual: Option<&str>,
+    wanted: &str,
+) -> Option<(&'static str, String)> {
+    let loc = actual?;
+    (!same_location(loc, wanted)).then(|| {
+        (
+            "RegionMismatch",
+            format!(
+                "{what} {id} is in {loc} but spec.location is {wanted}; ARM cannot move a resource"
+            ),
+        )
+    })
 }
 
 /// The provisioning state of a resource as read.
@@ -292,7 +311,7 @@ impl<K: Managed> Cx<'_, K> {
         let Some(actual) = actual else {
             return self.create(r).await;
         };
-        let (what, id) = (r.what(), r.id());
+        let (what, id) = (R::WHAT, r.id());
         let ownership = r.ownership(&self.owner(), &actual);
         let state = state_of(&actual).map(str::to_string);
         let state = state.as_deref();
@@ -391,7 +410,7 @@ impl<K: Managed> Cx<'_, K> {
             "NotFound",
             format!(
                 "{} {} does not exist in Azure and drift policy Report forbids creating it",
-                r.what(),
+                R::WHAT,
                 r.id()
             ),
         )
@@ -427,7 +446,7 @@ impl<K: Managed> Cx<'_, K> {
         written: Option<Write<Resource<R::Props>>>,
         action: ChangeAction,
     ) -> Result<Converged<R::Props>, ArmError> {
-        let (what, id) = (r.what(), r.id());
+        let (what, id) = (R::WHAT, r.id());
         let verb = match action {
             ChangeAction::Create => "Creating",
             _ => "Updating",
@@ -457,7 +476,7 @@ fn provisioning<R: ArmResource>(r: &R, state: Option<&str>) -> Next {
         "Provisioning",
         format!(
             "{} {} has provisioningState {}",
-            r.what(),
+            R::WHAT,
             r.id(),
             state.unwrap_or_default()
         ),

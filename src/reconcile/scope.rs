@@ -23,10 +23,10 @@ use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscri
 use crate::azure::{ArmError, Deleted, ResourceId};
 
 use super::declared::{Declared, Dependent};
-use super::drift::{self, same_location};
+use super::drift;
 use super::engine::{Cleaned, Common, Cx, DELETING, Managed, ManagedStatus, Next};
 use super::ownership::Ownership;
-use super::resource::{ArmResource, Converged, Field};
+use super::resource::{ArmResource, Converged, Field, region_mismatch};
 use super::{Settings, arm};
 
 pub const KIND: &str = "ArcPrivateLinkScope";
@@ -182,9 +182,7 @@ impl ArmResource for Scope {
     type Props = PrivateLinkScopeProperties;
     const OWN: bool = true;
 
-    fn what(&self) -> &'static str {
-        "scope"
-    }
+    const WHAT: &'static str = "scope";
 
     fn id(&self) -> &ResourceId {
         &self.id
@@ -219,16 +217,12 @@ impl ArmResource for Scope {
     }
 
     fn immutable(&self, actual: &PrivateLinkScope) -> Option<(&'static str, String)> {
-        let loc = actual.location.as_deref()?;
-        (!same_location(loc, &self.location)).then(|| {
-            (
-                "RegionMismatch",
-                format!(
-                    "scope {} is in {loc} but spec.location is {}; ARM cannot move a resource",
-                    self.id, self.location
-                ),
-            )
-        })
+        region_mismatch(
+            Self::WHAT,
+            &self.id,
+            actual.location.as_deref(),
+            &self.location,
+        )
     }
 }
 

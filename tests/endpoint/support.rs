@@ -30,6 +30,15 @@ pub async fn bed() -> Bed {
 
 /// A bed whose long-running operations stay InProgress for `lro`.
 pub async fn bed_with(lro: Duration) -> Bed {
+    bed_from(EmulatorConfig {
+        lro_duration: lro,
+        ..Default::default()
+    })
+    .await
+}
+
+/// A bed with the emulator configured as `config` says (its fixtures are the bed's).
+pub async fn bed_from(config: EmulatorConfig) -> Bed {
     let fixtures = Fixtures::from_yaml(&format!(
         r#"
 subscriptions: [{{id: {SUB}, displayName: test}}]
@@ -68,8 +77,7 @@ virtualNetworks:
     .unwrap();
     let emu = Emulator::start(EmulatorConfig {
         fixtures: Some(fixtures),
-        lro_duration: lro,
-        ..Default::default()
+        ..config
     })
     .await
     .unwrap();

@@ -27,9 +27,7 @@ struct Connection<'a> {
 impl ArmResource for Connection<'_> {
     type Props = PrivateEndpointConnectionProperties;
 
-    fn what(&self) -> &'static str {
-        "private endpoint connection"
-    }
+    const WHAT: &'static str = "private endpoint connection";
 
     fn id(&self) -> &ResourceId {
         &self.id

@@ -12,9 +12,8 @@ use crate::azure::models::{
     PrivateLinkServiceConnectionProperties, SubResource,
 };
 use crate::azure::{ArmClient, ArmError, ResourceId};
-use crate::reconcile::drift::same_location;
 use crate::reconcile::engine::Cx;
-use crate::reconcile::resource::ArmResource;
+use crate::reconcile::resource::{ArmResource, region_mismatch};
 
 use super::network::azure_conflict;
 use super::{AUTO, GROUP_ID, MANUAL, MAX_REQUEST_MESSAGE};
@@ -134,9 +133,7 @@ impl ArmResource for Endpoint<'_> {
     // Private endpoints have no tags-only PATCH in the Network API.
     const TAGS_PATCH: bool = false;
 
-    fn what(&self) -> &'static str {
-        "private endpoint"
-    }
+    const WHAT: &'static str = "private endpoint";
 
     fn id(&self) -> &ResourceId {
         &self.id
@@ -177,16 +174,9 @@ impl ArmResource for Endpoint<'_> {
     fn immutable(&self, actual: &PrivateEndpoint) -> Option<(&'static str, String)> {
         let spec = &self.obj.spec;
         let id = &self.id;
-        if let Some(loc) = actual.location.as_deref()
-            && !same_location(loc, &spec.location)
-        {
-            return Some((
-                "RegionMismatch",
-                format!(
-                    "private endpoint {id} is in {loc} but spec.location is {}; ARM cannot move a resource",
-                    spec.location
-                ),
-            ));
+        let region = region_mismatch(Self::WHAT, id, actual.location.as_deref(), &spec.location);
+        if region.is_some() {
+            return region;
         }
         let subnet = actual
             .properties

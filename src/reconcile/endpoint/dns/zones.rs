@@ -43,9 +43,7 @@ struct Zone {
 impl ArmResource for Zone {
     type Props = PrivateDnsZoneProperties;
 
-    fn what(&self) -> &'static str {
-        "private DNS zone"
-    }
+    const WHAT: &'static str = "private DNS zone";
 
     fn id(&self) -> &ResourceId {
         &self.id
@@ -97,9 +95,7 @@ struct Link<'a> {
 impl ArmResource for Link<'_> {
     type Props = VirtualNetworkLinkProperties;
 
-    fn what(&self) -> &'static str {
-        "virtual network link"
-    }
+    const WHAT: &'static str = "virtual network link";
 
     fn id(&self) -> &ResourceId {
         &self.id
@@ -164,9 +160,7 @@ impl ZoneGroup<'_> {
 impl ArmResource for ZoneGroup<'_> {
     type Props = PrivateDnsZoneGroupProperties;
 
-    fn what(&self) -> &'static str {
-        "private DNS zone group"
-    }
+    const WHAT: &'static str = "private DNS zone group";
 
     fn id(&self) -> &ResourceId {
         &self.id
