@@ -350,6 +350,56 @@ mod tests {
         assert!(matches!(phase, Phase::Stalled { .. }), "{phase:?}");
     }
 
+    /// One rule for every retry: throttling after ARM's delay, a transient failure after its
+    /// `Retry-After` when it is at least a second, else back-off; terminal errors are not
+    /// retried early.
+    #[test]
+    fn one_retry_rule() {
+        let transient = |retry_after| ArmError::Transient {
+            status: Some(503),
+            code: "ServiceUnavailable".into(),
+            message: "x".into(),
+            retry_after,
+        };
+        assert_eq!(
+            retry(&ArmError::Throttled {
+                retry_after: Duration::from_secs(9)
+            }),
+            Requeue::After(Duration::from_secs(9))
+        );
+        assert_eq!(
+            retry(&transient(Some(Duration::from_secs(60)))),
+            Requeue::After(Duration::from_secs(60))
+        );
+        assert_eq!(retry(&transient(Some(Duration::ZERO))), Requeue::Backoff);
+        assert_eq!(retry(&transient(None)), Requeue::Backoff);
+    }
+
+    #[test]
+    fn a_failed_operation_names_the_write_it_ended() {
+        let op = PendingOperation {
+            action: "Creating".into(),
+            resource_id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/z/virtualNetworkLinks/l".into(),
+            token: String::new(),
+            started_at: String::new(),
+            poll_failures: 0,
+        };
+        let err = operation_failed(
+            &op,
+            ArmError::Terminal {
+                status: 200,
+                code: "BadRequest".into(),
+                message: "overlapping namespaces".into(),
+                target: None,
+            },
+        );
+        assert_eq!(err.code(), "BadRequest");
+        assert_eq!(
+            err.message(),
+            format!("overlapping namespaces (Creating {})", op.resource_id)
+        );
+    }
+
     #[test]
     fn resource_id_needs_a_subscription() {
         let azure = AzureResource {

@@ -482,3 +482,47 @@ fn provisioning<R: ArmResource>(r: &R, state: Option<&str>) -> Next {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::Requeue;
+
+    fn wait(secs: u64) -> Next {
+        Next::progressing("Provisioning", "x", Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn the_step_that_needs_a_person_wins_and_waits_take_the_sooner_look() {
+        let stall = Next::stalled("OwnedElsewhere", "y", Duration::from_secs(600));
+        assert_eq!(
+            first_stop(Some(wait(60)), Some(stall.clone())),
+            Some(stall.clone())
+        );
+        assert_eq!(first_stop(Some(stall.clone()), Some(wait(5))), Some(stall));
+        let both = first_stop(Some(wait(60)), Some(wait(10))).unwrap();
+        assert_eq!(both.phase, wait(60).phase);
+        assert_eq!(both.requeue, Requeue::After(Duration::from_secs(10)));
+        assert_eq!(first_stop(None, Some(wait(3))), Some(wait(3)));
+        assert_eq!(first_stop(None, None), None);
+    }
+
+    #[test]
+    fn pending_resources_are_named_and_looked_at_when_the_soonest_asks() {
+        assert_eq!(
+            Pending::default().wait("ConfiguringDns", str::to_string),
+            None
+        );
+        let mut pending = Pending::default();
+        pending.add("a", &wait(60));
+        pending.add("b", &wait(10));
+        let next = pending
+            .wait("ConfiguringDns", |n| format!("zones {n}"))
+            .unwrap();
+        assert_eq!(
+            next.phase,
+            Phase::progressing("ConfiguringDns", "zones a, b")
+        );
+        assert_eq!(next.requeue, Requeue::After(Duration::from_secs(10)));
+    }
+}
