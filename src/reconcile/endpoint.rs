@@ -205,7 +205,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             "Creating"
         };
         let endpoint = private_endpoint::Endpoint::new(self, id.clone(), &scope.id, &vnet_id);
-        let pe = match self.converge_read(&endpoint, actual).await? {
+        let pe = match self.converge_resource(&endpoint, actual).await? {
             Converged::Ready(pe) => pe,
             Converged::Written(pe) => {
                 self.observe(Some(&pe), &scope);

@@ -1,8 +1,10 @@
 //! The reconcile engine: the one loop and the one clean-up path every kind goes through, with
-//! the policies applied once — suspend, resuming a long-running operation, ownership and
-//! adoption, `Report` or `Correct`, dry-run, the deletion policy, transient-failure counting,
-//! conditions. A kind ([`Managed`]) supplies only what is special about its Azure resources:
-//! how to converge them and how to delete or release them.
+//! the policies applied once — suspend, resuming the long-running operations kept in status
+//! ([`super::operation`]), `Report` or `Correct`, dry-run, the deletion policy, transient-failure
+//! counting, conditions; each Azure resource a kind manages goes through the one path of
+//! [`super::resource`] (ownership and adoption among it). A kind ([`Managed`]) supplies only
+//! what is special about its Azure resources: how to converge them and how to delete or release
+//! them, and the state it keeps between reconciles ([`States`]).
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 //!
 //! A resource describes itself ([`ArmResource`]): its id, the body to write (to create it and to
 //! update it alike), the declared fields it compares, what cannot change, who owns it.
-//! [`Cx::converge_resource`] then applies the policies once: absent -> created, or reported
+//! [`Cx::converge_resource`] then applies the policies once to it as read: absent -> created, or reported
 //! (and, for the object's own resource, stalled) under `policy.drift: Report`; present ->
 //! ownership and adoption, immutable fields, a write or provisioning in flight waited for,
 //! differences (a `Failed` provisioning state is one: the same PUT repairs it,
@@ -287,20 +287,8 @@ impl Pending {
 }
 
 impl<K: Managed> Cx<'_, K> {
-    /// Reads the resource, then converges it ([`Cx::converge_read`]).
-    pub async fn converge_resource<R: ArmResource>(
-        &mut self,
-        r: &R,
-    ) -> Result<Converged<R::Props>, ArmError> {
-        if let Some(next) = self.running(r.id()) {
-            return Ok(Converged::Waiting(next));
-        }
-        let actual = self.arm.get::<Resource<R::Props>>(r.id()).await?;
-        self.converge_read(r, actual).await
-    }
-
     /// Converges the resource as read (`None`: it does not exist).
-    pub async fn converge_read<R: ArmResource>(
+    pub async fn converge_resource<R: ArmResource>(
         &mut self,
         r: &R,
         actual: Option<Resource<R::Props>>,
@@ -330,23 +318,8 @@ impl<K: Managed> Cx<'_, K> {
                 Converged::Ready(actual)
             });
         }
-        match ownership {
-            Ownership::Elsewhere(other) => {
-                return Ok(Converged::Stopped(self.stalled(
-                    "OwnedElsewhere",
-                    format!("{what} {id} is owned by {other}; arclink will not write it"),
-                )));
-            }
-            Ownership::Unowned if !self.common().adopt => {
-                return Ok(Converged::Stopped(self.stalled(
-                    "AdoptionRequired",
-                    format!(
-                        "{what} {id} already exists and no arclink object owns it; set spec.policy.adopt: true to take it over{}",
-                        r.adoption_hint()
-                    ),
-                )));
-            }
-            _ => {}
+        if let Some(stop) = self.may_write(r, ownership) {
+            return Ok(Converged::Stopped(stop));
         }
         if let Some((reason, message)) = r.immutable(&actual) {
             return Ok(Converged::Stopped(self.stalled(reason, message)));
@@ -402,6 +375,26 @@ impl<K: Managed> Cx<'_, K> {
             }
         };
         self.after_write(r, written, ChangeAction::Update)
+    }
+
+    /// The ownership policy: a resource is written only when it is this object's, or no
+    /// object's and `policy.adopt` is set.
+    fn may_write<R: ArmResource>(&self, r: &R, ownership: Ownership) -> Option<Next> {
+        let (what, id) = (R::WHAT, r.id());
+        match ownership {
+            Ownership::Elsewhere(other) => Some(self.stalled(
+                "OwnedElsewhere",
+                format!("{what} {id} is owned by {other}; arclink will not write it"),
+            )),
+            Ownership::Unowned if !self.common().adopt => Some(self.stalled(
+                "AdoptionRequired",
+                format!(
+                    "{what} {id} already exists and no arclink object owns it; set spec.policy.adopt: true to take it over{}",
+                    r.adoption_hint()
+                ),
+            )),
+            _ => None,
+        }
     }
 
     /// Where the object stands when its own resource is [`Converged::Absent`].

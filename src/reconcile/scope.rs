@@ -76,7 +76,7 @@ impl Managed for ArcPrivateLinkScope {
         cx.observed();
         observe(&mut cx.status, actual.as_ref());
         let scope = Scope::new(cx, id);
-        Ok(match cx.converge_read(&scope, actual).await? {
+        Ok(match cx.converge_resource(&scope, actual).await? {
             Converged::Ready(_) => settled(cx, &scope.id),
             Converged::Written(written) => {
                 observe(&mut cx.status, Some(&written));

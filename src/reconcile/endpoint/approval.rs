@@ -103,7 +103,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             endpoint: id,
             description: format!("Approved by arclink for {}", self.owner()),
         };
-        let wait = match self.converge_read(&connection, Some(conn)).await? {
+        let wait = match self.converge_resource(&connection, Some(conn)).await? {
             Converged::Stopped(next) => return Ok(Some(next)),
             Converged::Waiting(next) => next.requeue,
             _ => Requeue::After(OPERATION_POLL),

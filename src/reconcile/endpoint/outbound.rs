@@ -187,7 +187,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     .as_deref()
                     .is_some_and(|n| n.eq_ignore_ascii_case(w.name))
             });
-            match self.converge_read(&rule, actual.cloned()).await? {
+            match self.converge_resource(&rule, actual.cloned()).await? {
                 Converged::Ready(_) | Converged::Written(_) | Converged::Absent => {}
                 Converged::Waiting(next) => pending.add(w.name, &next),
                 Converged::Stopped(next) => return Ok(Some(next)),

@@ -257,7 +257,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 Some(Ownership::Unowned) => self.common().adopt,
                 Some(Ownership::Elsewhere(_)) => false,
             };
-            match self.converge_read(&zone, actual).await? {
+            match self.converge_resource(&zone, actual).await? {
                 Converged::Ready(z) | Converged::Written(z) => {
                     ready.push(z.id.unwrap_or(id.clone()))
                 }
@@ -308,7 +308,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 vnet,
                 tags: &tags,
             };
-            match self.converge_read(&link, actual).await? {
+            match self.converge_resource(&link, actual).await? {
                 Converged::Ready(_) | Converged::Written(_) | Converged::Absent => {}
                 Converged::Waiting(next) => pending.add(zone.name(), &next),
                 Converged::Stopped(next) => return Ok(Some(next)),
@@ -342,7 +342,10 @@ impl Cx<'_, ArcPrivateEndpoint> {
             id: pe_id.child("privateDnsZoneGroups", ZONE_GROUP),
             zones,
         };
-        let requeue = match self.converge_read(&group, groups.first().cloned()).await? {
+        let requeue = match self
+            .converge_resource(&group, groups.first().cloned())
+            .await?
+        {
             Converged::Ready(g) => {
                 let configs = g
                     .properties
