@@ -87,78 +87,48 @@ async fn a_failed_operation_is_reported_counted_and_re_sent(
     assert!(status.operations.is_empty(), "{:?}", status.operations);
 }
 
+/// A zone, a link, the zone group and a security rule whose operation ends `Failed` are each
+/// reported with Azure's code and message, counted, not taken as ready, and written again.
 #[tokio::test]
-async fn a_zone_whose_operation_failed_is_reported_and_re_sent() {
-    let b = bed().await;
-    let s = ready_scope(&b, "scope-a").await;
-    let mut obj = endpoint("pe", "hub", "scope-a");
-    a_failed_operation_is_reported_counted_and_re_sent(
-        &b,
-        &mut obj,
-        &deps(&s),
-        &format!("privateDnsZones/{}", ZONES[0]),
+async fn every_sub_resource_whose_operation_failed_is_reported_counted_and_re_sent() {
+    let zone = format!("privateDnsZones/{}", ZONES[0]);
+    let cases = [
         (
+            zone.as_str(),
             "InternalServerError",
             "An internal error occurred while creating the zone.",
         ),
-        true,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_link_whose_operation_failed_is_reported_and_re_sent() {
-    let b = bed().await;
-    let s = ready_scope(&b, "scope-a").await;
-    let mut obj = endpoint("pe", "hub", "scope-a");
-    a_failed_operation_is_reported_counted_and_re_sent(
-        &b,
-        &mut obj,
-        &deps(&s),
-        "virtualNetworkLinks/arclink-hub",
-        ("RetryableError", "A retryable error occurred."),
-        true,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_zone_group_whose_operation_failed_is_reported_and_re_sent() {
-    let b = bed().await;
-    let s = ready_scope(&b, "scope-a").await;
-    let mut obj = endpoint("pe", "hub", "scope-a");
-    a_failed_operation_is_reported_counted_and_re_sent(
-        &b,
-        &mut obj,
-        &deps(&s),
-        "privateDnsZoneGroups/default",
         (
+            "virtualNetworkLinks/arclink-hub",
+            "RetryableError",
+            "A retryable error occurred.",
+        ),
+        (
+            "privateDnsZoneGroups/default",
             "InternalServerError",
             "The zone group could not be written.",
         ),
-        true,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_security_rule_whose_operation_failed_is_reported_and_re_sent() {
-    let b = bed().await;
-    let s = ready_scope(&b, "scope-a").await;
-    let mut obj = endpoint("pe", "hub", "scope-a");
-    obj.spec.outbound_rules = Some(OutboundRules::default());
-    a_failed_operation_is_reported_counted_and_re_sent(
-        &b,
-        &mut obj,
-        &deps(&s),
-        "securityRules/AllowAzOutboundAccess",
         (
+            "securityRules/AllowAzOutboundAccess",
             "AnotherOperationInProgress",
             "Another operation on this or dependent resource is in progress.",
         ),
-        true,
-    )
-    .await;
+    ];
+    for (path, code, azure_message) in cases {
+        let b = bed().await;
+        let s = ready_scope(&b, "scope-a").await;
+        let mut obj = endpoint("pe", "hub", "scope-a");
+        obj.spec.outbound_rules = Some(OutboundRules::default());
+        a_failed_operation_is_reported_counted_and_re_sent(
+            &b,
+            &mut obj,
+            &deps(&s),
+            path,
+            (code, azure_message),
+            true,
+        )
+        .await;
+    }
 }
 
 #[tokio::test]
