@@ -32,7 +32,7 @@ use arclink::azure::{
     ArmClient, ArmClientOptions, BucketLimits, Cloud, CredentialCache, RateLimits, ResourceId,
 };
 use arclink::emulator::{Bucket, Emulator, EmulatorConfig, Fault, Fixtures};
-use arclink::reconcile::association::AssociationDeps;
+use arclink::reconcile::association::{AssociationDeps, Sweeps};
 use arclink::reconcile::scope_ref::ScopeSource;
 use arclink::reconcile::{self, Requeue, Settings};
 use serde_json::{Value, json};
@@ -345,21 +345,24 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut obj = association("fleet", RG, &scope_id, &args.drift_interval);
     let deps = AssociationDeps::new(ScopeSource::Id(scope_id.to_string()));
     let settings = Settings::new("bench");
+    // One controller's listings in progress, shared by its reconciles.
+    let sweeps = Sweeps::default();
 
     emu.reset_counters().await?;
     let started = Instant::now();
     let small = (args.small > 0).then(|| {
         let (arm, settings, scope_id) = (arm.clone(), settings.clone(), scope_id.clone());
+        let sweeps = sweeps.clone();
         let interval = args.drift_interval.clone();
         tokio::spawn(async move {
             // Start once the big association has drained the write bucket's burst.
             tokio::time::sleep(SMALL_DELAY).await;
             let mut obj = association("small", SMALL_RG, &scope_id, &interval);
             let deps = AssociationDeps::new(ScopeSource::Id(scope_id.to_string()));
-            converge(&arm, &settings, &mut obj, &deps, false).await
+            converge(&arm, &settings, &sweeps, &mut obj, &deps, false).await
         })
     });
-    let big = converge(&arm, &settings, &mut obj, &deps, true).await?;
+    let big = converge(&arm, &settings, &sweeps, &mut obj, &deps, true).await?;
     let elapsed = big.done.duration_since(started).as_secs_f64();
     let c = emu.counters().await?;
     let small = match small {
@@ -382,7 +385,7 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let steady_started = Instant::now();
     let mut steady_passes = 0;
     let steady_ready = loop {
-        let out = reconcile::reconcile(&arm, &settings, &obj, &deps).await;
+        let out = reconcile::reconcile(&arm, &settings, &sweeps, &obj, &deps).await;
         steady_passes += 1;
         let over = out.status.common.last_sync_time != synced;
         let ready = is_true(&out.status.common.conditions, READY);
@@ -469,6 +472,7 @@ async fn many_subscriptions(
     arm: &ArmClient,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::new("bench");
+    let sweeps = Sweeps::default();
     let mut scopes = Vec::new();
     for i in 0..args.subscriptions {
         scopes.push(scope_in(arm, i).await?);
@@ -491,12 +495,13 @@ async fn many_subscriptions(
     let mut tasks = Vec::new();
     for (i, scope) in scopes.iter().enumerate() {
         let (arm, settings, scope) = (arm.clone(), settings.clone(), scope.clone());
+        let sweeps = sweeps.clone();
         let interval = args.drift_interval.clone();
         tasks.push(tokio::spawn(async move {
             let mut obj = association(&format!("fleet-{i}"), RG, &scope, &interval);
             obj.spec.machines.subscription_id = Some(subscription(i));
             let deps = AssociationDeps::new(ScopeSource::Id(scope.to_string()));
-            converge(&arm, &settings, &mut obj, &deps, false).await
+            converge(&arm, &settings, &sweeps, &mut obj, &deps, false).await
         }));
     }
     let mut results = Vec::new();
@@ -611,6 +616,7 @@ struct Converged {
 async fn converge(
     arm: &ArmClient,
     settings: &Settings,
+    sweeps: &Sweeps,
     obj: &mut ArcServerAssociation,
     deps: &AssociationDeps,
     verbose: bool,
@@ -624,7 +630,7 @@ async fn converge(
     };
     let mut failures = 0;
     loop {
-        let out = reconcile::reconcile(arm, settings, obj, deps).await;
+        let out = reconcile::reconcile(arm, settings, sweeps, obj, deps).await;
         run.passes += 1;
         run.written += u32::try_from(out.changes.len()).unwrap_or(u32::MAX);
         let done = is_true(&out.status.common.conditions, READY);

@@ -25,7 +25,7 @@ async fn step(
     obj: &mut ArcServerAssociation,
     deps: &AssociationDeps,
 ) -> Outcome<ArcServerAssociationStatus> {
-    let out = reconcile::reconcile(&b.arm, &b.settings, obj, deps).await;
+    let out = reconcile::reconcile(&b.arm, &b.settings, &b.sweeps, obj, deps).await;
     obj.status = Some(out.status.clone());
     out
 }
@@ -212,7 +212,7 @@ async fn deletion_detaches_only_this_scope_or_orphans() {
 
     obj.spec.deletion = DetachPolicy::Orphan;
     b.admin.reset_counters();
-    let done = reconcile::cleanup(&b.arm, &b.settings, &obj, &d).await;
+    let done = reconcile::cleanup(&b.arm, &b.settings, &b.sweeps, &obj, &d).await;
     assert!(
         matches!(done, Cleanup::Done(ref m) if m.contains("Orphan")),
         "{done:?}"
@@ -221,7 +221,7 @@ async fn deletion_detaches_only_this_scope_or_orphans() {
     assert!(is_in(&b.admin, "a-01", "s1"));
 
     obj.spec.deletion = DetachPolicy::Detach;
-    let done = reconcile::cleanup(&b.arm, &b.settings, &obj, &d).await;
+    let done = reconcile::cleanup(&b.arm, &b.settings, &b.sweeps, &obj, &d).await;
     assert!(
         matches!(done, Cleanup::Done(ref m) if m.contains("detached 2 machines")),
         "{done:?}"
@@ -264,7 +264,7 @@ async fn detach_works_whichever_value_clears_the_scope_and_is_verified() {
         step(&b, &mut obj, &d).await;
         assert!(is_in(&b.admin, "m-01", "s1"), "{clear:?}");
         b.admin.reset_counters();
-        let done = reconcile::cleanup(&b.arm, &b.settings, &obj, &d).await;
+        let done = reconcile::cleanup(&b.arm, &b.settings, &b.sweeps, &obj, &d).await;
         assert!(
             matches!(done, Cleanup::Done(ref m) if m.contains("detached 1 machines")),
             "{clear:?}: {done:?}"
@@ -577,7 +577,7 @@ async fn detaching_in_batches_reads_each_page_once() {
     let message = loop {
         passes += 1;
         assert!(passes <= 10, "did not finish");
-        match reconcile::cleanup(&b.arm, &b.settings, &obj, &d).await {
+        match reconcile::cleanup(&b.arm, &b.settings, &b.sweeps, &obj, &d).await {
             Cleanup::Done(m) => break m,
             Cleanup::Pending { status, .. } => obj.status = Some(status),
         }

@@ -12,6 +12,8 @@ mod arm_behaviours;
 mod dns;
 #[path = "endpoint/lifecycle.rs"]
 mod lifecycle;
+#[path = "endpoint/operations.rs"]
+mod operations;
 #[path = "endpoint/outbound.rs"]
 mod outbound;
 #[path = "endpoint/validation.rs"]

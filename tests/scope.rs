@@ -22,7 +22,7 @@ async fn step(
     b: &support::Bed,
     obj: &mut ArcPrivateLinkScope,
 ) -> arclink::reconcile::Outcome<arclink::api::ArcPrivateLinkScopeStatus> {
-    let out = reconcile::reconcile(&b.arm, &b.settings, obj, &()).await;
+    let out = reconcile::reconcile(&b.arm, &b.settings, &(), obj, &()).await;
     obj.status = Some(out.status.clone());
     out
 }
@@ -213,7 +213,7 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
 
 async fn clean(b: &support::Bed, obj: &mut ArcPrivateLinkScope) -> String {
     for _ in 0..20 {
-        match reconcile::cleanup(&b.arm, &b.settings, obj, &()).await {
+        match reconcile::cleanup(&b.arm, &b.settings, &(), obj, &()).await {
             Cleanup::Done(msg) => return msg,
             Cleanup::Pending { status, .. } => {
                 obj.status = Some(status);

@@ -62,9 +62,14 @@ pub struct CommonStatus<A = ArmStatus> {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArmStatus {
-    /// ARM operation in flight, resumed after a restart.
+    /// ARM operation in flight on the object's own resource, resumed after a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<PendingOperation>,
+    /// ARM operations in flight on the resources the object manages besides its own (an
+    /// endpoint's private DNS zones, virtual network links, zone group, security rules and
+    /// connection approval, and their deletions), resumed after a restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<PendingOperation>,
     /// Fields where Azure differs from the spec.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftEntry>,
@@ -95,6 +100,11 @@ impl<A: ArmFields> CommonStatus<A> {
     /// The operation kept so that a restarted controller resumes it, for kinds that keep one.
     pub fn operation(&mut self) -> Option<&mut Option<PendingOperation>> {
         self.arm.arm().map(|arm| &mut arm.operation)
+    }
+
+    /// The operations of writes of the resources the object manages besides its own.
+    pub fn operations(&mut self) -> Option<&mut Vec<PendingOperation>> {
+        self.arm.arm().map(|arm| &mut arm.operations)
     }
 
     /// `status.drift`, for kinds that list differences field by field.

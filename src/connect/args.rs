@@ -140,7 +140,6 @@ impl AzureArgs {
                 .unwrap_or_else(Cloud::AzurePublicCloud)
                 .agent_name()
                 .to_string(),
-            sweeps: Default::default(),
         }
     }
 

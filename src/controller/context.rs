@@ -10,7 +10,7 @@ use kube::runtime::reflector::Store;
 
 use crate::connect::ArmPool;
 use crate::reconcile::declared::Declares;
-use crate::reconcile::{Settings, requeue};
+use crate::reconcile::{Settings, States, requeue};
 use crate::telemetry::Metrics;
 
 pub struct Context {
@@ -21,6 +21,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// The controllers' caches of the kinds.
     pub declared: Stores,
+    /// What each kind keeps between reconciles besides status.
+    pub states: States,
     /// Consecutive transient failures per object, for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -74,6 +76,7 @@ impl Context {
             metrics,
             recorder,
             declared,
+            states: States::default(),
             failures: Mutex::new(HashMap::new()),
         }
     }

@@ -182,7 +182,8 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
             return Ok(Action::requeue(ctx.backoff(&key(&*obj))));
         }
     };
-    let mut outcome = reconcile::reconcile(&arm, &ctx.settings, &*obj, &deps).await;
+    let state = ctx.states.of::<K>();
+    let mut outcome = reconcile::reconcile(&arm, &ctx.settings, &*state, &*obj, &deps).await;
     K::after(&ctx, &obj, &mut outcome).await;
     if outcome.drift.is_detected() {
         ctx.metrics.drift_detected(K::KIND);
@@ -215,7 +216,8 @@ async fn cleanup<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Resul
             return Err(Error::CleanupPending(ctx.backoff(&key(&*obj))));
         }
     };
-    match reconcile::cleanup(&arm, &ctx.settings, &*obj, &deps).await {
+    let state = ctx.states.of::<K>();
+    match reconcile::cleanup(&arm, &ctx.settings, &*state, &*obj, &deps).await {
         Cleanup::Done(message) => {
             publish(&ctx, &*obj, EventType::Normal, "Deleted", &message).await;
             ctx.succeeded(&key(&*obj));

@@ -18,7 +18,7 @@ use crate::api::conditions::{READY, RECONCILING, STALLED, find, is_true};
 use crate::api::duration_up_to;
 use crate::azure::ArmClient;
 use crate::connect::target::Target;
-use crate::reconcile::{Requeue, Settings, requeue};
+use crate::reconcile::{Phase, Requeue, Settings, States, requeue};
 
 /// Upper bound of `--timeout`: longer is a typo, not a wish to wait for days.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
@@ -168,8 +168,18 @@ pub async fn apply(
     let mut deadline = Instant::now() + limits.timeout;
     let mut objects = manifests.objects;
     let mut applied = Vec::with_capacity(objects.len());
+    let states = States::default();
     for i in 0..objects.len() {
-        let result = converge(arm, settings, &mut objects, i, deadline, limits.poll).await;
+        let result = converge(
+            arm,
+            settings,
+            &states,
+            &mut objects,
+            i,
+            deadline,
+            limits.poll,
+        )
+        .await;
         if result.result == Result::TimedOut {
             // The next wait would have crossed the deadline: the run's time is up.
             deadline = Instant::now();
@@ -186,6 +196,7 @@ pub async fn apply(
 async fn converge(
     arm: &ArmClient,
     settings: &Settings,
+    states: &States,
     objects: &mut [Document],
     i: usize,
     deadline: Instant,
@@ -212,7 +223,7 @@ async fn converge(
         }
         // The client retries throttling and transient failures inside one step, for longer than
         // a short --timeout: the deadline bounds the step itself too.
-        let step = super::step::step(arm, settings, objects, i);
+        let step = super::step::step(arm, settings, states, objects, i);
         let Ok(step) = tokio::time::timeout_at(deadline.into(), step).await else {
             break (
                 Result::TimedOut,
@@ -237,7 +248,7 @@ async fn converge(
                 reason.as_deref().unwrap_or_default()
             ));
             let delay = match step.requeue {
-                Requeue::After(d) if reason.as_deref() == Some("Throttled") => d,
+                Requeue::After(d) if step.phase.is_throttled() => d,
                 Requeue::After(d) => d.min(poll),
                 Requeue::Backoff => {
                     failures += 1;
@@ -261,7 +272,7 @@ async fn converge(
             break (Result::Blocked, reason, message);
         }
         let message = ready.map(|c| c.message.clone());
-        if reason.as_deref() == Some("Suspended") {
+        if step.phase == Phase::Suspended {
             break (Result::Suspended, reason, message);
         }
         break (Result::Ready, reason, message);

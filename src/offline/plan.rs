@@ -13,7 +13,7 @@ use crate::api::DriftEntry;
 use crate::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
 use crate::azure::ArmClient;
 use crate::connect::target::Target;
-use crate::reconcile::{ChangeAction, Requeue, Settings};
+use crate::reconcile::{ChangeAction, Phase, Requeue, Settings, States};
 
 /// Version of the JSON plan schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -289,8 +289,9 @@ pub async fn plan_objects(
 ) -> (Plan, Vec<Document>) {
     let mut objects = manifests.objects;
     let mut planned = Vec::with_capacity(objects.len());
+    let states = States::default();
     for i in 0..objects.len() {
-        let step = step::step(arm, settings, &mut objects, i).await;
+        let step = step::step(arm, settings, &states, &mut objects, i).await;
         let p = classify(&objects[i], step, settings);
         if p.action == Action::Update {
             // The resource exists and apply would update it, after which it is Ready: plan the
@@ -358,7 +359,7 @@ fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObje
         Action::Create
     } else if !step.changes.is_empty() {
         Action::Update
-    } else if ready.is_some_and(|c| c.reason == "Suspended") {
+    } else if step.phase == Phase::Suspended {
         Action::Suspended
     } else if is_true(conds, STALLED) {
         planned.message = find(conds, STALLED).map(|c| c.message.clone());
@@ -370,7 +371,7 @@ fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObje
         planned.reason = Some(reasons.join(","));
         Action::Blocked
     } else if is_true(conds, RECONCILING) {
-        let throttled = planned.reason.as_deref() == Some("Throttled");
+        let throttled = step.phase.is_throttled();
         let failed = status
             .get("failedAttempts")
             .and_then(serde_json::Value::as_u64)

@@ -7,11 +7,12 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 /// Fields of every kind's status that are bookkeeping rather than Azure's state.
-const HIDDEN: [&str; 4] = [
+const HIDDEN: [&str; 5] = [
     "conditions",
     "lastSyncTime",
     "observedGeneration",
     "operation",
+    "operations",
 ];
 
 pub fn render(status: &Value, indent: &str) -> String {

@@ -8,11 +8,12 @@ use super::manifest::Document;
 use super::object::{Object, OfflineKind};
 use crate::azure::ArmClient;
 use crate::reconcile::declared::Declares;
-use crate::reconcile::{self, Change, Drift, Requeue, Settings};
+use crate::reconcile::{self, Change, Drift, Phase, Requeue, Settings, States};
 
 /// What one reconcile step did (or, in dry-run, would do).
 #[derive(Clone, Debug)]
 pub struct Step {
+    pub phase: Phase,
     pub changes: Vec<Change>,
     pub requeue: Requeue,
     pub drift: Drift,
@@ -22,6 +23,7 @@ pub struct Step {
 pub async fn step(
     arm: &ArmClient,
     settings: &Settings,
+    states: &States,
     objects: &mut [Document],
     index: usize,
 ) -> Step {
@@ -29,7 +31,7 @@ pub async fn step(
         ($($variant:ident($kind:ident) $field:ident,)*) => {
             match &objects[index].object {
                 $(Object::$variant(obj) => {
-                    once(arm, settings, objects, index, Arc::clone(obj)).await
+                    once(arm, settings, states, objects, index, Arc::clone(obj)).await
                 })*
             }
         };
@@ -40,17 +42,20 @@ pub async fn step(
 async fn once<K: OfflineKind>(
     arm: &ArmClient,
     settings: &Settings,
+    states: &States,
     objects: &mut [Document],
     index: usize,
     obj: Arc<K>,
 ) -> Step {
     let deps = obj.deps(&Documents(objects), settings);
-    let out = reconcile::reconcile(arm, settings, obj.as_ref(), &deps).await;
+    let state = states.of::<K>();
+    let out = reconcile::reconcile(arm, settings, &*state, obj.as_ref(), &deps).await;
     drop(obj);
     if let Some(stored) = objects[index].object.downcast_mut::<K>() {
         *Arc::make_mut(stored).status_mut() = Some(out.status);
     }
     Step {
+        phase: out.phase,
         changes: out.changes,
         requeue: out.requeue,
         drift: out.drift,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::api::{AzureResource, PendingOperation};
 use crate::azure::{ArmClient, ArmError, OperationToken, Poll, ResourceId};
 
+use super::phase::{Next, THROTTLED};
 use super::{Phase, Requeue};
 
 /// Poll interval while an operation runs and ARM did not say.
@@ -16,40 +17,49 @@ pub const OPERATION_POLL: Duration = Duration::from_secs(5);
 /// next drift check, instead of `Reconciling` for ever.
 pub const MAX_ATTEMPTS: u32 = 6;
 
-/// The phase and requeue for an ARM failure. ARM's code and message are kept verbatim.
+/// When to try again after `err`, for every retry of an ARM failure (a reconcile's, a machine
+/// PATCH's): throttling after ARM's delay, a transient failure after its `Retry-After` when it
+/// gave one (not shorter than [`MIN_RETRY`]), else with back-off.
+pub fn retry(err: &ArmError) -> Requeue {
+    match err {
+        ArmError::Throttled { retry_after } => Requeue::After(*retry_after),
+        _ => match err.retry_after() {
+            Some(d) if d >= MIN_RETRY => Requeue::After(d),
+            _ => Requeue::Backoff,
+        },
+    }
+}
+
+/// Where an ARM failure leaves the object. ARM's code and message are kept verbatim.
 /// Transient failures are counted in `attempts` (the object's `status.failedAttempts`):
 /// retried with back-off and the count in the message, until [`MAX_ATTEMPTS`].
-pub fn phase_for_error(
-    err: &ArmError,
-    attempts: &mut u32,
-    drift_interval: Duration,
-) -> (Phase, Requeue) {
+pub fn next_for_error(err: &ArmError, attempts: &mut u32, drift_interval: Duration) -> Next {
     let code = err.code();
-    match err {
+    let (phase, requeue) = match err {
         ArmError::Throttled { retry_after } => (
             Phase::progressing(
-                "Throttled",
+                THROTTLED,
                 format!(
                     "ARM throttled this subscription; retrying in {}s",
                     retry_after.as_secs()
                 ),
             ),
-            Requeue::After(*retry_after),
+            retry(err),
         ),
         ArmError::Transient { .. } => {
             *attempts = attempts.saturating_add(1);
             if *attempts >= MAX_ATTEMPTS {
                 let n = std::mem::take(attempts);
-                return (
-                    Phase::stalled(
+                return Next {
+                    phase: Phase::stalled(
                         &reason(code),
                         format!(
                             "{code}: {}; failed {n} times in a row, tried again at the next drift check or spec change",
                             err.message()
                         ),
                     ),
-                    Requeue::After(drift_interval),
-                );
+                    requeue: Requeue::After(drift_interval),
+                };
             }
             (
                 Phase::progressing(
@@ -60,10 +70,7 @@ pub fn phase_for_error(
                         attempts
                     ),
                 ),
-                match err.retry_after() {
-                    Some(d) if d >= MIN_RETRY => Requeue::After(d),
-                    _ => Requeue::Backoff,
-                },
+                retry(err),
             )
         }
         ArmError::InvalidResponse(message) => (
@@ -86,51 +93,29 @@ pub fn phase_for_error(
             Phase::stalled("InvalidSpec", message.clone()),
             Requeue::After(drift_interval),
         ),
-    }
-}
-
-/// A new generation starts a fresh round of attempts.
-pub fn reset_attempts_on_spec_change(
-    attempts: &mut u32,
-    observed: Option<i64>,
-    generation: Option<i64>,
-) {
-    if observed != generation {
-        *attempts = 0;
-    }
-}
-
-/// Reaching Ready ends a round of attempts.
-pub fn reset_attempts_when_ready(attempts: &mut u32, phase: &Phase) {
-    if matches!(phase, Phase::Ready { .. }) {
-        *attempts = 0;
-    }
+    };
+    Next { phase, requeue }
 }
 
 /// Shortest `Retry-After` that replaces the back-off (a `Retry-After: 0` must not make the
 /// retries a busy loop).
 const MIN_RETRY: Duration = Duration::from_secs(1);
 
-/// The phase and requeue for an ARM failure while an object is being deleted: a stall also
-/// says that deletion waits for the fix, and how to give up on it (`left`: what then stays).
-pub fn cleanup_phase_for_error(
+/// Where an ARM failure leaves an object being deleted: a stall also says that deletion waits
+/// for the fix, and how to give up on it (`left`: what then stays).
+pub fn cleanup_next_for_error(
     err: &ArmError,
     attempts: &mut u32,
     drift_interval: Duration,
     left: &str,
-) -> (Phase, Requeue) {
-    match phase_for_error(err, attempts, drift_interval) {
-        (Phase::Stalled { reason, message }, requeue) => (
-            Phase::Stalled {
-                reason,
-                message: format!(
-                    "{message}; deletion is blocked until this is fixed (or remove the finalizer to leave {left})"
-                ),
-            },
-            requeue,
-        ),
-        other => other,
+) -> Next {
+    let mut next = next_for_error(err, attempts, drift_interval);
+    if let Phase::Stalled { message, .. } = &mut next.phase {
+        message.push_str(&format!(
+            "; deletion is blocked until this is fixed (or remove the finalizer to leave {left})"
+        ));
     }
+    next
 }
 
 /// A condition reason from an ARM error code (Kubernetes allows letters, digits, `_`, `,`, `:`).
@@ -175,6 +160,19 @@ pub fn pending(action: &str, token: &OperationToken) -> Result<PendingOperation,
         started_at: token.started_at.to_string(),
         poll_failures: 0,
     })
+}
+
+/// The failure of the operation `op` follows, naming the write it ended (ARM's own message
+/// names neither).
+pub fn operation_failed(op: &PendingOperation, mut err: ArmError) -> ArmError {
+    if let ArmError::Transient { message, .. }
+    | ArmError::Terminal { message, .. }
+    | ArmError::NotFound { message, .. }
+    | ArmError::Auth { message, .. } = &mut err
+    {
+        message.push_str(&format!(" ({} {})", op.action, op.resource_id));
+    }
+    err
 }
 
 /// Polls the operation recorded in status once, counting failed polls in it.
@@ -252,8 +250,8 @@ mod tests {
             code: "AuthorizationFailed".into(),
             message: "no rights".into(),
         };
-        let (phase, requeue) =
-            cleanup_phase_for_error(&auth, &mut 0, interval, "the scope in Azure");
+        let Next { phase, requeue } =
+            cleanup_next_for_error(&auth, &mut 0, interval, "the scope in Azure");
         assert_eq!(
             phase,
             Phase::stalled(
@@ -266,8 +264,8 @@ mod tests {
             retry_after: Duration::from_secs(7),
         };
         assert_eq!(
-            cleanup_phase_for_error(&throttled, &mut 0, interval, "x"),
-            phase_for_error(&throttled, &mut 0, interval)
+            cleanup_next_for_error(&throttled, &mut 0, interval, "x"),
+            next_for_error(&throttled, &mut 0, interval)
         );
     }
 
@@ -280,7 +278,7 @@ mod tests {
             message: "Resource name x! is invalid.".into(),
             target: None,
         };
-        let (phase, requeue) = phase_for_error(&terminal, &mut 0, interval);
+        let Next { phase, requeue } = next_for_error(&terminal, &mut 0, interval);
         assert_eq!(
             phase,
             Phase::stalled(
@@ -289,7 +287,7 @@ mod tests {
             )
         );
         assert_eq!(requeue, Requeue::After(interval));
-        let (phase, requeue) = phase_for_error(
+        let Next { phase, requeue } = next_for_error(
             &ArmError::Throttled {
                 retry_after: Duration::from_secs(7),
             },
@@ -304,7 +302,7 @@ mod tests {
             message: "no".into(),
         };
         assert_eq!(
-            phase_for_error(&auth, &mut 0, interval).0.reason(),
+            next_for_error(&auth, &mut 0, interval).phase.reason(),
             "AuthenticationFailed"
         );
         let transient = ArmError::Transient {
@@ -314,7 +312,7 @@ mod tests {
             retry_after: None,
         };
         let mut attempts = 0;
-        let (phase, requeue) = phase_for_error(&transient, &mut attempts, interval);
+        let Next { phase, requeue } = next_for_error(&transient, &mut attempts, interval);
         assert_eq!(phase.reason(), "ServiceUnavailable");
         assert_eq!(requeue, Requeue::Backoff);
         assert_eq!(attempts, 1);
@@ -331,7 +329,7 @@ mod tests {
         };
         let mut attempts = 0;
         for n in 1..MAX_ATTEMPTS {
-            let (phase, requeue) = phase_for_error(&retryable, &mut attempts, interval);
+            let Next { phase, requeue } = next_for_error(&retryable, &mut attempts, interval);
             assert!(matches!(phase, Phase::Progressing { .. }), "{phase:?}");
             let Phase::Progressing { message, .. } = phase else {
                 unreachable!()
@@ -342,14 +340,64 @@ mod tests {
             );
             assert_eq!(requeue, Requeue::After(Duration::from_secs(3)));
         }
-        let (phase, requeue) = phase_for_error(&retryable, &mut attempts, interval);
+        let Next { phase, requeue } = next_for_error(&retryable, &mut attempts, interval);
         assert_eq!(phase.reason(), "RetryableError");
         assert!(matches!(phase, Phase::Stalled { .. }), "{phase:?}");
         assert_eq!(requeue, Requeue::After(interval));
         assert_eq!(attempts, 0, "the next drift check starts a fresh round");
         let malformed = ArmError::InvalidResponse("GET x: unexpected body at id".into());
-        let (phase, _) = phase_for_error(&malformed, &mut attempts, interval);
+        let phase = next_for_error(&malformed, &mut attempts, interval).phase;
         assert!(matches!(phase, Phase::Stalled { .. }), "{phase:?}");
+    }
+
+    /// One rule for every retry: throttling after ARM's delay, a transient failure after its
+    /// `Retry-After` when it is at least a second, else back-off; terminal errors are not
+    /// retried early.
+    #[test]
+    fn one_retry_rule() {
+        let transient = |retry_after| ArmError::Transient {
+            status: Some(503),
+            code: "ServiceUnavailable".into(),
+            message: "x".into(),
+            retry_after,
+        };
+        assert_eq!(
+            retry(&ArmError::Throttled {
+                retry_after: Duration::from_secs(9)
+            }),
+            Requeue::After(Duration::from_secs(9))
+        );
+        assert_eq!(
+            retry(&transient(Some(Duration::from_secs(60)))),
+            Requeue::After(Duration::from_secs(60))
+        );
+        assert_eq!(retry(&transient(Some(Duration::ZERO))), Requeue::Backoff);
+        assert_eq!(retry(&transient(None)), Requeue::Backoff);
+    }
+
+    #[test]
+    fn a_failed_operation_names_the_write_it_ended() {
+        let op = PendingOperation {
+            action: "Creating".into(),
+            resource_id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/z/virtualNetworkLinks/l".into(),
+            token: String::new(),
+            started_at: String::new(),
+            poll_failures: 0,
+        };
+        let err = operation_failed(
+            &op,
+            ArmError::Terminal {
+                status: 200,
+                code: "BadRequest".into(),
+                message: "overlapping namespaces".into(),
+                target: None,
+            },
+        );
+        assert_eq!(err.code(), "BadRequest");
+        assert_eq!(
+            err.message(),
+            format!("overlapping namespaces (Creating {})", op.resource_id)
+        );
     }
 
     #[test]

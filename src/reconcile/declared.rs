@@ -1,7 +1,8 @@
 //! What the other declared objects mean for one object: the scope it refers to, the endpoints
-//! declared before it in its virtual network, the associations that claim its machines. The
-//! rules live here once; the controller (its caches of the cluster) and `plan`/`apply` (the
-//! manifests) only say what is declared, so the two cannot disagree.
+//! declared before it in its virtual network, the associations that claim its machines. Each
+//! kind says so once, next to its reconcile ([`Dependent`]), with the helpers here; the
+//! controller (its caches of the cluster) and `plan`/`apply` (the manifests) only say what is
+//! declared, so the two cannot disagree.
 
 use std::sync::Arc;
 
@@ -9,8 +10,6 @@ use kube::ResourceExt;
 use kube::api::ObjectMeta;
 
 use super::Settings;
-use super::association::{self, AssociationDeps};
-use super::endpoint::{self, EndpointDeps, PeerEndpoint};
 use super::scope;
 use super::scope_ref::ScopeSource;
 use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, ScopeRef};
@@ -53,96 +52,9 @@ pub trait Dependent: super::engine::Managed {
     fn deps(&self, declared: &impl Declared, settings: &Settings) -> Self::Deps;
 }
 
-impl Dependent for ArcPrivateLinkScope {
-    fn deps(&self, _: &impl Declared, _: &Settings) {}
-}
-
-impl Dependent for ArcPrivateEndpoint {
-    /// The referenced scope, and the endpoints declared before this one in the same virtual
-    /// network with the scope each connects to (an established endpoint is never stalled by a
-    /// newcomer; endpoints whose scope is unknown are left out).
-    fn deps(&self, declared: &impl Declared, settings: &Settings) -> EndpointDeps {
-        let namespace = self.namespace().unwrap_or_default();
-        let vnet = endpoint::vnet_of(&self.spec.subnet_id);
-        let mine = order(&self.metadata);
-        let peers = declared
-            .endpoints()
-            .into_iter()
-            .filter(|e| vnet.is_some() && endpoint::vnet_of(&e.spec.subnet_id) == vnet)
-            .filter(|e| order(&e.metadata) < mine)
-            .filter_map(|e| {
-                let ns = e.namespace().unwrap_or_default();
-                Some(PeerEndpoint {
-                    name: format!("{ns}/{}", e.name_any()),
-                    subnet_id: e.spec.subnet_id.clone(),
-                    scope_id: scope_id(
-                        declared,
-                        settings,
-                        &ns,
-                        &e.spec.scope_ref,
-                        &e.spec.scope_id,
-                    )?,
-                })
-            })
-            .collect();
-        EndpointDeps {
-            scope: source(
-                declared,
-                &namespace,
-                &self.spec.scope_ref,
-                &self.spec.scope_id,
-            ),
-            peers,
-        }
-    }
-}
-
-impl Dependent for ArcServerAssociation {
-    /// The referenced scope, and the claims of the other associations on the same resource
-    /// group. An association being deleted gives its machines up (Detach clears only machines
-    /// still in its own scope, so the two never write the same machine back and forth).
-    fn deps(&self, declared: &impl Declared, settings: &Settings) -> AssociationDeps {
-        let namespace = self.namespace().unwrap_or_default();
-        let me = association::object_key(self);
-        let group = &self.spec.machines.resource_group;
-        let claims = declared
-            .associations()
-            .into_iter()
-            .filter(|other| {
-                association::object_key(other) != me
-                    && other.metadata.deletion_timestamp.is_none()
-                    && other
-                        .spec
-                        .machines
-                        .resource_group
-                        .eq_ignore_ascii_case(group)
-            })
-            .filter_map(|other| {
-                let ns = other.namespace().unwrap_or_default();
-                let id = scope_id(
-                    declared,
-                    settings,
-                    &ns,
-                    &other.spec.scope_ref,
-                    &other.spec.scope_id,
-                )?;
-                Some(association::claim(&other, id))
-            })
-            .collect();
-        let mut deps = AssociationDeps::new(source(
-            declared,
-            &namespace,
-            &self.spec.scope_ref,
-            &self.spec.scope_id,
-        ));
-        deps.claims = claims;
-        deps
-    }
-}
-
 /// Who came first: creation time, then namespace and name (an object the API server has not
 /// stored yet has no creation time and counts as the newest).
-fn order(meta: &ObjectMeta) -> (bool, Option<jiff::Timestamp>, String, String) {
+pub(super) fn order(meta: &ObjectMeta) -> (bool, Option<jiff::Timestamp>, String, String) {
     let created = meta.creation_timestamp.as_ref().map(|t| t.0);
     (
         created.is_none(),
@@ -153,7 +65,7 @@ fn order(meta: &ObjectMeta) -> (bool, Option<jiff::Timestamp>, String, String) {
 }
 
 /// `spec.scopeRef` as the declared scope of the same namespace, or `spec.scopeId`.
-fn source(
+pub(super) fn source(
     declared: &impl Declared,
     namespace: &str,
     scope_ref: &Option<ScopeRef>,
@@ -171,7 +83,7 @@ fn source(
 }
 
 /// The ARM id of the scope an object points at, when it can be told without ARM.
-fn scope_id(
+pub(super) fn scope_id(
     declared: &impl Declared,
     settings: &Settings,
     namespace: &str,

@@ -3,10 +3,11 @@
 //!
 //! Order of a reconcile: resolve the scope, validate (subnet, region, one scope per virtual
 //! network) before any write, converge the endpoint, approve its connection when allowed,
-//! converge DNS ([`dns`]) and the outbound rules ([`outbound`]), report. Only the endpoint PUT keeps its operation token in status:
-//! it is the one write whose repetition would race the running operation. Zones, links, zone
-//! groups and connections have deterministic names, so after a restart they are re-read and a
-//! resource still provisioning is waited for, not re-written.
+//! converge DNS ([`dns`]) and the outbound rules ([`outbound`]), report. Each of these Azure
+//! resources goes through the engine's one path ([`super::resource`]); the operation of every
+//! write is kept in status (the endpoint's in `status.operation`, the others' in
+//! `status.operations`), so that after a restart it is resumed, not written again, and its
+//! failure reaches the conditions.
 
 mod approval;
 mod cleanup;
@@ -14,22 +15,22 @@ pub mod dns;
 pub mod export;
 mod network;
 pub mod outbound;
+mod private_endpoint;
 
 use kube::ResourceExt;
 
-use crate::api::endpoint::{Approval, EndpointConnection, PrivateDnsMode};
-use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, DriftEntry};
-use crate::azure::lro::OperationState;
+use crate::api::endpoint::{EndpointConnection, PrivateDnsMode};
+use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus};
 use crate::azure::models::{
     PrivateEndpoint, PrivateEndpointProperties, PrivateLinkServiceConnection,
-    PrivateLinkServiceConnectionProperties, SubResource,
 };
-use crate::azure::{ArmError, ResourceId, Write};
+use crate::azure::{ArmError, ResourceId};
 
-use super::drift::{self, entry, same_location};
+use super::declared::{self, Declared, Dependent};
 use super::engine::{Cleaned, Common, Cx, Managed, Next};
+use super::resource::{Converged, first_stop, waiting};
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
-use super::{ChangeAction, Phase, Settings, arm};
+use super::{Settings, arm};
 
 use approval::scope_connection;
 pub use export::dns_export;
@@ -83,6 +84,7 @@ pub fn vnet_of(subnet_id: &str) -> Option<ResourceId> {
 impl Managed for ArcPrivateEndpoint {
     type Status = ArcPrivateEndpointStatus;
     type Deps = EndpointDeps;
+    type State = ();
     const KIND: &'static str = KIND;
     const LEFT_IN_AZURE: &'static str = "the endpoint in Azure";
 
@@ -107,36 +109,44 @@ impl Managed for ArcPrivateEndpoint {
     }
 }
 
-/// Whether a provisioning state means an operation is still running.
-fn in_flight(state: Option<&str>) -> bool {
-    state.is_some_and(|s| OperationState::parse(s) == OperationState::Running)
-}
-
-fn failed(state: Option<&str>) -> bool {
-    state.is_some_and(|s| {
-        matches!(
-            OperationState::parse(s),
-            OperationState::Failed | OperationState::Canceled
-        )
-    })
-}
-
-/// Of two sub-resources' steps, the one that needs a person, else the first.
-fn first_stop(a: Option<Next>, b: Option<Next>) -> Option<Next> {
-    match (a, b) {
-        (Some(a), Some(b))
-            if !matches!(a.phase, Phase::Stalled { .. })
-                && matches!(b.phase, Phase::Stalled { .. }) =>
-        {
-            Some(b)
+impl Dependent for ArcPrivateEndpoint {
+    /// The referenced scope, and the endpoints declared before this one in the same virtual
+    /// network with the scope each connects to (an established endpoint is never stalled by a
+    /// newcomer; endpoints whose scope is unknown are left out).
+    fn deps(&self, declared: &impl Declared, settings: &Settings) -> EndpointDeps {
+        let namespace = self.namespace().unwrap_or_default();
+        let vnet = vnet_of(&self.spec.subnet_id);
+        let mine = declared::order(&self.metadata);
+        let peers = declared
+            .endpoints()
+            .into_iter()
+            .filter(|e| vnet.is_some() && vnet_of(&e.spec.subnet_id) == vnet)
+            .filter(|e| declared::order(&e.metadata) < mine)
+            .filter_map(|e| {
+                let ns = e.namespace().unwrap_or_default();
+                Some(PeerEndpoint {
+                    name: format!("{ns}/{}", e.name_any()),
+                    subnet_id: e.spec.subnet_id.clone(),
+                    scope_id: declared::scope_id(
+                        declared,
+                        settings,
+                        &ns,
+                        &e.spec.scope_ref,
+                        &e.spec.scope_id,
+                    )?,
+                })
+            })
+            .collect();
+        EndpointDeps {
+            scope: declared::source(
+                declared,
+                &namespace,
+                &self.spec.scope_ref,
+                &self.spec.scope_id,
+            ),
+            peers,
         }
-        (a, b) => a.or(b),
     }
-}
-
-/// The endpoint's wait while a sub-resource provisions.
-fn waiting(reason: &str, message: String) -> Next {
-    Next::progressing(reason, message, arm::OPERATION_POLL)
 }
 
 impl Cx<'_, ArcPrivateEndpoint> {
@@ -150,7 +160,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         let scope =
             match scope_ref::resolve(self.arm, self.settings, &deps.scope, self.interval).await? {
                 Ok(s) => s,
-                Err((phase, requeue)) => return Ok(Next { phase, requeue }),
+                Err(next) => return Ok(next),
             };
         let (vnet_id, subnet_nsg) = match self.validate_network(&scope, &deps.peers).await? {
             Ok(found) => found,
@@ -159,268 +169,39 @@ impl Cx<'_, ArcPrivateEndpoint> {
 
         let actual: Option<PrivateEndpoint> = self.arm.get(&id).await?;
         self.observed();
-        let Some(actual) = actual else {
-            return self.create(&id, &scope, &vnet_id).await;
+        self.observe(actual.as_ref(), &scope);
+        let verb = if actual.is_some() {
+            "Updating"
+        } else {
+            "Creating"
         };
-        if let Err(stalled) = self.may_write("private endpoint", &id, actual.tags.as_ref()) {
-            return Ok(stalled);
-        }
-        if let Some(loc) = actual.location.as_deref()
-            && !same_location(loc, &self.obj.spec.location)
-        {
-            return Ok(self.stalled(
-                "RegionMismatch",
-                format!(
-                    "private endpoint {id} is in {loc} but spec.location is {}; ARM cannot move a resource",
-                    self.obj.spec.location
-                ),
-            ));
-        }
-        self.observe(&actual, &scope);
-        if let Some(step) = self.immutable_mismatch(&id, &actual, &scope.id) {
-            return Ok(step);
-        }
-        let state = self.status.provisioning_state.clone();
-        if in_flight(state.as_deref()) {
-            return Ok(waiting(
-                "Provisioning",
-                format!(
-                    "private endpoint {id} has provisioningState {}",
-                    state.unwrap_or_default()
-                ),
-            ));
-        }
-        let mut differences = self.endpoint_differences(&actual);
-        if failed(state.as_deref()) {
-            if self.report_only() {
-                return Ok(self.stalled(
-                    "ProvisioningFailed",
-                    format!(
-                        "private endpoint {id} has provisioningState {}",
-                        state.unwrap_or_default()
-                    ),
-                ));
+        let endpoint = private_endpoint::Endpoint::new(self, id.clone(), &scope.id, &vnet_id);
+        let pe = match self.converge_resource(&endpoint, actual).await? {
+            Converged::Ready(pe) => pe,
+            Converged::Written(pe) => {
+                self.observe(Some(&pe), &scope);
+                return Ok(waiting(verb, format!("{verb} private endpoint {id}")));
             }
-            // A failed endpoint is repaired by re-sending the same PUT, at most once per
-            // reconcile (reference/arm-behaviours.md 3).
-            differences.push(entry(
-                "properties.provisioningState",
-                "Succeeded",
-                &state.unwrap_or_default(),
-            ));
-        }
-        if self.may_correct(differences.clone()) {
-            return self.update(&id, &actual, &scope, differences).await;
-        }
+            Converged::Absent => return Ok(self.not_found(&endpoint)),
+            Converged::Waiting(next) | Converged::Stopped(next) => return Ok(next),
+        };
 
         if let Some(next) = self.approve(&id, &scope).await? {
             return Ok(next);
         }
-        let dns_wait = self.converge_dns(&id, &actual, &scope, &vnet_id).await?;
+        let dns_wait = self.converge_dns(&id, &pe, &scope, &vnet_id).await?;
         let rules_wait = self.converge_outbound(subnet_nsg.as_ref()).await?;
         Ok(self.settled(&id, &scope, first_stop(dns_wait, rules_wait)))
     }
-    /// The connection a new endpoint is created with. It is never changed afterwards: Azure
-    /// refuses any change of it (reference/arm-behaviours.md 1).
-    fn desired_connection(
-        &self,
-        id: &ResourceId,
-        scope: &ResourceId,
-    ) -> PrivateLinkServiceConnection {
-        let spec = &self.obj.spec;
-        let request_message = match spec.approval {
-            Approval::Automatic => None,
-            Approval::Manual => Some(spec.request_message.clone().unwrap_or_else(|| {
-                let message = format!("Requested by arclink for {}", self.owner());
-                message.chars().take(MAX_REQUEST_MESSAGE).collect()
-            })),
+
+    /// Status fields from the endpoint as ARM reports it (`None`: it does not exist).
+    fn observe(&mut self, pe: Option<&PrivateEndpoint>, scope: &ResolvedScope) {
+        let Some(pe) = pe else {
+            self.status.provisioning_state = None;
+            self.status.connection = None;
+            self.status.private_ips.clear();
+            return;
         };
-        PrivateLinkServiceConnection {
-            name: Some(id.name().to_string()),
-            properties: Some(PrivateLinkServiceConnectionProperties {
-                private_link_service_id: Some(scope.clone()),
-                group_ids: Some(vec![GROUP_ID.to_string()]),
-                request_message,
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }
-
-    async fn create(
-        &mut self,
-        id: &ResourceId,
-        scope: &ResolvedScope,
-        vnet_id: &ResourceId,
-    ) -> Result<Next, ArmError> {
-        self.status.provisioning_state = None;
-        self.status.connection = None;
-        self.status.private_ips.clear();
-        if let Some(stalled) = self.may_create("private endpoint", id) {
-            return Ok(stalled);
-        }
-        if let Some((other, pe)) = self.azure_conflict(id, vnet_id, &scope.id).await? {
-            return Ok(self.stalled(
-                "ScopeConflict",
-                format!(
-                    "virtual network {vnet_id} is already connected to Arc Private Link Scope {other} (private endpoint {pe}); a virtual network can serve only one scope"
-                ),
-            ));
-        }
-        let spec = &self.obj.spec;
-        let conn = self.desired_connection(id, &scope.id);
-        let (auto, manual) = match spec.approval {
-            Approval::Automatic => (vec![conn], Vec::new()),
-            Approval::Manual => (Vec::new(), vec![conn]),
-        };
-        let body = PrivateEndpoint {
-            location: Some(spec.location.clone()),
-            tags: Some(self.desired_tags(&spec.common.tags)),
-            properties: Some(PrivateEndpointProperties {
-                subnet: spec.subnet_id.parse().ok().map(SubResource::new),
-                private_link_service_connections: Some(auto),
-                manual_private_link_service_connections: Some(manual),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let written = self
-            .put::<_, PrivateEndpoint>(id, ChangeAction::Create, Vec::new(), &body)
-            .await?;
-        Ok(self.after_endpoint_write(id, scope, written, "Creating"))
-    }
-
-    /// What an update cannot change: the subnet and the connection (its target, approval mode
-    /// and group). An endpoint whose connection is not the spec's is `Stalled`, naming the
-    /// connection, instead of being sent a PUT that Azure refuses.
-    fn immutable_mismatch(
-        &self,
-        id: &ResourceId,
-        actual: &PrivateEndpoint,
-        scope: &ResourceId,
-    ) -> Option<Next> {
-        let props = actual.properties.as_ref();
-        let subnet = props
-            .and_then(|p| p.subnet.as_ref())
-            .and_then(|s| s.id.as_ref());
-        let wanted_subnet = self.obj.spec.subnet_id.parse::<ResourceId>().ok();
-        if let Some(subnet) = subnet
-            && wanted_subnet.as_ref() != Some(subnet)
-        {
-            return Some(self.stalled(
-                "SubnetMismatch",
-                format!(
-                    "private endpoint {id} is in subnet {subnet} but spec.subnetId is {}; a private endpoint cannot move: delete it in Azure or point spec.azure at another name",
-                    self.obj.spec.subnet_id
-                ),
-            ));
-        }
-        let (wanted_list, _) = self.desired_lists();
-        let mut conns = props.into_iter().flat_map(|p| {
-            let auto = p.private_link_service_connections.iter().flatten();
-            let manual = p.manual_private_link_service_connections.iter().flatten();
-            auto.map(|c| (AUTO, c)).chain(manual.map(|c| (MANUAL, c)))
-        });
-        let first = conns.next();
-        let matches = |(list, c): (&str, &PrivateLinkServiceConnection)| {
-            list == wanted_list
-                && c.properties.as_ref().is_some_and(|p| {
-                    p.private_link_service_id.as_ref() == Some(scope)
-                        && p.group_ids
-                            .as_ref()
-                            .is_some_and(|g| g.len() == 1 && g[0].eq_ignore_ascii_case(GROUP_ID))
-                })
-        };
-        if first.is_some_and(matches) && conns.next().is_none() {
-            return None;
-        }
-        let existing = match first {
-            Some((list, c)) => {
-                let p = c.properties.as_ref();
-                format!(
-                    "connection {} ({list}) to {} with group ids [{}]",
-                    c.name().unwrap_or_default(),
-                    p.and_then(|p| p.private_link_service_id.as_ref())
-                        .map(|t| t.to_string())
-                        .unwrap_or_default(),
-                    p.and_then(|p| p.group_ids.as_ref())
-                        .map(|g| g.join(","))
-                        .unwrap_or_default()
-                )
-            }
-            None => "no private link connection".to_string(),
-        };
-        Some(self.stalled(
-            "ConnectionMismatch",
-            format!(
-                "private endpoint {id} has {existing}, but the spec asks for a {} connection ({wanted_list}) to scope {scope} with group id {GROUP_ID}; Azure cannot change a private endpoint's connection: delete the endpoint in Azure (or the object, if arclink created it) so that arclink creates it anew",
-                match self.obj.spec.approval {
-                    Approval::Automatic => "automatic",
-                    Approval::Manual => "manual",
-                }
-            ),
-        ))
-    }
-
-    fn desired_lists(&self) -> (&'static str, &'static str) {
-        match self.obj.spec.approval {
-            Approval::Automatic => (AUTO, MANUAL),
-            Approval::Manual => (MANUAL, AUTO),
-        }
-    }
-
-    /// What a PUT of the endpoint as read can correct: its tags.
-    fn endpoint_differences(&self, actual: &PrivateEndpoint) -> Vec<DriftEntry> {
-        let desired_tags = self.desired_tags(&self.obj.spec.common.tags);
-        drift::tags("", &desired_tags, actual.tags.as_ref(), self.common().tags)
-    }
-
-    /// Re-sends the endpoint exactly as read (its connection and NIC name included, which
-    /// Azure refuses to see changed) with the tags corrected.
-    async fn update(
-        &mut self,
-        id: &ResourceId,
-        actual: &PrivateEndpoint,
-        scope: &ResolvedScope,
-        differences: Vec<DriftEntry>,
-    ) -> Result<Next, ArmError> {
-        let mut body = actual.for_write();
-        let desired = self.desired_tags(&self.obj.spec.common.tags);
-        body.tags = Some(self.tags_to_write(&desired, actual.tags.as_ref()));
-        let props = body.properties.get_or_insert_with(Default::default);
-        // Azure computes these for Arc's FQDNs; sending them back would pin stale values.
-        props.custom_dns_configs = None;
-        let written = self
-            .put::<_, PrivateEndpoint>(id, ChangeAction::Update, differences, &body)
-            .await?;
-        Ok(self.after_endpoint_write(id, scope, written, "Updating"))
-    }
-
-    fn after_endpoint_write(
-        &mut self,
-        id: &ResourceId,
-        scope: &ResolvedScope,
-        written: Option<Write<PrivateEndpoint>>,
-        verb: &str,
-    ) -> Next {
-        match written {
-            None => Next::progressing(
-                verb,
-                format!("would write private endpoint {id}"),
-                self.interval,
-            ),
-            Some(Write::Pending(token)) => {
-                self.track(verb, &token, format!("{verb} private endpoint {id}"))
-            }
-            Some(Write::Done(pe)) => {
-                self.observe(&pe, scope);
-                waiting(verb, format!("{verb} private endpoint {id}"))
-            }
-        }
-    }
-
-    /// Status fields from the endpoint as ARM reports it.
-    fn observe(&mut self, pe: &PrivateEndpoint, scope: &ResolvedScope) {
         let props = pe.properties.as_ref();
         if let Some(id) = &pe.id {
             self.status.resource_id = Some(id.to_string());

@@ -1,32 +1,41 @@
 //! The reconcile engine: the one loop and the one clean-up path every kind goes through, with
-//! the policies applied once — suspend, resuming a long-running operation, ownership and
-//! adoption, `Report` or `Correct`, dry-run, the deletion policy, transient-failure counting,
-//! conditions. A kind ([`Managed`]) supplies only what is special about its Azure resources:
-//! how to converge them and how to delete or release them.
+//! the policies applied once — suspend, resuming the long-running operations kept in status
+//! ([`super::operation`]), `Report` or `Correct`, dry-run, the deletion policy, transient-failure
+//! counting, conditions; each Azure resource a kind manages goes through the one path of
+//! [`super::resource`] (ownership and adoption among it). A kind ([`Managed`]) supplies only
+//! what is special about its Azure resources: how to converge them and how to delete or release
+//! them, and the state it keeps between reconciles ([`States`]).
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::arm::{self, Resumed};
-use super::drift::{Drift, entry, tags_to_write};
-use super::ownership::{Owner, Ownership, without_owner_tags};
+use super::arm;
+use super::drift::{Drift, tags_to_write};
+use super::ownership::{Owner, without_owner_tags};
+pub use super::phase::Next;
 use super::phase::write_conditions;
 use super::{Change, ChangeAction, Cleanup, Outcome, Phase, Requeue, Settings};
 pub use crate::api::ManagedStatus;
 use crate::api::conditions::{READY, is_true};
 use crate::api::{CommonSpec, CredentialRef, DeletionPolicy, DriftEntry, DriftPolicy, TagPolicy};
-use crate::azure::{ArmClient, ArmError, Deleted, OperationToken, ResourceId, Write};
+use crate::azure::{ArmClient, ArmError, Deleted, ResourceId, Write};
 
 /// What a kind supplies to the engine.
-pub trait Managed: Resource<DynamicType = ()> + Sized + Send + Sync {
+pub trait Managed: Resource<DynamicType = ()> + Sized + Send + Sync + 'static {
     type Status: ManagedStatus;
     /// What a reconcile needs to know about the other declared objects (the referenced scope,
     /// rivals in the same network or resource group); see [`super::declared`].
     type Deps: Send + Sync;
+    /// What the kind keeps between reconciles of its objects besides their status (the
+    /// association's listings in progress): one per controller or `apply` run ([`States`]).
+    type State: Default + Send + Sync + 'static;
     const KIND: &'static str;
     /// What stays in Azure when someone removes the finalizer of an object whose deletion is
     /// blocked ("the scope in Azure").
@@ -83,22 +92,6 @@ impl<'a> Common<'a> {
     }
 }
 
-/// Where a reconcile leaves the object, and when to look again.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Next {
-    pub phase: Phase,
-    pub requeue: Requeue,
-}
-
-impl Next {
-    pub fn progressing(reason: &str, message: impl Into<String>, after: Duration) -> Next {
-        Next {
-            phase: Phase::progressing(reason, message),
-            requeue: Requeue::After(after),
-        }
-    }
-}
-
 /// Where a clean-up stands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cleaned {
@@ -113,6 +106,8 @@ pub enum Cleaned {
 pub struct Cx<'a, K: Managed> {
     pub arm: &'a ArmClient,
     pub settings: &'a Settings,
+    /// The kind's state kept between reconciles.
+    pub state: &'a K::State,
     pub obj: &'a K,
     pub status: K::Status,
     /// The writes made (or, in dry-run, that would be made), in order.
@@ -121,22 +116,31 @@ pub struct Cx<'a, K: Managed> {
     /// Whether the object was Ready before: then what is missing in Azure is drift.
     pub was_ready: bool,
     pub interval: Duration,
+    /// The operations kept in status that are still running, by resource.
+    pub(super) running: Vec<(ResourceId, Next)>,
 }
 
 impl<'a, K: Managed> Cx<'a, K> {
-    fn new(arm: &'a ArmClient, settings: &'a Settings, obj: &'a K) -> Cx<'a, K> {
+    fn new(
+        arm: &'a ArmClient,
+        settings: &'a Settings,
+        state: &'a K::State,
+        obj: &'a K,
+    ) -> Cx<'a, K> {
         let status = obj.status().cloned().unwrap_or_default();
         let was_ready = is_true(&status.common().conditions, READY);
         let interval = settings.drift_interval(obj.common().drift_check_interval);
         Cx {
             arm,
             settings,
+            state,
             obj,
             status,
             changes: Vec::new(),
             drift: Drift::default(),
             was_ready,
             interval,
+            running: Vec::new(),
         }
     }
 
@@ -184,48 +188,6 @@ impl<'a, K: Managed> Cx<'a, K> {
     pub fn observed(&mut self) {
         self.drift.observed = true;
         self.status.common_mut().last_sync_time = Some(jiff::Timestamp::now().to_string());
-    }
-
-    /// The ownership policy for an existing resource: written only when its owner tag names
-    /// this object, or it has none and `policy.adopt` is set.
-    pub fn may_write(
-        &self,
-        what: &str,
-        id: &ResourceId,
-        tags: Option<&std::collections::BTreeMap<String, String>>,
-    ) -> Result<Ownership, Next> {
-        match self.owner().classify(tags) {
-            Ownership::Elsewhere(other) => Err(self.stalled(
-                "OwnedElsewhere",
-                format!("{what} {id} is owned by {other}; arclink will not write it"),
-            )),
-            Ownership::Unowned if !self.common().adopt => Err(self.stalled(
-                "AdoptionRequired",
-                format!(
-                    "{what} {id} already exists and no arclink object owns it; set spec.policy.adopt: true to take it over"
-                ),
-            )),
-            other => Ok(other),
-        }
-    }
-
-    /// The drift policy for a resource that does not exist: `Report` may not create it (the
-    /// object is stalled); `Correct` creates it, a re-creation counting as corrected drift.
-    pub fn may_create(&mut self, what: &str, id: &ResourceId) -> Option<Next> {
-        let missing = entry("(resource)", "exists", "missing");
-        if self.report_only() {
-            self.drift.reported.push(missing);
-            return Some(self.stalled(
-                "NotFound",
-                format!(
-                    "{what} {id} does not exist in Azure and drift policy Report forbids creating it"
-                ),
-            ));
-        }
-        if self.was_ready {
-            self.drift.corrected.push(missing);
-        }
-        None
     }
 
     /// The drift policy for differences: `Report` records them and forbids the write;
@@ -303,28 +265,20 @@ impl<'a, K: Managed> Cx<'a, K> {
             .map(|_| ())
     }
 
-    /// Keeps a long-running operation in status, so that a restarted controller resumes it
-    /// instead of writing again; the first look is when ARM advised.
-    pub fn track(&mut self, action: &str, token: &OperationToken, message: String) -> Next {
-        match arm::pending(action, token) {
-            Ok(op) => {
-                if let Some(slot) = self.status.common_mut().operation() {
-                    *slot = Some(op);
-                }
-                Next::progressing(action, message, token.first_poll())
-            }
-            Err(e) => self.stalled(e.code(), e.message()),
-        }
-    }
-
-    /// Records a write; `false` under dry-run (the write is not made).
-    fn record(&mut self, id: &ResourceId, action: ChangeAction, diff: Vec<DriftEntry>) -> bool {
+    /// Records a write about to be made; `false` under dry-run (then it is not made).
+    pub fn record(&mut self, id: &ResourceId, action: ChangeAction, diff: Vec<DriftEntry>) -> bool {
         self.changes.push(Change {
             action,
             resource_id: id.to_string(),
             diff,
         });
         !self.settings.dry_run
+    }
+
+    /// Drops the changes recorded for `id`: ARM refused the write.
+    pub fn unrecord(&mut self, id: &ResourceId) {
+        let id = id.to_string();
+        self.changes.retain(|c| c.resource_id != id);
     }
 
     /// A write that failed was not made: it leaves the list of changes.
@@ -334,59 +288,6 @@ impl<'a, K: Managed> Cx<'a, K> {
             Err(e) => {
                 self.changes.pop();
                 Err(e)
-            }
-        }
-    }
-
-    /// Resumes the operation kept in status: `Some` while it runs.
-    async fn resume(&mut self) -> Result<Option<Next>, ArmError> {
-        let arm = self.arm;
-        let Some(slot) = self.status.common_mut().operation() else {
-            return Ok(None);
-        };
-        let Some(mut op) = slot.take() else {
-            return Ok(None);
-        };
-        match arm::resume(arm, &mut op).await {
-            Resumed::Running(after) => {
-                let next = Next::progressing(
-                    &op.action,
-                    format!("{} of {} in progress", op.action, op.resource_id),
-                    after,
-                );
-                *slot = Some(op);
-                Ok(Some(next))
-            }
-            Resumed::Finished(_) => Ok(None),
-            Resumed::Lost(why) => {
-                tracing::info!(kind = K::KIND, %why, "operation given up; re-reading");
-                Ok(None)
-            }
-            // A transient failure (`RetryableError`, a cancellation) counts as an attempt; the
-            // next reconcile re-reads the resource and writes again.
-            Resumed::Failed(e) => Err(e),
-        }
-    }
-
-    /// During deletion: `Some(done)` when the deletion kept in status finished; a failed write
-    /// that was in flight does not stop the deletion.
-    async fn resume_deletion(&mut self) -> Result<Option<Cleaned>, ArmError> {
-        let kept = self.status.common_mut().operation().and_then(|slot| {
-            slot.as_ref()
-                .map(|op| (op.action.clone(), op.resource_id.clone()))
-        });
-        let deleting = kept.as_ref().is_some_and(|(action, _)| action == DELETING);
-        match self.resume().await {
-            Ok(Some(next)) => Ok(Some(Cleaned::Waiting(next))),
-            Ok(None) if deleting => Ok(Some(Cleaned::Done(format!(
-                "deleted {}",
-                kept.map(|(_, id)| id).unwrap_or_default()
-            )))),
-            Ok(None) => Ok(None),
-            Err(e) if deleting => Err(e),
-            Err(e) => {
-                tracing::info!(kind = K::KIND, error = %e, "write in flight at deletion failed; deleting anyway");
-                Ok(None)
             }
         }
     }
@@ -419,10 +320,11 @@ pub const DELETING: &str = "Deleting";
 pub async fn reconcile<K: Managed>(
     arm: &ArmClient,
     settings: &Settings,
+    state: &K::State,
     obj: &K,
     deps: &K::Deps,
 ) -> Outcome<K::Status> {
-    let mut cx = Cx::new(arm, settings, obj);
+    let mut cx = Cx::new(arm, settings, state, obj);
     if cx.status.common().observed_generation != obj.meta().generation {
         cx.status.common_mut().failed_attempts = 0;
     }
@@ -444,18 +346,18 @@ pub async fn reconcile<K: Managed>(
             // A correction that failed did not happen.
             let failed = std::mem::take(&mut cx.drift.corrected);
             cx.drift.reported.extend(failed);
-            let (phase, requeue) =
-                arm::phase_for_error(&e, &mut cx.status.common_mut().failed_attempts, cx.interval);
-            Next { phase, requeue }
+            arm::next_for_error(&e, &mut cx.status.common_mut().failed_attempts, cx.interval)
         }
     };
     if matches!(next.phase, Phase::Ready { .. }) {
         cx.status.common_mut().failed_attempts = 0;
     }
+    let next = cx.poll_soon(next);
     let interval = cx.interval;
     let (status, changes, drift) = cx.finish(&next.phase);
     Outcome {
         status,
+        phase: next.phase,
         requeue: next.requeue.jitter_drift_check(interval),
         drift,
         changes,
@@ -466,10 +368,11 @@ pub async fn reconcile<K: Managed>(
 pub async fn cleanup<K: Managed>(
     arm: &ArmClient,
     settings: &Settings,
+    state: &K::State,
     obj: &K,
     deps: &K::Deps,
 ) -> Cleanup<K::Status> {
-    let mut cx = Cx::new(arm, settings, obj);
+    let mut cx = Cx::new(arm, settings, state, obj);
     if cx.common().suspend {
         return Cleanup::Done(format!(
             "suspended: {} was left untouched",
@@ -487,19 +390,36 @@ pub async fn cleanup<K: Managed>(
     let next = match cleaned {
         Ok(Cleaned::Done(message)) => return Cleanup::Done(message),
         Ok(Cleaned::Waiting(next)) => next,
-        Err(e) => {
-            let (phase, requeue) = arm::cleanup_phase_for_error(
-                &e,
-                &mut cx.status.common_mut().failed_attempts,
-                cx.interval,
-                K::LEFT_IN_AZURE,
-            );
-            Next { phase, requeue }
-        }
+        Err(e) => arm::cleanup_next_for_error(
+            &e,
+            &mut cx.status.common_mut().failed_attempts,
+            cx.interval,
+            K::LEFT_IN_AZURE,
+        ),
     };
     let (status, _, _) = cx.finish(&next.phase);
     Cleanup::Pending {
         status,
         requeue: next.requeue,
+    }
+}
+
+/// Each kind's [`Managed::State`], created on first use: the controller keeps one for its
+/// lifetime and `arclink apply` one per run, so every reconcile of a kind shares its state.
+#[derive(Default)]
+pub struct States(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+impl States {
+    /// The state of kind `K`.
+    pub fn of<K: Managed>(&self) -> Arc<K::State> {
+        // Entries are only ever inserted whole, so a panicking holder left the map intact.
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map
+            .entry(TypeId::of::<K>())
+            .or_insert_with(|| Arc::new(K::State::default()));
+        // The entry of `K` holds a `K::State`, so the downcast always succeeds.
+        Arc::clone(entry)
+            .downcast::<K::State>()
+            .unwrap_or_else(|_| Arc::new(K::State::default()))
     }
 }

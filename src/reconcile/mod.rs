@@ -2,10 +2,12 @@
 //! code serves the in-cluster controller and the offline `plan`/`apply` commands.
 //!
 //! [`engine`] holds the one reconcile loop and the one clean-up path, with the policies
-//! (suspend, adoption, Report/Correct, dry-run, deletion) applied once; each kind's module
-//! (`scope`, `endpoint`, `association`) implements [`engine::Managed`] with only what is
-//! special about its Azure resources. [`declared`] decides, once for the controller and for
-//! `plan`/`apply`, what the other declared objects mean for one object.
+//! (suspend, adoption, Report/Correct, dry-run, deletion) applied once; [`resource`] holds the
+//! one path every Azure resource a kind manages goes through (read, create or stall, ownership,
+//! immutable fields, in-flight wait, diff, Report or Correct, write, operation tracking). Each
+//! kind's module (`scope`, `endpoint`, `association`) implements [`engine::Managed`] with only
+//! what is special about its Azure resources. [`declared`] decides, once for the controller and
+//! for `plan`/`apply`, what the other declared objects mean for one object.
 
 pub mod arm;
 pub mod association;
@@ -13,114 +15,17 @@ pub mod declared;
 pub mod drift;
 pub mod endpoint;
 pub mod engine;
+mod operation;
+mod outcome;
 pub mod ownership;
 pub mod phase;
 pub mod requeue;
+pub mod resource;
 pub mod scope;
 pub mod scope_ref;
 
-use std::time::Duration;
-
-use crate::api::DriftEntry;
 pub use drift::Drift;
-pub use engine::{cleanup, reconcile};
+pub use engine::{States, cleanup, reconcile};
+pub use outcome::{Change, ChangeAction, Cleanup, Outcome, Settings};
 pub use phase::Phase;
 pub use requeue::Requeue;
-
-/// Controller-wide settings every reconcile needs.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// Written into owner tags (`--cluster-name`).
-    pub cluster_name: String,
-    /// Subscription for objects that do not name one (`--default-subscription`).
-    pub default_subscription: Option<String>,
-    /// Default drift check interval (`--drift-check-interval`).
-    pub drift_check_interval: Duration,
-    /// Appended to every condition message, e.g. when running against the emulator.
-    pub note: Option<String>,
-    /// Read Azure and report what would change, but never write (`arclink plan`).
-    pub dry_run: bool,
-    /// The cloud as the Connected Machine agent names it (`azcmagent connect --cloud`), for
-    /// the onboarding commands: `AzureCloud`, `AzureUSGovernment` or `AzureChinaCloud`.
-    pub agent_cloud: String,
-    /// Where each association's listing of its machines stands between passes (see
-    /// [`association::Sweeps`]): state, not configuration, but it must live as long as the
-    /// settings do and be shared by every reconcile that gets them. Clones share it.
-    pub sweeps: association::Sweeps,
-}
-
-impl Settings {
-    /// Settings for `cluster_name` with the defaults of the `run` command.
-    pub fn new(cluster_name: impl Into<String>) -> Settings {
-        Settings {
-            cluster_name: cluster_name.into(),
-            default_subscription: None,
-            drift_check_interval: Duration::from_secs(600),
-            note: None,
-            dry_run: false,
-            agent_cloud: crate::azure::Cloud::AzurePublicCloud()
-                .agent_name()
-                .to_string(),
-            sweeps: Default::default(),
-        }
-    }
-
-    /// An object's drift check interval: `spec.policy.driftCheckInterval` (validated by the
-    /// CRD; at most 24h also for objects stored before the CRD said so) or the controller's
-    /// default.
-    pub fn drift_interval(&self, spec: Option<&str>) -> Duration {
-        spec.and_then(|d| crate::api::parse_duration(d).ok())
-            .map(|d| d.min(crate::api::MAX_DRIFT_CHECK_INTERVAL))
-            .unwrap_or(self.drift_check_interval)
-    }
-}
-
-/// What a reconcile decided.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Outcome<S> {
-    /// The object's new status.
-    pub status: S,
-    /// When to look again.
-    pub requeue: Requeue,
-    /// Whether Azure differed from the spec, and whether it was corrected.
-    pub drift: Drift,
-    /// The writes made (or, in dry-run, that would be made), in order.
-    pub changes: Vec<Change>,
-}
-
-/// One write to Azure, made or planned.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Change {
-    pub action: ChangeAction,
-    /// ARM id of the resource written.
-    pub resource_id: String,
-    /// Field-level differences, desired vs actual (empty for creates and deletes).
-    pub diff: Vec<DriftEntry>,
-}
-
-/// Kind of write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChangeAction {
-    Create,
-    Update,
-    Delete,
-}
-
-impl ChangeAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeAction::Create => "create",
-            ChangeAction::Update => "update",
-            ChangeAction::Delete => "delete",
-        }
-    }
-}
-
-/// What a clean-up (object deletion) decided.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Cleanup<S> {
-    /// Nothing left to do; the finalizer may go. The message says what happened in Azure.
-    Done(String),
-    /// Not finished (operation in flight or an error): keep the finalizer, write `status`.
-    Pending { status: S, requeue: Requeue },
-}

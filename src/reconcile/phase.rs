@@ -3,8 +3,14 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
+use std::time::Duration;
+
+use super::Requeue;
 use super::drift::Drift;
 use crate::api::conditions::{self, DRIFTED, READY, RECONCILING, STALLED};
+
+/// The reason of the phase a throttled request leaves the object in.
+pub const THROTTLED: &str = "Throttled";
 
 /// Where the object stands after a reconcile.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +45,11 @@ impl Phase {
         }
     }
 
+    /// Whether ARM throttled the reconcile (the delay is ARM's, not to be shortened).
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, Phase::Progressing { reason, .. } if reason == THROTTLED)
+    }
+
     /// The `Ready` condition's reason for this phase.
     pub fn reason(&self) -> &str {
         match self {
@@ -46,6 +57,29 @@ impl Phase {
             | Phase::Progressing { reason, .. }
             | Phase::Stalled { reason, .. } => reason,
             Phase::Suspended => "Suspended",
+        }
+    }
+}
+
+/// Where a reconcile leaves the object, and when to look again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Next {
+    pub phase: Phase,
+    pub requeue: Requeue,
+}
+
+impl Next {
+    pub fn progressing(reason: &str, message: impl Into<String>, after: Duration) -> Next {
+        Next {
+            phase: Phase::progressing(reason, message),
+            requeue: Requeue::After(after),
+        }
+    }
+
+    pub fn stalled(reason: &str, message: impl Into<String>, after: Duration) -> Next {
+        Next {
+            phase: Phase::stalled(reason, message),
+            requeue: Requeue::After(after),
         }
     }
 }

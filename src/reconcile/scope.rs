@@ -2,25 +2,31 @@
 //!
 //! Managed fields: location (immutable), `properties.publicNetworkAccess`, the declared
 //! entries of `properties.serviceExtensions` ([`extensions`]), tags (the spec's plus arclink's
-//! owner tags). Tags-only differences are PATCHed; anything else is a PUT of the resource as
-//! read, with read-only fields stripped and unknown and server-defaulted fields (undeclared
-//! `serviceExtensions`) carried back.
+//! owner tags), each declared once ([`Scope::fields`]) for the engine's one path
+//! ([`super::resource`]). Tags-only differences are PATCHed; anything else is a PUT of the
+//! resource as read, with read-only fields stripped and unknown and server-defaulted fields
+//! (undeclared `serviceExtensions`) carried back.
 
 pub mod extensions;
 pub mod onboarding;
 
 use kube::ResourceExt;
 
-use crate::api::scope::ConnectionStatus;
-use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DriftEntry};
-use crate::azure::lro::OperationState;
-use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscription};
-use crate::azure::{ArmError, Deleted, ResourceId, Write};
+use std::collections::BTreeMap;
 
-use super::drift::{self, entry, same_location};
+use crate::api::scope::ConnectionStatus;
+use crate::api::{
+    ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus, DriftEntry,
+};
+use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscription};
+use crate::azure::{ArmError, Deleted, ResourceId};
+
+use super::declared::{Declared, Dependent};
+use super::drift;
 use super::engine::{Cleaned, Common, Cx, DELETING, Managed, Next};
 use super::ownership::Ownership;
-use super::{ChangeAction, Settings, arm};
+use super::resource::{ArmResource, Converged, Field, region_mismatch};
+use super::{Settings, arm};
 
 pub const KIND: &str = "ArcPrivateLinkScope";
 const PROVIDER: &str = "Microsoft.HybridCompute";
@@ -40,6 +46,7 @@ pub fn scope_id(obj: &ArcPrivateLinkScope, settings: &Settings) -> Result<Resour
 impl Managed for ArcPrivateLinkScope {
     type Status = ArcPrivateLinkScopeStatus;
     type Deps = ();
+    type State = ();
     const KIND: &'static str = KIND;
     const LEFT_IN_AZURE: &'static str = "the scope in Azure";
 
@@ -62,83 +69,17 @@ impl Managed for ArcPrivateLinkScope {
         }
         let actual: Option<PrivateLinkScope> = cx.arm.get(&id).await?;
         cx.observed();
-        let Some(actual) = actual else {
-            observe(&mut cx.status, None);
-            return create(cx, &id).await;
-        };
-        observe(&mut cx.status, Some(&actual));
-        if let Err(stalled) = cx.may_write("scope", &id, actual.tags.as_ref()) {
-            return Ok(stalled);
-        }
-        let spec = &cx.obj.spec;
-        if let Some(loc) = actual.location.as_deref()
-            && !same_location(loc, &spec.location)
-        {
-            return Ok(cx.stalled(
-                "RegionMismatch",
-                format!(
-                    "scope {id} is in {loc} but spec.location is {}; ARM cannot move a resource",
-                    spec.location
-                ),
-            ));
-        }
-        let desired_tags = cx.desired_tags(&spec.common.tags);
-        let mut differences: Vec<DriftEntry> = drift::field_ci(
-            "properties.publicNetworkAccess",
-            spec.public_network_access.as_str(),
-            actual
-                .properties
-                .as_ref()
-                .and_then(|p| p.public_network_access.as_deref()),
-        )
-        .into_iter()
-        .collect();
-        let actual_extensions = actual
-            .properties
-            .as_ref()
-            .and_then(|p| p.service_extensions.as_deref());
-        differences.extend(extensions::drift(
-            &spec.service_extensions,
-            actual_extensions,
-        ));
-        differences.extend(drift::tags(
-            "",
-            &desired_tags,
-            actual.tags.as_ref(),
-            cx.common().tags,
-        ));
-        let state = cx.status.provisioning_state.clone().unwrap_or_default();
-        let failed = matches!(
-            OperationState::parse(&state),
-            OperationState::Failed | OperationState::Canceled
-        );
-        if failed && !cx.report_only() {
-            // A scope left Failed is repaired by sending the same PUT again
-            // (reference/arm-behaviours.md 3).
-            differences.push(entry("properties.provisioningState", "Succeeded", &state));
-        }
-        if !cx.may_correct(differences.clone()) {
-            return Ok(settled(cx, &id));
-        }
-        let tags = cx.tags_to_write(&desired_tags, actual.tags.as_ref());
-        let written = if drift::only_tags(&differences) {
-            cx.patch_tags::<PrivateLinkScope>(&id, &tags, differences)
-                .await?
-        } else {
-            let mut body = actual.for_write();
-            body.tags = Some(tags);
-            let props = body.properties.get_or_insert_with(Default::default);
-            props.public_network_access = Some(spec.public_network_access.as_str().to_string());
-            if !spec.service_extensions.is_empty() {
-                props.service_extensions = Some(extensions::merged(
-                    &spec.service_extensions,
-                    props.service_extensions.as_deref(),
-                ));
+        observe(&mut cx.status, actual.as_ref());
+        let scope = Scope::new(cx, id);
+        Ok(match cx.converge_resource(&scope, actual).await? {
+            Converged::Ready(_) => settled(cx, &scope.id),
+            Converged::Written(written) => {
+                observe(&mut cx.status, Some(&written));
+                not_taken(cx, &scope, &written).unwrap_or_else(|| settled(cx, &scope.id))
             }
-            cx.put::<_, PrivateLinkScope>(&id, ChangeAction::Update, differences, &body)
-                .await?
-        };
-        Ok(after_write(cx, &id, written, "Updating"))
+            Converged::Absent => cx.not_found(&scope),
+            Converged::Waiting(next) | Converged::Stopped(next) => next,
+        })
     }
 
     async fn delete(cx: &mut Cx<'_, Self>, _: &()) -> Result<Cleaned, ArmError> {
@@ -166,75 +107,106 @@ impl Managed for ArcPrivateLinkScope {
     }
 }
 
-/// A scope that does not exist yet: created, unless `policy.drift: Report`.
-async fn create(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Result<Next, ArmError> {
-    if let Some(stalled) = cx.may_create("scope", id) {
-        return Ok(stalled);
-    }
-    let spec = &cx.obj.spec;
-    let body = PrivateLinkScope {
-        location: Some(spec.location.clone()),
-        tags: Some(cx.desired_tags(&spec.common.tags)),
-        properties: Some(PrivateLinkScopeProperties {
-            public_network_access: Some(spec.public_network_access.as_str().to_string()),
-            service_extensions: (!spec.service_extensions.is_empty())
-                .then(|| extensions::merged(&spec.service_extensions, None)),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let written = cx
-        .put::<_, PrivateLinkScope>(id, ChangeAction::Create, Vec::new(), &body)
-        .await?;
-    Ok(after_write(cx, id, written, "Creating"))
+impl Dependent for ArcPrivateLinkScope {
+    fn deps(&self, _: &impl Declared, _: &Settings) {}
 }
 
-/// The phase after a write: pending operations are kept, a synchronous answer is observed.
-fn after_write(
-    cx: &mut Cx<'_, ArcPrivateLinkScope>,
-    id: &ResourceId,
-    written: Option<Write<PrivateLinkScope>>,
-    verb: &str,
-) -> Next {
-    match written {
-        None => Next::progressing(
-            verb,
-            format!(
-                "would {} scope {id}",
-                if verb == "Creating" {
-                    "create"
-                } else {
-                    "update"
-                }
-            ),
-            cx.interval,
-        ),
-        Some(Write::Done(scope)) => {
-            observe(&mut cx.status, Some(&scope));
-            if let Some(stalled) = extensions_not_taken(cx, id, &scope) {
-                return stalled;
-            }
-            settled(cx, id)
+/// The scope as it describes itself to the engine: its declared fields ([`Scope::fields`])
+/// give both the differences and the body to write.
+struct Scope {
+    id: ResourceId,
+    location: String,
+    tags: BTreeMap<String, String>,
+    fields: Vec<Field<PrivateLinkScopeProperties>>,
+}
+
+impl Scope {
+    fn new(cx: &Cx<'_, ArcPrivateLinkScope>, id: ResourceId) -> Scope {
+        let spec = &cx.obj.spec;
+        Scope {
+            id,
+            location: spec.location.clone(),
+            tags: cx.desired_tags(&spec.common.tags),
+            fields: Scope::fields(spec),
         }
-        Some(Write::Pending(token)) => cx.track(verb, &token, format!("{verb} scope {id}")),
+    }
+
+    /// Every managed property of the scope besides location and tags: a new one is one entry
+    /// here.
+    fn fields(spec: &ArcPrivateLinkScopeSpec) -> Vec<Field<PrivateLinkScopeProperties>> {
+        let mut fields = vec![Field::new(
+            "properties.publicNetworkAccess",
+            spec.public_network_access.as_str(),
+            |s: &PrivateLinkScope| s.properties.as_ref()?.public_network_access.as_deref(),
+            |s, v| properties(s).public_network_access = Some(v.to_string()),
+        )];
+        fields.extend(spec.service_extensions.iter().map(extensions::field));
+        fields
     }
 }
 
-/// A written scope whose answer does not carry the declared `serviceExtensions`: the
+/// The scope's properties in a body to write.
+pub(crate) fn properties(s: &mut PrivateLinkScope) -> &mut PrivateLinkScopeProperties {
+    s.properties.get_or_insert_with(Default::default)
+}
+
+impl ArmResource for Scope {
+    type Props = PrivateLinkScopeProperties;
+    const OWN: bool = true;
+
+    const WHAT: &'static str = "scope";
+
+    fn id(&self) -> &ResourceId {
+        &self.id
+    }
+
+    fn tags(&self) -> Option<&BTreeMap<String, String>> {
+        Some(&self.tags)
+    }
+
+    /// The scope as read with read-only fields stripped (unknown and server-defaulted fields,
+    /// such as undeclared `serviceExtensions`, carried back), or a new one, with the declared
+    /// fields set.
+    fn desired(&self, actual: Option<&PrivateLinkScope>) -> PrivateLinkScope {
+        let mut body =
+            actual
+                .map(PrivateLinkScope::for_write)
+                .unwrap_or_else(|| PrivateLinkScope {
+                    location: Some(self.location.clone()),
+                    ..Default::default()
+                });
+        for f in &self.fields {
+            f.apply(&mut body);
+        }
+        body
+    }
+
+    fn differences(&self, actual: &PrivateLinkScope) -> Vec<DriftEntry> {
+        self.fields
+            .iter()
+            .filter_map(|f| f.difference(actual))
+            .collect()
+    }
+
+    fn immutable(&self, actual: &PrivateLinkScope) -> Option<(&'static str, String)> {
+        region_mismatch(
+            Self::WHAT,
+            &self.id,
+            actual.location.as_deref(),
+            &self.location,
+        )
+    }
+}
+
+/// A written scope whose answer does not carry a declared field: for `serviceExtensions`, the
 /// HybridCompute api-version in use does not know the property (an older version's PUT puts
 /// the server default back, reference/arm-behaviours.md 14), so writing again would not help.
-fn extensions_not_taken(
+fn not_taken(
     cx: &mut Cx<'_, ArcPrivateLinkScope>,
-    id: &ResourceId,
-    scope: &PrivateLinkScope,
+    scope: &Scope,
+    written: &PrivateLinkScope,
 ) -> Option<Next> {
-    let missing = extensions::drift(
-        &cx.obj.spec.service_extensions,
-        scope
-            .properties
-            .as_ref()
-            .and_then(|p| p.service_extensions.as_deref()),
-    );
+    let missing = scope.differences(written);
     if missing.is_empty() {
         return None;
     }
@@ -244,16 +216,15 @@ fn extensions_not_taken(
         .corrected
         .retain(|e| !paths.contains(&e.path.as_str()));
     cx.drift.reported.extend(missing.iter().cloned());
-    Some({
-        cx.stalled(
-            "ServiceExtensionsNotApplied",
-            format!(
-                "ARM accepted the write of scope {id} but does not report spec.serviceExtensions as declared ({}): the Microsoft.HybridCompute api-version in use may not have properties.serviceExtensions (arclink's default {} has it)",
-                drift::paths(&missing),
-                crate::azure::client::HYBRID_COMPUTE_API_VERSION
-            ),
-        )
-    })
+    Some(cx.stalled(
+        "ServiceExtensionsNotApplied",
+        format!(
+            "ARM accepted the write of scope {} but does not report spec.serviceExtensions as declared ({}): the Microsoft.HybridCompute api-version in use may not have properties.serviceExtensions (arclink's default {} has it)",
+            scope.id,
+            drift::paths(&missing),
+            crate::azure::client::HYBRID_COMPUTE_API_VERSION
+        ),
+    ))
 }
 
 /// Ready when provisioned; progressing while ARM is still provisioning.

@@ -7,7 +7,8 @@ use crate::api::conditions::{READY, is_true};
 use crate::azure::models::PrivateLinkScope;
 use crate::azure::{ArmClient, ArmError, ResourceId};
 
-use super::{Phase, Requeue, Settings, scope};
+use super::phase::Next;
+use super::{Settings, scope};
 
 /// How long to wait for a referenced scope that is not Ready yet (the controller also watches
 /// scopes, so a change usually arrives sooner).
@@ -45,7 +46,7 @@ pub async fn resolve(
     settings: &Settings,
     source: &ScopeSource,
     interval: std::time::Duration,
-) -> Result<Result<ResolvedScope, (Phase, Requeue)>, ArmError> {
+) -> Result<Result<ResolvedScope, Next>, ArmError> {
     match target(settings, source, interval) {
         Ok((id, managed)) => read(arm, id, managed, interval).await,
         Err(next) => Ok(Err(next)),
@@ -59,16 +60,12 @@ pub fn target(
     settings: &Settings,
     source: &ScopeSource,
     interval: std::time::Duration,
-) -> Result<(ResourceId, bool), (Phase, Requeue)> {
+) -> Result<(ResourceId, bool), Next> {
     match source {
-        ScopeSource::Ref { name, object: None } => Err((
-            Phase::stalled(
-                "ScopeNotFound",
-                format!(
-                    "ArcPrivateLinkScope {name} (spec.scopeRef) does not exist in this namespace"
-                ),
-            ),
-            Requeue::After(interval),
+        ScopeSource::Ref { name, object: None } => Err(Next::stalled(
+            "ScopeNotFound",
+            format!("ArcPrivateLinkScope {name} (spec.scopeRef) does not exist in this namespace"),
+            interval,
         )),
         ScopeSource::Ref {
             object: Some(obj), ..
@@ -78,33 +75,30 @@ pub fn target(
                     && s.common.observed_generation == obj.metadata.generation
             });
             if !ready {
-                return Err((
-                    Phase::progressing(
-                        "WaitingForScope",
-                        format!(
-                            "waiting for ArcPrivateLinkScope {} to be Ready",
-                            obj.name_any()
-                        ),
+                return Err(Next::progressing(
+                    "WaitingForScope",
+                    format!(
+                        "waiting for ArcPrivateLinkScope {} to be Ready",
+                        obj.name_any()
                     ),
-                    Requeue::After(WAIT_FOR_SCOPE),
+                    WAIT_FOR_SCOPE,
                 ));
             }
             match scope::scope_id(obj, settings) {
                 Ok(id) => Ok((id, true)),
-                Err(m) => Err((
-                    Phase::stalled(
-                        "ScopeNotFound",
-                        format!("ArcPrivateLinkScope {}: {m}", obj.name_any()),
-                    ),
-                    Requeue::After(interval),
+                Err(m) => Err(Next::stalled(
+                    "ScopeNotFound",
+                    format!("ArcPrivateLinkScope {}: {m}", obj.name_any()),
+                    interval,
                 )),
             }
         }
         ScopeSource::Id(raw) => match raw.parse::<ResourceId>() {
             Ok(id) => Ok((id, false)),
-            Err(e) => Err((
-                Phase::stalled("InvalidSpec", format!("spec.scopeId: {e}")),
-                Requeue::After(interval),
+            Err(e) => Err(Next::stalled(
+                "InvalidSpec",
+                format!("spec.scopeId: {e}"),
+                interval,
             )),
         },
     }
@@ -116,7 +110,7 @@ pub async fn read(
     id: ResourceId,
     managed: bool,
     interval: std::time::Duration,
-) -> Result<Result<ResolvedScope, (Phase, Requeue)>, ArmError> {
+) -> Result<Result<ResolvedScope, Next>, ArmError> {
     Ok(match arm.get::<PrivateLinkScope>(&id).await? {
         Some(scope) => Ok(ResolvedScope {
             location: scope.location.clone().unwrap_or_default(),
@@ -124,19 +118,15 @@ pub async fn read(
             managed,
             arm: scope,
         }),
-        None if managed => Err((
-            Phase::progressing(
-                "WaitingForScope",
-                format!("scope {id} does not exist in Azure yet"),
-            ),
-            Requeue::After(WAIT_FOR_SCOPE),
+        None if managed => Err(Next::progressing(
+            "WaitingForScope",
+            format!("scope {id} does not exist in Azure yet"),
+            WAIT_FOR_SCOPE,
         )),
-        None => Err((
-            Phase::stalled(
-                "ScopeNotFound",
-                format!("scope {id} (spec.scopeId) does not exist in Azure"),
-            ),
-            Requeue::After(interval),
+        None => Err(Next::stalled(
+            "ScopeNotFound",
+            format!("scope {id} (spec.scopeId) does not exist in Azure"),
+            interval,
         )),
     })
 }

@@ -9,7 +9,7 @@ use arclink::azure::models::PrivateLinkScope;
 use arclink::azure::{ArmClient, BucketLimits, RateLimits, ResourceId};
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures, MachineFixture};
 use arclink::reconcile::Settings;
-use arclink::reconcile::association::{AssociationDeps, Claim};
+use arclink::reconcile::association::{AssociationDeps, Claim, Sweeps};
 use arclink::reconcile::scope_ref::ScopeSource;
 use serde_json::json;
 
@@ -21,6 +21,8 @@ pub struct Bed {
     pub admin: Admin,
     pub arm: ArmClient,
     pub settings: Settings,
+    /// The listings kept between passes, as the controller keeps them.
+    pub sweeps: Sweeps,
 }
 
 pub fn machine(name: &str, location: &str, tags: &[(&str, &str)]) -> MachineFixture {
@@ -114,6 +116,7 @@ pub async fn bed_with_writes(
         admin,
         arm,
         settings: Settings::new("test-cluster"),
+        sweeps: Sweeps::default(),
     }
 }
 

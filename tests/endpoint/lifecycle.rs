@@ -380,7 +380,7 @@ async fn deletion_removes_group_links_zones_then_endpoint() {
     let mut seen = vec![inventory(&b)];
     let mut done = None;
     for _ in 0..12 {
-        match reconcile::cleanup(&b.arm, &b.settings, &obj, &deps(&s)).await {
+        match reconcile::cleanup(&b.arm, &b.settings, &(), &obj, &deps(&s)).await {
             Cleanup::Done(msg) => {
                 done = Some(msg);
                 break;
@@ -434,7 +434,9 @@ async fn owned_zones_are_kept_while_another_link_remains() {
     }
     let mut done = false;
     for _ in 0..12 {
-        if let Cleanup::Done(_) = reconcile::cleanup(&b.arm, &b.settings, &hub, &deps(&s)).await {
+        if let Cleanup::Done(_) =
+            reconcile::cleanup(&b.arm, &b.settings, &(), &hub, &deps(&s)).await
+        {
             done = true;
             break;
         }
@@ -478,7 +480,7 @@ async fn orphan_leaves_everything_without_owner_tags() {
     obj.spec.common.policy.deletion = DeletionPolicy::Orphan;
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj));
-    let out = reconcile::cleanup(&b.arm, &b.settings, &obj, &deps(&s)).await;
+    let out = reconcile::cleanup(&b.arm, &b.settings, &(), &obj, &deps(&s)).await;
     assert!(
         matches!(out, Cleanup::Done(ref m) if m.contains("orphaned")),
         "{out:?}"

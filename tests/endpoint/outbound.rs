@@ -55,7 +55,7 @@ async fn ready_with_rules(b: &Bed) -> (ArcPrivateEndpoint, EndpointDeps) {
 
 async fn clean_up(b: &Bed, obj: &mut ArcPrivateEndpoint, d: &EndpointDeps) -> String {
     for _ in 0..12 {
-        match reconcile::cleanup(&b.arm, &b.settings, obj, d).await {
+        match reconcile::cleanup(&b.arm, &b.settings, &(), obj, d).await {
             Cleanup::Done(msg) => return msg,
             Cleanup::Pending { status, .. } => obj.status = Some(status),
         }

@@ -30,6 +30,15 @@ pub async fn bed() -> Bed {
 
 /// A bed whose long-running operations stay InProgress for `lro`.
 pub async fn bed_with(lro: Duration) -> Bed {
+    bed_from(EmulatorConfig {
+        lro_duration: lro,
+        ..Default::default()
+    })
+    .await
+}
+
+/// A bed with the emulator configured as `config` says (its fixtures are the bed's).
+pub async fn bed_from(config: EmulatorConfig) -> Bed {
     let fixtures = Fixtures::from_yaml(&format!(
         r#"
 subscriptions: [{{id: {SUB}, displayName: test}}]
@@ -68,8 +77,7 @@ virtualNetworks:
     .unwrap();
     let emu = Emulator::start(EmulatorConfig {
         fixtures: Some(fixtures),
-        lro_duration: lro,
-        ..Default::default()
+        ..config
     })
     .await
     .unwrap();
@@ -122,7 +130,7 @@ pub const ZONES: [&str; 3] = [
 pub async fn ready_scope(b: &Bed, name: &str) -> ArcPrivateLinkScope {
     let mut obj = crate::shared::scope(name);
     for _ in 0..5 {
-        let out = reconcile::reconcile(&b.arm, &b.settings, &obj, &()).await;
+        let out = reconcile::reconcile(&b.arm, &b.settings, &(), &obj, &()).await;
         obj.status = Some(out.status);
         if is_true(&obj.status.as_ref().unwrap().common.conditions, READY) {
             return obj;
@@ -173,7 +181,7 @@ pub async fn step(
     obj: &mut ArcPrivateEndpoint,
     deps: &EndpointDeps,
 ) -> Outcome<ArcPrivateEndpointStatus> {
-    let out = reconcile::reconcile(&b.arm, &b.settings, obj, deps).await;
+    let out = reconcile::reconcile(&b.arm, &b.settings, &(), obj, deps).await;
     obj.status = Some(out.status.clone());
     out
 }

@@ -16,7 +16,7 @@ use arclink::offline::manifest::{self, Manifests};
 use arclink::offline::object::Object;
 use arclink::reconcile::declared::Dependent;
 use arclink::reconcile::engine::Managed;
-use arclink::reconcile::{self, Settings};
+use arclink::reconcile::{self, Settings, States};
 use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::watcher;
 
@@ -205,28 +205,43 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
             Object::Association(a) => publish(&mut association_writer, a),
         }
     }
-    // One controller: its settings (and the listings they keep between passes) last the run.
+    // One controller: its settings and the kinds' states (the association's listings kept
+    // between passes) last the run.
     let settings = settings();
+    let states = States::default();
     let mut last = Vec::new();
     for _ in 0..40 {
         for o in objects.iter_mut() {
             match o {
                 Object::Scope(s) => {
-                    once(arm, &settings, &stores, s, &mut scope_writer, |o, s| {
-                        o.status = Some(s)
-                    })
+                    once(
+                        arm,
+                        &settings,
+                        &states,
+                        &stores,
+                        s,
+                        &mut scope_writer,
+                        |o, s| o.status = Some(s),
+                    )
                     .await
                 }
                 Object::Endpoint(e) => {
-                    once(arm, &settings, &stores, e, &mut endpoint_writer, |o, s| {
-                        o.status = Some(s)
-                    })
+                    once(
+                        arm,
+                        &settings,
+                        &states,
+                        &stores,
+                        e,
+                        &mut endpoint_writer,
+                        |o, s| o.status = Some(s),
+                    )
                     .await
                 }
                 Object::Association(a) => {
                     once(
                         arm,
                         &settings,
+                        &states,
                         &stores,
                         a,
                         &mut association_writer,
@@ -256,13 +271,15 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
 async fn once<K: Dependent + Clone>(
     arm: &ArmClient,
     settings: &Settings,
+    states: &States,
     stores: &Stores,
     obj: &mut Arc<K>,
     writer: &mut Writer<K>,
     set_status: impl FnOnce(&mut K, <K as Managed>::Status),
 ) {
     let deps = obj.deps(stores, settings);
-    let out = reconcile::reconcile(arm, settings, obj.as_ref(), &deps).await;
+    let state = states.of::<K>();
+    let out = reconcile::reconcile(arm, settings, &*state, obj.as_ref(), &deps).await;
     set_status(Arc::make_mut(obj), out.status);
     publish(writer, obj);
 }

@@ -1,5 +1,5 @@
-//! Which machines an association selects, and which other association has the older claim on
-//! a machine. Pure functions over what one list page returned: no I/O.
+//! Which machines an association selects, which other association has the older claim on a
+//! machine, and what to do with each. Pure functions over what one list page returned: no I/O.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,6 +7,11 @@ use serde::Deserialize;
 
 use crate::api::association::MachineSelector;
 use crate::azure::ResourceId;
+use crate::reconcile::drift::same_location;
+use crate::reconcile::scope_ref::ResolvedScope;
+
+use super::SCOPE_FIELD;
+use super::tally::MachineState;
 
 /// The fields of a machine the association reads; everything else in ARM's (large) machine
 /// body is skipped while deserialising, so a page of machines stays small in memory.
@@ -172,6 +177,78 @@ pub fn rivals(
         }
     }
     (older, newer)
+}
+
+/// What decides a machine's fate, besides the machine.
+pub struct Rules<'a> {
+    pub scope: &'a ResolvedScope,
+    pub previous: Option<ResourceId>,
+    /// Older associations with another scope: they win.
+    pub older: Vec<Rival>,
+    /// Newer associations with another scope: they yield, so their scope may be overwritten.
+    pub newer: Vec<Rival>,
+    pub takeover: bool,
+    pub report: bool,
+}
+
+pub enum Decision {
+    Is(MachineState, Option<String>),
+    Write,
+}
+
+impl Rules<'_> {
+    pub fn decide(&self, m: &MachineRef) -> Decision {
+        let id = &self.scope.id;
+        let current = m.scope();
+        if current.is_some_and(|c| is_scope(c, id)) {
+            return Decision::Is(MachineState::Associated, None);
+        }
+        if let Some(r) = self.older.iter().find(|r| r.selection.selects(m)) {
+            return Decision::Is(
+                MachineState::Conflict,
+                Some(format!(
+                    "claimed by the older ArcServerAssociation {} (scope {})",
+                    r.object, r.scope
+                )),
+            );
+        }
+        if let Some(loc) = m.location.as_deref()
+            && !same_location(loc, &self.scope.location)
+        {
+            return Decision::Is(
+                MachineState::RegionMismatch,
+                Some(format!(
+                    "machine is in {loc}, the scope is in {}",
+                    self.scope.location
+                )),
+            );
+        }
+        if let Some(c) = current {
+            let yielded = self.previous.as_ref().is_some_and(|p| is_scope(c, p))
+                || self
+                    .newer
+                    .iter()
+                    .any(|r| is_scope(c, &r.scope) && r.selection.selects(m));
+            if !yielded && !self.takeover {
+                return Decision::Is(
+                    MachineState::Conflict,
+                    Some(format!(
+                        "associated with scope {c}; spec.onConflict is Skip"
+                    )),
+                );
+            }
+        }
+        if self.report {
+            let actual = current.unwrap_or("no scope");
+            return Decision::Is(
+                MachineState::Drifted,
+                Some(format!(
+                    "{SCOPE_FIELD} is {actual}; drift policy Report leaves it"
+                )),
+            );
+        }
+        Decision::Write
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! listing is still seen within one interval. A listing that took several passes is due again
 //! one interval after its first page (not after its last).
 //!
-//! Where it is kept: in memory, in [`Sweeps`] (held by [`crate::reconcile::Settings`], so the
+//! Where it is kept: in memory, in [`Sweeps`] (the association's [`Managed::State`]: the
 //! controller and `arclink apply` keep one for every association they reconcile). Nothing of
 //! it is in the object's status on purpose: ARM's `nextLink`s carry opaque skip tokens that may
 //! expire, a cursor in status would make every pass a status write (and a watch event for
@@ -24,6 +24,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,6 +39,10 @@ use crate::reconcile::scope_ref::ResolvedScope;
 
 use super::select::{Claim, MachineRef};
 use super::tally::Tally;
+use super::writes::{Finished, Writer};
+
+#[cfg(doc)]
+use crate::reconcile::engine::Managed;
 
 /// Entries kept at most; the least recently used goes first (it then lists from the first page
 /// on its next pass). An entry holds a few hundred bytes plus, in the middle of a listing, at
@@ -236,6 +241,74 @@ impl Cursor {
     }
 }
 
+/// One pass over a listing ([`drive`]): what it does with the machines, and its writes.
+pub trait Visit: Send {
+    fn cursor(&mut self) -> &mut Cursor;
+    fn writer(&mut self) -> &mut Writer;
+    /// Whether the pass reads the whole listing at once (a dry run writes nothing, and `plan`
+    /// reports the listing whole).
+    fn unbounded(&self) -> bool;
+    /// Whether the pass stops reading pages (a write failed for good).
+    fn stopped(&self) -> bool {
+        false
+    }
+    /// Whether a machine of a page concerns the pass (those left by earlier passes did).
+    fn wants(&mut self, m: &MachineRef) -> bool;
+    /// Handles a machine: its state, or a write started (or deferred for want of budget).
+    fn machine(&mut self, m: MachineRef) -> impl Future<Output = ()> + Send;
+    /// Handles a write that finished.
+    fn finished(&mut self, done: Finished);
+}
+
+/// A page read failed.
+pub struct ListFailure {
+    pub error: ArmError,
+    /// The page was the one a `nextLink` kept from an earlier pass points at (its skip token
+    /// may have expired: the listing can start again from the first page).
+    pub kept_link: bool,
+}
+
+/// Continues the listing of `collection` for one pass: the machines earlier passes left first,
+/// then pages while the budget lasts and the listing is not over. A page is read only when no
+/// machine is waiting for budget, so at most the rest of one page is carried to the next pass;
+/// every pass reads a page at least, so that the listing progresses however slow ARM is against
+/// the time bound. Waits for the writes in flight, also after an error.
+pub async fn drive(
+    pass: &mut impl Visit,
+    arm: &ArmClient,
+    collection: &CollectionId,
+) -> Result<(), ListFailure> {
+    for m in pass.cursor().take_left() {
+        pass.machine(m).await;
+    }
+    let mut kept_link = pass.cursor().at_link();
+    let mut listed = Ok(());
+    let mut read = 0;
+    while !pass.stopped()
+        && pass.cursor().wants_page()
+        && (pass.unbounded() || read == 0 || pass.writer().has_budget())
+    {
+        read += 1;
+        let page = match pass.cursor().next_page(arm, collection).await {
+            Ok(page) => page,
+            Err(error) => {
+                listed = Err(ListFailure { error, kept_link });
+                break;
+            }
+        };
+        kept_link = false;
+        for m in page {
+            if pass.wants(&m) {
+                pass.machine(m).await;
+            }
+        }
+    }
+    while let Some(done) = pass.writer().next().await {
+        pass.finished(done);
+    }
+    listed
+}
+
 /// An association's listing for convergence, and what it found so far.
 #[derive(Debug)]
 pub struct Sweep {
@@ -299,6 +372,17 @@ pub struct Detaching {
     pub done: u32,
     /// PATCHes of this listing that ARM accepted as operations: a new listing checks them.
     pub accepted: u32,
+}
+
+impl Detaching {
+    /// A new listing of the same deletion, the machines detached so far still counted.
+    pub fn relisted(self) -> Detaching {
+        Detaching {
+            basis: self.basis,
+            done: self.done,
+            ..Detaching::default()
+        }
+    }
 }
 
 /// What decides a machine's fate besides the machine: the object (uid and spec), its scope, the

@@ -1,19 +1,74 @@
 //! The endpoint's connection to the scope: approving it when arclink manages the scope, and
 //! the phase its state implies (`Ready` only when Approved).
 
-use crate::api::ArcPrivateEndpoint;
 use crate::api::endpoint::Approval;
+use crate::api::{ArcPrivateEndpoint, DriftEntry};
 use crate::azure::models::{
     ConnectionState, PrivateEndpointConnection, PrivateEndpointConnectionProperties,
     PrivateLinkScope, SubResource,
 };
 use crate::azure::{ArmError, ResourceId};
-use crate::reconcile::ChangeAction;
+use crate::reconcile::arm::OPERATION_POLL;
 use crate::reconcile::drift::entry;
 use crate::reconcile::engine::{Cx, Next};
+use crate::reconcile::ownership::{Owner, Ownership};
+use crate::reconcile::resource::{ArmResource, Converged};
 use crate::reconcile::scope_ref::{ResolvedScope, WAIT_FOR_SCOPE};
+use crate::reconcile::{Phase, Requeue};
 
-use super::{in_flight, waiting};
+/// The scope's connection from the endpoint, approved. Only its state is declared; arclink
+/// writes it on a scope this cluster manages, so it is this object's to write.
+struct Connection<'a> {
+    id: ResourceId,
+    endpoint: &'a ResourceId,
+    description: String,
+}
+
+impl ArmResource for Connection<'_> {
+    type Props = PrivateEndpointConnectionProperties;
+
+    const WHAT: &'static str = "private endpoint connection";
+
+    fn id(&self) -> &ResourceId {
+        &self.id
+    }
+
+    fn desired(&self, _: Option<&PrivateEndpointConnection>) -> PrivateEndpointConnection {
+        PrivateEndpointConnection {
+            properties: Some(PrivateEndpointConnectionProperties {
+                private_endpoint: Some(SubResource::new(self.endpoint.clone())),
+                private_link_service_connection_state: Some(ConnectionState {
+                    status: Some("Approved".into()),
+                    description: Some(self.description.clone()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Only a Pending connection is approved (a decision already made is not overruled).
+    fn differences(&self, actual: &PrivateEndpointConnection) -> Vec<DriftEntry> {
+        let status = actual
+            .properties
+            .as_ref()
+            .and_then(|p| p.private_link_service_connection_state.as_ref())
+            .and_then(|s| s.status.as_deref());
+        match status {
+            Some(s) if !s.eq_ignore_ascii_case("Pending") => Vec::new(),
+            _ => vec![entry(
+                "properties.privateLinkServiceConnectionState.status",
+                "Approved",
+                "Pending",
+            )],
+        }
+    }
+
+    fn ownership(&self, _: &Owner, _: &PrivateEndpointConnection) -> Ownership {
+        Ownership::Ours
+    }
+}
 
 impl Cx<'_, ArcPrivateEndpoint> {
     /// Approves a Pending connection when arclink manages the scope and the spec asks for it.
@@ -43,47 +98,29 @@ impl Cx<'_, ArcPrivateEndpoint> {
         let Some(conn_id) = conn.id.clone() else {
             return Ok(None);
         };
-        let state = conn
-            .properties
-            .as_ref()
-            .and_then(|p| p.private_link_service_connection_state.as_ref());
-        if state
-            .and_then(|s| s.status.as_deref())
-            .is_some_and(|s| !s.eq_ignore_ascii_case("Pending"))
-            || in_flight(
-                conn.properties
-                    .as_ref()
-                    .and_then(|p| p.provisioning_state.as_deref()),
-            )
-        {
-            return Ok(Some(waiting(
-                "Approving",
-                format!("waiting for connection {conn_id} to be approved"),
-            )));
-        }
-        let body = PrivateEndpointConnection {
-            properties: Some(PrivateEndpointConnectionProperties {
-                private_endpoint: Some(SubResource::new(id.clone())),
-                private_link_service_connection_state: Some(ConnectionState {
-                    status: Some("Approved".into()),
-                    description: Some(format!("Approved by arclink for {}", self.owner())),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
+        let connection = Connection {
+            id: conn_id.clone(),
+            endpoint: id,
+            description: format!("Approved by arclink for {}", self.owner()),
         };
-        let diff = vec![entry(
-            "properties.privateLinkServiceConnectionState.status",
-            "Approved",
-            "Pending",
-        )];
-        self.put::<_, serde_json::Value>(&conn_id, ChangeAction::Update, diff, &body)
-            .await?;
-        Ok(Some(waiting(
-            "Approving",
-            format!("approving connection {conn_id} on scope {}", scope.id),
-        )))
+        let wait = match self.converge_resource(&connection, Some(conn)).await? {
+            Converged::Stopped(next) => return Ok(Some(next)),
+            Converged::Waiting(next) => next.requeue,
+            _ => Requeue::After(OPERATION_POLL),
+        };
+        let written = self
+            .changes
+            .iter()
+            .any(|c| c.resource_id == conn_id.to_string());
+        let message = if written {
+            format!("approving connection {conn_id} on scope {}", scope.id)
+        } else {
+            format!("waiting for connection {conn_id} to be approved")
+        };
+        Ok(Some(Next {
+            phase: Phase::progressing("Approving", message),
+            requeue: wait,
+        }))
     }
 
     /// The final phase once the endpoint exists and matches.

@@ -15,11 +15,12 @@ use crate::azure::models::{
 };
 use crate::azure::{ArmError, CollectionId, Deleted, ResourceId};
 use crate::reconcile::ChangeAction;
-use crate::reconcile::engine::{Cleaned, Cx, DELETING, Next};
+use crate::reconcile::engine::{Cleaned, Cx, DELETING};
 use crate::reconcile::ownership::{Ownership, without_owner_tags};
+use crate::reconcile::resource::{Pending, in_flight, state_of, waiting};
 
 use super::dns::zone_resource_group;
-use super::{NETWORK, endpoint_id, in_flight, waiting};
+use super::{NETWORK, endpoint_id};
 
 fn deleting(what: String) -> Cleaned {
     Cleaned::Waiting(waiting(DELETING, what))
@@ -48,10 +49,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         let mode = self.dns_mode();
         let zones = self.managed_zone_ids(&id);
         if let Some(pe) = &pe {
-            let state = pe
-                .properties
-                .as_ref()
-                .and_then(|p| p.provisioning_state.as_deref());
+            let state = state_of(pe);
             if state.is_some_and(|s| s.eq_ignore_ascii_case(DELETING)) {
                 return Ok(deleting(format!("deleting private endpoint {id}")));
             }
@@ -68,11 +66,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     .await?;
                 for g in groups {
                     let Some(gid) = g.id.clone() else { continue };
-                    let state = g
-                        .properties
-                        .as_ref()
-                        .and_then(|p| p.provisioning_state.as_deref());
-                    if let Some(next) = self.delete_one(&gid, state).await? {
+                    if let Some(next) = self.delete_followed(&gid, state_of(&g)).await? {
                         return Ok(Cleaned::Waiting(next));
                     }
                 }
@@ -108,28 +102,23 @@ impl Cx<'_, ArcPrivateEndpoint> {
         zones: &[ResourceId],
     ) -> Result<Option<Cleaned>, ArmError> {
         let owner = self.owner();
-        let mut pending = Vec::new();
+        let mut links = Pending::default();
         for zid in zones {
             for l in self.links_of(zid).await? {
                 let Some(lid) = l.id.clone() else { continue };
                 if owner.classify(l.tags.as_ref()) != Ownership::Ours {
                     continue;
                 }
-                let state = l
-                    .properties
-                    .as_ref()
-                    .and_then(|p| p.provisioning_state.as_deref());
-                if self.delete_one(&lid, state).await?.is_some() {
-                    pending.push(lid.to_string());
+                if let Some(next) = self.delete_followed(&lid, state_of(&l)).await? {
+                    links.add(lid.to_string(), &next);
                 }
             }
         }
-        if !pending.is_empty() {
-            return Ok(Some(deleting(format!(
-                "deleting virtual network links {}",
-                pending.join(", ")
-            ))));
+        if let Some(next) = links.wait(DELETING, |l| format!("deleting virtual network links {l}"))
+        {
+            return Ok(Some(Cleaned::Waiting(next)));
         }
+        let mut pending = Pending::default();
         let mut kept = Vec::new();
         for zid in zones {
             let Some(zone) = self.arm.get::<PrivateDnsZone>(zid).await? else {
@@ -142,19 +131,12 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 kept.push(zid.name().to_string());
                 continue;
             }
-            let state = zone
-                .properties
-                .as_ref()
-                .and_then(|p| p.provisioning_state.as_deref());
-            if self.delete_one(zid, state).await?.is_some() {
-                pending.push(zid.to_string());
+            if let Some(next) = self.delete_followed(zid, state_of(&zone)).await? {
+                pending.add(zid.to_string(), &next);
             }
         }
-        if !pending.is_empty() {
-            return Ok(Some(deleting(format!(
-                "deleting private DNS zones {}",
-                pending.join(", ")
-            ))));
+        if let Some(next) = pending.wait(DELETING, |z| format!("deleting private DNS zones {z}")) {
+            return Ok(Some(Cleaned::Waiting(next)));
         }
         if !kept.is_empty() {
             tracing::info!(endpoint = %pe, zones = %kept.join(", "), "private DNS zones kept: other virtual network links remain");
@@ -231,21 +213,6 @@ impl Cx<'_, ArcPrivateEndpoint> {
             .list(&CollectionId::new(zone, "virtualNetworkLinks"))
             .try_collect()
             .await
-    }
-
-    /// Deletes `id` unless it is already deleting; `Some` while the deletion runs.
-    async fn delete_one(
-        &mut self,
-        id: &ResourceId,
-        state: Option<&str>,
-    ) -> Result<Option<Next>, ArmError> {
-        if state.is_some_and(|s| s.eq_ignore_ascii_case(DELETING)) {
-            return Ok(Some(waiting(DELETING, format!("deleting {id}"))));
-        }
-        match self.delete(id).await? {
-            Deleted::Gone => Ok(None),
-            Deleted::Pending(_) => Ok(Some(waiting(DELETING, format!("deleting {id}")))),
-        }
     }
 
     /// Zones the object may have created or linked: the ones it owns (status) and the zones its

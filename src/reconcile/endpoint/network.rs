@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 
 use crate::api::ArcPrivateEndpoint;
 use crate::azure::models::{PrivateEndpoint, VirtualNetwork};
-use crate::azure::{ArmError, CollectionId, ResourceId};
+use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId};
 use crate::reconcile::drift::same_location;
 use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::scope_ref::ResolvedScope;
@@ -90,52 +90,52 @@ impl Cx<'_, ArcPrivateEndpoint> {
         }
         Ok(Ok((vnet_id, nsg)))
     }
+}
 
-    /// Private endpoints in Azure in `vnet_id` connected to a scope other than `scope`.
-    pub(super) async fn azure_conflict(
-        &self,
-        own: &ResourceId,
-        vnet_id: &ResourceId,
-        scope: &ResourceId,
-    ) -> Result<Option<(String, String)>, ArmError> {
-        let collection = CollectionId::new(
-            &ResourceId::subscription_id(vnet_id.subscription()),
-            "Microsoft.Network/privateEndpoints",
-        );
-        let endpoints: Vec<PrivateEndpoint> = self.arm.list(&collection).try_collect().await?;
-        for pe in endpoints {
-            if pe.id.as_ref() == Some(own) {
-                continue;
-            }
-            let Some(props) = pe.properties.as_ref() else {
+/// Private endpoints in Azure in `vnet_id` connected to a scope other than `scope`.
+pub(super) async fn azure_conflict(
+    arm: &ArmClient,
+    own: &ResourceId,
+    vnet_id: &ResourceId,
+    scope: &ResourceId,
+) -> Result<Option<(String, String)>, ArmError> {
+    let collection = CollectionId::new(
+        &ResourceId::subscription_id(vnet_id.subscription()),
+        "Microsoft.Network/privateEndpoints",
+    );
+    let endpoints: Vec<PrivateEndpoint> = arm.list(&collection).try_collect().await?;
+    for pe in endpoints {
+        if pe.id.as_ref() == Some(own) {
+            continue;
+        }
+        let Some(props) = pe.properties.as_ref() else {
+            continue;
+        };
+        let in_vnet = props
+            .subnet
+            .as_ref()
+            .and_then(|s| s.id.as_ref())
+            .and_then(ResourceId::parent)
+            .is_some_and(|v| v == *vnet_id);
+        if !in_vnet {
+            continue;
+        }
+        for c in connections(props) {
+            let Some(target) = c
+                .properties
+                .as_ref()
+                .and_then(|p| p.private_link_service_id.as_ref())
+            else {
                 continue;
             };
-            let in_vnet = props
-                .subnet
-                .as_ref()
-                .and_then(|s| s.id.as_ref())
-                .and_then(ResourceId::parent)
-                .is_some_and(|v| v == *vnet_id);
-            if !in_vnet {
-                continue;
-            }
-            for c in connections(props) {
-                let Some(target) = c
-                    .properties
-                    .as_ref()
-                    .and_then(|p| p.private_link_service_id.as_ref())
-                else {
-                    continue;
-                };
-                let is_arc_scope = target
-                    .resource_type()
-                    .eq_ignore_ascii_case("Microsoft.HybridCompute/privateLinkScopes");
-                if is_arc_scope && target != scope {
-                    let pe_name = pe.id.as_ref().map(|i| i.to_string()).unwrap_or_default();
-                    return Ok(Some((target.to_string(), pe_name)));
-                }
+            let is_arc_scope = target
+                .resource_type()
+                .eq_ignore_ascii_case("Microsoft.HybridCompute/privateLinkScopes");
+            if is_arc_scope && target != scope {
+                let pe_name = pe.id.as_ref().map(|i| i.to_string()).unwrap_or_default();
+                return Ok(Some((target.to_string(), pe_name)));
             }
         }
-        Ok(None)
     }
+    Ok(None)
 }

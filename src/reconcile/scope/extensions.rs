@@ -1,12 +1,12 @@
-//! `spec.serviceExtensions`: public network access per Azure Arc extension, diffed field by
-//! field like `publicNetworkAccess`. Only the extensions the spec lists are managed; the others
+//! `spec.serviceExtensions`: public network access per Azure Arc extension, each a field of the
+//! scope like `publicNetworkAccess`. Only the extensions the spec lists are managed; the others
 //! stay as Azure has them, and an empty list manages none.
 
-use crate::api::DriftEntry;
 use crate::api::scope::ServiceExtension as Declared;
-use crate::azure::models::ServiceExtension;
+use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, ServiceExtension};
+use crate::reconcile::resource::Field;
 
-use super::super::drift::field_ci;
+use super::properties;
 
 /// The drift path of one extension's access, e.g.
 /// `properties.serviceExtensions[SQL].serviceExtensionPublicNetworkAccess`.
@@ -23,49 +23,76 @@ fn find<'a>(actual: &'a [ServiceExtension], type_: &str) -> Option<&'a ServiceEx
     })
 }
 
-/// Each declared extension whose access differs from Azure's (missing in Azure: actual empty).
-pub fn drift(desired: &[Declared], actual: Option<&[ServiceExtension]>) -> Vec<DriftEntry> {
-    let actual = actual.unwrap_or_default();
-    desired
-        .iter()
-        .filter_map(|d| {
-            field_ci(
-                &path(&d.type_),
-                d.public_network_access.as_str(),
-                find(actual, &d.type_)
-                    .and_then(|e| e.service_extension_public_network_access.as_deref()),
-            )
-        })
-        .collect()
-}
-
-/// The list to write: Azure's entries in their order, the declared ones with the spec's access
-/// (and Azure's spelling of the type), then declared extensions Azure does not have yet.
-pub fn merged(desired: &[Declared], actual: Option<&[ServiceExtension]>) -> Vec<ServiceExtension> {
-    let mut out: Vec<ServiceExtension> = actual.unwrap_or_default().to_vec();
-    for d in desired {
-        let access = d.public_network_access.as_str().to_string();
-        let existing = out.iter_mut().find(|e| {
-            e.service_extension_type
+/// A declared extension as a field of the scope: its access compared with Azure's entry
+/// (missing in Azure: empty), and written into Azure's list, which keeps its order, its other
+/// entries and Azure's spelling of the type (an extension Azure does not have yet is added).
+pub fn field(d: &Declared) -> Field<PrivateLinkScopeProperties> {
+    let (read_type, write_type) = (d.type_.clone(), d.type_.clone());
+    Field::new(
+        path(&d.type_),
+        d.public_network_access.as_str(),
+        move |s: &PrivateLinkScope| {
+            let actual = s.properties.as_ref()?.service_extensions.as_deref()?;
+            find(actual, &read_type)?
+                .service_extension_public_network_access
                 .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case(&d.type_))
-        });
-        match existing {
-            Some(e) => e.service_extension_public_network_access = Some(access),
-            None => out.push(ServiceExtension {
-                service_extension_type: Some(d.type_.clone()),
-                service_extension_public_network_access: Some(access),
-                ..ServiceExtension::default()
-            }),
-        }
-    }
-    out
+        },
+        move |s, access| {
+            let list = properties(s)
+                .service_extensions
+                .get_or_insert_with(Vec::new);
+            let existing = list.iter_mut().find(|e| {
+                e.service_extension_type
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(&write_type))
+            });
+            match existing {
+                Some(e) => e.service_extension_public_network_access = Some(access.to_string()),
+                None => list.push(ServiceExtension {
+                    service_extension_type: Some(write_type.clone()),
+                    service_extension_public_network_access: Some(access.to_string()),
+                    ..ServiceExtension::default()
+                }),
+            }
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::DriftEntry;
     use crate::api::scope::PublicNetworkAccess;
+
+    fn scope(actual: Option<&[ServiceExtension]>) -> PrivateLinkScope {
+        PrivateLinkScope {
+            properties: Some(PrivateLinkScopeProperties {
+                service_extensions: actual.map(<[ServiceExtension]>::to_vec),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Each declared extension whose access differs from Azure's.
+    fn drift(desired: &[Declared], actual: Option<&[ServiceExtension]>) -> Vec<DriftEntry> {
+        let actual = scope(actual);
+        desired
+            .iter()
+            .filter_map(|d| field(d).difference(&actual))
+            .collect()
+    }
+
+    /// The list the declared extensions write over Azure's.
+    fn merged(desired: &[Declared], actual: Option<&[ServiceExtension]>) -> Vec<ServiceExtension> {
+        let mut body = scope(actual);
+        for d in desired {
+            field(d).apply(&mut body);
+        }
+        body.properties
+            .and_then(|p| p.service_extensions)
+            .unwrap_or_default()
+    }
 
     fn declared(type_: &str, access: PublicNetworkAccess) -> Declared {
         Declared {
