@@ -8,24 +8,17 @@ use super::error::EmulatorError;
 /// Seed data: what exists in "Azure" before arclink runs. Loaded from YAML (`--fixtures`), from
 /// [`super::Admin::load_fixtures`] or `POST /_emulator/fixtures`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Fixtures {
-    #[serde(default)]
     pub subscriptions: Vec<SubscriptionFixture>,
-    #[serde(default)]
     pub resource_groups: Vec<ResourceGroupFixture>,
     /// Network security groups with their rules; subnets name them to attach them.
-    #[serde(default)]
     pub network_security_groups: Vec<NetworkSecurityGroupFixture>,
-    #[serde(default)]
     pub virtual_networks: Vec<VirtualNetworkFixture>,
-    #[serde(default)]
     pub machines: Vec<MachineFixture>,
     /// Generated machines for scale tests: `{prefix}-00000` .. `{prefix}-{count-1}`.
-    #[serde(default)]
     pub machine_sets: Vec<MachineSetFixture>,
     /// Service principals the token endpoint accepts; empty accepts any client id and secret.
-    #[serde(default)]
     pub principals: Vec<PrincipalFixture>,
 }
 

@@ -1,24 +1,25 @@
-//! Microsoft.Network: virtual networks and subnets (seeded), private endpoints and their private
-//! DNS zone groups, including what ties them to HybridCompute scopes and Private DNS zones.
+//! Microsoft.Network private endpoints and the read-only network interfaces Network creates
+//! for them, including what ties an endpoint to the HybridCompute scopes it connects to.
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use http::Method;
 use serde_json::{Map as JsonMap, Value, json};
 
-use super::super::config::Behaviours;
-use super::super::http::{ApiError, ArmResponse};
+use super::super::http::ApiError;
 use super::super::ids::{self, ResourceId};
-use super::super::lro::Effect;
+use super::super::lro::Poll;
 use super::super::state::{self, Map};
-use super::hybridcompute::GROUP_ID;
-use super::hybridcompute::{self, with_headers};
-use super::{
-    Call, ENDPOINTS, NICS, Poll, SUBNETS, ZONE_GROUPS, ZONES, linked_id, method_not_allowed,
-    new_etag, referenced, require_idle, start_operation, tags, tracked_location,
-    writable_properties,
+use super::call::{Call, Put, Reply, View};
+use super::rules::{
+    invalid_linked_id, linked_id, new_etag, referenced, tags, tracked_location, writable_properties,
 };
+use super::scopes::{self, GROUP_ID};
+use super::vnets::SUBNETS;
+use super::zonegroups::{covered_names, on_zone_group_deleted};
+
+pub const ENDPOINTS: &str = "microsoft.network/privateendpoints";
+pub const NICS: &str = "microsoft.network/networkinterfaces";
 
 const ENDPOINT_READ_ONLY: &[&str] = &[
     "provisioningState",
@@ -26,39 +27,27 @@ const ENDPOINT_READ_ONLY: &[&str] = &[
     "customDnsConfigs",
     "resourceGuid",
 ];
-const ARC_RECORD_TTL: u64 = 10;
 
 const AUTO: &str = "privateLinkServiceConnections";
 const MANUAL: &str = "manualPrivateLinkServiceConnections";
 /// Azure's limit on a connection's `requestMessage` (reference/arm-behaviours.md 7).
 const MAX_REQUEST_MESSAGE: usize = 140;
 
-pub fn handle(call: &Call) -> Result<ArmResponse, ApiError> {
-    match (call.kind.key, &call.method) {
-        (ENDPOINTS, &Method::PUT) => put_endpoint(call),
-        (ENDPOINTS, &Method::DELETE) => delete_resource(call),
-        (ZONE_GROUPS, &Method::PUT) => put_zone_group(call),
-        (ZONE_GROUPS, &Method::DELETE) => delete_resource(call),
-        (NICS, _) => Err(nic_is_read_only(call)),
-        _ => Err(method_not_allowed(call)),
-    }
-}
-
 /// A private endpoint's network interface belongs to the endpoint.
-fn nic_is_read_only(call: &Call) -> ApiError {
-    ApiError::bad_request(
+pub fn refuse_nic_write(call: &Call) -> Result<Reply, ApiError> {
+    Err(ApiError::bad_request(
         "CannotModifyNicAttachedToPrivateEndpoint",
         format!(
             "Network interface {} is attached to a private endpoint and cannot be modified by the user.",
             call.rid.to_id()
         ),
-    )
+    ))
 }
 
 /// A private endpoint as GET returns it. Network is reported to leave out of
 /// `customDnsConfigs` the names a DNS zone group covers (reference/arm-behaviours.md 5).
-pub fn render_endpoint(map: &Map, v: &Arc<Value>, behaviours: Behaviours) -> Value {
-    if !behaviours.dns_configs_covered_by_zone_group {
+pub fn render_endpoint(map: &Map, v: &Arc<Value>, view: &View) -> Value {
+    if !view.behaviours.dns_configs_covered_by_zone_group {
         return Value::clone(v);
     }
     let key = v["id"].as_str().map(ids::key).unwrap_or_default();
@@ -74,101 +63,6 @@ pub fn render_endpoint(map: &Map, v: &Arc<Value>, behaviours: Behaviours) -> Val
         });
     }
     out
-}
-
-/// The public names whose A records a zone group maintains (`gbl` in
-/// `privatelink.his.arc.azure.com` covers `gbl.his.arc.azure.com`).
-fn covered_names(group: &Value) -> Vec<String> {
-    group["properties"]["privateDnsZoneConfigs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|cfg| {
-            let zone = cfg["properties"]["privateDnsZoneId"]
-                .as_str()
-                .and_then(|z| z.rsplit('/').next())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let suffix = zone
-                .strip_prefix("privatelink.")
-                .unwrap_or(&zone)
-                .to_string();
-            cfg["properties"]["recordSets"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(move |rs| {
-                    let name = rs["recordSetName"].as_str()?;
-                    Some(format!("{}.{suffix}", name.to_ascii_lowercase()))
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-/// A virtual network with `subnets` filled from its subnet children.
-pub fn render_vnet(map: &Map, v: &Arc<Value>) -> Value {
-    let mut out = Value::clone(v);
-    let key = v["id"].as_str().map(ids::key).unwrap_or_default();
-    let subnets: Vec<Value> = state::children(map, &key, "subnets")
-        .map(|(_, s)| Value::clone(s))
-        .collect();
-    if let Some(p) = out.get_mut("properties").and_then(Value::as_object_mut) {
-        p.insert("subnets".into(), Value::Array(subnets));
-    }
-    out
-}
-
-pub fn vnet_value(id: &str, location: &str, prefixes: &[String]) -> Value {
-    json!({
-        "id": id,
-        "name": id.rsplit('/').next().unwrap_or_default(),
-        "type": "Microsoft.Network/virtualNetworks",
-        "location": ids::normalize_location(location),
-        "etag": new_etag(),
-        "tags": {},
-        "properties": {
-            "provisioningState": "Succeeded",
-            "resourceGuid": uuid::Uuid::new_v4().to_string(),
-            "addressSpace": {"addressPrefixes": prefixes},
-            "privateEndpointVNetPolicies": "Disabled",
-        },
-    })
-}
-
-/// A subnet; `nsg`: the id of the network security group attached to it.
-pub fn subnet_value(id: &str, prefix: &str, nsg: Option<&str>) -> Value {
-    let mut v = json!({
-        "id": id,
-        "name": id.rsplit('/').next().unwrap_or_default(),
-        "type": "Microsoft.Network/virtualNetworks/subnets",
-        "etag": new_etag(),
-        "properties": {
-            "provisioningState": "Succeeded",
-            "addressPrefix": prefix,
-            "privateEndpointNetworkPolicies": "Disabled",
-            "privateLinkServiceNetworkPolicies": "Enabled",
-        },
-    });
-    if let Some(nsg) = nsg {
-        v["properties"]["networkSecurityGroup"] = json!({ "id": nsg });
-    }
-    v
-}
-
-/// The zone Microsoft's table recommends for an Arc FQDN (reference/arm-behaviours.md 8);
-/// `None` for names that are not Arc's.
-fn arc_zone_of(fqdn: &str) -> Option<&'static str> {
-    let f = fqdn.to_ascii_lowercase();
-    if f.ends_with(".his.arc.azure.com") {
-        Some("privatelink.his.arc.azure.com")
-    } else if f.ends_with(".guestconfiguration.azure.com") {
-        Some("privatelink.guestconfiguration.azure.com")
-    } else if f.ends_with(".dp.kubernetesconfiguration.azure.com") {
-        Some("privatelink.dp.kubernetesconfiguration.azure.com")
-    } else {
-        None
-    }
 }
 
 /// The FQDNs an Arc private endpoint serves, for a scope in `region`.
@@ -256,10 +150,7 @@ struct ConnIn {
 
 fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<ConnIn>, ApiError> {
     let mut out = Vec::new();
-    for list in [
-        "privateLinkServiceConnections",
-        "manualPrivateLinkServiceConnections",
-    ] {
+    for list in [AUTO, MANUAL] {
         let Some(items) = props.get(list).and_then(Value::as_array) else {
             continue;
         };
@@ -269,7 +160,7 @@ fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<C
                 .as_str()
                 .unwrap_or_default();
             if ResourceId::parse(target).is_none() {
-                return Err(super::invalid_linked_id(target, &path));
+                return Err(invalid_linked_id(target, &path));
             }
             let request_message = c["properties"]["requestMessage"]
                 .as_str()
@@ -303,12 +194,14 @@ fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<C
     Ok(out)
 }
 
-fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
-    let body = call.body()?;
-    let key = call.key();
-    let mut map = call.shared.store.write();
-    let existing = map.get(&key).cloned();
-    require_idle(existing.as_ref())?;
+pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
+    let Put {
+        body,
+        key,
+        mut map,
+        existing,
+        id,
+    } = call.put()?;
     let location = tracked_location(body, existing.as_deref(), call.rid.name())?;
     let tags_in = tags(body)?.unwrap_or(json!({}));
     let mut props = writable_properties(body, ENDPOINT_READ_ONLY)?;
@@ -320,10 +213,6 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
         "properties.subnet.id",
         SUBNETS,
     )?;
-    let id = existing
-        .as_ref()
-        .and_then(|e| e["id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| call.canonical_id());
     let subnet = referenced(&map, &subnet_rid, &id)?.clone();
     let conns = connections_in(&props, call.rid.name())?;
     if let Some(e) = &existing {
@@ -339,7 +228,7 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
     let mut fqdns = Vec::new();
     let mut scope_links = Vec::new();
     for c in &conns {
-        if let Some(scope) = hybridcompute::is_scope_id(&c.target) {
+        if let Some(scope) = scopes::is_scope_id(&c.target) {
             let scope_v = referenced(&map, &scope, &id)?;
             let region = scope_v["location"].as_str().unwrap_or("global").to_string();
             fqdns.extend(arc_fqdns(&region));
@@ -347,99 +236,13 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
         }
     }
     let subnet_key = ids::key(&subnet_rid.to_id());
-    let old_ips: Vec<(String, Value)> = existing
-        .as_ref()
-        .filter(|e| {
-            e["properties"]["subnet"]["id"]
-                .as_str()
-                .map(ids::key)
-                .as_deref()
-                == Some(subnet_key.as_str())
-        })
-        .and_then(|e| e["properties"]["customDnsConfigs"].as_array().cloned())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|c| {
-            Some((
-                c["fqdn"].as_str()?.to_ascii_lowercase(),
-                c["ipAddresses"].clone(),
-            ))
-        })
-        .collect();
     let used = used_ips(&map, &call.rid.subscription, &subnet_key, &key);
-    let missing = fqdns
-        .iter()
-        .filter(|f| !old_ips.iter().any(|(o, _)| *o == f.to_ascii_lowercase()))
-        .count();
-    let mut fresh = allocate_ips(&subnet, &used, missing)?.into_iter();
-    let custom_dns: Vec<Value> = fqdns
-        .iter()
-        .map(|f| {
-            let ips = old_ips
-                .iter()
-                .find(|(o, _)| *o == f.to_ascii_lowercase())
-                .map(|(_, ips)| ips.clone())
-                .unwrap_or_else(|| json!([fresh.next().unwrap_or_default()]));
-            json!({"fqdn": f, "ipAddresses": ips})
-        })
-        .collect();
-
-    let mut auto = Vec::new();
-    let mut manual = Vec::new();
-    for c in &conns {
-        let previous = existing.as_ref().and_then(|e| {
-            e["properties"][c.list].as_array().and_then(|l| {
-                l.iter()
-                    .find(|p| {
-                        p["properties"]["privateLinkServiceId"]
-                            .as_str()
-                            .is_some_and(|t| t.eq_ignore_ascii_case(&c.target))
-                    })
-                    .cloned()
-            })
-        });
-        let state = previous
-            .as_ref()
-            .map(|p| p["properties"]["privateLinkServiceConnectionState"].clone())
-            .unwrap_or_else(|| {
-                if c.list == "privateLinkServiceConnections" {
-                    json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"})
-                } else {
-                    json!({"status": "Pending", "description": c.request_message, "actionsRequired": "None"})
-                }
-            });
-        let v = json!({
-            "id": format!("{id}/{}/{}", c.list, c.name),
-            "name": c.name,
-            "type": format!("Microsoft.Network/privateEndpoints/{}", c.list),
-            "properties": {
-                "provisioningState": "Succeeded",
-                "privateLinkServiceId": c.target,
-                "groupIds": c.group_ids,
-                "requestMessage": c.request_message,
-                "privateLinkServiceConnectionState": state,
-            },
-        });
-        if c.list == "privateLinkServiceConnections" {
-            auto.push(v)
-        } else {
-            manual.push(v)
-        }
-        if previous.is_none()
-            && let Some(scope) = hybridcompute::is_scope_id(&c.target)
-        {
-            let conn_name = format!("{}.{}", call.rid.name(), uuid::Uuid::new_v4());
-            let s = if c.list == "privateLinkServiceConnections" {
-                json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"})
-            } else {
-                json!({"status": "Pending", "description": c.request_message, "actionsRequired": "None"})
-            };
-            hybridcompute::add_connection(&mut map, &scope, &id, &conn_name, &s);
-        }
-    }
+    let custom_dns = custom_dns_configs(existing.as_deref(), &subnet_key, &subnet, &used, &fqdns)?;
+    let (auto, manual) =
+        connections_out(&mut map, existing.as_deref(), call.rid.name(), &id, &conns);
     // Connections dropped from the endpoint disappear from their scopes.
     let kept: Vec<String> = scope_links.iter().map(|s| ids::key(&s.to_id())).collect();
-    for conn_key in hybridcompute::connections_of_endpoint(&map, &key) {
+    for conn_key in scopes::connections_of_endpoint(&map, &key) {
         if !kept.iter().any(|s| conn_key.starts_with(&format!("{s}/"))) {
             state::remove_tree(&mut map, &conn_key);
         }
@@ -455,11 +258,8 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
         (None, None) => json!([]),
     };
     props.insert("subnet".into(), json!({"id": subnet["id"]}));
-    props.insert("privateLinkServiceConnections".into(), Value::Array(auto));
-    props.insert(
-        "manualPrivateLinkServiceConnections".into(),
-        Value::Array(manual),
-    );
+    props.insert(AUTO.into(), Value::Array(auto));
+    props.insert(MANUAL.into(), Value::Array(manual));
     props.insert("networkInterfaces".into(), nic);
     props.insert("customDnsConfigs".into(), Value::Array(custom_dns));
     props.entry("ipConfigurations").or_insert(json!([]));
@@ -484,15 +284,118 @@ fn put_endpoint(call: &Call) -> Result<ArmResponse, ApiError> {
         "properties": props,
     });
     map.insert(key.clone(), Arc::new(v.clone()));
-    drop(map);
-    let status = if existing.is_some() { 200 } else { 201 };
-    let headers = start_operation(
-        call,
+    Ok(Reply::provisioning(
+        existing.is_none(),
+        v,
         &location,
-        Effect::Provision { key },
+        key,
         Poll::AsyncOperation,
-    );
-    Ok(with_headers(ArmResponse::json(status, v), headers))
+    ))
+}
+
+/// The endpoint's `customDnsConfigs`: a free IP of the subnet for each FQDN, or the IP it had
+/// when the endpoint stays in the same subnet.
+fn custom_dns_configs(
+    existing: Option<&Value>,
+    subnet_key: &str,
+    subnet: &Value,
+    used: &[String],
+    fqdns: &[String],
+) -> Result<Vec<Value>, ApiError> {
+    let old_ips: Vec<(String, Value)> = existing
+        .filter(|e| {
+            e["properties"]["subnet"]["id"]
+                .as_str()
+                .map(ids::key)
+                .as_deref()
+                == Some(subnet_key)
+        })
+        .and_then(|e| e["properties"]["customDnsConfigs"].as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| {
+            Some((
+                c["fqdn"].as_str()?.to_ascii_lowercase(),
+                c["ipAddresses"].clone(),
+            ))
+        })
+        .collect();
+    let missing = fqdns
+        .iter()
+        .filter(|f| !old_ips.iter().any(|(o, _)| *o == f.to_ascii_lowercase()))
+        .count();
+    let mut fresh = allocate_ips(subnet, used, missing)?.into_iter();
+    Ok(fqdns
+        .iter()
+        .map(|f| {
+            let ips = old_ips
+                .iter()
+                .find(|(o, _)| *o == f.to_ascii_lowercase())
+                .map(|(_, ips)| ips.clone())
+                .unwrap_or_else(|| json!([fresh.next().unwrap_or_default()]));
+            json!({"fqdn": f, "ipAddresses": ips})
+        })
+        .collect())
+}
+
+/// The endpoint's automatic and manual connections as stored: a connection keeps the state
+/// it had; a new one is approved (automatic) or pending (manual) and, to an Arc scope, gets
+/// its scope-side connection.
+fn connections_out(
+    map: &mut Map,
+    existing: Option<&Value>,
+    pe_name: &str,
+    pe_id: &str,
+    conns: &[ConnIn],
+) -> (Vec<Value>, Vec<Value>) {
+    let mut auto = Vec::new();
+    let mut manual = Vec::new();
+    for c in conns {
+        let previous = existing.and_then(|e| {
+            e["properties"][c.list].as_array().and_then(|l| {
+                l.iter()
+                    .find(|p| {
+                        p["properties"]["privateLinkServiceId"]
+                            .as_str()
+                            .is_some_and(|t| t.eq_ignore_ascii_case(&c.target))
+                    })
+                    .cloned()
+            })
+        });
+        let state = match &previous {
+            Some(p) => p["properties"]["privateLinkServiceConnectionState"].clone(),
+            None if c.list == AUTO => {
+                json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"})
+            }
+            None => {
+                json!({"status": "Pending", "description": c.request_message, "actionsRequired": "None"})
+            }
+        };
+        if previous.is_none()
+            && let Some(scope) = scopes::is_scope_id(&c.target)
+        {
+            let conn_name = format!("{pe_name}.{}", uuid::Uuid::new_v4());
+            scopes::add_connection(map, &scope, pe_id, &conn_name, &state);
+        }
+        let v = json!({
+            "id": format!("{pe_id}/{}/{}", c.list, c.name),
+            "name": c.name,
+            "type": format!("Microsoft.Network/privateEndpoints/{}", c.list),
+            "properties": {
+                "provisioningState": "Succeeded",
+                "privateLinkServiceId": c.target,
+                "groupIds": c.group_ids,
+                "requestMessage": c.request_message,
+                "privateLinkServiceConnectionState": state,
+            },
+        });
+        if c.list == AUTO {
+            auto.push(v)
+        } else {
+            manual.push(v)
+        }
+    }
+    (auto, manual)
 }
 
 /// Behaviour 1: an existing connection cannot change — not its name, target, group ids,
@@ -682,31 +585,8 @@ fn nic_value(nic_id: &str, pe_id: &str, location: &str, subnet: &Value, dns: &[V
     })
 }
 
-pub(super) fn delete_resource(call: &Call) -> Result<ArmResponse, ApiError> {
-    let key = call.key();
-    let location = {
-        let mut map = call.shared.store.write();
-        let Some(existing) = map.get(&key).cloned() else {
-            return Ok(ArmResponse::empty(204));
-        };
-        require_idle(Some(&existing))?;
-        super::set_provisioning_state(&mut map, &key, "Deleting");
-        let top = ids::key(
-            &ResourceId {
-                segments: call.rid.segments[..1].to_vec(),
-                ..call.rid.clone()
-            }
-            .to_id(),
-        );
-        map.get(&top)
-            .and_then(|v| v["location"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "global".into())
-    };
-    let headers = start_operation(call, &location, Effect::Delete { key }, Poll::Location);
-    Ok(with_headers(ArmResponse::empty(202), headers))
-}
-
-pub fn on_endpoint_deleted(map: &mut Map, pe_key: &str) {
+/// The endpoint's NIC, its zone group's records and its scope-side connections go with it.
+pub fn on_endpoint_deleted(map: &mut Map, pe_key: &str, _endpoint: &Value) {
     let nics: Vec<String> = map
         .get(pe_key)
         .and_then(|pe| pe["properties"]["networkInterfaces"].as_array().cloned())
@@ -721,168 +601,9 @@ pub fn on_endpoint_deleted(map: &mut Map, pe_key: &str) {
         .map(|(_, v)| v.clone())
         .collect();
     for g in groups {
-        on_zone_group_deleted(map, &g);
+        on_zone_group_deleted(map, "", &g);
     }
-    for conn in hybridcompute::connections_of_endpoint(map, pe_key) {
+    for conn in scopes::connections_of_endpoint(map, pe_key) {
         state::remove_tree(map, &conn);
     }
-}
-
-/// Removes the A records a zone group wrote.
-pub fn on_zone_group_deleted(map: &mut Map, group: &Value) {
-    for cfg in group["properties"]["privateDnsZoneConfigs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let zone = cfg["properties"]["privateDnsZoneId"]
-            .as_str()
-            .map(ids::key)
-            .unwrap_or_default();
-        for rs in cfg["properties"]["recordSets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if let Some(name) = rs["recordSetName"].as_str() {
-                map.remove(&format!("{zone}/a/{}", name.to_ascii_lowercase()));
-            }
-        }
-    }
-}
-
-fn put_zone_group(call: &Call) -> Result<ArmResponse, ApiError> {
-    let body = call.body()?;
-    let key = call.key();
-    let mut map = call.shared.store.write();
-    let existing = map.get(&key).cloned();
-    require_idle(existing.as_ref())?;
-    let pe_key = call
-        .rid
-        .parent()
-        .map(|p| ids::key(&p.to_id()))
-        .unwrap_or_default();
-    let pe = map.get(&pe_key).cloned().ok_or_else(|| call.not_found())?;
-    if existing.is_none()
-        && let Some((_, other)) = state::children(&map, &pe_key, "privatednszonegroups").next()
-    {
-        // Behaviour 6: one zone group per endpoint.
-        return Err(ApiError::bad_request(
-            "BadRequest",
-            format!(
-                "Cannot create more than one private dns zone groups in the private endpoint {}; it already has {}.",
-                call.rid
-                    .parent()
-                    .map(|p| p.name().to_string())
-                    .unwrap_or_default(),
-                other["name"].as_str().unwrap_or_default()
-            ),
-        ));
-    }
-    let id = existing
-        .as_ref()
-        .and_then(|e| e["id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| {
-            format!(
-                "{}/privateDnsZoneGroups/{}",
-                pe["id"].as_str().unwrap_or_default(),
-                call.rid.name()
-            )
-        });
-    let configs_in = body
-        .get("properties")
-        .and_then(|p| p.get("privateDnsZoneConfigs"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut zones = Vec::new();
-    for (i, cfg) in configs_in.iter().enumerate() {
-        let path = format!("properties.privateDnsZoneConfigs[{i}].properties.privateDnsZoneId");
-        let zone_rid = linked_id(&cfg["properties"]["privateDnsZoneId"], &path, ZONES)?;
-        let zone = referenced(&map, &zone_rid, &id)?.clone();
-        let name = cfg["name"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| zone_rid.name().replace('.', "-"));
-        zones.push((name, zone));
-    }
-    if let Some(old) = &existing {
-        on_zone_group_deleted(&mut map, old);
-    }
-    let dns = pe["properties"]["customDnsConfigs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut configs = Vec::new();
-    for (name, zone) in zones {
-        let zone_id = zone["id"].as_str().unwrap_or_default().to_string();
-        let zone_name = zone["name"].as_str().unwrap_or_default().to_string();
-        let suffix = zone_name.to_ascii_lowercase();
-        let suffix = suffix
-            .strip_prefix("privatelink.")
-            .unwrap_or(&suffix)
-            .to_string();
-        let mut record_sets = Vec::new();
-        for c in &dns {
-            let fqdn = c["fqdn"].as_str().unwrap_or_default();
-            let lower = fqdn.to_ascii_lowercase();
-            // Records are written only into the zone Microsoft's table names for an Arc FQDN
-            // (reference/arm-behaviours.md 5, 8).
-            if arc_zone_of(fqdn).is_some_and(|z| !z.eq_ignore_ascii_case(&zone_name)) {
-                continue;
-            }
-            let Some(rel) = lower.strip_suffix(&format!(".{suffix}")) else {
-                continue;
-            };
-            let rel = &fqdn[..rel.len()];
-            let record_id = format!("{zone_id}/A/{rel}");
-            let a_records: Vec<Value> = c["ipAddresses"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|ip| json!({"ipv4Address": ip}))
-                .collect();
-            map.insert(
-                ids::key(&record_id),
-                Arc::new(super::privatedns::record_value(
-                    &record_id,
-                    &zone_name,
-                    ARC_RECORD_TTL,
-                    a_records,
-                    json!({}),
-                )),
-            );
-            record_sets.push(json!({
-                "recordType": "A",
-                "recordSetName": rel,
-                "fqdn": format!("{rel}.{zone_name}"),
-                "provisioningState": "Succeeded",
-                "ttl": ARC_RECORD_TTL,
-                "ipAddresses": c["ipAddresses"],
-            }));
-        }
-        configs.push(json!({
-            "id": format!("{id}/privateDnsZoneConfigs/{name}"),
-            "name": name,
-            "properties": {"privateDnsZoneId": zone_id, "recordSets": record_sets},
-        }));
-    }
-    let v = json!({
-        "id": id,
-        "name": call.rid.name(),
-        "type": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
-        "etag": new_etag(),
-        "properties": {"provisioningState": "Updating", "privateDnsZoneConfigs": configs},
-    });
-    map.insert(key.clone(), Arc::new(v.clone()));
-    let location = pe["location"].as_str().unwrap_or("global").to_string();
-    drop(map);
-    let status = if existing.is_some() { 200 } else { 201 };
-    let headers = start_operation(
-        call,
-        &location,
-        Effect::Provision { key },
-        Poll::AsyncOperation,
-    );
-    Ok(with_headers(ArmResponse::json(status, v), headers))
 }
