@@ -191,24 +191,6 @@ impl Reply {
     pub fn accepted(location: &str, effect: Effect) -> Reply {
         Reply::with_operation(ArmResponse::empty(202), location, effect, Poll::Location)
     }
-
-    /// 201 for a new resource, 200 for a replaced one, followed by an operation that
-    /// provisions it and is polled as `poll` says.
-    pub fn provisioning(
-        created: bool,
-        body: Value,
-        location: &str,
-        key: String,
-        poll: Poll,
-    ) -> Reply {
-        let status = if created { 201 } else { 200 };
-        Reply::with_operation(
-            ArmResponse::json(status, body),
-            location,
-            Effect::Provision { key },
-            poll,
-        )
-    }
 }
 
 /// One ARM request addressed to a resource or a collection below a resource group.
@@ -234,6 +216,21 @@ pub struct Put<'c> {
     pub map: RwLockWriteGuard<'c, Map>,
     pub existing: Option<Arc<Value>>,
     pub id: String,
+}
+
+impl Put<'_> {
+    /// Stores what the PUT wrote and answers it, 201 when new and 200 when replaced, with an
+    /// operation that provisions it, polled through `Azure-AsyncOperation` (Network's way).
+    pub fn provisioning(mut self, v: Value, location: &str) -> Reply {
+        self.map.insert(self.key.clone(), Arc::new(v.clone()));
+        let status = if self.existing.is_some() { 200 } else { 201 };
+        Reply::with_operation(
+            ArmResponse::json(status, v),
+            location,
+            Effect::Provision { key: self.key },
+            Poll::AsyncOperation,
+        )
+    }
 }
 
 /// The parent of a child resource being written, as stored.

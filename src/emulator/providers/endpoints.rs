@@ -8,9 +8,8 @@ use serde_json::{Map as JsonMap, Value, json};
 
 use super::super::http::ApiError;
 use super::super::ids::{self, ResourceId};
-use super::super::lro::Poll;
 use super::super::state::{self, Map};
-use super::call::{Call, Put, Reply, View};
+use super::call::{Call, Reply, View};
 use super::rules::{
     invalid_linked_id, linked_id, new_etag, referenced, tags, tracked_location, writable_properties,
 };
@@ -195,16 +194,10 @@ fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<C
 }
 
 pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
-    let Put {
-        body,
-        key,
-        mut map,
-        existing,
-        id,
-    } = call.put()?;
-    let location = tracked_location(body, existing.as_deref(), call.rid.name())?;
-    let tags_in = tags(body)?.unwrap_or(json!({}));
-    let mut props = writable_properties(body, ENDPOINT_READ_ONLY)?;
+    let mut put = call.put()?;
+    let location = tracked_location(put.body, put.existing.as_deref(), call.rid.name())?;
+    let tags_in = tags(put.body)?.unwrap_or(json!({}));
+    let mut props = writable_properties(put.body, ENDPOINT_READ_ONLY)?;
     let subnet_rid = linked_id(
         &props
             .get("subnet")
@@ -213,15 +206,15 @@ pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
         "properties.subnet.id",
         SUBNETS,
     )?;
-    let subnet = referenced(&map, &subnet_rid, &id)?.clone();
+    let subnet = referenced(&put.map, &subnet_rid, &put.id)?.clone();
     let conns = connections_in(&props, call.rid.name())?;
-    if let Some(e) = &existing {
-        connections_unchanged(e, &conns, &id)?;
-        nic_name_unchanged(e, &props, &id)?;
+    if let Some(e) = &put.existing {
+        connections_unchanged(e, &conns, &put.id)?;
+        nic_name_unchanged(e, &props, &put.id)?;
     }
-    let new_nic = match &existing {
+    let new_nic = match &put.existing {
         Some(_) => None,
-        None => Some(new_nic_id(call, &props, &map, &id)?),
+        None => Some(new_nic_id(call, &props, &put.map, &put.id)?),
     };
 
     // Only Arc scopes are modelled; other private link services are accepted as opaque targets.
@@ -229,30 +222,36 @@ pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
     let mut scope_links = Vec::new();
     for c in &conns {
         if let Some(scope) = scopes::is_scope_id(&c.target) {
-            let scope_v = referenced(&map, &scope, &id)?;
+            let scope_v = referenced(&put.map, &scope, &put.id)?;
             let region = scope_v["location"].as_str().unwrap_or("global").to_string();
             fqdns.extend(arc_fqdns(&region));
             scope_links.push(scope);
         }
     }
     let subnet_key = ids::key(&subnet_rid.to_id());
-    let used = used_ips(&map, &call.rid.subscription, &subnet_key, &key);
-    let custom_dns = custom_dns_configs(existing.as_deref(), &subnet_key, &subnet, &used, &fqdns)?;
-    let (auto, manual) =
-        connections_out(&mut map, existing.as_deref(), call.rid.name(), &id, &conns);
+    let used = used_ips(&put.map, &call.rid.subscription, &subnet_key, &put.key);
+    let custom_dns =
+        custom_dns_configs(put.existing.as_deref(), &subnet_key, &subnet, &used, &fqdns)?;
+    let (auto, manual) = connections_out(
+        &mut put.map,
+        put.existing.as_deref(),
+        call.rid.name(),
+        &put.id,
+        &conns,
+    );
     // Connections dropped from the endpoint disappear from their scopes.
     let kept: Vec<String> = scope_links.iter().map(|s| ids::key(&s.to_id())).collect();
-    for conn_key in scopes::connections_of_endpoint(&map, &key) {
+    for conn_key in scopes::connections_of_endpoint(&put.map, &put.key) {
         if !kept.iter().any(|s| conn_key.starts_with(&format!("{s}/"))) {
-            state::remove_tree(&mut map, &conn_key);
+            state::remove_tree(&mut put.map, &conn_key);
         }
     }
 
-    let nic = match (existing.as_ref(), new_nic) {
+    let nic = match (put.existing.as_ref(), new_nic) {
         (Some(e), _) => e["properties"]["networkInterfaces"].clone(),
         (None, Some(nic_id)) => {
-            let value = nic_value(&nic_id, &id, &location, &subnet, &custom_dns);
-            map.insert(ids::key(&nic_id), Arc::new(value));
+            let value = nic_value(&nic_id, &put.id, &location, &subnet, &custom_dns);
+            put.map.insert(ids::key(&nic_id), Arc::new(value));
             json!([{"id": nic_id}])
         }
         (None, None) => json!([]),
@@ -269,28 +268,21 @@ pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
     props.insert("provisioningState".into(), json!("Updating"));
     props.insert(
         "resourceGuid".into(),
-        existing
+        put.existing
             .as_ref()
             .map(|e| e["properties"]["resourceGuid"].clone())
             .unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string())),
     );
     let v = json!({
-        "id": id,
-        "name": id.rsplit('/').next().unwrap_or_default(),
+        "id": put.id,
+        "name": put.id.rsplit('/').next().unwrap_or_default(),
         "type": "Microsoft.Network/privateEndpoints",
         "location": location,
         "etag": new_etag(),
         "tags": tags_in,
         "properties": props,
     });
-    map.insert(key.clone(), Arc::new(v.clone()));
-    Ok(Reply::provisioning(
-        existing.is_none(),
-        v,
-        &location,
-        key,
-        Poll::AsyncOperation,
-    ))
+    Ok(put.provisioning(v, &location))
 }
 
 /// The endpoint's `customDnsConfigs`: a free IP of the subnet for each FQDN, or the IP it had

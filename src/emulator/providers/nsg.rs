@@ -13,7 +13,6 @@ use serde_json::{Map as JsonMap, Value, json};
 
 use super::super::http::ApiError;
 use super::super::ids;
-use super::super::lro::Poll;
 use super::super::state::{self, Map};
 use super::call::{Call, Reply, View};
 use super::rules::{new_etag, writable_properties};
@@ -329,7 +328,7 @@ pub fn rule_value(id: &str, props: JsonMap<String, Value>, state: &str) -> Value
 }
 
 pub fn put_rule(call: &Call) -> Result<Reply, ApiError> {
-    let (mut put, nsg) = call.child_put()?;
+    let (put, nsg) = call.child_put()?;
     let mut props = writable_properties(put.body, &["provisioningState"])?;
     let others: Vec<Arc<Value>> = state::children(&put.map, &nsg.key, "securityrules")
         .filter(|(k, _)| **k != put.key)
@@ -337,13 +336,6 @@ pub fn put_rule(call: &Call) -> Result<Reply, ApiError> {
         .collect();
     validate_rule(&mut props, &put.id, call.rid.name(), &others)?;
     let v = rule_value(&put.id, props, "Updating");
-    put.map.insert(put.key.clone(), Arc::new(v.clone()));
     let location = nsg.value["location"].as_str().unwrap_or("global");
-    Ok(Reply::provisioning(
-        put.existing.is_none(),
-        v,
-        location,
-        put.key,
-        Poll::AsyncOperation,
-    ))
+    Ok(put.provisioning(v, location))
 }

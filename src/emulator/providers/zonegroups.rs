@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::super::http::ApiError;
 use super::super::ids;
-use super::super::lro::Poll;
 use super::super::state::{self, Map};
 use super::call::{Call, Reply};
 use super::privatedns::{ZONES, record_value};
@@ -148,15 +147,8 @@ pub fn put_zone_group(call: &Call) -> Result<Reply, ApiError> {
         "etag": new_etag(),
         "properties": {"provisioningState": "Updating", "privateDnsZoneConfigs": configs},
     });
-    put.map.insert(put.key.clone(), Arc::new(v.clone()));
     let location = endpoint.value["location"].as_str().unwrap_or("global");
-    Ok(Reply::provisioning(
-        put.existing.is_none(),
-        v,
-        location,
-        put.key,
-        Poll::AsyncOperation,
-    ))
+    Ok(put.provisioning(v, location))
 }
 
 /// Writes into `zone` the A records of the endpoint's FQDNs that belong there; returns them as
