@@ -26,9 +26,7 @@ pub struct Fixtures {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscriptionFixture {
     pub id: String,
-    #[serde(default)]
     pub display_name: Option<String>,
-    #[serde(default)]
     pub tenant_id: Option<String>,
 }
 
@@ -61,7 +59,6 @@ pub struct SubnetFixture {
     pub address_prefix: String,
     /// The network security group attached to the subnet: a name in the virtual network's
     /// resource group, or a full id.
-    #[serde(default)]
     pub network_security_group: Option<String>,
 }
 
@@ -100,7 +97,6 @@ pub struct MachineFixture {
     /// Agent status as ARM reports it: Connected, Disconnected, Error, Expired.
     #[serde(default = "connected")]
     pub status: String,
-    #[serde(default)]
     pub private_link_scope_resource_id: Option<String>,
     /// Agent-reported properties (`agentVersion`, `osName`, `osProfile`, ...) over the
     /// defaults of the official Machines_Get example.
@@ -128,7 +124,6 @@ pub struct PrincipalFixture {
     pub tenant_id: String,
     pub client_id: String,
     /// `None` accepts a client assertion (workload identity) instead of a secret.
-    #[serde(default)]
     pub client_secret: Option<String>,
 }
 
