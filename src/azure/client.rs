@@ -1,7 +1,7 @@
 //! The ARM client: get, put, patch, delete and list on resource ids, each request through the
 //! [`pipeline`](super::pipeline) (rate limited per subscription, retried on throttling and
 //! transient failures); a write's long-running operation comes back as a resumable token,
-//! followed in [`operations`](super::operations).
+//! followed by the polling and waiting in `operations.rs`.
 
 use crate::azure::cloud::Cloud;
 use crate::azure::error::ArmError;

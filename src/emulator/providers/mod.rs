@@ -1,11 +1,14 @@
-//! Resource providers: the kinds the emulator knows ([`routes`]), request dispatch, and the rules
-//! every kind shares (resource group checks, read-only fields, location, paging, long-running
+//! Resource providers: the kinds the emulator knows, request dispatch, and the rules every kind
+//! shares (resource group checks, read-only fields, location, paging, long-running
 //! operations).
 //!
-//! A provider is a file of handlers (`fn(&Call) -> Result<Reply, ApiError>`), built on the
-//! steps in [`call`] (`Call::put`, `child_put`, `update`, `accepted_delete`) and the rules in
-//! [`rules`], plus its rows in the route table ([`routes::KINDS`]); its operations are started,
-//! settled and polled in [`operations`].
+//! Adding a provider: a file of handlers (`fn(&Call) -> Result<Reply, ApiError>`) and type-key
+//! constants, built on the steps in [`call`] (`Call::put`, `child_put`, `update`,
+//! `accepted_delete`, `Put::provisioning`) and the rules in [`rules`]; its rows in the route
+//! table ([`routes::KINDS`]: path, api-version family, naming rule, handlers, how GET renders
+//! it and what goes with it when it is deleted); and, for a namespace or api-versions not
+//! served yet, an [`ApiSet`](super::versions::ApiSet) in `versions.rs`. Operations a handler
+//! asks for are started, settled and polled in [`operations`].
 
 mod call;
 mod endpoints;
