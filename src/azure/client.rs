@@ -1,112 +1,33 @@
-//! The ARM client: requests on azure_core's `Pipeline`, rate limited per subscription, retried on
-//! throttling and transient failures, with long-running operations as resumable tokens.
+//! The ARM client: get, put, patch, delete and list on resource ids, each request through the
+//! [`pipeline`](super::pipeline) (rate limited per subscription, retried on throttling and
+//! transient failures); a write's long-running operation comes back as a resumable token,
+//! followed by the polling and waiting in `operations.rs`.
 
 use crate::azure::cloud::Cloud;
-use crate::azure::error::{ArmError, ErrorDetail};
+use crate::azure::error::ArmError;
 use crate::azure::id::{CollectionId, ResourceId};
 use crate::azure::lro::{
-    DEFAULT_POLL_INTERVAL, Deleted, MIN_POLL_INTERVAL, OperationState, OperationToken, Poll,
-    PollStyle, Write, provisioning_state,
+    Deleted, OperationState, OperationToken, PollStyle, Write, provisioning_state,
 };
 use crate::azure::metrics::ArmMetrics;
-use crate::azure::ratelimit::{RateLimiter, RateLimits, RequestClass};
-use crate::azure::retry_after::parse_retry_after;
+use crate::azure::pipeline::{ArmResponse, RetryPolicy, Sender, decode, decode_bytes};
+use crate::azure::ratelimit::RateLimits;
 use crate::azure::transport::{self, UserAgentPolicy};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
-use azure_core::http::{Context, Method, Pipeline, PipelineStreamOptions, Request};
-use futures::{Stream, StreamExt, TryStreamExt};
+use azure_core::http::{Method, Pipeline};
+use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 use url::Url;
 
-/// api-version per provider (DESIGN.md section 5).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiVersions {
-    pub hybrid_compute: String,
-    pub network: String,
-    /// `Microsoft.Network/privateDnsZones` and everything below it.
-    pub private_dns: String,
-    /// `Microsoft.Resources` (subscriptions, resource groups).
-    pub resources: String,
-}
-
-/// The newest stable api-versions of the specs arclink is built against (DESIGN.md 5): a
-/// GET-modify-PUT with an older version can drop properties a newer client set, such as a
-/// scope's `serviceExtensions` (reference/arm-behaviours.md 14).
-pub const HYBRID_COMPUTE_API_VERSION: &str = "2026-09-01";
-pub const NETWORK_API_VERSION: &str = "2025-07-01";
-pub const PRIVATE_DNS_API_VERSION: &str = "2024-06-01";
-
-impl Default for ApiVersions {
-    fn default() -> Self {
-        ApiVersions {
-            hybrid_compute: HYBRID_COMPUTE_API_VERSION.to_string(),
-            network: NETWORK_API_VERSION.to_string(),
-            private_dns: PRIVATE_DNS_API_VERSION.to_string(),
-            resources: "2021-04-01".to_string(),
-        }
-    }
-}
-
-impl ApiVersions {
-    /// The api-version for a full resource type such as `Microsoft.Network/virtualNetworks/subnets`.
-    pub fn for_type(&self, resource_type: &str) -> Result<&str, ArmError> {
-        let t = resource_type.to_ascii_lowercase();
-        if t.starts_with("microsoft.hybridcompute/") {
-            Ok(&self.hybrid_compute)
-        } else if t.starts_with("microsoft.network/privatednszones") {
-            Ok(&self.private_dns)
-        } else if t.starts_with("microsoft.network/") {
-            Ok(&self.network)
-        } else if t.starts_with("microsoft.resources/") {
-            Ok(&self.resources)
-        } else {
-            Err(ArmError::Config(format!(
-                "no api-version configured for resource type '{resource_type}'"
-            )))
-        }
-    }
-}
-
-/// Largest response body read; a larger one is an error, not an out-of-memory kill (the
-/// Deployment's limit is 256 MiB, and ARM pages are a few MiB at most).
-pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
-
-/// Code of a request that never reached ARM (connection refused, DNS): safe to retry, writes
-/// included.
-const CONNECT_FAILED: &str = "ConnectFailed";
-
-/// Retries done inside one client call.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RetryPolicy {
-    /// Retries of reads after 408/5xx/connection errors/transient codes (writes are retried by
-    /// the reconcile, unless they never reached ARM).
-    pub max_transient_retries: u32,
-    /// Retries after 429 (each waits for the subscription's bucket to reopen).
-    pub max_throttle_retries: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-    /// Longest time one call may take, waits for the bucket and retries included.
-    pub max_call_duration: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_transient_retries: 3,
-            max_throttle_retries: 10,
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(30),
-            max_call_duration: Duration::from_secs(60),
-        }
-    }
-}
+// Also reachable here, where the command-line defaults and the scope reconcile name them.
+pub use crate::azure::api_versions::{
+    ApiVersions, HYBRID_COMPUTE_API_VERSION, NETWORK_API_VERSION, PRIVATE_DNS_API_VERSION,
+};
 
 #[derive(Clone)]
 pub struct ArmClientOptions {
@@ -154,12 +75,9 @@ pub struct ArmClient {
 }
 
 struct Inner {
-    pipeline: Pipeline,
+    sender: Sender,
     endpoint: Url,
     api_versions: ApiVersions,
-    retry: RetryPolicy,
-    limiter: Arc<RateLimiter>,
-    metrics: ArmMetrics,
 }
 
 impl fmt::Debug for ArmClient {
@@ -168,60 +86,6 @@ impl fmt::Debug for ArmClient {
             .field("endpoint", &self.inner.endpoint.as_str())
             .finish_non_exhaustive()
     }
-}
-
-/// A response as the client sees it: status, lowercase headers, body.
-struct ArmResponse {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl ArmResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        parse_retry_after(|n| self.header(n), jiff::Timestamp::now())
-    }
-
-    fn error(&self) -> ArmError {
-        ArmError::from_response(self.status, &self.body, self.retry_after())
-    }
-
-    fn json(&self) -> Result<Option<serde_json::Value>, ArmError> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
-        }
-        serde_json::from_slice(&self.body)
-            .map(Some)
-            .map_err(|e| ArmError::InvalidResponse(format!("response body is not JSON: {e}")))
-    }
-}
-
-/// Decodes an ARM body; a field of the wrong shape is an error naming its path (e.g.
-/// `properties.subnet.id`), since retrying the same read would only get the same body.
-fn decode<T: DeserializeOwned>(value: serde_json::Value, what: &str) -> Result<T, ArmError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        ArmError::InvalidResponse(format!(
-            "{what}: unexpected body at {path}: {}",
-            e.into_inner()
-        ))
-    })
-}
-
-/// [`decode`] for raw bytes.
-fn decode_bytes<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ArmError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        ArmError::InvalidResponse(format!(
-            "{what}: unexpected body at {path}: {}",
-            e.into_inner()
-        ))
-    })
 }
 
 #[derive(serde::Deserialize)]
@@ -249,12 +113,6 @@ pub fn repeated_link(collection: &CollectionId, link: &Url) -> ArmError {
     ))
 }
 
-#[derive(serde::Deserialize)]
-struct OperationStatus {
-    status: Option<String>,
-    error: Option<ErrorDetail>,
-}
-
 impl ArmClient {
     pub fn new(options: ArmClientOptions) -> Result<ArmClient, ArmError> {
         let endpoint = options
@@ -279,21 +137,21 @@ impl ArmClient {
             vec![Arc::new(UserAgentPolicy), auth],
             None,
         );
-        let limiter = Arc::new(RateLimiter::new(options.rate_limits));
         Ok(ArmClient {
             inner: Arc::new(Inner {
-                pipeline,
+                sender: Sender::new(pipeline, options.retry, options.rate_limits),
                 endpoint,
                 api_versions: options.api_versions,
-                retry: options.retry,
-                metrics: ArmMetrics::new(limiter.clone()),
-                limiter,
             }),
         })
     }
 
     pub fn metrics(&self) -> &ArmMetrics {
-        &self.inner.metrics
+        self.inner.sender.metrics()
+    }
+
+    pub(super) fn sender(&self) -> &Sender {
+        &self.inner.sender
     }
 
     pub fn endpoint(&self) -> &Url {
@@ -326,7 +184,7 @@ impl ArmClient {
     }
 
     /// URLs from ARM (nextLink, operation URLs) are followed only on the configured endpoint.
-    fn check_own_url(&self, url: &str, what: &str) -> Result<Url, ArmError> {
+    pub(super) fn check_own_url(&self, url: &str, what: &str) -> Result<Url, ArmError> {
         let parsed = Url::parse(url)
             .map_err(|e| ArmError::InvalidResponse(format!("{what} '{url}' is not a URL: {e}")))?;
         let own = &self.inner.endpoint;
@@ -343,196 +201,6 @@ impl ArmClient {
         Ok(parsed)
     }
 
-    /// Sends one logical request: waits for the subscription's bucket, retries 429s (after the
-    /// bucket pause) and, for reads, transient failures, and returns the first other response.
-    /// The whole call is bounded by `retry.max_call_duration`: a wait that would cross it
-    /// returns the error instead, so that the caller's requeue takes over and no reconcile
-    /// worker is held for the length of a long throttling pause.
-    async fn send(
-        &self,
-        method: Method,
-        url: Url,
-        subscription: &str,
-        provider: &str,
-        body: Option<&[u8]>,
-    ) -> Result<ArmResponse, ArmError> {
-        let class = RequestClass::for_method(method.as_ref());
-        let retry = &self.inner.retry;
-        let deadline = tokio::time::Instant::now() + retry.max_call_duration;
-        let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
-        // Writes are retried by the reconcile (which counts the attempts), never here: a
-        // write that failed may still have been applied.
-        let retries_transient = class == RequestClass::Reads;
-        let mut transient_retries = 0;
-        let mut throttle_retries = 0;
-        loop {
-            let acquire = self.inner.limiter.acquire(subscription, class);
-            let Ok(permit) = tokio::time::timeout(left(), acquire).await else {
-                let retry_after = self
-                    .inner
-                    .limiter
-                    .paused_for(subscription, class)
-                    .unwrap_or(MIN_POLL_INTERVAL);
-                return Err(ArmError::Throttled { retry_after });
-            };
-            let sent = self.transmit(&method, &url, body).await;
-            let response = match sent {
-                Ok(response) => response,
-                Err(err) => {
-                    drop(permit);
-                    self.inner
-                        .metrics
-                        .record_request(provider, method.as_ref(), 0);
-                    tracing::debug!(%method, provider, error = %err, "ARM request failed");
-                    let wait = self.backoff(transient_retries);
-                    let retryable = matches!(err, ArmError::Transient { .. })
-                        && (retries_transient || err.code() == CONNECT_FAILED);
-                    if !retryable
-                        || transient_retries >= retry.max_transient_retries
-                        || wait >= left()
-                    {
-                        return Err(err);
-                    }
-                    tokio::time::sleep(wait).await;
-                    transient_retries += 1;
-                    continue;
-                }
-            };
-            self.inner
-                .metrics
-                .record_request(provider, method.as_ref(), response.status);
-            let request_id = response.header("x-ms-request-id").unwrap_or("-");
-            let client_request_id = response.header("x-ms-client-request-id").unwrap_or("-");
-            let correlation_id = response
-                .header("x-ms-correlation-request-id")
-                .unwrap_or("-");
-            if class == RequestClass::Reads {
-                tracing::debug!(%method, provider, status = response.status, request_id, client_request_id, correlation_id, "ARM request");
-            } else {
-                // Every write to someone's Azure is on record, with the ids Azure support asks for.
-                tracing::info!(%method, resource = url.path(), status = response.status, request_id, client_request_id, correlation_id, "ARM write");
-            }
-            if let Some(remaining) = class
-                .remaining_headers()
-                .iter()
-                .filter_map(|h| response.header(h)?.trim().parse::<u64>().ok())
-                .min()
-            {
-                self.inner
-                    .limiter
-                    .observe_remaining(subscription, class, remaining);
-            }
-            if response.status < 400 {
-                permit.finish(false);
-                return Ok(response);
-            }
-            let err = response.error();
-            if let ArmError::Throttled { retry_after } = &err {
-                self.inner.limiter.pause(subscription, class, *retry_after);
-                permit.finish(true);
-                tracing::debug!(
-                    subscription,
-                    class = class.as_str(),
-                    wait = ?retry_after,
-                    "ARM throttled; bucket paused"
-                );
-                if throttle_retries >= retry.max_throttle_retries || *retry_after >= left() {
-                    return Err(err);
-                }
-                throttle_retries += 1;
-                continue;
-            }
-            permit.finish(false);
-            if matches!(err, ArmError::Transient { .. })
-                && retries_transient
-                && transient_retries < retry.max_transient_retries
-            {
-                let wait = err
-                    .retry_after()
-                    .unwrap_or_else(|| self.backoff(transient_retries));
-                if wait < left() {
-                    tokio::time::sleep(wait).await;
-                    transient_retries += 1;
-                    continue;
-                }
-            }
-            return Ok(response);
-        }
-    }
-
-    /// One HTTP exchange; the body is read up to [`MAX_RESPONSE_BYTES`].
-    async fn transmit(
-        &self,
-        method: &Method,
-        url: &Url,
-        body: Option<&[u8]>,
-    ) -> Result<ArmResponse, ArmError> {
-        let mut request = Request::new(url.clone(), *method);
-        if let Some(body) = body {
-            request.insert_header("content-type", "application/json");
-            request.set_body(body.to_vec());
-        }
-        let ctx = Context::new();
-        let options = PipelineStreamOptions {
-            skip_checks: true,
-            ..PipelineStreamOptions::default()
-        };
-        let raw = self
-            .inner
-            .pipeline
-            .stream(&ctx, &mut request, Some(options))
-            .await
-            .map_err(|e| match e.kind() {
-                azure_core::error::ErrorKind::Credential => ArmError::Credential(e.to_string()),
-                azure_core::error::ErrorKind::Connection => ArmError::Transient {
-                    status: None,
-                    code: CONNECT_FAILED.to_string(),
-                    message: e.to_string(),
-                    retry_after: None,
-                },
-                azure_core::error::ErrorKind::Io => ArmError::Transient {
-                    status: None,
-                    code: "ConnectionError".to_string(),
-                    message: e.to_string(),
-                    retry_after: None,
-                },
-                _ => ArmError::InvalidResponse(e.to_string()),
-            })?;
-        let (status, headers, mut stream) = raw.deconstruct();
-        let mut body = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| ArmError::Transient {
-                status: Some(u16::from(status)),
-                code: "ConnectionError".to_string(),
-                message: format!("reading the response body: {e}"),
-                retry_after: None,
-            })?;
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(ArmError::InvalidResponse(format!(
-                    "{method} {}: the response body is larger than {} MiB",
-                    url.path(),
-                    MAX_RESPONSE_BYTES >> 20
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(ArmResponse {
-            status: u16::from(status),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.as_str().to_string()))
-                .collect(),
-            body,
-        })
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let r = &self.inner.retry;
-        let exp = r.base_delay.saturating_mul(2u32.saturating_pow(attempt));
-        let jitter = rand::random::<f64>() * 0.2 + 0.9;
-        exp.min(r.max_delay).mul_f64(jitter)
-    }
-
     async fn request_id(
         &self,
         method: Method,
@@ -540,14 +208,16 @@ impl ArmClient {
         body: Option<&[u8]>,
     ) -> Result<ArmResponse, ArmError> {
         let url = self.resource_url(id)?;
-        self.send(
-            method,
-            url,
-            id.subscription(),
-            id.provider().unwrap_or("microsoft.resources"),
-            body,
-        )
-        .await
+        self.inner
+            .sender
+            .send(
+                method,
+                url,
+                id.subscription(),
+                id.provider().unwrap_or("microsoft.resources"),
+                body,
+            )
+            .await
     }
 
     /// GET a resource; 404 is `None`.
@@ -558,7 +228,10 @@ impl ArmClient {
         }
     }
 
-    async fn get_json(&self, id: &ResourceId) -> Result<Option<serde_json::Value>, ArmError> {
+    pub(super) async fn get_json(
+        &self,
+        id: &ResourceId,
+    ) -> Result<Option<serde_json::Value>, ArmError> {
         let resp = self.request_id(Method::Get, id, None).await?;
         match resp.status {
             200 => resp
@@ -591,7 +264,7 @@ impl ArmClient {
         self.write(Method::Patch, id, body).await
     }
 
-    async fn write<B: Serialize, T: DeserializeOwned>(
+    pub(super) async fn write<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         id: &ResourceId,
@@ -746,6 +419,8 @@ impl ArmClient {
         };
         let subscription = collection.parent().subscription();
         let resp = self
+            .inner
+            .sender
             .send(Method::Get, url, subscription, collection.provider(), None)
             .await?;
         if resp.status == 404 {
@@ -767,150 +442,6 @@ impl ArmClient {
             next,
         })
     }
-
-    /// Polls an operation once. `Err` means the poll itself failed (the operation may still be
-    /// running); an operation that ended badly is `Ok(Poll::Failed(..))`.
-    pub async fn poll(&self, token: &OperationToken) -> Result<Poll, ArmError> {
-        let url = self.check_own_url(&token.status_url, "operation URL")?;
-        let id = &token.resource_id;
-        let provider = id.provider().unwrap_or("microsoft.resources");
-        let resp = self
-            .send(Method::Get, url, id.subscription(), provider, None)
-            .await?;
-        let running = Poll::InProgress {
-            retry_after: resp
-                .retry_after()
-                .unwrap_or(DEFAULT_POLL_INTERVAL)
-                .max(MIN_POLL_INTERVAL),
-        };
-        let outcome = match token.style {
-            PollStyle::AzureAsyncOperation => {
-                if resp.status != 200 {
-                    return Err(resp.error());
-                }
-                let status: OperationStatus =
-                    decode_bytes(&resp.body, &format!("operation status for {id}"))?;
-                let state = status.status.as_deref().unwrap_or("InProgress");
-                match OperationState::parse(state) {
-                    OperationState::Running => return Ok(running),
-                    OperationState::Succeeded => self.final_result(token, None).await?,
-                    _ => Poll::Failed(ArmError::from_operation(resp.status, state, status.error)),
-                }
-            }
-            PollStyle::Location => match resp.status {
-                202 => return Ok(running),
-                200 | 201 | 204 => self.final_result(token, resp.json()?).await?,
-                // The status resource is unreachable or gone, which says nothing about the
-                // operation; any other error status is the operation's own failure.
-                404 | 408 | 409 | 429 | 500..=599 => return Err(resp.error()),
-                _ => Poll::Failed(resp.error()),
-            },
-            PollStyle::ProvisioningState => match resp.status {
-                404 if token.is_delete() => Poll::Done(None),
-                200 if token.is_delete() => return Ok(running),
-                200 => {
-                    let body = resp.json()?.unwrap_or(serde_json::Value::Null);
-                    let state = provisioning_state(&body).unwrap_or("Succeeded").to_string();
-                    match OperationState::parse(&state) {
-                        OperationState::Running => return Ok(running),
-                        OperationState::Succeeded => Poll::Done(Some(body)),
-                        _ => Poll::Failed(ArmError::from_operation(resp.status, &state, None)),
-                    }
-                }
-                _ => return Err(resp.error()),
-            },
-        };
-        let elapsed = jiff::Timestamp::now().duration_since(token.started_at);
-        let elapsed = Duration::try_from(elapsed).unwrap_or_default();
-        self.inner
-            .metrics
-            .record_lro(elapsed, matches!(outcome, Poll::Done(_)));
-        Ok(outcome)
-    }
-
-    /// After success: PUT/PATCH return the resource (a final GET unless the Location body holds
-    /// it); DELETE returns the Location body if any.
-    async fn final_result(
-        &self,
-        token: &OperationToken,
-        location_body: Option<serde_json::Value>,
-    ) -> Result<Poll, ArmError> {
-        if token.is_delete() {
-            return Ok(Poll::Done(location_body));
-        }
-        if let Some(body) = location_body.filter(|b| b.get("id").is_some()) {
-            return Ok(Poll::Done(Some(body)));
-        }
-        match self.get_json(&token.resource_id).await? {
-            Some(body) => Ok(Poll::Done(Some(body))),
-            None => Err(ArmError::NotFound {
-                code: "ResourceNotFound".to_string(),
-                message: format!(
-                    "{} {} succeeded but the resource is not found",
-                    token.method, token.resource_id
-                ),
-            }),
-        }
-    }
-
-    /// Polls until the operation is done, sleeping as ARM advises between polls.
-    pub async fn wait(
-        &self,
-        token: &OperationToken,
-    ) -> Result<Option<serde_json::Value>, ArmError> {
-        loop {
-            match self.poll(token).await? {
-                Poll::Done(v) => return Ok(v),
-                Poll::Failed(e) => return Err(e),
-                Poll::InProgress { retry_after } => tokio::time::sleep(retry_after).await,
-            }
-        }
-    }
-
-    /// PUT and wait for completion; returns the resource.
-    pub async fn put_and_wait<B: Serialize, T: DeserializeOwned>(
-        &self,
-        id: &ResourceId,
-        body: &B,
-    ) -> Result<T, ArmError> {
-        match self.put(id, body).await? {
-            Write::Done(v) => Ok(v),
-            Write::Pending(token) => self.wait_for_resource(&token).await,
-        }
-    }
-
-    /// PATCH and wait for completion; returns the resource.
-    pub async fn patch_and_wait<B: Serialize, T: DeserializeOwned>(
-        &self,
-        id: &ResourceId,
-        body: &B,
-    ) -> Result<T, ArmError> {
-        match self.patch(id, body).await? {
-            Write::Done(v) => Ok(v),
-            Write::Pending(token) => self.wait_for_resource(&token).await,
-        }
-    }
-
-    /// DELETE and wait until the resource is gone.
-    pub async fn delete_and_wait(&self, id: &ResourceId) -> Result<(), ArmError> {
-        match self.delete(id).await? {
-            Deleted::Gone => Ok(()),
-            Deleted::Pending(token) => self.wait(&token).await.map(|_| ()),
-        }
-    }
-
-    async fn wait_for_resource<T: DeserializeOwned>(
-        &self,
-        token: &OperationToken,
-    ) -> Result<T, ArmError> {
-        let what = format!("{} {}", token.method, token.resource_id);
-        match self.wait(token).await? {
-            Some(v) => decode(v, &what),
-            None => Err(ArmError::InvalidResponse(format!(
-                "{what}: finished without a resource"
-            ))),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -922,30 +453,6 @@ mod tests {
         let mut options = ArmClientOptions::new(StaticTokenCredential::new("t"));
         options.endpoint = Some(Url::parse("https://127.0.0.1:8443").unwrap());
         ArmClient::new(options).unwrap()
-    }
-
-    #[test]
-    fn api_versions_per_provider() {
-        let v = ApiVersions::default();
-        assert_eq!(
-            v.for_type("Microsoft.HybridCompute/machines").unwrap(),
-            "2026-09-01"
-        );
-        assert_eq!(
-            v.for_type("microsoft.network/virtualNetworks/subnets")
-                .unwrap(),
-            "2025-07-01"
-        );
-        assert_eq!(
-            v.for_type("Microsoft.Network/privateDnsZones/A").unwrap(),
-            "2024-06-01"
-        );
-        assert_eq!(
-            v.for_type("Microsoft.Network/privateEndpoints/privateDnsZoneGroups")
-                .unwrap(),
-            "2025-07-01"
-        );
-        assert!(v.for_type("Microsoft.Compute/virtualMachines").is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The ARM client: resource ids, models, errors, pipeline, LRO, rate limiting, credentials.
 
+pub mod api_versions;
 pub mod client;
 pub mod cloud;
 pub mod credentials;
@@ -8,15 +9,19 @@ pub mod id;
 pub mod lro;
 pub mod metrics;
 pub mod models;
+mod operations;
+pub mod pipeline;
 pub mod ratelimit;
 pub mod retry_after;
 pub mod transport;
 
-pub use client::{ApiVersions, ArmClient, ArmClientOptions, RetryPolicy};
+pub use api_versions::ApiVersions;
+pub use client::{ArmClient, ArmClientOptions};
 pub use cloud::Cloud;
 pub use credentials::{CredentialCache, CredentialSource, StaticTokenCredential};
 pub use error::ArmError;
 pub use id::{CollectionId, IdError, ResourceId};
 pub use lro::{Deleted, OperationToken, Poll, PollStyle, Write};
 pub use metrics::ArmMetrics;
+pub use pipeline::RetryPolicy;
 pub use ratelimit::{BucketLimits, RateLimits, RequestClass};

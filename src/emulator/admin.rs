@@ -14,7 +14,8 @@ use super::error::EmulatorError;
 use super::faults::Fault;
 use super::fixtures::Fixtures;
 use super::http::{self as h, ApiError, Response};
-use super::ids::{self, ResourceId};
+use super::ids;
+use super::json::merge;
 use super::providers::{
     self, hybridcompute_machine, network_nsg, network_security_rule, network_subnet, network_vnet,
     resource_group, subscription, validate_security_rule,
@@ -37,9 +38,7 @@ impl Admin {
     pub fn get(&self, id: &str) -> Option<Value> {
         let map = self.shared.store.read();
         let v = map.get(&ids::key(id))?;
-        let type_key = ResourceId::parse(v["id"].as_str().unwrap_or_default())
-            .map(|r| r.type_key())
-            .unwrap_or_default();
+        let type_key = providers::type_key_of(v);
         let newest = providers::kind_for(&type_key).map_or("", |k| k.api.newest());
         let view = providers::View::new(&self.shared, newest);
         Some(providers::render(&map, &type_key, v, &view))
@@ -124,26 +123,6 @@ impl Admin {
             .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
             .collect();
         json!({"resources": resources, "operations": operations})
-    }
-}
-
-/// RFC 7396 JSON merge patch.
-pub fn merge(target: &mut Value, patch: &Value) {
-    let Value::Object(p) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = json!({});
-    }
-    if let Value::Object(t) = target {
-        for (k, v) in p {
-            if v.is_null() {
-                t.remove(k);
-            } else {
-                merge(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
     }
 }
 

@@ -171,33 +171,37 @@ fn canonical(ns: &str, types: &[&str]) -> String {
         .unwrap_or(key)
 }
 
-fn api_set_for_namespace(ns: &str) -> Option<ApiSet> {
-    match ns.to_ascii_lowercase().as_str() {
-        "microsoft.hybridcompute" => Some(ApiSet::HybridCompute),
-        "microsoft.network" => Some(ApiSet::Network),
-        _ => None,
+/// The api-version families of a namespace's kinds, in the route table's order (operations
+/// of a namespace are polled with the api-version of the request that started them).
+fn api_sets_of_namespace(ns: &str) -> Vec<ApiSet> {
+    let mut sets = Vec::new();
+    for kind in providers::KINDS {
+        if kind.namespace.eq_ignore_ascii_case(ns) && !sets.contains(&kind.api) {
+            sets.push(kind.api);
+        }
     }
+    sets
 }
 
-fn check_api_version(
-    set: ApiSet,
-    extra: Option<ApiSet>,
-    v: Option<&str>,
-) -> Result<String, ApiError> {
+/// The api-version of a request, which one of `sets` must accept (the first names the
+/// supported versions in the error).
+fn check_api_version(sets: &[ApiSet], v: Option<&str>) -> Result<String, ApiError> {
     let Some(v) = v.filter(|v| !v.is_empty()) else {
         return Err(ApiError::bad_request(
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         ));
     };
-    if set.accepts(v) || extra.is_some_and(|e| e.accepts(v)) {
+    if sets.iter().any(|s| s.accepts(v)) {
         return Ok(v.to_string());
     }
     Err(ApiError::bad_request(
         "InvalidApiVersionParameter",
         format!(
             "The api-version '{v}' is invalid. The supported versions are '{}'.",
-            set.versions().join(",")
+            sets.first()
+                .map(|s| s.versions().join(","))
+                .unwrap_or_default()
         ),
     ))
 }
@@ -319,17 +323,17 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
     providers::settle(shared);
     match route {
         Route::Subscription { sub } => {
-            check_api_version(ApiSet::Resources, None, api_version)?;
+            check_api_version(&[ApiSet::Resources], api_version)?;
             only_get(req.method)?;
             providers::get_subscription(shared, &sub)
         }
         Route::ResourceGroups { sub } => {
-            check_api_version(ApiSet::Resources, None, api_version)?;
+            check_api_version(&[ApiSet::Resources], api_version)?;
             only_get(req.method)?;
             providers::list_resource_groups(shared, &sub)
         }
         Route::ResourceGroup { sub, rg } => {
-            check_api_version(ApiSet::Resources, None, api_version)?;
+            check_api_version(&[ApiSet::Resources], api_version)?;
             match *req.method {
                 Method::GET => providers::get_resource_group(shared, &sub, &rg),
                 Method::PUT => {
@@ -349,14 +353,16 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
             name,
             results,
         } => {
-            let set = api_set_for_namespace(&ns).ok_or_else(|| unknown_type(&ns, "locations"))?;
-            let extra = (set == ApiSet::Network).then_some(ApiSet::PrivateDns);
-            check_api_version(set, extra, api_version)?;
+            let sets = api_sets_of_namespace(&ns);
+            if sets.is_empty() {
+                return Err(unknown_type(&ns, "locations"));
+            }
+            check_api_version(&sets, api_version)?;
             only_get(req.method)?;
             providers::poll_operation(shared, &sub, &name, results)
         }
         Route::SubscriptionList { sub, kind } => {
-            let v = check_api_version(kind.api, None, api_version)?;
+            let v = check_api_version(&[kind.api], api_version)?;
             only_get(req.method)?;
             providers::list_subscription(shared, &sub, kind, &v, skip_token, req.path)
         }
@@ -365,9 +371,9 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
             kind,
             collection,
         } => {
-            let api_version = check_api_version(kind.api, None, api_version)?;
+            let api_version = check_api_version(&[kind.api], api_version)?;
             if *req.method == Method::PUT && !collection {
-                names::check_resource(kind.key, rid.name())?;
+                names::check_resource(kind.name_rule, rid.name())?;
             }
             let call = Call {
                 shared,
@@ -424,7 +430,7 @@ mod tests {
             collection: false,
         }) = route(&segs)
         {
-            let _ = names::check_resource(kind.key, rid.name());
+            let _ = names::check_resource(kind.name_rule, rid.name());
             prop_assert_eq!(ids::ResourceId::parse(&rid.to_id()), Some(rid));
         }
         Ok(())

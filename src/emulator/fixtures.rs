@@ -8,24 +8,17 @@ use super::error::EmulatorError;
 /// Seed data: what exists in "Azure" before arclink runs. Loaded from YAML (`--fixtures`), from
 /// [`super::Admin::load_fixtures`] or `POST /_emulator/fixtures`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Fixtures {
-    #[serde(default)]
     pub subscriptions: Vec<SubscriptionFixture>,
-    #[serde(default)]
     pub resource_groups: Vec<ResourceGroupFixture>,
     /// Network security groups with their rules; subnets name them to attach them.
-    #[serde(default)]
     pub network_security_groups: Vec<NetworkSecurityGroupFixture>,
-    #[serde(default)]
     pub virtual_networks: Vec<VirtualNetworkFixture>,
-    #[serde(default)]
     pub machines: Vec<MachineFixture>,
     /// Generated machines for scale tests: `{prefix}-00000` .. `{prefix}-{count-1}`.
-    #[serde(default)]
     pub machine_sets: Vec<MachineSetFixture>,
     /// Service principals the token endpoint accepts; empty accepts any client id and secret.
-    #[serde(default)]
     pub principals: Vec<PrincipalFixture>,
 }
 
@@ -33,9 +26,7 @@ pub struct Fixtures {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscriptionFixture {
     pub id: String,
-    #[serde(default)]
     pub display_name: Option<String>,
-    #[serde(default)]
     pub tenant_id: Option<String>,
 }
 
@@ -68,7 +59,6 @@ pub struct SubnetFixture {
     pub address_prefix: String,
     /// The network security group attached to the subnet: a name in the virtual network's
     /// resource group, or a full id.
-    #[serde(default)]
     pub network_security_group: Option<String>,
 }
 
@@ -107,7 +97,6 @@ pub struct MachineFixture {
     /// Agent status as ARM reports it: Connected, Disconnected, Error, Expired.
     #[serde(default = "connected")]
     pub status: String,
-    #[serde(default)]
     pub private_link_scope_resource_id: Option<String>,
     /// Agent-reported properties (`agentVersion`, `osName`, `osProfile`, ...) over the
     /// defaults of the official Machines_Get example.
@@ -135,7 +124,6 @@ pub struct PrincipalFixture {
     pub tenant_id: String,
     pub client_id: String,
     /// `None` accepts a client assertion (workload identity) instead of a secret.
-    #[serde(default)]
     pub client_secret: Option<String>,
 }
 

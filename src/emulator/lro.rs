@@ -36,6 +36,15 @@ pub enum Outcome {
     Cancel,
 }
 
+/// How a client follows an operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Poll {
+    /// `Azure-AsyncOperation` (status resource) — Network PUTs.
+    AsyncOperation,
+    /// `Location` (result resource) — deletes, HybridCompute and Private DNS operations.
+    Location,
+}
+
 /// What completing the operation does to the store.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Effect {

@@ -51,6 +51,7 @@ mod faults;
 mod fixtures;
 mod http;
 mod ids;
+mod json;
 mod lro;
 mod names;
 mod persist;

@@ -4,9 +4,6 @@
 //! saved specs).
 
 use super::http::ApiError;
-use super::providers::{
-    A_RECORDS, ENDPOINTS, MACHINES, SCOPES, SUBNETS, VNETS, ZONE_GROUPS, ZONE_LINKS, ZONES,
-};
 
 /// Splits a request path on `/` and then percent-decodes each segment, in that order: an
 /// encoded slash (`a%2Fb`) stays inside its segment, where [`check_segment`] refuses it, instead
@@ -68,29 +65,20 @@ pub fn check_resource_group(name: &str) -> Result<(), ApiError> {
     ))
 }
 
-/// The name of a resource of `type_key` (lower-cased `namespace/type[/childType]`) being created.
-/// Types without a documented rule only get the checks every segment gets.
-pub fn check_resource(type_key: &str, name: &str) -> Result<(), ApiError> {
-    let rule = match type_key {
-        SCOPES => Rule::Word { min: 1, max: 64 },
-        VNETS | ENDPOINTS => Rule::Word { min: 2, max: 64 },
-        SUBNETS | ZONE_GROUPS | ZONE_LINKS => Rule::Word { min: 1, max: 80 },
-        MACHINES => Rule::Machine,
-        ZONES => Rule::Zone,
-        A_RECORDS => Rule::RecordSet,
-        _ => return Ok(()),
-    };
-    if rule.accepts(name) {
-        Ok(())
-    } else {
-        Err(invalid_name(format!(
+/// The name of a resource being created, by its kind's rule. Kinds without a documented rule
+/// (`None`) only get the checks every segment gets.
+pub fn check_resource(rule: Option<NameRule>, name: &str) -> Result<(), ApiError> {
+    match rule {
+        Some(rule) if !rule.accepts(name) => Err(invalid_name(format!(
             "Resource name {name:?} is invalid. {}",
             rule.describe()
-        )))
+        ))),
+        _ => Ok(()),
     }
 }
 
-enum Rule {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameRule {
     /// Network's rule: letters, digits, `_`, `.` and `-`; starts with a letter or digit, ends
     /// with a letter, digit or `_`.
     Word { min: usize, max: usize },
@@ -102,11 +90,11 @@ enum Rule {
     RecordSet,
 }
 
-impl Rule {
+impl NameRule {
     fn accepts(&self, name: &str) -> bool {
         let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-';
         match *self {
-            Rule::Word { min, max } => {
+            NameRule::Word { min, max } => {
                 let first_ok = name
                     .chars()
                     .next()
@@ -117,14 +105,14 @@ impl Rule {
                     .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
                 (min..=max).contains(&name.len()) && name.chars().all(word) && first_ok && last_ok
             }
-            Rule::Machine => (1..=54).contains(&name.len()) && name.chars().all(word),
-            Rule::Zone => {
+            NameRule::Machine => (1..=54).contains(&name.len()) && name.chars().all(word),
+            NameRule::Zone => {
                 let labels: Vec<&str> = name.split('.').collect();
                 name.len() <= 253
                     && (2..=34).contains(&labels.len())
                     && labels.iter().all(|l| dns_label(l))
             }
-            Rule::RecordSet => {
+            NameRule::RecordSet => {
                 name == "@"
                     || (name.len() <= 253
                         && name
@@ -137,12 +125,12 @@ impl Rule {
 
     fn describe(&self) -> String {
         match *self {
-            Rule::Word { min, max } => format!(
+            NameRule::Word { min, max } => format!(
                 "The name must be {min} to {max} characters long. It must begin with a letter or digit, and it must end with a letter, digit or '_'. The name may contain letters, digits, '.', '-' and '_'."
             ),
-            Rule::Machine => "The name must be 1 to 54 letters, digits, '.', '-' or '_'.".into(),
-            Rule::Zone => "A zone name must have 2 to 34 labels separated by '.', each 1 to 63 letters, digits, '-' or '_', and at most 253 characters in all.".into(),
-            Rule::RecordSet => "A record set name must be '@' or labels separated by '.', each 1 to 63 letters, digits, '-' or '_' (the first may be '*'), and at most 253 characters in all.".into(),
+            NameRule::Machine => "The name must be 1 to 54 letters, digits, '.', '-' or '_'.".into(),
+            NameRule::Zone => "A zone name must have 2 to 34 labels separated by '.', each 1 to 63 letters, digits, '-' or '_', and at most 253 characters in all.".into(),
+            NameRule::RecordSet => "A record set name must be '@' or labels separated by '.', each 1 to 63 letters, digits, '-' or '_' (the first may be '*'), and at most 253 characters in all.".into(),
         }
     }
 }
@@ -158,7 +146,16 @@ fn dns_label(label: &str) -> bool {
 mod tests {
     use proptest::prelude::*;
 
+    use super::super::providers::{
+        A_RECORDS, ENDPOINTS, MACHINES, SCOPES, SUBNETS, VNETS, ZONE_GROUPS, ZONE_LINKS, ZONES,
+        kind_for,
+    };
     use super::*;
+
+    /// The check a PUT of a resource of `type_key` makes of its name.
+    fn check(type_key: &str, name: &str) -> Result<(), ApiError> {
+        check_resource(kind_for(type_key).and_then(|k| k.name_rule), name)
+    }
 
     fn refused(path: &str) -> String {
         path_segments(path).unwrap_err().code
@@ -236,7 +233,7 @@ mod tests {
             ),
         ];
         for (type_key, name, ok) in cases {
-            let result = check_resource(type_key, name);
+            let result = check(type_key, name);
             assert_eq!(result.is_ok(), *ok, "{type_key} {name:?}: {result:?}");
             if let Err(e) = result {
                 assert_eq!(e.code, "InvalidResourceName");
@@ -259,7 +256,7 @@ mod tests {
         #[test]
         fn name_checks_never_panic(name in "\\PC{0,300}", type_index in 0usize..10) {
             let types = [SCOPES, VNETS, ENDPOINTS, SUBNETS, ZONE_GROUPS, ZONE_LINKS, MACHINES, ZONES, A_RECORDS, "other/type"];
-            let _ = check_resource(types[type_index], &name);
+            let _ = check(types[type_index], &name);
             let _ = check_resource_group(&name);
         }
     }

@@ -10,71 +10,47 @@ pub type PrivateEndpointConnection = Resource<PrivateEndpointConnectionPropertie
 pub type PrivateLinkResource = Resource<PrivateLinkResourceProperties>;
 pub type Machine = Resource<MachineProperties>;
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct PrivateLinkScopeProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_network_access: Option<String>,
-    /// Read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_state: Option<String>,
-    /// Read-only: the scope's GUID used by the onboarding script.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_link_scope_id: Option<String>,
-    /// Read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_endpoint_connections: Option<Vec<PrivateEndpointConnection>>,
-    /// Public network access per Azure Arc extension (newer api-versions; a server default
-    /// when a request does not send it, reference/arm-behaviours.md 14).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_extensions: Option<Vec<ServiceExtension>>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-impl WriteModel for PrivateLinkScopeProperties {
-    fn for_write(&self) -> Self {
-        PrivateLinkScopeProperties {
-            public_network_access: self.public_network_access.clone(),
-            provisioning_state: None,
-            private_link_scope_id: None,
-            private_endpoint_connections: None,
-            service_extensions: self.service_extensions.clone(),
-            extra: self.extra.clone(),
-        }
+model! {
+    pub struct PrivateLinkScopeProperties {
+        pub public_network_access: Option<String>,
+        /// Read-only.
+        pub provisioning_state: Option<String>,
+        /// Read-only: the scope's GUID used by the onboarding script.
+        pub private_link_scope_id: Option<String>,
+        /// Read-only.
+        pub private_endpoint_connections: Option<Vec<PrivateEndpointConnection>>,
+        /// Public network access per Azure Arc extension (newer api-versions; a server default
+        /// when a request does not send it, reference/arm-behaviours.md 14).
+        pub service_extensions: Option<Vec<ServiceExtension>>,
     }
 }
 
-/// An entry of a scope's `properties.serviceExtensions`: whether one Azure Arc extension may
-/// use public endpoints.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceExtension {
-    /// E.g. `SQL`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_extension_type: Option<String>,
-    /// `Enabled` or `Disabled`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_extension_public_network_access: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+read_only!(PrivateLinkScopeProperties {
+    provisioning_state,
+    private_link_scope_id,
+    private_endpoint_connections
+});
+
+model! {
+    /// An entry of a scope's `properties.serviceExtensions`: whether one Azure Arc extension may
+    /// use public endpoints.
+    pub struct ServiceExtension {
+        /// E.g. `SQL`.
+        pub service_extension_type: Option<String>,
+        /// `Enabled` or `Disabled`.
+        pub service_extension_public_network_access: Option<String>,
+    }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct PrivateEndpointConnectionProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_endpoint: Option<SubResource>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_link_service_connection_state: Option<ConnectionState>,
-    /// Read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_ids: Option<Vec<String>>,
-    /// Read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_state: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+model! {
+    pub struct PrivateEndpointConnectionProperties {
+        pub private_endpoint: Option<SubResource>,
+        pub private_link_service_connection_state: Option<ConnectionState>,
+        /// Read-only.
+        pub group_ids: Option<Vec<String>>,
+        /// Read-only.
+        pub provisioning_state: Option<String>,
+    }
 }
 
 impl WriteModel for PrivateEndpointConnectionProperties {
@@ -96,18 +72,13 @@ impl WriteModel for PrivateEndpointConnectionProperties {
     }
 }
 
-/// Read-only resource: what DNS zones a private endpoint to the scope needs.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct PrivateLinkResourceProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required_members: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required_zone_names: Option<Vec<String>>,
-    #[serde(flatten)]
-    pub extra: Extra,
+model! {
+    /// Read-only resource: what DNS zones a private endpoint to the scope needs.
+    pub struct PrivateLinkResourceProperties {
+        pub group_id: Option<String>,
+        pub required_members: Option<Vec<String>>,
+        pub required_zone_names: Option<Vec<String>>,
+    }
 }
 
 impl WriteModel for PrivateLinkResourceProperties {
@@ -116,32 +87,20 @@ impl WriteModel for PrivateLinkResourceProperties {
     }
 }
 
-/// The machine fields arclink reads; everything else stays in `extra`. Machines are only ever
-/// PATCHed with a [`MachineUpdate`], never PUT.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct MachineProperties {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient_id"
-    )]
-    pub private_link_scope_resource_id: Option<ResourceId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_state: Option<String>,
-    /// Connected | Disconnected | Error | Expired.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vm_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_version: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+model! {
+    /// The machine fields arclink reads; everything else stays in `extra`. Machines are only ever
+    /// PATCHed with a [`MachineUpdate`], never PUT.
+    pub struct MachineProperties {
+        #[serde(deserialize_with = "lenient_id")]
+        pub private_link_scope_resource_id: Option<ResourceId>,
+        pub provisioning_state: Option<String>,
+        /// Connected | Disconnected | Error | Expired.
+        pub status: Option<String>,
+        pub vm_id: Option<String>,
+        pub display_name: Option<String>,
+        pub os_type: Option<String>,
+        pub agent_version: Option<String>,
+    }
 }
 
 impl WriteModel for MachineProperties {
@@ -156,26 +115,20 @@ impl WriteModel for MachineProperties {
 
 /// PATCH body for a machine: tags and/or the scope association.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct MachineUpdate {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<MachineUpdateProperties>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct MachineUpdateProperties {
-    /// `Some(Some(id))` associates, `Some(None)` sends `null` (dissociates), `None` leaves it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "double_option_id"
-    )]
-    pub private_link_scope_resource_id: Option<Option<ResourceId>>,
-    #[serde(flatten)]
-    pub extra: Extra,
+model! {
+    pub struct MachineUpdateProperties {
+        /// `Some(Some(id))` associates, `Some(None)` sends `null` (dissociates), `None` leaves it.
+        #[serde(deserialize_with = "double_option_id")]
+        pub private_link_scope_resource_id: Option<Option<ResourceId>>,
+    }
 }
 
 impl MachineUpdate {

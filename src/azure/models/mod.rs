@@ -5,6 +5,47 @@
 //! fields are not serialised, and [`Resource::for_write`] returns a copy without the read-only
 //! fields (`id`, `name`, `type`, `etag`, `systemData`, provisioning state, ...) to use as PUT body.
 
+use crate::azure::id::ResourceId;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+/// Declares a model of an ARM JSON object: camelCase on the wire, every field an `Option` that
+/// is `None` when absent and not serialised when `None`, and the fields arclink does not model
+/// kept in `extra`.
+macro_rules! model {
+    ($(#[$meta:meta])* pub struct $name:ident {
+        $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(::serde::Serialize, ::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: $ty,
+            )*
+            #[serde(flatten)]
+            pub extra: $crate::azure::models::Extra,
+        }
+    };
+}
+
+/// [`WriteModel`] for properties whose read-only fields are the ones named: a copy with them
+/// `None`.
+macro_rules! read_only {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::azure::models::WriteModel for $name {
+            fn for_write(&self) -> Self {
+                $name {
+                    $($field: None,)*
+                    ..self.clone()
+                }
+            }
+        }
+    };
+}
+
 mod hybridcompute;
 mod network;
 mod privatedns;
@@ -12,10 +53,6 @@ mod privatedns;
 pub use hybridcompute::*;
 pub use network::*;
 pub use privatedns::*;
-
-use crate::azure::id::ResourceId;
-use serde::{Deserialize, Deserializer, Serialize};
-use std::collections::BTreeMap;
 
 /// Unknown JSON fields, preserved verbatim.
 pub type Extra = serde_json::Map<String, serde_json::Value>;
@@ -28,25 +65,37 @@ pub trait WriteModel {
 
 /// The ARM resource envelope.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Resource<P> {
     #[serde(
-        default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient_id"
     )]
     pub id: Option<ResourceId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<P>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A named child object of a resource's properties: `{"name", "properties"}` (a zone group's
+/// zone configs, a NIC's IP configurations).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Named<P> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<P>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -78,18 +127,12 @@ impl<P: WriteModel> Resource<P> {
     }
 }
 
-/// A reference to another resource: `{"id": "..."}`.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct SubResource {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient_id"
-    )]
-    pub id: Option<ResourceId>,
-    #[serde(flatten)]
-    pub extra: Extra,
+model! {
+    /// A reference to another resource: `{"id": "..."}`.
+    pub struct SubResource {
+        #[serde(deserialize_with = "lenient_id")]
+        pub id: Option<ResourceId>,
+    }
 }
 
 impl SubResource {
@@ -101,31 +144,23 @@ impl SubResource {
     }
 }
 
-/// Approval state of a private link connection (both HybridCompute and Network use this shape).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions_required: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+model! {
+    /// Approval state of a private link connection (both HybridCompute and Network use this
+    /// shape).
+    pub struct ConnectionState {
+        pub status: Option<String>,
+        pub description: Option<String>,
+        pub actions_required: Option<String>,
+    }
 }
 
-/// The fields arclink reads of a subscription (`Microsoft.Resources/subscriptions`).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct Subscription {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription_id: Option<String>,
-    /// The Microsoft Entra tenant the subscription belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+model! {
+    /// The fields arclink reads of a subscription (`Microsoft.Resources/subscriptions`).
+    pub struct Subscription {
+        pub subscription_id: Option<String>,
+        /// The Microsoft Entra tenant the subscription belongs to.
+        pub tenant_id: Option<String>,
+    }
 }
 
 /// An optional resource id where ARM may send `null` or `""` for "none".

@@ -9,19 +9,16 @@
 
 use std::sync::Arc;
 
-use http::Method;
 use serde_json::{Map as JsonMap, Value, json};
 
-use super::super::http::{ApiError, ArmResponse};
+use super::super::http::ApiError;
 use super::super::ids;
-use super::super::lro::Effect;
 use super::super::state::{self, Map};
-use super::hybridcompute::with_headers;
-use super::{
-    Call, Poll, SECURITY_RULES, method_not_allowed, new_etag, require_idle, start_operation,
-    writable_properties,
-};
+use super::call::{Call, Reply, View};
+use super::rules::{new_etag, writable_properties};
 
+pub const NSGS: &str = "microsoft.network/networksecuritygroups";
+pub const SECURITY_RULES: &str = "microsoft.network/networksecuritygroups/securityrules";
 const RULE_TYPE: &str = "Microsoft.Network/networkSecurityGroups/securityRules";
 /// The spec's range of a rule's priority.
 pub const MIN_PRIORITY: i64 = 100;
@@ -29,15 +26,6 @@ pub const MAX_PRIORITY: i64 = 4096;
 /// The spec: "A description for this rule. Restricted to 140 chars."
 pub const MAX_DESCRIPTION: usize = 140;
 const PROTOCOLS: [&str; 6] = ["Tcp", "Udp", "Icmp", "Esp", "*", "Ah"];
-
-pub fn handle(call: &Call) -> Result<ArmResponse, ApiError> {
-    match (call.kind.key, &call.method) {
-        (SECURITY_RULES, &Method::PUT) => put_rule(call),
-        (SECURITY_RULES, &Method::DELETE) => super::network::delete_resource(call),
-        // Groups are seeded, never written (arclink writes rules only).
-        _ => Err(method_not_allowed(call)),
-    }
-}
 
 /// A network security group as seeded: no rules yet (they are children).
 pub fn nsg_value(id: &str, location: &str, tags: Value) -> Value {
@@ -140,7 +128,7 @@ fn default_rules(nsg_id: &str) -> Vec<Value> {
 }
 
 /// A group as GET returns it: its rules, the default rules and the subnets attached to it.
-pub fn render_nsg(map: &Map, v: &Arc<Value>) -> Value {
+pub fn render_nsg(map: &Map, v: &Arc<Value>, _: &View) -> Value {
     let mut out = Value::clone(v);
     let id = v["id"].as_str().unwrap_or_default().to_string();
     let key = ids::key(&id);
@@ -339,44 +327,15 @@ pub fn rule_value(id: &str, props: JsonMap<String, Value>, state: &str) -> Value
     })
 }
 
-fn put_rule(call: &Call) -> Result<ArmResponse, ApiError> {
-    let body = call.body()?;
-    let key = call.key();
-    let mut map = call.shared.store.write();
-    let existing = map.get(&key).cloned();
-    require_idle(existing.as_ref())?;
-    let nsg_key = call
-        .rid
-        .parent()
-        .map(|p| ids::key(&p.to_id()))
-        .unwrap_or_default();
-    let nsg = map.get(&nsg_key).cloned().ok_or_else(|| call.not_found())?;
-    let id = existing
-        .as_ref()
-        .and_then(|e| e["id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| {
-            format!(
-                "{}/securityRules/{}",
-                nsg["id"].as_str().unwrap_or_default(),
-                call.rid.name()
-            )
-        });
-    let mut props = writable_properties(body, &["provisioningState"])?;
-    let others: Vec<Arc<Value>> = state::children(&map, &nsg_key, "securityrules")
-        .filter(|(k, _)| **k != key)
+pub fn put_rule(call: &Call) -> Result<Reply, ApiError> {
+    let (put, nsg) = call.child_put()?;
+    let mut props = writable_properties(put.body, &["provisioningState"])?;
+    let others: Vec<Arc<Value>> = state::children(&put.map, &nsg.key, "securityrules")
+        .filter(|(k, _)| **k != put.key)
         .map(|(_, v)| v.clone())
         .collect();
-    validate_rule(&mut props, &id, call.rid.name(), &others)?;
-    let v = rule_value(&id, props, "Updating");
-    map.insert(key.clone(), Arc::new(v.clone()));
-    let location = nsg["location"].as_str().unwrap_or("global").to_string();
-    drop(map);
-    let status = if existing.is_some() { 200 } else { 201 };
-    let headers = start_operation(
-        call,
-        &location,
-        Effect::Provision { key },
-        Poll::AsyncOperation,
-    );
-    Ok(with_headers(ArmResponse::json(status, v), headers))
+    validate_rule(&mut props, &put.id, call.rid.name(), &others)?;
+    let v = rule_value(&put.id, props, "Updating");
+    let location = nsg.value["location"].as_str().unwrap_or("global");
+    Ok(put.provisioning(v, location))
 }

@@ -2,33 +2,19 @@
 
 use std::sync::Arc;
 
-use http::Method;
 use serde_json::{Value, json};
 
 use super::super::http::{ApiError, ArmResponse};
 use super::super::ids;
 use super::super::lro::Effect;
 use super::super::state::{self, Map};
-use super::hybridcompute::with_headers;
-use super::{
-    A_RECORDS, Call, Poll, VNETS, ZONE_LINKS, ZONES, linked_id, method_not_allowed, new_etag,
-    referenced, require_idle, start_operation, system_data, tags,
-};
+use super::call::{Call, Put, Reply, View, WhileBusy};
+use super::rules::{linked_id, new_etag, referenced, require_idle, system_data, tags};
+use super::vnets::VNETS;
 
-pub fn handle(call: &Call) -> Result<ArmResponse, ApiError> {
-    match (call.kind.key, &call.method) {
-        (ZONES, &Method::PUT) => put_zone(call),
-        (ZONES, &Method::PATCH) => patch_tags(call),
-        (ZONES, &Method::DELETE) => delete_zone(call),
-        (ZONE_LINKS, &Method::PUT) => put_link(call),
-        (ZONE_LINKS, &Method::PATCH) => patch_link(call),
-        (ZONE_LINKS, &Method::DELETE) => delete_lro(call),
-        (A_RECORDS, &Method::PUT) => put_record(call),
-        (A_RECORDS, &Method::PATCH) => patch_record(call),
-        (A_RECORDS, &Method::DELETE) => delete_record(call),
-        _ => Err(method_not_allowed(call)),
-    }
-}
+pub const ZONES: &str = "microsoft.network/privatednszones";
+pub const ZONE_LINKS: &str = "microsoft.network/privatednszones/virtualnetworklinks";
+pub const A_RECORDS: &str = "microsoft.network/privatednszones/a";
 
 /// Private DNS resources live in the `global` location only.
 fn global_location(body: &serde_json::Map<String, Value>, type_name: &str) -> Result<(), ApiError> {
@@ -47,58 +33,54 @@ fn global_location(body: &serde_json::Map<String, Value>, type_name: &str) -> Re
     }
 }
 
+/// A PUT of a Private DNS resource: its location must be `global`.
+fn global_put<'c>(call: &'c Call, type_name: &str) -> Result<Put<'c>, ApiError> {
+    global_location(call.body()?, type_name)?;
+    call.put()
+}
+
+/// Stores what a PUT wrote, answered 202 with an operation that provisions it (in `global`).
+fn provisioning(mut put: Put, v: Value) -> Reply {
+    put.map.insert(put.key.clone(), Arc::new(v));
+    Reply::accepted("global", Effect::Provision { key: put.key })
+}
+
 /// `If-Match` / `If-None-Match` are not modelled; etags change on every write.
-fn put_zone(call: &Call) -> Result<ArmResponse, ApiError> {
-    let body = call.body()?;
-    global_location(body, "Microsoft.Network/privateDnsZones")?;
-    let key = call.key();
-    let mut map = call.shared.store.write();
-    let existing = map.get(&key).cloned();
-    require_idle(existing.as_ref())?;
-    let id = existing
-        .as_ref()
-        .and_then(|e| e["id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| call.canonical_id());
+pub fn put_zone(call: &Call) -> Result<Reply, ApiError> {
+    let put = global_put(call, "Microsoft.Network/privateDnsZones")?;
+    let existing = put.existing.as_deref();
+    let internal_id = existing
+        .map(|e| e["properties"]["internalId"].clone())
+        .unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string()));
     let v = json!({
-        "id": id,
-        "name": id.rsplit('/').next().unwrap_or_default(),
+        "id": put.id,
+        "name": put.id.rsplit('/').next().unwrap_or_default(),
         "type": "Microsoft.Network/privateDnsZones",
         "location": "global",
         "etag": uuid::Uuid::new_v4().to_string(),
-        "tags": tags(body)?.unwrap_or(json!({})),
+        "tags": tags(put.body)?.unwrap_or(json!({})),
         "properties": {
             "maxNumberOfRecordSets": 25000,
             "maxNumberOfVirtualNetworkLinks": 1000,
             "maxNumberOfVirtualNetworkLinksWithRegistration": 100,
             "provisioningState": "Updating",
-            "internalId": existing.as_ref().map(|e| e["properties"]["internalId"].clone()).unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string())),
+            "internalId": internal_id,
         },
-        "systemData": system_data(existing.as_deref(), &call.caller),
+        "systemData": system_data(existing, &call.caller),
     });
-    map.insert(key.clone(), Arc::new(v));
-    drop(map);
-    let headers = start_operation(call, "global", Effect::Provision { key }, Poll::Location);
-    Ok(with_headers(ArmResponse::empty(202), headers))
+    Ok(provisioning(put, v))
 }
 
-fn patch_tags(call: &Call) -> Result<ArmResponse, ApiError> {
-    let body = call.body()?;
-    let new_tags = tags(body)?;
-    let key = call.key();
-    let mut map = call.shared.store.write();
-    let existing = map.get(&key).cloned().ok_or_else(|| call.not_found())?;
-    require_idle(Some(&existing))?;
-    let mut v = Value::clone(&existing);
-    if let Some(t) = new_tags {
-        v["tags"] = t;
-    }
-    v["etag"] = json!(uuid::Uuid::new_v4().to_string());
-    let v = Arc::new(v);
-    map.insert(key, v.clone());
-    Ok(ArmResponse::json(200, render_zone(&map, &v)))
+pub fn patch_zone(call: &Call) -> Result<Reply, ApiError> {
+    let mut update = call.update()?;
+    require_idle(Some(&update.existing))?;
+    update.value["etag"] = json!(uuid::Uuid::new_v4().to_string());
+    let v = update.store();
+    let view = View::new(call.shared, &call.api_version);
+    Ok(ArmResponse::json(200, render_zone(&update.map, &v, &view)).into())
 }
 
-fn delete_zone(call: &Call) -> Result<ArmResponse, ApiError> {
+pub fn delete_zone(call: &Call) -> Result<Reply, ApiError> {
     {
         let map = call.shared.store.read();
         if state::children(&map, &call.key(), "virtualnetworklinks")
@@ -114,25 +96,11 @@ fn delete_zone(call: &Call) -> Result<ArmResponse, ApiError> {
             ));
         }
     }
-    delete_lro(call)
-}
-
-fn delete_lro(call: &Call) -> Result<ArmResponse, ApiError> {
-    let key = call.key();
-    {
-        let mut map = call.shared.store.write();
-        let Some(existing) = map.get(&key).cloned() else {
-            return Ok(ArmResponse::empty(204));
-        };
-        require_idle(Some(&existing))?;
-        super::set_provisioning_state(&mut map, &key, "Deleting");
-    }
-    let headers = start_operation(call, "global", Effect::Delete { key }, Poll::Location);
-    Ok(with_headers(ArmResponse::empty(202), headers))
+    call.accepted_delete(WhileBusy::Refuse)
 }
 
 /// A zone with its record set and link counts.
-pub fn render_zone(map: &Map, v: &Arc<Value>) -> Value {
+pub fn render_zone(map: &Map, v: &Arc<Value>, _: &View) -> Value {
     let mut out = Value::clone(v);
     let key = v["id"].as_str().map(ids::key).unwrap_or_default();
     let records = state::children(map, &key, "a").count() + 1; // + the SOA record
@@ -154,27 +122,18 @@ pub fn render_zone(map: &Map, v: &Arc<Value>) -> Value {
     out
 }
 
-fn put_link(call: &Call) -> Result<ArmResponse, ApiError> {
-    let body = call.body()?;
-    global_location(
-        body,
+pub fn put_link(call: &Call) -> Result<Reply, ApiError> {
+    let put = global_put(
+        call,
         "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
     )?;
-    let key = call.key();
-    let mut map = call.shared.store.write();
-    let existing = map.get(&key).cloned();
-    require_idle(existing.as_ref())?;
-    let props = body.get("properties").cloned().unwrap_or(Value::Null);
+    let props = put.body.get("properties").cloned().unwrap_or(Value::Null);
     let vnet_rid = linked_id(
         &props["virtualNetwork"]["id"],
         "properties.virtualNetwork.id",
         VNETS,
     )?;
-    let id = existing
-        .as_ref()
-        .and_then(|e| e["id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| call.canonical_id());
-    let vnet = referenced(&map, &vnet_rid, &id)?;
+    let vnet = referenced(&put.map, &vnet_rid, &put.id)?;
     let registration = props["registrationEnabled"].as_bool().unwrap_or(false);
     let mut p = json!({
         "virtualNetwork": {"id": vnet["id"]},
@@ -186,41 +145,31 @@ fn put_link(call: &Call) -> Result<ArmResponse, ApiError> {
         p["resolutionPolicy"] = policy.clone();
     }
     let v = json!({
-        "id": id,
-        "name": id.rsplit('/').next().unwrap_or_default(),
+        "id": put.id,
+        "name": put.id.rsplit('/').next().unwrap_or_default(),
         "type": "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
         "location": "global",
         "etag": uuid::Uuid::new_v4().to_string(),
-        "tags": tags(body)?.unwrap_or(json!({})),
+        "tags": tags(put.body)?.unwrap_or(json!({})),
         "properties": p,
     });
-    map.insert(key.clone(), Arc::new(v));
-    drop(map);
-    let headers = start_operation(call, "global", Effect::Provision { key }, Poll::Location);
-    Ok(with_headers(ArmResponse::empty(202), headers))
+    Ok(provisioning(put, v))
 }
 
-fn patch_link(call: &Call) -> Result<ArmResponse, ApiError> {
-    let body = call.body()?;
-    let new_tags = tags(body)?;
-    let key = call.key();
-    let mut map = call.shared.store.write();
-    let existing = map.get(&key).cloned().ok_or_else(|| call.not_found())?;
-    require_idle(Some(&existing))?;
-    let mut v = Value::clone(&existing);
-    if let Some(t) = new_tags {
-        v["tags"] = t;
-    }
-    if let Some(r) = body
+pub fn patch_link(call: &Call) -> Result<Reply, ApiError> {
+    let mut update = call.update()?;
+    require_idle(Some(&update.existing))?;
+    if let Some(r) = update
+        .body
         .get("properties")
         .and_then(|p| p.get("registrationEnabled"))
         .and_then(Value::as_bool)
     {
-        v["properties"]["registrationEnabled"] = json!(r);
+        update.value["properties"]["registrationEnabled"] = json!(r);
     }
-    v["etag"] = json!(uuid::Uuid::new_v4().to_string());
-    map.insert(key, Arc::new(v.clone()));
-    Ok(ArmResponse::json(200, v))
+    update.value["etag"] = json!(uuid::Uuid::new_v4().to_string());
+    let v = update.store();
+    Ok(ArmResponse::json(200, Value::clone(&v)).into())
 }
 
 pub fn record_value(
@@ -276,7 +225,7 @@ fn record_input(v: &Value) -> Result<RecordInput, ApiError> {
     Ok((ttl, a, p.get("metadata").cloned()))
 }
 
-fn put_record(call: &Call) -> Result<ArmResponse, ApiError> {
+pub fn put_record(call: &Call) -> Result<Reply, ApiError> {
     let body = call.body.clone().unwrap_or(Value::Null);
     call.body()?;
     let (ttl, a, metadata) = record_input(&body)?;
@@ -305,10 +254,10 @@ fn put_record(call: &Call) -> Result<ArmResponse, ApiError> {
         metadata.unwrap_or(json!({})),
     );
     map.insert(key, Arc::new(v.clone()));
-    Ok(ArmResponse::json(if existed { 200 } else { 201 }, v))
+    Ok(ArmResponse::json(if existed { 200 } else { 201 }, v).into())
 }
 
-fn patch_record(call: &Call) -> Result<ArmResponse, ApiError> {
+pub fn patch_record(call: &Call) -> Result<Reply, ApiError> {
     let body = call.body.clone().unwrap_or(Value::Null);
     call.body()?;
     let (ttl, a, metadata) = record_input(&body)?;
@@ -327,14 +276,15 @@ fn patch_record(call: &Call) -> Result<ArmResponse, ApiError> {
     }
     v["etag"] = json!(new_etag().trim_start_matches("W/").trim_matches('"'));
     map.insert(key, Arc::new(v.clone()));
-    Ok(ArmResponse::json(200, v))
+    Ok(ArmResponse::json(200, v).into())
 }
 
-fn delete_record(call: &Call) -> Result<ArmResponse, ApiError> {
+pub fn delete_record(call: &Call) -> Result<Reply, ApiError> {
     let mut map = call.shared.store.write();
-    Ok(ArmResponse::empty(if map.remove(&call.key()).is_some() {
+    let status = if map.remove(&call.key()).is_some() {
         200
     } else {
         204
-    }))
+    };
+    Ok(ArmResponse::empty(status).into())
 }

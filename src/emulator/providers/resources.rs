@@ -6,6 +6,7 @@ use super::super::http::{ApiError, ArmResponse};
 use super::super::ids;
 use super::super::shared::Shared;
 use super::super::state;
+use super::rules::{require_resource_group, require_subscription, tags, tracked_location};
 
 pub fn get_subscription(shared: &Shared, sub: &str) -> Result<ArmResponse, ApiError> {
     shared
@@ -23,7 +24,7 @@ pub fn get_subscription(shared: &Shared, sub: &str) -> Result<ArmResponse, ApiEr
 
 pub fn get_resource_group(shared: &Shared, sub: &str, rg: &str) -> Result<ArmResponse, ApiError> {
     let map = shared.store.read();
-    super::require_resource_group(&map, sub, rg)?;
+    require_resource_group(&map, sub, rg)?;
     let v = map
         .get(&ids::key(&ids::resource_group_id(sub, rg)))
         .map(|v| Value::clone(v))
@@ -33,14 +34,8 @@ pub fn get_resource_group(shared: &Shared, sub: &str, rg: &str) -> Result<ArmRes
 
 pub fn list_resource_groups(shared: &Shared, sub: &str) -> Result<ArmResponse, ApiError> {
     let map = shared.store.read();
+    require_subscription(&map, sub)?;
     let sub_key = ids::key(&ids::subscription_id(sub));
-    if !map.contains_key(&sub_key) {
-        return Err(ApiError::new(
-            404,
-            "SubscriptionNotFound",
-            format!("The subscription '{sub}' could not be found."),
-        ));
-    }
     let groups: Vec<Value> = state::children(&map, &sub_key, "resourcegroups")
         .map(|(_, v)| Value::clone(v))
         .collect();
@@ -61,17 +56,11 @@ pub fn put_resource_group(
         )
     })?;
     let mut map = shared.store.write();
-    if !map.contains_key(&ids::key(&ids::subscription_id(sub))) {
-        return Err(ApiError::new(
-            404,
-            "SubscriptionNotFound",
-            format!("The subscription '{sub}' could not be found."),
-        ));
-    }
+    require_subscription(&map, sub)?;
     let key = ids::key(&ids::resource_group_id(sub, rg));
     let existing = map.get(&key).cloned();
-    let loc = super::tracked_location(body, existing.as_deref(), rg)?;
-    let tags = super::tags(body)?;
+    let loc = tracked_location(body, existing.as_deref(), rg)?;
+    let tags = tags(body)?;
     let v = resource_group_value(
         existing
             .as_ref()
