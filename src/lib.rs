@@ -8,5 +8,6 @@ pub mod controller;
 pub mod dnscheck;
 pub mod emulator;
 pub mod offline;
+pub mod printable;
 pub mod reconcile;
 pub mod telemetry;

@@ -8,6 +8,7 @@ pub mod id;
 pub mod lro;
 pub mod metrics;
 pub mod models;
+pub mod names;
 pub mod ratelimit;
 pub mod retry_after;
 pub mod transport;

@@ -97,11 +97,10 @@ impl Report {
 /// Runs `arclink apply`: progress on stderr, the resulting status on stdout.
 pub async fn run(args: &ApplyArgs) -> Exit {
     let common = &args.common;
-    let manifests =
-        match manifest::load(&common.files, common.azure.default_subscription.as_deref()) {
-            Ok(m) => m,
-            Err(errors) => return report_errors(common.output, &errors),
-        };
+    let manifests = match manifest::load(&common.files, common.azure.default_subscription()) {
+        Ok(m) => m,
+        Err(errors) => return report_errors(common.output, &errors),
+    };
     print_notes(&manifests);
     let target = match target::connect(common.target, &common.azure, &common.emulator).await {
         Ok(t) => t,

@@ -205,7 +205,7 @@ impl Plan {
 
 /// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
 pub async fn run(args: &OfflineArgs) -> Exit {
-    let manifests = match manifest::load(&args.files, args.azure.default_subscription.as_deref()) {
+    let manifests = match manifest::load(&args.files, args.azure.default_subscription()) {
         Ok(m) => m,
         Err(errors) => return report_errors(args.output, &errors),
     };
