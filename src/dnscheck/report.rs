@@ -12,6 +12,7 @@ use super::resolve::{Answer, Resolver};
 use crate::api::ArcPrivateEndpoint;
 use crate::api::conditions::{READY, find};
 use crate::offline::Exit;
+use crate::printable::{for_terminal, one_line};
 
 /// Version of the JSON report schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -320,18 +321,24 @@ pub fn is_private(ip: &IpAddr) -> bool {
     }
 }
 
-/// The report for people.
+/// The report for people: names and messages each on their line ([`one_line`]), nothing that
+/// drives a terminal ([`for_terminal`]).
 pub fn render_text(report: &Report) -> String {
     let mut out = String::new();
     for e in &report.endpoints {
         let ips = if e.private_ips.is_empty() {
             "no private IP".to_string()
         } else {
-            format!("private IPs {}", e.private_ips.join(", "))
+            format!("private IPs {}", one_line(&e.private_ips.join(", ")))
         };
-        let _ = writeln!(out, "ArcPrivateEndpoint {}/{} ({ips})", e.namespace, e.name);
+        let _ = writeln!(
+            out,
+            "ArcPrivateEndpoint {}/{} ({ips})",
+            one_line(&e.namespace),
+            one_line(&e.name)
+        );
         if let Some(problem) = &e.problem {
-            let _ = writeln!(out, "  ! not checked: {problem}");
+            let _ = writeln!(out, "  ! not checked: {}", one_line(problem));
         }
         for n in &e.names {
             let answered = if n.addresses.is_empty() {
@@ -342,9 +349,14 @@ pub fn render_text(report: &Report) -> String {
             let why = n
                 .message
                 .as_deref()
-                .map(|m| format!(": {m}"))
+                .map(|m| format!(": {}", one_line(m)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "  {:<13} {}{answered}{why}", n.result.as_str(), n.name);
+            let _ = writeln!(
+                out,
+                "  {:<13} {}{answered}{why}",
+                n.result.as_str(),
+                one_line(&n.name)
+            );
         }
     }
     let s = &report.summary;
@@ -360,7 +372,7 @@ pub fn render_text(report: &Report) -> String {
         }
     }
     let _ = writeln!(out, "{line}.");
-    out
+    for_terminal(&out).into_owned()
 }
 
 /// The report for pipelines: pretty JSON with the fields in a fixed order.

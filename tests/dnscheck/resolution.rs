@@ -222,3 +222,25 @@ async fn a_truncated_answer_is_asked_again_over_tcp_on_the_same_port() {
     assert_eq!(name.result, Verdict::Ok, "{name:?}");
     assert!(server.count("gbl.his.arc.azure.com", "tcp") >= 1);
 }
+
+/// A record name carrying a colour escape and a BEL (as a hostile ARM could hand it to the
+/// controller, which writes it into the status): the text report shows it escaped, the JSON
+/// report keeps it exact.
+#[tokio::test]
+async fn names_carrying_terminal_escapes_are_shown_escaped_and_exact_in_json() {
+    let hostile = "gbl.his.arc.azure.com\u{1b}[31m\u{7}";
+    let hub = endpoint("arc", "hub", &[(hostile, "10.10.1.4")]);
+    let server = DnsServer::start(&[(
+        "agentserviceapi.guestconfiguration.azure.com",
+        addresses(&["10.10.1.4"]),
+    )]);
+    let report = check(&server, &[hub], Duration::from_secs(5)).await;
+    let text = report::render_text(&report);
+    assert!(!text.contains(['\u{1b}', '\u{7}']), "{text:?}");
+    assert!(
+        text.contains("gbl.his.arc.azure.com\\u{1b}[31m\\u{7}"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report::render_json(&report)).unwrap();
+    assert_eq!(json["endpoints"][0]["names"][0]["name"], json!(hostile));
+}
