@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use kube::ResourceExt;
 use serde::Serialize;
 
-use super::resolve::{Answer, Resolver};
+use super::resolve::{Answer, Resolved, Resolver};
 use crate::api::ArcPrivateEndpoint;
 use crate::api::conditions::{READY, find};
 use crate::offline::Exit;
@@ -60,6 +60,9 @@ pub struct NameReport {
     pub result: Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Why the first lookup failed, when the answer judged came from a second one.
+    #[serde(rename = "retriedAfter", skip_serializing_if = "Option::is_none")]
+    pub retried_after: Option<String>,
 }
 
 /// One endpoint.
@@ -150,7 +153,7 @@ pub async fn check(
         .flatten()
         .map(|x| x.fqdn.clone())
         .collect();
-    let answers: BTreeMap<String, Answer> =
+    let answers: BTreeMap<String, Resolved> =
         futures::future::join_all(names.into_iter().map(|n| async move {
             let answer = resolver.resolve(&n).await;
             (n, answer)
@@ -178,10 +181,11 @@ pub async fn check(
             }
             Ok(expected) => {
                 for x in expected {
-                    let Some(answer) = answers.get(&x.fqdn) else {
+                    let Some(resolved) = answers.get(&x.fqdn) else {
                         continue;
                     };
-                    let name = judge(&x, answer, &owners);
+                    let mut name = judge(&x, &resolved.answer, &owners);
+                    name.retried_after.clone_from(&resolved.retried_after);
                     match name.result {
                         Verdict::Ok => report.summary.ok += 1,
                         Verdict::Public => report.summary.public += 1,
@@ -263,6 +267,7 @@ fn judge(x: &Expected, answer: &Answer, owners: &BTreeMap<IpAddr, Vec<String>>) 
         addresses: Vec::new(),
         result: Verdict::Ok,
         message: None,
+        retried_after: None,
     };
     let ips = match answer {
         Answer::Unresolved(why) => {
@@ -351,9 +356,19 @@ pub fn render_text(report: &Report) -> String {
                 .as_deref()
                 .map(|m| format!(": {}", one_line(m)))
                 .unwrap_or_default();
+            let retried = n
+                .retried_after
+                .as_deref()
+                .map(|m| {
+                    format!(
+                        " (answered on a second try; the first failed: {})",
+                        one_line(m)
+                    )
+                })
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<13} {}{answered}{why}",
+                "  {:<13} {}{answered}{why}{retried}",
                 n.result.as_str(),
                 one_line(&n.name)
             );
