@@ -18,7 +18,8 @@ use crate::telemetry::Metrics;
 pub struct Context {
     pub client: kube::Client,
     pub settings: Settings,
-    pub arm: ArmPool,
+    /// Kept from one term as leader to the next (see `super::term`).
+    pub arm: Arc<ArmPool>,
     pub metrics: Metrics,
     pub recorder: Recorder,
     /// The controllers' caches of the three kinds.
@@ -68,7 +69,7 @@ impl Context {
     pub fn new(
         client: kube::Client,
         settings: Settings,
-        arm: ArmPool,
+        arm: impl Into<Arc<ArmPool>>,
         metrics: Metrics,
         recorder: Recorder,
         declared: Stores,
@@ -76,7 +77,7 @@ impl Context {
         Context {
             client,
             settings,
-            arm,
+            arm: arm.into(),
             metrics,
             recorder,
             declared,
