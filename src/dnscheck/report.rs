@@ -359,12 +359,7 @@ pub fn render_text(report: &Report) -> String {
             let retried = n
                 .retried_after
                 .as_deref()
-                .map(|m| {
-                    format!(
-                        " (answered on a second try; the first failed: {})",
-                        one_line(m)
-                    )
-                })
+                .map(|m| format!(" (asked twice; the first try failed: {})", one_line(m)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,

@@ -447,7 +447,11 @@ async fn a_leader_past_the_renew_deadline_stands_again_and_leads_again_in_the_sa
     let mut a = start(&front, "a");
     wait_leading(&mut a, Duration::from_secs(5)).await;
     a.health.set_synced("ArcPrivateLinkScope");
-    assert!(a.metrics.encode().contains("arclink_leadership_lost_total 0"));
+    assert!(
+        a.metrics
+            .encode()
+            .contains("arclink_leadership_lost_total 0")
+    );
 
     front.fail();
     let last_renewal = renewed_at(&api);
