@@ -374,15 +374,18 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     // The next listing, as the drift check makes it: passes until it is over (the controller
     // would come back one interval later; the figures do not depend on when).
-    let synced = obj.status.as_ref().and_then(|s| s.last_sync_time.clone());
+    let synced = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.common.last_sync_time.clone());
     emu.reset_counters().await?;
     let steady_started = Instant::now();
     let mut steady_passes = 0;
     let steady_ready = loop {
         let out = reconcile::reconcile(&arm, &settings, &obj, &deps).await;
         steady_passes += 1;
-        let over = out.status.last_sync_time != synced;
-        let ready = is_true(&out.status.conditions, READY);
+        let over = out.status.common.last_sync_time != synced;
+        let ready = is_true(&out.status.common.conditions, READY);
         obj.status = Some(out.status);
         if over || steady_passes >= MAX_PASSES {
             break ready;
@@ -624,7 +627,7 @@ async fn converge(
         let out = reconcile::reconcile(arm, settings, obj, deps).await;
         run.passes += 1;
         run.written += u32::try_from(out.changes.len()).unwrap_or(u32::MAX);
-        let done = is_true(&out.status.conditions, READY);
+        let done = is_true(&out.status.common.conditions, READY);
         let s = &out.status.summary;
         if verbose && (run.passes % 10 == 1 || done) {
             // Why the first machine listed as not associated is not (when one is).

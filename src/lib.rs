@@ -7,6 +7,7 @@ pub mod connect;
 pub mod controller;
 pub mod dnscheck;
 pub mod emulator;
+mod kinds;
 pub mod offline;
 pub mod printable;
 pub mod reconcile;

@@ -58,13 +58,13 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(format!("rendering CRDs: {e}")),
         },
-        Command::Plan(args) => offline(&args.log_level.clone(), async move {
+        Command::Plan(args) => offline(&args.arm.log_level.clone(), async move {
             arclink::offline::plan::run(&args).await
         }),
-        Command::Apply(args) => offline(&args.common.log_level.clone(), async move {
+        Command::Apply(args) => offline(&args.common.arm.log_level.clone(), async move {
             arclink::offline::apply::run(&args).await
         }),
-        Command::DnsCheck(args) => offline(&args.log_level.clone(), async move {
+        Command::DnsCheck(args) => offline(&args.arm.log_level.clone(), async move {
             arclink::dnscheck::run(&args).await
         }),
         Command::Emulator(args) => runtime(async move {

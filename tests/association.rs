@@ -35,7 +35,7 @@ fn status(obj: &ArcServerAssociation) -> &ArcServerAssociationStatus {
 }
 
 fn ready(obj: &ArcServerAssociation) -> bool {
-    is_true(&status(obj).conditions, READY)
+    is_true(&status(obj).common.conditions, READY)
 }
 
 fn state_of<'a>(obj: &'a ArcServerAssociation, name: &str) -> Option<(&'a str, &'a str)> {
@@ -82,7 +82,7 @@ async fn names_and_tags_are_a_union_and_missing_names_are_reported() {
     assert_eq!(st.machines.len(), 1);
     assert_eq!(state_of(&obj, "ghost").unwrap().0, "NotFound");
     assert_eq!(out.changes.len(), 3);
-    let ready_msg = &find(&st.conditions, READY).unwrap().message;
+    let ready_msg = &find(&st.common.conditions, READY).unwrap().message;
     assert!(ready_msg.contains("15 minutes"), "{ready_msg}");
     let c = b.admin.counters();
     assert_eq!(c.count_for("PATCH", MACHINES), 3);
@@ -319,7 +319,7 @@ async fn drift_is_corrected_or_reported_and_new_machines_are_picked_up() {
         "a new machine with matching tags joins"
     );
     assert_eq!(out.changes.len(), 2);
-    let drifted = find(&status(&obj).conditions, DRIFTED).unwrap();
+    let drifted = find(&status(&obj).common.conditions, DRIFTED).unwrap();
     assert_eq!(drifted.reason, "DriftCorrected", "{drifted:?}");
     assert!(ready(&obj));
 
@@ -335,7 +335,7 @@ async fn drift_is_corrected_or_reported_and_new_machines_are_picked_up() {
     step(&b, &mut obj, &d).await;
     assert_eq!(b.admin.counters().writes(), 0, "Report never writes");
     assert!(is_in(&b.admin, "m-02", "s2"));
-    let drifted = find(&status(&obj).conditions, DRIFTED).unwrap();
+    let drifted = find(&status(&obj).common.conditions, DRIFTED).unwrap();
     assert_eq!(drifted.status, "True");
     assert_eq!(state_of(&obj, "m-02").unwrap().0, "Drifted");
     assert!(
@@ -412,7 +412,8 @@ async fn converging_with_small_pages_reads_each_page_once() {
                 "{passes}: {:?}",
                 st.summary
             );
-            let reconciling = find(&st.conditions, arclink::api::conditions::RECONCILING).unwrap();
+            let reconciling =
+                find(&st.common.conditions, arclink::api::conditions::RECONCILING).unwrap();
             assert!(
                 reconciling.message.contains("listed so far"),
                 "{}",
@@ -510,7 +511,10 @@ async fn a_steady_state_listing_over_several_passes_changes_no_status() {
     }
     let out = step(&b, &mut obj, &d).await;
     assert!(ready(&obj));
-    assert_ne!(status(&obj).last_sync_time, settled.last_sync_time);
+    assert_ne!(
+        status(&obj).common.last_sync_time,
+        settled.common.last_sync_time
+    );
     assert_eq!(status(&obj).summary, settled.summary);
     assert!(
         matches!(out.requeue, Requeue::After(d) if d < b.settings.drift_check_interval),
@@ -542,7 +546,11 @@ async fn a_changed_spec_is_not_ready_before_its_listing_is_over() {
         step(&b, &mut obj, &d).await;
         passes += 1;
         if passes < 4 {
-            assert!(!ready(&obj), "pass {passes}: {:?}", status(&obj).conditions);
+            assert!(
+                !ready(&obj),
+                "pass {passes}: {:?}",
+                status(&obj).common.conditions
+            );
         } else {
             break;
         }
@@ -600,7 +608,7 @@ async fn a_kept_next_link_that_fails_lists_from_the_first_page_again() {
     );
     let out = step(&b, &mut obj, &d).await;
     let reconciling = find(
-        &status(&obj).conditions,
+        &status(&obj).common.conditions,
         arclink::api::conditions::RECONCILING,
     )
     .unwrap();
@@ -749,7 +757,11 @@ async fn failed_and_throttled_patches_are_reported_per_machine() {
     assert_eq!(state, "Failed");
     assert!(msg.starts_with("AuthorizationFailed"), "{msg}");
     assert_eq!(status(&obj).summary.failed, 1);
-    let stalled = find(&status(&obj).conditions, arclink::api::conditions::STALLED).unwrap();
+    let stalled = find(
+        &status(&obj).common.conditions,
+        arclink::api::conditions::STALLED,
+    )
+    .unwrap();
     assert_eq!(stalled.status, "True");
     assert_eq!(stalled.reason, "AuthenticationFailed");
     assert!(

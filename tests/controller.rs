@@ -196,7 +196,7 @@ async fn missing_credential_secret_stalls_without_azure_calls_until_it_exists() 
     };
     let mut b = bed_with(vec![principal]).await;
     let mut obj = with_finalizer(scope("s1"));
-    obj.spec.credential_ref = Some(CredentialRef {
+    obj.spec.common.credential_ref = Some(CredentialRef {
         name: "azure-creds".into(),
     });
 
@@ -396,7 +396,7 @@ async fn reported_drift_is_a_warning_and_azure_is_left_alone() {
     let mut b = bed().await;
     // Created in Correct mode, then switched to Report (Report never creates anything).
     let mut obj = created(&mut b, with_finalizer(scope("s1"))).await;
-    obj.spec.policy.drift = arclink::api::DriftPolicy::Report;
+    obj.spec.common.policy.drift = arclink::api::DriftPolicy::Report;
     obj.metadata.generation = Some(2);
     b.admin
         .patch_out_of_band(
@@ -429,7 +429,7 @@ async fn reported_drift_is_a_warning_and_azure_is_left_alone() {
 
     // The credentials go away: Azure is not read, so the drift report stays as it was.
     let mut obj = obj;
-    obj.spec.credential_ref = Some(CredentialRef {
+    obj.spec.common.credential_ref = Some(CredentialRef {
         name: "gone".into(),
     });
     obj.metadata.generation = Some(3);
@@ -454,7 +454,7 @@ async fn reported_drift_is_a_warning_and_azure_is_left_alone() {
 async fn suspended_objects_make_no_azure_call_and_wait_for_a_change() {
     let mut b = bed().await;
     let mut obj = with_finalizer(scope("s1"));
-    obj.spec.suspend = true;
+    obj.spec.common.suspend = true;
     let task = spawn(&b, obj.clone());
     let status = expect_status_apply(&mut b.api, &obj).await;
     assert_eq!(condition(&status, "Ready")["reason"], "Suspended");

@@ -90,7 +90,8 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
         || async {
             let obj = associations.get(ASSOCIATION).await.ok()?;
             let ready = obj.status.as_ref().is_some_and(|s| {
-                is_true(&s.conditions, READY) && s.observed_generation == obj.metadata.generation
+                is_true(&s.common.conditions, READY)
+                    && s.common.observed_generation == obj.metadata.generation
             });
             ready.then_some(obj)
         },

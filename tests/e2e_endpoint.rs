@@ -173,7 +173,8 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
     let ready = |api: Api<ArcPrivateEndpoint>, name: String| async move {
         api.get(&name).await.ok().is_some_and(|o| {
             o.status.as_ref().is_some_and(|s| {
-                is_true(&s.conditions, READY) && s.observed_generation == o.metadata.generation
+                is_true(&s.common.conditions, READY)
+                    && s.common.observed_generation == o.metadata.generation
             })
         })
     };
@@ -181,7 +182,7 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
         scopes.get(&scope_name).await.ok().is_some_and(|o| {
             o.status
                 .as_ref()
-                .is_some_and(|s| is_true(&s.conditions, READY))
+                .is_some_and(|s| is_true(&s.common.conditions, READY))
         })
     })
     .await;

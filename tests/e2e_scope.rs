@@ -73,7 +73,7 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
         let ready = obj
             .status
             .as_ref()
-            .is_some_and(|s| is_true(&s.conditions, READY));
+            .is_some_and(|s| is_true(&s.common.conditions, READY));
         ready.then_some(obj)
     })
     .await;
@@ -85,7 +85,7 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
         )),
         "{id}"
     );
-    assert_eq!(status.observed_generation, obj.metadata.generation);
+    assert_eq!(status.common.observed_generation, obj.metadata.generation);
     let azure = admin.get(&id).expect("scope missing from the emulator");
     assert_eq!(azure["properties"]["publicNetworkAccess"], "Disabled");
     assert_eq!(

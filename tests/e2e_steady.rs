@@ -95,7 +95,7 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
                 .filter(|s| {
                     s.status
                         .as_ref()
-                        .is_some_and(|s| is_true(&s.conditions, READY))
+                        .is_some_and(|s| is_true(&s.common.conditions, READY))
                 })
                 .count() as u64;
             (ready == OBJECTS).then_some(())

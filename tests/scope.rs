@@ -28,13 +28,13 @@ async fn step(
 }
 
 fn reason(obj: &ArcPrivateLinkScope, t: &str) -> String {
-    find(&obj.status.as_ref().unwrap().conditions, t)
+    find(&obj.status.as_ref().unwrap().common.conditions, t)
         .map(|c| c.reason.clone())
         .unwrap_or_default()
 }
 
 fn ready(obj: &ArcPrivateLinkScope) -> bool {
-    is_true(&obj.status.as_ref().unwrap().conditions, READY)
+    is_true(&obj.status.as_ref().unwrap().common.conditions, READY)
 }
 
 #[tokio::test]
@@ -59,7 +59,7 @@ async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
         "{st:?}"
     );
     assert_eq!(st.provisioning_state.as_deref(), Some("Succeeded"));
-    assert_eq!(st.observed_generation, Some(1));
+    assert_eq!(st.common.observed_generation, Some(1));
     let azure = b.admin.get(&scope_id("s1")).unwrap();
     assert_eq!(
         azure["tags"]["arclink-owner"],
@@ -137,7 +137,7 @@ async fn report_mode_never_writes_and_reports_the_drift() {
     let b = bed().await;
     let mut obj = scope("s3");
     step(&b, &mut obj).await;
-    obj.spec.policy.drift = DriftPolicy::Report;
+    obj.spec.common.policy.drift = DriftPolicy::Report;
     b.admin
         .patch_out_of_band(
             &scope_id("s3"),
@@ -149,16 +149,16 @@ async fn report_mode_never_writes_and_reports_the_drift() {
     assert_eq!(b.admin.counters().writes(), 0);
     assert!(!out.drift.reported.is_empty());
     let st = obj.status.as_ref().unwrap();
-    assert_eq!(st.drift.len(), 1);
+    assert_eq!(st.common.arm.drift.len(), 1);
     assert_eq!(
         (
-            st.drift[0].path.as_str(),
-            st.drift[0].desired.as_str(),
-            st.drift[0].actual.as_str()
+            st.common.arm.drift[0].path.as_str(),
+            st.common.arm.drift[0].desired.as_str(),
+            st.common.arm.drift[0].actual.as_str()
         ),
         ("properties.publicNetworkAccess", "Disabled", "Enabled")
     );
-    assert!(is_true(&st.conditions, DRIFTED));
+    assert!(is_true(&st.common.conditions, DRIFTED));
     assert!(ready(&obj), "Report mode keeps Ready true");
     assert_eq!(
         b.admin.get(&scope_id("s3")).unwrap()["properties"]["publicNetworkAccess"],
@@ -183,7 +183,7 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
     assert_eq!(reason(&obj, STALLED), "AdoptionRequired");
     assert!(!ready(&obj));
 
-    obj.spec.policy.adopt = true;
+    obj.spec.common.policy.adopt = true;
     step(&b, &mut obj).await;
     assert!(ready(&obj), "{:?}", obj.status);
     let tags = &b.admin.get(&scope_id("s4")).unwrap()["tags"];
@@ -198,13 +198,13 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
 
     let mut other = scope("s4");
     other.metadata.namespace = Some("other-ns".into());
-    other.spec.policy.adopt = true;
+    other.spec.common.policy.adopt = true;
     b.admin.reset_counters();
     step(&b, &mut other).await;
     assert_eq!(b.admin.counters().writes(), 0);
     assert_eq!(reason(&other, STALLED), "OwnedElsewhere");
     assert!(
-        find(&other.status.as_ref().unwrap().conditions, STALLED)
+        find(&other.status.as_ref().unwrap().common.conditions, STALLED)
             .unwrap()
             .message
             .contains("test-cluster/ns/ArcPrivateLinkScope/s4")
@@ -234,7 +234,7 @@ async fn delete_removes_owned_scopes_and_orphan_releases_them() {
     assert!(b.admin.get(&scope_id("s5")).is_none());
 
     let mut kept = scope("s6");
-    kept.spec.policy.deletion = DeletionPolicy::Orphan;
+    kept.spec.common.policy.deletion = DeletionPolicy::Orphan;
     step(&b, &mut kept).await;
     let msg = clean(&b, &mut kept).await;
     assert!(msg.contains("orphaned"), "{msg}");
@@ -260,7 +260,7 @@ async fn delete_removes_owned_scopes_and_orphan_releases_them() {
 async fn suspended_objects_make_no_arm_calls() {
     let b = bed().await;
     let mut obj = scope("s7");
-    obj.spec.suspend = true;
+    obj.spec.common.suspend = true;
     b.admin.reset_counters();
     step(&b, &mut obj).await;
     assert_eq!(b.admin.counters().total(), 0);
@@ -273,7 +273,7 @@ async fn terminal_arm_errors_stall_with_the_arm_code_verbatim() {
     let mut obj = scope("s8");
     obj.spec.azure.resource_group = "rg-missing".into();
     let out = step(&b, &mut obj).await;
-    let stalled = find(&obj.status.as_ref().unwrap().conditions, STALLED)
+    let stalled = find(&obj.status.as_ref().unwrap().common.conditions, STALLED)
         .unwrap()
         .clone();
     assert_eq!(stalled.status, "True");
@@ -297,7 +297,7 @@ async fn throttling_reports_reconciling_then_succeeds() {
     let out = step(&b, &mut obj).await;
     assert_eq!(reason(&obj, RECONCILING), "Throttled");
     assert!(is_true(
-        &obj.status.as_ref().unwrap().conditions,
+        &obj.status.as_ref().unwrap().common.conditions,
         RECONCILING
     ));
     assert_eq!(out.requeue, Requeue::After(Duration::from_secs(3)));
@@ -356,7 +356,7 @@ async fn arm_error_codes_decide_between_stalled_and_reconciling() {
                 .times(1),
         );
         step(&b, &mut obj).await;
-        let conds = &obj.status.as_ref().unwrap().conditions;
+        let conds = &obj.status.as_ref().unwrap().common.conditions;
         let (t, expected_stall) = if *stalls {
             (STALLED, true)
         } else {
@@ -480,7 +480,7 @@ async fn declared_service_extensions_are_created_diffed_and_corrected() {
     );
 
     // Report: the difference is listed, nothing is written.
-    obj.spec.policy.drift = DriftPolicy::Report;
+    obj.spec.common.policy.drift = DriftPolicy::Report;
     obj.metadata.generation = Some(2);
     b.admin
         .patch_out_of_band(
@@ -493,7 +493,7 @@ async fn declared_service_extensions_are_created_diffed_and_corrected() {
     assert_eq!(b.admin.counters().writes(), 0);
     assert!(out.changes.is_empty());
     assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
-    let drift = &obj.status.as_ref().unwrap().drift;
+    let drift = &obj.status.as_ref().unwrap().common.arm.drift;
     assert_eq!(drift.len(), 1, "{drift:?}");
     assert_eq!(
         (drift[0].path.as_str(), drift[0].actual.as_str()),
@@ -549,12 +549,12 @@ async fn an_api_version_without_service_extensions_stalls_instead_of_looping() {
     obj.spec.service_extensions = vec![sql(PublicNetworkAccess::Disabled)];
     step(&b, &mut obj).await;
     assert!(
-        is_true(&obj.status.as_ref().unwrap().conditions, STALLED),
+        is_true(&obj.status.as_ref().unwrap().common.conditions, STALLED),
         "{:?}",
         obj.status
     );
     assert_eq!(reason(&obj, STALLED), "ServiceExtensionsNotApplied");
-    let message = &find(&obj.status.as_ref().unwrap().conditions, STALLED)
+    let message = &find(&obj.status.as_ref().unwrap().common.conditions, STALLED)
         .unwrap()
         .message;
     assert!(message.contains("spec.serviceExtensions"), "{message}");

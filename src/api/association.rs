@@ -6,11 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::*;
+use super::managed::{CommonStatus, NoArmStatus, managed_status};
 
 /// Pattern of an Arc-enabled server (machine) name: 1-54 characters.
 pub const MACHINE_NAME_PATTERN: &str = r"^[a-zA-Z0-9_.-]{1,54}$";
@@ -135,9 +135,6 @@ pub struct AssociationPolicy {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArcServerAssociationStatus {
-    /// Generation of the spec this status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
     /// ARM id of the scope the machines join.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_resource_id: Option<String>,
@@ -150,18 +147,12 @@ pub struct ArcServerAssociationStatus {
     /// Number of non-associated machines left out of `machines` to bound the object's size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machines_omitted: Option<u32>,
-    /// When a reconcile that read Azure last changed this status (RFC 3339); not rewritten in
-    /// steady state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_sync_time: Option<String>,
-    /// Reconciles in a row that failed with a transient ARM error (reset when Ready or when the
-    /// spec changes); at 6 the object is `Stalled` until the next drift check.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub failed_attempts: u32,
-    /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<Condition>,
+    // No operation and no drift field by field: a drifted machine is listed in `machines`.
+    #[serde(flatten)]
+    pub common: CommonStatus<NoArmStatus>,
 }
+
+managed_status!(ArcServerAssociationStatus, NoArmStatus);
 
 /// Machine counts by state.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]

@@ -1,18 +1,17 @@
-//! The CustomResourceDefinitions of the three kinds, as `arclink crds` prints them.
+//! The CustomResourceDefinitions of the kinds, as `arclink crds` prints them.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use super::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
-
-/// The three CRDs, in dependency order.
-pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![
-        ArcPrivateLinkScope::crd(),
-        ArcPrivateEndpoint::crd(),
-        ArcServerAssociation::crd(),
-    ]
+macro_rules! all {
+    ($($variant:ident($kind:ident) $field:ident,)*) => {
+        /// The CRDs, in dependency order.
+        pub fn all() -> Vec<CustomResourceDefinition> {
+            vec![$(super::$kind::crd()),*]
+        }
+    };
 }
+crate::kinds::kinds!(all);
 
 /// All CRDs as one multi-document YAML stream.
 pub fn render() -> Result<String, serde_saphyr::SerializeError> {

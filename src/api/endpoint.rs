@@ -4,13 +4,11 @@
 // `printcolumn(...)` repeats `type_`/`json_path` keys by design; clippy reads them as duplicates.
 #![allow(clippy::duplicated_attributes)]
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::*;
+use super::managed::{ArmStatus, CommonSpec, CommonStatus, managed_status};
 
 /// The scope an endpoint connects to (`scopeRef` or `scopeId`) never changes.
 const SCOPE_TARGET_IMMUTABLE: &str = "(has(self.spec.scopeRef) ? 'ref:' + self.spec.scopeRef.name : 'id:' + (has(self.spec.scopeId) ? self.spec.scopeId : '')) == (has(oldSelf.spec.scopeRef) ? 'ref:' + oldSelf.spec.scopeRef.name : 'id:' + (has(oldSelf.spec.scopeId) ? oldSelf.spec.scopeId : ''))";
@@ -23,7 +21,7 @@ const ENDPOINT_NAME_MESSAGE: &str = "the private endpoint's Azure name (spec.azu
 
 /// Declares a private endpoint from a virtual network's subnet to an Arc Private Link Scope,
 /// and the private DNS that makes Arc's FQDNs resolve to it.
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[kube(
     group = "arclink.io",
     version = "v1alpha1",
@@ -91,23 +89,8 @@ pub struct ArcPrivateEndpointSpec {
     /// Absent: arclink does not touch network security groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbound_rules: Option<OutboundRules>,
-    /// Azure tags for the endpoint. arclink adds `managed-by` and `arclink-owner` itself.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = MAX_USER_TAGS, "additionalProperties" = {"type": "string", "maxLength": 256}))]
-    #[x_kube(
-        validation = Rule::new(RESERVED_TAGS_RULE).message(RESERVED_TAGS_MESSAGE),
-        validation = Rule::new(TAG_KEYS_RULE).message(TAG_KEYS_MESSAGE)
-    )]
-    pub tags: BTreeMap<String, String>,
-    /// Drift, deletion and adoption policy.
-    #[serde(default)]
-    pub policy: Policy,
-    /// Do nothing at all while true (no Azure calls).
-    #[serde(default)]
-    pub suspend: bool,
-    /// Secret with Azure credentials in this namespace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_ref: Option<CredentialRef>,
+    #[serde(flatten)]
+    pub common: CommonSpec,
 }
 
 /// How the connection to the scope is approved.
@@ -246,9 +229,6 @@ pub struct OutboundRuleStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArcPrivateEndpointStatus {
-    /// Generation of the spec this status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
     /// ARM id of the private endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
@@ -270,24 +250,11 @@ pub struct ArcPrivateEndpointStatus {
     /// The outbound rules arclink keeps (`spec.outboundRules`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbound_rules: Option<OutboundRulesStatus>,
-    /// Fields where Azure differs from the spec.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drift: Vec<DriftEntry>,
-    /// When a reconcile that read Azure last changed this status (RFC 3339); not rewritten in
-    /// steady state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_sync_time: Option<String>,
-    /// ARM operation in flight, resumed after a restart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operation: Option<PendingOperation>,
-    /// Reconciles in a row that failed with a transient ARM error (reset when Ready or when the
-    /// spec changes); at 6 the object is `Stalled` until the next drift check.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub failed_attempts: u32,
-    /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<Condition>,
+    #[serde(flatten)]
+    pub common: CommonStatus,
 }
+
+managed_status!(ArcPrivateEndpointStatus, ArmStatus);
 
 /// State of the endpoint's connection to the scope.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]

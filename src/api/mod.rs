@@ -7,21 +7,25 @@ pub mod common;
 pub mod conditions;
 pub mod crds;
 pub mod endpoint;
+pub mod managed;
 pub mod scope;
 pub mod validate;
 
 pub use association::{ArcServerAssociation, ArcServerAssociationSpec, ArcServerAssociationStatus};
 pub use common::*;
 pub use endpoint::{ArcPrivateEndpoint, ArcPrivateEndpointSpec, ArcPrivateEndpointStatus};
+pub use managed::{ArmFields, ArmStatus, CommonSpec, CommonStatus, ManagedStatus, NoArmStatus};
 pub use scope::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus};
 
 /// API group of every arclink kind.
 pub const GROUP: &str = "arclink.io";
 /// Finalizer that guards Azure clean-up.
 pub const FINALIZER: &str = "arclink.io/cleanup";
-/// The arclink kinds, in dependency order (a scope before what refers to it).
-pub const KINDS: [&str; 3] = [
-    "ArcPrivateLinkScope",
-    "ArcPrivateEndpoint",
-    "ArcServerAssociation",
-];
+
+macro_rules! kind_names {
+    ($($variant:ident($kind:ident) $field:ident,)*) => {
+        /// The arclink kinds, in dependency order (a scope before what refers to it).
+        pub const KINDS: [&str; [$(stringify!($kind)),*].len()] = [$(stringify!($kind)),*];
+    };
+}
+crate::kinds::kinds!(kind_names);

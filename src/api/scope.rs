@@ -3,17 +3,15 @@
 // `printcolumn(...)` repeats `type_`/`json_path` keys by design; clippy reads them as duplicates.
 #![allow(clippy::duplicated_attributes)]
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::*;
+use super::managed::{ArmStatus, CommonSpec, CommonStatus, managed_status};
 
 /// Declares an Azure Arc Private Link Scope: the object that lets Arc-enabled servers reach
 /// Azure Arc through private endpoints.
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[kube(
     group = "arclink.io",
     version = "v1alpha1",
@@ -73,23 +71,8 @@ pub struct ArcPrivateLinkScopeSpec {
     /// to Azure Arc through this scope ("Connect to an Azure Arc-enabled server").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onboarding: Option<Onboarding>,
-    /// Azure tags for the scope. arclink adds `managed-by` and `arclink-owner` itself.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = MAX_USER_TAGS, "additionalProperties" = {"type": "string", "maxLength": 256}))]
-    #[x_kube(
-        validation = Rule::new(RESERVED_TAGS_RULE).message(RESERVED_TAGS_MESSAGE),
-        validation = Rule::new(TAG_KEYS_RULE).message(TAG_KEYS_MESSAGE)
-    )]
-    pub tags: BTreeMap<String, String>,
-    /// Drift, deletion and adoption policy.
-    #[serde(default)]
-    pub policy: Policy,
-    /// Do nothing at all while true (no Azure calls).
-    #[serde(default)]
-    pub suspend: bool,
-    /// Secret with Azure credentials in this namespace; see the README for the lookup order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_ref: Option<CredentialRef>,
+    #[serde(flatten)]
+    pub common: CommonSpec,
 }
 
 /// Public network access of a scope.
@@ -160,9 +143,6 @@ pub struct Onboarding {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArcPrivateLinkScopeStatus {
-    /// Generation of the spec this status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
     /// ARM id of the scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
@@ -179,24 +159,11 @@ pub struct ArcPrivateLinkScopeStatus {
     /// Private endpoint connections Azure reports on the scope.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub private_endpoint_connections: Vec<ConnectionStatus>,
-    /// Fields where Azure differs from the spec.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drift: Vec<DriftEntry>,
-    /// When a reconcile that read Azure last changed this status (RFC 3339); not rewritten in
-    /// steady state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_sync_time: Option<String>,
-    /// ARM operation in flight, resumed after a restart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operation: Option<PendingOperation>,
-    /// Reconciles in a row that failed with a transient ARM error (reset when Ready or when the
-    /// spec changes); at 6 the object is `Stalled` until the next drift check.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub failed_attempts: u32,
-    /// `Ready`, `Reconciling`, `Stalled` and `Drifted` (kstatus-compatible).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<Condition>,
+    #[serde(flatten)]
+    pub common: CommonStatus,
 }
+
+managed_status!(ArcPrivateLinkScopeStatus, ArmStatus);
 
 /// A private endpoint connection on a scope.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]

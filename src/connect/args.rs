@@ -1,13 +1,39 @@
-//! Flags shared by `arclink run`, `plan` and `apply`: where Azure is and how to talk to it.
+//! Flags shared by `arclink run`, `plan`, `apply` and `dns-check`: where Azure is and how to talk
+//! to it.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
 
+use super::target::{self, EmulatorFlags, Target, TargetChoice, TargetError};
 use crate::api::{MAX_DRIFT_CHECK_INTERVAL, duration_up_to};
 use crate::azure::{ApiVersions, BucketLimits, Cloud, RateLimits};
 use crate::reconcile::Settings;
+
+/// Which ARM the commands without a cluster talk to (`plan`, `apply`, `dns-check -f`), and where
+/// their diagnostics go.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ArmTargetArgs {
+    /// Where ARM is: `auto` uses Azure when --arm-endpoint or credentials are configured and
+    /// the embedded emulator otherwise.
+    #[arg(long, env = "ARCLINK_TARGET", value_enum, default_value_t = TargetChoice::Auto)]
+    pub target: TargetChoice,
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    #[command(flatten)]
+    pub emulator: EmulatorFlags,
+    /// Log filter for diagnostics on stderr (tracing `EnvFilter` syntax).
+    #[arg(long, env = "RUST_LOG", default_value = "warn")]
+    pub log_level: String,
+}
+
+impl ArmTargetArgs {
+    /// Azure, or the embedded emulator, as `--target` says.
+    pub async fn connect(&self) -> Result<Target, TargetError> {
+        target::connect(self.target, &self.azure, &self.emulator).await
+    }
+}
 
 /// How arclink reaches Azure Resource Manager.
 #[derive(Debug, Clone, clap::Args)]

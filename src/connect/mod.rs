@@ -6,6 +6,6 @@ pub mod args;
 pub mod credentials;
 pub mod target;
 
-pub use args::AzureArgs;
+pub use args::{ArmTargetArgs, AzureArgs};
 pub use credentials::{ArmConfig, ArmPool};
 pub use target::{EMULATOR_NOTE, EmulatorFlags, Target, TargetChoice, start_emulator};

@@ -16,8 +16,8 @@ use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
 
 use super::context::Context;
-use super::kind::{FIELD_MANAGER, Kind};
-use super::run::api;
+use super::kind::{FIELD_MANAGER, Kind, Watch};
+use crate::api::ManagedStatus;
 use crate::reconcile::phase::write_conditions;
 use crate::reconcile::{Outcome, Phase, Requeue};
 
@@ -44,15 +44,10 @@ pub enum ConfigMapError {
 
 /// Watches the labelled ConfigMaps `K` owns, so that a ConfigMap deleted or edited by hand is
 /// written again.
-pub fn watch_owned<K: Kind>(
-    controller: Controller<K>,
-    client: &kube::Client,
-    namespace: Option<&str>,
-) -> Controller<K> {
+pub fn watch_owned<K: Kind>(controller: Controller<K>, watch: &Watch<'_>) -> Controller<K> {
     let (key, value) = MANAGED_LABEL;
-    let config_maps: Api<ConfigMap> = api(client, namespace);
     controller.owns(
-        config_maps,
+        watch.api::<ConfigMap>(),
         watcher::Config::default().labels(&format!("{key}={value}")),
     )
 }
@@ -122,13 +117,12 @@ pub fn settle<'a, K: Kind>(
     what: &'a str,
     result: BoxFuture<'a, Result<(), ConfigMapError>>,
 ) -> BoxFuture<'a, ()> {
-    use crate::reconcile::engine::ManagedStatus;
     Box::pin(async move {
         match result.await {
             Ok(()) => {}
             Err(e @ ConfigMapError::NotOwned { .. }) => {
                 write_conditions(
-                    outcome.status.conditions(),
+                    &mut outcome.status.common_mut().conditions,
                     &Phase::stalled("ConfigMapOwnedElsewhere", e.to_string()),
                     &outcome.drift,
                     obj.meta().generation,
@@ -142,4 +136,92 @@ pub fn settle<'a, K: Kind>(
             }
         }
     })
+}
+
+/// A scripted API server for the unit tests of the controller's Kubernetes writes.
+#[cfg(test)]
+pub(crate) mod testing {
+    use http::{Request, Response};
+    use kube::client::Body;
+    use serde_json::{Value, json};
+    use tokio::task::JoinHandle;
+    use tower_test::mock::{Handle, SendResponse};
+
+    /// The API server of a unit test: the test takes each request in turn and answers it.
+    pub(crate) struct ApiServer(Handle<Request<Body>, Response<Body>>);
+
+    /// A client of namespace `ns` and the API server it talks to. Dropping the server makes every
+    /// request fail.
+    pub(crate) fn client() -> (kube::Client, ApiServer) {
+        let (service, handle) = tower_test::mock::pair();
+        (kube::Client::new(service, "ns"), ApiServer(handle))
+    }
+
+    /// A client whose API server runs `script` on a task of its own (await it to see the
+    /// script's assertions).
+    pub(crate) fn serve<F>(script: impl FnOnce(ApiServer) -> F) -> (kube::Client, JoinHandle<()>)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (client, api) = client();
+        (client, tokio::spawn(script(api)))
+    }
+
+    impl ApiServer {
+        /// The next request, and where to send its response.
+        pub(crate) async fn next(&mut self) -> (Request<Body>, SendResponse<Response<Body>>) {
+            self.0
+                .next_request()
+                .await
+                .expect("the client sent a request")
+        }
+    }
+
+    /// A response with a JSON body.
+    pub(crate) fn respond(status: u16, body: Value) -> Response<Body> {
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap()
+    }
+
+    /// The API server's answer to a GET of an object that does not exist.
+    pub(crate) fn not_found() -> Response<Body> {
+        respond(
+            404,
+            json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}),
+        )
+    }
+
+    /// ConfigMap `name` in `ns` with data, owned by no arclink object.
+    pub(crate) fn foreign_config_map(name: &str) -> Response<Body> {
+        respond(
+            200,
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "ns"}, "data": {"x": "y"}}),
+        )
+    }
+
+    /// The JSON body of a request.
+    pub(crate) async fn body_of(req: Request<Body>) -> Value {
+        serde_json::from_slice(&req.into_body().collect_bytes().await.unwrap()).unwrap()
+    }
+
+    /// Asserts that `config_map` is one arclink writes for the `kind` object of uid `uid-1`:
+    /// owned by it as its controller, and labelled so the controller watches it.
+    pub(crate) fn assert_written_for(config_map: &Value, kind: &str) {
+        let owner = &config_map["metadata"]["ownerReferences"][0];
+        assert_eq!(
+            (
+                owner["kind"].as_str(),
+                owner["uid"].as_str(),
+                owner["controller"].as_bool()
+            ),
+            (Some(kind), Some("uid-1"), Some(true))
+        );
+        assert_eq!(
+            config_map["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "arclink"
+        );
+    }
 }

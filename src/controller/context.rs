@@ -5,13 +5,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
-use kube::ResourceExt;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 
-use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use crate::connect::ArmPool;
-use crate::reconcile::declared::Declared;
+use crate::reconcile::declared::Declares;
 use crate::reconcile::{Settings, requeue};
 use crate::telemetry::Metrics;
 
@@ -22,47 +20,43 @@ pub struct Context {
     pub arm: Arc<ArmPool>,
     pub metrics: Metrics,
     pub recorder: Recorder,
-    /// The controllers' caches of the three kinds.
+    /// The controllers' caches of the kinds.
     pub declared: Stores,
     /// Consecutive transient failures per object, for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
 
-/// The reflector stores of the three kinds (those of their controllers).
-#[derive(Clone)]
-pub struct Stores {
-    pub scopes: Store<ArcPrivateLinkScope>,
-    pub endpoints: Store<ArcPrivateEndpoint>,
-    pub associations: Store<ArcServerAssociation>,
-}
+macro_rules! stores {
+    ($($variant:ident($kind:ident) $field:ident,)*) => {
+        /// The reflector stores of the kinds (those of their controllers).
+        #[derive(Clone)]
+        pub struct Stores {
+            $(pub $field: Store<crate::api::$kind>,)*
+        }
 
-impl Stores {
-    /// Whether every store has its first full list (before that, a missing object might only
-    /// not be listed yet, and a missed rival could cause a write).
-    pub fn synced(&self) -> bool {
-        let ready = |f: futures::future::BoxFuture<'_, bool>| f.now_or_never().unwrap_or(false);
-        ready(self.scopes.wait_until_ready().map(|r| r.is_ok()).boxed())
-            && ready(self.endpoints.wait_until_ready().map(|r| r.is_ok()).boxed())
-            && ready(
-                self.associations
-                    .wait_until_ready()
-                    .map(|r| r.is_ok())
-                    .boxed(),
-            )
-    }
-}
+        impl Stores {
+            /// Whether every store has its first full list (before that, a missing object might
+            /// only not be listed yet, and a missed rival could cause a write).
+            pub fn synced(&self) -> bool {
+                $(listed(&self.$field))&&*
+            }
+        }
 
-impl Declared for Stores {
-    fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>> {
-        self.scopes
-            .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
-    }
-    fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
-        self.endpoints.state()
-    }
-    fn associations(&self) -> Vec<Arc<ArcServerAssociation>> {
-        self.associations.state()
-    }
+        $(impl Declares<crate::api::$kind> for Stores {
+            fn all(&self) -> Vec<Arc<crate::api::$kind>> {
+                self.$field.state()
+            }
+        })*
+    };
+}
+crate::kinds::kinds!(stores);
+
+/// Whether `store` has its first full list.
+fn listed<K: kube::Resource<DynamicType = ()> + Clone>(store: &Store<K>) -> bool {
+    store
+        .wait_until_ready()
+        .now_or_never()
+        .is_some_and(|r| r.is_ok())
 }
 
 impl Context {

@@ -3,15 +3,11 @@
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use kube::ResourceExt;
 use kube::runtime::controller::Controller;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 
 use super::config_map::{self, ConfigMapError};
-use super::context::{Context, Stores};
-use super::kind::Kind;
-use super::run::api;
+use super::context::Context;
+use super::kind::{Kind, Watch, watch_referrers};
 use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, ArcPrivateLinkScope};
 use crate::reconcile::Outcome;
 use crate::reconcile::endpoint::dns_export;
@@ -20,31 +16,11 @@ use crate::reconcile::endpoint::dns_export;
 pub const EXPORT_LABEL: (&str, &str) = config_map::MANAGED_LABEL;
 
 impl Kind for ArcPrivateEndpoint {
-    fn configure(
-        controller: Controller<Self>,
-        client: &kube::Client,
-        namespace: Option<&str>,
-        declared: &Stores,
-    ) -> Controller<Self> {
-        let endpoints = declared.endpoints.clone();
-        let scopes: kube::Api<ArcPrivateLinkScope> = api(client, namespace);
-        config_map::watch_owned(controller, client, namespace).watches(
-            scopes,
-            watcher::Config::default(),
-            move |s| {
-                let ns = s.namespace();
-                let name = s.name_any();
-                endpoints
-                    .state()
-                    .into_iter()
-                    .filter(|e| {
-                        e.namespace() == ns
-                            && e.spec.scope_ref.as_ref().is_some_and(|r| r.name == name)
-                    })
-                    .map(|e| ObjectRef::from_obj(&*e))
-                    .collect::<Vec<_>>()
-            },
-        )
+    fn configure(controller: Controller<Self>, watch: &Watch<'_>) -> Controller<Self> {
+        let controller = config_map::watch_owned(controller, watch);
+        watch_referrers::<_, ArcPrivateLinkScope>(controller, watch, |e| {
+            e.spec.scope_ref.as_ref().map(|r| r.name.as_str())
+        })
     }
 
     /// Writes the `dnsExport` ConfigMap; one that this object does not own stalls it.
@@ -85,20 +61,10 @@ async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::config_map::testing::{
+        self, assert_written_for, body_of, foreign_config_map, not_found, respond,
+    };
     use serde_json::json;
-
-    type Mock = tower_test::mock::Handle<
-        http::Request<kube::client::Body>,
-        http::Response<kube::client::Body>,
-    >;
-
-    fn respond(status: u16, body: serde_json::Value) -> http::Response<kube::client::Body> {
-        http::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(kube::client::Body::from(serde_json::to_vec(&body).unwrap()))
-            .unwrap()
-    }
 
     fn exporting() -> (ArcPrivateEndpoint, ArcPrivateEndpointStatus) {
         let obj: ArcPrivateEndpoint = serde_json::from_value(json!({
@@ -127,23 +93,16 @@ mod tests {
 
     #[tokio::test]
     async fn export_writes_the_config_map_then_only_when_it_changes() {
-        let (svc, handle): (_, Mock) = tower_test::mock::pair();
-        let client = kube::Client::new(svc, "ns");
         let (obj, status) = exporting();
-        let server = tokio::spawn(async move {
-            let mut handle = std::pin::pin!(handle);
-            let (req, send) = handle.next_request().await.unwrap();
+        let (client, server) = testing::serve(|mut api| async move {
+            let (req, send) = api.next().await;
             assert_eq!(req.method(), http::Method::GET);
             assert_eq!(req.uri().path(), "/api/v1/namespaces/ns/configmaps/arc-dns");
-            send.send_response(respond(
-                404,
-                json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}),
-            ));
-            let (req, send) = handle.next_request().await.unwrap();
+            send.send_response(not_found());
+            let (req, send) = api.next().await;
             assert_eq!(req.method(), http::Method::PATCH);
             assert!(req.uri().query().unwrap().contains("fieldManager=arclink"));
-            let body: serde_json::Value =
-                serde_json::from_slice(&req.into_body().collect_bytes().await.unwrap()).unwrap();
+            let body = body_of(req).await;
             assert_eq!(body["data"]["hosts"], "10.0.0.4 gbl.his.arc.azure.com\n");
             assert!(
                 body["data"]["privatelink.his.arc.azure.com"]
@@ -151,22 +110,10 @@ mod tests {
                     .unwrap()
                     .contains("gbl IN A 10.0.0.4")
             );
-            let owner = &body["metadata"]["ownerReferences"][0];
-            assert_eq!(
-                (
-                    owner["kind"].as_str(),
-                    owner["uid"].as_str(),
-                    owner["controller"].as_bool()
-                ),
-                (Some("ArcPrivateEndpoint"), Some("uid-1"), Some(true))
-            );
-            assert_eq!(
-                body["metadata"]["labels"]["app.kubernetes.io/managed-by"],
-                "arclink"
-            );
+            assert_written_for(&body, "ArcPrivateEndpoint");
             send.send_response(respond(200, body.clone()));
             // Unchanged content: one GET, no write.
-            let (req, send) = handle.next_request().await.unwrap();
+            let (req, send) = api.next().await;
             assert_eq!(req.method(), http::Method::GET);
             send.send_response(respond(200, body));
         });
@@ -177,16 +124,10 @@ mod tests {
 
     #[tokio::test]
     async fn export_leaves_a_config_map_it_does_not_own() {
-        let (svc, handle): (_, Mock) = tower_test::mock::pair();
-        let client = kube::Client::new(svc, "ns");
         let (obj, status) = exporting();
-        let server = tokio::spawn(async move {
-            let mut handle = std::pin::pin!(handle);
-            let (_, send) = handle.next_request().await.unwrap();
-            send.send_response(respond(
-                200,
-                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "arc-dns", "namespace": "ns"}, "data": {"x": "y"}}),
-            ));
+        let (client, server) = testing::serve(|mut api| async move {
+            let (_, send) = api.next().await;
+            send.send_response(foreign_config_map("arc-dns"));
         });
         let err = export(&client, &obj, &status).await.unwrap_err();
         assert!(

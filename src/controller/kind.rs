@@ -14,6 +14,8 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,12 +24,13 @@ use tracing::Instrument;
 
 use super::context::{Context, Stores};
 use super::error::Error;
-use crate::api::FINALIZER;
+use super::run::api;
 use crate::api::conditions::{DRIFTED, READY, STALLED, find};
+use crate::api::{FINALIZER, ManagedStatus};
 use crate::azure::ArmClient;
 use crate::connect::credentials::CredentialError;
-use crate::reconcile::declared::Dependent;
-use crate::reconcile::engine::{Managed, ManagedStatus};
+use crate::reconcile::declared::{Declares, Dependent};
+use crate::reconcile::engine::Managed;
 use crate::reconcile::phase::write_conditions;
 use crate::reconcile::{self, Cleanup, Drift, Outcome, Phase, Requeue};
 
@@ -49,13 +52,8 @@ pub trait Kind:
     + 'static
 {
     /// Adds the watches this kind needs besides its own objects (referenced scopes, owned
-    /// ConfigMaps, rival associations), looking objects up in `declared`.
-    fn configure(
-        controller: Controller<Self>,
-        _client: &kube::Client,
-        _namespace: Option<&str>,
-        _declared: &Stores,
-    ) -> Controller<Self> {
+    /// ConfigMaps, rival associations).
+    fn configure(controller: Controller<Self>, _watch: &Watch<'_>) -> Controller<Self> {
         controller
     }
 
@@ -68,6 +66,51 @@ pub trait Kind:
     ) -> BoxFuture<'a, ()> {
         Box::pin(async {})
     }
+}
+
+/// Where the controllers watch: the cluster, the namespace (every namespace when `None`), and
+/// the caches of the kinds, in which a watch finds the objects a change concerns.
+pub struct Watch<'a> {
+    pub client: &'a kube::Client,
+    pub namespace: Option<&'a str>,
+    pub declared: &'a Stores,
+}
+
+impl Watch<'_> {
+    /// The objects of kind `K` where the controllers watch.
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: Resource<Scope = NamespaceResourceScope>,
+        K::DynamicType: Default,
+    {
+        api(self.client, self.namespace)
+    }
+}
+
+/// Adds a watch of the objects of kind `R` that re-reconciles the objects of `K` referring to a
+/// changed one: those in its namespace whose `refers_to` names it.
+pub fn watch_referrers<K: Kind, R: Kind>(
+    controller: Controller<K>,
+    watch: &Watch<'_>,
+    refers_to: fn(&K) -> Option<&str>,
+) -> Controller<K>
+where
+    Stores: Declares<K>,
+{
+    let declared = watch.declared.clone();
+    controller.watches(
+        watch.api::<R>(),
+        watcher::Config::default(),
+        move |referred: R| {
+            let namespace = referred.namespace();
+            let name = referred.name_any();
+            Declares::<K>::all(&declared)
+                .into_iter()
+                .filter(|o| o.namespace() == namespace && refers_to(o) == Some(name.as_str()))
+                .map(|o| ObjectRef::from_obj(&*o))
+                .collect::<Vec<_>>()
+        },
+    )
 }
 
 /// Reconciles one object of kind `K`: the entry point handed to kube-runtime's Controller.
@@ -229,9 +272,10 @@ async fn arm_client<K: Kind>(obj: &K, ctx: &Context) -> Result<Result<ArmClient,
 /// caches not synced): `Drifted` keeps what the last read of Azure said.
 fn stamp<K: Kind>(status: &mut K::Status, obj: &K, ctx: &Context, phase: &Phase) {
     let generation = obj.meta().generation;
-    *status.observed_generation() = generation;
+    let common = status.common_mut();
+    common.observed_generation = generation;
     write_conditions(
-        status.conditions(),
+        &mut common.conditions,
         phase,
         &Drift::default(),
         generation,

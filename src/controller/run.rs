@@ -14,16 +14,15 @@ use kube::runtime::{PredicateConfig, WatchStreamExt};
 use kube::{Api, Client};
 
 use super::context::{Context, Stores};
-use super::kind::{self, Kind};
+use super::kind::{self, Kind, Watch};
 use super::leader::{Elector, LeaderArgs};
 use super::term::{self, Ended, Grace, Trigger};
 use crate::api::conditions::{DRIFTED, READY, STALLED};
-use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, KINDS};
+use crate::api::{KINDS, ManagedStatus};
 use crate::connect::AzureArgs;
 use crate::connect::credentials::{ArmConfig, ArmPool, identity_from_env};
 use crate::connect::{EmulatorFlags, start_emulator};
 use crate::reconcile::Settings;
-use crate::reconcile::engine::ManagedStatus;
 use crate::telemetry::server::{HEADER_READ_TIMEOUT, ServerState, bind, serve};
 use crate::telemetry::{Health, LeaderState, Metrics, ShutdownArgs, TelemetryArgs, shutdown};
 
@@ -183,8 +182,8 @@ pub async fn run_with(
     result
 }
 
-/// One term as leader: the three controllers, until `trigger` (leadership lost, or shutdown)
-/// and their in-flight reconciles end.
+/// One term as leader: the controllers of every kind, until `trigger` (leadership lost, or
+/// shutdown) and their in-flight reconciles end.
 async fn run_term(
     client: &Client,
     args: &RunArgs,
@@ -201,42 +200,18 @@ async fn run_term(
     };
     let recorder = Recorder::new(client.clone(), reporter);
     let namespace = args.namespace.as_deref();
-    let scopes = new_controller::<ArcPrivateLinkScope>(client, namespace, args.concurrency);
-    let endpoints = new_controller::<ArcPrivateEndpoint>(client, namespace, args.concurrency);
-    let associations = new_controller::<ArcServerAssociation>(client, namespace, args.concurrency);
-    let stores = Stores {
-        scopes: scopes.store(),
-        endpoints: endpoints.store(),
-        associations: associations.store(),
-    };
+    let controllers = Controllers::new(client, namespace, args.concurrency);
     let ctx = Arc::new(Context::new(
         client.clone(),
         settings,
         pool,
         metrics,
         recorder,
-        stores,
+        controllers.stores(),
     ));
-    futures::future::join3(
-        run_controller(
-            scopes,
-            client,
-            namespace,
-            ctx.clone(),
-            health.clone(),
-            trigger.clone(),
-        ),
-        run_controller(
-            endpoints,
-            client,
-            namespace,
-            ctx.clone(),
-            health.clone(),
-            trigger.clone(),
-        ),
-        run_controller(associations, client, namespace, ctx, health, trigger),
-    )
-    .await;
+    controllers
+        .run(client, namespace, &ctx, &health, &trigger)
+        .await;
 }
 
 /// `K` in `namespace`, or in all namespaces.
@@ -250,6 +225,50 @@ where
         None => Api::all(client.clone()),
     }
 }
+
+macro_rules! controllers {
+    ($($variant:ident($kind:ident) $field:ident,)*) => {
+        /// The controller of every kind, before they run.
+        struct Controllers {
+            $($field: Controller<crate::api::$kind>,)*
+        }
+
+        impl Controllers {
+            fn new(client: &Client, namespace: Option<&str>, concurrency: u16) -> Controllers {
+                Controllers {
+                    $($field: new_controller(client, namespace, concurrency),)*
+                }
+            }
+
+            /// Their caches, where each kind looks up the objects of the others.
+            fn stores(&self) -> Stores {
+                Stores {
+                    $($field: self.$field.store(),)*
+                }
+            }
+
+            /// Runs them all until `stop` resolves.
+            async fn run(
+                self,
+                client: &Client,
+                namespace: Option<&str>,
+                ctx: &Arc<Context>,
+                health: &Health,
+                stop: &Trigger,
+            ) {
+                futures::join!($(run_controller(
+                    self.$field,
+                    client,
+                    namespace,
+                    ctx.clone(),
+                    health.clone(),
+                    stop.clone(),
+                )),*);
+            }
+        }
+    };
+}
+crate::kinds::kinds!(controllers);
 
 /// The controller of kind `K`, before it runs: its store is what the others look objects of
 /// `K` up in. The store sees every change; a reconcile is triggered only by the changes in
@@ -294,7 +313,12 @@ async fn run_controller<K: Kind>(
     health: Health,
     stop: Trigger,
 ) {
-    let controller = K::configure(controller, client, namespace, &ctx.declared);
+    let watch = Watch {
+        client,
+        namespace,
+        declared: &ctx.declared,
+    };
+    let controller = K::configure(controller, &watch);
     let store = controller.store();
     let metrics = ctx.metrics.clone();
     // Aborted when the term's work is dropped too (see `term`), not only when it ends.
@@ -309,7 +333,7 @@ async fn run_controller<K: Kind>(
                 .map(|o| {
                     o.status()
                         .cloned()
-                        .map(|mut s| s.conditions().clone())
+                        .map(|s| s.common().conditions.clone())
                         .unwrap_or_default()
                 })
                 .collect();
@@ -360,6 +384,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+    use crate::api::ArcPrivateLinkScope;
 
     #[derive(Debug, clap::Parser)]
     struct Cli {

@@ -6,20 +6,15 @@ use futures::future::BoxFuture;
 use kube::runtime::controller::Controller;
 
 use super::config_map::{self, ConfigMapError};
-use super::context::{Context, Stores};
-use super::kind::Kind;
+use super::context::Context;
+use super::kind::{Kind, Watch};
 use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus};
 use crate::reconcile::scope::onboarding::{Connect, config_map_data};
 use crate::reconcile::{Outcome, Settings};
 
 impl Kind for ArcPrivateLinkScope {
-    fn configure(
-        controller: Controller<Self>,
-        client: &kube::Client,
-        namespace: Option<&str>,
-        _declared: &Stores,
-    ) -> Controller<Self> {
-        config_map::watch_owned(controller, client, namespace)
+    fn configure(controller: Controller<Self>, watch: &Watch<'_>) -> Controller<Self> {
+        config_map::watch_owned(controller, watch)
     }
 
     /// Writes the `onboarding` ConfigMap; one that this object does not own stalls it.
@@ -74,20 +69,10 @@ async fn onboarding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::config_map::testing::{
+        self, assert_written_for, body_of, foreign_config_map, not_found, respond,
+    };
     use serde_json::json;
-
-    type Mock = tower_test::mock::Handle<
-        http::Request<kube::client::Body>,
-        http::Response<kube::client::Body>,
-    >;
-
-    fn respond(status: u16, body: serde_json::Value) -> http::Response<kube::client::Body> {
-        http::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(kube::client::Body::from(serde_json::to_vec(&body).unwrap()))
-            .unwrap()
-    }
 
     fn onboarding_scope() -> (ArcPrivateLinkScope, ArcPrivateLinkScopeStatus) {
         let obj: ArcPrivateLinkScope = serde_json::from_value(json!({
@@ -111,25 +96,18 @@ mod tests {
 
     #[tokio::test]
     async fn writes_the_commands_then_only_when_they_change() {
-        let (svc, handle): (_, Mock) = tower_test::mock::pair();
-        let client = kube::Client::new(svc, "ns");
         let (obj, status) = onboarding_scope();
-        let server = tokio::spawn(async move {
-            let mut handle = std::pin::pin!(handle);
-            let (req, send) = handle.next_request().await.unwrap();
+        let (client, server) = testing::serve(|mut api| async move {
+            let (req, send) = api.next().await;
             assert_eq!(req.method(), http::Method::GET);
             assert_eq!(
                 req.uri().path(),
                 "/api/v1/namespaces/ns/configmaps/arc-onboarding"
             );
-            send.send_response(respond(
-                404,
-                json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}),
-            ));
-            let (req, send) = handle.next_request().await.unwrap();
+            send.send_response(not_found());
+            let (req, send) = api.next().await;
             assert_eq!(req.method(), http::Method::PATCH);
-            let body: serde_json::Value =
-                serde_json::from_slice(&req.into_body().collect_bytes().await.unwrap()).unwrap();
+            let body = body_of(req).await;
             let linux = body["data"]["connect-linux.sh"].as_str().unwrap();
             assert!(linux.contains("--tenant-id \"$TENANT_ID\""), "{linux}");
             assert!(linux.contains("TENANT_ID='aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'"));
@@ -141,21 +119,9 @@ mod tests {
                     .contains("azcmagent.exe\" connect")
             );
             assert!(body["data"]["README.md"].is_string());
-            let owner = &body["metadata"]["ownerReferences"][0];
-            assert_eq!(
-                (
-                    owner["kind"].as_str(),
-                    owner["uid"].as_str(),
-                    owner["controller"].as_bool()
-                ),
-                (Some("ArcPrivateLinkScope"), Some("uid-1"), Some(true))
-            );
-            assert_eq!(
-                body["metadata"]["labels"]["app.kubernetes.io/managed-by"],
-                "arclink"
-            );
+            assert_written_for(&body, "ArcPrivateLinkScope");
             send.send_response(respond(200, body.clone()));
-            let (req, send) = handle.next_request().await.unwrap();
+            let (req, send) = api.next().await;
             assert_eq!(req.method(), http::Method::GET);
             send.send_response(respond(200, body));
         });
@@ -169,9 +135,8 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_is_written_before_the_scope_exists_or_without_onboarding() {
-        // No request may reach the API server: the mock's handle is dropped.
-        let (svc, _): (_, Mock) = tower_test::mock::pair();
-        let client = kube::Client::new(svc, "ns");
+        // No request may reach the API server: it is dropped.
+        let (client, _) = testing::client();
         let (mut obj, status) = onboarding_scope();
         let settings = Settings::new("c");
         let not_yet = ArcPrivateLinkScopeStatus {
@@ -185,16 +150,10 @@ mod tests {
 
     #[tokio::test]
     async fn leaves_a_config_map_it_does_not_own() {
-        let (svc, handle): (_, Mock) = tower_test::mock::pair();
-        let client = kube::Client::new(svc, "ns");
         let (obj, status) = onboarding_scope();
-        let server = tokio::spawn(async move {
-            let mut handle = std::pin::pin!(handle);
-            let (_, send) = handle.next_request().await.unwrap();
-            send.send_response(respond(
-                200,
-                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "arc-onboarding", "namespace": "ns"}, "data": {"x": "y"}}),
-            ));
+        let (client, server) = testing::serve(|mut api| async move {
+            let (_, send) = api.next().await;
+            send.send_response(foreign_config_map("arc-onboarding"));
         });
         let err = onboarding(&client, &Settings::new("c"), &obj, status)
             .await

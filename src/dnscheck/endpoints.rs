@@ -79,14 +79,16 @@ pub async fn from_cluster(
 /// scope and endpoint gives them against Azure or the embedded emulator (never written to).
 pub async fn from_manifests(args: &DnsCheckArgs) -> Result<Vec<ArcPrivateEndpoint>, Vec<String>> {
     let offline = args.offline();
-    let mut manifests = manifest::load(&offline.files, offline.azure.default_subscription())
+    let mut manifests = manifest::load(&offline.files, offline.arm.azure.default_subscription())
         .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     // Associations neither feed an endpoint's status nor are checked: not worth ARM's reads.
     manifests
         .objects
         .retain(|d| !matches!(d.object, Object::Association(_)));
     plan::print_notes(&manifests);
-    let target = target::connect(offline.target, &offline.azure, &offline.emulator)
+    let target = offline
+        .arm
+        .connect()
         .await
         .map_err(|e| vec![e.to_string()])?;
     let emulator = target.emulator.is_some();

@@ -10,8 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::connect::AzureArgs;
-use crate::connect::{EmulatorFlags, TargetChoice};
+use crate::connect::ArmTargetArgs;
 use crate::offline::{Exit, OfflineArgs, Output};
 use endpoints::Selection;
 use report::Report;
@@ -19,6 +18,7 @@ use resolve::Resolver;
 
 /// Flags of `arclink dns-check`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(mut_arg("target", |a| a.help("With -f: where ARM is, as for `plan`")))]
 pub struct DnsCheckArgs {
     /// Read the endpoints from these manifests (files or directories, as `plan`) and their
     /// status from Azure or the embedded emulator, instead of from the cluster.
@@ -40,16 +40,8 @@ pub struct DnsCheckArgs {
     /// `text` for people, `json` for pipelines (schema in the README).
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
-    /// With -f: where ARM is, as for `plan`.
-    #[arg(long, env = "ARCLINK_TARGET", value_enum, default_value_t = TargetChoice::Auto)]
-    pub target: TargetChoice,
     #[command(flatten)]
-    pub azure: AzureArgs,
-    #[command(flatten)]
-    pub emulator: EmulatorFlags,
-    /// Log filter for diagnostics on stderr (tracing `EnvFilter` syntax).
-    #[arg(long, env = "RUST_LOG", default_value = "warn")]
-    pub log_level: String,
+    pub arm: ArmTargetArgs,
 }
 
 impl DnsCheckArgs {
@@ -58,10 +50,7 @@ impl DnsCheckArgs {
         OfflineArgs {
             files: self.files.clone(),
             output: self.output,
-            target: self.target,
-            azure: self.azure.clone(),
-            emulator: self.emulator.clone(),
-            log_level: self.log_level.clone(),
+            arm: self.arm.clone(),
         }
     }
 

@@ -206,7 +206,7 @@ pub async fn check(
 fn expectations(endpoint: &ArcPrivateEndpoint) -> Result<Vec<Expected>, String> {
     let status = endpoint.status.clone().unwrap_or_default();
     if status.private_ips.is_empty() && status.dns_records.is_empty() {
-        let ready = find(&status.conditions, READY)
+        let ready = find(&status.common.conditions, READY)
             .map(|c| format!(" (Ready {} {}: {})", c.status, c.reason, c.message))
             .unwrap_or_default();
         return Err(format!(

@@ -17,7 +17,7 @@ use super::{Exit, OfflineArgs, Output};
 use crate::api::conditions::{READY, RECONCILING, STALLED, find, is_true};
 use crate::api::duration_up_to;
 use crate::azure::ArmClient;
-use crate::connect::target::{self, Target};
+use crate::connect::target::Target;
 use crate::printable::{for_terminal, one_line};
 use crate::reconcile::{Requeue, Settings, requeue};
 
@@ -98,12 +98,12 @@ impl Report {
 /// Runs `arclink apply`: progress on stderr, the resulting status on stdout.
 pub async fn run(args: &ApplyArgs) -> Exit {
     let common = &args.common;
-    let manifests = match manifest::load(&common.files, common.azure.default_subscription()) {
+    let manifests = match manifest::load(&common.files, common.arm.azure.default_subscription()) {
         Ok(m) => m,
         Err(errors) => return report_errors(common.output, &errors),
     };
     print_notes(&manifests);
-    let target = match target::connect(common.target, &common.azure, &common.emulator).await {
+    let target = match common.arm.connect().await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {}", for_terminal(&e.to_string()));

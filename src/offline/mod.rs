@@ -19,8 +19,7 @@ pub mod step;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::connect::AzureArgs;
-use crate::connect::{EmulatorFlags, TargetChoice};
+use crate::connect::ArmTargetArgs;
 use crate::reconcile::Settings;
 
 /// Flags shared by `plan` and `apply`.
@@ -34,23 +33,14 @@ pub struct OfflineArgs {
     /// `text` for people, `json` for pipelines (schema in the README).
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
-    /// Where ARM is: `auto` uses Azure when --arm-endpoint or credentials are configured and
-    /// the embedded emulator otherwise.
-    #[arg(long, env = "ARCLINK_TARGET", value_enum, default_value_t = TargetChoice::Auto)]
-    pub target: TargetChoice,
     #[command(flatten)]
-    pub azure: AzureArgs,
-    #[command(flatten)]
-    pub emulator: EmulatorFlags,
-    /// Log filter for diagnostics on stderr (tracing `EnvFilter` syntax).
-    #[arg(long, env = "RUST_LOG", default_value = "warn")]
-    pub log_level: String,
+    pub arm: ArmTargetArgs,
 }
 
 impl OfflineArgs {
     /// The settings every reconcile gets; `emulator` when ARM is the emulator.
     pub fn settings(&self, emulator: bool, dry_run: bool) -> Settings {
-        self.azure.settings(emulator, dry_run)
+        self.arm.azure.settings(emulator, dry_run)
     }
 }
 

@@ -1,15 +1,23 @@
 //! A declared object of one of the arclink kinds, as `plan`/`apply` hold it: typed from a
 //! manifest, with its status kept in memory (there is no Kubernetes to store it).
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::api::ObjectMeta;
+use kube::core::object::HasStatus;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, KINDS};
+use crate::api::{
+    ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, KINDS, ManagedStatus,
+};
+use crate::azure::ResourceId;
+use crate::reconcile::declared::Dependent;
+use crate::reconcile::engine::Managed;
 use crate::reconcile::phase::write_conditions;
 use crate::reconcile::scope::onboarding;
 use crate::reconcile::{self, Drift, Phase, Settings};
@@ -62,50 +70,146 @@ impl Onboarding {
     }
 }
 
-/// A declared object of one of the kinds.
-#[derive(Clone, Debug)]
-pub enum Object {
-    Scope(Arc<ArcPrivateLinkScope>),
-    Endpoint(Arc<ArcPrivateEndpoint>),
-    Association(Arc<ArcServerAssociation>),
+/// What `plan`/`apply` need to know of a kind besides its reconcile; a kind states only what
+/// differs from the defaults.
+pub trait OfflineKind:
+    Dependent
+    + HasStatus<Status = <Self as Managed>::Status>
+    + Clone
+    + fmt::Debug
+    + serde::de::DeserializeOwned
+    + 'static
+{
+    /// Whether objects of other kinds wait for this one to be Ready: `plan` then evaluates them
+    /// as if a planned update of it were applied.
+    const DEPENDED_ON: bool = false;
+
+    /// The ArcPrivateLinkScope (same namespace) the object refers to (`spec.scopeRef.name`).
+    fn scope_ref(&self) -> Option<&str> {
+        None
+    }
+
+    /// The ARM id of the Azure resource the object creates, when its subscription is known.
+    fn azure_id(&self, _settings: &Settings) -> Option<ResourceId> {
+        None
+    }
+
+    /// A field the controller honours by writing into the cluster, which `plan`/`apply`
+    /// therefore do not honour, with what happens instead.
+    fn cluster_only(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// What the controller would write into the object's onboarding ConfigMap, from its
+    /// in-memory status.
+    fn onboarding(&self, _settings: &Settings) -> Option<Onboarding> {
+        None
+    }
 }
 
+impl OfflineKind for ArcPrivateLinkScope {
+    const DEPENDED_ON: bool = true;
+
+    fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
+        reconcile::scope::scope_id(self, settings).ok()
+    }
+
+    fn cluster_only(&self) -> Option<&'static str> {
+        self.spec.onboarding.as_ref().map(|_| {
+            "spec.onboarding is not written offline (no cluster to hold the ConfigMap): its commands are printed instead"
+        })
+    }
+
+    fn onboarding(&self, settings: &Settings) -> Option<Onboarding> {
+        let name = self.spec.onboarding.as_ref()?.config_map_name.clone();
+        match onboarding::Connect::of(self, settings) {
+            Ok(connect) => Some(Onboarding {
+                config_map_name: name,
+                data: onboarding::config_map_data(&connect),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "onboarding commands not shown");
+                None
+            }
+        }
+    }
+}
+
+impl OfflineKind for ArcPrivateEndpoint {
+    fn scope_ref(&self) -> Option<&str> {
+        self.spec.scope_ref.as_ref().map(|r| r.name.as_str())
+    }
+
+    fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
+        reconcile::endpoint::endpoint_id(self, settings).ok()
+    }
+
+    fn cluster_only(&self) -> Option<&'static str> {
+        self.spec.dns_export.as_ref().map(|_| {
+            "spec.dnsExport is not written offline (no cluster to hold the ConfigMap): the DNS records are shown in the status instead"
+        })
+    }
+}
+
+/// Associations only point machines at a scope: they create no Azure resource of their own.
+impl OfflineKind for ArcServerAssociation {
+    fn scope_ref(&self) -> Option<&str> {
+        self.spec.scope_ref.as_ref().map(|r| r.name.as_str())
+    }
+}
+
+macro_rules! object {
+    ($($variant:ident($kind:ident) $field:ident,)*) => {
+        /// A declared object of one of the kinds.
+        #[derive(Clone, Debug)]
+        pub enum Object {
+            $($variant(Arc<crate::api::$kind>),)*
+        }
+
+        impl Object {
+            /// Types a validated document of `kind`.
+            pub fn from_value(kind: &str, value: Value) -> Result<Object, String> {
+                match kind {
+                    $(stringify!($kind) => serde_json::from_value(value)
+                        .map(|o| Object::$variant(Arc::new(o)))
+                        .map_err(|e| e.to_string()),)*
+                    other => Err(format!("kind {other:?} is not an arclink kind")),
+                }
+            }
+
+            fn get(&self) -> &dyn AnyObject {
+                match self {
+                    $(Object::$variant(o) => o,)*
+                }
+            }
+
+            fn get_mut(&mut self) -> &mut dyn AnyObject {
+                match self {
+                    $(Object::$variant(o) => o,)*
+                }
+            }
+        }
+    };
+}
+crate::kinds::kinds!(object);
+
 impl Object {
-    /// Types a validated document of `kind`.
-    pub fn from_value(kind: &str, value: Value) -> Result<Object, String> {
-        let typed = match kind {
-            "ArcPrivateLinkScope" => {
-                serde_json::from_value(value).map(|o| Object::Scope(Arc::new(o)))
-            }
-            "ArcPrivateEndpoint" => {
-                serde_json::from_value(value).map(|o| Object::Endpoint(Arc::new(o)))
-            }
-            "ArcServerAssociation" => {
-                serde_json::from_value(value).map(|o| Object::Association(Arc::new(o)))
-            }
-            other => return Err(format!("kind {other:?} is not an arclink kind")),
-        };
-        typed.map_err(|e| e.to_string())
+    /// The object if it is of kind `K`.
+    pub fn downcast<K: OfflineKind>(&self) -> Option<&Arc<K>> {
+        self.get().as_any().downcast_ref()
+    }
+
+    /// The object if it is of kind `K`, to store its status.
+    pub fn downcast_mut<K: OfflineKind>(&mut self) -> Option<&mut Arc<K>> {
+        self.get_mut().as_any_mut().downcast_mut()
     }
 
     pub fn kind(&self) -> &'static str {
-        match self {
-            Object::Scope(_) => KINDS[0],
-            Object::Endpoint(_) => KINDS[1],
-            Object::Association(_) => KINDS[2],
-        }
-    }
-
-    fn meta(&self) -> &kube::api::ObjectMeta {
-        match self {
-            Object::Scope(o) => &o.metadata,
-            Object::Endpoint(o) => &o.metadata,
-            Object::Association(o) => &o.metadata,
-        }
+        self.get().kind()
     }
 
     pub fn key(&self) -> ObjectKey {
-        let meta = self.meta();
+        let meta = self.get().meta();
         ObjectKey {
             kind: self.kind().to_string(),
             namespace: meta.namespace.clone().unwrap_or_default(),
@@ -125,11 +229,7 @@ impl Object {
 
     /// `spec.scopeRef.name`, for kinds that point at a scope.
     pub fn scope_ref(&self) -> Option<&str> {
-        match self {
-            Object::Scope(_) => None,
-            Object::Endpoint(o) => o.spec.scope_ref.as_ref().map(|r| r.name.as_str()),
-            Object::Association(o) => o.spec.scope_ref.as_ref().map(|r| r.name.as_str()),
-        }
+        self.get().scope_ref()
     }
 
     /// The ARM id of the Azure resource the object creates (scopes and endpoints; associations
@@ -139,65 +239,26 @@ impl Object {
             default_subscription: default_subscription.map(str::to_string),
             ..Settings::new("")
         };
-        let id = match self {
-            Object::Scope(o) => reconcile::scope::scope_id(o, &settings),
-            Object::Endpoint(o) => reconcile::endpoint::endpoint_id(o, &settings),
-            Object::Association(_) => return None,
-        };
-        id.ok().map(|id| id.to_string())
+        self.get().azure_id(&settings).map(|id| id.to_string())
     }
 
     /// Fields that need a cluster and are therefore not honoured offline, with what happens
     /// instead.
     pub fn offline_limits(&self) -> Vec<&'static str> {
-        let mut limits = Vec::new();
-        let (credential_ref, dns_export) = match self {
-            Object::Scope(o) => (o.spec.credential_ref.is_some(), false),
-            Object::Endpoint(o) => (o.spec.credential_ref.is_some(), o.spec.dns_export.is_some()),
-            Object::Association(o) => (o.spec.credential_ref.is_some(), false),
-        };
-        if credential_ref {
-            limits.push("spec.credentialRef is ignored offline (no cluster to read the Secret from): this command's own identity is used");
-        }
-        if dns_export {
-            limits.push("spec.dnsExport is not written offline (no cluster to hold the ConfigMap): the DNS records are shown in the status instead");
-        }
-        if let Object::Scope(o) = self
-            && o.spec.onboarding.is_some()
-        {
-            limits.push("spec.onboarding is not written offline (no cluster to hold the ConfigMap): its commands are printed instead");
-        }
-        limits
+        self.get().offline_limits()
     }
 
     /// What the controller would write into a scope's `spec.onboarding` ConfigMap, from the
     /// in-memory status (`None` for other kinds, or without `spec.onboarding`).
     pub fn onboarding(&self, settings: &Settings) -> Option<Onboarding> {
-        let Object::Scope(o) = self else {
-            return None;
-        };
-        let name = o.spec.onboarding.as_ref()?.config_map_name.clone();
-        match onboarding::Connect::of(o, settings) {
-            Ok(connect) => Some(Onboarding {
-                config_map_name: name,
-                data: onboarding::config_map_data(&connect),
-            }),
-            Err(e) => {
-                tracing::warn!(error = %e, "onboarding commands not shown");
-                None
-            }
-        }
+        self.get().onboarding(settings)
     }
 
     /// Sets a creation time from the declaration order, unless the manifest has one, so that
     /// conflicts between associations are decided as in a cluster where the objects were
     /// created in that order: the earlier one wins.
     pub fn set_declared(&mut self, order: usize) {
-        let meta = match self {
-            Object::Scope(o) => &mut Arc::make_mut(o).metadata,
-            Object::Endpoint(o) => &mut Arc::make_mut(o).metadata,
-            Object::Association(o) => &mut Arc::make_mut(o).metadata,
-        };
+        let meta = self.get_mut().meta_mut();
         if meta.creation_timestamp.is_none() {
             let offset = jiff::SignedDuration::from_secs(i64::try_from(order).unwrap_or(i64::MAX));
             let at = jiff::Timestamp::UNIX_EPOCH
@@ -207,42 +268,108 @@ impl Object {
         }
     }
 
-    /// Marks a scope Ready as it will be once a planned update is applied, so that plan
-    /// evaluates the objects referring to it (other kinds: unchanged, nothing refers to them).
+    /// Marks an object that others depend on (a scope) Ready as it will be once a planned
+    /// update is applied, so that plan evaluates the objects referring to it (other kinds:
+    /// unchanged, nothing refers to them).
     pub fn project_ready(&mut self, settings: &Settings) {
-        if let Object::Scope(o) = self {
-            let o = Arc::make_mut(o);
-            let generation = o.metadata.generation;
-            let status = o.status.get_or_insert_with(Default::default);
-            status.observed_generation = generation;
-            write_conditions(
-                &mut status.conditions,
-                &Phase::ready("Succeeded", "after the planned update"),
-                &Drift::default(),
-                generation,
-                jiff::Timestamp::now(),
-                settings.note.as_deref(),
-            );
-        }
+        self.get_mut().project_ready(settings);
     }
 
     /// The conditions of the in-memory status.
     pub fn conditions(&self) -> &[Condition] {
-        let conds = match self {
-            Object::Scope(o) => o.status.as_ref().map(|s| &s.conditions),
-            Object::Endpoint(o) => o.status.as_ref().map(|s| &s.conditions),
-            Object::Association(o) => o.status.as_ref().map(|s| &s.conditions),
-        };
-        conds.map(Vec::as_slice).unwrap_or_default()
+        self.get().conditions()
     }
 
     /// The in-memory status as JSON (what `kubectl get -o yaml` would show).
     pub fn status(&self) -> Value {
-        let status = match self {
-            Object::Scope(o) => serde_json::to_value(&o.status),
-            Object::Endpoint(o) => serde_json::to_value(&o.status),
-            Object::Association(o) => serde_json::to_value(&o.status),
-        };
-        status.unwrap_or(Value::Null)
+        self.get().status()
+    }
+}
+
+/// An [`Object`] whatever its kind.
+trait AnyObject {
+    fn kind(&self) -> &'static str;
+    fn meta(&self) -> &ObjectMeta;
+    fn meta_mut(&mut self) -> &mut ObjectMeta;
+    fn scope_ref(&self) -> Option<&str>;
+    fn azure_id(&self, settings: &Settings) -> Option<ResourceId>;
+    fn offline_limits(&self) -> Vec<&'static str>;
+    fn onboarding(&self, settings: &Settings) -> Option<Onboarding>;
+    fn project_ready(&mut self, settings: &Settings);
+    fn conditions(&self) -> &[Condition];
+    fn status(&self) -> Value;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<K: OfflineKind> AnyObject for Arc<K> {
+    fn kind(&self) -> &'static str {
+        K::KIND
+    }
+
+    fn meta(&self) -> &ObjectMeta {
+        self.as_ref().meta()
+    }
+
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        Arc::make_mut(self).meta_mut()
+    }
+
+    fn scope_ref(&self) -> Option<&str> {
+        self.as_ref().scope_ref()
+    }
+
+    fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
+        self.as_ref().azure_id(settings)
+    }
+
+    fn offline_limits(&self) -> Vec<&'static str> {
+        let mut limits = Vec::new();
+        if self.common().credential_ref.is_some() {
+            limits.push("spec.credentialRef is ignored offline (no cluster to read the Secret from): this command's own identity is used");
+        }
+        limits.extend(self.cluster_only());
+        limits
+    }
+
+    fn onboarding(&self, settings: &Settings) -> Option<Onboarding> {
+        self.as_ref().onboarding(settings)
+    }
+
+    fn project_ready(&mut self, settings: &Settings) {
+        if !K::DEPENDED_ON {
+            return;
+        }
+        let o = Arc::make_mut(self);
+        let generation = o.meta().generation;
+        let common = o
+            .status_mut()
+            .get_or_insert_with(Default::default)
+            .common_mut();
+        common.observed_generation = generation;
+        write_conditions(
+            &mut common.conditions,
+            &Phase::ready("Succeeded", "after the planned update"),
+            &Drift::default(),
+            generation,
+            jiff::Timestamp::now(),
+            settings.note.as_deref(),
+        );
+    }
+
+    fn conditions(&self) -> &[Condition] {
+        HasStatus::status(self.as_ref()).map_or(&[], |s| &s.common().conditions)
+    }
+
+    fn status(&self) -> Value {
+        serde_json::to_value(HasStatus::status(self.as_ref())).unwrap_or(Value::Null)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }

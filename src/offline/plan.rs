@@ -12,7 +12,7 @@ use super::{Exit, OfflineArgs, Output};
 use crate::api::DriftEntry;
 use crate::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
 use crate::azure::ArmClient;
-use crate::connect::target::{self, Target};
+use crate::connect::target::Target;
 use crate::printable::{for_terminal, one_line};
 use crate::reconcile::{ChangeAction, Requeue, Settings};
 
@@ -206,12 +206,12 @@ impl Plan {
 
 /// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
 pub async fn run(args: &OfflineArgs) -> Exit {
-    let manifests = match manifest::load(&args.files, args.azure.default_subscription()) {
+    let manifests = match manifest::load(&args.files, args.arm.azure.default_subscription()) {
         Ok(m) => m,
         Err(errors) => return report_errors(args.output, &errors),
     };
     print_notes(&manifests);
-    let target = match target::connect(args.target, &args.azure, &args.emulator).await {
+    let target = match args.arm.connect().await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {}", for_terminal(&e.to_string()));

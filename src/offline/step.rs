@@ -1,16 +1,14 @@
 //! One reconcile step of a declared object offline. The other documents stand in for what the
-//! controller reads from its caches: [`Declared`] over the manifests gives the same scope,
-//! peers and claims the controller would see, by the same rules.
+//! controller reads from its caches: [`Declared`](crate::reconcile::declared::Declared) over the
+//! manifests gives the same scope, peers and claims the controller would see, by the same rules.
 
 use std::sync::Arc;
 
 use super::manifest::Document;
-use super::object::Object;
-use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
+use super::object::{Object, OfflineKind};
 use crate::azure::ArmClient;
-use crate::reconcile::declared::{Declared, Dependent};
-use crate::reconcile::engine::Managed;
-use crate::reconcile::{self, Change, Drift, Outcome, Requeue, Settings};
+use crate::reconcile::declared::Declares;
+use crate::reconcile::{self, Change, Drift, Requeue, Settings};
 
 /// What one reconcile step did (or, in dry-run, would do).
 #[derive(Clone, Debug)]
@@ -27,50 +25,30 @@ pub async fn step(
     objects: &mut [Document],
     index: usize,
 ) -> Step {
-    let declared = Documents(objects);
-    match &objects[index].object {
-        Object::Scope(obj) => {
-            let out = once(arm, settings, obj, &declared).await;
-            store(&mut objects[index].object, out, |o| match o {
-                Object::Scope(o) => Some(&mut Arc::make_mut(o).status),
-                _ => None,
-            })
-        }
-        Object::Endpoint(obj) => {
-            let out = once(arm, settings, obj, &declared).await;
-            store(&mut objects[index].object, out, |o| match o {
-                Object::Endpoint(o) => Some(&mut Arc::make_mut(o).status),
-                _ => None,
-            })
-        }
-        Object::Association(obj) => {
-            let out = once(arm, settings, obj, &declared).await;
-            store(&mut objects[index].object, out, |o| match o {
-                Object::Association(o) => Some(&mut Arc::make_mut(o).status),
-                _ => None,
-            })
-        }
+    macro_rules! by_kind {
+        ($($variant:ident($kind:ident) $field:ident,)*) => {
+            match &objects[index].object {
+                $(Object::$variant(obj) => {
+                    once(arm, settings, objects, index, Arc::clone(obj)).await
+                })*
+            }
+        };
     }
+    crate::kinds::kinds!(by_kind)
 }
 
-async fn once<K: Dependent>(
+async fn once<K: OfflineKind>(
     arm: &ArmClient,
     settings: &Settings,
-    obj: &Arc<K>,
-    declared: &Documents<'_>,
-) -> Outcome<<K as Managed>::Status> {
-    let obj = Arc::clone(obj);
-    let deps = obj.deps(declared, settings);
-    reconcile::reconcile(arm, settings, obj.as_ref(), &deps).await
-}
-
-fn store<S>(
-    object: &mut Object,
-    out: Outcome<S>,
-    status: impl FnOnce(&mut Object) -> Option<&mut Option<S>>,
+    objects: &mut [Document],
+    index: usize,
+    obj: Arc<K>,
 ) -> Step {
-    if let Some(slot) = status(object) {
-        *slot = Some(out.status);
+    let deps = obj.deps(&Documents(objects), settings);
+    let out = reconcile::reconcile(arm, settings, obj.as_ref(), &deps).await;
+    drop(obj);
+    if let Some(stored) = objects[index].object.downcast_mut::<K>() {
+        *Arc::make_mut(stored).status_mut() = Some(out.status);
     }
     Step {
         changes: out.changes,
@@ -82,36 +60,11 @@ fn store<S>(
 /// The documents of the manifests as the declared set.
 struct Documents<'a>(&'a [Document]);
 
-impl Declared for Documents<'_> {
-    fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>> {
-        self.0.iter().find_map(|d| match &d.object {
-            Object::Scope(s)
-                if s.metadata.namespace.as_deref() == Some(namespace)
-                    && s.metadata.name.as_deref() == Some(name) =>
-            {
-                Some(Arc::clone(s))
-            }
-            _ => None,
-        })
-    }
-
-    fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
+impl<K: OfflineKind> Declares<K> for Documents<'_> {
+    fn all(&self) -> Vec<Arc<K>> {
         self.0
             .iter()
-            .filter_map(|d| match &d.object {
-                Object::Endpoint(e) => Some(Arc::clone(e)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn associations(&self) -> Vec<Arc<ArcServerAssociation>> {
-        self.0
-            .iter()
-            .filter_map(|d| match &d.object {
-                Object::Association(a) => Some(Arc::clone(a)),
-                _ => None,
-            })
+            .filter_map(|d| d.object.downcast::<K>().cloned())
             .collect()
     }
 }

@@ -13,7 +13,6 @@ mod writes;
 
 use std::time::Duration;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 use tokio::time::Instant;
 
@@ -27,7 +26,7 @@ use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId, Write};
 
 use super::arm::{OPERATION_POLL, phase_for_error};
 use super::drift::{Drift, entry, same_location};
-use super::engine::{Cleaned, Common, Cx, Managed, ManagedStatus, Next};
+use super::engine::{Cleaned, Common, Cx, Managed, Next};
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
 use super::{Change, ChangeAction, Phase, Requeue, Settings, scope};
 pub use select::{Claim, MachineRef, Selection, is_scope};
@@ -176,21 +175,6 @@ impl Managed for ArcServerAssociation {
     }
 }
 
-impl ManagedStatus for ArcServerAssociationStatus {
-    fn conditions(&mut self) -> &mut Vec<Condition> {
-        &mut self.conditions
-    }
-    fn observed_generation(&mut self) -> &mut Option<i64> {
-        &mut self.observed_generation
-    }
-    fn failed_attempts(&mut self) -> &mut u32 {
-        &mut self.failed_attempts
-    }
-    fn last_sync_time(&mut self) -> &mut Option<String> {
-        &mut self.last_sync_time
-    }
-}
-
 /// The scope the object's machines were associated with: as recorded, else as declared.
 fn scope_of(cx: &Cx<'_, ArcServerAssociation>, deps: &AssociationDeps) -> Option<ResourceId> {
     cx.status
@@ -216,7 +200,7 @@ async fn converge(
     drift: &mut Drift,
 ) -> Result<Step, ArmError> {
     let interval = drift_interval(obj, settings);
-    let was_ready = is_true(&status.conditions, READY);
+    let was_ready = is_true(&status.common.conditions, READY);
     let (target, managed) = match scope_ref::target(settings, &deps.scope, interval) {
         Ok(target) => target,
         Err(next) => return Ok(next),
@@ -248,7 +232,7 @@ async fn converge(
             });
             // Ready for this very spec: what the new listing writes is drift, and until it is
             // over the status of the last one stands.
-            let settled = find(&status.conditions, READY).is_some_and(|c| {
+            let settled = find(&status.common.conditions, READY).is_some_and(|c| {
                 c.status == "True" && c.observed_generation == obj.metadata.generation
             });
             Sweep::new(basis, scope, previous, settled, mine.names())
@@ -326,7 +310,7 @@ async fn converge(
                 )),
             );
         }
-        status.last_sync_time = Some(jiff::Timestamp::now().to_string());
+        status.common.last_sync_time = Some(jiff::Timestamp::now().to_string());
         drift.observed = true;
         let step = pass.complete(&tally, interval, deps.budget.requeue, drift);
         // Due again one interval after the first page was read, so that every page is read at

@@ -15,12 +15,37 @@ use super::scope;
 use super::scope_ref::ScopeSource;
 use crate::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, ScopeRef};
 
-/// The arclink objects declared besides the one being reconciled.
-pub trait Declared {
+/// The declared objects of kind `K`, in every namespace.
+pub trait Declares<K> {
+    fn all(&self) -> Vec<Arc<K>>;
+}
+
+/// The arclink objects declared besides the one being reconciled, of the kinds the rules below
+/// read.
+pub trait Declared:
+    Declares<ArcPrivateLinkScope> + Declares<ArcPrivateEndpoint> + Declares<ArcServerAssociation>
+{
     /// The ArcPrivateLinkScope `name` in `namespace`, if declared.
-    fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>>;
-    fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>>;
-    fn associations(&self) -> Vec<Arc<ArcServerAssociation>>;
+    fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>> {
+        Declares::<ArcPrivateLinkScope>::all(self)
+            .into_iter()
+            .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
+    }
+
+    fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
+        self.all()
+    }
+
+    fn associations(&self) -> Vec<Arc<ArcServerAssociation>> {
+        self.all()
+    }
+}
+
+impl<T> Declared for T where
+    T: Declares<ArcPrivateLinkScope>
+        + Declares<ArcPrivateEndpoint>
+        + Declares<ArcServerAssociation>
+{
 }
 
 /// What an object needs to know about the others to be reconciled.
@@ -176,17 +201,20 @@ mod tests {
         endpoints: Vec<Arc<ArcPrivateEndpoint>>,
     }
 
-    impl Declared for Set {
-        fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>> {
-            self.scopes
-                .iter()
-                .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
-                .cloned()
+    impl Declares<ArcPrivateLinkScope> for Set {
+        fn all(&self) -> Vec<Arc<ArcPrivateLinkScope>> {
+            self.scopes.clone()
         }
-        fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
+    }
+
+    impl Declares<ArcPrivateEndpoint> for Set {
+        fn all(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
             self.endpoints.clone()
         }
-        fn associations(&self) -> Vec<Arc<ArcServerAssociation>> {
+    }
+
+    impl Declares<ArcServerAssociation> for Set {
+        fn all(&self) -> Vec<Arc<ArcServerAssociation>> {
             Vec::new()
         }
     }
@@ -213,16 +241,7 @@ mod tests {
                 subnet_id: format!("{vnet}/subnets/{name}"),
                 scope_ref: scope_ref.map(|n| ScopeRef { name: n.into() }),
                 scope_id: scope_id.map(str::to_string),
-                approval: Default::default(),
-                approve_connection: false,
-                request_message: None,
-                private_dns: None,
-                dns_export: None,
-                outbound_rules: None,
-                tags: Default::default(),
-                policy: Default::default(),
-                suspend: false,
-                credential_ref: None,
+                ..Default::default()
             },
         );
         e.metadata.namespace = Some("ns".into());
@@ -242,13 +261,7 @@ mod tests {
                     name: Some("azure-s1".into()),
                 },
                 location: "eastus".into(),
-                public_network_access: Default::default(),
-                service_extensions: Vec::new(),
-                onboarding: None,
-                tags: Default::default(),
-                policy: Default::default(),
-                suspend: false,
-                credential_ref: None,
+                ..Default::default()
             },
         );
         scope.metadata.namespace = Some("ns".into());

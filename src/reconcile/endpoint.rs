@@ -15,11 +15,10 @@ pub mod export;
 mod network;
 pub mod outbound;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
 use crate::api::endpoint::{Approval, EndpointConnection, PrivateDnsMode};
-use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, DriftEntry, PendingOperation};
+use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, DriftEntry};
 use crate::azure::lro::OperationState;
 use crate::azure::models::{
     PrivateEndpoint, PrivateEndpointProperties, PrivateLinkServiceConnection,
@@ -28,7 +27,7 @@ use crate::azure::models::{
 use crate::azure::{ArmError, ResourceId, Write};
 
 use super::drift::{self, entry, same_location};
-use super::engine::{Cleaned, Common, Cx, Managed, ManagedStatus, Next};
+use super::engine::{Cleaned, Common, Cx, Managed, Next};
 use super::scope_ref::{self, ResolvedScope, ScopeSource};
 use super::{ChangeAction, Phase, Settings, arm};
 
@@ -88,11 +87,7 @@ impl Managed for ArcPrivateEndpoint {
     const LEFT_IN_AZURE: &'static str = "the endpoint in Azure";
 
     fn common(&self) -> Common<'_> {
-        Common::of(
-            &self.spec.policy,
-            self.spec.suspend,
-            &self.spec.credential_ref,
-        )
+        Common::of(&self.spec.common)
     }
 
     fn status(&self) -> Option<&Self::Status> {
@@ -109,27 +104,6 @@ impl Managed for ArcPrivateEndpoint {
 
     async fn orphan(cx: &mut Cx<'_, Self>, _: &EndpointDeps) -> Result<Cleaned, ArmError> {
         cx.orphan_endpoint().await
-    }
-}
-
-impl ManagedStatus for ArcPrivateEndpointStatus {
-    fn conditions(&mut self) -> &mut Vec<Condition> {
-        &mut self.conditions
-    }
-    fn observed_generation(&mut self) -> &mut Option<i64> {
-        &mut self.observed_generation
-    }
-    fn failed_attempts(&mut self) -> &mut u32 {
-        &mut self.failed_attempts
-    }
-    fn last_sync_time(&mut self) -> &mut Option<String> {
-        &mut self.last_sync_time
-    }
-    fn operation(&mut self) -> Option<&mut Option<PendingOperation>> {
-        Some(&mut self.operation)
-    }
-    fn drift(&mut self) -> Option<&mut Vec<DriftEntry>> {
-        Some(&mut self.drift)
     }
 }
 
@@ -301,7 +275,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         };
         let body = PrivateEndpoint {
             location: Some(spec.location.clone()),
-            tags: Some(self.desired_tags(&spec.tags)),
+            tags: Some(self.desired_tags(&spec.common.tags)),
             properties: Some(PrivateEndpointProperties {
                 subnet: spec.subnet_id.parse().ok().map(SubResource::new),
                 private_link_service_connections: Some(auto),
@@ -397,7 +371,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
 
     /// What a PUT of the endpoint as read can correct: its tags.
     fn endpoint_differences(&self, actual: &PrivateEndpoint) -> Vec<DriftEntry> {
-        let desired_tags = self.desired_tags(&self.obj.spec.tags);
+        let desired_tags = self.desired_tags(&self.obj.spec.common.tags);
         drift::tags("", &desired_tags, actual.tags.as_ref(), self.common().tags)
     }
 
@@ -411,7 +385,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         differences: Vec<DriftEntry>,
     ) -> Result<Next, ArmError> {
         let mut body = actual.for_write();
-        let desired = self.desired_tags(&self.obj.spec.tags);
+        let desired = self.desired_tags(&self.obj.spec.common.tags);
         body.tags = Some(self.tags_to_write(&desired, actual.tags.as_ref()));
         let props = body.properties.get_or_insert_with(Default::default);
         // Azure computes these for Arc's FQDNs; sending them back would pin stale values.

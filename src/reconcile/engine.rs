@@ -7,7 +7,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,10 +16,9 @@ use super::drift::{Drift, entry, tags_to_write};
 use super::ownership::{Owner, Ownership, without_owner_tags};
 use super::phase::write_conditions;
 use super::{Change, ChangeAction, Cleanup, Outcome, Phase, Requeue, Settings};
+pub use crate::api::ManagedStatus;
 use crate::api::conditions::{READY, is_true};
-use crate::api::{
-    CredentialRef, DeletionPolicy, DriftEntry, DriftPolicy, PendingOperation, Policy, TagPolicy,
-};
+use crate::api::{CommonSpec, CredentialRef, DeletionPolicy, DriftEntry, DriftPolicy, TagPolicy};
 use crate::azure::{ArmClient, ArmError, Deleted, OperationToken, ResourceId, Write};
 
 /// What a kind supplies to the engine.
@@ -70,39 +68,18 @@ pub struct Common<'a> {
 }
 
 impl<'a> Common<'a> {
-    /// The common fields of a kind with the shared [`Policy`] block.
-    pub fn of(
-        policy: &'a Policy,
-        suspend: bool,
-        credential_ref: &'a Option<CredentialRef>,
-    ) -> Common<'a> {
+    /// The common fields of a kind with the shared [`CommonSpec`] block.
+    pub fn of(spec: &'a CommonSpec) -> Common<'a> {
+        let policy = &spec.policy;
         Common {
-            suspend,
+            suspend: spec.suspend,
             drift: policy.drift,
             deletion: policy.deletion,
             adopt: policy.adopt,
             tags: policy.tags,
             drift_check_interval: policy.drift_check_interval.as_deref(),
-            credential_ref: credential_ref.as_ref(),
+            credential_ref: spec.credential_ref.as_ref(),
         }
-    }
-}
-
-/// The fields every kind's status has.
-pub trait ManagedStatus:
-    Default + Clone + std::fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static
-{
-    fn conditions(&mut self) -> &mut Vec<Condition>;
-    fn observed_generation(&mut self) -> &mut Option<i64>;
-    fn failed_attempts(&mut self) -> &mut u32;
-    fn last_sync_time(&mut self) -> &mut Option<String>;
-    /// The operation kept so that a restarted controller resumes it, for kinds that keep one.
-    fn operation(&mut self) -> Option<&mut Option<PendingOperation>> {
-        None
-    }
-    /// `status.drift`, for kinds that list differences field by field.
-    fn drift(&mut self) -> Option<&mut Vec<DriftEntry>> {
-        None
     }
 }
 
@@ -148,8 +125,8 @@ pub struct Cx<'a, K: Managed> {
 
 impl<'a, K: Managed> Cx<'a, K> {
     fn new(arm: &'a ArmClient, settings: &'a Settings, obj: &'a K) -> Cx<'a, K> {
-        let mut status = obj.status().cloned().unwrap_or_default();
-        let was_ready = is_true(status.conditions(), READY);
+        let status = obj.status().cloned().unwrap_or_default();
+        let was_ready = is_true(&status.common().conditions, READY);
         let interval = settings.drift_interval(obj.common().drift_check_interval);
         Cx {
             arm,
@@ -206,7 +183,7 @@ impl<'a, K: Managed> Cx<'a, K> {
     /// Azure was read: drift found now is what the `Drifted` condition says.
     pub fn observed(&mut self) {
         self.drift.observed = true;
-        *self.status.last_sync_time() = Some(jiff::Timestamp::now().to_string());
+        self.status.common_mut().last_sync_time = Some(jiff::Timestamp::now().to_string());
     }
 
     /// The ownership policy for an existing resource: written only when its owner tag names
@@ -331,7 +308,7 @@ impl<'a, K: Managed> Cx<'a, K> {
     pub fn track(&mut self, action: &str, token: &OperationToken, message: String) -> Next {
         match arm::pending(action, token) {
             Ok(op) => {
-                if let Some(slot) = self.status.operation() {
+                if let Some(slot) = self.status.common_mut().operation() {
                     *slot = Some(op);
                 }
                 Next::progressing(action, message, token.first_poll())
@@ -364,7 +341,7 @@ impl<'a, K: Managed> Cx<'a, K> {
     /// Resumes the operation kept in status: `Some` while it runs.
     async fn resume(&mut self) -> Result<Option<Next>, ArmError> {
         let arm = self.arm;
-        let Some(slot) = self.status.operation() else {
+        let Some(slot) = self.status.common_mut().operation() else {
             return Ok(None);
         };
         let Some(mut op) = slot.take() else {
@@ -394,7 +371,7 @@ impl<'a, K: Managed> Cx<'a, K> {
     /// During deletion: `Some(done)` when the deletion kept in status finished; a failed write
     /// that was in flight does not stop the deletion.
     async fn resume_deletion(&mut self) -> Result<Option<Cleaned>, ArmError> {
-        let kept = self.status.operation().and_then(|slot| {
+        let kept = self.status.common_mut().operation().and_then(|slot| {
             slot.as_ref()
                 .map(|op| (op.action.clone(), op.resource_id.clone()))
         });
@@ -415,15 +392,16 @@ impl<'a, K: Managed> Cx<'a, K> {
     }
 
     fn finish(mut self, phase: &Phase) -> (K::Status, Vec<Change>, Drift) {
+        let common = self.status.common_mut();
         if self.drift.observed
-            && let Some(listed) = self.status.drift()
+            && let Some(listed) = common.drift()
         {
             listed.clone_from(&self.drift.reported);
         }
         let generation = self.obj.meta().generation;
-        *self.status.observed_generation() = generation;
+        common.observed_generation = generation;
         write_conditions(
-            self.status.conditions(),
+            &mut common.conditions,
             phase,
             &self.drift,
             generation,
@@ -445,8 +423,8 @@ pub async fn reconcile<K: Managed>(
     deps: &K::Deps,
 ) -> Outcome<K::Status> {
     let mut cx = Cx::new(arm, settings, obj);
-    if *cx.status.observed_generation() != obj.meta().generation {
-        *cx.status.failed_attempts() = 0;
+    if cx.status.common().observed_generation != obj.meta().generation {
+        cx.status.common_mut().failed_attempts = 0;
     }
     let next = if cx.common().suspend {
         Ok(Next {
@@ -467,12 +445,12 @@ pub async fn reconcile<K: Managed>(
             let failed = std::mem::take(&mut cx.drift.corrected);
             cx.drift.reported.extend(failed);
             let (phase, requeue) =
-                arm::phase_for_error(&e, cx.status.failed_attempts(), cx.interval);
+                arm::phase_for_error(&e, &mut cx.status.common_mut().failed_attempts, cx.interval);
             Next { phase, requeue }
         }
     };
     if matches!(next.phase, Phase::Ready { .. }) {
-        *cx.status.failed_attempts() = 0;
+        cx.status.common_mut().failed_attempts = 0;
     }
     let interval = cx.interval;
     let (status, changes, drift) = cx.finish(&next.phase);
@@ -512,7 +490,7 @@ pub async fn cleanup<K: Managed>(
         Err(e) => {
             let (phase, requeue) = arm::cleanup_phase_for_error(
                 &e,
-                cx.status.failed_attempts(),
+                &mut cx.status.common_mut().failed_attempts,
                 cx.interval,
                 K::LEFT_IN_AZURE,
             );

@@ -13,14 +13,14 @@ mod quote;
 use kube::ResourceExt;
 
 use crate::api::scope::ConnectionStatus;
-use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DriftEntry, PendingOperation};
+use crate::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeStatus, DriftEntry};
 use crate::azure::lro::OperationState;
 use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscription};
 use crate::azure::names::is_guid;
 use crate::azure::{ArmError, Deleted, ResourceId, Write};
 
 use super::drift::{self, entry, same_location};
-use super::engine::{Cleaned, Common, Cx, DELETING, Managed, ManagedStatus, Next};
+use super::engine::{Cleaned, Common, Cx, DELETING, Managed, Next};
 use super::ownership::Ownership;
 use super::{ChangeAction, Settings, arm};
 
@@ -46,11 +46,7 @@ impl Managed for ArcPrivateLinkScope {
     const LEFT_IN_AZURE: &'static str = "the scope in Azure";
 
     fn common(&self) -> Common<'_> {
-        Common::of(
-            &self.spec.policy,
-            self.spec.suspend,
-            &self.spec.credential_ref,
-        )
+        Common::of(&self.spec.common)
     }
 
     fn status(&self) -> Option<&Self::Status> {
@@ -88,7 +84,7 @@ impl Managed for ArcPrivateLinkScope {
                 ),
             ));
         }
-        let desired_tags = cx.desired_tags(&spec.tags);
+        let desired_tags = cx.desired_tags(&spec.common.tags);
         let mut differences: Vec<DriftEntry> = drift::field_ci(
             "properties.publicNetworkAccess",
             spec.public_network_access.as_str(),
@@ -172,29 +168,6 @@ impl Managed for ArcPrivateLinkScope {
     }
 }
 
-impl ManagedStatus for ArcPrivateLinkScopeStatus {
-    fn conditions(
-        &mut self,
-    ) -> &mut Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
-        &mut self.conditions
-    }
-    fn observed_generation(&mut self) -> &mut Option<i64> {
-        &mut self.observed_generation
-    }
-    fn failed_attempts(&mut self) -> &mut u32 {
-        &mut self.failed_attempts
-    }
-    fn last_sync_time(&mut self) -> &mut Option<String> {
-        &mut self.last_sync_time
-    }
-    fn operation(&mut self) -> Option<&mut Option<PendingOperation>> {
-        Some(&mut self.operation)
-    }
-    fn drift(&mut self) -> Option<&mut Vec<DriftEntry>> {
-        Some(&mut self.drift)
-    }
-}
-
 /// A scope that does not exist yet: created, unless `policy.drift: Report`.
 async fn create(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Result<Next, ArmError> {
     if let Some(stalled) = cx.may_create("scope", id) {
@@ -203,7 +176,7 @@ async fn create(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Result
     let spec = &cx.obj.spec;
     let body = PrivateLinkScope {
         location: Some(spec.location.clone()),
-        tags: Some(cx.desired_tags(&spec.tags)),
+        tags: Some(cx.desired_tags(&spec.common.tags)),
         properties: Some(PrivateLinkScopeProperties {
             public_network_access: Some(spec.public_network_access.as_str().to_string()),
             service_extensions: (!spec.service_extensions.is_empty())

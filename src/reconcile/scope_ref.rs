@@ -74,7 +74,8 @@ pub fn target(
             object: Some(obj), ..
         } => {
             let ready = obj.status.as_ref().is_some_and(|s| {
-                is_true(&s.conditions, READY) && s.observed_generation == obj.metadata.generation
+                is_true(&s.common.conditions, READY)
+                    && s.common.observed_generation == obj.metadata.generation
             });
             if !ready {
                 return Err((

@@ -73,7 +73,7 @@ async fn debug_logs_of_a_full_run_hold_no_secret_and_no_token() {
         ],
     );
     let mut obj = scope("logged-scope");
-    obj.spec.credential_ref = Some(CredentialRef {
+    obj.spec.common.credential_ref = Some(CredentialRef {
         name: "azure-creds".into(),
     });
 

@@ -58,7 +58,7 @@ async fn an_adopted_endpoint_is_updated_with_its_connection_and_nic_name_as_read
     )
     .await;
     let mut obj = endpoint("pe", "hub", "scope-a");
-    obj.spec.policy.adopt = true;
+    obj.spec.common.policy.adopt = true;
     obj.spec.private_dns.as_mut().unwrap().mode = PrivateDnsMode::Disabled;
     b.admin.reset_counters();
     converge(&b, &mut obj, &deps(&s)).await;
@@ -96,7 +96,7 @@ async fn an_adopted_endpoint_with_another_connection_stalls_naming_it() {
     )
     .await;
     let mut obj = endpoint("pe", "hub", "scope-a");
-    obj.spec.policy.adopt = true;
+    obj.spec.common.policy.adopt = true;
     b.admin.reset_counters();
     step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(reason(&obj, STALLED), "ConnectionMismatch");
@@ -120,7 +120,7 @@ async fn a_tag_change_after_manual_approval_keeps_the_approved_connection() {
     obj.spec.approve_connection = true;
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
-    obj.spec.tags = [("team".to_string(), "net".to_string())].into();
+    obj.spec.common.tags = [("team".to_string(), "net".to_string())].into();
     obj.metadata.generation = Some(2);
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
@@ -155,11 +155,11 @@ async fn a_retryable_operation_failure_is_re_sent_with_the_attempt_count() {
         "{}",
         message(&obj, RECONCILING)
     );
-    assert!(obj.status.as_ref().unwrap().operation.is_none());
+    assert!(obj.status.as_ref().unwrap().common.arm.operation.is_none());
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
     assert_eq!(pe_puts(&b), 2, "exactly one extra write");
-    assert_eq!(obj.status.as_ref().unwrap().failed_attempts, 0);
+    assert_eq!(obj.status.as_ref().unwrap().common.failed_attempts, 0);
 }
 
 /// Behaviour 3: a synchronous `429 RetryableError` is retried the same way, bounded: after
@@ -251,7 +251,7 @@ async fn an_operation_status_that_keeps_failing_is_given_up_and_the_endpoint_re_
     let mut obj = endpoint("pe", "hub", "scope-a");
     b.admin.reset_counters();
     step(&b, &mut obj, &deps(&s)).await;
-    assert!(obj.status.as_ref().unwrap().operation.is_some());
+    assert!(obj.status.as_ref().unwrap().common.arm.operation.is_some());
     b.admin.inject(
         Fault::status(503)
             .method("GET")
@@ -261,7 +261,7 @@ async fn an_operation_status_that_keeps_failing_is_given_up_and_the_endpoint_re_
         step(&b, &mut obj, &deps(&s)).await;
     }
     assert!(
-        obj.status.as_ref().unwrap().operation.is_none(),
+        obj.status.as_ref().unwrap().common.arm.operation.is_none(),
         "{:?}",
         obj.status
     );
@@ -418,7 +418,7 @@ async fn another_endpoints_record_in_a_shared_zone_is_reported_not_rewritten() {
     assert_eq!(b.admin.get(&gbl).unwrap()["properties"]["aRecords"], theirs);
 
     // A record changed by hand (to an address no endpoint has) is still corrected.
-    first.spec.policy.drift = DriftPolicy::Correct;
+    first.spec.common.policy.drift = DriftPolicy::Correct;
     let own = format!("{}/A/eastus", zone_id(ZONES[0]));
     b.admin
         .patch_out_of_band(

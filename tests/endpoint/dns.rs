@@ -152,13 +152,13 @@ async fn changed_a_record_is_reported_or_corrected() {
         )
         .unwrap();
 
-    obj.spec.policy.drift = DriftPolicy::Report;
+    obj.spec.common.policy.drift = DriftPolicy::Report;
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(b.admin.counters().writes(), 0);
     assert!(ready(&obj), "Report keeps Ready and says what differs");
     assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
-    let drift = &obj.status.as_ref().unwrap().drift;
+    let drift = &obj.status.as_ref().unwrap().common.arm.drift;
     assert_eq!(drift.len(), 1, "{drift:?}");
     assert_eq!(
         drift[0].path,
@@ -167,7 +167,7 @@ async fn changed_a_record_is_reported_or_corrected() {
     assert_eq!(drift[0].actual, "192.0.2.1");
     assert!(!out.drift.reported.is_empty());
 
-    obj.spec.policy.drift = DriftPolicy::Correct;
+    obj.spec.common.policy.drift = DriftPolicy::Correct;
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(out.changes.len(), 1);
     assert!(out.changes[0].resource_id.ends_with("/A/gbl"));
@@ -177,7 +177,7 @@ async fn changed_a_record_is_reported_or_corrected() {
         b.admin.get(&record).unwrap()["properties"]["aRecords"],
         original
     );
-    assert!(obj.status.as_ref().unwrap().drift.is_empty());
+    assert!(obj.status.as_ref().unwrap().common.arm.drift.is_empty());
 }
 
 #[tokio::test]
@@ -198,7 +198,7 @@ async fn unowned_zone_needs_adoption() {
         "AdoptionRequired"
     );
     assert!(message(&obj, arclink::api::conditions::STALLED).contains(ZONES[1]));
-    obj.spec.policy.adopt = true;
+    obj.spec.common.policy.adopt = true;
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
     let z = b.admin.get(&zone_id(ZONES[1])).unwrap();
@@ -245,10 +245,10 @@ async fn spec_tags_reach_owned_zones_and_links_keeping_other_tags() {
     b.admin
         .patch_out_of_band(&zone, json!({"tags": {"cost-center": "42"}}))
         .unwrap();
-    obj.spec.tags = [("team".to_string(), "net".to_string())].into();
+    obj.spec.common.tags = [("team".to_string(), "net".to_string())].into();
     obj.metadata.generation = Some(2);
 
-    obj.spec.policy.drift = DriftPolicy::Report;
+    obj.spec.common.policy.drift = DriftPolicy::Report;
     b.admin.reset_counters();
     step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(b.admin.counters().writes(), 0);
@@ -256,6 +256,8 @@ async fn spec_tags_reach_owned_zones_and_links_keeping_other_tags() {
         .status
         .as_ref()
         .unwrap()
+        .common
+        .arm
         .drift
         .iter()
         .map(|d| d.path.clone())
@@ -273,7 +275,7 @@ async fn spec_tags_reach_owned_zones_and_links_keeping_other_tags() {
         "{paths:?}"
     );
 
-    obj.spec.policy.drift = DriftPolicy::Correct;
+    obj.spec.common.policy.drift = DriftPolicy::Correct;
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
     let z = b.admin.get(&zone).unwrap();

@@ -19,14 +19,14 @@ async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
     let b = bed().await;
     let s = ready_scope(&b, "scope-a").await;
     let mut obj = endpoint("pe", "hub", "scope-a");
-    obj.spec.tags = [("team".to_string(), "net".to_string())].into();
+    obj.spec.common.tags = [("team".to_string(), "net".to_string())].into();
     let outs = converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
     let first = &outs[0];
     assert_eq!(first.changes.len(), 1);
     assert_eq!(first.changes[0].action, ChangeAction::Create);
     assert!(
-        first.status.operation.is_some(),
+        first.status.common.arm.operation.is_some(),
         "the endpoint PUT is an LRO kept in status"
     );
     // The first poll follows the 201's Retry-After (the bed's emulator sends 0: floored).
@@ -124,8 +124,8 @@ async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
         .unwrap();
     assert_eq!(dp.zone, "privatelink.dp.kubernetesconfiguration.azure.com");
     assert_eq!(st.dns_zone_ids.len(), 3);
-    assert!(st.operation.is_none());
-    assert_eq!(st.observed_generation, Some(1));
+    assert!(st.common.arm.operation.is_none());
+    assert_eq!(st.common.observed_generation, Some(1));
 
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &deps(&s)).await;
@@ -274,6 +274,8 @@ async fn endpoint_lro_is_resumed_after_a_restart_without_a_second_put() {
         .status
         .as_ref()
         .unwrap()
+        .common
+        .arm
         .operation
         .clone()
         .expect("operation in status");
@@ -333,7 +335,7 @@ async fn endpoint_deleted_out_of_band_is_recreated_or_reported() {
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
 
-    obj.spec.policy.drift = DriftPolicy::Report;
+    obj.spec.common.policy.drift = DriftPolicy::Report;
     b.admin.delete_out_of_band(&endpoint_id("pe")).unwrap();
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &deps(&s)).await;
@@ -473,7 +475,7 @@ async fn orphan_leaves_everything_without_owner_tags() {
     let b = bed().await;
     let s = ready_scope(&b, "scope-a").await;
     let mut obj = endpoint("pe", "hub", "scope-a");
-    obj.spec.policy.deletion = DeletionPolicy::Orphan;
+    obj.spec.common.policy.deletion = DeletionPolicy::Orphan;
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj));
     let out = reconcile::cleanup(&b.arm, &b.settings, &obj, &deps(&s)).await;
@@ -527,14 +529,14 @@ async fn endpoint_field_drift_is_reported_or_corrected() {
         "by-hand"
     );
 
-    obj.spec.policy.tags = arclink::api::TagPolicy::Exact;
-    obj.spec.policy.drift = DriftPolicy::Report;
+    obj.spec.common.policy.tags = arclink::api::TagPolicy::Exact;
+    obj.spec.common.policy.drift = DriftPolicy::Report;
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(b.admin.counters().writes(), 0);
     assert!(ready(&obj));
     assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
-    let drift = &obj.status.as_ref().unwrap().drift;
+    let drift = &obj.status.as_ref().unwrap().common.arm.drift;
     assert_eq!(drift.len(), 1, "{drift:?}");
     assert_eq!(
         (drift[0].path.as_str(), drift[0].actual.as_str()),
@@ -542,7 +544,7 @@ async fn endpoint_field_drift_is_reported_or_corrected() {
     );
     assert!(!out.drift.reported.is_empty());
 
-    obj.spec.policy.drift = DriftPolicy::Correct;
+    obj.spec.common.policy.drift = DriftPolicy::Correct;
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(out.changes.len(), 1);
     assert_eq!(out.changes[0].action, ChangeAction::Update);
@@ -582,7 +584,7 @@ async fn failed_endpoint_operation_stalls_with_the_arm_error_then_is_retried() {
     step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(reason(&obj, STALLED), "PrivateEndpointCreationFailed");
     assert!(message(&obj, STALLED).contains("no capacity"));
-    assert!(obj.status.as_ref().unwrap().operation.is_none());
+    assert!(obj.status.as_ref().unwrap().common.arm.operation.is_none());
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert_eq!(out.changes.len(), 1);
     assert_eq!(out.changes[0].diff[0].path, "properties.provisioningState");

@@ -174,7 +174,7 @@ async fn drift_is_corrected_field_by_field() {
 async fn drift_is_reported_under_report_and_nothing_is_written() {
     let b = bed().await;
     let (mut obj, d) = ready_with_rules(&b).await;
-    obj.spec.policy.drift = DriftPolicy::Report;
+    obj.spec.common.policy.drift = DriftPolicy::Report;
     b.admin
         .patch_out_of_band(
             &rule_id("hub-nsg", AAD),
@@ -190,6 +190,8 @@ async fn drift_is_reported_under_report_and_nothing_is_written() {
         .status
         .as_ref()
         .unwrap()
+        .common
+        .arm
         .drift
         .iter()
         .map(|e| e.path.clone())
@@ -238,7 +240,7 @@ async fn an_unowned_rule_of_the_same_name_is_reported_then_adopted_on_request() 
         "checked before any write"
     );
 
-    obj.spec.policy.adopt = true;
+    obj.spec.common.policy.adopt = true;
     obj.metadata.generation = Some(2);
     converge(&b, &mut obj, &d).await;
     assert!(ready(&obj), "{:?}", obj.status);
@@ -424,7 +426,7 @@ async fn deletion_removes_only_the_rules_this_object_owns() {
 async fn orphan_leaves_the_rules_without_the_marker() {
     let b = bed().await;
     let (mut obj, d) = ready_with_rules(&b).await;
-    obj.spec.policy.deletion = DeletionPolicy::Orphan;
+    obj.spec.common.policy.deletion = DeletionPolicy::Orphan;
     let msg = clean_up(&b, &mut obj, &d).await;
     assert!(msg.contains("orphaned"), "{msg}");
     for name in [AAD, AZ] {
@@ -435,7 +437,7 @@ async fn orphan_leaves_the_rules_without_the_marker() {
     // Another object may now adopt them.
     let s = ready_scope(&b, "scope-a").await;
     let mut next = with_rules(endpoint("pe", "hub", "scope-a"));
-    next.spec.policy.adopt = true;
+    next.spec.common.policy.adopt = true;
     converge(&b, &mut next, &deps(&s)).await;
     assert!(ready(&next), "{:?}", next.status);
     assert_eq!(
@@ -469,6 +471,6 @@ async fn two_endpoints_in_one_group_share_identical_rules() {
         rule(&b, "hub-nsg", AAD).unwrap()["properties"]["priority"],
         150
     );
-    let ready_cond = find(&second.status.as_ref().unwrap().conditions, READY).unwrap();
+    let ready_cond = find(&second.status.as_ref().unwrap().common.conditions, READY).unwrap();
     assert_eq!(ready_cond.status, "False");
 }

@@ -124,7 +124,7 @@ pub async fn ready_scope(b: &Bed, name: &str) -> ArcPrivateLinkScope {
     for _ in 0..5 {
         let out = reconcile::reconcile(&b.arm, &b.settings, &obj, &()).await;
         obj.status = Some(out.status);
-        if is_true(&obj.status.as_ref().unwrap().conditions, READY) {
+        if is_true(&obj.status.as_ref().unwrap().common.conditions, READY) {
             return obj;
         }
     }
@@ -143,21 +143,13 @@ pub fn endpoint(name: &str, vnet: &str, scope: &str) -> ArcPrivateEndpoint {
             location: "eastus".into(),
             subnet_id: subnet_id(vnet),
             scope_ref: Some(ScopeRef { name: scope.into() }),
-            scope_id: None,
             approval: Approval::Automatic,
-            approve_connection: false,
-            request_message: None,
             private_dns: Some(PrivateDns {
                 mode: PrivateDnsMode::Managed,
                 resource_group: Some("rg-dns".into()),
                 zone_ids: Vec::new(),
             }),
-            dns_export: None,
-            outbound_rules: None,
-            tags: Default::default(),
-            policy: Default::default(),
-            suspend: false,
-            credential_ref: None,
+            ..Default::default()
         },
     );
     obj.metadata.namespace = Some("ns".into());
@@ -204,21 +196,21 @@ pub async fn converge(
 }
 
 pub fn ready(obj: &ArcPrivateEndpoint) -> bool {
-    is_true(&obj.status.as_ref().unwrap().conditions, READY)
+    is_true(&obj.status.as_ref().unwrap().common.conditions, READY)
 }
 
 pub fn stalled(obj: &ArcPrivateEndpoint) -> bool {
-    is_true(&obj.status.as_ref().unwrap().conditions, STALLED)
+    is_true(&obj.status.as_ref().unwrap().common.conditions, STALLED)
 }
 
 pub fn reason(obj: &ArcPrivateEndpoint, t: &str) -> String {
-    find(&obj.status.as_ref().unwrap().conditions, t)
+    find(&obj.status.as_ref().unwrap().common.conditions, t)
         .map(|c| c.reason.clone())
         .unwrap_or_default()
 }
 
 pub fn message(obj: &ArcPrivateEndpoint, t: &str) -> String {
-    find(&obj.status.as_ref().unwrap().conditions, t)
+    find(&obj.status.as_ref().unwrap().common.conditions, t)
         .map(|c| c.message.clone())
         .unwrap_or_default()
 }

@@ -195,8 +195,8 @@ async fn endpoints_owned_elsewhere_or_unowned_are_not_written() {
     assert_eq!(reason(&obj, STALLED), "AdoptionRequired");
     assert_eq!(b.admin.counters().writes(), 0);
 
-    obj.spec.policy.adopt = true;
-    obj.spec.tags = [("team".to_string(), "net".to_string())].into();
+    obj.spec.common.policy.adopt = true;
+    obj.spec.common.tags = [("team".to_string(), "net".to_string())].into();
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
     let pe = b.admin.get(&endpoint_id("pe")).unwrap();

@@ -2,7 +2,7 @@
 //! emulator, and an ArcPrivateLinkScope object with its Azure id. Each binary includes this
 //! module (`#[path = "shared/mod.rs"]`) and uses part of it.
 
-use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource};
+use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource, CommonSpec};
 use arclink::azure::{ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
 use arclink::connect::credentials::ArmConfig;
 use arclink::emulator::Emulator;
@@ -42,13 +42,11 @@ pub fn scope(name: &str) -> ArcPrivateLinkScope {
                 name: None,
             },
             location: "eastus".into(),
-            public_network_access: Default::default(),
-            service_extensions: Vec::new(),
-            onboarding: None,
-            tags: [("team".to_string(), "platform".to_string())].into(),
-            policy: Default::default(),
-            suspend: false,
-            credential_ref: None,
+            common: CommonSpec {
+                tags: [("team".to_string(), "platform".to_string())].into(),
+                ..Default::default()
+            },
+            ..Default::default()
         },
     );
     obj.metadata.namespace = Some("ns".into());

@@ -347,7 +347,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
     ) -> Result<Result<Vec<ResourceId>, Next>, ArmError> {
         let rg = zone_resource_group(self.obj);
         let owner = self.owner();
-        let tags = owner.tags(&self.obj.spec.tags);
+        let tags = owner.tags(&self.obj.spec.common.tags);
         let mut ready = Vec::new();
         let mut owned: Vec<String> = Vec::new();
         let mut pending = Vec::new();
@@ -430,7 +430,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         vnet: &ResourceId,
     ) -> Result<Option<Next>, ArmError> {
         let me = self.owner();
-        let tags = me.tags(&self.obj.spec.tags);
+        let tags = me.tags(&self.obj.spec.common.tags);
         let mut pending = Vec::new();
         for zid in zones {
             let links: Vec<VirtualNetworkLink> = self

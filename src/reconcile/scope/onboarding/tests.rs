@@ -18,13 +18,8 @@ fn scope(onboarding: Onboarding, tenant: Option<&str>) -> ArcPrivateLinkScope {
                 name: None,
             },
             location: "East US".into(),
-            public_network_access: Default::default(),
-            service_extensions: Vec::new(),
             onboarding: Some(onboarding),
-            tags: Default::default(),
-            policy: Default::default(),
-            suspend: false,
-            credential_ref: None,
+            ..Default::default()
         },
     );
     obj.metadata.namespace = Some("ns".into());
