@@ -9,5 +9,6 @@ pub mod dnscheck;
 pub mod emulator;
 mod kinds;
 pub mod offline;
+pub mod printable;
 pub mod reconcile;
 pub mod telemetry;

@@ -108,6 +108,6 @@ fn offline(log_level: &str, fut: impl Future<Output = arclink::offline::Exit>) -
 
 fn fail(message: String) -> ExitCode {
     tracing::error!("{message}");
-    eprintln!("error: {message}");
+    eprintln!("error: {}", arclink::printable::for_terminal(&message));
     ExitCode::FAILURE
 }

@@ -9,6 +9,7 @@ pub mod id;
 pub mod lro;
 pub mod metrics;
 pub mod models;
+pub mod names;
 mod operations;
 pub mod pipeline;
 pub mod ratelimit;

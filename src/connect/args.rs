@@ -51,8 +51,8 @@ pub struct AzureArgs {
     /// never disabled).
     #[arg(long, env = "ARCLINK_ARM_CA_FILE")]
     pub arm_ca_file: Option<PathBuf>,
-    /// Subscription used by objects that do not set spec.azure.subscriptionId.
-    #[arg(long, env = "ARCLINK_DEFAULT_SUBSCRIPTION")]
+    /// Subscription (GUID) used by objects that do not set spec.azure.subscriptionId.
+    #[arg(long, env = "ARCLINK_DEFAULT_SUBSCRIPTION", value_parser = subscription_id)]
     pub default_subscription: Option<String>,
     /// Name of this cluster, written into the arclink-owner tag of every Azure resource
     /// arclink creates; must be unique among clusters sharing a subscription.
@@ -112,6 +112,18 @@ fn nonzero_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// A subscription id is a GUID: it goes into ARM ids and into the onboarding scripts people
+/// run, where anything else has no business. Empty is no default (deploy/ sets it so).
+fn subscription_id(s: &str) -> Result<String, String> {
+    if s.is_empty() || crate::azure::names::is_guid(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} (--default-subscription, ARCLINK_DEFAULT_SUBSCRIPTION) is not a subscription id: a GUID such as 11111111-2222-3333-4444-555555555555"
+        ))
+    }
+}
+
 /// A bucket refill rate: a rate that is zero, negative or not a number would stall or disable
 /// the bucket instead of limiting it.
 fn positive_rate(s: &str) -> Result<f64, String> {
@@ -130,7 +142,7 @@ impl AzureArgs {
     pub fn settings(&self, emulator: bool, dry_run: bool) -> Settings {
         Settings {
             cluster_name: self.cluster_name.clone(),
-            default_subscription: self.default_subscription.clone(),
+            default_subscription: self.default_subscription().map(str::to_string),
             drift_check_interval: self.drift_check_interval,
             note: emulator.then(|| super::EMULATOR_NOTE.to_string()),
             dry_run,
@@ -141,6 +153,13 @@ impl AzureArgs {
                 .agent_name()
                 .to_string(),
         }
+    }
+
+    /// `--default-subscription`, unless empty.
+    pub fn default_subscription(&self) -> Option<&str> {
+        self.default_subscription
+            .as_deref()
+            .filter(|s| !s.is_empty())
     }
 
     /// The cloud, with `--arm-endpoint` / `--authority-host` applied.
@@ -239,6 +258,27 @@ mod tests {
         ] {
             let err = parse(&[&format!("{flag}={value}")]).unwrap_err();
             assert!(err.contains(flag), "{flag} {value}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_default_subscription_is_a_guid() {
+        let sub = "11111111-2222-3333-4444-555555555555";
+        let ok = parse(&["--default-subscription", sub]).unwrap();
+        assert_eq!(ok.default_subscription(), Some(sub));
+        let none = parse(&["--default-subscription", ""]).unwrap();
+        assert_eq!(none.default_subscription(), None);
+        assert_eq!(none.settings(false, false).default_subscription, None);
+        for bad in [
+            "11111111-2222-3333-4444-555555555555\ntouch MARK\n#",
+            "my-subscription",
+            "11111111-2222-3333-4444-555555555555 ",
+        ] {
+            let err = parse(&["--default-subscription", bad]).unwrap_err();
+            assert!(
+                err.contains("--default-subscription") && err.contains("is not a subscription id"),
+                "{bad:?}: {err}"
+            );
         }
     }
 }

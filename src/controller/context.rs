@@ -16,7 +16,8 @@ use crate::telemetry::Metrics;
 pub struct Context {
     pub client: kube::Client,
     pub settings: Settings,
-    pub arm: ArmPool,
+    /// Kept from one term as leader to the next (see `super::term`).
+    pub arm: Arc<ArmPool>,
     pub metrics: Metrics,
     pub recorder: Recorder,
     /// The controllers' caches of the kinds.
@@ -64,7 +65,7 @@ impl Context {
     pub fn new(
         client: kube::Client,
         settings: Settings,
-        arm: ArmPool,
+        arm: impl Into<Arc<ArmPool>>,
         metrics: Metrics,
         recorder: Recorder,
         declared: Stores,
@@ -72,7 +73,7 @@ impl Context {
         Context {
             client,
             settings,
-            arm,
+            arm: arm.into(),
             metrics,
             recorder,
             declared,

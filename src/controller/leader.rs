@@ -3,6 +3,8 @@
 //! period) after the leader steps down. kube-lease-manager acquires the Lease; the leader renews
 //! it itself every retry period, so that it knows when it last succeeded and keeps leading through
 //! failed renewals until the renew deadline has passed since then (controller-runtime's rule).
+//! Past it the instance stops leading and stands for election again in the same process
+//! ([`super::term`] stops the reconciles before the lease can expire).
 
 use std::time::Duration;
 
@@ -41,7 +43,8 @@ pub struct LeaderArgs {
     #[arg(long, env = "ARCLINK_LEASE_DURATION", default_value = "15s", value_parser = duration_up_to(MAX_LEASE_TIMING))]
     pub lease_duration: Duration,
     /// How long the leader keeps leading while its renewals fail, counted from the last one that
-    /// succeeded; it then steps down and exits non-zero. Must be shorter than --lease-duration.
+    /// succeeded; it then stops reconciling and stands for election again. Must be shorter
+    /// than --lease-duration.
     #[arg(long, env = "ARCLINK_LEASE_RENEW_DEADLINE", default_value = "10s", value_parser = duration_up_to(MAX_LEASE_TIMING))]
     pub lease_renew_deadline: Duration,
     /// How often the leader renews the Lease (and retries a failed renewal) and a standby checks
@@ -90,6 +93,16 @@ pub enum LeaderError {
 }
 
 impl LeaderArgs {
+    /// How long reconciles already running may go on once leadership is lost: half of what is
+    /// left of the lease after the renew deadline (the lease can expire `--lease-duration` after
+    /// the last renewal, the deadline is `--lease-renew-deadline` after it), so that they end
+    /// before another instance can take over.
+    pub fn grace_after_loss(&self) -> Duration {
+        self.lease_duration
+            .saturating_sub(self.lease_renew_deadline)
+            / 2
+    }
+
     fn validate(&self) -> Result<(), LeaderError> {
         if self.lease_duration.as_secs() < 2 {
             return Err(LeaderError::LeaseDurationTooShort(self.lease_duration));
@@ -366,6 +379,9 @@ impl Election {
                 }
                 Ok(false) => {
                     tracing::warn!(lease = %self.name, identity = %self.identity, "Lease taken over by another instance");
+                    if leading {
+                        self.metrics.leadership_lost();
+                    }
                     self.publish(is_leader, false);
                     return Term::Lost;
                 }
@@ -445,13 +461,15 @@ impl Election {
         });
     }
 
-    /// The renew deadline passed without a renewal: stop leading now, before the lease expires.
+    /// The renew deadline passed without a renewal: stop leading now, before the lease expires
+    /// (then stand for election again).
     fn give_up(&self, is_leader: &watch::Sender<bool>, leading: bool, last_error: &str) {
         if leading {
             tracing::warn!(
                 lease = %self.name, identity = %self.identity, renew_deadline = ?self.renew_deadline,
-                "leadership given up: the Lease was not renewed within the renew deadline"
+                "leadership given up: the Lease was not renewed within the renew deadline; standing for election again"
             );
+            self.metrics.leadership_lost();
         }
         self.publish(is_leader, false);
         self.health.set_leader_state(LeaderState::Failed(format!(

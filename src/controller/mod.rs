@@ -10,6 +10,7 @@ pub mod kind;
 pub mod leader;
 pub mod run;
 pub mod scope;
+pub mod term;
 
 pub use context::{Context, Stores};
 pub use error::Error;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use futures::future::{BoxFuture, FutureExt, Shared};
+use futures::future::FutureExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
@@ -16,6 +16,7 @@ use kube::{Api, Client};
 use super::context::{Context, Stores};
 use super::kind::{self, Kind, Watch};
 use super::leader::{Elector, LeaderArgs};
+use super::term::{self, Ended, Grace, Trigger};
 use crate::api::conditions::{DRIFTED, READY, STALLED};
 use crate::api::{KINDS, ManagedStatus};
 use crate::connect::AzureArgs;
@@ -62,8 +63,8 @@ pub enum RunError {
     Telemetry(#[from] crate::telemetry::TelemetryError),
     #[error(transparent)]
     Leader(#[from] super::leader::LeaderError),
-    #[error("lost leadership; exiting so that a fresh instance stands by")]
-    LostLeadership,
+    #[error("leader election ended unexpectedly (see the log)")]
+    ElectionEnded,
     #[error("embedded ARM emulator: {0}")]
     Emulator(#[from] crate::emulator::EmulatorError),
 }
@@ -130,7 +131,7 @@ pub async fn run_with(
     let metrics = Metrics::new();
     let pool = pool.with_metrics(metrics.clone());
     let health = Health::new(KINDS, args.leader.leader_elect);
-    let stop: Shared<BoxFuture<'static, ()>> = shutdown::signal()?.map(|_| ()).boxed().shared();
+    let stop: Trigger = shutdown::signal()?.map(|_| ()).boxed().shared();
 
     let listener = bind(args.telemetry.metrics_addr).await?;
     let server = tokio::spawn(serve(
@@ -143,71 +144,30 @@ pub async fn run_with(
         stop.clone(),
     ));
 
-    let (mut is_leader, elector) =
+    let (is_leader, elector) =
         Elector::start(kube_config, &args.leader, health.clone(), metrics.clone())?;
-    let leading = async {
-        while !*is_leader.borrow_and_update() {
-            if is_leader.changed().await.is_err() {
-                return false;
-            }
-        }
-        true
+    let grace = Grace {
+        lost: args.leader.grace_after_loss(),
+        stop: args.shutdown.shutdown_timeout,
     };
-    let became_leader = tokio::select! {
-        leading = leading => leading,
-        _ = stop.clone() => false,
-    };
-    let mut result = Ok(());
-    if became_leader {
-        health.set_leader_state(LeaderState::Leading);
-        let reporter = Reporter {
-            controller: "arclink".into(),
-            instance: std::env::var("POD_NAME").ok(),
-        };
-        let recorder = Recorder::new(client.clone(), reporter);
-        let namespace = args.namespace.as_deref();
-        let controllers = Controllers::new(&client, namespace, args.concurrency);
-        let ctx = Arc::new(Context::new(
-            client.clone(),
-            settings,
-            pool,
+    // The pool outlives the terms: its tokens and rate-limit buckets are the process's.
+    let pool = Arc::new(pool);
+    let ended = term::lead(is_leader, stop.clone(), grace, |trigger| {
+        run_term(
+            &client,
+            &args,
+            settings.clone(),
+            pool.clone(),
             metrics.clone(),
-            recorder,
-            controllers.stores(),
-        ));
-        let mut lost = is_leader.clone();
-        let lost_leadership = async move {
-            while *lost.borrow_and_update() {
-                if lost.changed().await.is_err() {
-                    break;
-                }
-            }
-        }
-        .boxed()
-        .shared();
-        let trigger = {
-            let stop = stop.clone();
-            let lost = lost_leadership.clone();
-            async move {
-                tokio::select! {
-                    _ = stop => {},
-                    _ = lost => {},
-                }
-            }
-            .boxed()
-            .shared()
-        };
-        let drain = controllers.run(&client, namespace, &ctx, &health, &trigger);
-        tokio::select! {
-            _ = drain => {},
-            _ = async { trigger.clone().await; tokio::time::sleep(args.shutdown.shutdown_timeout).await } => {
-                tracing::warn!(timeout = ?args.shutdown.shutdown_timeout, "in-flight reconciles did not finish in time");
-            }
-        }
-        if lost_leadership.peek().is_some() && stop.peek().is_none() {
-            result = Err(RunError::LostLeadership);
-        }
-    }
+            health.clone(),
+            trigger,
+        )
+    })
+    .await;
+    let result = match ended {
+        Ended::Stopped => Ok(()),
+        Ended::ElectorGone => Err(RunError::ElectionEnded),
+    };
     if let Err(e) = shutdown::bounded(
         "releasing the leader lease",
         Duration::from_secs(5),
@@ -220,6 +180,38 @@ pub async fn run_with(
     server.abort();
     tracing::info!("arclink stopped");
     result
+}
+
+/// One term as leader: the controllers of every kind, until `trigger` (leadership lost, or
+/// shutdown) and their in-flight reconciles end.
+async fn run_term(
+    client: &Client,
+    args: &RunArgs,
+    settings: Settings,
+    pool: Arc<ArmPool>,
+    metrics: Metrics,
+    health: Health,
+    trigger: Trigger,
+) {
+    health.set_leader_state(LeaderState::Leading);
+    let reporter = Reporter {
+        controller: "arclink".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let recorder = Recorder::new(client.clone(), reporter);
+    let namespace = args.namespace.as_deref();
+    let controllers = Controllers::new(client, namespace, args.concurrency);
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        settings,
+        pool,
+        metrics,
+        recorder,
+        controllers.stores(),
+    ));
+    controllers
+        .run(client, namespace, &ctx, &health, &trigger)
+        .await;
 }
 
 /// `K` in `namespace`, or in all namespaces.
@@ -262,7 +254,7 @@ macro_rules! controllers {
                 namespace: Option<&str>,
                 ctx: &Arc<Context>,
                 health: &Health,
-                stop: &Shared<BoxFuture<'static, ()>>,
+                stop: &Trigger,
             ) {
                 futures::join!($(run_controller(
                     self.$field,
@@ -319,7 +311,7 @@ async fn run_controller<K: Kind>(
     namespace: Option<&str>,
     ctx: Arc<Context>,
     health: Health,
-    stop: Shared<BoxFuture<'static, ()>>,
+    stop: Trigger,
 ) {
     let watch = Watch {
         client,
@@ -329,7 +321,8 @@ async fn run_controller<K: Kind>(
     let controller = K::configure(controller, &watch);
     let store = controller.store();
     let metrics = ctx.metrics.clone();
-    let gauges = tokio::spawn(async move {
+    // Aborted when the term's work is dropped too (see `term`), not only when it ends.
+    let _gauges = AbortOnDrop(tokio::spawn(async move {
         if store.wait_until_ready().await.is_ok() {
             health.set_synced(K::KIND);
         }
@@ -347,7 +340,7 @@ async fn run_controller<K: Kind>(
             record(&metrics, K::KIND, &objects);
             tokio::time::sleep(Duration::from_secs(15)).await;
         }
-    });
+    }));
     controller
         .graceful_shutdown_on(stop)
         .run(kind::reconcile::<K>, kind::error_policy::<K>, ctx)
@@ -357,7 +350,15 @@ async fn run_controller<K: Kind>(
             }
         })
         .await;
-    gauges.abort();
+}
+
+/// A task that ends with its handle.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Sets the objects-by-condition gauges of `kind`.

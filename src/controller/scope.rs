@@ -48,9 +48,11 @@ async fn onboarding(
     observed.status = Some(status);
     let connect = match Connect::of(&observed, settings) {
         Ok(c) => c,
-        // The reconcile already stalls the object for the same reason (no subscription).
+        // Without a subscription the reconcile already stalls the object; a value that breaks
+        // Azure's rules (the CRD refuses them, objects stored before may hold them) never
+        // reaches a script.
         Err(e) => {
-            tracing::info!(error = %e, "onboarding commands not written");
+            tracing::warn!(error = %e, "onboarding commands not written");
             return Ok(());
         }
     };

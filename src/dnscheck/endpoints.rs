@@ -79,11 +79,8 @@ pub async fn from_cluster(
 /// scope and endpoint gives them against Azure or the embedded emulator (never written to).
 pub async fn from_manifests(args: &DnsCheckArgs) -> Result<Vec<ArcPrivateEndpoint>, Vec<String>> {
     let offline = args.offline();
-    let mut manifests = manifest::load(
-        &offline.files,
-        offline.arm.azure.default_subscription.as_deref(),
-    )
-    .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    let mut manifests = manifest::load(&offline.files, offline.arm.azure.default_subscription())
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     // Associations neither feed an endpoint's status nor are checked: not worth ARM's reads.
     manifests
         .objects

@@ -85,7 +85,7 @@ pub async fn run(args: &DnsCheckArgs) -> Exit {
     match args.output {
         Output::Text => {
             for e in &report.errors {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::printable::for_terminal(e));
             }
             if report.errors.is_empty() {
                 print!("{}", report::render_text(&report));

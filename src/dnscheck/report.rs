@@ -8,10 +8,11 @@ use std::net::IpAddr;
 use kube::ResourceExt;
 use serde::Serialize;
 
-use super::resolve::{Answer, Resolver};
+use super::resolve::{Answer, Resolved, Resolver};
 use crate::api::ArcPrivateEndpoint;
 use crate::api::conditions::{READY, find};
 use crate::offline::Exit;
+use crate::printable::{for_terminal, one_line};
 
 /// Version of the JSON report schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -59,6 +60,9 @@ pub struct NameReport {
     pub result: Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Why the first lookup failed, when the answer judged came from a second one.
+    #[serde(rename = "retriedAfter", skip_serializing_if = "Option::is_none")]
+    pub retried_after: Option<String>,
 }
 
 /// One endpoint.
@@ -149,7 +153,7 @@ pub async fn check(
         .flatten()
         .map(|x| x.fqdn.clone())
         .collect();
-    let answers: BTreeMap<String, Answer> =
+    let answers: BTreeMap<String, Resolved> =
         futures::future::join_all(names.into_iter().map(|n| async move {
             let answer = resolver.resolve(&n).await;
             (n, answer)
@@ -177,10 +181,11 @@ pub async fn check(
             }
             Ok(expected) => {
                 for x in expected {
-                    let Some(answer) = answers.get(&x.fqdn) else {
+                    let Some(resolved) = answers.get(&x.fqdn) else {
                         continue;
                     };
-                    let name = judge(&x, answer, &owners);
+                    let mut name = judge(&x, &resolved.answer, &owners);
+                    name.retried_after.clone_from(&resolved.retried_after);
                     match name.result {
                         Verdict::Ok => report.summary.ok += 1,
                         Verdict::Public => report.summary.public += 1,
@@ -262,6 +267,7 @@ fn judge(x: &Expected, answer: &Answer, owners: &BTreeMap<IpAddr, Vec<String>>) 
         addresses: Vec::new(),
         result: Verdict::Ok,
         message: None,
+        retried_after: None,
     };
     let ips = match answer {
         Answer::Unresolved(why) => {
@@ -320,18 +326,24 @@ pub fn is_private(ip: &IpAddr) -> bool {
     }
 }
 
-/// The report for people.
+/// The report for people: names and messages each on their line ([`one_line`]), nothing that
+/// drives a terminal ([`for_terminal`]).
 pub fn render_text(report: &Report) -> String {
     let mut out = String::new();
     for e in &report.endpoints {
         let ips = if e.private_ips.is_empty() {
             "no private IP".to_string()
         } else {
-            format!("private IPs {}", e.private_ips.join(", "))
+            format!("private IPs {}", one_line(&e.private_ips.join(", ")))
         };
-        let _ = writeln!(out, "ArcPrivateEndpoint {}/{} ({ips})", e.namespace, e.name);
+        let _ = writeln!(
+            out,
+            "ArcPrivateEndpoint {}/{} ({ips})",
+            one_line(&e.namespace),
+            one_line(&e.name)
+        );
         if let Some(problem) = &e.problem {
-            let _ = writeln!(out, "  ! not checked: {problem}");
+            let _ = writeln!(out, "  ! not checked: {}", one_line(problem));
         }
         for n in &e.names {
             let answered = if n.addresses.is_empty() {
@@ -342,9 +354,19 @@ pub fn render_text(report: &Report) -> String {
             let why = n
                 .message
                 .as_deref()
-                .map(|m| format!(": {m}"))
+                .map(|m| format!(": {}", one_line(m)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "  {:<13} {}{answered}{why}", n.result.as_str(), n.name);
+            let retried = n
+                .retried_after
+                .as_deref()
+                .map(|m| format!(" (asked twice; the first try failed: {})", one_line(m)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:<13} {}{answered}{why}{retried}",
+                n.result.as_str(),
+                one_line(&n.name)
+            );
         }
     }
     let s = &report.summary;
@@ -360,7 +382,7 @@ pub fn render_text(report: &Report) -> String {
         }
     }
     let _ = writeln!(out, "{line}.");
-    out
+    for_terminal(&out).into_owned()
 }
 
 /// The report for pipelines: pretty JSON with the fields in a fixed order.

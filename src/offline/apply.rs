@@ -18,6 +18,7 @@ use crate::api::conditions::{READY, RECONCILING, STALLED, find, is_true};
 use crate::api::duration_up_to;
 use crate::azure::ArmClient;
 use crate::connect::target::Target;
+use crate::printable::{for_terminal, one_line};
 use crate::reconcile::{Phase, Requeue, Settings, States, requeue};
 
 /// Upper bound of `--timeout`: longer is a typo, not a wish to wait for days.
@@ -97,10 +98,7 @@ impl Report {
 /// Runs `arclink apply`: progress on stderr, the resulting status on stdout.
 pub async fn run(args: &ApplyArgs) -> Exit {
     let common = &args.common;
-    let manifests = match manifest::load(
-        &common.files,
-        common.arm.azure.default_subscription.as_deref(),
-    ) {
+    let manifests = match manifest::load(&common.files, common.arm.azure.default_subscription()) {
         Ok(m) => m,
         Err(errors) => return report_errors(common.output, &errors),
     };
@@ -108,7 +106,7 @@ pub async fn run(args: &ApplyArgs) -> Exit {
     let target = match common.arm.connect().await {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", for_terminal(&e.to_string()));
             return Exit::Errors;
         }
     };
@@ -142,7 +140,10 @@ pub async fn run(args: &ApplyArgs) -> Exit {
     match finished {
         Ok(()) => report.exit(),
         Err(e) => {
-            eprintln!("error: {e} (what this run did in the emulator is lost)");
+            eprintln!(
+                "error: {} (what this run did in the emulator is lost)",
+                for_terminal(&e.to_string())
+            );
             Exit::Errors
         }
     }
@@ -319,7 +320,8 @@ fn dependency_not_ready(objects: &[Document], i: usize) -> Option<String> {
     })
 }
 
-/// The result for people: what was written, then each object's status.
+/// The result for people: what was written, then each object's status; ids and messages from
+/// ARM each on their line ([`one_line`]), nothing that drives a terminal ([`for_terminal`]).
 pub fn render_text(report: &Report) -> String {
     let mut out = String::new();
     let created = count(report, "create");
@@ -348,17 +350,21 @@ pub fn render_text(report: &Report) -> String {
                 .unwrap_or_default()
         );
         for c in &o.changes {
-            let _ = writeln!(out, "  {}d {}", c.action, c.resource_id);
+            let _ = writeln!(out, "  {}d {}", c.action, one_line(&c.resource_id));
         }
         if o.reason.as_deref() == Some("DependencyNotReady") {
-            let _ = writeln!(out, "  {}", o.message.as_deref().unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "  {}",
+                one_line(o.message.as_deref().unwrap_or_default())
+            );
         }
         out.push_str(&status::render(&o.status, "  "));
         if let Some(onboarding) = &o.onboarding {
             out.push_str(&onboarding.render("  "));
         }
     }
-    out
+    for_terminal(&out).into_owned()
 }
 
 fn count(report: &Report, action: &str) -> usize {

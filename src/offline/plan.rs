@@ -13,6 +13,7 @@ use crate::api::DriftEntry;
 use crate::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
 use crate::azure::ArmClient;
 use crate::connect::target::Target;
+use crate::printable::{for_terminal, one_line};
 use crate::reconcile::{ChangeAction, Phase, Requeue, Settings, States};
 
 /// Version of the JSON plan schema; bumped on incompatible changes.
@@ -205,16 +206,15 @@ impl Plan {
 
 /// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
 pub async fn run(args: &OfflineArgs) -> Exit {
-    let manifests =
-        match manifest::load(&args.files, args.arm.azure.default_subscription.as_deref()) {
-            Ok(m) => m,
-            Err(errors) => return report_errors(args.output, &errors),
-        };
+    let manifests = match manifest::load(&args.files, args.arm.azure.default_subscription()) {
+        Ok(m) => m,
+        Err(errors) => return report_errors(args.output, &errors),
+    };
     print_notes(&manifests);
     let target = match args.arm.connect().await {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", for_terminal(&e.to_string()));
             return Exit::Errors;
         }
     };
@@ -229,7 +229,7 @@ pub async fn run(args: &OfflineArgs) -> Exit {
     match finished {
         Ok(()) => plan.exit(),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", for_terminal(&e.to_string()));
             Exit::Errors
         }
     }
@@ -240,7 +240,7 @@ pub fn report_errors(output: Output, errors: &[ManifestError]) -> Exit {
     match output {
         Output::Text => {
             for e in errors {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", for_terminal(&e.to_string()));
             }
             eprintln!(
                 "{} error(s) in the manifests; nothing was read from or written to Azure",
@@ -265,7 +265,7 @@ pub fn print_notes(manifests: &Manifests) {
         .iter()
         .chain(&super::offline_notes(manifests))
     {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", for_terminal(note));
     }
 }
 
@@ -390,7 +390,8 @@ fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObje
     planned
 }
 
-/// The plan for people.
+/// The plan for people: names, ids and messages from ARM each on their line
+/// ([`one_line`]), and nothing in the whole that drives a terminal ([`for_terminal`]).
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
     for o in &plan.objects {
@@ -407,7 +408,7 @@ pub fn render_text(plan: &Plan) -> String {
                         "delete" => '-',
                         _ => '~',
                     };
-                    let _ = writeln!(out, "  {sign} {} {}", c.action, c.resource_id);
+                    let _ = writeln!(out, "  {sign} {} {}", c.action, one_line(&c.resource_id));
                     for d in &c.diff {
                         let _ = writeln!(
                             out,
@@ -423,7 +424,7 @@ pub fn render_text(plan: &Plan) -> String {
                 let _ = writeln!(
                     out,
                     "  ! drift (policy.drift: Report, not corrected): {}",
-                    o.message.as_deref().unwrap_or_default()
+                    one_line(o.message.as_deref().unwrap_or_default())
                 );
                 for d in &o.drift {
                     let _ = writeln!(
@@ -444,13 +445,13 @@ pub fn render_text(plan: &Plan) -> String {
                 let reason = o
                     .reason
                     .as_deref()
-                    .map(|r| format!(" ({r})"))
+                    .map(|r| format!(" ({})", one_line(r)))
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "  {sign} {}{reason}: {}",
                     other.as_str(),
-                    o.message.as_deref().unwrap_or_default()
+                    one_line(o.message.as_deref().unwrap_or_default())
                 );
             }
         }
@@ -458,9 +459,9 @@ pub fn render_text(plan: &Plan) -> String {
             let _ = writeln!(
                 out,
                 "      ! {} {}: {}",
-                b.name,
-                b.reason,
-                b.message.as_deref().unwrap_or_default()
+                one_line(&b.name),
+                one_line(&b.reason),
+                one_line(b.message.as_deref().unwrap_or_default())
             );
         }
         if let Some(onboarding) = &o.onboarding {
@@ -488,7 +489,7 @@ pub fn render_text(plan: &Plan) -> String {
         out,
         "Nothing is ever deleted by plan/apply: Azure resources of objects removed from the manifests stay (the in-cluster controller deletes them with their objects)."
     );
-    out
+    for_terminal(&out).into_owned()
 }
 
 fn shown(v: &str) -> String {

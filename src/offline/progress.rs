@@ -1,8 +1,11 @@
 //! Progress of `apply` on stderr: a spinner line per object on a terminal, plain lines
-//! (one per change of state) otherwise, so CI logs stay readable.
+//! (one per change of state) otherwise, so CI logs stay readable. Each line is one line: what
+//! it shows from ARM has its control characters escaped.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
+
+use crate::printable::one_line;
 
 const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const TICK: Duration = Duration::from_millis(100);
@@ -19,7 +22,7 @@ pub struct Spinner {
 impl Spinner {
     pub fn start(label: String) -> Spinner {
         Spinner {
-            label,
+            label: one_line(&label).into_owned(),
             tty: std::io::stderr().is_terminal(),
             started: Instant::now(),
             frame: 0,
@@ -29,11 +32,12 @@ impl Spinner {
 
     /// Shows a new state; plain output prints it only when it changed.
     pub fn update(&mut self, message: &str) {
+        let message = one_line(message);
         if message == self.message {
             self.draw();
             return;
         }
-        message.clone_into(&mut self.message);
+        message.as_ref().clone_into(&mut self.message);
         if self.tty {
             self.draw();
         } else {
@@ -73,6 +77,7 @@ impl Spinner {
 
     /// Ends the line with `ok` (✓) or not (✗) and a final message.
     pub fn finish(self, ok: bool, message: &str) {
+        let message = one_line(message);
         let mark = if ok { '✓' } else { '✗' };
         let elapsed = self.started.elapsed().as_secs_f32();
         if self.tty {

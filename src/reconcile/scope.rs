@@ -9,6 +9,7 @@
 
 pub mod extensions;
 pub mod onboarding;
+mod quote;
 
 use kube::ResourceExt;
 
@@ -19,6 +20,7 @@ use crate::api::{
     ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus, DriftEntry,
 };
 use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscription};
+use crate::azure::names::is_guid;
 use crate::azure::{ArmError, Deleted, ResourceId};
 
 use super::declared::{Declared, Dependent};
@@ -249,19 +251,12 @@ fn settled(cx: &Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Next {
 /// When it cannot be read the commands carry a placeholder, and the next reconcile tries again;
 /// the scope itself is not held up by it.
 async fn read_tenant(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) {
-    if cx
-        .status
-        .tenant_id
-        .as_deref()
-        .is_some_and(onboarding::is_guid)
-    {
+    if cx.status.tenant_id.as_deref().is_some_and(is_guid) {
         return;
     }
     let sub = ResourceId::subscription_id(id.subscription());
     cx.status.tenant_id = match cx.arm.get::<Subscription>(&sub).await {
-        Ok(found) => found
-            .and_then(|s| s.tenant_id)
-            .filter(|t| onboarding::is_guid(t)),
+        Ok(found) => found.and_then(|s| s.tenant_id).filter(|t| is_guid(t)),
         Err(e) => {
             tracing::info!(kind = KIND, subscription = %id.subscription(), error = %e, "reading the subscription's tenant for the onboarding commands failed");
             None

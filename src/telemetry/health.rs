@@ -47,8 +47,17 @@ impl Health {
         self.write().synced.insert(kind.to_owned(), true);
     }
 
+    /// A new term as leader (leading after not leading) starts with new caches: the instance is
+    /// not ready until they sync again.
     pub fn set_leader_state(&self, state: LeaderState) {
-        self.write().leader = state;
+        let mut current = self.write();
+        if state == LeaderState::Leading && current.leader != LeaderState::Leading {
+            current
+                .synced
+                .values_mut()
+                .for_each(|synced| *synced = false);
+        }
+        current.leader = state;
     }
 
     /// `Ok` when ready, otherwise a short reason for the 503 body.

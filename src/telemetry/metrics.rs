@@ -53,6 +53,7 @@ struct Inner {
     drift_detected: Family<KindLabels, Counter>,
     drift_corrected: Family<KindLabels, Counter>,
     leader: Gauge,
+    leadership_lost: Counter,
     arm: ArmClients,
 }
 
@@ -108,6 +109,12 @@ impl Metrics {
             "1 while this instance holds the leader lease (or leader election is off)",
             leader.clone(),
         );
+        let leadership_lost = Counter::default();
+        registry.register(
+            "leadership_lost",
+            "Terms as leader that ended without stepping down (the Lease not renewed within the renew deadline, or held by another instance); the instance then stands for election again",
+            leadership_lost.clone(),
+        );
         let arm = ArmClients::default();
         registry.register_collector(Box::new(arm.clone()));
         Self {
@@ -119,6 +126,7 @@ impl Metrics {
                 drift_detected,
                 drift_corrected,
                 leader,
+                leadership_lost,
                 arm,
             }),
         }
@@ -185,6 +193,11 @@ impl Metrics {
 
     pub fn set_leader(&self, leading: bool) {
         self.inner.leader.set(i64::from(leading));
+    }
+
+    /// A term as leader ended without stepping down.
+    pub fn leadership_lost(&self) {
+        self.inner.leadership_lost.inc();
     }
 
     /// Reports `client`'s ARM request, throttling, rate-limit and LRO counters on /metrics

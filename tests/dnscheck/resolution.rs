@@ -8,7 +8,7 @@ use arclink::dnscheck::report::{self, Report, Verdict};
 use arclink::dnscheck::resolve::Resolver;
 use serde_json::json;
 
-use crate::dns_server::{DnsServer, Entry, addresses};
+use crate::dns_server::{DnsServer, Entry, Tcp, addresses};
 
 /// An endpoint as the cluster stores it, with these `(fqdn, ip)` records.
 pub fn endpoint(namespace: &str, name: &str, records: &[(&str, &str)]) -> ArcPrivateEndpoint {
@@ -221,4 +221,129 @@ async fn a_truncated_answer_is_asked_again_over_tcp_on_the_same_port() {
     let name = result_of(&report, "hub", "gbl.his.arc.azure.com");
     assert_eq!(name.result, Verdict::Ok, "{name:?}");
     assert!(server.count("gbl.his.arc.azure.com", "tcp") >= 1);
+}
+
+/// A record name carrying a colour escape and a BEL (as a hostile ARM could hand it to the
+/// controller, which writes it into the status): the text report shows it escaped, the JSON
+/// report keeps it exact.
+#[tokio::test]
+async fn names_carrying_terminal_escapes_are_shown_escaped_and_exact_in_json() {
+    let hostile = "gbl.his.arc.azure.com\u{1b}[31m\u{7}";
+    let hub = endpoint("arc", "hub", &[(hostile, "10.10.1.4")]);
+    let server = DnsServer::start(&[(
+        "agentserviceapi.guestconfiguration.azure.com",
+        addresses(&["10.10.1.4"]),
+    )]);
+    let report = check(&server, &[hub], Duration::from_secs(5)).await;
+    let text = report::render_text(&report);
+    assert!(!text.contains(['\u{1b}', '\u{7}']), "{text:?}");
+    assert!(
+        text.contains("gbl.his.arc.azure.com\\u{1b}[31m\\u{7}"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report::render_json(&report)).unwrap();
+    assert_eq!(json["endpoints"][0]["names"][0]["name"], json!(hostile));
+}
+
+/// The probe of issue 22: every name truncated over UDP, and a server that closes each TCP
+/// connection after one answer, while several names are asked at once.
+#[tokio::test]
+async fn a_server_closing_tcp_after_one_answer_gets_every_name_resolved() {
+    let names = [
+        "gbl.his.arc.azure.com",
+        "eastus.his.arc.azure.com",
+        "agentserviceapi.guestconfiguration.azure.com",
+        "eastus-gas.guestconfiguration.azure.com",
+        "eastus.dp.kubernetesconfiguration.azure.com",
+    ];
+    let records: Vec<(&str, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (*n, format!("10.10.1.{}", i + 4)))
+        .collect();
+    let hub = endpoint(
+        "arc",
+        "hub",
+        &records
+            .iter()
+            .map(|(n, ip)| (*n, ip.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    let table: Vec<(&str, Entry)> = records
+        .iter()
+        .map(|(n, ip)| (*n, Entry::Truncated(vec![ip.parse().unwrap()])))
+        .collect();
+    let server = DnsServer::start_with(&table, Tcp::OneAnswer);
+    let report = check(&server, &[hub], Duration::from_secs(10)).await;
+    assert_eq!(report.summary.ok, names.len(), "{report:#?}");
+    assert_eq!(report.exit().code(), 0);
+}
+
+/// The hub with one name whose A query is truncated over UDP and whose first `cuts` TCP
+/// fallbacks are cut (the AAAA query has no record), next to a name answered plainly.
+async fn check_cut(cuts: usize) -> (DnsServer, Report) {
+    let hub = endpoint("arc", "hub", &[("gbl.his.arc.azure.com", "10.10.1.4")]);
+    let server = DnsServer::start(&[
+        (
+            "gbl.his.arc.azure.com",
+            Entry::TruncatedCut {
+                ips: vec!["10.10.1.4".parse().unwrap()],
+                cuts,
+            },
+        ),
+        (
+            "agentserviceapi.guestconfiguration.azure.com",
+            addresses(&["10.10.1.4"]),
+        ),
+    ]);
+    let report = check(&server, &[hub], Duration::from_secs(10)).await;
+    (server, report)
+}
+
+/// The retry itself, made certain: with two cuts (hickory tries a cut connection once more by
+/// itself) the first lookup fails without an answer; the second gets the address, and the
+/// report says it took two.
+#[tokio::test]
+async fn a_cut_tcp_fallback_is_asked_again_once_and_the_report_says_so() {
+    let (server, report) = check_cut(2).await;
+    let cut = result_of(&report, "hub", "gbl.his.arc.azure.com");
+    assert_eq!(cut.result, Verdict::Ok, "{cut:?}");
+    assert!(cut.retried_after.is_some(), "{cut:?}");
+    let plain = result_of(
+        &report,
+        "hub",
+        "agentserviceapi.guestconfiguration.azure.com",
+    );
+    assert_eq!((plain.result, &plain.retried_after), (Verdict::Ok, &None));
+    // The first lookup's two cut queries, then the second's.
+    assert_eq!(server.count_type("gbl.his.arc.azure.com", "tcp", "A"), 3);
+    assert_eq!(report.exit().code(), 0);
+
+    let text = report::render_text(&report);
+    assert!(
+        text.contains("  ok            gbl.his.arc.azure.com -> 10.10.1.4 (asked twice; the first try failed: "),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report::render_json(&report)).unwrap();
+    let names = &json["endpoints"][0]["names"];
+    assert!(names[0]["retriedAfter"].is_string(), "{json:#}");
+    assert!(names[1].get("retriedAfter").is_none(), "{json:#}");
+}
+
+/// A name whose TCP fallback is cut on both lookups is judged after the second, and says so.
+#[tokio::test]
+async fn a_name_failing_twice_is_unresolved_after_the_second_try() {
+    let (server, report) = check_cut(4).await;
+    let name = result_of(&report, "hub", "gbl.his.arc.azure.com");
+    assert_eq!(name.result, Verdict::Unresolved, "{name:?}");
+    assert!(name.retried_after.is_some(), "{name:?}");
+    assert_eq!(
+        server.count_type("gbl.his.arc.azure.com", "tcp", "A"),
+        4,
+        "twice per lookup (hickory asks twice itself), two lookups"
+    );
+    assert!(
+        report::render_text(&report).contains("(asked twice; the first try failed: "),
+        "{report:#?}"
+    );
 }

@@ -472,3 +472,55 @@ fn absurd_durations_are_flag_errors_with_exit_1() {
         );
     }
 }
+
+/// The probe of issue 22: a default subscription carrying a command for the onboarding script
+/// stops every command at start-up, naming the flag, through the flag or the environment.
+#[test]
+fn a_default_subscription_that_is_not_a_guid_stops_every_command_naming_the_flag() {
+    let probe = "11111111-2222-3333-4444-555555555555\ntouch MARK\n#";
+    let sb = Sandbox::new("default-subscription");
+    for command in ["plan", "apply", "dns-check"] {
+        let run = sb.arclink(&[
+            command,
+            "-f",
+            "deploy/examples/",
+            "--default-subscription",
+            probe,
+        ]);
+        assert_eq!(run.code, 1, "{command}: {run:?}");
+        assert!(
+            run.stderr.contains("--default-subscription")
+                && run.stderr.contains("is not a subscription id"),
+            "{command}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stdout, "", "{command}");
+    }
+    let with_env = |value: &str, args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_arclink"));
+        cmd.current_dir(crate::support::root())
+            .args(args)
+            .arg("--emulator-state")
+            .arg(sb.state());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AZURE_") || k.starts_with("ARCLINK_") || k == "RUST_LOG" {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("ARCLINK_DEFAULT_SUBSCRIPTION", value)
+            .output()
+            .unwrap()
+    };
+    let refused = with_env(probe, &["plan", "-f", "deploy/examples/01-scope.yaml"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("ARCLINK_DEFAULT_SUBSCRIPTION")
+            && stderr.contains("is not a subscription id"),
+        "{stderr}"
+    );
+    assert!(!sb.dir.join("MARK").exists() && !crate::support::root().join("MARK").exists());
+    // deploy/deployment.yaml sets it empty when there is no default: that is no default.
+    let empty = with_env("", &["plan", "-f", "deploy/examples/01-scope.yaml"]);
+    assert_eq!(empty.status.code(), Some(2), "changes pending: {empty:?}");
+}

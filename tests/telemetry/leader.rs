@@ -404,6 +404,8 @@ fn leader_flags_have_the_documented_defaults() {
     assert_eq!(cli.leader.lease_duration, Duration::from_secs(15));
     assert_eq!(cli.leader.lease_renew_deadline, Duration::from_secs(10));
     assert_eq!(cli.leader.lease_retry_period, Duration::from_secs(2));
+    // Reconciles still running when leadership is lost get half of the 5s left of the lease.
+    assert_eq!(cli.leader.grace_after_loss(), Duration::from_millis(2500));
     let cli = Cli::try_parse_from([
         "arclink",
         "--leader-elect",
@@ -432,4 +434,92 @@ fn leader_flags_have_the_documented_defaults() {
             .unwrap_or_else(|| panic!("{flag} accepted an absurd duration"));
         assert!(err.to_string().contains(flag), "{err}");
     }
+}
+
+/// Issue 22: past the renew deadline the leader stops leading (before its lease can expire),
+/// says so in its metrics and readiness, and stands for election again in the same process:
+/// with nobody else standing, it leads again once the API server answers, with a new term
+/// whose caches must sync before it is ready.
+#[tokio::test]
+async fn a_leader_past_the_renew_deadline_stands_again_and_leads_again_in_the_same_process() {
+    let api = FakeLeaseApi::default();
+    let front = api.frontend().await;
+    let mut a = start(&front, "a");
+    wait_leading(&mut a, Duration::from_secs(5)).await;
+    a.health.set_synced("ArcPrivateLinkScope");
+    assert!(
+        a.metrics
+            .encode()
+            .contains("arclink_leadership_lost_total 0")
+    );
+
+    front.fail();
+    let last_renewal = renewed_at(&api);
+    tokio::time::timeout(DURATION, a.is_leader.wait_for(|l| !*l))
+        .await
+        .expect("a leader that cannot renew stops leading")
+        .unwrap();
+    assert!(
+        jiff::Timestamp::now() < last_renewal + jiff::SignedDuration::try_from(DURATION).unwrap(),
+        "stopped leading after its lease could expire"
+    );
+    let metrics = a.metrics.encode();
+    assert!(metrics.contains("arclink_leader 0"), "{metrics}");
+    assert!(
+        metrics.contains("arclink_leadership_lost_total 1"),
+        "{metrics}"
+    );
+    let not_ready = a.health.readiness().unwrap_err();
+    assert!(
+        not_ready.contains("not renewed within the renew deadline"),
+        "{not_ready}"
+    );
+
+    front.restore();
+    wait_leading(&mut a, Duration::from_secs(10)).await;
+    assert_eq!(api.holder(NS, LEASE).as_deref(), Some("a"));
+    assert!(a.metrics.encode().contains("arclink_leader 1"));
+    let syncing = a.health.readiness().unwrap_err();
+    assert!(
+        syncing.contains("caches not synced"),
+        "a new term waits for its caches: {syncing}"
+    );
+    a.health.set_synced("ArcPrivateLinkScope");
+    assert_eq!(a.health.readiness(), Ok(()));
+    a.handle.step_down().await.unwrap();
+}
+
+/// The same with a standby: it takes over once the lease expired; the old leader, answered
+/// again, stands by (ready, not leading) and takes over at once when the new leader steps down.
+/// Never two leaders.
+#[tokio::test]
+async fn a_leader_that_lost_to_a_standby_stands_by_and_can_lead_again() {
+    let api = FakeLeaseApi::default();
+    let (front_a, front_b) = (api.frontend().await, api.frontend().await);
+    let mut a = start(&front_a, "a");
+    wait_leading(&mut a, Duration::from_secs(5)).await;
+    let mut b = start(&front_b, "b");
+    let overlap = watch_overlap(&a, &b);
+
+    front_a.fail();
+    wait_leading(&mut b, DURATION + Duration::from_secs(4)).await;
+    assert!(!*a.is_leader.borrow());
+    front_a.restore();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while a.health.readiness().is_err() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the old leader stands by again (a healthy standby is ready)");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!*a.is_leader.borrow(), "the lease is b's");
+    assert!(a.metrics.encode().contains("arclink_leader 0"));
+
+    b.handle.step_down().await.unwrap();
+    let took = wait_leading(&mut a, DURATION).await;
+    assert!(took < DURATION, "takeover after release took {took:?}");
+    assert_eq!(api.holder(NS, LEASE).as_deref(), Some("a"));
+    assert!(!overlap.load(Ordering::SeqCst), "two leaders at once");
+    a.handle.step_down().await.unwrap();
 }

@@ -12,7 +12,10 @@ use std::fmt::Write as _;
 use kube::ResourceExt;
 use serde::Serialize;
 
+use super::quote::{ps, sh};
 use crate::api::ArcPrivateLinkScope;
+use crate::azure::{Cloud, names};
+use crate::printable::one_line;
 use crate::reconcile::Settings;
 use crate::reconcile::drift::normalize_location;
 
@@ -59,25 +62,45 @@ pub struct Connect {
 impl Connect {
     /// The values for `obj`: its `spec.onboarding` (machines' subscription and resource group,
     /// defaulting to the scope's), its region, the tenant in its status, the cloud in
-    /// `settings`. `Err` names the object and the field when the scope's id is not known.
+    /// `settings`. Each is checked by Azure's rules before it reaches a script: `Err` names the
+    /// object and the field (also when the scope's id is not known). A tenant that is not a
+    /// GUID (it is read from ARM) becomes the placeholder.
     pub fn of(obj: &ArcPrivateLinkScope, settings: &Settings) -> Result<Connect, String> {
         let object = format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
-        let id = super::scope_id(obj, settings)
-            .map_err(|e| format!("ArcPrivateLinkScope {object}: onboarding: {e}"))?;
+        let fail = |e: String| format!("ArcPrivateLinkScope {object}: onboarding: {e}");
+        let id = super::scope_id(obj, settings).map_err(fail)?;
         let onboarding = obj.spec.onboarding.as_ref();
+        let scope_group = id.resource_group().unwrap_or_default();
+        check(id.subscription(), SCOPE_SUBSCRIPTION, names::is_guid, GUID).map_err(fail)?;
+        check(scope_group, SCOPE_GROUP, names::is_resource_group, GROUP).map_err(fail)?;
+        check(id.name(), SCOPE_NAME, names::is_resource_name, NAME).map_err(fail)?;
+        let subscription_id = match onboarding.and_then(|o| o.subscription_id.as_deref()) {
+            Some(s) => check(s, "spec.onboarding.subscriptionId", names::is_guid, GUID),
+            None => Ok(id.subscription()),
+        }
+        .map_err(fail)?;
+        let resource_group = match onboarding.and_then(|o| o.resource_group.as_deref()) {
+            Some(g) => check(
+                g,
+                "spec.onboarding.resourceGroup",
+                names::is_resource_group,
+                GROUP,
+            ),
+            None => Ok(scope_group),
+        }
+        .map_err(fail)?;
+        let location = normalize_location(&obj.spec.location);
+        check(&location, "spec.location", names::is_region, REGION).map_err(fail)?;
+        check(&settings.agent_cloud, "--cloud", is_agent_cloud, CLOUD).map_err(fail)?;
         Ok(Connect {
-            subscription_id: onboarding
-                .and_then(|o| o.subscription_id.clone())
-                .unwrap_or_else(|| id.subscription().to_string()),
-            resource_group: onboarding
-                .and_then(|o| o.resource_group.clone())
-                .unwrap_or_else(|| id.resource_group().unwrap_or_default().to_string()),
-            location: normalize_location(&obj.spec.location),
+            subscription_id: subscription_id.to_string(),
+            resource_group: resource_group.to_string(),
+            location,
             tenant_id: obj
                 .status
                 .as_ref()
                 .and_then(|s| s.tenant_id.clone())
-                .filter(|t| is_guid(t)),
+                .filter(|t| names::is_guid(t)),
             cloud: settings.agent_cloud.clone(),
             private_link_scope: id.to_string(),
             object,
@@ -89,14 +112,37 @@ impl Connect {
     }
 }
 
-/// Whether `s` is a GUID (a tenant id read from ARM is external data).
-pub fn is_guid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+const SCOPE_SUBSCRIPTION: &str = "spec.azure.subscriptionId (or --default-subscription)";
+const SCOPE_GROUP: &str = "spec.azure.resourceGroup";
+const SCOPE_NAME: &str = "spec.azure.name (or metadata.name)";
+const GUID: &str = "is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
+const GROUP: &str = "is not a resource group name (1-90 letters, digits, '-', '.', '_', '(' or ')', not ending with '.')";
+const NAME: &str = "is not an Azure resource name (1-64 letters, digits, '_', '.' or '-')";
+const REGION: &str = "is not an Azure region (letters and digits, e.g. eastus)";
+const CLOUD: &str = "is not a cloud of the Connected Machine agent (AzureCloud, AzureUSGovernment, AzureChinaCloud)";
+
+/// `value` of `field` when `valid`, else an error naming both (the value escaped).
+fn check<'a>(
+    value: &'a str,
+    field: &str,
+    valid: impl Fn(&str) -> bool,
+    rule: &str,
+) -> Result<&'a str, String> {
+    if valid(value) {
+        Ok(value)
+    } else {
+        Err(format!("{field} {value:?} {rule}"))
+    }
+}
+
+fn is_agent_cloud(name: &str) -> bool {
+    [
+        Cloud::AzurePublicCloud(),
+        Cloud::AzureUSGovernment(),
+        Cloud::AzureChinaCloud(),
+    ]
+    .iter()
+    .any(|c| c.agent_name() == name)
 }
 
 /// The ConfigMap data: both scripts and the README.
@@ -108,24 +154,6 @@ pub fn config_map_data(c: &Connect) -> BTreeMap<String, String> {
     ])
 }
 
-/// `'...'` for bash.
-fn sh(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// `'...'` for PowerShell, which also ends single-quoted strings at the typographic quotes.
-fn ps(s: &str) -> String {
-    let mut out = String::from("'");
-    for c in s.chars() {
-        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
-            out.push(c);
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
-}
-
 /// The comment block at the top of both scripts.
 fn header(c: &Connect, comment: &str) -> String {
     let mut out = String::new();
@@ -133,11 +161,11 @@ fn header(c: &Connect, comment: &str) -> String {
         out,
         "{comment} Connects this server to Azure Arc through the Azure Arc Private Link Scope"
     );
-    let _ = writeln!(out, "{comment}   {}", c.private_link_scope);
+    let _ = writeln!(out, "{comment}   {}", one_line(&c.private_link_scope));
     let _ = writeln!(
         out,
         "{comment} Generated by arclink from ArcPrivateLinkScope {}; see README.md next to it.",
-        c.object
+        one_line(&c.object)
     );
     let _ = writeln!(out, "{comment}");
     let _ = writeln!(
@@ -156,7 +184,7 @@ fn header(c: &Connect, comment: &str) -> String {
         let _ = writeln!(
             out,
             "{comment} arclink could not read the tenant of subscription {} from Azure: replace",
-            c.subscription_id
+            one_line(&c.subscription_id)
         );
         let _ = writeln!(
             out,
@@ -254,7 +282,7 @@ pub fn readme(c: &Connect) -> String {
     let _ = writeln!(
         out,
         "Generated by arclink from ArcPrivateLinkScope {}. Run `{LINUX_KEY}` (bash, as root) or `{WINDOWS_KEY}` (PowerShell, as Administrator) on a server with the Azure Connected Machine agent installed: it runs `azcmagent connect` with the private endpoint connectivity method.\n",
-        c.object
+        one_line(&c.object)
     );
     let _ = writeln!(out, "| `azcmagent connect` flag | value |");
     let _ = writeln!(out, "|---|---|");
@@ -268,7 +296,7 @@ pub fn readme(c: &Connect) -> String {
         ("--cloud", c.cloud.as_str()),
         ("--private-link-scope", c.private_link_scope.as_str()),
     ] {
-        let _ = writeln!(out, "| `{flag}` | `{value}` |");
+        let _ = writeln!(out, "| `{flag}` | `{}` |", one_line(value));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -279,7 +307,7 @@ pub fn readme(c: &Connect) -> String {
         let _ = writeln!(
             out,
             "\narclink could not read the tenant of subscription {} from Azure: replace `{TENANT_ID}` with your Microsoft Entra tenant id.",
-            c.subscription_id
+            one_line(&c.subscription_id)
         );
     }
     let _ = writeln!(out, "\nNotes:\n");
@@ -290,279 +318,4 @@ pub fn readme(c: &Connect) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::scope::Onboarding;
-    use crate::api::{ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus, AzureResource};
-
-    const SCOPE: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/arc-scope";
-    const TENANT: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
-
-    fn scope(onboarding: Onboarding, tenant: Option<&str>) -> ArcPrivateLinkScope {
-        let mut obj = ArcPrivateLinkScope::new(
-            "arc-scope",
-            ArcPrivateLinkScopeSpec {
-                azure: AzureResource {
-                    subscription_id: Some("11111111-2222-3333-4444-555555555555".into()),
-                    resource_group: "rg-arc".into(),
-                    name: None,
-                },
-                location: "East US".into(),
-                onboarding: Some(onboarding),
-                ..Default::default()
-            },
-        );
-        obj.metadata.namespace = Some("ns".into());
-        obj.status = Some(ArcPrivateLinkScopeStatus {
-            tenant_id: tenant.map(str::to_string),
-            ..Default::default()
-        });
-        obj
-    }
-
-    fn onboarding() -> Onboarding {
-        Onboarding {
-            config_map_name: "arc-onboarding".into(),
-            ..Default::default()
-        }
-    }
-
-    /// The flags of the documentation's connect command, one per line, in the script.
-    fn flags(script: &str) -> Vec<String> {
-        script
-            .lines()
-            .map(str::trim)
-            .filter(|l| l.starts_with("--"))
-            .map(|l| l.trim_end_matches(['\\', '`']).trim().to_string())
-            .collect()
-    }
-
-    #[test]
-    fn linux_command_uses_the_private_link_scope_and_placeholders() {
-        let c = Connect::of(&scope(onboarding(), Some(TENANT)), &Settings::new("c")).unwrap();
-        let script = linux(&c);
-        assert!(script.starts_with("#!/usr/bin/env bash\n"));
-        assert!(script.contains("\nazcmagent connect \\\n"), "{script}");
-        assert_eq!(
-            flags(&script),
-            [
-                "--service-principal-id \"$SERVICE_PRINCIPAL_ID\"",
-                "--service-principal-secret \"$SERVICE_PRINCIPAL_SECRET\"",
-                "--resource-group 'rg-arc'",
-                "--tenant-id \"$TENANT_ID\"",
-                "--location 'eastus'",
-                "--subscription-id '11111111-2222-3333-4444-555555555555'",
-                "--cloud 'AzureCloud'",
-                &format!("--private-link-scope '{SCOPE}'"),
-            ]
-        );
-        assert!(script.contains(&format!("TENANT_ID='{TENANT}'\n")));
-        assert!(script.contains(
-            "SERVICE_PRINCIPAL_ID=\"${SERVICE_PRINCIPAL_ID:-<service-principal-id>}\"\n"
-        ));
-        assert!(script.contains(
-            "SERVICE_PRINCIPAL_SECRET=\"${SERVICE_PRINCIPAL_SECRET:-<service-principal-secret>}\"\n"
-        ));
-        for note in [
-            "version 1.4 or later",
-            "public endpoints",
-            "proxy.bypass \"Arc\"",
-        ] {
-            assert!(script.contains(note), "{note}: {script}");
-        }
-        assert!(!script.contains("could not read the tenant"));
-    }
-
-    #[test]
-    fn windows_command_runs_the_agent_with_the_same_values() {
-        let c = Connect::of(&scope(onboarding(), Some(TENANT)), &Settings::new("c")).unwrap();
-        let script = windows(&c);
-        assert!(script.contains(
-            "& \"$env:ProgramW6432\\AzureConnectedMachineAgent\\azcmagent.exe\" connect `\n"
-        ));
-        assert_eq!(
-            flags(&script),
-            [
-                "--service-principal-id $servicePrincipalId",
-                "--service-principal-secret $servicePrincipalSecret",
-                "--resource-group 'rg-arc'",
-                "--tenant-id $tenantId",
-                "--location 'eastus'",
-                "--subscription-id '11111111-2222-3333-4444-555555555555'",
-                "--cloud 'AzureCloud'",
-                &format!("--private-link-scope '{SCOPE}'"),
-            ]
-        );
-        assert!(script.contains(&format!("$tenantId = '{TENANT}'\n")));
-        assert!(script.contains("else { '<service-principal-secret>' }"));
-        assert!(script.contains("$LASTEXITCODE"));
-        for note in [
-            "version 1.4 or later",
-            "public endpoints",
-            "proxy.bypass \"Arc\"",
-        ] {
-            assert!(script.contains(note), "{note}: {script}");
-        }
-    }
-
-    #[test]
-    fn machines_may_go_to_another_subscription_and_resource_group_in_another_cloud() {
-        let o = Onboarding {
-            config_map_name: "x".into(),
-            subscription_id: Some("99999999-2222-3333-4444-555555555555".into()),
-            resource_group: Some("rg-servers".into()),
-        };
-        let settings = Settings {
-            agent_cloud: "AzureUSGovernment".into(),
-            ..Settings::new("c")
-        };
-        let c = Connect::of(&scope(o, Some(TENANT)), &settings).unwrap();
-        let f = flags(&linux(&c));
-        assert!(
-            f.contains(&"--resource-group 'rg-servers'".to_string()),
-            "{f:?}"
-        );
-        assert!(
-            f.contains(&"--subscription-id '99999999-2222-3333-4444-555555555555'".to_string())
-        );
-        assert!(f.contains(&"--cloud 'AzureUSGovernment'".to_string()));
-        assert!(
-            f.contains(&format!("--private-link-scope '{SCOPE}'")),
-            "the scope stays in its own subscription"
-        );
-    }
-
-    #[test]
-    fn an_unknown_tenant_is_a_placeholder_that_the_scripts_refuse_to_run_with() {
-        for tenant in [None, Some("not-a-guid; rm -rf /")] {
-            let c = Connect::of(&scope(onboarding(), tenant), &Settings::new("c")).unwrap();
-            assert_eq!(c.tenant_id, None);
-            let sh = linux(&c);
-            assert!(sh.contains("TENANT_ID='<tenant-id>'\n"), "{sh}");
-            assert!(sh.contains("could not read the tenant of subscription"));
-            assert!(
-                sh.contains("*'<'*) echo"),
-                "the script stops on a placeholder"
-            );
-            let ps = windows(&c);
-            assert!(ps.contains("$tenantId = '<tenant-id>'\n"));
-            assert!(ps.contains(".Contains('<')"));
-            assert!(readme(&c).contains("replace `<tenant-id>`"));
-            assert!(!sh.contains("rm -rf"));
-        }
-    }
-
-    /// Runs the bash script with a stand-in `azcmagent` that prints its arguments: the values
-    /// reach the agent as single arguments, placeholders stop the script.
-    #[cfg(unix)]
-    #[test]
-    fn the_linux_script_passes_each_value_as_one_argument() {
-        use std::os::unix::fs::PermissionsExt;
-        use std::process::Command;
-        if Command::new("bash").arg("-c").arg("true").status().is_err() {
-            return;
-        }
-        let dir = std::env::temp_dir().join(format!("arclink-onboarding-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let agent = dir.join("azcmagent");
-        std::fs::write(&agent, "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\"\n").unwrap();
-        std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let o = Onboarding {
-            config_map_name: "x".into(),
-            subscription_id: None,
-            resource_group: Some("rg (it's ours)".into()),
-        };
-        let c = Connect::of(&scope(o, Some(TENANT)), &Settings::new("c")).unwrap();
-        let script = dir.join("connect.sh");
-        std::fs::write(&script, linux(&c)).unwrap();
-        let path = format!("{}:/usr/bin:/bin", dir.display());
-        let run = |env: &[(&str, &str)]| {
-            Command::new("bash")
-                .arg(&script)
-                .env_clear()
-                .env("PATH", &path)
-                .envs(env.iter().copied())
-                .output()
-                .unwrap()
-        };
-        let refused = run(&[]);
-        assert_eq!(refused.status.code(), Some(1));
-        assert!(String::from_utf8_lossy(&refused.stderr).contains("replace the placeholders"));
-        let ok = run(&[
-            ("SERVICE_PRINCIPAL_ID", "app-id"),
-            ("SERVICE_PRINCIPAL_SECRET", "s3cr$t 'x'"),
-        ]);
-        let _ = std::fs::remove_dir_all(&dir);
-        assert!(ok.status.success(), "{ok:?}");
-        let args: Vec<String> = String::from_utf8_lossy(&ok.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect();
-        assert_eq!(
-            args,
-            [
-                "connect",
-                "--service-principal-id",
-                "app-id",
-                "--service-principal-secret",
-                "s3cr$t 'x'",
-                "--resource-group",
-                "rg (it's ours)",
-                "--tenant-id",
-                TENANT,
-                "--location",
-                "eastus",
-                "--subscription-id",
-                "11111111-2222-3333-4444-555555555555",
-                "--cloud",
-                "AzureCloud",
-                "--private-link-scope",
-                SCOPE,
-            ]
-        );
-    }
-
-    #[test]
-    fn values_are_quoted_for_each_shell() {
-        assert_eq!(sh("rg-(x)"), "'rg-(x)'");
-        assert_eq!(sh("it's"), r"'it'\''s'");
-        assert_eq!(ps("it's"), "'it''s'");
-        assert_eq!(ps("a\u{2019}b"), "'a\u{2019}\u{2019}b'");
-    }
-
-    #[test]
-    fn no_secret_is_ever_written() {
-        let c = Connect::of(&scope(onboarding(), Some(TENANT)), &Settings::new("c")).unwrap();
-        let data = config_map_data(&c);
-        assert_eq!(
-            data.keys().collect::<Vec<_>>(),
-            [README_KEY, LINUX_KEY, WINDOWS_KEY]
-        );
-        for text in data.values() {
-            assert!(text.contains(SERVICE_PRINCIPAL_SECRET), "{text}");
-        }
-        let readme = &data[README_KEY];
-        assert!(readme.contains(&format!("| `--private-link-scope` | `{SCOPE}` |")));
-        assert!(readme.contains(&format!("| `--tenant-id` | `{TENANT}` |")));
-        for note in NOTES {
-            assert!(readme.contains(note));
-        }
-    }
-
-    #[test]
-    fn a_scope_without_a_subscription_names_the_object_and_field() {
-        let mut obj = scope(onboarding(), None);
-        obj.spec.azure.subscription_id = None;
-        let err = Connect::of(&obj, &Settings::new("c")).unwrap_err();
-        assert!(err.contains("ArcPrivateLinkScope ns/arc-scope"), "{err}");
-        assert!(err.contains("spec.azure.subscriptionId"), "{err}");
-    }
-
-    #[test]
-    fn guids() {
-        assert!(is_guid(TENANT));
-        assert!(!is_guid("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeee"));
-        assert!(!is_guid("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeeg"));
-        assert!(!is_guid(""));
-    }
-}
+mod tests;
