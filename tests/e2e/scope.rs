@@ -1,0 +1,168 @@
+//! ArcPrivateLinkScope end to end against a real cluster (Kubernetes 1.32): the `arclink run`
+//! binary reconciles deploy/examples/01-scope.yaml into an in-process ARM emulator, corrects an
+//! out-of-band change, and deletes the scope with the object. Runs only with
+//! ARCLINK_E2E_KUBECONFIG set (path to a kubeconfig whose user may install CRDs and create
+//! namespaces).
+
+use std::path::Path;
+
+use std::time::Duration;
+
+use arclink::api::ArcPrivateLinkScope;
+use arclink::api::conditions::{READY, is_true};
+use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
+use futures::FutureExt;
+use k8s_openapi::api::events::v1::Event;
+use kube::Api;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+use tokio::process::Child;
+
+use crate::support::{
+    Env, MANAGER, connect, delete_namespace, release_finalizers, start_controller, stop_controller,
+    wait_for,
+};
+
+const SUB: &str = "11111111-2222-3333-4444-555555555555";
+const NAME: &str = "arc-scope";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scope_is_created_corrected_and_deleted_by_the_controller() {
+    let Some(env) = connect("arclink-e2e").await else {
+        return;
+    };
+    let emu = Emulator::start(EmulatorConfig {
+        fixtures: Some(fixtures()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut child = start_controller(&env, &emu);
+
+    let result = std::panic::AssertUnwindSafe(scenario(&env, &emu.admin(), &mut child))
+        .catch_unwind()
+        .await;
+
+    stop_controller(&env, child, result.is_err()).await;
+    cleanup(&env).await;
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
+    let scopes: Api<ArcPrivateLinkScope> = Api::namespaced(env.client.clone(), &env.namespace);
+    let mut manifest = example(Path::new(env!("CARGO_MANIFEST_DIR")));
+    manifest["metadata"]["namespace"] = json!(env.namespace);
+    // Checked for drift every ~30s (the minimum) so the correction below comes quickly.
+    manifest["spec"]["policy"]["driftCheckInterval"] = json!("30s");
+    scopes
+        .patch(
+            NAME,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&manifest),
+        )
+        .await
+        .unwrap();
+
+    let obj = wait_for("Ready=True", Duration::from_secs(120), child, || async {
+        let obj = scopes.get(NAME).await.ok()?;
+        let ready = obj
+            .status
+            .as_ref()
+            .is_some_and(|s| is_true(&s.conditions, READY));
+        ready.then_some(obj)
+    })
+    .await;
+    let status = obj.status.unwrap();
+    let id = status.resource_id.clone().unwrap();
+    assert!(
+        id.eq_ignore_ascii_case(&format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/{NAME}"
+        )),
+        "{id}"
+    );
+    assert_eq!(status.observed_generation, obj.metadata.generation);
+    let azure = admin.get(&id).expect("scope missing from the emulator");
+    assert_eq!(azure["properties"]["publicNetworkAccess"], "Disabled");
+    assert_eq!(
+        azure["tags"]["arclink-owner"],
+        format!("e2e/{}/ArcPrivateLinkScope/{NAME}", env.namespace)
+    );
+    assert_eq!(azure["tags"]["team"], "platform");
+
+    // Someone enables public access in the portal; the next drift check turns it off again.
+    admin
+        .patch_out_of_band(
+            &id,
+            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
+        )
+        .unwrap();
+    wait_for(
+        "drift corrected",
+        Duration::from_secs(120),
+        child,
+        || async {
+            let azure = admin.get(&id)?;
+            (azure["properties"]["publicNetworkAccess"] == "Disabled").then_some(())
+        },
+    )
+    .await;
+    let events: Api<Event> = Api::namespaced(env.client.clone(), &env.namespace);
+    wait_for(
+        "DriftCorrected event",
+        Duration::from_secs(30),
+        child,
+        || async {
+            let list = events.list(&ListParams::default()).await.ok()?;
+            list.items
+                .iter()
+                .any(|e| {
+                    e.reason.as_deref() == Some("DriftCorrected")
+                        && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(NAME)
+                })
+                .then_some(())
+        },
+    )
+    .await;
+
+    scopes.delete(NAME, &DeleteParams::default()).await.unwrap();
+    wait_for(
+        "object deleted from Kubernetes",
+        Duration::from_secs(120),
+        child,
+        || async {
+            match scopes.get_opt(NAME).await {
+                Ok(None) => Some(()),
+                _ => None,
+            }
+        },
+    )
+    .await;
+    assert!(
+        admin.get(&id).is_none(),
+        "the scope is still in the emulator after the object was deleted"
+    );
+}
+
+fn fixtures() -> Fixtures {
+    Fixtures::from_yaml(&format!(
+        r#"
+subscriptions: [{{id: {SUB}, displayName: e2e}}]
+resourceGroups:
+  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
+"#
+    ))
+    .unwrap()
+}
+
+fn example(root: &Path) -> Value {
+    let text = std::fs::read_to_string(root.join("deploy/examples/01-scope.yaml")).unwrap();
+    serde_saphyr::from_str(&text).unwrap()
+}
+
+/// Lets a failed run's objects go and deletes the namespace.
+async fn cleanup(env: &Env) {
+    release_finalizers::<ArcPrivateLinkScope>(env).await;
+    delete_namespace(env).await;
+}

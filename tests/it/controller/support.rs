@@ -1,0 +1,190 @@
+//! The test bed: an in-process ARM emulator, a controller `Context` whose Kubernetes client is
+//! the API-server verifier, and helpers for the objects and answers the script needs.
+
+use std::sync::Arc;
+
+use arclink::api::{ArcPrivateLinkScope, FINALIZER};
+use arclink::connect::credentials::{ArmConfig, ArmPool};
+use arclink::controller::{Context, Stores};
+use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures, PrincipalFixture};
+use arclink::reconcile::Settings;
+use arclink::telemetry::Metrics;
+use http::Method;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher;
+use serde_json::{Value, json};
+
+use crate::common::api_server::{self, ApiServer, Call};
+
+pub use crate::common::shared::{SUB, scope_id};
+pub const NS: &str = "ns";
+pub const OBJECTS: &str = "/apis/arclink.io/v1alpha1/namespaces/ns/arcprivatelinkscopes";
+pub const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/ns/events";
+
+pub struct Bed {
+    pub emu: Emulator,
+    pub admin: Admin,
+    pub ctx: Arc<Context>,
+    pub api: ApiServer,
+}
+
+/// A bed whose emulator accepts any principal.
+pub async fn bed() -> Bed {
+    bed_with(Vec::new()).await
+}
+
+/// A bed whose emulator accepts only `principals` (empty: any).
+pub async fn bed_with(principals: Vec<PrincipalFixture>) -> Bed {
+    let mut fixtures = Fixtures::from_yaml(&format!(
+        r#"
+subscriptions: [{{id: {SUB}, displayName: test}}]
+resourceGroups:
+  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
+"#
+    ))
+    .unwrap();
+    fixtures.principals = principals;
+    let emu = Emulator::start(EmulatorConfig {
+        fixtures: Some(fixtures),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (client, api) = api_server::client();
+    let config = ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap();
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "arclink".into(),
+            instance: Some("arclink-test".into()),
+        },
+    );
+    let ctx = Context::new(
+        client,
+        Settings::new("test-cluster"),
+        ArmPool::new(config),
+        Metrics::new(),
+        recorder,
+        // Scopes depend on no other declared object; the caches are synced and empty.
+        Stores {
+            scopes: synced_store(),
+            endpoints: synced_store(),
+            associations: synced_store(),
+        },
+    );
+    let admin = emu.admin();
+    Bed {
+        emu,
+        admin,
+        ctx: Arc::new(ctx),
+        api,
+    }
+}
+
+/// A cache whose first (empty) list is done.
+fn synced_store<K: kube::Resource<DynamicType = ()> + Clone>() -> Store<K> {
+    let (store, mut writer) = reflector::store();
+    writer.apply_watcher_event(&watcher::Event::InitDone);
+    store
+}
+
+pub fn scope(name: &str) -> ArcPrivateLinkScope {
+    let mut obj = crate::common::shared::scope(name);
+    obj.metadata.uid = Some(format!("uid-{name}"));
+    obj.metadata.resource_version = Some("1".into());
+    obj
+}
+
+pub fn with_finalizer(mut obj: ArcPrivateLinkScope) -> ArcPrivateLinkScope {
+    obj.metadata.finalizers = Some(vec![FINALIZER.to_string()]);
+    obj
+}
+
+pub fn object_path(name: &str) -> String {
+    format!("{OBJECTS}/{name}")
+}
+
+pub fn secret(name: &str, pairs: &[(&str, &str)]) -> Secret {
+    let mut s = Secret {
+        data: Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    s.metadata.name = Some(name.into());
+    s.metadata.namespace = Some(NS.into());
+    s
+}
+
+/// The object as the API server returns it after applying `status` (a status PATCH body).
+pub fn with_status(obj: &ArcPrivateLinkScope, status: &Value) -> ArcPrivateLinkScope {
+    let mut v = serde_json::to_value(obj).unwrap();
+    v["status"] = status.clone();
+    serde_json::from_value(v).unwrap()
+}
+
+/// Expects the lookup of Secret `name` in the test namespace and answers `secret` or 404.
+pub async fn expect_secret(api: &mut ApiServer, name: &str, secret: Option<&Secret>) {
+    let call = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/namespaces/{NS}/secrets/{name}"),
+        )
+        .await;
+    match secret {
+        Some(s) => call.ok(&serde_json::to_value(s).unwrap()),
+        None => call.not_found("secrets", name),
+    }
+}
+
+/// Expects a server-side apply of `name`'s status by arclink and answers with the object
+/// carrying it; returns the applied status.
+pub async fn expect_status_apply(api: &mut ApiServer, obj: &ArcPrivateLinkScope) -> Value {
+    let name = obj.metadata.name.clone().unwrap();
+    let call = api
+        .expect(Method::PATCH, &format!("{}/status", object_path(&name)))
+        .await;
+    assert_eq!(call.content_type, "application/apply-patch+yaml");
+    assert!(call.has_param("fieldManager", "arclink"), "{}", call.query);
+    assert!(call.has_param("force", "true"), "{}", call.query);
+    assert_eq!(call.body["apiVersion"], "arclink.io/v1alpha1");
+    assert_eq!(call.body["kind"], "ArcPrivateLinkScope");
+    let status = call.body["status"].clone();
+    let answer = serde_json::to_value(with_status(obj, &status)).unwrap();
+    call.ok(&answer);
+    status
+}
+
+/// Expects an events.k8s.io/v1 Event about `name`; returns its body.
+pub async fn expect_event(api: &mut ApiServer, name: &str) -> Value {
+    let call = api.expect(Method::POST, EVENTS).await;
+    let event = call.body.clone();
+    assert_eq!(event["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(event["regarding"]["kind"], "ArcPrivateLinkScope");
+    assert_eq!(event["regarding"]["name"], name);
+    assert_eq!(event["regarding"]["namespace"], NS);
+    assert_eq!(event["reportingController"], "arclink");
+    respond_created(call);
+    event
+}
+
+fn respond_created(call: Call) {
+    let mut body = call.body.clone();
+    if body["metadata"]["name"].is_null() {
+        body["metadata"]["name"] = json!("event-1");
+    }
+    call.respond(201, &body);
+}
+
+pub fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {
+    status["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == type_))
+        .unwrap_or_else(|| panic!("no {type_} condition in {status}"))
+}

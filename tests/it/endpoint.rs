@@ -1,0 +1,9 @@
+//! ArcPrivateEndpoint reconcile core against the in-process emulator.
+
+mod support;
+
+mod arm_behaviours;
+mod dns;
+mod lifecycle;
+mod outbound;
+mod validation;
