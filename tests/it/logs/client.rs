@@ -24,6 +24,7 @@ impl std::io::Write for Capture {
 #[tokio::test(flavor = "current_thread")]
 async fn tokens_and_secrets_never_appear_in_logs() {
     let _one = super::ONE_AT_A_TIME.lock().await;
+    super::capture_from_every_thread();
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()

@@ -57,6 +57,7 @@ async fn token_signature(emu: &Emulator) -> String {
 #[tokio::test]
 async fn debug_logs_of_a_full_run_hold_no_secret_and_no_token() {
     let _one = super::ONE_AT_A_TIME.lock().await;
+    super::capture_from_every_thread();
     let mut b = bed_with(vec![PrincipalFixture {
         tenant_id: "tenant-1".into(),
         client_id: "app-1".into(),
