@@ -1,7 +1,7 @@
 //! Write-rate benchmark: N machine PATCHes across T tasks against the in-process emulator whose
 //! write bucket refills at R per second. Prints the achieved rate and the 429s received.
 //!
-//! cargo run --release --example write_rate_bench -- [--rate R] [--burst B] [--count N] [--tasks T]
+//! cargo bench --bench write_rate_bench -- [--rate R] [--burst B] [--count N] [--tasks T]
 
 use arclink::azure::credentials::CredentialSource;
 use arclink::azure::models::{Machine, MachineUpdate};
@@ -31,7 +31,8 @@ fn parse_args() -> Result<Args, String> {
         count: 10_000,
         tasks: 16,
     };
-    let mut it = std::env::args().skip(1);
+    // `cargo bench` appends `--bench`.
+    let mut it = std::env::args().skip(1).filter(|a| a != "--bench");
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");

@@ -2,7 +2,7 @@
 //! in the number of documents: arclink scopes (parsed and validated against the CRD schema and
 //! its CEL rules), and documents of another kind (parsed, then skipped with a note).
 //!
-//! `cargo run --release --example manifest_bench -- [documents...]` (default 10000 20000 40000)
+//! `cargo bench --bench manifest_bench -- [documents...]` (default 10000 20000 40000)
 //!
 //! On the shared 2-core development machine (load average about 5), release build:
 //!
@@ -28,8 +28,10 @@ const CONFIG_MAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: map-{i}\ndata:\n  key: value\n";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `cargo bench` appends `--bench`.
     let counts: Vec<usize> = std::env::args()
         .skip(1)
+        .filter(|a| a != "--bench")
         .map(|s| s.parse())
         .collect::<Result<_, _>>()?;
     let counts = if counts.is_empty() {

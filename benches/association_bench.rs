@@ -15,7 +15,7 @@
 //! The emulator runs in a child process (this binary re-executed with `--serve-emulator`), so
 //! the memory figures are the controller side only.
 //!
-//! cargo run --release --example association_bench -- [--machines N] [--write-burst B]
+//! cargo bench --bench association_bench -- [--machines N] [--write-burst B]
 //!     [--write-rate R] [--page-size P] [--small S] [--drift-interval D]
 //!     [--subscriptions K] [--storm SECONDS]
 
@@ -676,7 +676,11 @@ async fn converge(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut argv: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` appends `--bench`.
+    let mut argv: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let serve = match argv.first().map(String::as_str) {
         Some("--serve-emulator") if argv.len() >= 2 => {
             let ca = argv.remove(1);

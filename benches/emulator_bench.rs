@@ -1,6 +1,6 @@
 //! Throughput of the ARM emulator for simple GETs with throttling disabled.
 //!
-//! `cargo run --release --example emulator_bench -- [seconds] [concurrency]`
+//! `cargo bench --bench emulator_bench -- [seconds] [concurrency]`
 //!
 //! Client and emulator share the process (and the cores), over TLS with keep-alive. On the
 //! 2-core development machine, with other builds running (load average 8), release build:
@@ -16,7 +16,8 @@ const SUB: &str = "00000000-0000-0000-0000-000000000001";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    // `cargo bench` appends `--bench`.
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let seconds: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(5);
     let concurrency: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(32);
 
