@@ -1,63 +1,44 @@
 //! ArcServerAssociation end to end against a real cluster (Kubernetes 1.32): the `arclink run`
 //! binary reconciles deploy/examples/01-scope.yaml and 03-association.yaml (plus a tag
 //! selector) into an in-process ARM emulator holding the machines, reports Ready, and on delete
-//! detaches the machines. Runs only with ARCLINK_E2E_KUBECONFIG set (path to a kubeconfig whose
-//! user may install CRDs and create namespaces).
-
-use std::path::Path;
+//! detaches the machines.
 
 use std::time::Duration;
 
 use arclink::api::conditions::{READY, is_true};
 use arclink::api::{ArcPrivateLinkScope, ArcServerAssociation};
-use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
-use futures::FutureExt;
+use arclink::emulator::{Admin, Emulator, EmulatorConfig};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
 use tokio::process::Child;
 
 use crate::support::{
-    Env, MANAGER, connect, delete_namespace, release_finalizers, start_controller, stop_controller,
-    wait_for,
+    Env, MANAGER, SUB, connect, emulator_config, example, wait_for, with_controller,
 };
 
-const SUB: &str = "11111111-2222-3333-4444-555555555555";
 const SCOPE: &str = "arc-scope";
 const ASSOCIATION: &str = "web-servers";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs ARCLINK_E2E_KUBECONFIG"]
 async fn association_becomes_ready_then_detaches_on_delete() {
-    let Some(env) = connect("arclink-e2e-asa").await else {
-        return;
-    };
+    let env = connect("arclink-e2e-asa").await;
     let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures()),
         // Several list pages even for this small fleet.
         page_size: 10,
-        ..Default::default()
+        ..emulator_config(MACHINES)
     })
     .await
     .unwrap();
-    let mut child = start_controller(&env, &emu);
-
-    let result = std::panic::AssertUnwindSafe(scenario(&env, &emu.admin(), &mut child))
-        .catch_unwind()
-        .await;
-
-    stop_controller(&env, child, result.is_err()).await;
-    cleanup(&env).await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    with_controller(&env, &emu, scenario).await;
 }
 
 async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
     let scopes: Api<ArcPrivateLinkScope> = Api::namespaced(env.client.clone(), &env.namespace);
     let associations: Api<ArcServerAssociation> =
         Api::namespaced(env.client.clone(), &env.namespace);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut scope = example(root, "01-scope.yaml");
+    let mut scope: Value = example("01-scope.yaml");
     scope["metadata"]["namespace"] = json!(env.namespace);
     scopes
         .patch(
@@ -67,7 +48,7 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
         )
         .await
         .unwrap();
-    let mut association = example(root, "03-association.yaml");
+    let mut association: Value = example("03-association.yaml");
     association["metadata"]["namespace"] = json!(env.namespace);
     association["spec"]["machines"]["names"] = json!(["web-01", "web-02", "missing-01"]);
     association["spec"]["machines"]["tagSelector"] = json!({"role": "web"});
@@ -154,32 +135,12 @@ fn machine_scope(admin: &Admin, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn fixtures() -> Fixtures {
-    Fixtures::from_yaml(&format!(
-        r#"
-subscriptions: [{{id: {SUB}, displayName: e2e}}]
-resourceGroups:
-  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
-  - {{subscriptionId: {SUB}, name: rg-servers, location: eastus}}
+/// The resource group of 03-association.yaml and its machines.
+const MACHINES: &str = "  - {subscriptionId: $SUB, name: rg-servers, location: eastus}
 machines:
-  - {{subscriptionId: {SUB}, resourceGroup: rg-servers, name: web-01, location: eastus}}
-  - {{subscriptionId: {SUB}, resourceGroup: rg-servers, name: web-02, location: East US}}
-  - {{subscriptionId: {SUB}, resourceGroup: rg-servers, name: db-01, location: eastus, tags: {{role: db}}}}
+  - {subscriptionId: $SUB, resourceGroup: rg-servers, name: web-01, location: eastus}
+  - {subscriptionId: $SUB, resourceGroup: rg-servers, name: web-02, location: East US}
+  - {subscriptionId: $SUB, resourceGroup: rg-servers, name: db-01, location: eastus, tags: {role: db}}
 machineSets:
-  - {{subscriptionId: {SUB}, resourceGroup: rg-servers, prefix: node, count: 20, location: eastus, tags: {{role: web}}}}
-"#
-    ))
-    .unwrap()
-}
-
-fn example(root: &Path, file: &str) -> Value {
-    let text = std::fs::read_to_string(root.join("deploy/examples").join(file)).unwrap();
-    serde_saphyr::from_str(&text).unwrap()
-}
-
-/// Lets a failed run's objects go and deletes the namespace.
-async fn cleanup(env: &Env) {
-    release_finalizers::<ArcServerAssociation>(env).await;
-    release_finalizers::<ArcPrivateLinkScope>(env).await;
-    delete_namespace(env).await;
-}
+  - {subscriptionId: $SUB, resourceGroup: rg-servers, prefix: node, count: 20, location: eastus, tags: {role: web}}
+";

@@ -3,83 +3,34 @@
 //! deploy/examples become Ready with managed DNS and outbound rules, the dnsExport ConfigMap appears, and deleting
 //! them cleans Azure up.
 //!
-//! Runs only with ARCLINK_E2E_KUBECONFIG set (path to a kubeconfig); objects go to
-//! ARCLINK_E2E_NAMESPACE (default `default`).
+//! Objects go to ARCLINK_E2E_NAMESPACE (default `default`), named for the run.
 
 use std::time::{Duration, Instant};
 
 use arclink::api::conditions::{READY, is_true};
 use arclink::api::{ArcPrivateEndpoint, ArcPrivateLinkScope};
 use arclink::connect::credentials::EMULATOR_TENANT;
-use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
+use arclink::emulator::Emulator;
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Api, Client, Config, ResourceExt};
+use kube::api::{DeleteParams, PostParams};
+use kube::{Api, Client, ResourceExt};
 
-const SUB: &str = "11111111-2222-3333-4444-555555555555";
+use crate::support::{
+    cluster_config, emulator_config, example, install_crds, kubeconfig, shared_namespace,
+};
+
 const WAIT: Duration = Duration::from_secs(120);
-
-async fn cluster() -> Option<(Client, String, String)> {
-    let Ok(path) = std::env::var("ARCLINK_E2E_KUBECONFIG") else {
-        println!("skipped: ARCLINK_E2E_KUBECONFIG not set");
-        return None;
-    };
-    let kubeconfig = Kubeconfig::read_from(&path).unwrap();
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .unwrap();
-    let namespace = std::env::var("ARCLINK_E2E_NAMESPACE").unwrap_or_else(|_| "default".into());
-    Some((Client::try_from(config).unwrap(), namespace, path))
-}
-
-async fn install_crds(client: &Client) {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/arclink.io.yaml"))
-            .unwrap();
-    let crds: Vec<CustomResourceDefinition> = serde_saphyr::from_multiple(&text).unwrap();
-    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in &crds {
-        api.patch(
-            &crd.name_any(),
-            &PatchParams::apply("arclink-e2e").force(),
-            &Patch::Apply(crd),
-        )
-        .await
-        .unwrap();
-    }
-    for crd in &crds {
-        wait_for(&format!("CRD {} established", crd.name_any()), || async {
-            api.get(&crd.name_any())
-                .await
-                .ok()
-                .and_then(|c| c.status)
-                .is_some_and(|s| {
-                    s.conditions
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|c| c.type_ == "Established" && c.status == "True")
-                })
-        })
-        .await;
-    }
-}
 
 /// The emulator with the example's resource groups and a virtual network named `vnet` (unique
 /// per run, so objects left behind by an interrupted run cannot conflict with this one).
 async fn emulator(vnet: &str) -> Emulator {
-    let fixtures = Fixtures::from_yaml(&format!(
-        r#"
-subscriptions: [{{id: {SUB}, displayName: e2e}}]
-resourceGroups:
-  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
-  - {{subscriptionId: {SUB}, name: rg-net, location: eastus}}
-  - {{subscriptionId: {SUB}, name: rg-dns, location: eastus}}
+    let more = format!(
+        r#"  - {{subscriptionId: $SUB, name: rg-net, location: eastus}}
+  - {{subscriptionId: $SUB, name: rg-dns, location: eastus}}
 networkSecurityGroups:
-  - {{subscriptionId: {SUB}, resourceGroup: rg-net, name: {vnet}-nsg, location: eastus}}
+  - {{subscriptionId: $SUB, resourceGroup: rg-net, name: {vnet}-nsg, location: eastus}}
 virtualNetworks:
-  - subscriptionId: {SUB}
+  - subscriptionId: $SUB
     resourceGroup: rg-net
     name: {vnet}
     location: eastus
@@ -87,14 +38,8 @@ virtualNetworks:
     subnets:
       - {{name: private-endpoints, addressPrefix: 10.1.2.0/24, networkSecurityGroup: {vnet}-nsg}}
 "#
-    ))
-    .unwrap();
-    Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
+    );
+    Emulator::start(emulator_config(&more)).await.unwrap()
 }
 
 async fn wait_for<F, Fut>(what: &str, mut check: F)
@@ -109,16 +54,11 @@ where
     }
 }
 
-fn example<T: serde::de::DeserializeOwned>(file: &str) -> T {
-    let path = format!("{}/deploy/examples/{file}", env!("CARGO_MANIFEST_DIR"));
-    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 #[tokio::test]
+#[ignore = "needs ARCLINK_E2E_KUBECONFIG"]
 async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
-    let Some((client, ns, kubeconfig)) = cluster().await else {
-        return;
-    };
+    let client = Client::try_from(cluster_config().await).unwrap();
+    let ns = shared_namespace();
     install_crds(&client).await;
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let vnet = format!("hub-{run}");
@@ -141,7 +81,7 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
         .arg(&ca)
         .args(["--namespace", &ns, "--cluster-name", &format!("e2e-{run}")])
         .args(["--metrics-addr", "127.0.0.1:0"])
-        .env("KUBECONFIG", &kubeconfig)
+        .env("KUBECONFIG", kubeconfig())
         .env("AZURE_TENANT_ID", EMULATOR_TENANT)
         .env("AZURE_CLIENT_ID", "arclink-e2e")
         .env("AZURE_CLIENT_SECRET", "e2e-secret")

@@ -1,17 +1,12 @@
 //! ArcPrivateLinkScope end to end against a real cluster (Kubernetes 1.32): the `arclink run`
 //! binary reconciles deploy/examples/01-scope.yaml into an in-process ARM emulator, corrects an
-//! out-of-band change, and deletes the scope with the object. Runs only with
-//! ARCLINK_E2E_KUBECONFIG set (path to a kubeconfig whose user may install CRDs and create
-//! namespaces).
-
-use std::path::Path;
+//! out-of-band change, and deletes the scope with the object.
 
 use std::time::Duration;
 
 use arclink::api::ArcPrivateLinkScope;
 use arclink::api::conditions::{READY, is_true};
-use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
-use futures::FutureExt;
+use arclink::emulator::{Admin, Emulator};
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
@@ -19,40 +14,22 @@ use serde_json::{Value, json};
 use tokio::process::Child;
 
 use crate::support::{
-    Env, MANAGER, connect, delete_namespace, release_finalizers, start_controller, stop_controller,
-    wait_for,
+    Env, MANAGER, SUB, connect, emulator_config, example, wait_for, with_controller,
 };
 
-const SUB: &str = "11111111-2222-3333-4444-555555555555";
 const NAME: &str = "arc-scope";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs ARCLINK_E2E_KUBECONFIG"]
 async fn scope_is_created_corrected_and_deleted_by_the_controller() {
-    let Some(env) = connect("arclink-e2e").await else {
-        return;
-    };
-    let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let mut child = start_controller(&env, &emu);
-
-    let result = std::panic::AssertUnwindSafe(scenario(&env, &emu.admin(), &mut child))
-        .catch_unwind()
-        .await;
-
-    stop_controller(&env, child, result.is_err()).await;
-    cleanup(&env).await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    let env = connect("arclink-e2e").await;
+    let emu = Emulator::start(emulator_config("")).await.unwrap();
+    with_controller(&env, &emu, scenario).await;
 }
 
 async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
     let scopes: Api<ArcPrivateLinkScope> = Api::namespaced(env.client.clone(), &env.namespace);
-    let mut manifest = example(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let mut manifest: Value = example("01-scope.yaml");
     manifest["metadata"]["namespace"] = json!(env.namespace);
     // Checked for drift every ~30s (the minimum) so the correction below comes quickly.
     manifest["spec"]["policy"]["driftCheckInterval"] = json!("30s");
@@ -143,26 +120,4 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
         admin.get(&id).is_none(),
         "the scope is still in the emulator after the object was deleted"
     );
-}
-
-fn fixtures() -> Fixtures {
-    Fixtures::from_yaml(&format!(
-        r#"
-subscriptions: [{{id: {SUB}, displayName: e2e}}]
-resourceGroups:
-  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
-"#
-    ))
-    .unwrap()
-}
-
-fn example(root: &Path) -> Value {
-    let text = std::fs::read_to_string(root.join("deploy/examples/01-scope.yaml")).unwrap();
-    serde_saphyr::from_str(&text).unwrap()
-}
-
-/// Lets a failed run's objects go and deletes the namespace.
-async fn cleanup(env: &Env) {
-    release_finalizers::<ArcPrivateLinkScope>(env).await;
-    delete_namespace(env).await;
 }
