@@ -13,8 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::controller::Action;
 use serde_json::json;
 use support::{
-    Bed, bed, bed_with, condition, expect_event, expect_secret, expect_status_apply, object_path,
-    scope, scope_id, secret, with_finalizer, with_status,
+    Bed, condition, expect_event, expect_secret, expect_status_apply, object_path, scope, scope_id,
+    secret, with_finalizer, with_status,
 };
 
 fn spawn(
@@ -29,7 +29,7 @@ fn spawn(
 
 #[tokio::test]
 async fn finalizer_is_added_before_any_azure_call() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     let obj = scope("s1");
     let task = spawn(&b, obj.clone());
 
@@ -56,7 +56,7 @@ async fn finalizer_is_added_before_any_azure_call() {
 
 #[tokio::test]
 async fn creates_in_azure_then_applies_status_and_publishes_ready_once() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     let obj = with_finalizer(scope("s1"));
     let task = spawn(&b, obj.clone());
 
@@ -111,7 +111,7 @@ async fn creates_in_azure_then_applies_status_and_publishes_ready_once() {
 
 #[tokio::test]
 async fn deletion_removes_the_scope_then_the_finalizer() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     let obj = with_finalizer(scope("s1"));
     let task = spawn(&b, obj.clone());
     expect_secret(&mut b.api, "arclink-credential", None).await;
@@ -186,7 +186,9 @@ async fn missing_credential_secret_stalls_without_azure_calls_until_it_exists() 
         client_id: "app-1".into(),
         client_secret: Some("s3cret-value".into()),
     };
-    let mut b = bed_with(vec![principal]).await;
+    let mut b = Bed::new()
+        .edit_fixtures(|f| f.principals = vec![principal])
+        .await;
     let mut obj = with_finalizer(scope("s1"));
     obj.spec.credential_ref = Some(CredentialRef {
         name: "azure-creds".into(),
@@ -290,7 +292,7 @@ async fn run_refuses_a_ca_file_that_holds_no_certificate() {
 
 #[tokio::test]
 async fn an_unreadable_credential_secret_is_retried_not_replaced_by_the_controller_identity() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     let obj = with_finalizer(scope("s1"));
 
     // The API server fails the lookup: no status, no Azure call, an error for the backoff.
@@ -346,7 +348,7 @@ async fn created(b: &mut Bed, obj: ArcPrivateLinkScope) -> ArcPrivateLinkScope {
 
 #[tokio::test]
 async fn corrected_drift_is_announced_by_one_normal_event() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     let obj = created(&mut b, with_finalizer(scope("s1"))).await;
     b.admin
         .patch_out_of_band(
@@ -385,7 +387,7 @@ async fn corrected_drift_is_announced_by_one_normal_event() {
 
 #[tokio::test]
 async fn reported_drift_is_a_warning_and_azure_is_left_alone() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     // Created in Correct mode, then switched to Report (Report never creates anything).
     let mut obj = created(&mut b, with_finalizer(scope("s1"))).await;
     obj.spec.policy.drift = arclink::api::DriftPolicy::Report;
@@ -444,7 +446,7 @@ async fn reported_drift_is_a_warning_and_azure_is_left_alone() {
 
 #[tokio::test]
 async fn suspended_objects_make_no_azure_call_and_wait_for_a_change() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     let mut obj = with_finalizer(scope("s1"));
     obj.spec.suspend = true;
     let task = spawn(&b, obj.clone());
@@ -462,7 +464,7 @@ async fn suspended_objects_make_no_azure_call_and_wait_for_a_change() {
 
 #[tokio::test]
 async fn no_event_for_a_status_the_api_server_refused() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     let obj = with_finalizer(scope("s1"));
     let task = spawn(&b, obj.clone());
     expect_secret(&mut b.api, "arclink-credential", None).await;
@@ -485,7 +487,7 @@ async fn no_event_for_a_status_the_api_server_refused() {
 /// then only reads it while nothing changes; one it does not own stalls the scope.
 #[tokio::test]
 async fn onboarding_config_map_is_written_with_the_connect_commands() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     let mut obj = with_finalizer(scope("s1"));
     obj.spec.onboarding = Some(arclink::api::scope::Onboarding {
         config_map_name: "arc-onboarding".into(),

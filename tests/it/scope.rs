@@ -1,7 +1,5 @@
 //! ArcPrivateLinkScope reconcile core against the in-process emulator.
 
-mod support;
-
 use std::time::Duration;
 
 use arclink::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
@@ -11,11 +9,13 @@ use arclink::azure::Write;
 use arclink::emulator::Fault;
 use arclink::reconcile::{self, ChangeAction, Cleanup, Drift, Requeue};
 use serde_json::json;
-use support::{bed, scope, scope_id};
+
+use crate::common::bed::Bed;
+use crate::common::fixtures::{scope, scope_id};
 
 /// Reconciles once and stores the status on the object, as the controller would.
 async fn step(
-    b: &support::Bed,
+    b: &Bed,
     obj: &mut ArcPrivateLinkScope,
 ) -> arclink::reconcile::Outcome<arclink::api::ArcPrivateLinkScopeStatus> {
     let out = reconcile::reconcile(&b.arm, &b.settings, obj, &()).await;
@@ -35,7 +35,7 @@ fn ready(obj: &ArcPrivateLinkScope) -> bool {
 
 #[tokio::test]
 async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s1");
     let out = step(&b, &mut obj).await;
     assert!(ready(&obj), "{:?}", obj.status);
@@ -83,7 +83,7 @@ async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
 
 #[tokio::test]
 async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s2");
     step(&b, &mut obj).await;
 
@@ -130,7 +130,7 @@ async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
 
 #[tokio::test]
 async fn report_mode_never_writes_and_reports_the_drift() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s3");
     step(&b, &mut obj).await;
     obj.spec.policy.drift = DriftPolicy::Report;
@@ -164,7 +164,7 @@ async fn report_mode_never_writes_and_reports_the_drift() {
 
 #[tokio::test]
 async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let id: arclink::azure::ResourceId = scope_id("s4").parse().unwrap();
     let body = json!({"location": "eastus", "tags": {"owner": "someone"}, "properties": {"publicNetworkAccess": "Disabled"}});
     assert!(matches!(
@@ -207,7 +207,7 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
     );
 }
 
-async fn clean(b: &support::Bed, obj: &mut ArcPrivateLinkScope) -> String {
+async fn clean(b: &Bed, obj: &mut ArcPrivateLinkScope) -> String {
     for _ in 0..20 {
         match reconcile::cleanup(&b.arm, &b.settings, obj, &()).await {
             Cleanup::Done(msg) => return msg,
@@ -222,7 +222,7 @@ async fn clean(b: &support::Bed, obj: &mut ArcPrivateLinkScope) -> String {
 
 #[tokio::test]
 async fn delete_removes_owned_scopes_and_orphan_releases_them() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s5");
     step(&b, &mut obj).await;
     let msg = clean(&b, &mut obj).await;
@@ -254,7 +254,7 @@ async fn delete_removes_owned_scopes_and_orphan_releases_them() {
 
 #[tokio::test]
 async fn suspended_objects_make_no_arm_calls() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s7");
     obj.spec.suspend = true;
     b.admin.reset_counters();
@@ -265,7 +265,7 @@ async fn suspended_objects_make_no_arm_calls() {
 
 #[tokio::test]
 async fn terminal_arm_errors_stall_with_the_arm_code_verbatim() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s8");
     obj.spec.azure.resource_group = "rg-missing".into();
     let out = step(&b, &mut obj).await;
@@ -287,7 +287,7 @@ async fn terminal_arm_errors_stall_with_the_arm_code_verbatim() {
 
 #[tokio::test]
 async fn throttling_reports_reconciling_then_succeeds() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s9");
     b.admin.inject(Fault::status(429).times(1).retry_after(3));
     let out = step(&b, &mut obj).await;
@@ -303,7 +303,7 @@ async fn throttling_reports_reconciling_then_succeeds() {
 
 #[tokio::test]
 async fn transient_errors_back_off() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s10");
     b.admin.inject(Fault::status(503).times(1));
     let out = step(&b, &mut obj).await;
@@ -315,7 +315,7 @@ async fn transient_errors_back_off() {
 
 #[tokio::test]
 async fn dry_run_reports_the_change_without_writing() {
-    let mut b = bed().await;
+    let mut b = Bed::new().await;
     b.settings.dry_run = true;
     let mut obj = scope("s11");
     b.admin.reset_counters();
@@ -329,7 +329,7 @@ async fn dry_run_reports_the_change_without_writing() {
 /// whether a failure needs a person (Stalled, with the code) or will pass (Reconciling).
 #[tokio::test]
 async fn arm_error_codes_decide_between_stalled_and_reconciling() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let cases: &[(u16, &str, bool)] = &[
         (409, "MissingSubscriptionRegistration", true),
         (409, "ScopeLocked", true),
@@ -377,7 +377,7 @@ async fn arm_error_codes_decide_between_stalled_and_reconciling() {
 /// and a GET-modify-PUT carries back what someone else set there.
 #[tokio::test]
 async fn server_defaults_are_not_drift_and_survive_an_update() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s-ext");
     step(&b, &mut obj).await;
     assert!(ready(&obj));
@@ -417,7 +417,7 @@ fn sql(access: PublicNetworkAccess) -> ServiceExtension {
     }
 }
 
-fn extensions(b: &support::Bed, name: &str) -> serde_json::Value {
+fn extensions(b: &Bed, name: &str) -> serde_json::Value {
     b.admin.get(&scope_id(name)).unwrap()["properties"]["serviceExtensions"].clone()
 }
 
@@ -426,7 +426,7 @@ fn extensions(b: &support::Bed, name: &str) -> serde_json::Value {
 /// the spec does not list are carried back untouched.
 #[tokio::test]
 async fn declared_service_extensions_are_created_diffed_and_corrected() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s-sql");
     obj.spec.service_extensions = vec![sql(PublicNetworkAccess::Disabled)];
     step(&b, &mut obj).await;
@@ -502,7 +502,7 @@ async fn declared_service_extensions_are_created_diffed_and_corrected() {
 /// when another field is corrected with a PUT.
 #[tokio::test]
 async fn absent_service_extensions_leave_azure_as_it_is() {
-    let b = bed().await;
+    let b = Bed::new().await;
     let mut obj = scope("s-none");
     step(&b, &mut obj).await;
     let theirs = json!([
@@ -536,11 +536,14 @@ async fn absent_service_extensions_leave_azure_as_it_is() {
 /// on every drift check.
 #[tokio::test]
 async fn an_api_version_without_service_extensions_stalls_instead_of_looping() {
-    let b = support::bed_with(arclink::azure::ApiVersions {
-        hybrid_compute: "2024-07-10".into(),
-        ..Default::default()
-    })
-    .await;
+    let b = Bed::new()
+        .client(|o| {
+            o.api_versions = arclink::azure::ApiVersions {
+                hybrid_compute: "2024-07-10".into(),
+                ..Default::default()
+            }
+        })
+        .await;
     let mut obj = scope("s-old");
     obj.spec.service_extensions = vec![sql(PublicNetworkAccess::Disabled)];
     step(&b, &mut obj).await;

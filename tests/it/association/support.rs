@@ -1,27 +1,19 @@
-//! A test bed: an in-process emulator seeded with machines, a scope in Azure, and an ARM client
-//! trusting the emulator.
+//! The association suite's bed (machines, and scopes `s1`, `s2` in Azure) and objects.
 
 use std::collections::BTreeMap;
 
 use arclink::api::association::{AssociationPolicy, MachineSelector};
 use arclink::api::{ArcServerAssociation, ArcServerAssociationSpec};
 use arclink::azure::models::PrivateLinkScope;
-use arclink::azure::{ArmClient, BucketLimits, RateLimits, ResourceId};
-use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures, MachineFixture};
-use arclink::reconcile::Settings;
+use arclink::azure::{BucketLimits, RateLimits, ResourceId};
+use arclink::emulator::{Admin, MachineFixture};
 use arclink::reconcile::association::{AssociationDeps, Claim};
 use arclink::reconcile::scope_ref::ScopeSource;
 use serde_json::json;
 
-pub use crate::common::shared::{SUB, scope_id};
+pub use crate::common::bed::Bed;
+pub use crate::common::fixtures::{SUB, machine_id, scope_id};
 pub const RG: &str = "rg-servers";
-
-pub struct Bed {
-    pub _emu: Emulator,
-    pub admin: Admin,
-    pub arm: ArmClient,
-    pub settings: Settings,
-}
 
 pub fn machine(name: &str, location: &str, tags: &[(&str, &str)]) -> MachineFixture {
     MachineFixture {
@@ -37,18 +29,6 @@ pub fn machine(name: &str, location: &str, tags: &[(&str, &str)]) -> MachineFixt
         private_link_scope_resource_id: None,
         properties: Default::default(),
     }
-}
-
-fn base_fixtures() -> Fixtures {
-    Fixtures::from_yaml(&format!(
-        r#"
-subscriptions: [{{id: {SUB}, displayName: test}}]
-resourceGroups:
-  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
-  - {{subscriptionId: {SUB}, name: {RG}, location: eastus}}
-"#
-    ))
-    .unwrap()
 }
 
 /// An emulator holding `machines` (plus `generated` machines `node-00000`.. tagged
@@ -71,56 +51,47 @@ pub async fn bed_with_writes(
     page_size: usize,
     writes: BucketLimits,
 ) -> Bed {
-    let mut fixtures = base_fixtures();
-    fixtures.machines = machines;
-    if generated > 0 {
-        fixtures.machine_sets = vec![arclink::emulator::MachineSetFixture {
-            subscription_id: SUB.into(),
-            resource_group: RG.into(),
-            prefix: "node".into(),
-            count: generated,
-            location: "eastus".into(),
-            tags: [("fleet".to_string(), "blue".to_string())].into(),
-            status: "Connected".into(),
-        }];
-    }
-    let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        page_size,
-        throttling: None,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let arm = crate::common::shared::arm_client(&emu, |options| {
-        options.rate_limits = RateLimits {
-            reads: FAST,
-            writes,
-            deletes: FAST,
-        }
-    });
+    let b = Bed::new()
+        .fixtures(&format!(
+            "resourceGroups: [{{subscriptionId: $SUB, name: {RG}, location: eastus}}]"
+        ))
+        .edit_fixtures(|fixtures| {
+            fixtures.machines = machines;
+            if generated > 0 {
+                fixtures.machine_sets = vec![arclink::emulator::MachineSetFixture {
+                    subscription_id: SUB.into(),
+                    resource_group: RG.into(),
+                    prefix: "node".into(),
+                    count: generated,
+                    location: "eastus".into(),
+                    tags: [("fleet".to_string(), "blue".to_string())].into(),
+                    status: "Connected".into(),
+                }];
+            }
+        })
+        .emulator(|c| {
+            c.page_size = page_size;
+            c.throttling = None;
+        })
+        .client(move |options| {
+            options.rate_limits = RateLimits {
+                reads: FAST,
+                writes,
+                deletes: FAST,
+            }
+        })
+        .await;
     for s in ["s1", "s2"] {
-        arm.put_and_wait::<_, PrivateLinkScope>(
-            &scope_id(s).parse().unwrap(),
-            &json!({"location": "eastus", "properties": {"publicNetworkAccess": "Disabled"}}),
-        )
-        .await
-        .unwrap();
+        b.arm
+            .put_and_wait::<_, PrivateLinkScope>(
+                &scope_id(s).parse().unwrap(),
+                &json!({"location": "eastus", "properties": {"publicNetworkAccess": "Disabled"}}),
+            )
+            .await
+            .unwrap();
     }
-    let admin = emu.admin();
-    admin.reset_counters();
-    Bed {
-        _emu: emu,
-        admin,
-        arm,
-        settings: Settings::new("test-cluster"),
-    }
-}
-
-pub fn machine_id(name: &str) -> String {
-    format!(
-        "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.HybridCompute/machines/{name}"
-    )
+    b.admin.reset_counters();
+    b
 }
 
 /// The scope a machine points at in the emulator, if any.

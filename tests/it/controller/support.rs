@@ -1,98 +1,23 @@
-//! The test bed: an in-process ARM emulator, a controller `Context` whose Kubernetes client is
-//! the API-server verifier, and helpers for the objects and answers the script needs.
-
-use std::sync::Arc;
+//! What the controller tests script: objects, Secrets, and the API-server requests the
+//! controller makes with their answers. The bed is [`crate::common::bed::Bed`]: its `ctx` is
+//! the controller's context and its `api` the verifier.
 
 use arclink::api::{ArcPrivateLinkScope, FINALIZER};
-use arclink::connect::credentials::{ArmConfig, ArmPool};
-use arclink::controller::{Context, Stores};
-use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures, PrincipalFixture};
-use arclink::reconcile::Settings;
-use arclink::telemetry::Metrics;
 use http::Method;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::watcher;
 use serde_json::{Value, json};
 
-use crate::common::api_server::{self, ApiServer, Call};
+use crate::common::api_server::{ApiServer, Call};
 
-pub use crate::common::shared::{SUB, scope_id};
+pub use crate::common::bed::Bed;
+pub use crate::common::fixtures::{SUB, scope_id};
 pub const NS: &str = "ns";
 pub const OBJECTS: &str = "/apis/arclink.io/v1alpha1/namespaces/ns/arcprivatelinkscopes";
 pub const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/ns/events";
 
-pub struct Bed {
-    pub emu: Emulator,
-    pub admin: Admin,
-    pub ctx: Arc<Context>,
-    pub api: ApiServer,
-}
-
-/// A bed whose emulator accepts any principal.
-pub async fn bed() -> Bed {
-    bed_with(Vec::new()).await
-}
-
-/// A bed whose emulator accepts only `principals` (empty: any).
-pub async fn bed_with(principals: Vec<PrincipalFixture>) -> Bed {
-    let mut fixtures = Fixtures::from_yaml(&format!(
-        r#"
-subscriptions: [{{id: {SUB}, displayName: test}}]
-resourceGroups:
-  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
-"#
-    ))
-    .unwrap();
-    fixtures.principals = principals;
-    let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let (client, api) = api_server::client();
-    let config = ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap();
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter {
-            controller: "arclink".into(),
-            instance: Some("arclink-test".into()),
-        },
-    );
-    let ctx = Context::new(
-        client,
-        Settings::new("test-cluster"),
-        ArmPool::new(config),
-        Metrics::new(),
-        recorder,
-        // Scopes depend on no other declared object; the caches are synced and empty.
-        Stores {
-            scopes: synced_store(),
-            endpoints: synced_store(),
-            associations: synced_store(),
-        },
-    );
-    let admin = emu.admin();
-    Bed {
-        emu,
-        admin,
-        ctx: Arc::new(ctx),
-        api,
-    }
-}
-
-/// A cache whose first (empty) list is done.
-fn synced_store<K: kube::Resource<DynamicType = ()> + Clone>() -> Store<K> {
-    let (store, mut writer) = reflector::store();
-    writer.apply_watcher_event(&watcher::Event::InitDone);
-    store
-}
-
 pub fn scope(name: &str) -> ArcPrivateLinkScope {
-    let mut obj = crate::common::shared::scope(name);
+    let mut obj = crate::common::fixtures::scope(name);
     obj.metadata.uid = Some(format!("uid-{name}"));
     obj.metadata.resource_version = Some("1".into());
     obj

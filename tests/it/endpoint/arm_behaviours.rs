@@ -246,7 +246,7 @@ async fn a_superseded_operation_is_re_read_not_stalled() {
 /// and the endpoint is re-read instead (not polled for ever, not written twice).
 #[tokio::test]
 async fn an_operation_status_that_keeps_failing_is_given_up_and_the_endpoint_re_read() {
-    let b = bed_with(std::time::Duration::from_millis(300)).await;
+    let b = bed().lro(std::time::Duration::from_millis(300)).await;
     let s = ready_scope(&b, "scope-a").await;
     let mut obj = endpoint("pe", "hub", "scope-a");
     b.admin.reset_counters();

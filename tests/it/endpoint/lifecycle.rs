@@ -13,6 +13,7 @@ use arclink::reconcile::{self, ChangeAction, Cleanup, Requeue};
 use serde_json::json;
 
 use super::support::*;
+use crate::common::fixtures::arm_client;
 
 #[tokio::test]
 async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
@@ -265,7 +266,7 @@ async fn rejected_connection_stalls_with_the_description() {
 
 #[tokio::test]
 async fn endpoint_lro_is_resumed_after_a_restart_without_a_second_put() {
-    let b = bed_with(Duration::from_millis(1500)).await;
+    let b = bed().lro(Duration::from_millis(1500)).await;
     let s = ready_scope(&b, "scope-a").await;
     let mut obj = endpoint("pe", "hub", "scope-a");
     b.admin.reset_counters();
@@ -281,13 +282,10 @@ async fn endpoint_lro_is_resumed_after_a_restart_without_a_second_put() {
     assert_eq!(reason(&obj, RECONCILING), "Creating");
 
     // A restarted controller: a new client, the status as stored in Kubernetes.
-    let restarted = Bed {
-        arm: client(&b.emu),
-        admin: b.emu.admin(),
-        settings: b.settings.clone(),
-        emu: b.emu,
+    let b = Bed {
+        arm: arm_client(&b.emu, |_| {}),
+        ..b
     };
-    let b = restarted;
     let out = step(&b, &mut obj, &deps(&s)).await;
     assert!(out.changes.is_empty(), "{:?}", out.changes);
     assert_eq!(reason(&obj, RECONCILING), "Creating");

@@ -1,7 +1,5 @@
-//! A test bed: an in-process emulator with a hub network, an ARM client trusting it, and
-//! helpers to drive the scope and endpoint reconcile cores the way the controller does.
-
-use std::time::Duration;
+//! The endpoint suite's bed (a hub network in the emulator) and helpers to drive the scope and
+//! endpoint reconcile cores the way the controller does.
 
 use arclink::api::conditions::{READY, STALLED, find, is_true};
 use arclink::api::endpoint::{Approval, PrivateDns, PrivateDnsMode};
@@ -9,84 +7,51 @@ use arclink::api::{
     ArcPrivateEndpoint, ArcPrivateEndpointSpec, ArcPrivateEndpointStatus, ArcPrivateLinkScope,
     AzureResource, ScopeRef,
 };
-use arclink::azure::ArmClient;
-use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
 use arclink::reconcile::endpoint::EndpointDeps;
 use arclink::reconcile::scope_ref::ScopeSource;
-use arclink::reconcile::{self, Outcome, Settings};
+use arclink::reconcile::{self, Outcome};
 
-pub use crate::common::shared::{SUB, scope_id};
+pub use crate::common::bed::Bed;
+use crate::common::bed::BedBuilder;
+pub use crate::common::fixtures::{SUB, scope_id};
 
-pub struct Bed {
-    pub emu: Emulator,
-    pub admin: Admin,
-    pub arm: ArmClient,
-    pub settings: Settings,
+/// A bed whose emulator holds resource groups `rg-net` (hub, spoke and west networks, two
+/// network security groups) and `rg-dns`.
+pub fn bed() -> BedBuilder {
+    Bed::new().fixtures(HUB)
 }
 
-pub async fn bed() -> Bed {
-    bed_with(Duration::ZERO).await
-}
-
-/// A bed whose long-running operations stay InProgress for `lro`.
-pub async fn bed_with(lro: Duration) -> Bed {
-    let fixtures = Fixtures::from_yaml(&format!(
-        r#"
-subscriptions: [{{id: {SUB}, displayName: test}}]
+const HUB: &str = r#"
 resourceGroups:
-  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}
-  - {{subscriptionId: {SUB}, name: rg-net, location: eastus}}
-  - {{subscriptionId: {SUB}, name: rg-dns, location: eastus}}
+  - {subscriptionId: $SUB, name: rg-net, location: eastus}
+  - {subscriptionId: $SUB, name: rg-dns, location: eastus}
 networkSecurityGroups:
-  - {{subscriptionId: {SUB}, resourceGroup: rg-net, name: hub-nsg, location: eastus}}
-  - {{subscriptionId: {SUB}, resourceGroup: rg-net, name: other-nsg, location: eastus}}
+  - {subscriptionId: $SUB, resourceGroup: rg-net, name: hub-nsg, location: eastus}
+  - {subscriptionId: $SUB, resourceGroup: rg-net, name: other-nsg, location: eastus}
 virtualNetworks:
-  - subscriptionId: {SUB}
+  - subscriptionId: $SUB
     resourceGroup: rg-net
     name: hub
     location: eastus
     addressPrefixes: [10.1.0.0/16]
     subnets:
-      - {{name: private-endpoints, addressPrefix: 10.1.2.0/24, networkSecurityGroup: hub-nsg}}
-      - {{name: other, addressPrefix: 10.1.3.0/24}}
-  - subscriptionId: {SUB}
+      - {name: private-endpoints, addressPrefix: 10.1.2.0/24, networkSecurityGroup: hub-nsg}
+      - {name: other, addressPrefix: 10.1.3.0/24}
+  - subscriptionId: $SUB
     resourceGroup: rg-net
     name: spoke
     location: eastus
     addressPrefixes: [10.2.0.0/16]
     subnets:
-      - {{name: private-endpoints, addressPrefix: 10.2.2.0/24}}
-  - subscriptionId: {SUB}
+      - {name: private-endpoints, addressPrefix: 10.2.2.0/24}
+  - subscriptionId: $SUB
     resourceGroup: rg-net
     name: west
     location: westus
     addressPrefixes: [10.3.0.0/16]
     subnets:
-      - {{name: private-endpoints, addressPrefix: 10.3.2.0/24}}
-"#
-    ))
-    .unwrap();
-    let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        lro_duration: lro,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let arm = client(&emu);
-    let admin = emu.admin();
-    Bed {
-        emu,
-        admin,
-        arm,
-        settings: Settings::new("test-cluster"),
-    }
-}
-
-/// A fresh ARM client (own token cache and buckets), as after a controller restart.
-pub fn client(emu: &Emulator) -> ArmClient {
-    crate::common::shared::arm_client(emu, |_| {})
-}
+      - {name: private-endpoints, addressPrefix: 10.3.2.0/24}
+"#;
 
 pub fn subnet_id(vnet: &str) -> String {
     format!(
@@ -120,7 +85,7 @@ pub const ZONES: [&str; 3] = [
 
 /// A Ready ArcPrivateLinkScope object (and its scope in the emulator).
 pub async fn ready_scope(b: &Bed, name: &str) -> ArcPrivateLinkScope {
-    let mut obj = crate::common::shared::scope(name);
+    let mut obj = crate::common::fixtures::scope(name);
     for _ in 0..5 {
         let out = reconcile::reconcile(&b.arm, &b.settings, &obj, &()).await;
         obj.status = Some(out.status);

@@ -15,8 +15,8 @@ use tracing::Dispatch;
 use tracing::instrument::WithSubscriber;
 
 use crate::controller::support::{
-    Bed, bed_with, expect_event, expect_secret, expect_status_apply, object_path, scope, scope_id,
-    secret, with_finalizer, with_status,
+    Bed, expect_event, expect_secret, expect_status_apply, object_path, scope, scope_id, secret,
+    with_finalizer, with_status,
 };
 
 const CLIENT_SECRET: &str = "Zx9-never-log-me-4711";
@@ -58,12 +58,15 @@ async fn token_signature(emu: &Emulator) -> String {
 async fn debug_logs_of_a_full_run_hold_no_secret_and_no_token() {
     let _one = super::ONE_AT_A_TIME.lock().await;
     super::capture_from_every_thread();
-    let mut b = bed_with(vec![PrincipalFixture {
-        tenant_id: "tenant-1".into(),
-        client_id: "app-1".into(),
-        client_secret: Some(CLIENT_SECRET.into()),
-    }])
-    .await;
+    let mut b = Bed::new()
+        .edit_fixtures(|f| {
+            f.principals = vec![PrincipalFixture {
+                tenant_id: "tenant-1".into(),
+                client_id: "app-1".into(),
+                client_secret: Some(CLIENT_SECRET.into()),
+            }]
+        })
+        .await;
     let (logs, buffer) = logging::capture(LogFormat::Json, "debug").unwrap();
     let creds = secret(
         "azure-creds",

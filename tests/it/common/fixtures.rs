@@ -1,13 +1,18 @@
-//! What several test binaries build the same way: an ARM client trusting an in-process
-//! emulator, and an ArcPrivateLinkScope object with its Azure id. Each binary includes this
-//! module (`#[path = "shared/mod.rs"]`) and uses part of it.
+//! The fixture constants every suite shares: the subscription, the ids built from it, an
+//! ArcPrivateLinkScope object, and an ARM client trusting an in-process emulator.
 
 use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource};
 use arclink::azure::{ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
 use arclink::connect::credentials::ArmConfig;
-use arclink::emulator::Emulator;
+use arclink::emulator::{Emulator, Fixtures};
 
+/// The subscription of the tests, of deploy/examples and of deploy/emulator/fixtures.yaml.
 pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
+
+/// Emulator fixtures from YAML in which `$SUB` stands for [`SUB`].
+pub fn fixtures(yaml: &str) -> Fixtures {
+    Fixtures::from_yaml(&yaml.replace("$SUB", SUB)).unwrap()
+}
 
 /// A fresh ARM client for `emu` (own token cache and buckets, as after a controller restart).
 /// Throttling and transient errors are not retried inside the client, so that tests see what
@@ -59,5 +64,12 @@ pub fn scope(name: &str) -> ArcPrivateLinkScope {
 pub fn scope_id(name: &str) -> String {
     format!(
         "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/{name}"
+    )
+}
+
+/// Machine `name` in resource group `rg-servers`.
+pub fn machine_id(name: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-servers/providers/Microsoft.HybridCompute/machines/{name}"
     )
 }
