@@ -29,7 +29,7 @@ fn assert_rejected(kind: &str, obj: &Value, old: Option<&Value>, field: &str) {
     );
 }
 
-const SUB: &str = "00000000-0000-0000-0000-000000000001";
+use crate::common::fixtures::SUB;
 
 fn scope() -> Value {
     json!({

@@ -5,7 +5,7 @@ use arclink::azure::{ArmClient, ArmClientOptions, Cloud, CredentialCache, Resour
 use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
 use url::Url;
 
-pub const SUB: &str = "6a4f9e2c-1b3d-4c5e-8f70-123456789abc";
+pub use crate::common::fixtures::SUB;
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "a1b2c3d4-0000-1111-2222-333344445555";
 pub const CLIENT_SECRET: &str = "emulator-client-secret-do-not-log";
@@ -13,17 +13,17 @@ pub const RG: &str = "rg-arc";
 pub const MACHINES: usize = 7;
 
 pub fn fixtures() -> Fixtures {
-    Fixtures::from_yaml(&format!(
+    crate::common::fixtures::fixtures(&format!(
         r#"
 subscriptions:
-  - id: {SUB}
+  - id: $SUB
     tenantId: {TENANT}
 resourceGroups:
-  - subscriptionId: {SUB}
+  - subscriptionId: $SUB
     name: {RG}
     location: eastus
 virtualNetworks:
-  - subscriptionId: {SUB}
+  - subscriptionId: $SUB
     resourceGroup: {RG}
     name: vnet-arc
     location: eastus
@@ -32,14 +32,13 @@ virtualNetworks:
       - name: endpoints
         addressPrefix: 10.0.1.0/24
 machineSets:
-  - subscriptionId: {SUB}
+  - subscriptionId: $SUB
     resourceGroup: {RG}
     prefix: srv
     count: {MACHINES}
     location: eastus
 "#
     ))
-    .unwrap()
 }
 
 pub async fn emulator(config: EmulatorConfig) -> Emulator {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
+use super::fixtures::SUB;
 
 /// The repository root: the binary resolves `deploy/...` paths from there, as a user would.
 pub fn root() -> &'static Path {
@@ -180,16 +180,4 @@ pub fn golden(name: &str, actual: &str) {
         "output differs from golden file {} (run with UPDATE_GOLDEN=1 if the change is intended)",
         path.display()
     );
-}
-
-pub fn scope_id(name: &str) -> String {
-    format!(
-        "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/{name}"
-    )
-}
-
-pub fn machine_id(name: &str) -> String {
-    format!(
-        "/subscriptions/{SUB}/resourceGroups/rg-servers/providers/Microsoft.HybridCompute/machines/{name}"
-    )
 }

@@ -1,50 +1,53 @@
+//! The emulator suite's fixtures, and a client that calls the emulator over HTTPS with a token.
+
 use std::time::Duration;
 
 use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
 use serde_json::Value;
 
-pub const SUB: &str = "00000000-1111-2222-3333-444444444444";
+pub use crate::common::fixtures::SUB;
 pub const HC: &str = "2024-07-10";
 pub const NET: &str = "2024-05-01";
 pub const DNS: &str = "2024-06-01";
 
+/// Resource groups `rg1` (machine `web-01`, machines `node-00000`..`node-00004`) and `net`
+/// (network `vnet1`, group `nsg1`), in westeurope.
 pub fn fixtures() -> Fixtures {
-    Fixtures::from_yaml(&format!(
+    crate::common::fixtures::fixtures(
         r#"
 subscriptions:
-  - id: {SUB}
+  - id: $SUB
     displayName: test
 resourceGroups:
-  - {{subscriptionId: {SUB}, name: rg1, location: westeurope}}
-  - {{subscriptionId: {SUB}, name: net, location: westeurope}}
+  - {subscriptionId: $SUB, name: rg1, location: westeurope}
+  - {subscriptionId: $SUB, name: net, location: westeurope}
 networkSecurityGroups:
-  - subscriptionId: {SUB}
+  - subscriptionId: $SUB
     resourceGroup: net
     name: nsg1
     location: westeurope
     securityRules:
       - name: DenyInternet
-        properties: {{protocol: '*', sourcePortRange: '*', destinationPortRange: '*', sourceAddressPrefix: '*', destinationAddressPrefix: Internet, access: Deny, priority: 4000, direction: Outbound}}
+        properties: {protocol: '*', sourcePortRange: '*', destinationPortRange: '*', sourceAddressPrefix: '*', destinationAddressPrefix: Internet, access: Deny, priority: 4000, direction: Outbound}
 virtualNetworks:
-  - subscriptionId: {SUB}
+  - subscriptionId: $SUB
     resourceGroup: net
     name: vnet1
     location: westeurope
     addressPrefixes: [10.0.0.0/16]
     subnets:
-      - {{name: endpoints, addressPrefix: 10.0.1.0/24}}
-      - {{name: tiny, addressPrefix: 10.0.2.0/29, networkSecurityGroup: nsg1}}
+      - {name: endpoints, addressPrefix: 10.0.1.0/24}
+      - {name: tiny, addressPrefix: 10.0.2.0/29, networkSecurityGroup: nsg1}
 machines:
-  - subscriptionId: {SUB}
+  - subscriptionId: $SUB
     resourceGroup: rg1
     name: web-01
     location: westeurope
-    tags: {{env: prod}}
+    tags: {env: prod}
 machineSets:
-  - {{subscriptionId: {SUB}, resourceGroup: rg1, prefix: node, count: 5, location: westeurope, tags: {{pool: a}}}}
-"#
-    ))
-    .unwrap()
+  - {subscriptionId: $SUB, resourceGroup: rg1, prefix: node, count: 5, location: westeurope, tags: {pool: a}}
+"#,
+    )
 }
 
 pub struct Env {

@@ -313,7 +313,7 @@ spec:
         "-f",
         &file,
         "--default-subscription",
-        crate::common::sandbox::SUB,
+        crate::common::fixtures::SUB,
     ]);
     assert_eq!(with.code, 1, "{with:?}");
     assert!(

@@ -20,9 +20,8 @@ use arclink::reconcile::{self, Settings};
 use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::watcher;
 
-use crate::common::sandbox::{Sandbox, machine_id, root, scope_id};
-
-const SUB: &str = "11111111-2222-3333-4444-555555555555";
+use crate::common::fixtures::{SUB, machine_id, scope_id};
+use crate::common::sandbox::{Sandbox, root};
 
 fn scope(name: &str) -> String {
     format!(

@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::sandbox::{Sandbox, golden, machine_id, scope_id};
+use crate::common::fixtures::{machine_id, scope_id};
+use crate::common::sandbox::{Sandbox, golden};
 
 const EXAMPLES: &str = "deploy/examples/";
 

@@ -95,7 +95,7 @@ async fn a_state_file_that_can_no_longer_be_written_fails_the_shutdown_naming_it
     .unwrap();
     let change = Fixtures::from_yaml(&format!(
         "resourceGroups: [{{subscriptionId: {}, name: rg-new, location: eastus}}]",
-        crate::common::sandbox::SUB
+        crate::common::fixtures::SUB
     ))
     .unwrap();
     emulator.admin().load_fixtures(&change).unwrap();

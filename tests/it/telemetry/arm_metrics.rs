@@ -4,25 +4,24 @@ use std::time::Duration;
 
 use arclink::{
     azure::{ArmClient, ArmClientOptions, ResourceId, StaticTokenCredential},
-    emulator::{Emulator, EmulatorConfig, Fault, Fixtures},
+    emulator::{Emulator, EmulatorConfig, Fault},
     telemetry::Metrics,
 };
 use serde_json::{Value, json};
 
-const SUB: &str = "00000000-1111-2222-3333-444444444444";
+use crate::common::fixtures::{SUB, fixtures};
 
 async fn emulator() -> Emulator {
-    let fixtures = Fixtures::from_yaml(&format!(
+    let fixtures = fixtures(
         r#"
 subscriptions:
-  - {{id: {SUB}, displayName: test}}
+  - {id: $SUB, displayName: test}
 resourceGroups:
-  - {{subscriptionId: {SUB}, name: rg1, location: westeurope}}
+  - {subscriptionId: $SUB, name: rg1, location: westeurope}
 machines:
-  - {{subscriptionId: {SUB}, resourceGroup: rg1, name: web-01, location: westeurope}}
-"#
-    ))
-    .unwrap();
+  - {subscriptionId: $SUB, resourceGroup: rg1, name: web-01, location: westeurope}
+"#,
+    );
     Emulator::start(EmulatorConfig {
         fixtures: Some(fixtures),
         lro_duration: Duration::from_millis(300),
