@@ -7,15 +7,12 @@ use std::time::Duration;
 
 use arclink::api::conditions::{READY, is_true};
 use arclink::api::{ArcPrivateLinkScope, ArcServerAssociation};
-use arclink::emulator::{Admin, Emulator, EmulatorConfig};
+use arclink::emulator::{Admin, EmulatorConfig};
 use kube::Api;
-use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
 use tokio::process::Child;
 
-use crate::support::{
-    Env, MANAGER, SUB, connect, emulator_config, example, wait_for, with_controller,
-};
+use crate::support::{Env, SUB, apply, delete_and_wait, emulator_config, example, run, wait_for};
 
 const SCOPE: &str = "arc-scope";
 const ASSOCIATION: &str = "web-servers";
@@ -23,15 +20,12 @@ const ASSOCIATION: &str = "web-servers";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs ARCLINK_E2E_KUBECONFIG"]
 async fn association_becomes_ready_then_detaches_on_delete() {
-    let env = connect("arclink-e2e-asa").await;
-    let emu = Emulator::start(EmulatorConfig {
+    let config = EmulatorConfig {
         // Several list pages even for this small fleet.
         page_size: 10,
         ..emulator_config(MACHINES)
-    })
-    .await
-    .unwrap();
-    with_controller(&env, &emu, scenario).await;
+    };
+    run("arclink-e2e-asa", config, scenario).await;
 }
 
 async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
@@ -40,26 +34,12 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
         Api::namespaced(env.client.clone(), &env.namespace);
     let mut scope: Value = example("01-scope.yaml");
     scope["metadata"]["namespace"] = json!(env.namespace);
-    scopes
-        .patch(
-            SCOPE,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&scope),
-        )
-        .await
-        .unwrap();
+    apply(&scopes, SCOPE, &scope).await;
     let mut association: Value = example("03-association.yaml");
     association["metadata"]["namespace"] = json!(env.namespace);
     association["spec"]["machines"]["names"] = json!(["web-01", "web-02", "missing-01"]);
     association["spec"]["machines"]["tagSelector"] = json!({"role": "web"});
-    associations
-        .patch(
-            ASSOCIATION,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&association),
-        )
-        .await
-        .unwrap();
+    apply(&associations, ASSOCIATION, &association).await;
 
     let obj = wait_for(
         "association Ready=True",
@@ -98,32 +78,12 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
     }
     assert_eq!(machine_scope(admin, "db-01"), None);
 
-    associations
-        .delete(ASSOCIATION, &DeleteParams::default())
-        .await
-        .unwrap();
-    wait_for(
-        "association deleted from Kubernetes",
-        Duration::from_secs(60),
-        child,
-        || async { matches!(associations.get_opt(ASSOCIATION).await, Ok(None)).then_some(()) },
-    )
-    .await;
+    delete_and_wait(&associations, ASSOCIATION, Duration::from_secs(60), child).await;
     for m in ["web-01", "web-02", "node-00000", "node-00019"] {
         assert_eq!(machine_scope(admin, m), None, "{m} is detached");
     }
 
-    scopes
-        .delete(SCOPE, &DeleteParams::default())
-        .await
-        .unwrap();
-    wait_for(
-        "scope deleted from Kubernetes",
-        Duration::from_secs(60),
-        child,
-        || async { matches!(scopes.get_opt(SCOPE).await, Ok(None)).then_some(()) },
-    )
-    .await;
+    delete_and_wait(&scopes, SCOPE, Duration::from_secs(60), child).await;
 }
 
 fn machine_scope(admin: &Admin, name: &str) -> Option<String> {

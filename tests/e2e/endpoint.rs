@@ -54,6 +54,18 @@ where
     }
 }
 
+/// Deletes `name` and waits until the object is gone (its finalizer done).
+async fn delete_and_wait<K>(api: &Api<K>, name: &str)
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    api.delete(name, &DeleteParams::default()).await.unwrap();
+    wait_for(&format!("{name} to be gone"), || async {
+        api.get_opt(name).await.ok().flatten().is_none()
+    })
+    .await;
+}
+
 #[tokio::test]
 #[ignore = "needs ARCLINK_E2E_KUBECONFIG"]
 async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
@@ -176,14 +188,7 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
         ("ArcPrivateEndpoint", obj.uid().unwrap().as_str())
     );
 
-    endpoints
-        .delete(&pe_name, &DeleteParams::default())
-        .await
-        .unwrap();
-    wait_for("the endpoint object to be gone", || async {
-        endpoints.get_opt(&pe_name).await.ok().flatten().is_none()
-    })
-    .await;
+    delete_and_wait(&endpoints, &pe_name).await;
     assert!(
         admin.get(&pe_id).is_none(),
         "the private endpoint is deleted in Azure"
@@ -201,14 +206,7 @@ async fn scope_and_endpoint_become_ready_export_dns_and_clean_up() {
         .status
         .and_then(|s| s.resource_id)
         .unwrap();
-    scopes
-        .delete(&scope_name, &DeleteParams::default())
-        .await
-        .unwrap();
-    wait_for("the scope object to be gone", || async {
-        scopes.get_opt(&scope_name).await.ok().flatten().is_none()
-    })
-    .await;
+    delete_and_wait(&scopes, &scope_name).await;
     assert!(admin.get(&scope_id).is_none());
     // Garbage collection removes the ConfigMap where a controller manager runs; do not rely on it.
     let _ = config_maps.delete(&cm_name, &DeleteParams::default()).await;

@@ -6,25 +6,21 @@ use std::time::Duration;
 
 use arclink::api::ArcPrivateLinkScope;
 use arclink::api::conditions::{READY, is_true};
-use arclink::emulator::{Admin, Emulator};
+use arclink::emulator::Admin;
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::ListParams;
 use serde_json::{Value, json};
 use tokio::process::Child;
 
-use crate::support::{
-    Env, MANAGER, SUB, connect, emulator_config, example, wait_for, with_controller,
-};
+use crate::support::{Env, SUB, apply, delete_and_wait, emulator_config, example, run, wait_for};
 
 const NAME: &str = "arc-scope";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs ARCLINK_E2E_KUBECONFIG"]
 async fn scope_is_created_corrected_and_deleted_by_the_controller() {
-    let env = connect("arclink-e2e").await;
-    let emu = Emulator::start(emulator_config("")).await.unwrap();
-    with_controller(&env, &emu, scenario).await;
+    run("arclink-e2e", emulator_config(""), scenario).await;
 }
 
 async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
@@ -33,14 +29,7 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
     manifest["metadata"]["namespace"] = json!(env.namespace);
     // Checked for drift every ~30s (the minimum) so the correction below comes quickly.
     manifest["spec"]["policy"]["driftCheckInterval"] = json!("30s");
-    scopes
-        .patch(
-            NAME,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&manifest),
-        )
-        .await
-        .unwrap();
+    apply(&scopes, NAME, &manifest).await;
 
     let obj = wait_for("Ready=True", Duration::from_secs(120), child, || async {
         let obj = scopes.get(NAME).await.ok()?;
@@ -103,19 +92,7 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
     )
     .await;
 
-    scopes.delete(NAME, &DeleteParams::default()).await.unwrap();
-    wait_for(
-        "object deleted from Kubernetes",
-        Duration::from_secs(120),
-        child,
-        || async {
-            match scopes.get_opt(NAME).await {
-                Ok(None) => Some(()),
-                _ => None,
-            }
-        },
-    )
-    .await;
+    delete_and_wait(&scopes, NAME, Duration::from_secs(120), child).await;
     assert!(
         admin.get(&id).is_none(),
         "the scope is still in the emulator after the object was deleted"

@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use arclink::api::ArcPrivateLinkScope;
 use arclink::api::conditions::{READY, is_true};
-use arclink::emulator::{Admin, Emulator};
+use arclink::emulator::Admin;
 use futures::StreamExt;
-use kube::api::{ListParams, Patch, PatchParams, WatchEvent, WatchParams};
+use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
 use tokio::process::Child;
 
-use crate::support::{Env, MANAGER, SUB, connect, emulator_config, wait_for, with_controller};
+use crate::support::{Env, SUB, apply, emulator_config, run, wait_for};
 
 const OBJECTS: u64 = 20;
 /// The shortest drift check interval the CRD allows.
@@ -26,9 +26,7 @@ const CHECKS: u64 = 3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs ARCLINK_E2E_KUBECONFIG"]
 async fn steady_state_reads_once_per_drift_check_and_writes_no_status() {
-    let env = connect("arclink-e2e-steady").await;
-    let emu = Emulator::start(emulator_config("")).await.unwrap();
-    with_controller(&env, &emu, scenario).await;
+    run("arclink-e2e-steady", emulator_config(""), scenario).await;
 }
 
 async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
@@ -45,14 +43,7 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
                 "policy": {"driftCheckInterval": "30s"},
             },
         });
-        scopes
-            .patch(
-                &name,
-                &PatchParams::apply(MANAGER).force(),
-                &Patch::Apply(&manifest),
-            )
-            .await
-            .unwrap();
+        apply(&scopes, &name, &manifest).await;
     }
     wait_for(
         "every scope Ready",

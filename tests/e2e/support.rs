@@ -18,7 +18,7 @@ use kube::{Api, Client, Config, Resource};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-pub const MANAGER: &str = "arclink-e2e";
+const MANAGER: &str = "arclink-e2e";
 /// The subscription of deploy/examples.
 pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -69,14 +69,17 @@ pub async fn connect(prefix: &str) -> Env {
     env
 }
 
-/// Starts the controller against `emu`, runs `scenario`, then stops the controller and cleans
-/// the namespace up whatever happened; a failed scenario fails the test after the clean-up,
-/// with the end of the controller's log.
-pub async fn with_controller<S>(env: &Env, emu: &Emulator, scenario: S)
+/// Connects (namespace `<prefix>-<random>`), starts an emulator with `config` and the controller
+/// against both, runs `scenario`, then stops the controller and cleans the namespace up whatever
+/// happened; a failed scenario fails the test after the clean-up, with the end of the
+/// controller's log.
+pub async fn run<S>(prefix: &str, config: EmulatorConfig, scenario: S)
 where
     S: AsyncFnOnce(&Env, &Admin, &mut Child),
 {
-    let mut child = start_controller(env, emu);
+    let env = &connect(prefix).await;
+    let emu = Emulator::start(config).await.unwrap();
+    let mut child = start_controller(env, &emu);
     let admin = emu.admin();
     let result = std::panic::AssertUnwindSafe(scenario(env, &admin, &mut child))
         .catch_unwind()
@@ -104,6 +107,33 @@ pub fn emulator_config(more: &str) -> EmulatorConfig {
         fixtures: Some(Fixtures::from_yaml(&yaml).unwrap()),
         ..Default::default()
     }
+}
+
+/// Server-side applies `manifest` as `name`, the way `kubectl apply --server-side` would.
+pub async fn apply<K>(api: &Api<K>, name: &str, manifest: &Value)
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    api.patch(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(manifest),
+    )
+    .await
+    .unwrap();
+}
+
+/// Deletes `name` and waits until it is gone from Kubernetes (its finalizer done).
+pub async fn delete_and_wait<K>(api: &Api<K>, name: &str, within: Duration, child: &mut Child)
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    api.delete(name, &DeleteParams::default()).await.unwrap();
+    let what = format!("{name} deleted from Kubernetes");
+    wait_for(&what, within, child, || async {
+        matches!(api.get_opt(name).await, Ok(None)).then_some(())
+    })
+    .await;
 }
 
 /// A manifest of deploy/examples.

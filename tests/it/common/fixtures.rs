@@ -1,5 +1,7 @@
 //! The fixture constants every suite shares: the subscription, the ids built from it, an
-//! ArcPrivateLinkScope object, and an ARM client trusting an in-process emulator.
+//! ArcPrivateLinkScope object, and clients of an in-process emulator.
+
+use std::time::Duration;
 
 use arclink::api::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, AzureResource};
 use arclink::azure::{ArmClient, ArmClientOptions, CredentialCache, RetryPolicy};
@@ -12,6 +14,31 @@ pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
 /// Emulator fixtures from YAML in which `$SUB` stands for [`SUB`].
 pub fn fixtures(yaml: &str) -> Fixtures {
     Fixtures::from_yaml(&yaml.replace("$SUB", SUB)).unwrap()
+}
+
+/// An HTTPS client trusting `emu`'s certificate authority.
+pub fn https_client(emu: &Emulator) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem().as_bytes()).unwrap()])
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// An access token from `emu`'s token endpoint for a client-secret principal.
+pub async fn token(emu: &Emulator, tenant: &str, client_id: &str, secret: &str) -> String {
+    let response = https_client(emu)
+        .post(format!("{}/{tenant}/oauth2/v2.0/token", emu.endpoint()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={client_id}&client_secret={secret}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    body["access_token"].as_str().unwrap().to_string()
 }
 
 /// A fresh ARM client for `emu` (own token cache and buckets, as after a controller restart).

@@ -6,6 +6,7 @@ use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
 use serde_json::Value;
 
 pub use crate::common::fixtures::SUB;
+use crate::common::fixtures::token;
 pub const HC: &str = "2024-07-10";
 pub const NET: &str = "2024-05-01";
 pub const DNS: &str = "2024-06-01";
@@ -71,27 +72,12 @@ impl Resp {
     }
 }
 
-pub fn client_for(emu: &Emulator) -> reqwest::Client {
-    reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem().as_bytes()).unwrap()])
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
+pub use crate::common::fixtures::https_client as client_for;
 
 pub async fn env_with(config: EmulatorConfig) -> Env {
     let emu = Emulator::start(config).await.unwrap();
     let client = client_for(&emu);
-    let r = client
-        .post(format!("{}/tenant1/oauth2/v2.0/token", emu.endpoint()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials&client_id=app&client_secret=s&scope=https%3A%2F%2Fmanagement.azure.com%2F.default")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-    let token = v["access_token"].as_str().unwrap().to_string();
+    let token = token(&emu, "tenant1", "app", "s").await;
     Env { emu, client, token }
 }
 

@@ -10,10 +10,10 @@ use arclink::emulator::{Emulator, PrincipalFixture};
 use arclink::telemetry::logging::{self, LogFormat};
 use http::Method;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use serde_json::Value;
 use tracing::Dispatch;
 use tracing::instrument::WithSubscriber;
 
+use crate::common::fixtures::token;
 use crate::controller::support::{
     Bed, expect_event, expect_secret, expect_status_apply, object_path, scope, scope_id, secret,
     with_finalizer, with_status,
@@ -33,22 +33,7 @@ fn spawn(
 
 /// The signature part every token of this emulator carries (its signing secret).
 async fn token_signature(emu: &Emulator) -> String {
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem().as_bytes()).unwrap()])
-        .build()
-        .unwrap();
-    let response = http
-        .post(format!("{}/tenant-1/oauth2/v2.0/token", emu.endpoint()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=client_credentials&client_id=app-1&client_secret={CLIENT_SECRET}&scope=https%3A%2F%2Fmanagement.azure.com%2F.default"
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-    let token = body["access_token"].as_str().unwrap();
+    let token = token(emu, "tenant-1", "app-1", CLIENT_SECRET).await;
     let signature = token.rsplit('.').next().unwrap().to_string();
     assert!(signature.len() >= 16, "{token}");
     signature

@@ -9,7 +9,7 @@ use arclink::{
 };
 use serde_json::{Value, json};
 
-use crate::common::fixtures::{SUB, fixtures};
+use crate::common::fixtures::{SUB, fixtures, token};
 
 async fn emulator() -> Emulator {
     let fixtures = fixtures(
@@ -32,24 +32,8 @@ machines:
 }
 
 async fn client(emu: &Emulator) -> ArmClient {
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem().as_bytes()).unwrap()])
-        .build()
-        .unwrap();
-    let token = http
-        .post(format!("{}/tenant1/oauth2/v2.0/token", emu.endpoint()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials&client_id=app&client_secret=s&scope=https%3A%2F%2Fmanagement.azure.com%2F.default")
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let token: Value = serde_json::from_slice(&token).unwrap();
-    let mut options = ArmClientOptions::new(StaticTokenCredential::new(
-        token["access_token"].as_str().unwrap(),
-    ));
+    let token = token(emu, "tenant1", "app", "s").await;
+    let mut options = ArmClientOptions::new(StaticTokenCredential::new(&token));
     options.endpoint = Some(emu.endpoint().parse().unwrap());
     options.ca_pem = Some(emu.ca_pem().to_owned());
     ArmClient::new(options).unwrap()
