@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use arclink::api::conditions::{READY, STALLED, find};
 use arclink::azure::ArmClient;
-use arclink::connect::credentials::{ArmConfig, ArmPool};
 use arclink::controller::Stores;
-use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
+use arclink::emulator::Admin;
 use arclink::offline::apply::{self, Limits};
 use arclink::offline::manifest::{self, Manifests};
 use arclink::offline::object::Object;
@@ -21,7 +20,7 @@ use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::watcher;
 
 use crate::common::fixtures::{SUB, machine_id, scope_id};
-use crate::common::sandbox::{Sandbox, root};
+use crate::common::sandbox::Sandbox;
 
 fn scope(name: &str) -> String {
     format!(
@@ -109,9 +108,9 @@ async fn the_controller_and_apply_decide_the_same() {
         let file = sandbox.write("objects.yaml", &scenario.documents.join("---\n"));
         let load = || manifest::load(&[file.clone().into()], None).unwrap();
 
-        let (cluster_emu, arm) = emulator().await;
+        let (cluster_emu, arm) = super::emulator(Duration::from_millis(100)).await;
         let in_cluster = through_the_controller(&arm, load()).await;
-        let (apply_emu, arm) = emulator().await;
+        let (apply_emu, arm) = super::emulator(Duration::from_millis(100)).await;
         let applied = through_apply(&arm, load()).await;
 
         assert_eq!(in_cluster, applied, "{}", scenario.name);
@@ -137,21 +136,6 @@ async fn the_controller_and_apply_decide_the_same() {
             }
         }
     }
-}
-
-async fn emulator() -> (Emulator, ArmClient) {
-    let fixtures = Fixtures::from_file(&root().join("deploy/emulator/fixtures.yaml")).unwrap();
-    let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        lro_duration: Duration::from_millis(100),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let arm = ArmPool::new(ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap())
-        .default_client()
-        .unwrap();
-    (emu, arm)
 }
 
 fn scope_of(admin: &Admin, machine: &str) -> String {

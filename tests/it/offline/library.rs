@@ -3,29 +3,13 @@
 
 use std::time::Duration;
 
-use arclink::connect::credentials::{ArmConfig, ArmPool};
-use arclink::emulator::{Emulator, EmulatorConfig, Fault, Fixtures};
+use arclink::emulator::Fault;
 use arclink::offline::apply::{self, Limits, Result as Applied};
 use arclink::offline::manifest;
 use arclink::offline::plan::{self, Action};
 use arclink::reconcile::Settings;
 
 use crate::common::sandbox::root;
-
-async fn emulator() -> (Emulator, arclink::azure::ArmClient) {
-    let fixtures = Fixtures::from_file(&root().join("deploy/emulator/fixtures.yaml")).unwrap();
-    let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        lro_duration: Duration::from_millis(300),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let arm = ArmPool::new(ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap())
-        .default_client()
-        .unwrap();
-    (emu, arm)
-}
 
 fn examples() -> manifest::Manifests {
     manifest::load(&[root().join("deploy/examples")], None).unwrap()
@@ -45,7 +29,7 @@ const LIMITS: Limits = Limits {
 
 #[tokio::test]
 async fn plan_reads_only_and_apply_waits_for_operations_then_is_idempotent() {
-    let (emu, arm) = emulator().await;
+    let (emu, arm) = super::emulator(Duration::from_millis(300)).await;
     let admin = emu.admin();
 
     let planned = plan::plan(&arm, &settings(true), examples(), true).await;
@@ -96,17 +80,7 @@ async fn plan_reads_only_and_apply_waits_for_operations_then_is_idempotent() {
 
 #[tokio::test]
 async fn apply_gives_up_at_the_timeout_while_an_operation_runs() {
-    let fixtures = Fixtures::from_file(&root().join("deploy/emulator/fixtures.yaml")).unwrap();
-    let emu = Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        lro_duration: Duration::from_secs(30),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let arm = ArmPool::new(ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap())
-        .default_client()
-        .unwrap();
+    let (emu, arm) = super::emulator(Duration::from_secs(30)).await;
     let report = apply::apply(
         &arm,
         &settings(false),
@@ -131,7 +105,7 @@ async fn apply_gives_up_at_the_timeout_while_an_operation_runs() {
 
 #[tokio::test]
 async fn the_timeout_bounds_apply_under_throttling_that_never_stops() {
-    let (emu, arm) = emulator().await;
+    let (emu, arm) = super::emulator(Duration::from_millis(300)).await;
     // Each request is throttled for 5s, and the client retries throttling 10 times per call:
     // one call alone would outlast the timeout ten times over.
     emu.admin().inject(Fault::status(429).retry_after(5));
@@ -167,7 +141,7 @@ async fn the_timeout_bounds_apply_under_throttling_that_never_stops() {
 
 #[tokio::test]
 async fn writes_arm_refused_are_not_reported_as_changes() {
-    let (emu, arm) = emulator().await;
+    let (emu, arm) = super::emulator(Duration::from_millis(300)).await;
     emu.admin().inject(
         Fault::status(400)
             .code("InvalidParameter")
