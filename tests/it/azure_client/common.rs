@@ -6,6 +6,7 @@ use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
 use url::Url;
 
 pub use crate::common::fixtures::SUB;
+use crate::common::fixtures::with_principals;
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "a1b2c3d4-0000-1111-2222-333344445555";
 pub const CLIENT_SECRET: &str = "emulator-client-secret-do-not-log";
@@ -45,6 +46,16 @@ pub async fn emulator(config: EmulatorConfig) -> Emulator {
     Emulator::start(EmulatorConfig {
         fixtures: Some(fixtures()),
         ..config
+    })
+    .await
+    .unwrap()
+}
+
+/// The emulator whose token endpoint accepts only `principals` (a YAML list).
+pub async fn emulator_with_principals(principals: &str) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        fixtures: Some(with_principals(fixtures(), principals)),
+        ..Default::default()
     })
     .await
     .unwrap()

@@ -4,7 +4,7 @@ use super::common::*;
 use arclink::azure::credentials::CredentialSource;
 use arclink::azure::models::Machine;
 use arclink::azure::{ArmClient, ArmClientOptions, ArmError, CredentialCache};
-use arclink::emulator::{EmulatorConfig, Fixtures};
+use arclink::emulator::EmulatorConfig;
 use std::io::Write as _;
 use std::sync::Arc;
 
@@ -80,18 +80,8 @@ fn workload_identity_client(emu: &arclink::emulator::Emulator, token: &str) -> A
 
 #[tokio::test]
 async fn a_workload_identity_principal_needs_an_assertion_the_emulator_signed() {
-    let mut fixtures = fixtures();
-    fixtures.principals = Fixtures::from_yaml(&format!(
-        "principals: [{{tenantId: {TENANT}, clientId: {CLIENT_ID}}}]"
-    ))
-    .unwrap()
-    .principals;
-    let emu = arclink::emulator::Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let emu =
+        emulator_with_principals(&format!("[{{tenantId: {TENANT}, clientId: {CLIENT_ID}}}]")).await;
     let unsigned = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YXJjbGluayJ9.c2ln";
     let err = workload_identity_client(&emu, unsigned)
         .get::<Machine>(&machine(0))
@@ -108,18 +98,10 @@ async fn a_workload_identity_principal_needs_an_assertion_the_emulator_signed() 
 
 #[tokio::test]
 async fn wrong_secret_is_a_credential_error() {
-    let mut fixtures = fixtures();
-    fixtures.principals = Fixtures::from_yaml(&format!(
-        "principals:\n  - tenantId: {TENANT}\n    clientId: {CLIENT_ID}\n    clientSecret: the-right-one\n"
+    let emu = emulator_with_principals(&format!(
+        "[{{tenantId: {TENANT}, clientId: {CLIENT_ID}, clientSecret: the-right-one}}]"
     ))
-    .unwrap()
-    .principals;
-    let emu = arclink::emulator::Emulator::start(EmulatorConfig {
-        fixtures: Some(fixtures),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    .await;
     let client = client(&emu);
     let err = client.get::<Machine>(&machine(0)).await.unwrap_err();
     assert!(matches!(err, ArmError::Credential(_)), "{err:?}");

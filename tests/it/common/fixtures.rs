@@ -16,6 +16,14 @@ pub fn fixtures(yaml: &str) -> Fixtures {
     Fixtures::from_yaml(&yaml.replace("$SUB", SUB)).unwrap()
 }
 
+/// `fixtures` whose token endpoint accepts only `principals` (a YAML list).
+pub fn with_principals(mut fixtures: Fixtures, principals: &str) -> Fixtures {
+    fixtures.principals = Fixtures::from_yaml(&format!("principals: {principals}"))
+        .unwrap()
+        .principals;
+    fixtures
+}
+
 /// An HTTPS client trusting `emu`'s certificate authority.
 pub fn https_client(emu: &Emulator) -> reqwest::Client {
     reqwest::Client::builder()

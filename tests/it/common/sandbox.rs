@@ -29,6 +29,34 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Asserts the exit code.
+    pub fn exited(&self, code: i32) -> &Run {
+        assert_eq!(self.code, code, "{self:?}");
+        self
+    }
+
+    pub fn stderr_has(&self, part: &str) -> &Run {
+        assert!(self.stderr.contains(part), "{}", self.stderr);
+        self
+    }
+
+    pub fn stdout_has(&self, part: &str) -> &Run {
+        assert!(self.stdout.contains(part), "{}", self.stdout);
+        self
+    }
+
+    pub fn stdout_starts(&self, start: &str) -> &Run {
+        assert!(self.stdout.starts_with(start), "{}", self.stdout);
+        self
+    }
+
+    pub fn stdout_ends(&self, end: &str) -> &Run {
+        assert!(self.stdout.ends_with(end), "{}", self.stdout);
+        self
+    }
+}
+
 impl Sandbox {
     pub fn new(name: &str) -> Sandbox {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -105,6 +133,14 @@ impl Sandbox {
         let text = std::fs::read_to_string(self.state()).unwrap();
         let state: Value = serde_json::from_str(&text).unwrap();
         state["resources"].as_object().unwrap().clone()
+    }
+
+    /// How many scopes and endpoints the state file holds (a read-only command writes none).
+    pub fn scopes_and_endpoints(&self) -> usize {
+        self.resources()
+            .keys()
+            .filter(|k| k.contains("privatelinkscopes") || k.contains("privateendpoints"))
+            .count()
     }
 
     /// Changes a resource in the state file, as someone in the portal would.

@@ -63,12 +63,7 @@ fn before_apply_the_endpoint_has_no_address_to_check() {
         "{}",
         run.stdout
     );
-    let written = sb
-        .resources()
-        .keys()
-        .filter(|k| k.contains("privatelinkscopes") || k.contains("privateendpoints"))
-        .count();
-    assert_eq!(written, 0, "dns-check must not write");
+    assert_eq!(sb.scopes_and_endpoints(), 0, "dns-check must not write");
 }
 
 #[test]
@@ -127,13 +122,8 @@ fn after_apply_each_name_is_judged_against_the_endpoint_status() {
         .collect();
     let fixed = DnsServer::start(&table);
     let ok = dns_check(&sb, &fixed, &[]);
-    assert_eq!(ok.code, 0, "{ok:?}");
-    assert!(
-        ok.stdout
-            .ends_with("\nDNS check through 127.0.0.1:<port>: 5 ok.\n"),
-        "{}",
-        ok.stdout
-    );
+    ok.exited(0)
+        .stdout_ends("\nDNS check through 127.0.0.1:<port>: 5 ok.\n");
 }
 
 #[test]
@@ -141,13 +131,8 @@ fn a_selection_that_matches_nothing_is_an_error_naming_it() {
     let sb = Sandbox::new("dns-check-none");
     let server = DnsServer::start(&[]);
     let run = dns_check(&sb, &server, &["--namespace", "arc", "--endpoint", "hub"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains(
-            "error: no ArcPrivateEndpoint named \"hub\" in namespace \"arc\" of the manifests"
-        ),
-        "{}",
-        run.stderr
+    run.exited(1).stderr_has(
+        "error: no ArcPrivateEndpoint named \"hub\" in namespace \"arc\" of the manifests",
     );
     assert_eq!(run.stdout, "");
     let json = dns_check(&sb, &server, &["--endpoint", "hub", "-o", "json"]);

@@ -1,4 +1,4 @@
-use arclink::emulator::{EmulatorConfig, Fixtures};
+use arclink::emulator::EmulatorConfig;
 use serde_json::Value;
 
 use super::support::*;
@@ -36,14 +36,9 @@ async fn arm_requests_need_a_token_issued_by_the_emulator() {
 
 #[tokio::test]
 async fn token_endpoint_checks_principals_when_configured() {
-    let mut f = fixtures();
-    f.principals = Fixtures::from_yaml("principals: [{tenantId: t1, clientId: app1, clientSecret: right}, {tenantId: tenant1, clientId: app, clientSecret: s}]")
-        .unwrap()
-        .principals;
-    let env = env_with(EmulatorConfig {
-        fixtures: Some(f),
-        ..Default::default()
-    })
+    let env = env_with_principals(
+        "[{tenantId: t1, clientId: app1, clientSecret: right}, {tenantId: tenant1, clientId: app, clientSecret: s}]",
+    )
     .await;
     let post = |body: &'static str| {
         env.client
@@ -159,16 +154,9 @@ async fn a_token_with_edited_claims_is_refused() {
 
 #[tokio::test]
 async fn workload_identity_principals_need_an_assertion_the_emulator_signed() {
-    let mut f = fixtures();
-    f.principals = Fixtures::from_yaml(
-        "principals: [{tenantId: t1, clientId: wi}, {tenantId: tenant1, clientId: app, clientSecret: s}]",
+    let env = env_with_principals(
+        "[{tenantId: t1, clientId: wi}, {tenantId: tenant1, clientId: app, clientSecret: s}]",
     )
-        .unwrap()
-        .principals;
-    let env = env_with(EmulatorConfig {
-        fixtures: Some(f),
-        ..Default::default()
-    })
     .await;
     let token_for = |assertion: String| {
         env.client

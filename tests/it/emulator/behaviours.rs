@@ -8,10 +8,6 @@ use super::support::*;
 
 const HC_NEW: &str = "2026-09-01";
 
-fn net(path: &str) -> String {
-    format!("{}/providers/Microsoft.Network/{path}", rg_path("net"))
-}
-
 fn subnet_id() -> String {
     net("virtualNetworks/vnet1/subnets/endpoints")
 }
@@ -21,17 +17,6 @@ fn pe_url(name: &str) -> String {
         "{}?api-version={NET}",
         net(&format!("privateEndpoints/{name}"))
     )
-}
-
-async fn put_scope(env: &Env, name: &str) -> String {
-    let r = env
-        .put(
-            &format!("{}?api-version={HC}", scope_path(name)),
-            json!({"location": "westeurope"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["id"].as_str().unwrap().to_string()
 }
 
 fn endpoint_body(scope: &str, list: &str, extra: Value) -> Value {

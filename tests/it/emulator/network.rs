@@ -2,23 +2,8 @@ use serde_json::{Value, json};
 
 use super::support::*;
 
-fn net(path: &str) -> String {
-    format!("{}/providers/Microsoft.Network/{path}", rg_path("net"))
-}
-
 fn subnet_id(name: &str) -> String {
     net(&format!("virtualNetworks/vnet1/subnets/{name}"))
-}
-
-async fn put_scope(env: &Env, name: &str) -> String {
-    let r = env
-        .put(
-            &format!("{}?api-version={HC}", scope_path(name)),
-            json!({"location": "westeurope"}),
-        )
-        .await;
-    assert_eq!(r.status, 201);
-    r.body["id"].as_str().unwrap().to_string()
 }
 
 async fn put_zone(env: &Env, zone: &str) -> String {

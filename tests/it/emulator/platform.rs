@@ -194,82 +194,38 @@ async fn injected_faults_fire_the_requested_number_of_times() {
 #[tokio::test]
 async fn admin_api_over_https() {
     let env = env().await;
-    let base = env.emu.endpoint();
-    let r = env
-        .client
-        .post(format!("{base}/_emulator/faults"))
-        .bearer_auth(env.emu.admin_token())
-        .body(r#"{"action":{"kind":"status","status":503},"times":1}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let fault = r#"{"action":{"kind":"status","status":503},"times":1}"#;
+    assert_eq!(
+        env.admin("POST", "/_emulator/faults", fault).await.status,
+        204
+    );
     let p = format!("{}?api-version={HC}", machine_path("web-01"));
     assert_eq!(env.get(&p).await.status, 503);
-    let r = env
-        .client
-        .patch(format!(
-            "{base}/_emulator/resources{}",
-            machine_path("web-01")
-        ))
-        .bearer_auth(env.emu.admin_token())
-        .body(r#"{"tags":{"drift":"yes"}}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let resource = format!("/_emulator/resources{}", machine_path("web-01"));
+    let drift = r#"{"tags":{"drift":"yes"}}"#;
+    assert_eq!(env.admin("PATCH", &resource, drift).await.status, 200);
     assert_eq!(env.get(&p).await.body["tags"]["drift"], "yes");
-    let counters: serde_json::Value = serde_json::from_slice(
-        &env.client
-            .get(format!("{base}/_emulator/counters"))
-            .bearer_auth(env.emu.admin_token())
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let counters = env.admin("GET", "/_emulator/counters", "").await.body;
     assert_eq!(counters["total"], 2);
-    let r = env
-        .client
-        .post(format!("{base}/_emulator/fixtures"))
-        .bearer_auth(env.emu.admin_token())
-        .body(format!(
-            "resourceGroups: [{{subscriptionId: {SUB}, name: added, location: eastus}}]"
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let added =
+        format!("resourceGroups: [{{subscriptionId: {SUB}, name: added, location: eastus}}]");
+    assert_eq!(
+        env.admin("POST", "/_emulator/fixtures", added).await.status,
+        204
+    );
     assert_eq!(
         env.get(&format!("{}?api-version=2021-04-01", rg_path("added")))
             .await
             .status,
         200
     );
-    let r = env
-        .client
-        .put(format!("{base}/_emulator/rate-limits"))
-        .bearer_auth(env.emu.admin_token())
-        .body("null")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    let state: serde_json::Value = serde_json::from_slice(
-        &env.client
-            .get(format!("{base}/_emulator/state"))
-            .bearer_auth(env.emu.admin_token())
-            .send()
+    assert_eq!(
+        env.admin("PUT", "/_emulator/rate-limits", "null")
             .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+            .status,
+        204
+    );
+    let state = env.admin("GET", "/_emulator/state", "").await.body;
     assert!(state["resources"].as_array().unwrap().len() > 5);
 }
 

@@ -6,7 +6,7 @@ use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
 use serde_json::Value;
 
 pub use crate::common::fixtures::SUB;
-use crate::common::fixtures::token;
+use crate::common::fixtures::{token, with_principals};
 pub const HC: &str = "2024-07-10";
 pub const NET: &str = "2024-05-01";
 pub const DNS: &str = "2024-06-01";
@@ -74,6 +74,23 @@ impl Resp {
 
 pub use crate::common::fixtures::https_client as client_for;
 
+/// A response's status, headers and JSON body (`Null` when empty).
+pub async fn read(r: reqwest::Response) -> Resp {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let bytes = r.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
 pub async fn env_with(config: EmulatorConfig) -> Env {
     let emu = Emulator::start(config).await.unwrap();
     let client = client_for(&emu);
@@ -84,6 +101,15 @@ pub async fn env_with(config: EmulatorConfig) -> Env {
 pub async fn env() -> Env {
     env_with(EmulatorConfig {
         fixtures: Some(fixtures()),
+        ..Default::default()
+    })
+    .await
+}
+
+/// An env whose token endpoint accepts only `principals` (a YAML list).
+pub async fn env_with_principals(principals: &str) -> Env {
+    env_with(EmulatorConfig {
+        fixtures: Some(with_principals(fixtures(), principals)),
         ..Default::default()
     })
     .await
@@ -108,20 +134,17 @@ impl Env {
                 .header("content-type", "application/json")
                 .body(serde_json::to_vec(&b).unwrap());
         }
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let bytes = r.bytes().await.unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        read(req.send().await.unwrap()).await
+    }
+
+    /// `method` on the admin API (`/_emulator/...`) with the admin token and a raw `body`.
+    pub async fn admin(&self, method: &str, path: &str, body: impl Into<reqwest::Body>) -> Resp {
+        let req = self
+            .client
+            .request(method.parse().unwrap(), self.url(path))
+            .bearer_auth(self.emu.admin_token())
+            .body(body);
+        read(req.send().await.unwrap()).await
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -160,6 +183,23 @@ pub fn scope_path(name: &str) -> String {
         "{}/providers/Microsoft.HybridCompute/privateLinkScopes/{name}",
         rg_path("rg1")
     )
+}
+
+/// A Microsoft.Network resource path in resource group `net`.
+pub fn net(path: &str) -> String {
+    format!("{}/providers/Microsoft.Network/{path}", rg_path("net"))
+}
+
+/// Creates private link scope `name` in `rg1`; returns its id.
+pub async fn put_scope(env: &Env, name: &str) -> String {
+    let r = env
+        .put(
+            &format!("{}?api-version={HC}", scope_path(name)),
+            serde_json::json!({"location": "westeurope"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
 }
 
 pub fn machine_path(name: &str) -> String {

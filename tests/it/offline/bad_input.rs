@@ -234,13 +234,8 @@ fn other_kinds_are_ignored_with_a_note() {
         &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: unrelated}}\n---\n{VALID}"),
     );
     let plan = sb.arclink(&["plan", "-f", &file]);
-    assert_eq!(plan.code, 2, "{plan:?}");
-    assert!(
-        plan.stderr.contains(
-            "note: <tmp>/mixed.yaml (document 1): ignoring ConfigMap (v1): not an arclink kind"
-        ),
-        "{}",
-        plan.stderr
+    plan.exited(2).stderr_has(
+        "note: <tmp>/mixed.yaml (document 1): ignoring ConfigMap (v1): not an arclink kind",
     );
     assert!(
         plan.stdout
@@ -315,14 +310,7 @@ spec:
         "--default-subscription",
         crate::common::fixtures::SUB,
     ]);
-    assert_eq!(with.code, 1, "{with:?}");
-    assert!(
-        with.stderr.contains(
-            "ArcPrivateLinkScope default/again: spec.azure: Azure resource /subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/extra-scope is also declared by ArcPrivateLinkScope default/extra-scope"
-        ),
-        "{}",
-        with.stderr
-    );
+    with.exited(1).stderr_has("ArcPrivateLinkScope default/again: spec.azure: Azure resource /subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/extra-scope is also declared by ArcPrivateLinkScope default/extra-scope");
 }
 
 /// `plan -f <args>` in `sb`: exit 1, with each of `expected` in stderr and no plan on stdout.
@@ -405,13 +393,8 @@ fn directories_are_read_for_yaml_files_in_any_case() {
     std::fs::write(dir.join("SCOPE.YAML"), VALID).unwrap();
     std::fs::write(dir.join("notes.txt"), "not a manifest").unwrap();
     let plan = sb.arclink(&["plan", "-f", &dir.display().to_string()]);
-    assert_eq!(plan.code, 2, "{plan:?}");
-    assert!(
-        plan.stdout.contains(
-            "ArcPrivateLinkScope default/extra-scope (<tmp>/manifests/SCOPE.YAML, document 1)"
-        ),
-        "{}",
-        plan.stdout
+    plan.exited(2).stdout_has(
+        "ArcPrivateLinkScope default/extra-scope (<tmp>/manifests/SCOPE.YAML, document 1)",
     );
 }
 

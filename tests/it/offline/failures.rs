@@ -19,14 +19,9 @@ spec:
 "#,
     );
     let apply = sb.arclink(&["apply", "-f", &file]);
-    assert_eq!(apply.code, 1, "{apply:?}");
-    assert!(
-        apply
-            .stdout
-            .starts_with("Apply: 0 created, 0 updated, 0 deleted; 0 of 1 objects Ready."),
-        "{}",
-        apply.stdout
-    );
+    apply
+        .exited(1)
+        .stdout_starts("Apply: 0 created, 0 updated, 0 deleted; 0 of 1 objects Ready.");
     assert!(!apply.stdout.contains("  created "), "{}", apply.stdout);
     assert!(
         apply.stderr.contains(

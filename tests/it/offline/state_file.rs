@@ -69,13 +69,8 @@ fn a_state_file_that_cannot_be_written_fails_the_command_naming_it() {
     let missing = sb.dir.join("no-such-dir/state.json");
     for command in ["plan", "apply"] {
         let run = sb.arclink_with_state(&[command, "-f", EXAMPLE], &missing);
-        assert_eq!(run.code, 1, "{run:?}");
-        assert!(
-            run.stderr
-                .contains("state file <tmp>/no-such-dir/state.json: cannot open"),
-            "{}",
-            run.stderr
-        );
+        run.exited(1)
+            .stderr_has("state file <tmp>/no-such-dir/state.json: cannot open");
         assert!(run.stdout.is_empty(), "nothing was planned or applied");
     }
     assert!(!sb.dir.join("no-such-dir").exists());
