@@ -7,24 +7,13 @@ use arclink::api::association::{ConflictPolicy, DetachPolicy};
 use arclink::api::conditions::{DRIFTED, READY, find, is_true};
 use arclink::api::{ArcServerAssociationStatus, DriftPolicy};
 use arclink::emulator::{Behaviours, ScopeClear};
-use arclink::reconcile::association::{AssociationDeps, Budget, MAX_LISTED};
-use arclink::reconcile::{self, Cleanup, Outcome, Requeue};
+use arclink::reconcile::association::{Budget, MAX_LISTED};
+use arclink::reconcile::{self, Cleanup, Requeue};
 use serde_json::json;
 use std::time::Duration;
 use support::*;
 
 const MACHINES: &str = "Microsoft.HybridCompute/machines";
-
-/// Reconciles once and stores the status on the object, as the controller would.
-async fn step(
-    b: &Bed,
-    obj: &mut ArcServerAssociation,
-    deps: &AssociationDeps,
-) -> Outcome<ArcServerAssociationStatus> {
-    let out = reconcile::reconcile(&b.arm, &b.settings, obj, deps).await;
-    obj.status = Some(out.status.clone());
-    out
-}
 
 fn status(obj: &ArcServerAssociation) -> &ArcServerAssociationStatus {
     obj.status.as_ref().unwrap()

@@ -10,18 +10,8 @@ use arclink::emulator::Fault;
 use arclink::reconcile::{self, ChangeAction, Cleanup, Drift, Requeue};
 use serde_json::json;
 
-use crate::common::bed::Bed;
+use crate::common::bed::{Bed, step};
 use crate::common::fixtures::{scope, scope_id};
-
-/// Reconciles once and stores the status on the object, as the controller would.
-async fn step(
-    b: &Bed,
-    obj: &mut ArcPrivateLinkScope,
-) -> arclink::reconcile::Outcome<arclink::api::ArcPrivateLinkScopeStatus> {
-    let out = reconcile::reconcile(&b.arm, &b.settings, obj, &()).await;
-    obj.status = Some(out.status.clone());
-    out
-}
 
 fn reason(obj: &ArcPrivateLinkScope, t: &str) -> String {
     find(&obj.status.as_ref().unwrap().conditions, t)
@@ -37,7 +27,7 @@ fn ready(obj: &ArcPrivateLinkScope) -> bool {
 async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
     let b = Bed::new().await;
     let mut obj = scope("s1");
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     assert!(ready(&obj), "{:?}", obj.status);
     assert_eq!(out.changes.len(), 1);
     assert_eq!(out.changes[0].action, ChangeAction::Create);
@@ -69,7 +59,7 @@ async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
     );
 
     b.admin.reset_counters();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     let c = b.admin.counters();
     assert_eq!(
         (c.count("GET"), c.writes(), c.total()),
@@ -85,7 +75,7 @@ async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
 async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
     let b = Bed::new().await;
     let mut obj = scope("s2");
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
 
     b.admin
         .patch_out_of_band(
@@ -94,7 +84,7 @@ async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
         )
         .unwrap();
     b.admin.reset_counters();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     let c = b.admin.counters();
     assert_eq!((c.count("PUT"), c.count("PATCH")), (1, 0));
     assert!(
@@ -114,7 +104,7 @@ async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
         .patch_out_of_band(&scope_id("s2"), json!({"tags": {"team": null}}))
         .unwrap();
     b.admin.reset_counters();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     let c = b.admin.counters();
     assert_eq!(
         (c.count("PUT"), c.count("PATCH")),
@@ -132,7 +122,7 @@ async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
 async fn report_mode_never_writes_and_reports_the_drift() {
     let b = Bed::new().await;
     let mut obj = scope("s3");
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     obj.spec.policy.drift = DriftPolicy::Report;
     b.admin
         .patch_out_of_band(
@@ -141,7 +131,7 @@ async fn report_mode_never_writes_and_reports_the_drift() {
         )
         .unwrap();
     b.admin.reset_counters();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     assert_eq!(b.admin.counters().writes(), 0);
     assert!(!out.drift.reported.is_empty());
     let st = obj.status.as_ref().unwrap();
@@ -174,13 +164,13 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
 
     let mut obj = scope("s4");
     b.admin.reset_counters();
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert_eq!(b.admin.counters().writes(), 0);
     assert_eq!(reason(&obj, STALLED), "AdoptionRequired");
     assert!(!ready(&obj));
 
     obj.spec.policy.adopt = true;
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert!(ready(&obj), "{:?}", obj.status);
     let tags = &b.admin.get(&scope_id("s4")).unwrap()["tags"];
     assert_eq!(
@@ -196,7 +186,7 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
     other.metadata.namespace = Some("other-ns".into());
     other.spec.policy.adopt = true;
     b.admin.reset_counters();
-    step(&b, &mut other).await;
+    step(&b, &mut other, &()).await;
     assert_eq!(b.admin.counters().writes(), 0);
     assert_eq!(reason(&other, STALLED), "OwnedElsewhere");
     assert!(
@@ -224,14 +214,14 @@ async fn clean(b: &Bed, obj: &mut ArcPrivateLinkScope) -> String {
 async fn delete_removes_owned_scopes_and_orphan_releases_them() {
     let b = Bed::new().await;
     let mut obj = scope("s5");
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     let msg = clean(&b, &mut obj).await;
     assert!(msg.contains("deleted"), "{msg}");
     assert!(b.admin.get(&scope_id("s5")).is_none());
 
     let mut kept = scope("s6");
     kept.spec.policy.deletion = DeletionPolicy::Orphan;
-    step(&b, &mut kept).await;
+    step(&b, &mut kept, &()).await;
     let msg = clean(&b, &mut kept).await;
     assert!(msg.contains("orphaned"), "{msg}");
     let tags = &b.admin.get(&scope_id("s6")).unwrap()["tags"];
@@ -258,7 +248,7 @@ async fn suspended_objects_make_no_arm_calls() {
     let mut obj = scope("s7");
     obj.spec.suspend = true;
     b.admin.reset_counters();
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert_eq!(b.admin.counters().total(), 0);
     assert_eq!(reason(&obj, READY), "Suspended");
 }
@@ -268,7 +258,7 @@ async fn terminal_arm_errors_stall_with_the_arm_code_verbatim() {
     let b = Bed::new().await;
     let mut obj = scope("s8");
     obj.spec.azure.resource_group = "rg-missing".into();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     let stalled = find(&obj.status.as_ref().unwrap().conditions, STALLED)
         .unwrap()
         .clone();
@@ -290,14 +280,14 @@ async fn throttling_reports_reconciling_then_succeeds() {
     let b = Bed::new().await;
     let mut obj = scope("s9");
     b.admin.inject(Fault::status(429).times(1).retry_after(3));
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     assert_eq!(reason(&obj, RECONCILING), "Throttled");
     assert!(is_true(
         &obj.status.as_ref().unwrap().conditions,
         RECONCILING
     ));
     assert_eq!(out.requeue, Requeue::After(Duration::from_secs(3)));
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert!(ready(&obj), "{:?}", obj.status);
 }
 
@@ -306,10 +296,10 @@ async fn transient_errors_back_off() {
     let b = Bed::new().await;
     let mut obj = scope("s10");
     b.admin.inject(Fault::status(503).times(1));
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     assert_eq!(out.requeue, Requeue::Backoff);
     assert!(!ready(&obj));
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert!(ready(&obj));
 }
 
@@ -319,7 +309,7 @@ async fn dry_run_reports_the_change_without_writing() {
     b.settings.dry_run = true;
     let mut obj = scope("s11");
     b.admin.reset_counters();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     assert_eq!(b.admin.counters().writes(), 0);
     assert_eq!(out.changes[0].action, ChangeAction::Create);
     assert!(b.admin.get(&scope_id("s11")).is_none());
@@ -351,7 +341,7 @@ async fn arm_error_codes_decide_between_stalled_and_reconciling() {
                 .method("PUT")
                 .times(1),
         );
-        step(&b, &mut obj).await;
+        step(&b, &mut obj, &()).await;
         let conds = &obj.status.as_ref().unwrap().conditions;
         let (t, expected_stall) = if *stalls {
             (STALLED, true)
@@ -367,7 +357,7 @@ async fn arm_error_codes_decide_between_stalled_and_reconciling() {
             "{code}: {message}"
         );
         if !stalls {
-            step(&b, &mut obj).await;
+            step(&b, &mut obj, &()).await;
             assert!(ready(&obj), "{code}: recovers once the error passes");
         }
     }
@@ -379,7 +369,7 @@ async fn arm_error_codes_decide_between_stalled_and_reconciling() {
 async fn server_defaults_are_not_drift_and_survive_an_update() {
     let b = Bed::new().await;
     let mut obj = scope("s-ext");
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert!(ready(&obj));
     assert_eq!(
         b.admin.get(&scope_id("s-ext")).unwrap()["properties"]["serviceExtensions"][0]["serviceExtensionPublicNetworkAccess"],
@@ -393,13 +383,13 @@ async fn server_defaults_are_not_drift_and_survive_an_update() {
         )
         .unwrap();
     b.admin.reset_counters();
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert_eq!(b.admin.counters().writes(), 0, "not drift");
     assert_eq!(reason(&obj, DRIFTED), "Succeeded");
 
     obj.spec.public_network_access = arclink::api::scope::PublicNetworkAccess::Enabled;
     obj.metadata.generation = Some(2);
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert!(ready(&obj));
     let azure = b.admin.get(&scope_id("s-ext")).unwrap();
     assert_eq!(azure["properties"]["publicNetworkAccess"], "Enabled");
@@ -429,7 +419,7 @@ async fn declared_service_extensions_are_created_diffed_and_corrected() {
     let b = Bed::new().await;
     let mut obj = scope("s-sql");
     obj.spec.service_extensions = vec![sql(PublicNetworkAccess::Disabled)];
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert!(ready(&obj), "{:?}", obj.status);
     assert_eq!(
         extensions(&b, "s-sql"),
@@ -438,7 +428,7 @@ async fn declared_service_extensions_are_created_diffed_and_corrected() {
 
     // Steady state: nothing to write.
     b.admin.reset_counters();
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert_eq!(b.admin.counters().writes(), 0);
 
     // Someone enables SQL's public access and adds another extension in the portal.
@@ -452,7 +442,7 @@ async fn declared_service_extensions_are_created_diffed_and_corrected() {
         )
         .unwrap();
     b.admin.reset_counters();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     let c = b.admin.counters();
     assert_eq!((c.count("PUT"), c.count("PATCH")), (1, 0));
     let path = "properties.serviceExtensions[SQL].serviceExtensionPublicNetworkAccess";
@@ -485,7 +475,7 @@ async fn declared_service_extensions_are_created_diffed_and_corrected() {
         )
         .unwrap();
     b.admin.reset_counters();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     assert_eq!(b.admin.counters().writes(), 0);
     assert!(out.changes.is_empty());
     assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
@@ -504,7 +494,7 @@ async fn declared_service_extensions_are_created_diffed_and_corrected() {
 async fn absent_service_extensions_leave_azure_as_it_is() {
     let b = Bed::new().await;
     let mut obj = scope("s-none");
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     let theirs = json!([
         {"serviceExtensionType": "SQL", "serviceExtensionPublicNetworkAccess": "Disabled"},
         {"serviceExtensionType": "Other", "serviceExtensionPublicNetworkAccess": "Enabled"}
@@ -515,7 +505,7 @@ async fn absent_service_extensions_leave_azure_as_it_is() {
             json!({"properties": {"serviceExtensions": theirs, "publicNetworkAccess": "Enabled"}}),
         )
         .unwrap();
-    let out = step(&b, &mut obj).await;
+    let out = step(&b, &mut obj, &()).await;
     assert!(
         out.drift
             .corrected
@@ -546,7 +536,7 @@ async fn an_api_version_without_service_extensions_stalls_instead_of_looping() {
         .await;
     let mut obj = scope("s-old");
     obj.spec.service_extensions = vec![sql(PublicNetworkAccess::Disabled)];
-    step(&b, &mut obj).await;
+    step(&b, &mut obj, &()).await;
     assert!(
         is_true(&obj.status.as_ref().unwrap().conditions, STALLED),
         "{:?}",

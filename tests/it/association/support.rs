@@ -11,7 +11,8 @@ use arclink::reconcile::association::{AssociationDeps, Claim};
 use arclink::reconcile::scope_ref::ScopeSource;
 use serde_json::json;
 
-pub use crate::common::bed::Bed;
+pub use crate::common::bed::{Bed, step};
+use crate::common::fixtures::in_test_namespace;
 pub use crate::common::fixtures::{SUB, machine_id, scope_id};
 pub const RG: &str = "rg-servers";
 
@@ -113,7 +114,7 @@ pub fn association(
     tags: &[(&str, &str)],
     created: i64,
 ) -> ArcServerAssociation {
-    let mut obj = ArcServerAssociation::new(
+    let mut obj = in_test_namespace(ArcServerAssociation::new(
         name,
         ArcServerAssociationSpec {
             scope_ref: None,
@@ -133,9 +134,7 @@ pub fn association(
             suspend: false,
             credential_ref: None,
         },
-    );
-    obj.metadata.namespace = Some("ns".into());
-    obj.metadata.generation = Some(1);
+    ));
     obj.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
         jiff::Timestamp::from_second(1_700_000_000 + created).unwrap(),
     ));

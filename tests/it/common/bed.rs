@@ -9,11 +9,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arclink::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
 use arclink::azure::{ArmClient, ArmClientOptions};
 use arclink::connect::credentials::{ArmConfig, ArmPool};
 use arclink::controller::{Context, Stores};
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
-use arclink::reconcile::Settings;
+use arclink::reconcile::engine::Managed;
+use arclink::reconcile::{self, Outcome, Settings};
 use arclink::telemetry::Metrics;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
@@ -162,4 +164,34 @@ fn synced_store<K: kube::Resource<DynamicType = ()> + Clone>() -> Store<K> {
     let (store, mut writer) = reflector::store();
     writer.apply_watcher_event(&watcher::Event::InitDone);
     store
+}
+
+/// Reconciles once and stores the status on the object, as the controller would.
+pub async fn step<K: Stored>(b: &Bed, obj: &mut K, deps: &K::Deps) -> Outcome<K::Status> {
+    let out = reconcile::reconcile(&b.arm, &b.settings, obj, deps).await;
+    obj.store(out.status.clone());
+    out
+}
+
+/// A kind whose status a test can store on the object.
+pub trait Stored: Managed {
+    fn store(&mut self, status: Self::Status);
+}
+
+impl Stored for ArcPrivateLinkScope {
+    fn store(&mut self, status: Self::Status) {
+        self.status = Some(status);
+    }
+}
+
+impl Stored for ArcPrivateEndpoint {
+    fn store(&mut self, status: Self::Status) {
+        self.status = Some(status);
+    }
+}
+
+impl Stored for ArcServerAssociation {
+    fn store(&mut self, status: Self::Status) {
+        self.status = Some(status);
+    }
 }

@@ -73,7 +73,7 @@ pub fn arm_client(emu: &Emulator, adjust: impl FnOnce(&mut ArmClientOptions)) ->
 /// An ArcPrivateLinkScope `name` in namespace `ns` for a scope in `rg-arc`, tagged
 /// `team: platform`, at generation 1.
 pub fn scope(name: &str) -> ArcPrivateLinkScope {
-    let mut obj = ArcPrivateLinkScope::new(
+    in_test_namespace(ArcPrivateLinkScope::new(
         name,
         ArcPrivateLinkScopeSpec {
             azure: AzureResource {
@@ -90,9 +90,13 @@ pub fn scope(name: &str) -> ArcPrivateLinkScope {
             suspend: false,
             credential_ref: None,
         },
-    );
-    obj.metadata.namespace = Some("ns".into());
-    obj.metadata.generation = Some(1);
+    ))
+}
+
+/// `obj` in namespace `ns` at generation 1, as the API server hands it to a reconcile.
+pub fn in_test_namespace<K: kube::Resource>(mut obj: K) -> K {
+    obj.meta_mut().namespace = Some("ns".into());
+    obj.meta_mut().generation = Some(1);
     obj
 }
 

@@ -36,23 +36,15 @@ impl Run {
         self
     }
 
-    pub fn stderr_has(&self, part: &str) -> &Run {
-        assert!(self.stderr.contains(part), "{}", self.stderr);
+    /// Asserts `check` of what the command printed on stderr.
+    pub fn stderr(&self, check: impl Fn(&str) -> bool) -> &Run {
+        assert!(check(&self.stderr), "{}", self.stderr);
         self
     }
 
-    pub fn stdout_has(&self, part: &str) -> &Run {
-        assert!(self.stdout.contains(part), "{}", self.stdout);
-        self
-    }
-
-    pub fn stdout_starts(&self, start: &str) -> &Run {
-        assert!(self.stdout.starts_with(start), "{}", self.stdout);
-        self
-    }
-
-    pub fn stdout_ends(&self, end: &str) -> &Run {
-        assert!(self.stdout.ends_with(end), "{}", self.stdout);
+    /// Asserts `check` of what the command printed on stdout.
+    pub fn stdout(&self, check: impl Fn(&str) -> bool) -> &Run {
+        assert!(check(&self.stdout), "{}", self.stdout);
         self
     }
 }

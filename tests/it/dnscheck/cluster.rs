@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::dns_server::{DnsServer, addresses};
 use super::resolution::endpoint_json;
-use crate::common::api_server;
+use crate::common::api_server::{self, ApiServer, Call};
 
 const GROUP: &str = "/apis/arclink.io/v1alpha1";
 
@@ -23,6 +23,15 @@ fn spawn_list(
 ) -> tokio::task::JoinHandle<Result<Vec<arclink::api::ArcPrivateEndpoint>, String>> {
     let client = client.clone();
     tokio::spawn(async move { from_cluster(client, namespace).await })
+}
+
+/// Expects the listing of the endpoints in `namespace` (all namespaces: `None`).
+async fn expect_list(api: &mut ApiServer, namespace: Option<&str>) -> Call {
+    let path = match namespace {
+        Some(ns) => format!("{GROUP}/namespaces/{ns}/arcprivateendpoints"),
+        None => format!("{GROUP}/arcprivateendpoints"),
+    };
+    api.expect(Method::GET, &path).await
 }
 
 fn list(items: Vec<serde_json::Value>) -> serde_json::Value {
@@ -38,12 +47,7 @@ fn list(items: Vec<serde_json::Value>) -> serde_json::Value {
 async fn the_endpoints_of_a_namespace_are_listed_then_narrowed_by_name() {
     let (client, mut api) = api_server::client();
     let listing = spawn_list(&client, Some("arc"));
-    api.expect(
-        Method::GET,
-        &format!("{GROUP}/namespaces/arc/arcprivateendpoints"),
-    )
-    .await
-    .ok(&list(vec![
+    expect_list(&mut api, Some("arc")).await.ok(&list(vec![
         endpoint_json("arc", "hub", &[("gbl.his.arc.azure.com", "10.10.1.4")]),
         endpoint_json("arc", "spoke", &[("gbl.his.arc.azure.com", "10.20.1.4")]),
     ]));
@@ -87,7 +91,7 @@ async fn the_endpoints_of_a_namespace_are_listed_then_narrowed_by_name() {
 async fn without_a_namespace_every_namespace_is_listed() {
     let (client, mut api) = api_server::client();
     let listing = spawn_list(&client, None);
-    api.expect(Method::GET, &format!("{GROUP}/arcprivateendpoints"))
+    expect_list(&mut api, None)
         .await
         .ok(&list(vec![endpoint_json("other", "pe", &[])]));
     let known = api.finish(listing).await.unwrap();
@@ -107,12 +111,9 @@ async fn without_a_namespace_every_namespace_is_listed() {
 async fn a_cluster_without_the_crds_or_the_permission_is_a_clear_error() {
     let (client, mut api) = api_server::client();
     let listing = spawn_list(&client, Some("arc"));
-    api.expect(
-        Method::GET,
-        &format!("{GROUP}/namespaces/arc/arcprivateendpoints"),
-    )
-    .await
-    .not_found("arcprivateendpoints", "");
+    expect_list(&mut api, Some("arc"))
+        .await
+        .not_found("arcprivateendpoints", "");
     let err = api.finish(listing).await.unwrap_err();
     assert!(
         err.contains("in namespace \"arc\"") && err.contains("install the CRDs"),
@@ -126,9 +127,7 @@ async fn a_cluster_without_the_crds_or_the_permission_is_a_clear_error() {
         "message": "arcprivateendpoints.arclink.io is forbidden: User \"dev\" cannot list resource \"arcprivateendpoints\" at the cluster scope",
         "reason": "Forbidden", "code": 403,
     });
-    api.expect(Method::GET, &format!("{GROUP}/arcprivateendpoints"))
-        .await
-        .respond(403, &forbidden);
+    expect_list(&mut api, None).await.respond(403, &forbidden);
     let err = api.finish(listing).await.unwrap_err();
     assert!(
         err.starts_with(

@@ -11,8 +11,9 @@ use arclink::reconcile::endpoint::EndpointDeps;
 use arclink::reconcile::scope_ref::ScopeSource;
 use arclink::reconcile::{self, Outcome};
 
-pub use crate::common::bed::Bed;
 use crate::common::bed::BedBuilder;
+pub use crate::common::bed::{Bed, step};
+use crate::common::fixtures::in_test_namespace;
 pub use crate::common::fixtures::{SUB, scope_id};
 
 /// A bed whose emulator holds resource groups `rg-net` (hub, spoke and west networks, two
@@ -97,7 +98,7 @@ pub async fn ready_scope(b: &Bed, name: &str) -> ArcPrivateLinkScope {
 }
 
 pub fn endpoint(name: &str, vnet: &str, scope: &str) -> ArcPrivateEndpoint {
-    let mut obj = ArcPrivateEndpoint::new(
+    in_test_namespace(ArcPrivateEndpoint::new(
         name,
         ArcPrivateEndpointSpec {
             azure: AzureResource {
@@ -124,10 +125,7 @@ pub fn endpoint(name: &str, vnet: &str, scope: &str) -> ArcPrivateEndpoint {
             suspend: false,
             credential_ref: None,
         },
-    );
-    obj.metadata.namespace = Some("ns".into());
-    obj.metadata.generation = Some(1);
-    obj
+    ))
 }
 
 pub fn deps(scope: &ArcPrivateLinkScope) -> EndpointDeps {
@@ -138,17 +136,6 @@ pub fn deps(scope: &ArcPrivateLinkScope) -> EndpointDeps {
         },
         peers: Vec::new(),
     }
-}
-
-/// Reconciles once and stores the status on the object, as the controller would.
-pub async fn step(
-    b: &Bed,
-    obj: &mut ArcPrivateEndpoint,
-    deps: &EndpointDeps,
-) -> Outcome<ArcPrivateEndpointStatus> {
-    let out = reconcile::reconcile(&b.arm, &b.settings, obj, deps).await;
-    obj.status = Some(out.status.clone());
-    out
 }
 
 /// Reconciles until Ready (or Stalled), at most `n` times; returns every outcome.

@@ -21,7 +21,7 @@ spec:
     let apply = sb.arclink(&["apply", "-f", &file]);
     apply
         .exited(1)
-        .stdout_starts("Apply: 0 created, 0 updated, 0 deleted; 0 of 1 objects Ready.");
+        .stdout(|o| o.starts_with("Apply: 0 created, 0 updated, 0 deleted; 0 of 1 objects Ready."));
     assert!(!apply.stdout.contains("  created "), "{}", apply.stdout);
     assert!(
         apply.stderr.contains(

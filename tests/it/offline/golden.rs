@@ -55,7 +55,7 @@ fn apply_converges_the_examples_then_plan_and_apply_report_no_changes() {
     let again = sb.arclink(&["apply", "-f", EXAMPLES]);
     again
         .exited(0)
-        .stdout_starts("Apply: 0 created, 0 updated, 0 deleted; 3 of 3 objects Ready.");
+        .stdout(|o| o.starts_with("Apply: 0 created, 0 updated, 0 deleted; 3 of 3 objects Ready."));
     assert_eq!(sb.resources(), before, "a second apply must not write");
 }
 

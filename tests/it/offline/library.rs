@@ -81,17 +81,11 @@ async fn plan_reads_only_and_apply_waits_for_operations_then_is_idempotent() {
 #[tokio::test]
 async fn apply_gives_up_at_the_timeout_while_an_operation_runs() {
     let (emu, arm) = super::emulator(Duration::from_secs(30)).await;
-    let report = apply::apply(
-        &arm,
-        &settings(false),
-        examples(),
-        true,
-        Limits {
-            timeout: Duration::from_millis(600),
-            poll: Duration::from_millis(100),
-        },
-    )
-    .await;
+    let limits = Limits {
+        timeout: Duration::from_millis(600),
+        poll: Duration::from_millis(100),
+    };
+    let report = apply::apply(&arm, &settings(false), examples(), true, limits).await;
     let results: Vec<Applied> = report.objects.iter().map(|o| o.result).collect();
     // The scope is written synchronously; the endpoint's operation outlasts the timeout, and
     // the association is not attempted any more.
@@ -110,17 +104,11 @@ async fn the_timeout_bounds_apply_under_throttling_that_never_stops() {
     // one call alone would outlast the timeout ten times over.
     emu.admin().inject(Fault::status(429).retry_after(5));
     let started = std::time::Instant::now();
-    let report = apply::apply(
-        &arm,
-        &settings(false),
-        examples(),
-        true,
-        Limits {
-            timeout: Duration::from_secs(2),
-            poll: Duration::from_millis(50),
-        },
-    )
-    .await;
+    let limits = Limits {
+        timeout: Duration::from_secs(2),
+        poll: Duration::from_millis(50),
+    };
+    let report = apply::apply(&arm, &settings(false), examples(), true, limits).await;
     let took = started.elapsed();
     // Generous for a loaded machine, far below the 50s of one throttled call.
     assert!(

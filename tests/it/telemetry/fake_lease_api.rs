@@ -149,21 +149,18 @@ async fn read(State(state): State<AppState>, Path((ns, name)): Path<(String, Str
     if let Some(down) = unavailable(&state).await {
         return down;
     }
-    match state
-        .api
-        .state
-        .lock()
-        .unwrap()
-        .leases
-        .get(&(ns, name.clone()))
-    {
-        Some(lease) => Json(lease.clone()).into_response(),
-        None => status(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            format!("leases.coordination.k8s.io \"{name}\" not found"),
-        ),
+    match state.api.lease(&ns, &name) {
+        Some(lease) => Json(lease).into_response(),
+        None => not_found(&name),
     }
+}
+
+fn not_found(name: &str) -> Response {
+    status(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        format!("leases.coordination.k8s.io \"{name}\" not found"),
+    )
 }
 
 async fn create(
@@ -219,13 +216,7 @@ async fn patch(
     let mut lease = match current {
         Some(lease) => lease,
         None if is_apply => json!({"metadata": {}}),
-        None => {
-            return status(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                format!("leases.coordination.k8s.io \"{name}\" not found"),
-            );
-        }
+        None => return not_found(&name),
     };
     // An update that names the version it read fails once the Lease has changed since.
     if let Some(read) = patch
@@ -274,20 +265,16 @@ async fn delete(
     if let Some(down) = unavailable(&state).await {
         return down;
     }
-    match state
+    let removed = state
         .api
         .state
         .lock()
         .unwrap()
         .leases
-        .remove(&(ns, name.clone()))
-    {
+        .remove(&(ns, name.clone()));
+    match removed {
         Some(lease) => Json(lease).into_response(),
-        None => status(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            format!("leases.coordination.k8s.io \"{name}\" not found"),
-        ),
+        None => not_found(&name),
     }
 }
 
