@@ -350,12 +350,7 @@ async fn created(b: &mut Bed, obj: ArcPrivateLinkScope) -> ArcPrivateLinkScope {
 async fn corrected_drift_is_announced_by_one_normal_event() {
     let mut b = Bed::new().await;
     let obj = created(&mut b, with_finalizer(scope("s1"))).await;
-    b.admin
-        .patch_out_of_band(
-            &scope_id("s1"),
-            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
-        )
-        .unwrap();
+    b.enable_public_access("s1");
 
     let task = spawn(&b, obj.clone());
     expect_secret(&mut b.api, "arclink-credential", None).await;
@@ -392,12 +387,7 @@ async fn reported_drift_is_a_warning_and_azure_is_left_alone() {
     let mut obj = created(&mut b, with_finalizer(scope("s1"))).await;
     obj.spec.policy.drift = arclink::api::DriftPolicy::Report;
     obj.metadata.generation = Some(2);
-    b.admin
-        .patch_out_of_band(
-            &scope_id("s1"),
-            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
-        )
-        .unwrap();
+    b.enable_public_access("s1");
     b.admin.reset_counters();
 
     let task = spawn(&b, obj.clone());

@@ -11,7 +11,7 @@ use arclink::reconcile::{self, ChangeAction, Cleanup, Drift, Requeue};
 use serde_json::json;
 
 use crate::common::bed::{Bed, step};
-use crate::common::fixtures::{scope, scope_id};
+use crate::common::fixtures::{owned_by, scope, scope_id};
 
 fn reason(obj: &ArcPrivateLinkScope, t: &str) -> String {
     find(&obj.status.as_ref().unwrap().conditions, t)
@@ -49,7 +49,7 @@ async fn creates_the_scope_with_owner_tags_then_steady_state_is_one_get() {
     let azure = b.admin.get(&scope_id("s1")).unwrap();
     assert_eq!(
         azure["tags"]["arclink-owner"],
-        "test-cluster/ns/ArcPrivateLinkScope/s1"
+        owned_by("ArcPrivateLinkScope/s1")
     );
     assert_eq!(azure["tags"]["managed-by"], "arclink");
     assert_eq!(azure["tags"]["team"], "platform");
@@ -77,12 +77,7 @@ async fn out_of_band_changes_are_corrected_put_for_properties_patch_for_tags() {
     let mut obj = scope("s2");
     step(&b, &mut obj, &()).await;
 
-    b.admin
-        .patch_out_of_band(
-            &scope_id("s2"),
-            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
-        )
-        .unwrap();
+    b.enable_public_access("s2");
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &()).await;
     let c = b.admin.counters();
@@ -124,12 +119,7 @@ async fn report_mode_never_writes_and_reports_the_drift() {
     let mut obj = scope("s3");
     step(&b, &mut obj, &()).await;
     obj.spec.policy.drift = DriftPolicy::Report;
-    b.admin
-        .patch_out_of_band(
-            &scope_id("s3"),
-            json!({"properties": {"publicNetworkAccess": "Enabled"}}),
-        )
-        .unwrap();
+    b.enable_public_access("s3");
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &()).await;
     assert_eq!(b.admin.counters().writes(), 0);
@@ -173,10 +163,7 @@ async fn unowned_scopes_need_adopt_and_foreign_ones_are_never_written() {
     step(&b, &mut obj, &()).await;
     assert!(ready(&obj), "{:?}", obj.status);
     let tags = &b.admin.get(&scope_id("s4")).unwrap()["tags"];
-    assert_eq!(
-        tags["arclink-owner"],
-        "test-cluster/ns/ArcPrivateLinkScope/s4"
-    );
+    assert_eq!(tags["arclink-owner"], owned_by("ArcPrivateLinkScope/s4"));
     assert_eq!(
         tags["owner"], "someone",
         "policy.tags Merge (the default) leaves tags the spec does not declare"

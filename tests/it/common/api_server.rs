@@ -100,11 +100,7 @@ impl ApiServer {
 async fn call(request: Request<Body>, send: SendResponse<Response<Body>>) -> Call {
     let (parts, body) = request.into_parts();
     let bytes = body.collect_bytes().await.unwrap();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
+    let body = crate::common::fixtures::json_or_null(&bytes);
     Call {
         method: parts.method,
         path: parts.uri.path().to_string(),

@@ -23,7 +23,7 @@ use kube::runtime::watcher;
 use serde_json::Value;
 
 use super::api_server::{self, ApiServer};
-use super::fixtures::{arm_client, fixtures};
+use super::fixtures::{arm_client, fixtures, scope_id};
 
 pub struct Bed {
     pub emu: Emulator,
@@ -107,6 +107,16 @@ impl BedBuilder {
             ctx,
             api,
         }
+    }
+}
+
+impl Bed {
+    /// Someone enables public network access of scope `name` in the portal: drift.
+    pub fn enable_public_access(&self, name: &str) {
+        let change = serde_json::json!({"properties": {"publicNetworkAccess": "Enabled"}});
+        self.admin
+            .patch_out_of_band(&scope_id(name), change)
+            .unwrap();
     }
 }
 

@@ -100,6 +100,20 @@ pub fn in_test_namespace<K: kube::Resource>(mut obj: K) -> K {
     obj
 }
 
+/// The owner tag arclink writes on what the bed's object `kind/name` owns.
+pub fn owned_by(kind_and_name: &str) -> String {
+    format!("test-cluster/ns/{kind_and_name}")
+}
+
+/// A response body as JSON; `Null` when empty.
+pub fn json_or_null(bytes: &[u8]) -> serde_json::Value {
+    if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(bytes).unwrap()
+    }
+}
+
 pub fn scope_id(name: &str) -> String {
     format!(
         "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/privateLinkScopes/{name}"

@@ -9,6 +9,7 @@ use arclink::reconcile::arm::MAX_ATTEMPTS;
 use serde_json::{Value, json};
 
 use super::support::*;
+use crate::common::fixtures::owned_by;
 
 const PE_TYPE: &str = "Microsoft.Network/privateEndpoints";
 
@@ -70,7 +71,7 @@ async fn an_adopted_endpoint_is_updated_with_its_connection_and_nic_name_as_read
     assert_eq!(pe["properties"]["customNetworkInterfaceName"], "pe-nic");
     assert_eq!(
         pe["tags"]["arclink-owner"],
-        "test-cluster/ns/ArcPrivateEndpoint/pe"
+        owned_by("ArcPrivateEndpoint/pe")
     );
     assert_eq!(
         pe["tags"]["owner"], "net-team",

@@ -8,6 +8,7 @@ use arclink::reconcile::endpoint::dns_export;
 use serde_json::json;
 
 use super::support::*;
+use crate::common::fixtures::owned_by;
 
 fn group_id() -> String {
     format!("{}/privateDnsZoneGroups/default", endpoint_id("pe"))
@@ -205,7 +206,7 @@ async fn unowned_zone_needs_adoption() {
     assert_eq!(z["tags"]["team"], "dns");
     assert_eq!(
         z["tags"]["arclink-owner"],
-        "test-cluster/ns/ArcPrivateEndpoint/pe"
+        owned_by("ArcPrivateEndpoint/pe")
     );
 }
 

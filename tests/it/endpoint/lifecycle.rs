@@ -13,7 +13,7 @@ use arclink::reconcile::{self, ChangeAction, Cleanup, Requeue};
 use serde_json::json;
 
 use super::support::*;
-use crate::common::fixtures::arm_client;
+use crate::common::fixtures::{arm_client, owned_by};
 
 #[tokio::test]
 async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
@@ -39,7 +39,7 @@ async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
     let pe = b.admin.get(&endpoint_id("pe")).unwrap();
     assert_eq!(
         pe["tags"]["arclink-owner"],
-        "test-cluster/ns/ArcPrivateEndpoint/pe"
+        owned_by("ArcPrivateEndpoint/pe")
     );
     assert_eq!(pe["tags"]["managed-by"], "arclink");
     assert_eq!(pe["tags"]["team"], "net");
@@ -64,7 +64,7 @@ async fn creates_endpoint_and_managed_dns_then_steady_state_makes_no_writes() {
         assert_eq!(z["location"], "global");
         assert_eq!(
             z["tags"]["arclink-owner"],
-            "test-cluster/ns/ArcPrivateEndpoint/pe"
+            owned_by("ArcPrivateEndpoint/pe")
         );
         let link = b
             .admin

@@ -7,6 +7,7 @@ use arclink::reconcile::scope_ref::ScopeSource;
 use serde_json::json;
 
 use super::support::*;
+use crate::common::fixtures::owned_by;
 
 #[tokio::test]
 async fn region_mismatch_is_rejected_without_any_arm_write() {
@@ -202,7 +203,7 @@ async fn endpoints_owned_elsewhere_or_unowned_are_not_written() {
     let pe = b.admin.get(&endpoint_id("pe")).unwrap();
     assert_eq!(
         pe["tags"]["arclink-owner"],
-        "test-cluster/ns/ArcPrivateEndpoint/pe"
+        owned_by("ArcPrivateEndpoint/pe")
     );
     assert_eq!(pe["tags"]["team"], "net");
     assert_eq!(reason(&obj, READY), "Succeeded");
