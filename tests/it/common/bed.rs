@@ -49,8 +49,7 @@ resourceGroups:
 ";
 
 impl Bed {
-    // Awaiting the builder starts the bed.
-    #[allow(clippy::new_ret_no_self)]
+    #[expect(clippy::new_ret_no_self, reason = "awaiting the builder starts the bed")]
     pub fn new() -> BedBuilder {
         BedBuilder {
             fixtures: fixtures(BASE),
