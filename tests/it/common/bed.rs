@@ -49,7 +49,10 @@ resourceGroups:
 ";
 
 impl Bed {
-    #[expect(clippy::new_ret_no_self, reason = "awaiting the builder starts the bed")]
+    #[expect(
+        clippy::new_ret_no_self,
+        reason = "awaiting the builder starts the bed"
+    )]
     pub fn new() -> BedBuilder {
         BedBuilder {
             fixtures: fixtures(BASE),
