@@ -1,6 +1,7 @@
 //! Credentials against the emulator's token endpoint, and no secrets in logs.
 
 use super::common::*;
+use crate::common::sandbox::Sandbox;
 use arclink::azure::credentials::CredentialSource;
 use arclink::azure::models::Machine;
 use arclink::azure::{ArmClient, ArmClientOptions, ArmError, CredentialCache};
@@ -58,16 +59,12 @@ async fn client_assertion_from_a_token_file_obtains_a_token() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A client for `emu` whose credential reads its assertion from a token file holding `token`.
-fn workload_identity_client(emu: &arclink::emulator::Emulator, token: &str) -> ArmClient {
-    let dir = std::env::temp_dir().join(format!("arclink-wi-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("token");
-    std::fs::write(&file, token).unwrap();
+/// A client for `emu` whose credential reads its assertion from `token_file`.
+fn workload_identity_client(emu: &arclink::emulator::Emulator, token_file: &str) -> ArmClient {
     let src = CredentialSource::WorkloadIdentity {
         tenant_id: TENANT.into(),
         client_id: CLIENT_ID.into(),
-        token_file: file,
+        token_file: token_file.into(),
     };
     let cred = CredentialCache::new()
         .get_or_create(&src, &cloud(emu), Some(emu.ca_pem()))
@@ -82,8 +79,10 @@ fn workload_identity_client(emu: &arclink::emulator::Emulator, token: &str) -> A
 async fn a_workload_identity_principal_needs_an_assertion_the_emulator_signed() {
     let emu =
         emulator_with_principals(&format!("[{{tenantId: {TENANT}, clientId: {CLIENT_ID}}}]")).await;
+    // The token files live as long as the sandbox, whatever the outcome.
+    let tokens = Sandbox::new("workload-identity");
     let unsigned = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YXJjbGluayJ9.c2ln";
-    let err = workload_identity_client(&emu, unsigned)
+    let err = workload_identity_client(&emu, &tokens.write("unsigned", unsigned))
         .get::<Machine>(&machine(0))
         .await
         .unwrap_err();
@@ -92,7 +91,7 @@ async fn a_workload_identity_principal_needs_an_assertion_the_emulator_signed() 
     let signed = emu
         .admin()
         .federated_token("system:serviceaccount:arclink-system:arclink");
-    let client = workload_identity_client(&emu, &signed);
+    let client = workload_identity_client(&emu, &tokens.write("signed", &signed));
     assert!(client.get::<Machine>(&machine(0)).await.unwrap().is_some());
 }
 
