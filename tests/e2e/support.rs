@@ -1,12 +1,14 @@
-//! Shared by the e2e tests that run the `arclink` binary against a real cluster: CRD
-//! installation, the controller child process, polling and clean-up.
+//! Shared by the e2e tests: the cluster from `ARCLINK_E2E_KUBECONFIG`, CRD installation, the
+//! controller child process, the emulator's fixtures, polling and clean-up.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use arclink::emulator::Emulator;
+use arclink::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
+use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
+use futures::FutureExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -16,27 +18,44 @@ use kube::{Api, Client, Config, Resource};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-pub const MANAGER: &str = "arclink-e2e";
+const MANAGER: &str = "arclink-e2e";
+/// The subscription of deploy/examples.
+pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
+
+/// The kubeconfig path in `ARCLINK_E2E_KUBECONFIG`. These tests are `#[ignore]`d; run with
+/// `--ignored` and without the variable, they fail here rather than pass without a cluster.
+pub fn kubeconfig() -> String {
+    std::env::var("ARCLINK_E2E_KUBECONFIG").unwrap_or_else(|_| {
+        panic!(
+            "ARCLINK_E2E_KUBECONFIG is not set: the e2e tests need the path of a kubeconfig for a \
+             Kubernetes 1.32 cluster whose user may install CRDs and create namespaces"
+        )
+    })
+}
+
+/// The client configuration of the cluster named by `ARCLINK_E2E_KUBECONFIG`.
+pub async fn cluster_config() -> Config {
+    let kubeconfig = Kubeconfig::read_from(kubeconfig()).unwrap();
+    Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap()
+}
+
+/// `ARCLINK_E2E_NAMESPACE`, `default` when unset: where the tests that need no namespace of their
+/// own put their objects.
+pub fn shared_namespace() -> String {
+    std::env::var("ARCLINK_E2E_NAMESPACE").unwrap_or_else(|_| "default".into())
+}
 
 /// The cluster named by `ARCLINK_E2E_KUBECONFIG` with the CRDs installed and a fresh namespace
-/// `<prefix>-<random>` for this run; `None` (and a note) when the variable is not set.
-pub async fn connect(prefix: &str) -> Option<Env> {
-    let Ok(kubeconfig) = std::env::var("ARCLINK_E2E_KUBECONFIG") else {
-        println!("skipped: ARCLINK_E2E_KUBECONFIG not set");
-        return None;
-    };
-    let config = Config::from_custom_kubeconfig(
-        Kubeconfig::read_from(&kubeconfig).unwrap(),
-        &KubeConfigOptions::default(),
-    )
-    .await
-    .unwrap();
-    let client = Client::try_from(config).unwrap();
+/// `<prefix>-<random>` for this run.
+pub async fn connect(prefix: &str) -> Env {
+    let client = Client::try_from(cluster_config().await).unwrap();
     install_crds(&client).await;
     let suffix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let env = Env {
         client: client.clone(),
-        kubeconfig,
+        kubeconfig: kubeconfig(),
         namespace: format!("{prefix}-{suffix}"),
         dir: std::env::temp_dir().join(format!("{prefix}-{suffix}")),
     };
@@ -47,7 +66,82 @@ pub async fn connect(prefix: &str) -> Option<Env> {
         .create(&PostParams::default(), &ns)
         .await
         .unwrap();
-    Some(env)
+    env
+}
+
+/// Connects (namespace `<prefix>-<random>`), starts an emulator with `config` and the controller
+/// against both, runs `scenario`, then stops the controller and cleans the namespace up whatever
+/// happened; a failed scenario fails the test after the clean-up, with the end of the
+/// controller's log.
+pub async fn run<S>(prefix: &str, config: EmulatorConfig, scenario: S)
+where
+    S: AsyncFnOnce(&Env, &Admin, &mut Child),
+{
+    let env = &connect(prefix).await;
+    let emu = Emulator::start(config).await.unwrap();
+    let mut child = start_controller(env, &emu);
+    let admin = emu.admin();
+    let result = std::panic::AssertUnwindSafe(scenario(env, &admin, &mut child))
+        .catch_unwind()
+        .await;
+
+    stop_controller(env, child, result.is_err()).await;
+    release_finalizers::<ArcServerAssociation>(env).await;
+    release_finalizers::<ArcPrivateEndpoint>(env).await;
+    release_finalizers::<ArcPrivateLinkScope>(env).await;
+    delete_namespace(env).await;
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// An emulator configuration holding subscription [`SUB`] with resource group `rg-arc`, and
+/// `more`: fixture YAML (`$SUB` standing for [`SUB`]) whose first lines continue the list of
+/// resource groups.
+pub fn emulator_config(more: &str) -> EmulatorConfig {
+    let yaml = format!(
+        "subscriptions: [{{id: {SUB}, displayName: e2e}}]\nresourceGroups:\n  - {{subscriptionId: {SUB}, name: rg-arc, location: eastus}}\n{}",
+        more.replace("$SUB", SUB)
+    );
+    EmulatorConfig {
+        fixtures: Some(Fixtures::from_yaml(&yaml).unwrap()),
+        ..Default::default()
+    }
+}
+
+/// Server-side applies `manifest` as `name`, the way `kubectl apply --server-side` would.
+pub async fn apply<K>(api: &Api<K>, name: &str, manifest: &Value)
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    api.patch(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(manifest),
+    )
+    .await
+    .unwrap();
+}
+
+/// Deletes `name` and waits until it is gone from Kubernetes (its finalizer done).
+pub async fn delete_and_wait<K>(api: &Api<K>, name: &str, within: Duration, child: &mut Child)
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    api.delete(name, &DeleteParams::default()).await.unwrap();
+    let what = format!("{name} deleted from Kubernetes");
+    wait_for(&what, within, child, || async {
+        matches!(api.get_opt(name).await, Ok(None)).then_some(())
+    })
+    .await;
+}
+
+/// A manifest of deploy/examples.
+pub fn example<T: serde::de::DeserializeOwned>(file: &str) -> T {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/examples")
+        .join(file);
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// Stops the controller; after a failed scenario, prints the end of its log.

@@ -1,0 +1,11 @@
+//! End to end against a real cluster (Kubernetes 1.32): the `arclink` binary, the CRDs from
+//! crds/ and an in-process ARM emulator. Every test needs ARCLINK_E2E_KUBECONFIG and is
+//! ignored by default: `ARCLINK_E2E_KUBECONFIG=~/.kube/config cargo test --test e2e -- --ignored`.
+
+mod support;
+
+mod association;
+mod endpoint;
+mod leader;
+mod scope;
+mod steady;

@@ -1,0 +1,8 @@
+//! The ARM client against the in-process ARM emulator over HTTPS (no Azure needed).
+
+pub mod common;
+mod credentials;
+mod hostile;
+mod lro;
+mod operations;
+mod throttling;

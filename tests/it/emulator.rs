@@ -1,0 +1,14 @@
+//! Integration tests of the ARM emulator over real HTTPS.
+
+mod support;
+
+mod auth;
+mod behaviours;
+mod contract;
+mod durability;
+mod hybridcompute;
+mod limits;
+mod names;
+mod network;
+mod nsg;
+mod platform;

@@ -1,0 +1,41 @@
+//! `arclink plan` / `apply` against the embedded emulator: golden plans, exit codes,
+//! idempotence, and bad manifests that never reach ARM.
+
+mod golden;
+
+mod bad_input;
+
+mod library;
+
+mod standalone;
+
+mod state_file;
+
+mod failures;
+
+mod declared;
+
+use std::time::Duration;
+
+use arclink::azure::ArmClient;
+use arclink::connect::credentials::{ArmConfig, ArmPool};
+use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
+
+use crate::common::sandbox::root;
+
+/// The emulator `arclink apply` embeds (deploy/emulator/fixtures.yaml), its operations running
+/// for `lro`, and the client `apply` talks to it with.
+async fn emulator(lro: Duration) -> (Emulator, ArmClient) {
+    let fixtures = Fixtures::from_file(&root().join("deploy/emulator/fixtures.yaml")).unwrap();
+    let emu = Emulator::start(EmulatorConfig {
+        fixtures: Some(fixtures),
+        lro_duration: lro,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let arm = ArmPool::new(ArmConfig::emulator(&emu.endpoint(), emu.ca_pem()).unwrap())
+        .default_client()
+        .unwrap();
+    (emu, arm)
+}
