@@ -118,13 +118,17 @@ pub fn public_suffix(zone: &str) -> String {
 /// reports Arc's `privatelink.kubernetesconfiguration.azure.com` and a mixed-case
 /// `privatelink.Guestconfiguration.azure.com`, the documentation names
 /// `privatelink.dp.kubernetesconfiguration.azure.com` and
-/// `privatelink.guestconfiguration.azure.com`. A name outside the catalogue is kept as ARM
-/// reports it.
+/// `privatelink.guestconfiguration.azure.com`. The zones of `cloud` are searched first, then
+/// those of the other clouds: ARM names its own cloud's zones (the emulator the public
+/// cloud's, whatever `--cloud` says), and zone names differ between clouds. A name outside the
+/// catalogue is kept as ARM reports it.
 pub fn recommended_zone(cloud: KnownCloud, group_id: &str, required: &str) -> String {
     let public = public_suffix(required);
-    zones(cloud, group_id)
-        .unwrap_or_default()
-        .iter()
+    let others = KnownCloud::ALL.into_iter().filter(|c| *c != cloud);
+    std::iter::once(cloud)
+        .chain(others)
+        .filter_map(|c| zones(c, group_id))
+        .flatten()
         .find(|z| {
             let zone = public_suffix(z.name);
             zone == public || zone.ends_with(&format!(".{public}"))

@@ -151,7 +151,9 @@ macro_rules! account {
     };
 }
 
-/// Every group id in every cloud where Microsoft documents its zones.
+/// Every group id in every cloud where Microsoft documents its zones (one line per storage
+/// row: rustfmt would spread each over twelve).
+#[rustfmt::skip]
 pub const ENTRIES: &[Entry] = &[
     // Azure Arc.
     Entry {
@@ -363,471 +365,47 @@ pub const ENTRIES: &[Entry] = &[
         extra_forwarders: &[],
         names: &[doc("{name}.vault.azure.cn", KEYVAULT_HOSTS)],
     },
-    // Storage: one group id per sub-resource, one zone each.
-    storage!(
-        "blob",
-        "blob",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        BLOB_ALSO,
-        account!(
-            "",
-            "blob",
-            "core.windows.net",
-            Source::Documented(STORAGE_ENDPOINTS)
-        )
-    ),
-    storage!(
-        "blob",
-        "blob",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "",
-            "blob",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "blob",
-        "blob",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "",
-            "blob",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "blob_secondary",
-        "blob",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        BLOB_ALSO,
-        account!(
-            "-secondary",
-            "blob",
-            "core.windows.net",
-            Source::Documented(STORAGE_SECONDARY)
-        )
-    ),
-    storage!(
-        "blob_secondary",
-        "blob",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "-secondary",
-            "blob",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "blob_secondary",
-        "blob",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "-secondary",
-            "blob",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "table",
-        "table",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        TABLE_ALSO,
-        account!(
-            "",
-            "table",
-            "core.windows.net",
-            Source::Documented(STORAGE_ENDPOINTS)
-        )
-    ),
-    storage!(
-        "table",
-        "table",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "",
-            "table",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "table",
-        "table",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "",
-            "table",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "table_secondary",
-        "table",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        TABLE_ALSO,
-        account!(
-            "-secondary",
-            "table",
-            "core.windows.net",
-            Source::Documented(STORAGE_SECONDARY)
-        )
-    ),
-    storage!(
-        "table_secondary",
-        "table",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "-secondary",
-            "table",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "table_secondary",
-        "table",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "-secondary",
-            "table",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "queue",
-        "queue",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        QUEUE_ALSO,
-        account!(
-            "",
-            "queue",
-            "core.windows.net",
-            Source::Documented(STORAGE_ENDPOINTS)
-        )
-    ),
-    storage!(
-        "queue",
-        "queue",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "",
-            "queue",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "queue",
-        "queue",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "",
-            "queue",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "queue_secondary",
-        "queue",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        QUEUE_ALSO,
-        account!(
-            "-secondary",
-            "queue",
-            "core.windows.net",
-            Source::Documented(STORAGE_SECONDARY)
-        )
-    ),
-    storage!(
-        "queue_secondary",
-        "queue",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "-secondary",
-            "queue",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "queue_secondary",
-        "queue",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "-secondary",
-            "queue",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "file",
-        "file",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        &[],
-        account!(
-            "",
-            "file",
-            "core.windows.net",
-            Source::Documented(STORAGE_ENDPOINTS)
-        )
-    ),
-    storage!(
-        "file",
-        "file",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "",
-            "file",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "file",
-        "file",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "",
-            "file",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
+    // Storage: one group id per sub-resource, one zone each; in Commercial, the account's name
+    // is documented, in the other clouds inferred (STORAGE_NAMES_INFERRED).
+    storage!("blob", "blob", AzureCloud, "core.windows.net", DNS_COMMERCIAL, BLOB_ALSO, account!("", "blob", "core.windows.net", Source::Documented(STORAGE_ENDPOINTS))),
+    storage!("blob", "blob", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("", "blob", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("blob", "blob", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("", "blob", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("blob_secondary", "blob", AzureCloud, "core.windows.net", DNS_COMMERCIAL, BLOB_ALSO, account!("-secondary", "blob", "core.windows.net", Source::Documented(STORAGE_SECONDARY))),
+    storage!("blob_secondary", "blob", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("-secondary", "blob", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("blob_secondary", "blob", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("-secondary", "blob", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("table", "table", AzureCloud, "core.windows.net", DNS_COMMERCIAL, TABLE_ALSO, account!("", "table", "core.windows.net", Source::Documented(STORAGE_ENDPOINTS))),
+    storage!("table", "table", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("", "table", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("table", "table", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("", "table", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("table_secondary", "table", AzureCloud, "core.windows.net", DNS_COMMERCIAL, TABLE_ALSO, account!("-secondary", "table", "core.windows.net", Source::Documented(STORAGE_SECONDARY))),
+    storage!("table_secondary", "table", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("-secondary", "table", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("table_secondary", "table", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("-secondary", "table", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("queue", "queue", AzureCloud, "core.windows.net", DNS_COMMERCIAL, QUEUE_ALSO, account!("", "queue", "core.windows.net", Source::Documented(STORAGE_ENDPOINTS))),
+    storage!("queue", "queue", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("", "queue", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("queue", "queue", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("", "queue", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("queue_secondary", "queue", AzureCloud, "core.windows.net", DNS_COMMERCIAL, QUEUE_ALSO, account!("-secondary", "queue", "core.windows.net", Source::Documented(STORAGE_SECONDARY))),
+    storage!("queue_secondary", "queue", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("-secondary", "queue", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("queue_secondary", "queue", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("-secondary", "queue", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("file", "file", AzureCloud, "core.windows.net", DNS_COMMERCIAL, &[], account!("", "file", "core.windows.net", Source::Documented(STORAGE_ENDPOINTS))),
+    storage!("file", "file", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("", "file", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("file", "file", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("", "file", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
     // The Commercial table lists `file` alone; the Government and China tables add
     // `file_secondary`.
-    storage!(
-        "file_secondary",
-        "file",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "-secondary",
-            "file",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "file_secondary",
-        "file",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "-secondary",
-            "file",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
+    storage!("file_secondary", "file", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("-secondary", "file", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("file_secondary", "file", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("-secondary", "file", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
     // A static website's host carries a zone identifier Azure picks (`<account>.z<nn>.web...`):
     // no name to predict.
-    storage!(
-        "web",
-        "web",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        &[],
-        &[]
-    ),
-    storage!(
-        "web",
-        "web",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        &[]
-    ),
-    storage!(
-        "web",
-        "web",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        &[]
-    ),
-    storage!(
-        "web_secondary",
-        "web",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        &[],
-        &[]
-    ),
-    storage!(
-        "web_secondary",
-        "web",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        &[]
-    ),
-    storage!(
-        "web_secondary",
-        "web",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        &[]
-    ),
-    storage!(
-        "dfs",
-        "dfs",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        &[],
-        account!(
-            "",
-            "dfs",
-            "core.windows.net",
-            Source::Documented(STORAGE_ENDPOINTS)
-        )
-    ),
-    storage!(
-        "dfs",
-        "dfs",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "",
-            "dfs",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "dfs",
-        "dfs",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "",
-            "dfs",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "dfs_secondary",
-        "dfs",
-        AzureCloud,
-        "core.windows.net",
-        DNS_COMMERCIAL,
-        &[],
-        account!(
-            "-secondary",
-            "dfs",
-            "core.windows.net",
-            Source::Documented(STORAGE_SECONDARY)
-        )
-    ),
-    storage!(
-        "dfs_secondary",
-        "dfs",
-        AzureUSGovernment,
-        "core.usgovcloudapi.net",
-        DNS_GOVERNMENT,
-        &[],
-        account!(
-            "-secondary",
-            "dfs",
-            "core.usgovcloudapi.net",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
-    storage!(
-        "dfs_secondary",
-        "dfs",
-        AzureChinaCloud,
-        "core.chinacloudapi.cn",
-        DNS_CHINA,
-        &[],
-        account!(
-            "-secondary",
-            "dfs",
-            "core.chinacloudapi.cn",
-            Source::Inferred(STORAGE_NAMES_INFERRED)
-        )
-    ),
+    storage!("web", "web", AzureCloud, "core.windows.net", DNS_COMMERCIAL, &[], &[]),
+    storage!("web", "web", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], &[]),
+    storage!("web", "web", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], &[]),
+    storage!("web_secondary", "web", AzureCloud, "core.windows.net", DNS_COMMERCIAL, &[], &[]),
+    storage!("web_secondary", "web", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], &[]),
+    storage!("web_secondary", "web", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], &[]),
+    storage!("dfs", "dfs", AzureCloud, "core.windows.net", DNS_COMMERCIAL, &[], account!("", "dfs", "core.windows.net", Source::Documented(STORAGE_ENDPOINTS))),
+    storage!("dfs", "dfs", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("", "dfs", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("dfs", "dfs", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("", "dfs", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("dfs_secondary", "dfs", AzureCloud, "core.windows.net", DNS_COMMERCIAL, &[], account!("-secondary", "dfs", "core.windows.net", Source::Documented(STORAGE_SECONDARY))),
+    storage!("dfs_secondary", "dfs", AzureUSGovernment, "core.usgovcloudapi.net", DNS_GOVERNMENT, &[], account!("-secondary", "dfs", "core.usgovcloudapi.net", Source::Inferred(STORAGE_NAMES_INFERRED))),
+    storage!("dfs_secondary", "dfs", AzureChinaCloud, "core.chinacloudapi.cn", DNS_CHINA, &[], account!("-secondary", "dfs", "core.chinacloudapi.cn", Source::Inferred(STORAGE_NAMES_INFERRED))),
     // Azure Automation: two group ids, one endpoint each, one zone shared by both. The
     // Automation page says private link is available only in Commercial and Government; the
     // China table lists the zone nevertheless.

@@ -364,14 +364,22 @@ fn government_names_map_to_government_zones() {
         ],
         "mapped and deduplicated"
     );
-    // The public cloud's zones are not the Government's: kept as reported.
+    // A public cloud's name (the emulator's, whatever --cloud says) maps to that cloud's zone.
     assert_eq!(
         recommended_zone(
             AzureUSGovernment,
             HYBRID_COMPUTE,
             "privatelink.kubernetesconfiguration.azure.com"
         ),
-        "privatelink.kubernetesconfiguration.azure.com"
+        "privatelink.dp.kubernetesconfiguration.azure.com"
+    );
+    assert_eq!(
+        recommended_zone(
+            AzureCloud,
+            HYBRID_COMPUTE,
+            "privatelink.Guestconfiguration.azure.cn"
+        ),
+        "privatelink.guestconfiguration.azure.cn"
     );
     assert_eq!(
         recommended_zone(
