@@ -4,10 +4,11 @@
 //! records serve, and who else writes into each zone — every row with its source
 //! ([`table::ENTRIES`]).
 //!
-//! Managed DNS creates, links and attaches exactly [`zones`] of the endpoint's group id in its
-//! cloud; a group id the catalogue does not hold gives `None` (Managed DNS refuses it: a guess
-//! of a zone name would be a zone Azure never writes into). `dns-check`, `status.dnsRecords` and
-//! `dnsExport` use the [`PublicName`]s.
+//! Managed DNS maps ARM's `requiredZoneNames` to these zones ([`recommended_zones`]); for the
+//! companion targets it is to create, link and attach exactly [`zones`] of the endpoint's group
+//! id in its cloud, and a group id the catalogue does not hold gives `None` (to be refused: a
+//! guessed zone name would be a zone Azure never writes into). `dns-check` asks the documented
+//! [`PublicName`]s; [`zone_serving`] finds the zone of a name that comes without one.
 
 mod table;
 
