@@ -43,6 +43,7 @@
 mod admin;
 mod arm;
 mod auth;
+mod body;
 pub mod cli;
 mod config;
 mod counters;
@@ -53,6 +54,7 @@ mod http;
 mod ids;
 mod json;
 mod lro;
+mod metadata;
 mod names;
 mod persist;
 mod providers;
