@@ -14,3 +14,4 @@ mod network;
 mod nsg;
 mod platform;
 mod privatedns;
+mod sdk;
