@@ -362,14 +362,6 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
         })?)
     };
     providers::settle(shared);
-    let list = |sub: &str, rg: Option<&str>| providers::ResourceList {
-        shared,
-        sub: sub.to_string(),
-        rg: rg.map(str::to_string),
-        skip_token: skip_token.clone(),
-        path: req.path.to_string(),
-        api_version: api_version.unwrap_or_default().to_string(),
-    };
     match route {
         Route::Subscriptions => {
             check_api_version(&[ApiSet::Resources], api_version)?;
@@ -392,15 +384,23 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
             providers::get_provider(shared, &sub, &ns)
         }
         Route::Resources { sub, rg } => {
-            check_api_version(&[ApiSet::Resources], api_version)?;
+            let api_version = check_api_version(&[ApiSet::Resources], api_version)?;
             only_get(req.method)?;
+            // Answering a filtered list unfiltered would be wrong in a way a client cannot see.
             if q("$filter").is_some() {
                 return Err(ApiError::bad_request(
                     "BadRequest",
                     "The ARM emulator does not evaluate $filter on resource lists.",
                 ));
             }
-            providers::list_resources(&list(&sub, rg.as_deref()))
+            providers::list_resources(&providers::ResourceList {
+                shared,
+                sub,
+                rg,
+                skip_token,
+                path: req.path.to_string(),
+                api_version,
+            })
         }
         Route::Subscription { sub } => {
             check_api_version(&[ApiSet::Resources], api_version)?;
