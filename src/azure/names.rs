@@ -26,6 +26,23 @@ pub fn is_resource_name(name: &str) -> bool {
     (1..=64).contains(&name.len()) && name.chars().all(allowed) && name != "." && name != ".."
 }
 
+/// A name by Network's rule (private endpoints, virtual networks, subnets, network security
+/// groups and their security rules, zone groups, DNS zone links): `min` to `max` ASCII letters,
+/// digits, `_`, `.` and `-`, starting with a letter or digit and ending with a letter, digit or
+/// `_` (a security rule: 1-80).
+pub fn is_network_name(name: &str, min: usize, max: usize) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let last_ok = name
+        .chars()
+        .last()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    (min..=max).contains(&name.len()) && name.chars().all(allowed) && first_ok && last_ok
+}
+
 /// A region as ARM names it once normalised (`eastus`): 1-64 lower-case ASCII letters and
 /// digits.
 pub fn is_region(location: &str) -> bool {
@@ -68,6 +85,27 @@ mod tests {
         ] {
             assert!(!is_resource_group(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn network_names() {
+        for ok in ["r", "AllowAAD_", "a.b-c_d", &"n".repeat(80)] {
+            assert!(is_network_name(ok, 1, 80), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "rule.",
+            "rule ",
+            " rule",
+            "-rule",
+            "_rule",
+            "a/b",
+            "ä",
+            &"n".repeat(81),
+        ] {
+            assert!(!is_network_name(bad, 1, 80), "{bad:?}");
+        }
+        assert!(!is_network_name("p", 2, 64));
     }
 
     #[test]

@@ -207,12 +207,14 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
         for r in &nsg.security_rules {
             let rid = format!("{id}/securityRules/{}", r.name);
             let mut props = r.properties.clone();
-            validate_security_rule(&mut props, &rid, &r.name, &seeded).map_err(|e| {
-                EmulatorError::Fixtures(format!(
-                    "network security group '{}', rule '{}': {}: {}",
-                    nsg.name, r.name, e.code, e.message
-                ))
-            })?;
+            providers::check_security_rule_name(&r.name)
+                .and_then(|()| validate_security_rule(&mut props, &rid, &r.name, &seeded))
+                .map_err(|e| {
+                    EmulatorError::Fixtures(format!(
+                        "network security group '{}', rule '{}': {}: {}",
+                        nsg.name, r.name, e.code, e.message
+                    ))
+                })?;
             let v = network_security_rule(&rid, props, "Succeeded");
             seeded.push(Arc::new(v.clone()));
             put(&mut map, rid, v);
@@ -281,12 +283,17 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
             m.name
         );
         let tags = serde_json::to_value(&m.tags).unwrap_or(json!({}));
+        let machine_tenant = map
+            .get(&ids::key(&ids::subscription_id(&m.subscription_id)))
+            .and_then(|s| s["tenantId"].as_str().map(str::to_string))
+            .unwrap_or_else(|| tenant.clone());
         let mut machine = hybridcompute_machine(
             &id,
             &m.location,
             &tags,
             &m.status,
             m.private_link_scope_resource_id.as_deref(),
+            &machine_tenant,
         );
         if let Some(props) = machine["properties"].as_object_mut() {
             props.extend(m.properties.clone());

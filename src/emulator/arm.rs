@@ -16,8 +16,22 @@ use super::versions::ApiSet;
 
 /// Where an ARM path points.
 enum Route {
+    Subscriptions,
+    Tenants,
     Subscription {
         sub: String,
+    },
+    Providers {
+        sub: String,
+    },
+    Provider {
+        sub: String,
+        ns: String,
+    },
+    /// Every top-level resource of a subscription, or of one of its resource groups.
+    Resources {
+        sub: String,
+        rg: Option<String>,
     },
     ResourceGroups {
         sub: String,
@@ -55,8 +69,25 @@ fn route(segs: &[String]) -> Result<Route, ApiError> {
     let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let l: Vec<&str> = lower.iter().map(String::as_str).collect();
     match l.as_slice() {
+        ["subscriptions"] => Ok(Route::Subscriptions),
+        ["tenants"] => Ok(Route::Tenants),
         ["subscriptions", _] => Ok(Route::Subscription {
             sub: segs[1].clone(),
+        }),
+        ["subscriptions", _, "providers"] => Ok(Route::Providers {
+            sub: segs[1].clone(),
+        }),
+        ["subscriptions", _, "providers", _] => Ok(Route::Provider {
+            sub: segs[1].clone(),
+            ns: segs[3].clone(),
+        }),
+        ["subscriptions", _, "resources"] => Ok(Route::Resources {
+            sub: segs[1].clone(),
+            rg: None,
+        }),
+        ["subscriptions", _, "resourcegroups", _, "resources"] => Ok(Route::Resources {
+            sub: segs[1].clone(),
+            rg: Some(segs[3].clone()),
         }),
         ["subscriptions", _, "resourcegroups"] => Ok(Route::ResourceGroups {
             sub: segs[1].clone(),
@@ -132,7 +163,15 @@ fn route(segs: &[String]) -> Result<Route, ApiError> {
 pub fn counted_type(segs: &[String]) -> String {
     let l: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     match l.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["subscriptions", _] => "Microsoft.Resources/subscriptions".into(),
+        ["subscriptions"] | ["subscriptions", _] => "Microsoft.Resources/subscriptions".into(),
+        ["tenants"] => "Microsoft.Resources/tenants".into(),
+        ["subscriptions", _, "providers"] | ["subscriptions", _, "providers", _] => {
+            "Microsoft.Resources/providers".into()
+        }
+        ["subscriptions", _, "resources"]
+        | ["subscriptions", _, "resourcegroups", _, "resources"] => {
+            "Microsoft.Resources/resources".into()
+        }
         ["subscriptions", _, "resourcegroups", ..] if !l.iter().any(|s| s == "providers") => {
             "Microsoft.Resources/resourceGroups".into()
         }
@@ -212,6 +251,8 @@ pub struct Incoming<'a> {
     pub segs: &'a [String],
     pub query: &'a [(String, String)],
     pub authorization: Option<&'a str>,
+    pub if_match: Option<&'a str>,
+    pub if_none_match: Option<&'a str>,
     pub body: Bytes,
 }
 
@@ -322,6 +363,45 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
     };
     providers::settle(shared);
     match route {
+        Route::Subscriptions => {
+            check_api_version(&[ApiSet::Resources], api_version)?;
+            only_get(req.method)?;
+            providers::list_subscriptions(shared)
+        }
+        Route::Tenants => {
+            check_api_version(&[ApiSet::Resources], api_version)?;
+            only_get(req.method)?;
+            providers::list_tenants(shared)
+        }
+        Route::Providers { sub } => {
+            check_api_version(&[ApiSet::Resources], api_version)?;
+            only_get(req.method)?;
+            providers::list_providers(shared, &sub)
+        }
+        Route::Provider { sub, ns } => {
+            check_api_version(&[ApiSet::Resources], api_version)?;
+            only_get(req.method)?;
+            providers::get_provider(shared, &sub, &ns)
+        }
+        Route::Resources { sub, rg } => {
+            let api_version = check_api_version(&[ApiSet::Resources], api_version)?;
+            only_get(req.method)?;
+            // Answering a filtered list unfiltered would be wrong in a way a client cannot see.
+            if q("$filter").is_some() {
+                return Err(ApiError::bad_request(
+                    "BadRequest",
+                    "The ARM emulator does not evaluate $filter on resource lists.",
+                ));
+            }
+            providers::list_resources(&providers::ResourceList {
+                shared,
+                sub,
+                rg,
+                skip_token,
+                path: req.path.to_string(),
+                api_version,
+            })
+        }
         Route::Subscription { sub } => {
             check_api_version(&[ApiSet::Resources], api_version)?;
             only_get(req.method)?;
@@ -386,6 +466,8 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
                 skip_token,
                 path: req.path.to_string(),
                 caller,
+                if_match: req.if_match.map(str::to_string),
+                if_none_match: req.if_none_match.map(str::to_string),
             };
             providers::dispatch(&call)
         }

@@ -67,13 +67,17 @@ pub enum ScopeClear {
 }
 
 /// Bounds on what one client connection may hold: a client that never finishes its TLS
-/// handshake or its request headers (or idles between requests) is cut off, and the number of
-/// connections served at once is capped, the rest waiting in the listen backlog.
+/// handshake, its request headers or its request body (or idles between requests) is cut off,
+/// and the number of connections served at once is capped, the rest waiting in the listen
+/// backlog.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ConnectionLimits {
     pub handshake_timeout: Duration,
     /// Also how long a kept-alive connection may idle before its next request.
     pub header_read_timeout: Duration,
+    /// How long a request body may take to arrive, from the end of its headers (then 408 and
+    /// the connection is closed).
+    pub body_read_timeout: Duration,
     pub max_connections: usize,
 }
 
@@ -82,6 +86,7 @@ impl Default for ConnectionLimits {
         ConnectionLimits {
             handshake_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
             max_connections: 512,
         }
     }

@@ -27,6 +27,8 @@ pub enum EmulatorError {
     Lock { path: PathBuf, message: String },
     #[error("state file {path} is invalid: {message}")]
     StateFile { path: PathBuf, message: String },
+    #[error("state file {path} not written, the previous file is kept: {message}")]
+    StateNotSaved { path: PathBuf, message: String },
     #[error("resource {id} not found")]
     NotFound { id: String },
     #[error("invalid resource id {id:?}: {reason}")]

@@ -8,13 +8,15 @@ use serde_json::{Value, json};
 pub type Body = Full<Bytes>;
 pub type Response = http::Response<Body>;
 
-/// An error as ARM returns it: `{"error":{"code","message"}}` with a status code.
+/// An error as ARM returns it: `{"error":{"code","message","details"}}` with a status code.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiError {
     pub status: u16,
     pub code: String,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// `(code, message)` of each entry of `error.details` (left out when empty).
+    pub details: Vec<(String, String)>,
 }
 
 impl ApiError {
@@ -24,7 +26,14 @@ impl ApiError {
             code: code.to_string(),
             message: message.into(),
             retry_after: None,
+            details: Vec::new(),
         }
+    }
+
+    /// The same error with one more entry in `error.details`.
+    pub fn with_detail(mut self, code: &str, message: impl Into<String>) -> ApiError {
+        self.details.push((code.to_string(), message.into()));
+        self
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
@@ -42,7 +51,15 @@ impl ApiError {
     }
 
     pub fn body(&self) -> Value {
-        json!({"error": {"code": self.code, "message": self.message}})
+        let mut body = json!({"error": {"code": self.code, "message": self.message}});
+        if !self.details.is_empty() {
+            body["error"]["details"] = self
+                .details
+                .iter()
+                .map(|(code, message)| json!({"code": code, "message": message}))
+                .collect();
+        }
+        body
     }
 }
 

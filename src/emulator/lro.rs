@@ -68,6 +68,10 @@ pub struct Operation {
     pub status: OpStatus,
     pub outcome: Outcome,
     pub effect: Effect,
+    /// Resources the operation holds busy besides its own (a security rule's group): they are
+    /// `Succeeded` again when it ends, however it ends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<String>,
 }
 
 impl Operation {

@@ -3,8 +3,13 @@
 //! headers and error bodies. Served over HTTPS with its own CA. See DESIGN.md section 7.
 //!
 //! Choices where the specs are silent (what ARM answers, as far as known):
-//! - unsupported api-version: 400 `InvalidApiVersionParameter`; missing: 400
-//!   `MissingApiVersionParameter`; unknown type: 404 `InvalidResourceType`.
+//! - api-versions: every version each provider's readme lists (one list per provider, the newest
+//!   shape at every version; `versions.rs`); unsupported: 400 `InvalidApiVersionParameter`;
+//!   missing: 400 `MissingApiVersionParameter`; unknown type: 404 `InvalidResourceType`; unknown
+//!   namespace in `GET /subscriptions/{s}/providers/{ns}`: 404 `InvalidResourceNamespace`.
+//! - request bodies: over 4 MB 413 `RequestContentTooLarge` (ARM's message); nesting deeper than
+//!   64 levels 400 `InvalidRequestContent` (ARM's limit is not documented); a body that takes
+//!   longer than `ConnectionLimits::body_read_timeout` to arrive 408 and the connection closed.
 //! - missing `location` on PUT: 400 `LocationRequired`; changed location: 400
 //!   `InvalidResourceLocation`; Private DNS outside `global`: 400
 //!   `LocationNotAvailableForResourceType`.
@@ -18,8 +23,11 @@
 //!   HybridCompute/Private DNS operations answer 202 with `Location` (and `Azure-AsyncOperation`).
 //!   A failed or canceled operation's `operationResults` answers 400 with the operation's error.
 //! - private endpoints to anything other than an Arc private link scope are accepted as opaque
-//!   targets (auto-approved, no IPs or DNS configs); `groupIds`, `If-Match`/`If-None-Match`,
-//!   `$top` and record types other than A are not modelled.
+//!   targets (auto-approved, no IPs or DNS configs); `groupIds`, `$top`, `$filter` (refused on
+//!   resource lists) and record types other than A are not modelled; `If-Match`/`If-None-Match`
+//!   are honoured by Private DNS only (412 `PreconditionFailed`, `providers/conditions.rs`).
+//! - ARM's cloud metadata document (`GET /metadata/endpoints?api-version=2022-09-01`) is served
+//!   without a token, naming the emulator as Resource Manager and login endpoint.
 //!
 //! How the real services behave beyond the specs (reference/arm-behaviours.md, numbered as
 //! there) is modelled too: connections and NIC names that cannot change (1, 2; Azure's codes and
@@ -32,8 +40,12 @@
 //! reported message); the tag limits answer `InvalidTagCount`, `InvalidTagNameCharacters`,
 //! `InvalidTagNameLength` and `InvalidTagValueLength`.
 //!
-//! Network security groups are seeded only (a PUT or DELETE of a group answers 405; arclink
-//! writes rules, never groups). Security rules answer what users report Network answering
+//! Network security groups are written one operation at a time: while a rule or the group is
+//! written, another write to the group answers 429 `RetryableError` with the detail
+//! `RetryableErrorDueToAnotherOperation`; a PUT of a group replaces its rules; a group a subnet
+//! uses is not deleted (`InUseNetworkSecurityGroupCannotBeDeleted`). A virtual network linked to
+//! a private DNS zone cannot be linked to another zone of the same name (the link's operation
+//! fails `BadRequest`). Security rules answer what users report Network answering
 //! (tests/azure-specs/SOURCES.md): `SecurityRuleConflict` for a second rule with the same
 //! priority and direction, `SecurityRuleInvalidPriority` outside 100-4096,
 //! `SecurityRuleParameterMissing`, `SecurityRuleInvalidProtocol`; chosen without a source:
@@ -43,6 +55,7 @@
 mod admin;
 mod arm;
 mod auth;
+mod body;
 pub mod cli;
 mod config;
 mod counters;
@@ -53,6 +66,7 @@ mod http;
 mod ids;
 mod json;
 mod lro;
+mod metadata;
 mod names;
 mod persist;
 mod providers;

@@ -4,6 +4,7 @@
 //! saved specs).
 
 use super::http::ApiError;
+use crate::azure::names::{is_network_name, is_resource_group};
 
 /// Splits a request path on `/` and then percent-decodes each segment, in that order: an
 /// encoded slash (`a%2Fb`) stays inside its segment, where [`check_segment`] refuses it, instead
@@ -52,9 +53,7 @@ fn invalid_name(message: String) -> ApiError {
 /// A resource group name: 1-90 letters, digits, `-`, `.`, `_`, `(` and `)`, not ending with a
 /// period.
 pub fn check_resource_group(name: &str) -> Result<(), ApiError> {
-    let allowed = |c: char| c.is_alphanumeric() || "-._()".contains(c);
-    let length = name.chars().count();
-    if (1..=90).contains(&length) && name.chars().all(allowed) && !name.ends_with('.') {
+    if is_resource_group(name) {
         return Ok(());
     }
     Err(ApiError::bad_request(
@@ -94,17 +93,7 @@ impl NameRule {
     fn accepts(&self, name: &str) -> bool {
         let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-';
         match *self {
-            NameRule::Word { min, max } => {
-                let first_ok = name
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphanumeric());
-                let last_ok = name
-                    .chars()
-                    .last()
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-                (min..=max).contains(&name.len()) && name.chars().all(word) && first_ok && last_ok
-            }
+            NameRule::Word { min, max } => is_network_name(name, min, max),
             NameRule::Machine => (1..=54).contains(&name.len()) && name.chars().all(word),
             NameRule::Zone => {
                 let labels: Vec<&str> = name.split('.').collect();

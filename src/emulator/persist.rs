@@ -69,8 +69,10 @@ pub fn restore(shared: &Shared, state: StateFile) {
     }
 }
 
-/// Writes the state file atomically: a new file next to it, synced, then renamed over it. On
-/// error the previous file is left as it was and the temporary file is removed.
+/// Writes the state file atomically: a new file next to it, synced, then renamed over it, and
+/// only when this version reads the new content back (a state that would not load, say one
+/// nested beyond serde_json's recursion limit, must not replace one that does). On error the
+/// previous file is left as it was and the temporary file is removed.
 pub fn save(shared: &Shared, path: &Path) -> Result<(), EmulatorError> {
     let resources: BTreeMap<String, Value> = shared
         .store
@@ -93,7 +95,18 @@ pub fn save(shared: &Shared, path: &Path) -> Result<(), EmulatorError> {
     };
     let text =
         serde_json::to_vec_pretty(&state).map_err(|e| write_err(std::io::Error::other(e)))?;
+    reads_back(&text).map_err(|message| EmulatorError::StateNotSaved {
+        path: path.to_path_buf(),
+        message,
+    })?;
     write_atomically(path, &text).map_err(write_err)
+}
+
+/// Whether `text` loads as a state file, as [`load`] reads it.
+fn reads_back(text: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<StateFile>(text)
+        .map(drop)
+        .map_err(|e| format!("this version could not read it back ({e})"))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -212,6 +225,19 @@ fn open_lock_file(path: &Path) -> std::io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_state_nested_beyond_the_parser_limit_does_not_read_back() {
+        let state = |levels: usize| {
+            let value = format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+            format!(
+                r#"{{"version":1,"tokenSecret":"s","ca":{{"certPem":"","keyPem":""}},"principals":[],"resources":{{"k":{value}}},"operations":[]}}"#
+            )
+        };
+        assert_eq!(reads_back(state(100).as_bytes()), Ok(()));
+        let e = reads_back(state(126).as_bytes()).unwrap_err();
+        assert!(e.contains("recursion limit"), "{e}");
+    }
 
     #[test]
     fn a_failed_write_leaves_the_old_file_and_no_temporary_file() {

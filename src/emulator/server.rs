@@ -3,8 +3,9 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -15,15 +16,12 @@ use tokio_rustls::TlsAcceptor;
 use super::admin;
 use super::arm;
 use super::auth;
+use super::body;
 use super::config::ConnectionLimits;
 use super::http::{self as h, ApiError, Response};
+use super::metadata;
 use super::names;
 use super::shared::Shared;
-
-/// ARM's limit on a request body.
-const MAX_BODY: usize = 4 * 1024 * 1024;
-/// How much of a too large body is read on and discarded before answering 413.
-const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 
 pub async fn serve(
     listener: TcpListener,
@@ -76,9 +74,10 @@ pub async fn serve(
                 },
                 _ = stop.changed() => return,
             };
+            let body_timeout = limits.body_read_timeout;
             let svc = service_fn(move |req| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(&shared, req).await) }
+                async move { Ok::<_, Infallible>(handle(&shared, req, body_timeout).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -93,7 +92,11 @@ pub async fn serve(
     }
 }
 
-async fn handle(shared: &Arc<Shared>, req: http::Request<Incoming>) -> Response {
+async fn handle(
+    shared: &Arc<Shared>,
+    req: http::Request<Incoming>,
+    body_timeout: Duration,
+) -> Response {
     let (parts, body) = req.into_parts();
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut echo: Vec<(&'static str, String)> = vec![("x-ms-request-id", request_id.clone())];
@@ -108,10 +111,17 @@ async fn handle(shared: &Arc<Shared>, req: http::Request<Incoming>) -> Response 
     {
         echo.push(("x-ms-correlation-request-id", request_id));
     }
-    let mut resp = match answer(shared, &parts, body).await {
+    let mut resp = match answer(shared, &parts, body, body_timeout).await {
         Ok(r) => r,
         Err(e) => error_response(shared, &e),
     };
+    if resp.status() == http::StatusCode::REQUEST_TIMEOUT {
+        // The rest of the body may still be on its way: the connection cannot be reused.
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
     for (n, v) in echo {
         if let Ok(v) = http::HeaderValue::from_str(&v) {
             resp.headers_mut()
@@ -125,8 +135,9 @@ async fn answer(
     shared: &Arc<Shared>,
     parts: &http::request::Parts,
     body: Incoming,
+    body_timeout: Duration,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body).await?;
+    let body = body::read(body, body_timeout).await?;
     let path = parts.uri.path();
     let segs = names::path_segments(path)?;
     let query: Vec<(String, String)> = parts
@@ -134,17 +145,23 @@ async fn answer(
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let authorization = parts
-        .headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let header = |name: http::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let authorization = header(http::header::AUTHORIZATION);
 
-    if segs.first().is_some_and(|s| s == "_emulator") {
-        auth::check_admin(authorization, &shared.keys)?;
-        return Ok(admin::handle_http(shared, &parts.method, &segs[1..], &body).await);
+    if let [m, e] = segs.as_slice()
+        && m == "metadata"
+        && e == "endpoints"
+    {
+        return Ok(metadata_endpoints(shared, &parts.method, &query));
     }
     if let Some(r) = entra(shared, &parts.method, &segs, &body) {
         return Ok(r);
+    }
+    // What the state file stores must read back: refused before anyone parses it.
+    body::check_depth(&body)?;
+    if segs.first().is_some_and(|s| s == "_emulator") {
+        auth::check_admin(authorization, &shared.keys)?;
+        return Ok(admin::handle_http(shared, &parts.method, &segs[1..], &body).await);
     }
     let (result, extra) = arm::handle(
         shared,
@@ -154,6 +171,8 @@ async fn answer(
             segs: &segs,
             query: &query,
             authorization,
+            if_match: header(http::header::IF_MATCH),
+            if_none_match: header(http::header::IF_NONE_MATCH),
             body,
         },
     )
@@ -189,38 +208,6 @@ async fn answer(
     Ok(resp)
 }
 
-/// Keeps at most `MAX_BODY` bytes. A larger body is read on and discarded (up to `DRAIN_LIMIT`)
-/// so that a client still sending it gets to read the 413 rather than a reset connection.
-async fn read_body(mut body: Incoming) -> Result<Bytes, ApiError> {
-    let mut kept = Vec::new();
-    let mut total: usize = 0;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            ApiError::bad_request(
-                "InvalidRequestContent",
-                format!("The request content could not be read: {e}."),
-            )
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        total = total.saturating_add(data.len());
-        if total <= MAX_BODY {
-            kept.extend_from_slice(&data);
-        } else if total > DRAIN_LIMIT {
-            break;
-        }
-    }
-    if total > MAX_BODY {
-        return Err(ApiError::new(
-            413,
-            "RequestContentTooLarge",
-            "The request content size exceeds the maximum size of 4 MB.",
-        ));
-    }
-    Ok(Bytes::from(kept))
-}
-
 /// An ARM error body; a 401 also carries the challenge ARM sends.
 fn error_response(shared: &Shared, e: &ApiError) -> Response {
     let mut resp = h::error_response(e);
@@ -234,6 +221,25 @@ fn error_response(shared: &Shared, e: &ApiError) -> Response {
         }
     }
     resp
+}
+
+/// `GET /metadata/endpoints`: unauthenticated, as ARM serves it.
+fn metadata_endpoints(
+    shared: &Shared,
+    method: &http::Method,
+    query: &[(String, String)],
+) -> Response {
+    if *method != http::Method::GET {
+        return h::error_response(&ApiError::new(405, "MethodNotAllowed", "Use GET."));
+    }
+    let version = query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("api-version"))
+        .map(|(_, v)| v.as_str());
+    match metadata::endpoints(&shared.endpoint, version) {
+        Ok(v) => h::build(200, Some(&v), &[]),
+        Err(e) => h::error_response(&e),
+    }
 }
 
 /// Entra routes: `POST /{tenant}/oauth2/v2.0/token` and the OpenID configuration document.

@@ -1,19 +1,43 @@
-//! api-versions the emulator accepts per provider: the versions of the saved specs plus the
-//! defaults and neighbours named in DESIGN.md section 5.
+//! api-versions the emulator accepts per provider: every version the provider's readme in
+//! Azure/azure-rest-api-specs lists (tests/azure-specs/SOURCES.md, "api-versions served"), in date
+//! order. One list per provider, not per resource type: a type that a provider added later
+//! (HybridCompute's private link scopes came with 2020-08-15-preview) is served at the older
+//! versions too, in the newest shape (README, "How arclink matches Azure").
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApiSet {
+    /// Microsoft.Resources: resource groups, subscriptions, tenants, providers.
     Resources,
     HybridCompute,
     Network,
     PrivateDns,
 }
 
+/// The resources readme's tags (2015-11-01 … 2025-04-01) and the subscriptions readme's
+/// (2016-06-01, 2018-06-01, 2019-06-01, 2019-11-01, 2020-01-01, 2022-12-01), plus 2022-01-01 and
+/// 2025-01-01 that earlier emulator versions accepted.
 const RESOURCES: &[&str] = &[
+    "2015-11-01",
+    "2016-02-01",
     "2016-06-01",
+    "2016-07-01",
+    "2016-09-01",
+    "2017-05-10",
+    "2018-02-01",
+    "2018-05-01",
+    "2018-06-01",
+    "2019-03-01",
+    "2019-05-01",
+    "2019-05-10",
+    "2019-06-01",
+    "2019-07-01",
+    "2019-08-01",
     "2019-10-01",
+    "2019-11-01",
     "2020-01-01",
     "2020-06-01",
+    "2020-08-01",
+    "2020-10-01",
     "2021-01-01",
     "2021-04-01",
     "2022-01-01",
@@ -27,8 +51,30 @@ const RESOURCES: &[&str] = &[
     "2025-03-01",
     "2025-04-01",
 ];
+/// HybridCompute's readme: stable, the dated folders under `preview/` (2019-03-18, 2019-08-02,
+/// 2025-06-01, without a `-preview` suffix) and every preview.
 const HYBRID_COMPUTE: &[&str] = &[
+    "2019-03-18",
+    "2019-08-02",
+    "2019-12-12",
+    "2020-07-30-preview",
+    "2020-08-02",
+    "2020-08-15-preview",
+    "2021-01-28-preview",
+    "2021-03-25-preview",
+    "2021-04-22-preview",
+    "2021-05-17-preview",
+    "2021-05-20",
+    "2021-06-10-preview",
+    "2021-12-10-preview",
+    "2022-03-10",
+    "2022-05-10-preview",
+    "2022-08-11-preview",
+    "2022-11-10",
     "2022-12-27",
+    "2022-12-27-preview",
+    "2023-03-15-preview",
+    "2023-06-20-preview",
     "2023-10-03-preview",
     "2024-03-31-preview",
     "2024-05-20-preview",
@@ -38,25 +84,61 @@ const HYBRID_COMPUTE: &[&str] = &[
     "2024-11-10-preview",
     "2025-01-13",
     "2025-02-19-preview",
+    "2025-06-01",
+    "2025-08-21-preview",
+    "2025-09-16-preview",
+    "2026-02-12-preview",
+    "2026-06-04-preview",
     "2026-06-16-preview",
     "2026-07-15",
     "2026-09-01",
 ];
+/// Network's readme tags from 2022-01-01 on, its previews, and the 2026-01-01 and 2026-03-01
+/// folders (upstream, not yet in a readme version: the Azure CLI 2.91 and azure-mgmt-network
+/// 33.1 send them).
 const NETWORK: &[&str] = &[
+    "2021-05-01-preview",
+    "2022-01-01",
+    "2022-02-01-preview",
+    "2022-04-01-preview",
+    "2022-05-01",
+    "2022-06-01-preview",
+    "2022-07-01",
+    "2022-09-01",
+    "2022-11-01",
+    "2023-02-01",
+    "2023-03-01-preview",
+    "2023-04-01",
+    "2023-05-01",
+    "2023-06-01",
+    "2023-07-01-preview",
+    "2023-08-01-preview",
     "2023-09-01",
     "2023-11-01",
     "2024-01-01",
+    "2024-01-01-preview",
     "2024-03-01",
     "2024-05-01",
+    "2024-06-01-preview",
     "2024-07-01",
+    "2024-09-01-preview",
     "2024-10-01",
     "2025-01-01",
     "2025-03-01",
     "2025-05-01",
     "2025-07-01",
     "2025-09-01",
+    "2026-01-01",
+    "2026-03-01",
 ];
-const PRIVATE_DNS: &[&str] = &["2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01"];
+/// Private DNS's readme: four stable versions and the default preview.
+const PRIVATE_DNS: &[&str] = &[
+    "2018-09-01",
+    "2020-01-01",
+    "2020-06-01",
+    "2024-06-01",
+    "2026-06-01-preview",
+];
 
 impl ApiSet {
     pub fn versions(self) -> &'static [&'static str] {
@@ -68,9 +150,14 @@ impl ApiSet {
         }
     }
 
-    /// The newest version (the lists are in date order).
+    /// The newest stable version.
     pub fn newest(self) -> &'static str {
-        self.versions().last().copied().unwrap_or_default()
+        self.versions()
+            .iter()
+            .rev()
+            .find(|v| !is_preview(v))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Whether `v` is `since` or newer (previews count by their date).
@@ -80,5 +167,31 @@ impl ApiSet {
 
     pub fn accepts(self, v: &str) -> bool {
         self.versions().iter().any(|x| x.eq_ignore_ascii_case(v))
+    }
+}
+
+pub fn is_preview(v: &str) -> bool {
+    v.to_ascii_lowercase().ends_with("-preview")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_in_date_order_without_duplicates_and_newest_is_stable() {
+        for set in [
+            ApiSet::Resources,
+            ApiSet::HybridCompute,
+            ApiSet::Network,
+            ApiSet::PrivateDns,
+        ] {
+            let v = set.versions();
+            assert!(v.windows(2).all(|w| w[0] < w[1]), "{set:?}: {v:?}");
+            assert!(!is_preview(set.newest()), "{set:?}");
+        }
+        assert_eq!(ApiSet::Network.newest(), "2026-03-01");
+        assert_eq!(ApiSet::PrivateDns.newest(), "2024-06-01");
+        assert_eq!(ApiSet::HybridCompute.newest(), "2026-09-01");
     }
 }

@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod behaviours;
+mod catalog;
 mod contract;
 mod durability;
 mod hybridcompute;
@@ -12,3 +13,5 @@ mod names;
 mod network;
 mod nsg;
 mod platform;
+mod privatedns;
+mod sdk;

@@ -159,6 +159,10 @@ pub struct NewOperation {
     pub location: String,
     pub effect: Effect,
     pub poll: Poll,
+    /// The code and message the operation fails with (an error Azure reports only there).
+    pub fails: Option<(String, String)>,
+    /// See [`Operation::released`](super::super::lro::Operation::released).
+    pub released: Vec<String>,
 }
 
 impl From<ArmResponse> for Reply {
@@ -183,8 +187,26 @@ impl Reply {
                 location: location.to_string(),
                 effect,
                 poll,
+                fails: None,
+                released: Vec::new(),
             }),
         }
+    }
+
+    /// The operation ends `Failed` with `code` and `message` (unless a fault decides otherwise).
+    pub fn failing(mut self, code: &str, message: String) -> Reply {
+        if let Some(op) = &mut self.operation {
+            op.fails = Some((code.to_string(), message));
+        }
+        self
+    }
+
+    /// The operation also holds `keys` busy until it ends.
+    pub fn releasing(mut self, keys: Vec<String>) -> Reply {
+        if let Some(op) = &mut self.operation {
+            op.released = keys;
+        }
+        self
     }
 
     /// 202, with an operation polled through `Location` (and `Azure-AsyncOperation`).
@@ -206,6 +228,9 @@ pub struct Call<'a> {
     pub skip_token: Option<String>,
     pub path: String,
     pub caller: String,
+    /// The request's `If-Match` / `If-None-Match` headers (Private DNS honours them).
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
 }
 
 /// What a PUT starts with: the body, the store locked for writing, the resource as it is

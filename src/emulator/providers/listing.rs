@@ -1,13 +1,18 @@
-//! Collections: the children of a resource and every resource of a type in a subscription,
-//! one page at a time.
+//! Collections: the children of a resource, every resource of a type in a subscription, and
+//! every top-level resource of a subscription or resource group, one page at a time.
 
-use serde_json::json;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
 
 use super::super::http::{ApiError, ArmResponse};
+use super::super::ids;
 use super::super::shared::Shared;
 use super::super::state::{self, Map};
 use super::call::{Call, Kind, View};
-use super::rules::require_subscription;
+use super::privatedns::RECORD_TYPES;
+use super::routes;
+use super::rules::{require_resource_group, require_subscription};
 
 /// What a page is cut from besides the key range.
 struct ListCtx<'a> {
@@ -15,7 +20,22 @@ struct ListCtx<'a> {
     api_version: &'a str,
     skip_token: Option<&'a str>,
     path: &'a str,
-    kind: &'static Kind,
+}
+
+impl ListCtx<'_> {
+    fn of<'c>(call: &'c Call) -> ListCtx<'c> {
+        ListCtx {
+            shared: call.shared,
+            api_version: &call.api_version,
+            skip_token: call.skip_token.as_deref(),
+            path: &call.path,
+        }
+    }
+
+    /// Renders an item as GET returns one of `kind`.
+    fn as_kind(&self, kind: &'static Kind) -> impl Fn(&Map, &Arc<Value>) -> Value + '_ {
+        move |map, v| kind.render(map, v, &View::new(self.shared, self.api_version))
+    }
 }
 
 /// `GET .../{type}`: the direct children of one type below the parent.
@@ -23,14 +43,42 @@ pub fn list_children(call: &Call) -> Result<ArmResponse, ApiError> {
     let prefix = format!("{}/", call.key());
     let map = call.shared.store.read();
     let plen = prefix.len();
-    let ctx = ListCtx {
-        shared: call.shared,
-        api_version: &call.api_version,
-        skip_token: call.skip_token.as_deref(),
-        path: &call.path,
-        kind: call.kind,
+    let ctx = ListCtx::of(call);
+    page(
+        &ctx,
+        &map,
+        &prefix,
+        |k| !k[plen..].contains('/'),
+        ctx.as_kind(call.kind),
+    )
+}
+
+/// `GET .../privateDnsZones/{zone}/ALL` (RecordSets_List): the zone's record sets of every type.
+pub fn list_record_sets(call: &Call) -> Result<ArmResponse, ApiError> {
+    let zone = call
+        .rid
+        .parent()
+        .map(|p| ids::key(&p.to_id()))
+        .unwrap_or_default();
+    let prefix = format!("{zone}/");
+    let plen = prefix.len();
+    let map = call.shared.store.read();
+    let ctx = ListCtx::of(call);
+    let record_set = |k: &str| {
+        let mut parts = k[plen..].split('/');
+        matches!(
+            (parts.next(), parts.next(), parts.next()),
+            (Some(t), Some(_), None) if RECORD_TYPES.contains(&t)
+        )
     };
-    page(&ctx, &map, &prefix, |k| !k[plen..].contains('/'))
+    page(&ctx, &map, &prefix, record_set, |map, v| {
+        routes::render(
+            map,
+            &super::type_key_of(v),
+            v,
+            &View::new(ctx.shared, ctx.api_version),
+        )
+    })
 }
 
 /// `GET /subscriptions/{s}/providers/{ns}/{type}`: every resource of a type in a subscription.
@@ -56,14 +104,63 @@ pub fn list_subscription(
         api_version,
         skip_token: skip_token.as_deref(),
         path,
-        kind,
     };
-    page(&ctx, &map, &prefix, |k| {
+    let of_type = |k: &str| {
         let mut parts = k[plen..].split('/');
         matches!(
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next()),
             (Some(_), Some("providers"), Some(n), Some(t), Some(_), None) if n == ns && t == ty
         )
+    };
+    page(&ctx, &map, &prefix, of_type, ctx.as_kind(kind))
+}
+
+/// A generic resource list: `GET /subscriptions/{s}[/resourceGroups/{rg}]/resources`.
+pub struct ResourceList<'a> {
+    pub shared: &'a Shared,
+    pub sub: String,
+    pub rg: Option<String>,
+    pub skip_token: Option<String>,
+    pub path: String,
+    pub api_version: String,
+}
+
+/// Every top-level resource (not the resources below them, as ARM lists them) in the
+/// `GenericResourceExpanded` shape: id, name, type, location, tags and, where the resource has
+/// them, kind and identity.
+pub fn list_resources(list: &ResourceList) -> Result<ArmResponse, ApiError> {
+    let map = list.shared.store.read();
+    let prefix = match &list.rg {
+        Some(rg) => {
+            require_resource_group(&map, &list.sub, rg)?;
+            format!(
+                "{}/providers/",
+                ids::key(&ids::resource_group_id(&list.sub, rg))
+            )
+        }
+        None => {
+            require_subscription(&map, &list.sub)?;
+            format!(
+                "/subscriptions/{}/resourcegroups/",
+                list.sub.to_ascii_lowercase()
+            )
+        }
+    };
+    let ctx = ListCtx {
+        shared: list.shared,
+        api_version: &list.api_version,
+        skip_token: list.skip_token.as_deref(),
+        path: &list.path,
+    };
+    let top_level = |k: &str| ids::ResourceId::parse(k).is_some_and(|r| r.segments.len() == 1);
+    page(&ctx, &map, &prefix, top_level, |_, v| {
+        let mut item = json!({"id": v["id"], "name": v["name"], "type": v["type"]});
+        for field in ["location", "tags", "kind", "identity", "sku"] {
+            if let Some(x) = v.get(field).filter(|x| !x.is_null()) {
+                item[field] = x.clone();
+            }
+        }
+        item
     })
 }
 
@@ -74,6 +171,7 @@ fn page(
     map: &Map,
     prefix: &str,
     keep: impl Fn(&str) -> bool,
+    render: impl Fn(&Map, &Arc<Value>) -> Value,
 ) -> Result<ArmResponse, ApiError> {
     let page_size = ctx.shared.settings().page_size.max(1);
     let mut items = Vec::with_capacity(page_size.min(1024));
@@ -87,10 +185,7 @@ fn page(
             more = true;
             break;
         }
-        items.push(
-            ctx.kind
-                .render(map, v, &View::new(ctx.shared, ctx.api_version)),
-        );
+        items.push(render(map, v));
         last = Some(k);
     }
     let mut body = json!({ "value": items });

@@ -299,22 +299,27 @@ pub fn render_machine(_: &Map, v: &Arc<Value>, _: &View) -> Value {
 }
 
 /// A machine as GET and PATCH return it: stored values merged over the agent-reported
-/// defaults.
+/// defaults, with its extensions (`resources`; the emulator has none).
 fn machine_properties(v: &Arc<Value>) -> Value {
     let mut out = Value::clone(v);
     let mut props = AGENT_REPORTED.clone();
     merge(&mut props, &v["properties"]);
     out["properties"] = props;
+    if let Some(o) = out.as_object_mut() {
+        o.entry("resources").or_insert(json!([]));
+    }
     out
 }
 
-/// A machine as the agent registers it.
+/// A machine as the agent registers it, with the system-assigned identity the agent gets
+/// (`tenant`: its subscription's).
 pub fn machine_value(
     id: &str,
     location: &str,
     tags: &Value,
     status: &str,
     scope: Option<&str>,
+    tenant: &str,
 ) -> Value {
     let name = id.rsplit('/').next().unwrap_or_default();
     let mut props = json!({
@@ -337,6 +342,11 @@ pub fn machine_value(
         "type": "Microsoft.HybridCompute/machines",
         "location": ids::normalize_location(location),
         "tags": tags,
+        "identity": {
+            "type": "SystemAssigned",
+            "principalId": uuid::Uuid::new_v4().to_string(),
+            "tenantId": tenant,
+        },
         "properties": props,
     })
 }

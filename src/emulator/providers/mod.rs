@@ -11,12 +11,15 @@
 //! asks for are started, settled and polled in [`operations`].
 
 mod call;
+mod conditions;
 mod endpoints;
 mod listing;
 mod machines;
 mod nsg;
+mod nsg_writes;
 mod operations;
 mod privatedns;
+mod registrations;
 mod resources;
 mod routes;
 mod rules;
@@ -30,16 +33,18 @@ use super::http::{ApiError, ArmResponse};
 use super::ids;
 
 pub use call::{Call, Kind, View};
-pub use listing::list_subscription;
+pub use listing::{ResourceList, list_resources, list_subscription};
 pub use machines::machine_value as hybridcompute_machine;
 pub use nsg::{
     nsg_value as network_nsg, rule_value as network_security_rule,
     validate_rule as validate_security_rule,
 };
+pub use nsg_writes::check_rule_name as check_security_rule_name;
 pub use operations::{delete_cascade, poll_operation, settle, type_key_of};
+pub use registrations::{get_provider, list_providers};
 pub use resources::{
-    get_resource_group, get_subscription, list_resource_groups, put_resource_group,
-    resource_group_value as resource_group, subscription_value as subscription,
+    get_resource_group, get_subscription, list_resource_groups, list_subscriptions, list_tenants,
+    put_resource_group, resource_group_value as resource_group, subscription_value as subscription,
 };
 pub use routes::{KINDS, kind_for, render};
 pub use scopes::is_scope_id as hybridcompute_is_scope_id;

@@ -1,7 +1,7 @@
-//! Microsoft.Network network security groups (seeded from fixtures; arclink never creates one)
-//! and their security rules (GET/PUT/DELETE), validated as Network validates them: the spec's
-//! required fields and priority range (tests/azure-specs/SOURCES.md), unique priority per
-//! direction (`SecurityRuleConflict`), a description of at most 140 characters.
+//! Microsoft.Network network security groups and their security rules as Network validates
+//! them: the spec's required fields and priority range (tests/azure-specs/SOURCES.md), unique
+//! priority per direction (`SecurityRuleConflict`), a description of at most 140 characters.
+//! The writes, one at a time per group, are in [`super::nsg_writes`].
 //!
 //! A group's GET carries its rules (`securityRules`, from the rule children), Azure's six
 //! `defaultSecurityRules` and the subnets it is attached to (`subnets`, from the subnets whose
@@ -14,12 +14,13 @@ use serde_json::{Map as JsonMap, Value, json};
 use super::super::http::ApiError;
 use super::super::ids;
 use super::super::state::{self, Map};
-use super::call::{Call, Reply, View};
-use super::rules::{new_etag, writable_properties};
+use super::call::View;
+use super::rules::new_etag;
 
 pub const NSGS: &str = "microsoft.network/networksecuritygroups";
 pub const SECURITY_RULES: &str = "microsoft.network/networksecuritygroups/securityrules";
 const RULE_TYPE: &str = "Microsoft.Network/networkSecurityGroups/securityRules";
+pub const NSG_TYPE: &str = "Microsoft.Network/networkSecurityGroups";
 /// The spec's range of a rule's priority.
 pub const MIN_PRIORITY: i64 = 100;
 pub const MAX_PRIORITY: i64 = 4096;
@@ -135,22 +136,9 @@ pub fn render_nsg(map: &Map, v: &Arc<Value>, _: &View) -> Value {
     let rules: Vec<Value> = state::children(map, &key, "securityrules")
         .map(|(_, r)| Value::clone(r))
         .collect();
-    let sub_prefix = key
-        .split("/resourcegroups/")
-        .next()
-        .map(|s| format!("{s}/"))
-        .unwrap_or_default();
-    let subnets: Vec<Value> = state::range_after(map, &sub_prefix, None)
-        .filter(|(_, s)| {
-            s["type"].as_str().is_some_and(|t| {
-                t.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks/subnets")
-            }) && s["properties"]["networkSecurityGroup"]["id"]
-                .as_str()
-                .map(ids::key)
-                .as_deref()
-                == Some(key.as_str())
-        })
-        .map(|(_, s)| json!({"id": s["id"]}))
+    let subnets: Vec<Value> = attached_subnets(map, &key)
+        .into_iter()
+        .map(|id| json!({ "id": id }))
         .collect();
     if let Some(p) = out.get_mut("properties").and_then(Value::as_object_mut) {
         p.insert("securityRules".into(), Value::Array(rules));
@@ -161,6 +149,27 @@ pub fn render_nsg(map: &Map, v: &Arc<Value>, _: &View) -> Value {
         p.insert("subnets".into(), Value::Array(subnets));
     }
     out
+}
+
+/// The ids of the subnets whose `networkSecurityGroup` is the group `nsg_key`.
+pub fn attached_subnets(map: &Map, nsg_key: &str) -> Vec<Value> {
+    let sub_prefix = nsg_key
+        .split("/resourcegroups/")
+        .next()
+        .map(|s| format!("{s}/"))
+        .unwrap_or_default();
+    state::range_after(map, &sub_prefix, None)
+        .filter(|(_, s)| {
+            s["type"].as_str().is_some_and(|t| {
+                t.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks/subnets")
+            }) && s["properties"]["networkSecurityGroup"]["id"]
+                .as_str()
+                .map(ids::key)
+                .as_deref()
+                == Some(nsg_key)
+        })
+        .map(|(_, s)| s["id"].clone())
+        .collect()
 }
 
 fn missing(name: &str, rule_id: &str) -> ApiError {
@@ -325,17 +334,4 @@ pub fn rule_value(id: &str, props: JsonMap<String, Value>, state: &str) -> Value
         "etag": new_etag(),
         "properties": props,
     })
-}
-
-pub fn put_rule(call: &Call) -> Result<Reply, ApiError> {
-    let (put, nsg) = call.child_put()?;
-    let mut props = writable_properties(put.body, &["provisioningState"])?;
-    let others: Vec<Arc<Value>> = state::children(&put.map, &nsg.key, "securityrules")
-        .filter(|(k, _)| **k != put.key)
-        .map(|(_, v)| v.clone())
-        .collect();
-    validate_rule(&mut props, &put.id, call.rid.name(), &others)?;
-    let v = rule_value(&put.id, props, "Updating");
-    let location = nsg.value["location"].as_str().unwrap_or("global");
-    Ok(put.provisioning(v, location))
 }

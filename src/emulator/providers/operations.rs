@@ -20,6 +20,8 @@ pub fn start_operation(call: &Call, new: NewOperation) -> Vec<(&'static str, Str
         location,
         effect,
         poll,
+        fails,
+        released,
     } = new;
     let shared = call.shared;
     let settings = shared.settings();
@@ -33,7 +35,10 @@ pub fn start_operation(call: &Call, new: NewOperation) -> Vec<(&'static str, Str
     {
         Some(FaultAction::LroFailure { code, message }) => Outcome::Fail { code, message },
         Some(FaultAction::LroCanceled) => Outcome::Cancel,
-        _ => Outcome::Succeed,
+        _ => match fails {
+            Some((code, message)) => Outcome::Fail { code, message },
+            None => Outcome::Succeed,
+        },
     };
     let op = Operation {
         name: uuid::Uuid::new_v4().to_string(),
@@ -47,6 +52,7 @@ pub fn start_operation(call: &Call, new: NewOperation) -> Vec<(&'static str, Str
         status: OpStatus::InProgress,
         outcome,
         effect,
+        released,
     };
     let base = &shared.endpoint;
     let status_url = format!(
@@ -110,6 +116,9 @@ pub fn settle(shared: &Shared) {
             (Effect::Provision { key }, _) => set_provisioning_state(&mut map, key, "Failed"),
             (Effect::Delete { key }, OpStatus::Succeeded) => delete_cascade(&mut map, key),
             (Effect::Delete { key }, _) => set_provisioning_state(&mut map, key, "Succeeded"),
+        }
+        for key in &op.released {
+            set_provisioning_state(&mut map, key, "Succeeded");
         }
     }
 }

@@ -1,20 +1,40 @@
-//! Microsoft.Network/privateDnsZones: zones, virtual network links and A record sets.
+//! Microsoft.Network/privateDnsZones: zones, virtual network links and A record sets, with their
+//! etags and the `If-Match` / `If-None-Match` conditions on every write ([`conditions`]).
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::super::http::{ApiError, ArmResponse};
-use super::super::ids;
+use super::super::ids::{self, ResourceId};
 use super::super::lro::Effect;
 use super::super::state::{self, Map};
 use super::call::{Call, Put, Reply, View, WhileBusy};
-use super::rules::{linked_id, new_etag, referenced, require_idle, system_data, tags};
+use super::conditions::{self, Named};
+use super::listing;
+use super::rules::{
+    linked_id, new_etag, provisioning_state, referenced, require_idle, system_data, tags,
+};
 use super::vnets::VNETS;
 
 pub const ZONES: &str = "microsoft.network/privatednszones";
 pub const ZONE_LINKS: &str = "microsoft.network/privatednszones/virtualnetworklinks";
 pub const A_RECORDS: &str = "microsoft.network/privatednszones/a";
+/// `…/privateDnsZones/{zone}/ALL`: the list of every record set (RecordSets_List).
+pub const ALL_RECORDS: &str = "microsoft.network/privatednszones/all";
+/// The record types modelled, as their path segment is stored (lower case).
+pub const RECORD_TYPES: &[&str] = &["a"];
+
+const ZONE: &str = "Zone";
+const LINK: &str = "Virtual network link";
+const RECORD_SET: &str = "Record set";
+
+fn named<'a>(what: &'static str, call: &'a Call) -> Named<'a> {
+    Named {
+        what,
+        name: call.rid.name(),
+    }
+}
 
 /// Private DNS resources live in the `global` location only.
 fn global_location(body: &serde_json::Map<String, Value>, type_name: &str) -> Result<(), ApiError> {
@@ -45,10 +65,11 @@ fn provisioning(mut put: Put, v: Value) -> Reply {
     Reply::accepted("global", Effect::Provision { key: put.key })
 }
 
-/// `If-Match` / `If-None-Match` are not modelled; etags change on every write.
+/// Etags change on every write.
 pub fn put_zone(call: &Call) -> Result<Reply, ApiError> {
     let put = global_put(call, "Microsoft.Network/privateDnsZones")?;
     let existing = put.existing.as_deref();
+    conditions::check(call, existing, named(ZONE, call))?;
     let internal_id = existing
         .map(|e| e["properties"]["internalId"].clone())
         .unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string()));
@@ -73,6 +94,7 @@ pub fn put_zone(call: &Call) -> Result<Reply, ApiError> {
 
 pub fn patch_zone(call: &Call) -> Result<Reply, ApiError> {
     let mut update = call.update()?;
+    conditions::check(call, Some(&update.existing), named(ZONE, call))?;
     require_idle(Some(&update.existing))?;
     update.value["etag"] = json!(uuid::Uuid::new_v4().to_string());
     let v = update.store();
@@ -83,6 +105,9 @@ pub fn patch_zone(call: &Call) -> Result<Reply, ApiError> {
 pub fn delete_zone(call: &Call) -> Result<Reply, ApiError> {
     {
         let map = call.shared.store.read();
+        if let Some(zone) = map.get(&call.key()) {
+            conditions::check(call, Some(zone), named(ZONE, call))?;
+        }
         if state::children(&map, &call.key(), "virtualnetworklinks")
             .next()
             .is_some()
@@ -133,7 +158,9 @@ pub fn put_link(call: &Call) -> Result<Reply, ApiError> {
         "properties.virtualNetwork.id",
         VNETS,
     )?;
-    let vnet = referenced(&put.map, &vnet_rid, &put.id)?;
+    let vnet = referenced(&put.map, &vnet_rid, &put.id)?.clone();
+    conditions::check(call, put.existing.as_deref(), named(LINK, call))?;
+    let overlapping = same_named_zone_linked(&put.map, &put.key, &vnet_rid);
     let registration = props["registrationEnabled"].as_bool().unwrap_or(false);
     let mut p = json!({
         "virtualNetwork": {"id": vnet["id"]},
@@ -153,11 +180,64 @@ pub fn put_link(call: &Call) -> Result<Reply, ApiError> {
         "tags": tags(put.body)?.unwrap_or(json!({})),
         "properties": p,
     });
-    Ok(provisioning(put, v))
+    let zone = call
+        .rid
+        .parent()
+        .map(|z| z.name().to_string())
+        .unwrap_or_default();
+    let reply = provisioning(put, v);
+    Ok(match overlapping {
+        Some(other) => reply.failing(
+            "BadRequest",
+            format!(
+                "A virtual network cannot be linked to multiple zones with overlapping namespaces. You tried to link virtual network with '{other}' and '{zone}' zones."
+            ),
+        ),
+        None => reply,
+    })
+}
+
+/// The name of another zone of the same name (DNS names compare without case) that the
+/// virtual network is linked to, by a link that did not fail: Azure refuses a second one
+/// (MicrosoftDocs/azure-docs pull request 122956, Private Link FAQ: "Creating multiple zones
+/// with the same name for a single virtual network is not supported"; the message as users
+/// report it, e.g. Azure/ARO-RP issue 796).
+fn same_named_zone_linked(map: &Map, link_key: &str, vnet: &ResourceId) -> Option<String> {
+    let this = ResourceId::parse(link_key)?;
+    let this_zone = this.parent()?;
+    let vnet_key = ids::key(&vnet.to_id());
+    map.iter()
+        .filter(|(k, _)| k.contains("/virtualnetworklinks/") && k.as_str() != link_key)
+        .filter(|(_, l)| {
+            provisioning_state(l) != "Failed"
+                && l["properties"]["virtualNetwork"]["id"]
+                    .as_str()
+                    .map(ids::key)
+                    .as_deref()
+                    == Some(vnet_key.as_str())
+        })
+        .find_map(|(k, l)| {
+            let zone = ResourceId::parse(k)?.parent()?;
+            let same_name = zone.name().eq_ignore_ascii_case(this_zone.name());
+            let other_zone = ids::key(&zone.to_id()) != ids::key(&this_zone.to_id());
+            (same_name && other_zone)
+                .then(|| l["id"].as_str().and_then(ResourceId::parse))
+                .flatten()
+                .and_then(|r| r.parent())
+                .map(|z| z.name().to_string())
+        })
+}
+
+pub fn delete_link(call: &Call) -> Result<Reply, ApiError> {
+    if let Some(link) = call.shared.store.get(&call.key()) {
+        conditions::check(call, Some(&link), named(LINK, call))?;
+    }
+    call.accepted_delete(WhileBusy::Refuse)
 }
 
 pub fn patch_link(call: &Call) -> Result<Reply, ApiError> {
     let mut update = call.update()?;
+    conditions::check(call, Some(&update.existing), named(LINK, call))?;
     require_idle(Some(&update.existing))?;
     if let Some(r) = update
         .body
@@ -240,7 +320,9 @@ pub fn put_record(call: &Call) -> Result<Reply, ApiError> {
         .get(&zone_key)
         .cloned()
         .ok_or_else(|| call.not_found())?;
-    let existed = map.contains_key(&key);
+    let existing = map.get(&key).cloned();
+    conditions::check(call, existing.as_deref(), named(RECORD_SET, call))?;
+    let existed = existing.is_some();
     let id = format!(
         "{}/A/{}",
         zone["id"].as_str().unwrap_or_default(),
@@ -264,6 +346,7 @@ pub fn patch_record(call: &Call) -> Result<Reply, ApiError> {
     let key = call.key();
     let mut map = call.shared.store.write();
     let existing = map.get(&key).cloned().ok_or_else(|| call.not_found())?;
+    conditions::check(call, Some(&existing), named(RECORD_SET, call))?;
     let mut v = Value::clone(&existing);
     if let Some(t) = ttl {
         v["properties"]["ttl"] = json!(t);
@@ -281,10 +364,18 @@ pub fn patch_record(call: &Call) -> Result<Reply, ApiError> {
 
 pub fn delete_record(call: &Call) -> Result<Reply, ApiError> {
     let mut map = call.shared.store.write();
+    if let Some(record) = map.get(&call.key()) {
+        conditions::check(call, Some(record), named(RECORD_SET, call))?;
+    }
     let status = if map.remove(&call.key()).is_some() {
         200
     } else {
         204
     };
     Ok(ArmResponse::empty(status).into())
+}
+
+/// `GET …/privateDnsZones/{zone}/ALL`.
+pub fn list_all_records(call: &Call) -> Result<Reply, ApiError> {
+    listing::list_record_sets(call).map(Reply::from)
 }

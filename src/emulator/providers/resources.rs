@@ -1,4 +1,4 @@
-//! Microsoft.Resources: subscriptions and resource groups.
+//! Microsoft.Resources: subscriptions, tenants and resource groups.
 
 use serde_json::{Value, json};
 
@@ -12,7 +12,7 @@ pub fn get_subscription(shared: &Shared, sub: &str) -> Result<ArmResponse, ApiEr
     shared
         .store
         .get(&ids::key(&ids::subscription_id(sub)))
-        .map(|v| ArmResponse::json(200, Value::clone(&v)))
+        .map(|v| ArmResponse::json(200, render_subscription(&v)))
         .ok_or_else(|| {
             ApiError::new(
                 404,
@@ -20,6 +20,62 @@ pub fn get_subscription(shared: &Shared, sub: &str) -> Result<ArmResponse, ApiEr
                 format!("The subscription '{sub}' could not be found."),
             )
         })
+}
+
+/// A subscription as GET returns it; state files of earlier versions lack the fields the
+/// GetSubscriptions example shows since.
+fn render_subscription(v: &Value) -> Value {
+    let mut out = v.clone();
+    if let Some(o) = out.as_object_mut() {
+        o.entry("managedByTenants").or_insert(json!([]));
+        o.entry("tags").or_insert(json!({}));
+    }
+    out
+}
+
+/// The stored subscriptions, in id order.
+fn subscriptions(shared: &Shared) -> Vec<Value> {
+    let map = shared.store.read();
+    state::range_after(&map, "/subscriptions/", None)
+        .filter(|(k, _)| !k["/subscriptions/".len()..].contains('/'))
+        .map(|(_, v)| render_subscription(v))
+        .collect()
+}
+
+/// `GET /subscriptions`: every subscription (the emulator has no role assignments to filter by).
+pub fn list_subscriptions(shared: &Shared) -> Result<ArmResponse, ApiError> {
+    Ok(ArmResponse::json(
+        200,
+        json!({ "value": subscriptions(shared) }),
+    ))
+}
+
+/// `GET /tenants`: the tenants of the subscriptions and of the principals, in the shape of the
+/// GetTenants example.
+pub fn list_tenants(shared: &Shared) -> Result<ArmResponse, ApiError> {
+    let mut tenants: Vec<String> = subscriptions(shared)
+        .iter()
+        .filter_map(|s| s["tenantId"].as_str().map(str::to_string))
+        .chain(shared.principals.read().iter().map(|p| p.tenant_id.clone()))
+        .collect();
+    tenants.sort_by_key(|t| t.to_ascii_lowercase());
+    tenants.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let value: Vec<Value> = tenants
+        .iter()
+        .map(|t| {
+            json!({
+                "id": format!("/tenants/{t}"),
+                "tenantId": t,
+                "tenantCategory": "Home",
+                "tenantType": "AAD",
+                "countryCode": "US",
+                "displayName": format!("Emulated tenant {t}"),
+                "domains": ["arclink-emulator.example"],
+                "defaultDomain": "arclink-emulator.example",
+            })
+        })
+        .collect();
+    Ok(ArmResponse::json(200, json!({ "value": value })))
 }
 
 pub fn get_resource_group(shared: &Shared, sub: &str, rg: &str) -> Result<ArmResponse, ApiError> {
@@ -96,6 +152,8 @@ pub fn subscription_value(id: &str, display_name: &str, tenant: &str) -> Value {
         "tenantId": tenant,
         "state": "Enabled",
         "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "tags": {},
         "subscriptionPolicies": {
             "locationPlacementId": "Public_2014-09-01",
             "quotaId": "PayAsYouGo_2014-09-01",

@@ -14,7 +14,8 @@ use super::call::{Cascade, Kind, Verb::*, View, delete};
 use super::endpoints::{self, ENDPOINTS, NICS};
 use super::machines::{self, MACHINES};
 use super::nsg::{self, NSGS, SECURITY_RULES};
-use super::privatedns::{self, A_RECORDS, ZONE_LINKS, ZONES};
+use super::nsg_writes;
+use super::privatedns::{self, A_RECORDS, ALL_RECORDS, ZONE_LINKS, ZONES};
 use super::scopes::{self, CONNECTIONS, LINK_RESOURCES, SCOPES};
 use super::vnets::{self, SUBNETS, VNETS};
 use super::zonegroups::{self, ZONE_GROUPS};
@@ -78,13 +79,18 @@ pub static KINDS: &[Kind] = &[
     .named(word(1, 80)),
     Kind::new(NICS, "Microsoft.Network", &["networkInterfaces"], Network)
         .serve(&[(AnyWrite, endpoints::refuse_nic_write)]),
-    // Groups are seeded, never written (arclink writes rules only).
     Kind::new(
         NSGS,
         "Microsoft.Network",
         &["networkSecurityGroups"],
         Network,
     )
+    .named(word(1, 80))
+    .serve(&[
+        (Put, nsg_writes::put_nsg),
+        (Patch, nsg_writes::patch_nsg),
+        (Delete, nsg_writes::delete_nsg),
+    ])
     .rendered(nsg::render_nsg),
     Kind::new(
         SECURITY_RULES,
@@ -92,7 +98,11 @@ pub static KINDS: &[Kind] = &[
         &["networkSecurityGroups", "securityRules"],
         Network,
     )
-    .serve(&[(Put, nsg::put_rule), (Delete, delete)]),
+    .named(word(1, 80))
+    .serve(&[
+        (Put, nsg_writes::put_rule),
+        (Delete, nsg_writes::delete_rule),
+    ]),
     Kind::new(
         ENDPOINTS,
         "Microsoft.Network",
@@ -130,7 +140,7 @@ pub static KINDS: &[Kind] = &[
     .serve(&[
         (Put, privatedns::put_link),
         (Patch, privatedns::patch_link),
-        (Delete, delete),
+        (Delete, privatedns::delete_link),
     ]),
     Kind::new(
         A_RECORDS,
@@ -144,6 +154,13 @@ pub static KINDS: &[Kind] = &[
         (Patch, privatedns::patch_record),
         (Delete, privatedns::delete_record),
     ]),
+    Kind::new(
+        ALL_RECORDS,
+        "Microsoft.Network",
+        &["privateDnsZones", "ALL"],
+        PrivateDns,
+    )
+    .serve(&[(List, privatedns::list_all_records)]),
 ];
 
 pub fn kind_for(type_key: &str) -> Option<&'static Kind> {

@@ -72,6 +72,26 @@ fn operation(file: &str) -> Option<(&'static str, String, Option<&'static str>)>
         "NetworkSecurityGroupRuleGet.json" => ("GET", rule, None),
         "NetworkSecurityGroupRuleDelete.json" => ("DELETE", rule, None),
         "NetworkSecurityGroupRuleList.json" => ("GET", format!("{nsg}/securityRules"), None),
+        "RecordSetALLList.json" => ("GET", format!("{zone}/ALL"), None),
+        "PrivateZoneListInResourceGroup.json" => ("GET", format!("{NET}/privateDnsZones"), None),
+        "PrivateZoneListInSubscription.json" => (
+            "GET",
+            "/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateDnsZones".into(),
+            None,
+        ),
+        "ResourceGroups_Get.json" => (
+            "GET",
+            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}".into(),
+            None,
+        ),
+        "GetSubscription.json" => ("GET", "/subscriptions/{subscriptionId}".into(), None),
+        "GetSubscriptions.json" => ("GET", "/subscriptions".into(), None),
+        "GetTenants.json" => ("GET", "/tenants".into(), None),
+        "GetProvider.json" => (
+            "GET",
+            "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}".into(),
+            None,
+        ),
         _ => return None,
     })
 }
@@ -103,7 +123,39 @@ const UNMODELLED: &[&str] = &[
     "properties.customNetworkInterfaceName",
     // Present only when there is a further page.
     "nextLink",
+    // Edge zones of a provider's resource types.
+    "locationMappings",
 ];
+
+/// The example's provider (`Microsoft.TestRP1`) is replayed as one the emulator serves.
+const SERVED_PROVIDER: &str = "Microsoft.HybridCompute";
+
+/// Examples of lists outside a resource group, or of record sets of every type: what they list
+/// is seeded here (the generic replay seeds one child named `seed`).
+async fn seed_catalog(env: &Env, name: &str, id: &str) -> bool {
+    let sub = seg(id, 2);
+    let zone_in = |rg: &str| {
+        format!(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/privateDnsZones/seed.zone"
+        )
+    };
+    match name {
+        "GetSubscriptions.json" | "GetTenants.json" => ensure_rg(env, "seed-sub", "seed-rg"),
+        "GetSubscription.json" | "GetProvider.json" => ensure_rg(env, &sub, "seed-rg"),
+        "ResourceGroups_Get.json" => ensure_rg(env, &sub, &seg(id, 4)),
+        "PrivateZoneListInSubscription.json" => {
+            ensure(env, &zone_in("seed-rg")).await;
+        }
+        "PrivateZoneListInResourceGroup.json" => {
+            ensure(env, &zone_in(&seg(id, 4))).await;
+        }
+        "RecordSetALLList.json" => {
+            ensure(env, &format!("{}/A/seed", id.trim_end_matches("/ALL"))).await;
+        }
+        _ => return false,
+    }
+    true
+}
 
 /// Free-form user maps: only their type is compared (their keys are whatever the caller sent).
 const USER_MAPS: &[&str] = &["tags", "metadata"];
@@ -398,11 +450,13 @@ async fn replay(file: &Path) -> Result<(), String> {
         ..Default::default()
     })
     .await;
-    let id = fill(&template, params);
+    let id = fill(&template, params).replace("Microsoft.TestRP1", SERVED_PROVIDER);
     let api = params["api-version"].as_str().unwrap();
     let body = body_param.map(|p| params[p].clone());
     let is_list = id.split('/').count().is_multiple_of(2);
-    let target = if is_list {
+    let target = if seed_catalog(&env, &name, &id).await {
+        id.clone()
+    } else if is_list {
         // A list needs something to list: the scope for its link resources, else one child.
         if name.starts_with("PrivateLinkScopePrivateLinkResource") {
             ensure(&env, id.trim_end_matches("/privateLinkResources")).await;

@@ -235,15 +235,8 @@ async fn required_fields_and_values_are_checked() {
 }
 
 #[tokio::test]
-async fn groups_are_seeded_not_written_and_rules_need_their_group() {
+async fn rules_need_their_group() {
     let env = env().await;
-    let r = env
-        .put(
-            &format!("{}?api-version={NET}", nsg("new")),
-            json!({"location": "westeurope"}),
-        )
-        .await;
-    assert_eq!(r.status, 405);
     let r = env
         .put(
             &format!("{}/securityRules/x?api-version={NET}", nsg("missing")),
@@ -296,4 +289,271 @@ virtualNetworks:
     .err()
     .expect("a subnet naming an unknown group is refused");
     assert!(err.to_string().contains("nope"), "{err}");
+}
+
+/// An emulator whose operations run until the test is done with them.
+async fn slow_env() -> Env {
+    env_with(EmulatorConfig {
+        fixtures: Some(fixtures()),
+        lro_duration: std::time::Duration::from_secs(30),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Azure/azure-sdk-for-python issue 556: a second rule write while the first runs.
+fn assert_group_locked(r: &Resp) {
+    assert_eq!(r.status, 429, "{:?}", r.body);
+    assert_eq!(code(r), "RetryableError");
+    let detail = &r.body["error"]["details"][0];
+    assert_eq!(detail["code"], "RetryableErrorDueToAnotherOperation");
+    assert!(
+        detail["message"]
+            .as_str()
+            .unwrap()
+            .contains("/networkSecurityGroups/nsg1"),
+        "{detail}"
+    );
+    assert!(r.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn a_rule_write_locks_its_whole_group_until_its_operation_ends() {
+    let env = slow_env().await;
+    let first = put_rule(&env, "first", props(150, "Outbound")).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let group = env.get(&format!("{}?api-version={NET}", nsg("nsg1"))).await;
+    assert_eq!(group.body["properties"]["provisioningState"], "Updating");
+    // Another rule, a delete of the seeded rule, and the group itself: all wait.
+    assert_group_locked(&put_rule(&env, "second", props(160, "Outbound")).await);
+    assert_group_locked(&env.delete(&rule("DenyInternet")).await);
+    assert_group_locked(
+        &env.put(
+            &format!("{}?api-version={NET}", nsg("nsg1")),
+            json!({"location": "westeurope"}),
+        )
+        .await,
+    );
+    // The same rule again is the rule's own conflict (409), as before.
+    assert_eq!(
+        code(&put_rule(&env, "first", props(151, "Outbound")).await),
+        "AnotherOperationInProgress"
+    );
+    // Other groups are not locked.
+    env.emu
+        .admin()
+        .load_fixtures(
+            &Fixtures::from_yaml(&format!(
+                "networkSecurityGroups: [{{subscriptionId: {SUB}, resourceGroup: net, name: other, location: westeurope}}]"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+    let other = env
+        .put(
+            &format!("{}/securityRules/r?api-version={NET}", nsg("other")),
+            json!({ "properties": props(150, "Outbound") }),
+        )
+        .await;
+    assert_eq!(other.status, 201, "{:?}", other.body);
+}
+
+#[tokio::test]
+async fn once_the_first_rule_write_ends_the_second_goes_through() {
+    let env = env_with(EmulatorConfig {
+        fixtures: Some(fixtures()),
+        lro_duration: std::time::Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let first = put_rule(&env, "first", props(150, "Outbound")).await;
+    assert_group_locked(&put_rule(&env, "second", props(160, "Outbound")).await);
+    env.wait(&first.header("azure-asyncoperation").unwrap())
+        .await;
+    let group = env.get(&format!("{}?api-version={NET}", nsg("nsg1"))).await;
+    assert_eq!(group.body["properties"]["provisioningState"], "Succeeded");
+    let second = put_rule(&env, "second", props(160, "Outbound")).await;
+    assert_eq!(second.status, 201, "{:?}", second.body);
+    // A delete locks the group the same way.
+    env.wait(&second.header("azure-asyncoperation").unwrap())
+        .await;
+    let d = env.delete(&rule("first")).await;
+    assert_eq!(d.status, 202);
+    assert_group_locked(&put_rule(&env, "third", props(170, "Outbound")).await);
+    env.wait(&d.header("location").unwrap()).await;
+    assert_eq!(
+        put_rule(&env, "third", props(170, "Outbound")).await.status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn a_group_put_replaces_its_rules_as_network_does() {
+    let env = env().await;
+    let added = put_rule(&env, "ArclinkRule", props(150, "Outbound")).await;
+    env.wait(&added.header("azure-asyncoperation").unwrap())
+        .await;
+    // Terraform or Bicep with inline rules: the group as they declare it.
+    let r = env
+        .put(
+            &format!("{}?api-version={NET}", nsg("nsg1")),
+            json!({"location": "westeurope", "tags": {"owner": "iac"}, "properties": {"securityRules": [
+                {"name": "Inline", "properties": props(300, "Inbound")}
+            ]}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["properties"]["provisioningState"], "Updating");
+    let names: Vec<&str> = r.body["properties"]["securityRules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Inline"]);
+    env.wait(
+        &r.header("azure-asyncoperation")
+            .expect("Network PUTs are async"),
+    )
+    .await;
+    assert_eq!(env.get(&rule("ArclinkRule")).await.status, 404);
+    assert_eq!(env.get(&rule("DenyInternet")).await.status, 404);
+    let inline = env.get(&rule("Inline")).await;
+    assert_eq!(inline.body["properties"]["provisioningState"], "Succeeded");
+    let g = env.get(&format!("{}?api-version={NET}", nsg("nsg1"))).await;
+    assert_eq!(g.body["tags"], json!({"owner": "iac"}));
+    assert_eq!(
+        g.body["properties"]["defaultSecurityRules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    assert_eq!(g.body["properties"]["subnets"].as_array().unwrap().len(), 1);
+
+    // A new group, its rules validated as rule PUTs are.
+    let new = format!("{}?api-version={NET}", nsg("fresh"));
+    let clash = env
+        .put(
+            &new,
+            json!({"location": "westeurope", "properties": {"securityRules": [
+                {"name": "a", "properties": props(300, "Inbound")},
+                {"name": "b", "properties": props(300, "Inbound")}
+            ]}}),
+        )
+        .await;
+    assert_eq!(code(&clash), "SecurityRuleConflict");
+    let twice = env
+        .put(
+            &new,
+            json!({"location": "westeurope", "properties": {"securityRules": [
+                {"name": "a", "properties": props(300, "Inbound")},
+                {"name": "A", "properties": props(301, "Inbound")}
+            ]}}),
+        )
+        .await;
+    assert_eq!(code(&twice), "DuplicateResourceName");
+    let bad_name = env
+        .put(
+            &new,
+            json!({"location": "westeurope", "properties": {"securityRules": [
+                {"name": "trailing.", "properties": props(300, "Inbound")}
+            ]}}),
+        )
+        .await;
+    assert_eq!(code(&bad_name), "InvalidResourceName");
+    assert_eq!(
+        env.get(&new).await.status,
+        404,
+        "refused PUTs create nothing"
+    );
+    let created = env.put(&new, json!({"location": "westeurope"})).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(
+        created.body["type"],
+        "Microsoft.Network/networkSecurityGroups"
+    );
+    assert_eq!(
+        code(&env.put(&new, json!({"location": "eastus"})).await),
+        "InvalidResourceLocation"
+    );
+}
+
+#[tokio::test]
+async fn a_group_in_use_by_a_subnet_is_not_deleted_and_tags_patch() {
+    let env = env().await;
+    let d = env
+        .delete(&format!("{}?api-version={NET}", nsg("nsg1")))
+        .await;
+    assert_eq!(d.status, 400);
+    assert_eq!(code(&d), "InUseNetworkSecurityGroupCannotBeDeleted");
+    let t = env
+        .patch(
+            &format!("{}?api-version={NET}", nsg("nsg1")),
+            json!({"tags": {"a": "b"}}),
+        )
+        .await;
+    assert_eq!(t.status, 200, "{:?}", t.body);
+    assert_eq!(t.body["tags"], json!({"a": "b"}));
+    let created = env
+        .put(
+            &format!("{}?api-version={NET}", nsg("unused")),
+            json!({"location": "westeurope"}),
+        )
+        .await;
+    env.wait(&created.header("azure-asyncoperation").unwrap())
+        .await;
+    let d = env
+        .delete(&format!("{}?api-version={NET}", nsg("unused")))
+        .await;
+    assert_eq!(d.status, 202);
+    env.wait(&d.header("location").unwrap()).await;
+    assert_eq!(
+        env.get(&format!("{}?api-version={NET}", nsg("unused")))
+            .await
+            .status,
+        404
+    );
+}
+
+/// Issue 22 probe: rule names Network refuses (81 characters, a trailing dot or space).
+#[tokio::test]
+async fn rule_names_follow_networks_rule() {
+    let env = env().await;
+    let long = "r".repeat(81);
+    for bad in [long.as_str(), "rule.", "rule%20", "-rule", "_rule"] {
+        let r = put_rule(&env, bad, props(150, "Outbound")).await;
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+        assert_eq!(code(&r), "InvalidResourceName", "{bad}");
+    }
+    let fits = "r".repeat(80);
+    for ok in [fits.as_str(), "rule_", "a.b-c"] {
+        assert_eq!(
+            put_rule(&env, ok, props(150, "Outbound")).await.status,
+            201,
+            "{ok}"
+        );
+        env.delete(&rule(ok)).await;
+    }
+    let bad_fixture = Fixtures::from_yaml(&format!(
+        r#"
+resourceGroups: [{{subscriptionId: {SUB}, name: net, location: westeurope}}]
+networkSecurityGroups:
+  - subscriptionId: {SUB}
+    resourceGroup: net
+    name: n
+    location: westeurope
+    securityRules:
+      - {{name: 'dot.', properties: {{protocol: Tcp, sourcePortRange: '*', destinationPortRange: '*', sourceAddressPrefix: '*', destinationAddressPrefix: '*', access: Deny, priority: 300, direction: Outbound}}}}
+"#
+    ))
+    .unwrap();
+    let err = arclink::emulator::Emulator::start(EmulatorConfig {
+        fixtures: Some(bad_fixture),
+        ..Default::default()
+    })
+    .await
+    .err()
+    .expect("a fixture rule with a name Network refuses");
+    assert!(err.to_string().contains("InvalidResourceName"), "{err}");
 }

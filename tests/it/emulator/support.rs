@@ -121,10 +121,24 @@ impl Env {
     }
 
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    /// [`Env::call`] with extra request headers.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut req = self
             .client
             .request(method.parse().unwrap(), self.url(path))
             .bearer_auth(&self.token);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(b) = body {
             req = req
                 .header("content-type", "application/json")
