@@ -49,6 +49,7 @@ mod counters;
 mod error;
 mod faults;
 mod fixtures;
+mod hash;
 mod http;
 mod ids;
 mod json;
@@ -56,6 +57,7 @@ mod lro;
 mod names;
 mod persist;
 mod providers;
+mod seed;
 mod server;
 mod shared;
 mod state;
@@ -77,9 +79,9 @@ pub use counters::Counters;
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultAction};
 pub use fixtures::{
-    Fixtures, MachineFixture, MachineSetFixture, NetworkSecurityGroupFixture, PrincipalFixture,
-    ResourceGroupFixture, SecurityRuleFixture, SubnetFixture, SubscriptionFixture,
-    VirtualNetworkFixture,
+    Fixtures, MachineFixture, MachineSetFixture, ManagementGroupFixture,
+    NetworkSecurityGroupFixture, PrincipalFixture, ResourceGroupFixture, RoleAssignmentFixture,
+    SecurityRuleFixture, SeededFixture, SubnetFixture, SubscriptionFixture, VirtualNetworkFixture,
 };
 
 use shared::{Settings, Shared};

@@ -1,14 +1,20 @@
 //! Integration tests of the ARM emulator over real HTTPS.
 
+mod companion_support;
 mod support;
 
+mod associations;
 mod auth;
 mod behaviours;
 mod contract;
 mod durability;
 mod hybridcompute;
 mod limits;
+mod monitor;
 mod names;
 mod network;
 mod nsg;
 mod platform;
+mod private_links;
+mod static_ips;
+mod targets;

@@ -52,6 +52,9 @@ pub struct Kind {
     pub routes: &'static [(Verb, Handler)],
     pub render: Option<Render>,
     pub on_delete: Option<Cascade>,
+    /// An extension resource: served below another resource
+    /// (`…/{type}/{name}/providers/{namespace}/{types}`), not below a resource group.
+    pub extension: bool,
 }
 
 impl Kind {
@@ -71,6 +74,14 @@ impl Kind {
             routes: &[],
             render: None,
             on_delete: None,
+            extension: false,
+        }
+    }
+
+    pub const fn extension(self) -> Kind {
+        Kind {
+            extension: true,
+            ..self
         }
     }
 
@@ -270,6 +281,16 @@ impl Call<'_> {
         ids::key(&self.rid.to_id())
     }
 
+    /// The resource this one belongs to: a child resource's parent, or the resource an
+    /// extension resource is attached to.
+    pub fn owner(&self) -> Option<ResourceId> {
+        if self.kind.extension {
+            self.rid.extended()
+        } else {
+            self.rid.parent()
+        }
+    }
+
     /// The id with the provider's canonical casing for namespace and types and the caller's
     /// casing for names (used when a resource is created).
     pub fn canonical_id(&self) -> String {
@@ -370,6 +391,26 @@ impl Call<'_> {
             value,
         };
         Ok((put, parent))
+    }
+
+    /// [`Put`] of an extension resource, whose new id goes below the stored id of the resource
+    /// it extends (which `dispatch` found to exist).
+    pub fn extension_put(&self) -> Result<Put<'_>, ApiError> {
+        let owner_key = self
+            .owner()
+            .map(|o| ids::key(&o.to_id()))
+            .unwrap_or_default();
+        self.put_with_id(|map| {
+            format!(
+                "{}/providers/{}/{}/{}",
+                map.get(&owner_key)
+                    .and_then(|o| o["id"].as_str())
+                    .unwrap_or_default(),
+                self.kind.namespace,
+                self.kind.types.join("/"),
+                self.rid.name()
+            )
+        })
     }
 
     pub fn update(&self) -> Result<Update<'_>, ApiError> {

@@ -16,8 +16,12 @@ pub const ZONES: &str = "microsoft.network/privatednszones";
 pub const ZONE_LINKS: &str = "microsoft.network/privatednszones/virtualnetworklinks";
 pub const A_RECORDS: &str = "microsoft.network/privatednszones/a";
 
-/// Private DNS resources live in the `global` location only.
-fn global_location(body: &serde_json::Map<String, Value>, type_name: &str) -> Result<(), ApiError> {
+/// Private DNS resources live in the `global` location only (as do other global resource
+/// types).
+pub fn global_location(
+    body: &serde_json::Map<String, Value>,
+    type_name: &str,
+) -> Result<(), ApiError> {
     match body.get("location").and_then(Value::as_str) {
         None => Err(ApiError::bad_request(
             "LocationRequired",
