@@ -17,9 +17,15 @@
 //! - long-running operations: Network PUTs answer 201/200 with `Azure-AsyncOperation`; deletes and
 //!   HybridCompute/Private DNS operations answer 202 with `Location` (and `Azure-AsyncOperation`).
 //!   A failed or canceled operation's `operationResults` answers 400 with the operation's error.
-//! - private endpoints to anything other than an Arc private link scope are accepted as opaque
-//!   targets (auto-approved, no IPs or DNS configs); `groupIds`, `If-Match`/`If-None-Match`,
-//!   `$top` and record types other than A are not modelled.
+//! - private endpoints to the targets in `providers/targets.rs` (Arc and Azure Monitor scopes,
+//!   Key Vault, storage, Automation, resource management private links) get the names, members
+//!   and zones of their group; other private link services are accepted as opaque targets
+//!   (auto-approved, no IPs or DNS configs). `If-Match`/`If-None-Match`, `$top` and record types
+//!   other than A are not modelled.
+//! - the companion targets (vaults, storage and Automation accounts, Log Analytics workspaces,
+//!   data collection endpoints) are seeded only (writes answer 405), but for their endpoint
+//!   connections; management groups and role assignments are seeded, and decide who may write
+//!   private link associations (403 `AuthorizationFailed`, as ARM answers).
 //!
 //! How the real services behave beyond the specs (reference/arm-behaviours.md, numbered as
 //! there) is modelled too: connections and NIC names that cannot change (1, 2; Azure's codes and

@@ -15,7 +15,7 @@ use super::super::names::NameRule;
 use super::super::shared::Shared;
 use super::super::state::Map;
 use super::super::versions::ApiSet;
-use super::rules::{require_idle, set_provisioning_state, stored_id, tags};
+use super::rules::{require_idle, set_provisioning_state, stored_id, system_data, tags};
 
 /// A request method as the route table names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -461,4 +461,14 @@ impl Call<'_> {
 /// The DELETE of most kinds: [`Call::accepted_delete`], refused while the resource is busy.
 pub fn delete(call: &Call) -> Result<Reply, ApiError> {
     call.accepted_delete(WhileBusy::Refuse)
+}
+
+/// A PATCH of a tracked resource's tags, answered with the resource as GET shows it.
+pub fn patch_tags(call: &Call) -> Result<Reply, ApiError> {
+    let mut update = call.update()?;
+    require_idle(Some(&update.existing))?;
+    update.value["systemData"] = system_data(Some(&update.existing), &call.caller);
+    let v = update.store();
+    let view = View::new(call.shared, &call.api_version);
+    Ok(ArmResponse::json(200, call.kind.render(&update.map, &v, &view)).into())
 }

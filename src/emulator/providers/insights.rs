@@ -12,9 +12,7 @@ use super::super::state::{self, Map};
 use super::call::{Call, Reply, View, WhileBusy};
 use super::connections::render_with_connections;
 use super::privatedns::global_location;
-use super::rules::{
-    invalid_linked_id, referenced, require_idle, system_data, tags, writable_properties,
-};
+use super::rules::{invalid_linked_id, referenced, system_data, tags, writable_properties};
 use super::targets::{DATA_COLLECTION_ENDPOINTS, WORKSPACES};
 
 pub const MONITOR_CONNECTIONS: &str =
@@ -119,16 +117,6 @@ pub fn put_scope(call: &Call) -> Result<Reply, ApiError> {
     put.map.insert(put.key.clone(), v.clone());
     let view = View::new(call.shared, &call.api_version);
     Ok(ArmResponse::json(status, render_with_connections(&put.map, &v, &view)).into())
-}
-
-/// PATCH of a scope's tags.
-pub fn patch_scope(call: &Call) -> Result<Reply, ApiError> {
-    let mut update = call.update()?;
-    require_idle(Some(&update.existing))?;
-    update.value["systemData"] = system_data(Some(&update.existing), &call.caller);
-    let v = update.store();
-    let view = View::new(call.shared, &call.api_version);
-    Ok(ArmResponse::json(200, render_with_connections(&update.map, &v, &view)).into())
 }
 
 pub fn delete_scope(call: &Call) -> Result<Reply, ApiError> {

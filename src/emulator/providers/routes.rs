@@ -14,7 +14,7 @@ use super::super::versions::ApiSet::{
     OperationalInsights, PrivateDns, PrivateLinks, Storage,
 };
 use super::authorization;
-use super::call::{Cascade, Kind, Verb::*, View, delete};
+use super::call::{Cascade, Kind, Verb::*, View, delete, patch_tags};
 use super::connections::{
     self, delete_now, on_connection_deleted, on_target_deleted, put_connection, put_connection_now,
     render_with_connections,
@@ -50,7 +50,7 @@ pub static KINDS: &[Kind] = &[
     .named(word(1, 64))
     .serve(&[
         (Put, scopes::put_scope),
-        (Patch, scopes::patch_scope),
+        (Patch, patch_tags),
         (Delete, scopes::delete_scope),
     ])
     .rendered(scopes::render_scope)
@@ -169,7 +169,7 @@ pub static KINDS: &[Kind] = &[
     )
     .serve(&[
         (Put, insights::put_scope),
-        (Patch, insights::patch_scope),
+        (Patch, patch_tags),
         (Delete, insights::delete_scope),
     ])
     .rendered(render_with_connections)

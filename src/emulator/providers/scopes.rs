@@ -11,7 +11,7 @@ use super::super::state::Map;
 use super::super::versions::ApiSet;
 use super::call::{Call, Reply, View, WhileBusy};
 use super::connections::render_with_connections;
-use super::rules::{require_idle, system_data, tags, tracked_location, writable_properties};
+use super::rules::{system_data, tags, tracked_location, writable_properties};
 
 pub const SCOPES: &str = "microsoft.hybridcompute/privatelinkscopes";
 pub const CONNECTIONS: &str =
@@ -173,15 +173,6 @@ fn checked_service_extensions(v: Value) -> Result<Value, ApiError> {
         out.push(Value::Object(item));
     }
     Ok(Value::Array(out))
-}
-
-pub fn patch_scope(call: &Call) -> Result<Reply, ApiError> {
-    let mut update = call.update()?;
-    require_idle(Some(&update.existing))?;
-    update.value["systemData"] = system_data(Some(&update.existing), &call.caller);
-    let v = update.store();
-    let view = View::new(call.shared, &call.api_version);
-    Ok(ArmResponse::json(200, render_scope(&update.map, &v, &view)).into())
 }
 
 /// Deleting a scope that is already being deleted starts another operation (no 409 here).

@@ -176,3 +176,45 @@ async fn associations_are_refused_as_the_documentation_says() {
         .await;
     assert_refused(&r, 404, "InvalidResourceType");
 }
+
+/// deploy/emulator/fixtures.yaml lets the embedded emulator's identity associate a link at
+/// the tenant's root group (the examples of the next kinds rely on it).
+#[tokio::test]
+async fn the_shipped_fixtures_make_the_embedded_identity_owner_of_the_root_group() {
+    use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/emulator/fixtures.yaml");
+    let emu = Emulator::start(EmulatorConfig {
+        fixtures: Some(Fixtures::from_file(std::path::Path::new(path)).unwrap()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = client_for(&emu);
+    let token = crate::common::fixtures::token(&emu, "t", "arclink-emulator", "any").await;
+    let put = |url: String, body: serde_json::Value| {
+        client
+            .put(format!("{}{url}", emu.endpoint()))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap())
+            .send()
+    };
+    let link = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-arc/providers/Microsoft.Authorization/resourceManagementPrivateLinks/arm"
+    );
+    let r = put(
+        format!("{link}?api-version={PRIVATE_LINKS}"),
+        json!({"location": "eastus"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = put(
+        association_url("00000000-0000-0000-0000-0000000000aa", GUID),
+        json!({"properties": {"privateLink": link, "publicNetworkAccess": "Enabled"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+}
