@@ -125,17 +125,17 @@ fn route(segs: &[String]) -> Result<Route, ApiError> {
             let collection = rest.len() % 2 == 1;
             let (kind_ns, types, extension_at) = types_of(ns, rest);
             let type_key = format!("{kind_ns}/{}", types.join("/"));
+            let named_ns = extension_at
+                .and_then(|at| segs.get(6 + 2 * at + 1))
+                .unwrap_or(&segs[5]);
             let kind = providers::kind_for(&type_key)
                 .filter(|k| k.extension == extension_at.is_some())
-                .ok_or_else(|| unknown_type(kind_ns, &types.join("/")))?;
+                .ok_or_else(|| unknown_type(named_ns, &types.join("/")))?;
             if let Some(at) = extension_at {
                 // The resource extended must be of a type the emulator serves.
                 let base: Vec<&str> = rest[..2 * at].iter().step_by(2).copied().collect();
                 providers::kind_for(&format!("{ns}/{}", base.join("/")))
                     .ok_or_else(|| unknown_type(&segs[5], &base.join("/")))?;
-                if types.is_empty() {
-                    return Err(unknown_type(kind_ns, ""));
-                }
             }
             let mut segments: Vec<(String, String)> = segs[6..]
                 .chunks(2)
@@ -515,6 +515,35 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn extension_paths_route_to_their_own_type_only_below_a_served_resource() {
+        let segs = |p: &str| names::path_segments(p).unwrap();
+        let base =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/m";
+        let ext = "providers/Microsoft.Insights/dataCollectionRuleAssociations";
+        match route(&segs(&format!("{base}/{ext}/a"))) {
+            Ok(Route::Resource {
+                kind,
+                rid,
+                collection: false,
+            }) => {
+                assert!(kind.extension);
+                assert_eq!(rid.extended().unwrap().to_id(), base);
+            }
+            _ => panic!("not routed"),
+        }
+        for refused in [
+            format!("{base}/providers"),
+            format!("{base}/providers/Microsoft.Insights"),
+            format!("/subscriptions/s/resourceGroups/rg/{ext}/a"),
+            format!(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/v/{ext}/a"
+            ),
+        ] {
+            assert!(route(&segs(&refused)).is_err(), "{refused}");
+        }
+    }
+
     proptest! {
         #[test]
         fn resource_paths_with_hostile_names_route_without_panic(
@@ -534,7 +563,7 @@ mod tests {
         #[test]
         fn any_path_routes_without_panic(
             parts in proptest::collection::vec(
-                "(subscriptions|resourceGroups|providers|Microsoft\\.HybridCompute|Microsoft\\.Network|privateLinkScopes|privateEndpoints|privateDnsZones|A|locations|operationStatuses|operationResults|%2F|%2e%2e|%00|%FF|\\PC{0,8})",
+                "(subscriptions|resourceGroups|providers|Microsoft\\.HybridCompute|Microsoft\\.Network|Microsoft\\.Insights|Microsoft\\.Management|managementGroups|machines|dataCollectionRuleAssociations|privateLinkScopes|privateEndpoints|privateDnsZones|A|locations|operationStatuses|operationResults|%2F|%2e%2e|%00|%FF|\\PC{0,8})",
                 0..14,
             )
         ) {

@@ -126,13 +126,13 @@ pub fn delete_scope(call: &Call) -> Result<Reply, ApiError> {
 /// Insights answers a write to a scope's scoped resources while one of them is provisioning
 /// with this message (hashicorp/terraform-provider-azurerm#22236; the status and code are
 /// chosen).
-fn refuse_while_provisioning(map: &Map, scope_key: &str, busy: bool) -> Result<(), ApiError> {
+fn refuse_while_provisioning(map: &Map, scope_key: &str, serialized: bool) -> Result<(), ApiError> {
     let provisioning = state::children(map, scope_key, "scopedresources").any(|(_, v)| {
         v["properties"]["provisioningState"]
             .as_str()
             .is_some_and(|s| s.eq_ignore_ascii_case("Provisioning"))
     });
-    if busy && provisioning {
+    if serialized && provisioning {
         return Err(ApiError::new(
             409,
             "Conflict",
@@ -171,13 +171,13 @@ fn linked_resource(map: &Map, body: &JsonMap<String, Value>, by: &str) -> Result
 /// `privateLinkScopeOperationStatuses` resource; a second scoped resource linking the same
 /// resource (even under the same name) is a 409 (Azure/azure-rest-api-specs#28176).
 pub fn put_scoped_resource(call: &Call) -> Result<Reply, ApiError> {
-    let busy = call
+    let serialized = call
         .shared
         .settings()
         .behaviours
         .scoped_resource_writes_serialized;
     let (mut put, scope) = call.child_put()?;
-    refuse_while_provisioning(&put.map, &scope.key, busy)?;
+    refuse_while_provisioning(&put.map, &scope.key, serialized)?;
     let linked = linked_resource(&put.map, put.body, &put.id)?;
     let taken = state::children(&put.map, &scope.key, "scopedresources").any(|(_, v)| {
         v["properties"]["linkedResourceId"]
@@ -217,12 +217,12 @@ pub fn delete_scoped_resource(call: &Call) -> Result<Reply, ApiError> {
             .parent()
             .map(|p| ids::key(&p.to_id()))
             .unwrap_or_default();
-        let busy = call
+        let serialized = call
             .shared
             .settings()
             .behaviours
             .scoped_resource_writes_serialized;
-        refuse_while_provisioning(&map, &scope_key, busy)?;
+        refuse_while_provisioning(&map, &scope_key, serialized)?;
     }
     call.accepted_delete(WhileBusy::Refuse)
 }
