@@ -300,6 +300,7 @@ pub fn load_fixtures(shared: &Shared, f: &Fixtures, overwrite: bool) -> Result<(
         }
         put(&mut map, id.clone(), machine);
     }
+    super::seed::load(&mut map, f, &tenant, overwrite)?;
     drop(map);
     if !f.principals.is_empty() {
         let mut p = shared.principals.write();

@@ -55,6 +55,31 @@ enum Route {
         kind: &'static Kind,
         collection: bool,
     },
+    /// `/providers/Microsoft.Management/managementGroups/{group}/providers/{ns}/{type}[/{name}]`.
+    ManagementGroup {
+        group: String,
+        type_key: String,
+        name: Option<String>,
+    },
+}
+
+/// The namespace and type segments of the part of a path after `providers/{ns}`: an extension
+/// resource's (after a second `providers/{ns}`) are its own; also where that second part
+/// starts, in type segments.
+fn types_of<'a>(ns: &'a str, rest: &'a [&'a str]) -> (&'a str, Vec<&'a str>, Option<usize>) {
+    let mut ns = ns;
+    let mut types = Vec::new();
+    let mut extension_at = None;
+    for (i, pair) in rest.chunks(2).enumerate() {
+        if pair[0] == "providers" && i > 0 {
+            ns = pair.get(1).copied().unwrap_or_default();
+            types.clear();
+            extension_at = Some(i);
+        } else {
+            types.push(pair[0]);
+        }
+    }
+    (ns, types, extension_at)
 }
 
 fn unknown_type(ns: &str, ty: &str) -> ApiError {
@@ -129,10 +154,20 @@ fn route(segs: &[String]) -> Result<Route, ApiError> {
             rest @ ..,
         ] if !rest.is_empty() => {
             let collection = rest.len() % 2 == 1;
-            let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
-            let type_key = format!("{ns}/{}", types.join("/"));
+            let (kind_ns, types, extension_at) = types_of(ns, rest);
+            let type_key = format!("{kind_ns}/{}", types.join("/"));
+            let named_ns = extension_at
+                .and_then(|at| segs.get(6 + 2 * at + 1))
+                .unwrap_or(&segs[5]);
             let kind = providers::kind_for(&type_key)
-                .ok_or_else(|| unknown_type(&segs[5], &types.join("/")))?;
+                .filter(|k| k.extension == extension_at.is_some())
+                .ok_or_else(|| unknown_type(named_ns, &types.join("/")))?;
+            if let Some(at) = extension_at {
+                // The resource extended must be of a type the emulator serves.
+                let base: Vec<&str> = rest[..2 * at].iter().step_by(2).copied().collect();
+                providers::kind_for(&format!("{ns}/{}", base.join("/")))
+                    .ok_or_else(|| unknown_type(&segs[5], &base.join("/")))?;
+            }
             let mut segments: Vec<(String, String)> = segs[6..]
                 .chunks(2)
                 .map(|c| (c[0].clone(), c.get(1).cloned().unwrap_or_default()))
@@ -151,6 +186,20 @@ fn route(segs: &[String]) -> Result<Route, ApiError> {
                 collection,
             })
         }
+        [
+            "providers",
+            "microsoft.management",
+            "managementgroups",
+            _,
+            "providers",
+            ns,
+            ty,
+            name @ ..,
+        ] if name.len() <= 1 => Ok(Route::ManagementGroup {
+            group: segs[3].clone(),
+            type_key: format!("{ns}/{ty}"),
+            name: segs.get(7).cloned(),
+        }),
         _ => Err(ApiError::new(
             404,
             "NotFound",
@@ -196,9 +245,21 @@ pub fn counted_type(segs: &[String]) -> String {
             ns,
             rest @ ..,
         ] => {
-            let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
+            let (ns, types, _) = types_of(ns, rest);
             canonical(ns, &types)
         }
+        [
+            "providers",
+            "microsoft.management",
+            "managementgroups",
+            _,
+            "providers",
+            ns,
+            ty,
+            ..,
+        ] => providers::management_group_type(&format!("{ns}/{ty}"))
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{ns}/{ty}")),
         _ => "unknown".into(),
     }
 }
@@ -471,6 +532,24 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
             };
             providers::dispatch(&call)
         }
+        Route::ManagementGroup {
+            group,
+            type_key,
+            name,
+        } => {
+            check_api_version(&[ApiSet::PrivateLinks], api_version)?;
+            providers::dispatch_management_group(
+                shared,
+                &providers::GroupCall {
+                    method: req.method.clone(),
+                    group,
+                    type_key,
+                    name,
+                    body,
+                    caller,
+                },
+            )
+        }
     }
 }
 
@@ -518,6 +597,35 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn extension_paths_route_to_their_own_type_only_below_a_served_resource() {
+        let segs = |p: &str| names::path_segments(p).unwrap();
+        let base =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/m";
+        let ext = "providers/Microsoft.Insights/dataCollectionRuleAssociations";
+        match route(&segs(&format!("{base}/{ext}/a"))) {
+            Ok(Route::Resource {
+                kind,
+                rid,
+                collection: false,
+            }) => {
+                assert!(kind.extension);
+                assert_eq!(rid.extended().unwrap().to_id(), base);
+            }
+            _ => panic!("not routed"),
+        }
+        for refused in [
+            format!("{base}/providers"),
+            format!("{base}/providers/Microsoft.Insights"),
+            format!("/subscriptions/s/resourceGroups/rg/{ext}/a"),
+            format!(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/v/{ext}/a"
+            ),
+        ] {
+            assert!(route(&segs(&refused)).is_err(), "{refused}");
+        }
+    }
+
     proptest! {
         #[test]
         fn resource_paths_with_hostile_names_route_without_panic(
@@ -537,7 +645,7 @@ mod tests {
         #[test]
         fn any_path_routes_without_panic(
             parts in proptest::collection::vec(
-                "(subscriptions|resourceGroups|providers|Microsoft\\.HybridCompute|Microsoft\\.Network|privateLinkScopes|privateEndpoints|privateDnsZones|A|locations|operationStatuses|operationResults|%2F|%2e%2e|%00|%FF|\\PC{0,8})",
+                "(subscriptions|resourceGroups|providers|Microsoft\\.HybridCompute|Microsoft\\.Network|Microsoft\\.Insights|Microsoft\\.Management|managementGroups|machines|dataCollectionRuleAssociations|privateLinkScopes|privateEndpoints|privateDnsZones|A|locations|operationStatuses|operationResults|%2F|%2e%2e|%00|%FF|\\PC{0,8})",
                 0..14,
             )
         ) {

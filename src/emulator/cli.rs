@@ -57,6 +57,10 @@ pub struct EmulatorArgs {
     /// covers (by default they are left out, as Azure is reported to do).
     #[arg(long)]
     pub dns_configs_always_listed: bool,
+    /// Accept a write to an Azure Monitor scope's scoped resources while another is still
+    /// provisioning (by default it is refused, as Azure is reported to do).
+    #[arg(long)]
+    pub concurrent_scoped_resource_writes: bool,
     /// What clears a machine's privateLinkScopeResourceId in a PATCH (undocumented in Azure).
     #[arg(long, value_enum, default_value = "empty-string")]
     pub machine_scope_clear: ScopeClearArg,
@@ -113,6 +117,7 @@ impl EmulatorArgs {
             throttling,
             behaviours: Behaviours {
                 dns_configs_covered_by_zone_group: !self.dns_configs_always_listed,
+                scoped_resource_writes_serialized: !self.concurrent_scoped_resource_writes,
                 machine_scope_clear: match self.machine_scope_clear {
                     ScopeClearArg::EmptyString => ScopeClear::EmptyString,
                     ScopeClearArg::Null => ScopeClear::Null,

@@ -38,6 +38,10 @@ pub struct Behaviours {
     /// documented).
     #[serde(default)]
     pub machine_scope_clear: ScopeClear,
+    /// Insights refuses a write to a private link scope's scoped resources while another one
+    /// is provisioning (hashicorp/terraform-provider-azurerm#22236); `false` accepts it.
+    #[serde(default = "yes")]
+    pub scoped_resource_writes_serialized: bool,
 }
 
 fn yes() -> bool {
@@ -49,6 +53,7 @@ impl Default for Behaviours {
         Behaviours {
             dns_configs_covered_by_zone_group: true,
             machine_scope_clear: ScopeClear::default(),
+            scoped_resource_writes_serialized: true,
         }
     }
 }

@@ -20,6 +20,58 @@ pub struct Fixtures {
     pub machine_sets: Vec<MachineSetFixture>,
     /// Service principals the token endpoint accepts; empty accepts any client id and secret.
     pub principals: Vec<PrincipalFixture>,
+    /// The targets of the companion endpoints (issue 21), seeded: arclink never creates them.
+    pub key_vaults: Vec<SeededFixture>,
+    pub storage_accounts: Vec<SeededFixture>,
+    pub automation_accounts: Vec<SeededFixture>,
+    pub log_analytics_workspaces: Vec<SeededFixture>,
+    pub data_collection_endpoints: Vec<SeededFixture>,
+    /// Management groups, for private link associations.
+    pub management_groups: Vec<ManagementGroupFixture>,
+    /// Built-in roles held by principals at management groups.
+    pub role_assignments: Vec<RoleAssignmentFixture>,
+}
+
+/// A resource the fixtures seed in a resource group: a vault, storage account, Automation
+/// account, Log Analytics workspace or data collection endpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeededFixture {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub name: String,
+    pub location: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Storage accounts only: the SKU name (default `Standard_LRS`); a read-access
+    /// geo-redundant one (`Standard_RAGRS`) has the `*_secondary` groups too.
+    pub sku: Option<String>,
+    /// Properties over the defaults of the service's GET example (a workspace's
+    /// `customerId`, a vault's `publicNetworkAccess`, ...).
+    #[serde(default)]
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManagementGroupFixture {
+    pub name: String,
+    pub display_name: Option<String>,
+    /// The parent group's name; none for the root group.
+    pub parent: Option<String>,
+    /// Default: the first principal's tenant.
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleAssignmentFixture {
+    /// The principal's client id (the identity the emulator knows a caller by).
+    pub principal_id: String,
+    /// `Owner`, `Contributor` or `Reader`.
+    pub role: String,
+    /// A management group id (`/providers/Microsoft.Management/managementGroups/{name}`).
+    pub scope: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -40,14 +40,30 @@ impl ResourceId {
         })
     }
 
-    /// `Microsoft.Ns/type1/type2`, lower-cased.
+    /// `Microsoft.Ns/type1/type2`, lower-cased. An extension resource
+    /// (`…/{type}/{name}/providers/{Ns2}/{type2}/{name2}`) has a type of its own namespace.
     pub fn type_key(&self) -> String {
         let mut s = self.namespace.to_ascii_lowercase();
-        for (t, _) in &self.segments {
-            s.push('/');
-            s.push_str(&t.to_ascii_lowercase());
+        for (t, n) in &self.segments {
+            if t.eq_ignore_ascii_case("providers") {
+                s = n.to_ascii_lowercase();
+            } else {
+                s.push('/');
+                s.push_str(&t.to_ascii_lowercase());
+            }
         }
         s
+    }
+
+    /// The resource an extension resource is attached to; `None` for other resources.
+    pub fn extended(&self) -> Option<ResourceId> {
+        let at = self
+            .segments
+            .iter()
+            .rposition(|(t, _)| t.eq_ignore_ascii_case("providers"))?;
+        let mut base = self.clone();
+        base.segments.truncate(at);
+        Some(base).filter(|b| !b.segments.is_empty())
     }
 
     pub fn name(&self) -> &str {
@@ -125,5 +141,27 @@ mod tests {
         assert!(ResourceId::parse("subscriptions/s/resourceGroups/rg/providers/ns/t/n").is_none());
         assert!(ResourceId::parse("/subscriptions//resourceGroups/rg/providers/ns/t/n").is_none());
         assert_eq!(normalize_location("West Europe"), "westeurope");
+    }
+
+    #[test]
+    fn an_extension_resource_has_its_own_type_and_knows_what_it_extends() {
+        let id = ResourceId::parse(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/m/providers/Microsoft.Insights/dataCollectionRuleAssociations/a",
+        )
+        .unwrap();
+        assert_eq!(
+            id.type_key(),
+            "microsoft.insights/datacollectionruleassociations"
+        );
+        assert_eq!(
+            id.extended().unwrap().to_id(),
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/m"
+        );
+        assert!(
+            ResourceId::parse("/subscriptions/s/resourceGroups/rg/providers/ns/t/n")
+                .unwrap()
+                .extended()
+                .is_none()
+        );
     }
 }

@@ -43,6 +43,10 @@ pub enum Poll {
     AsyncOperation,
     /// `Location` (result resource) — deletes, HybridCompute and Private DNS operations.
     Location,
+    /// `Location` only, pointing at a status resource of this type in the request's resource
+    /// group, which answers 200 with the operation's `status` (Insights'
+    /// `privateLinkScopeOperationStatuses`).
+    LocationAt(&'static str),
 }
 
 /// What completing the operation does to the store.

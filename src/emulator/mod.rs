@@ -22,10 +22,16 @@
 //! - long-running operations: Network PUTs answer 201/200 with `Azure-AsyncOperation`; deletes and
 //!   HybridCompute/Private DNS operations answer 202 with `Location` (and `Azure-AsyncOperation`).
 //!   A failed or canceled operation's `operationResults` answers 400 with the operation's error.
-//! - private endpoints to anything other than an Arc private link scope are accepted as opaque
-//!   targets (auto-approved, no IPs or DNS configs); `groupIds`, `$top`, `$filter` (refused on
-//!   resource lists) and record types other than A are not modelled; `If-Match`/`If-None-Match`
-//!   are honoured by Private DNS only (412 `PreconditionFailed`, `providers/conditions.rs`).
+//! - private endpoints to the targets in `providers/targets.rs` (Arc and Azure Monitor scopes,
+//!   Key Vault, storage, Automation, resource management private links) get the names, members
+//!   and zones of their group; other private link services are accepted as opaque targets
+//!   (auto-approved, no IPs or DNS configs). `$top`, `$filter` (refused on resource lists) and
+//!   record types other than A are not modelled; `If-Match`/`If-None-Match` are honoured by
+//!   Private DNS only (412 `PreconditionFailed`, `providers/conditions.rs`).
+//! - the companion targets (vaults, storage and Automation accounts, Log Analytics workspaces,
+//!   data collection endpoints) are seeded only (writes answer 405), but for their endpoint
+//!   connections; management groups and role assignments are seeded, and decide who may write
+//!   private link associations (403 `AuthorizationFailed`, as ARM answers).
 //! - ARM's cloud metadata document (`GET /metadata/endpoints?api-version=2022-09-01`) is served
 //!   without a token, naming the emulator as Resource Manager and login endpoint.
 //!
@@ -62,6 +68,7 @@ mod counters;
 mod error;
 mod faults;
 mod fixtures;
+mod hash;
 mod http;
 mod ids;
 mod json;
@@ -70,6 +77,7 @@ mod metadata;
 mod names;
 mod persist;
 mod providers;
+mod seed;
 mod server;
 mod shared;
 mod state;
@@ -91,9 +99,9 @@ pub use counters::Counters;
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultAction};
 pub use fixtures::{
-    Fixtures, MachineFixture, MachineSetFixture, NetworkSecurityGroupFixture, PrincipalFixture,
-    ResourceGroupFixture, SecurityRuleFixture, SubnetFixture, SubscriptionFixture,
-    VirtualNetworkFixture,
+    Fixtures, MachineFixture, MachineSetFixture, ManagementGroupFixture,
+    NetworkSecurityGroupFixture, PrincipalFixture, ResourceGroupFixture, RoleAssignmentFixture,
+    SecurityRuleFixture, SeededFixture, SubnetFixture, SubscriptionFixture, VirtualNetworkFixture,
 };
 
 use shared::{Settings, Shared};

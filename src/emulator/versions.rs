@@ -11,6 +11,16 @@ pub enum ApiSet {
     HybridCompute,
     Network,
     PrivateDns,
+    /// Microsoft.Insights private link scopes (Azure Monitor).
+    MonitorScopes,
+    /// Microsoft.Insights data collection endpoints and rule associations.
+    DataCollection,
+    /// Microsoft.Authorization resource management private links and their associations.
+    PrivateLinks,
+    KeyVault,
+    Storage,
+    Automation,
+    OperationalInsights,
 }
 
 /// The resources readme's tags (2015-11-01 … 2025-04-01) and the subscriptions readme's
@@ -139,6 +149,47 @@ const PRIVATE_DNS: &[&str] = &[
     "2024-06-01",
     "2026-06-01-preview",
 ];
+// The companion services of issue 21: the api-versions their readmes list
+// (tests/azure-specs/SOURCES.md).
+const MONITOR_SCOPES: &[&str] = &[
+    "2019-10-17-preview",
+    "2021-07-01-preview",
+    "2021-09-01",
+    "2023-06-01-preview",
+];
+const DATA_COLLECTION: &[&str] = &[
+    "2021-09-01-preview",
+    "2022-06-01",
+    "2023-03-11",
+    "2024-03-11",
+];
+const PRIVATE_LINKS: &[&str] = &["2020-05-01"];
+const KEY_VAULT: &[&str] = &["2024-11-01", "2025-05-01", "2026-02-01", "2026-04-01"];
+const STORAGE: &[&str] = &[
+    "2025-06-01",
+    "2025-08-01",
+    "2026-04-01",
+    "2026-06-01",
+    "2026-09-01",
+];
+const AUTOMATION: &[&str] = &[
+    "2020-01-13-preview",
+    "2021-06-22",
+    "2022-08-08",
+    "2023-05-15-preview",
+    "2024-10-23",
+];
+const OPERATIONAL_INSIGHTS: &[&str] = &[
+    "2020-08-01",
+    "2020-10-01",
+    "2021-06-01",
+    "2021-12-01-preview",
+    "2022-10-01",
+    "2023-09-01",
+    "2025-02-01",
+    "2025-07-01",
+    "2026-03-01",
+];
 
 impl ApiSet {
     pub fn versions(self) -> &'static [&'static str] {
@@ -147,6 +198,13 @@ impl ApiSet {
             ApiSet::HybridCompute => HYBRID_COMPUTE,
             ApiSet::Network => NETWORK,
             ApiSet::PrivateDns => PRIVATE_DNS,
+            ApiSet::MonitorScopes => MONITOR_SCOPES,
+            ApiSet::DataCollection => DATA_COLLECTION,
+            ApiSet::PrivateLinks => PRIVATE_LINKS,
+            ApiSet::KeyVault => KEY_VAULT,
+            ApiSet::Storage => STORAGE,
+            ApiSet::Automation => AUTOMATION,
+            ApiSet::OperationalInsights => OPERATIONAL_INSIGHTS,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Integration tests of the ARM emulator over real HTTPS.
 
+mod companion_support;
 mod support;
 
+mod associations;
 mod auth;
 mod behaviours;
 mod catalog;
@@ -9,9 +11,13 @@ mod contract;
 mod durability;
 mod hybridcompute;
 mod limits;
+mod monitor;
 mod names;
 mod network;
 mod nsg;
 mod platform;
+mod private_links;
 mod privatedns;
 mod sdk;
+mod static_ips;
+mod targets;

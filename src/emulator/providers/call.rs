@@ -15,7 +15,7 @@ use super::super::names::NameRule;
 use super::super::shared::Shared;
 use super::super::state::Map;
 use super::super::versions::ApiSet;
-use super::rules::{require_idle, set_provisioning_state, stored_id, tags};
+use super::rules::{require_idle, set_provisioning_state, stored_id, system_data, tags};
 
 /// A request method as the route table names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +52,9 @@ pub struct Kind {
     pub routes: &'static [(Verb, Handler)],
     pub render: Option<Render>,
     pub on_delete: Option<Cascade>,
+    /// An extension resource: served below another resource
+    /// (`…/{type}/{name}/providers/{namespace}/{types}`), not below a resource group.
+    pub extension: bool,
 }
 
 impl Kind {
@@ -71,6 +74,14 @@ impl Kind {
             routes: &[],
             render: None,
             on_delete: None,
+            extension: false,
+        }
+    }
+
+    pub const fn extension(self) -> Kind {
+        Kind {
+            extension: true,
+            ..self
         }
     }
 
@@ -295,6 +306,16 @@ impl Call<'_> {
         ids::key(&self.rid.to_id())
     }
 
+    /// The resource this one belongs to: a child resource's parent, or the resource an
+    /// extension resource is attached to.
+    pub fn owner(&self) -> Option<ResourceId> {
+        if self.kind.extension {
+            self.rid.extended()
+        } else {
+            self.rid.parent()
+        }
+    }
+
     /// The id with the provider's canonical casing for namespace and types and the caller's
     /// casing for names (used when a resource is created).
     pub fn canonical_id(&self) -> String {
@@ -397,6 +418,26 @@ impl Call<'_> {
         Ok((put, parent))
     }
 
+    /// [`Put`] of an extension resource, whose new id goes below the stored id of the resource
+    /// it extends (which `dispatch` found to exist).
+    pub fn extension_put(&self) -> Result<Put<'_>, ApiError> {
+        let owner_key = self
+            .owner()
+            .map(|o| ids::key(&o.to_id()))
+            .unwrap_or_default();
+        self.put_with_id(|map| {
+            format!(
+                "{}/providers/{}/{}/{}",
+                map.get(&owner_key)
+                    .and_then(|o| o["id"].as_str())
+                    .unwrap_or_default(),
+                self.kind.namespace,
+                self.kind.types.join("/"),
+                self.rid.name()
+            )
+        })
+    }
+
     pub fn update(&self) -> Result<Update<'_>, ApiError> {
         let body = self.body()?;
         let new_tags = tags(body)?;
@@ -445,4 +486,14 @@ impl Call<'_> {
 /// The DELETE of most kinds: [`Call::accepted_delete`], refused while the resource is busy.
 pub fn delete(call: &Call) -> Result<Reply, ApiError> {
     call.accepted_delete(WhileBusy::Refuse)
+}
+
+/// A PATCH of a tracked resource's tags, answered with the resource as GET shows it.
+pub fn patch_tags(call: &Call) -> Result<Reply, ApiError> {
+    let mut update = call.update()?;
+    require_idle(Some(&update.existing))?;
+    update.value["systemData"] = system_data(Some(&update.existing), &call.caller);
+    let v = update.store();
+    let view = View::new(call.shared, &call.api_version);
+    Ok(ArmResponse::json(200, call.kind.render(&update.map, &v, &view)).into())
 }

@@ -1,21 +1,24 @@
 //! Microsoft.Network private endpoints and the read-only network interfaces Network creates
-//! for them, including what ties an endpoint to the HybridCompute scopes it connects to.
+//! for them: the names each serves for the targets it connects to ([`super::targets`]), their
+//! addresses ([`super::endpoint_ips`]) and its connections ([`super::endpoint_links`]).
 
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use serde_json::{Map as JsonMap, Value, json};
 
 use super::super::http::ApiError;
-use super::super::ids::{self, ResourceId};
+use super::super::ids;
 use super::super::state::{self, Map};
 use super::call::{Call, Reply, View};
-use super::rules::{
-    invalid_linked_id, linked_id, new_etag, referenced, tags, tracked_location, writable_properties,
+use super::connections::connections_of_endpoint;
+use super::endpoint_ips::{Addressed, Served, assign, check_members, static_ips, used_ips};
+use super::endpoint_links::{
+    AUTO, MANUAL, connections_in, connections_out, connections_unchanged, plan,
 };
-use super::scopes::{self, GROUP_ID};
+use super::rules::{linked_id, new_etag, referenced, tags, tracked_location, writable_properties};
+use super::targets::record_of;
 use super::vnets::SUBNETS;
-use super::zonegroups::{covered_names, on_zone_group_deleted};
+use super::zonegroups::{covered_records, on_zone_group_deleted};
 
 pub const ENDPOINTS: &str = "microsoft.network/privateendpoints";
 pub const NICS: &str = "microsoft.network/networkinterfaces";
@@ -26,11 +29,6 @@ const ENDPOINT_READ_ONLY: &[&str] = &[
     "customDnsConfigs",
     "resourceGuid",
 ];
-
-const AUTO: &str = "privateLinkServiceConnections";
-const MANUAL: &str = "manualPrivateLinkServiceConnections";
-/// Azure's limit on a connection's `requestMessage` (reference/arm-behaviours.md 7).
-const MAX_REQUEST_MESSAGE: usize = 140;
 
 /// A private endpoint's network interface belongs to the endpoint.
 pub fn refuse_nic_write(call: &Call) -> Result<Reply, ApiError> {
@@ -50,147 +48,20 @@ pub fn render_endpoint(map: &Map, v: &Arc<Value>, view: &View) -> Value {
         return Value::clone(v);
     }
     let key = v["id"].as_str().map(ids::key).unwrap_or_default();
-    let covered: Vec<String> = state::children(map, &key, "privatednszonegroups")
-        .flat_map(|(_, g)| covered_names(g))
+    let covered: Vec<(String, String)> = state::children(map, &key, "privatednszonegroups")
+        .flat_map(|(_, g)| covered_records(g))
         .collect();
     let mut out = Value::clone(v);
     if let Some(configs) = out["properties"]["customDnsConfigs"].as_array_mut() {
         configs.retain(|c| {
-            c["fqdn"]
+            let record = c["fqdn"]
                 .as_str()
-                .is_none_or(|f| !covered.contains(&f.to_ascii_lowercase()))
+                .and_then(record_of)
+                .map(|(zone, rel)| (zone.to_string(), rel));
+            record.is_none_or(|r| !covered.contains(&r))
         });
     }
     out
-}
-
-/// The FQDNs an Arc private endpoint serves, for a scope in `region`.
-pub fn arc_fqdns(region: &str) -> Vec<String> {
-    vec![
-        "gbl.his.arc.azure.com".to_string(),
-        format!("{region}.his.arc.azure.com"),
-        "agentserviceapi.guestconfiguration.azure.com".to_string(),
-        format!("{region}-gas.guestconfiguration.azure.com"),
-        format!("{region}.dp.kubernetesconfiguration.azure.com"),
-    ]
-}
-
-fn parse_cidr(prefix: &str) -> Option<(u32, u32)> {
-    let (addr, len) = prefix.split_once('/')?;
-    let addr: Ipv4Addr = addr.parse().ok()?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 30)?;
-    let size = 1u32 << (32 - len);
-    Some((u32::from(addr) & !(size - 1), size))
-}
-
-/// IPs already used by private endpoints in `subnet_key`.
-fn used_ips(map: &Map, sub: &str, subnet_key: &str, except: &str) -> Vec<String> {
-    let prefix = format!("/subscriptions/{}/", sub.to_ascii_lowercase());
-    state::range_after(map, &prefix, None)
-        .filter(|(k, v)| {
-            k.as_str() != except
-                && v["type"]
-                    .as_str()
-                    .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Network/privateEndpoints"))
-                && v["properties"]["subnet"]["id"]
-                    .as_str()
-                    .map(ids::key)
-                    .as_deref()
-                    == Some(subnet_key)
-        })
-        .flat_map(|(_, v)| {
-            v["properties"]["customDnsConfigs"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .flat_map(|c| c["ipAddresses"].as_array().into_iter().flatten())
-                .filter_map(|ip| ip.as_str().map(str::to_string))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-/// Azure keeps the first four and the last address of a subnet.
-fn allocate_ips(subnet: &Value, used: &[String], n: usize) -> Result<Vec<String>, ApiError> {
-    let prefix = subnet["properties"]["addressPrefix"]
-        .as_str()
-        .unwrap_or_default();
-    let (base, size) = parse_cidr(prefix).ok_or_else(|| {
-        ApiError::bad_request(
-            "InvalidAddressPrefix",
-            format!("Subnet address prefix '{prefix}' is not a valid IPv4 prefix."),
-        )
-    })?;
-    let out: Vec<String> = (4..size.saturating_sub(1))
-        .map(|i| Ipv4Addr::from(base + i).to_string())
-        .filter(|ip| !used.contains(ip))
-        .take(n)
-        .collect();
-    if out.len() < n {
-        return Err(ApiError::bad_request(
-            "SubnetIsFull",
-            format!(
-                "Subnet with address prefix {prefix} does not have enough free private IP addresses."
-            ),
-        ));
-    }
-    Ok(out)
-}
-
-struct ConnIn {
-    list: &'static str,
-    name: String,
-    target: String,
-    group_ids: Value,
-    request_message: String,
-    /// `privateLinkServiceConnectionState` as sent, if it was.
-    state: Option<Value>,
-}
-
-fn connections_in(props: &JsonMap<String, Value>, pe_name: &str) -> Result<Vec<ConnIn>, ApiError> {
-    let mut out = Vec::new();
-    for list in [AUTO, MANUAL] {
-        let Some(items) = props.get(list).and_then(Value::as_array) else {
-            continue;
-        };
-        for (i, c) in items.iter().enumerate() {
-            let path = format!("properties.{list}[{i}].properties.privateLinkServiceId");
-            let target = c["properties"]["privateLinkServiceId"]
-                .as_str()
-                .unwrap_or_default();
-            if ResourceId::parse(target).is_none() {
-                return Err(invalid_linked_id(target, &path));
-            }
-            let request_message = c["properties"]["requestMessage"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            if request_message.chars().count() > MAX_REQUEST_MESSAGE {
-                return Err(ApiError::bad_request(
-                    "BadRequest",
-                    format!(
-                        "The request message of properties.{list}[{i}] is {} characters long; the maximum is {MAX_REQUEST_MESSAGE}.",
-                        request_message.chars().count()
-                    ),
-                ));
-            }
-            out.push(ConnIn {
-                list,
-                name: c["name"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| pe_name.to_string()),
-                target: target.to_string(),
-                group_ids: c["properties"]["groupIds"].clone(),
-                request_message,
-                state: c["properties"]
-                    .get("privateLinkServiceConnectionState")
-                    .filter(|s| !s.is_null())
-                    .cloned(),
-            });
-        }
-    }
-    Ok(out)
 }
 
 pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
@@ -217,32 +88,46 @@ pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
         None => Some(new_nic_id(call, &props, &put.map, &put.id)?),
     };
 
-    // Only Arc scopes are modelled; other private link services are accepted as opaque targets.
-    let mut fqdns = Vec::new();
-    let mut scope_links = Vec::new();
-    for c in &conns {
-        if let Some(scope) = scopes::is_scope_id(&c.target) {
-            let scope_v = referenced(&put.map, &scope, &put.id)?;
-            let region = scope_v["location"].as_str().unwrap_or("global").to_string();
-            fqdns.extend(arc_fqdns(&region));
-            scope_links.push(scope);
-        }
+    let plans = plan(&put.map, &conns, &put.id)?;
+    let statics = static_ips(&props)?;
+    let groups: Vec<_> = plans.iter().flatten().map(|p| &p.group).collect();
+    if !groups.is_empty() {
+        check_members(&statics, &groups, &put.id)?;
     }
+    let served: Vec<Served> = groups
+        .iter()
+        .flat_map(|g| {
+            g.names.iter().map(|(member, fqdn)| Served {
+                group_id: g.id.to_string(),
+                member: member.clone(),
+                fqdn: fqdn.clone(),
+            })
+        })
+        .collect();
     let subnet_key = ids::key(&subnet_rid.to_id());
     let used = used_ips(&put.map, &call.rid.subscription, &subnet_key, &put.key);
-    let custom_dns =
-        custom_dns_configs(put.existing.as_deref(), &subnet_key, &subnet, &used, &fqdns)?;
+    let old = old_addresses(put.existing.as_deref(), &subnet_key);
+    let addressed = assign(served, &statics, &old, &subnet, &used)?;
+    let custom_dns: Vec<Value> = addressed
+        .iter()
+        .map(|a| json!({"fqdn": a.served.fqdn, "ipAddresses": [a.ip]}))
+        .collect();
     let (auto, manual) = connections_out(
         &mut put.map,
         put.existing.as_deref(),
         call.rid.name(),
         &put.id,
         &conns,
+        &plans,
     );
-    // Connections dropped from the endpoint disappear from their scopes.
-    let kept: Vec<String> = scope_links.iter().map(|s| ids::key(&s.to_id())).collect();
-    for conn_key in scopes::connections_of_endpoint(&put.map, &put.key) {
-        if !kept.iter().any(|s| conn_key.starts_with(&format!("{s}/"))) {
+    // Connections dropped from the endpoint disappear from their targets.
+    let kept: Vec<String> = plans
+        .iter()
+        .flatten()
+        .map(|p| ids::key(&p.target_id))
+        .collect();
+    for conn_key in connections_of_endpoint(&put.map, &put.key) {
+        if !kept.iter().any(|t| conn_key.starts_with(&format!("{t}/"))) {
             state::remove_tree(&mut put.map, &conn_key);
         }
     }
@@ -250,7 +135,7 @@ pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
     let nic = match (put.existing.as_ref(), new_nic) {
         (Some(e), _) => e["properties"]["networkInterfaces"].clone(),
         (None, Some(nic_id)) => {
-            let value = nic_value(&nic_id, &put.id, &location, &subnet, &custom_dns);
+            let value = nic_value(&nic_id, &put.id, &location, &subnet, &addressed);
             put.map.insert(ids::key(&nic_id), Arc::new(value));
             json!([{"id": nic_id}])
         }
@@ -285,16 +170,9 @@ pub fn put_endpoint(call: &Call) -> Result<Reply, ApiError> {
     Ok(put.provisioning(v, &location))
 }
 
-/// The endpoint's `customDnsConfigs`: a free IP of the subnet for each FQDN, or the IP it had
-/// when the endpoint stays in the same subnet.
-fn custom_dns_configs(
-    existing: Option<&Value>,
-    subnet_key: &str,
-    subnet: &Value,
-    used: &[String],
-    fqdns: &[String],
-) -> Result<Vec<Value>, ApiError> {
-    let old_ips: Vec<(String, Value)> = existing
+/// The addresses an endpoint's names had, when it stays in the same subnet.
+fn old_addresses(existing: Option<&Value>, subnet_key: &str) -> Vec<(String, Value)> {
+    existing
         .filter(|e| {
             e["properties"]["subnet"]["id"]
                 .as_str()
@@ -305,172 +183,8 @@ fn custom_dns_configs(
         .and_then(|e| e["properties"]["customDnsConfigs"].as_array().cloned())
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|c| {
-            Some((
-                c["fqdn"].as_str()?.to_ascii_lowercase(),
-                c["ipAddresses"].clone(),
-            ))
-        })
-        .collect();
-    let missing = fqdns
-        .iter()
-        .filter(|f| !old_ips.iter().any(|(o, _)| *o == f.to_ascii_lowercase()))
-        .count();
-    let mut fresh = allocate_ips(subnet, used, missing)?.into_iter();
-    Ok(fqdns
-        .iter()
-        .map(|f| {
-            let ips = old_ips
-                .iter()
-                .find(|(o, _)| *o == f.to_ascii_lowercase())
-                .map(|(_, ips)| ips.clone())
-                .unwrap_or_else(|| json!([fresh.next().unwrap_or_default()]));
-            json!({"fqdn": f, "ipAddresses": ips})
-        })
-        .collect())
-}
-
-/// The endpoint's automatic and manual connections as stored: a connection keeps the state
-/// it had; a new one is approved (automatic) or pending (manual) and, to an Arc scope, gets
-/// its scope-side connection.
-fn connections_out(
-    map: &mut Map,
-    existing: Option<&Value>,
-    pe_name: &str,
-    pe_id: &str,
-    conns: &[ConnIn],
-) -> (Vec<Value>, Vec<Value>) {
-    let mut auto = Vec::new();
-    let mut manual = Vec::new();
-    for c in conns {
-        let previous = existing.and_then(|e| {
-            e["properties"][c.list].as_array().and_then(|l| {
-                l.iter()
-                    .find(|p| {
-                        p["properties"]["privateLinkServiceId"]
-                            .as_str()
-                            .is_some_and(|t| t.eq_ignore_ascii_case(&c.target))
-                    })
-                    .cloned()
-            })
-        });
-        let state = match &previous {
-            Some(p) => p["properties"]["privateLinkServiceConnectionState"].clone(),
-            None if c.list == AUTO => {
-                json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"})
-            }
-            None => {
-                json!({"status": "Pending", "description": c.request_message, "actionsRequired": "None"})
-            }
-        };
-        if previous.is_none()
-            && let Some(scope) = scopes::is_scope_id(&c.target)
-        {
-            let conn_name = format!("{pe_name}.{}", uuid::Uuid::new_v4());
-            scopes::add_connection(map, &scope, pe_id, &conn_name, &state);
-        }
-        let v = json!({
-            "id": format!("{pe_id}/{}/{}", c.list, c.name),
-            "name": c.name,
-            "type": format!("Microsoft.Network/privateEndpoints/{}", c.list),
-            "properties": {
-                "provisioningState": "Succeeded",
-                "privateLinkServiceId": c.target,
-                "groupIds": c.group_ids,
-                "requestMessage": c.request_message,
-                "privateLinkServiceConnectionState": state,
-            },
-        });
-        if c.list == AUTO {
-            auto.push(v)
-        } else {
-            manual.push(v)
-        }
-    }
-    (auto, manual)
-}
-
-/// Behaviour 1: an existing connection cannot change — not its name, target, group ids,
-/// manual-vs-automatic list, nor its approval state (a request that sends no state is taken
-/// as asking for the state a new connection would get).
-fn connections_unchanged(
-    existing: &Value,
-    incoming: &[ConnIn],
-    pe_id: &str,
-) -> Result<(), ApiError> {
-    let current: Vec<(&str, &Value)> = [AUTO, MANUAL]
-        .into_iter()
-        .flat_map(|list| {
-            existing["properties"][list]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(move |c| (list, c))
-        })
-        .collect();
-    let refuse = |conn_id: &str| {
-        ApiError::bad_request(
-            "CannotChangePrivateLinkConnectionOnPrivateEndpoint",
-            format!(
-                "Cannot change the private link connection on private endpoint {pe_id}. Please ensure you are not updating the details of existing private link connection: '{conn_id}'. That is not allowed."
-            ),
-        )
-    };
-    let first_id = current
-        .first()
-        .and_then(|(_, c)| c["id"].as_str())
-        .unwrap_or(pe_id);
-    if current.len() != incoming.len() {
-        return Err(refuse(first_id));
-    }
-    for (list, cur) in current {
-        let cur_id = cur["id"].as_str().unwrap_or(pe_id);
-        let name = cur["name"].as_str().unwrap_or_default();
-        let Some(new) = incoming.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
-            return Err(refuse(cur_id));
-        };
-        let p = &cur["properties"];
-        let same_target = p["privateLinkServiceId"]
-            .as_str()
-            .is_some_and(|t| t.eq_ignore_ascii_case(&new.target));
-        let groups = |v: &Value| {
-            let mut g: Vec<String> = v
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|x| x.as_str().map(str::to_ascii_lowercase))
-                .collect();
-            g.sort();
-            g
-        };
-        let state = &p["privateLinkServiceConnectionState"];
-        let same_state = match &new.state {
-            Some(sent) => ["status", "description", "actionsRequired"]
-                .iter()
-                .all(|f| match (sent.get(*f), state.get(*f)) {
-                    (None | Some(Value::Null), _) => true,
-                    (Some(a), Some(b)) if *f == "status" => a
-                        .as_str()
-                        .zip(b.as_str())
-                        .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)),
-                    (Some(a), b) => Some(a) == b,
-                }),
-            None => {
-                let fresh = if list == AUTO { "Approved" } else { "Pending" };
-                state["status"]
-                    .as_str()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(fresh))
-            }
-        };
-        if new.list != list
-            || !same_target
-            || groups(&p["groupIds"]) != groups(&new.group_ids)
-            || !same_state
-        {
-            return Err(refuse(cur_id));
-        }
-    }
-    Ok(())
+        .filter_map(|c| Some((c["fqdn"].as_str()?.to_string(), c["ipAddresses"].clone())))
+        .collect()
 }
 
 /// Behaviour 2: the name of an endpoint's NIC never changes; a request must send the custom
@@ -536,26 +250,43 @@ fn new_nic_id(
 }
 
 /// The read-only NIC Network creates with a private endpoint: one IP configuration per
-/// private IP, carrying the FQDNs it serves (`privateLinkConnectionProperties`).
-fn nic_value(nic_id: &str, pe_id: &str, location: &str, subnet: &Value, dns: &[Value]) -> Value {
-    let ip_configs: Vec<Value> = dns
+/// address, carrying the group, member and names it serves (`privateLinkConnectionProperties`).
+fn nic_value(
+    nic_id: &str,
+    pe_id: &str,
+    location: &str,
+    subnet: &Value,
+    addressed: &[Addressed],
+) -> Value {
+    let mut by_ip: Vec<(&Addressed, Vec<&str>)> = Vec::new();
+    for a in addressed {
+        match by_ip.iter_mut().find(|(first, _)| first.ip == a.ip) {
+            Some((_, fqdns)) => fqdns.push(&a.served.fqdn),
+            None => by_ip.push((a, vec![&a.served.fqdn])),
+        }
+    }
+    let ip_configs: Vec<Value> = by_ip
         .iter()
         .enumerate()
-        .map(|(i, c)| {
+        .map(|(i, (a, fqdns))| {
+            let name = a
+                .static_config
+                .clone()
+                .unwrap_or_else(|| format!("privateEndpointIpConfig.{i}"));
             json!({
-                "name": format!("privateEndpointIpConfig.{i}"),
-                "id": format!("{nic_id}/ipConfigurations/privateEndpointIpConfig.{i}"),
+                "name": name,
+                "id": format!("{nic_id}/ipConfigurations/{name}"),
                 "properties": {
                     "provisioningState": "Succeeded",
-                    "privateIPAddress": c["ipAddresses"][0],
-                    "privateIPAllocationMethod": "Dynamic",
+                    "privateIPAddress": a.ip,
+                    "privateIPAllocationMethod": if a.static_config.is_some() { "Static" } else { "Dynamic" },
                     "subnet": {"id": subnet["id"]},
                     "primary": i == 0,
                     "privateIPAddressVersion": "IPv4",
                     "privateLinkConnectionProperties": {
-                        "groupId": GROUP_ID,
-                        "requiredMemberName": format!("member{i}"),
-                        "fqdns": [c["fqdn"]],
+                        "groupId": a.served.group_id,
+                        "requiredMemberName": a.served.member,
+                        "fqdns": fqdns,
                     },
                 },
             })
@@ -577,7 +308,7 @@ fn nic_value(nic_id: &str, pe_id: &str, location: &str, subnet: &Value, dns: &[V
     })
 }
 
-/// The endpoint's NIC, its zone group's records and its scope-side connections go with it.
+/// The endpoint's NIC, its zone group's records and its target-side connections go with it.
 pub fn on_endpoint_deleted(map: &mut Map, pe_key: &str, _endpoint: &Value) {
     let nics: Vec<String> = map
         .get(pe_key)
@@ -595,7 +326,7 @@ pub fn on_endpoint_deleted(map: &mut Map, pe_key: &str, _endpoint: &Value) {
     for g in groups {
         on_zone_group_deleted(map, "", &g);
     }
-    for conn in scopes::connections_of_endpoint(map, pe_key) {
+    for conn in connections_of_endpoint(map, pe_key) {
         state::remove_tree(map, &conn);
     }
 }

@@ -10,9 +10,16 @@
 //! served yet, an [`ApiSet`](super::versions::ApiSet) in `versions.rs`. Operations a handler
 //! asks for are started, settled and polled in [`operations`].
 
+mod authorization;
 mod call;
+mod companions;
 mod conditions;
+mod connections;
+mod datacollection;
+mod endpoint_ips;
+mod endpoint_links;
 mod endpoints;
+mod insights;
 mod listing;
 mod machines;
 mod nsg;
@@ -24,6 +31,7 @@ mod resources;
 mod routes;
 mod rules;
 mod scopes;
+mod targets;
 mod vnets;
 mod zonegroups;
 
@@ -32,7 +40,13 @@ use http::Method;
 use super::http::{ApiError, ArmResponse};
 use super::ids;
 
+pub use authorization::{
+    GroupCall, dispatch_management_group, management_group_id, management_group_type,
+    management_group_value, role_assignment_value,
+};
 pub use call::{Call, Kind, View};
+pub use companions::{automation_value, storage_value, vault_value, workspace_value};
+pub use datacollection::endpoint_value as data_collection_endpoint;
 pub use listing::{ResourceList, list_resources, list_subscription};
 pub use machines::machine_value as hybridcompute_machine;
 pub use nsg::{
@@ -66,7 +80,7 @@ pub fn dispatch(call: &Call) -> Result<ArmResponse, ApiError> {
     {
         let map = call.shared.store.read();
         rules::require_resource_group(&map, &call.rid.subscription, &call.rid.resource_group)?;
-        if let Some(parent) = call.rid.parent()
+        if let Some(parent) = call.owner()
             && !map.contains_key(&ids::key(&parent.to_id()))
         {
             return Err(ApiError::new(

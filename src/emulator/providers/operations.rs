@@ -55,6 +55,7 @@ pub fn start_operation(call: &Call, new: NewOperation) -> Vec<(&'static str, Str
         released,
     };
     let base = &shared.endpoint;
+    let (name, api_version) = (op.name.clone(), op.api_version.clone());
     let status_url = format!(
         "{base}{}?api-version={}",
         op.status_path("operationStatuses"),
@@ -74,6 +75,14 @@ pub fn start_operation(call: &Call, new: NewOperation) -> Vec<(&'static str, Str
             headers.push(("location", result_url));
             headers.push(("azure-asyncoperation", status_url));
         }
+        Poll::LocationAt(status_type) => headers.push((
+            "location",
+            format!(
+                "{base}{}/providers/{}/{status_type}/{name}?api-version={api_version}",
+                ids::resource_group_id(&call.rid.subscription, &call.rid.resource_group),
+                call.kind.namespace,
+            ),
+        )),
     }
     headers
 }

@@ -36,8 +36,12 @@ fn named<'a>(what: &'static str, call: &'a Call) -> Named<'a> {
     }
 }
 
-/// Private DNS resources live in the `global` location only.
-fn global_location(body: &serde_json::Map<String, Value>, type_name: &str) -> Result<(), ApiError> {
+/// Private DNS resources live in the `global` location only (as do other global resource
+/// types).
+pub fn global_location(
+    body: &serde_json::Map<String, Value>,
+    type_name: &str,
+) -> Result<(), ApiError> {
     match body.get("location").and_then(Value::as_str) {
         None => Err(ApiError::bad_request(
             "LocationRequired",

@@ -9,14 +9,30 @@ use serde_json::Value;
 
 use super::super::names::NameRule;
 use super::super::state::Map;
-use super::super::versions::ApiSet::{HybridCompute, Network, PrivateDns};
-use super::call::{Cascade, Kind, Verb::*, View, delete};
+use super::super::versions::ApiSet::{
+    Automation, DataCollection, HybridCompute, KeyVault, MonitorScopes, Network,
+    OperationalInsights, PrivateDns, PrivateLinks, Storage,
+};
+use super::authorization;
+use super::call::{Cascade, Kind, Verb::*, View, delete, patch_tags};
+use super::connections::{
+    self, delete_now, on_connection_deleted, on_target_deleted, put_connection, put_connection_now,
+    render_with_connections,
+};
+use super::datacollection::{self, ASSOCIATIONS};
 use super::endpoints::{self, ENDPOINTS, NICS};
+use super::insights::{
+    self, MONITOR_CONNECTIONS, MONITOR_LINK_RESOURCES, SCOPE_OPERATION_STATUSES, SCOPED_RESOURCES,
+};
 use super::machines::{self, MACHINES};
 use super::nsg::{self, NSGS, SECURITY_RULES};
 use super::nsg_writes;
 use super::privatedns::{self, A_RECORDS, ALL_RECORDS, ZONE_LINKS, ZONES};
 use super::scopes::{self, CONNECTIONS, LINK_RESOURCES, SCOPES};
+use super::targets::{
+    self, AUTOMATION_ACCOUNTS, DATA_COLLECTION_ENDPOINTS, MONITOR_SCOPES,
+    RESOURCE_MANAGEMENT_LINKS, STORAGE_ACCOUNTS, VAULTS, WORKSPACES,
+};
 use super::vnets::{self, SUBNETS, VNETS};
 use super::zonegroups::{self, ZONE_GROUPS};
 
@@ -35,19 +51,19 @@ pub static KINDS: &[Kind] = &[
     .named(word(1, 64))
     .serve(&[
         (Put, scopes::put_scope),
-        (Patch, scopes::patch_scope),
+        (Patch, patch_tags),
         (Delete, scopes::delete_scope),
     ])
     .rendered(scopes::render_scope)
-    .on_delete(scopes::on_scope_deleted),
+    .on_delete(on_target_deleted),
     Kind::new(
         CONNECTIONS,
         "Microsoft.HybridCompute",
         &["privateLinkScopes", "privateEndpointConnections"],
         HybridCompute,
     )
-    .serve(&[(Put, scopes::put_connection), (Delete, delete)])
-    .on_delete(scopes::on_connection_deleted),
+    .serve(&[(Put, put_connection), (Delete, delete)])
+    .on_delete(on_connection_deleted),
     Kind::new(
         LINK_RESOURCES,
         "Microsoft.HybridCompute",
@@ -55,8 +71,8 @@ pub static KINDS: &[Kind] = &[
         HybridCompute,
     )
     .serve(&[
-        (Get, scopes::get_link_resource),
-        (List, scopes::list_link_resources),
+        (Get, targets::get_link_resource),
+        (List, targets::list_link_resources),
     ]),
     Kind::new(
         MACHINES,
@@ -161,6 +177,147 @@ pub static KINDS: &[Kind] = &[
         PrivateDns,
     )
     .serve(&[(List, privatedns::list_all_records)]),
+    // The companion services of issue 21.
+    Kind::new(
+        MONITOR_SCOPES,
+        "Microsoft.Insights",
+        &["privateLinkScopes"],
+        MonitorScopes,
+    )
+    .serve(&[
+        (Put, insights::put_scope),
+        (Patch, patch_tags),
+        (Delete, insights::delete_scope),
+    ])
+    .rendered(render_with_connections)
+    .on_delete(on_target_deleted),
+    Kind::new(
+        MONITOR_CONNECTIONS,
+        "Microsoft.Insights",
+        &["privateLinkScopes", "privateEndpointConnections"],
+        MonitorScopes,
+    )
+    .serve(&[(Put, put_connection), (Delete, delete)])
+    .on_delete(on_connection_deleted),
+    Kind::new(
+        MONITOR_LINK_RESOURCES,
+        "Microsoft.Insights",
+        &["privateLinkScopes", "privateLinkResources"],
+        MonitorScopes,
+    )
+    .serve(&[
+        (Get, targets::get_link_resource),
+        (List, targets::list_link_resources),
+    ]),
+    Kind::new(
+        SCOPED_RESOURCES,
+        "Microsoft.Insights",
+        &["privateLinkScopes", "scopedResources"],
+        MonitorScopes,
+    )
+    .serve(&[
+        (Put, insights::put_scoped_resource),
+        (Delete, insights::delete_scoped_resource),
+    ]),
+    Kind::new(
+        SCOPE_OPERATION_STATUSES,
+        "Microsoft.Insights",
+        &["privateLinkScopeOperationStatuses"],
+        MonitorScopes,
+    )
+    .serve(&[(Get, insights::get_operation_status)]),
+    // Seeded: arclink reads data collection endpoints, never writes them.
+    Kind::new(
+        DATA_COLLECTION_ENDPOINTS,
+        "Microsoft.Insights",
+        &["dataCollectionEndpoints"],
+        DataCollection,
+    ),
+    Kind::new(
+        ASSOCIATIONS,
+        "Microsoft.Insights",
+        &["dataCollectionRuleAssociations"],
+        DataCollection,
+    )
+    .extension()
+    .serve(&[(Put, datacollection::put_association), (Delete, delete_now)]),
+    Kind::new(
+        RESOURCE_MANAGEMENT_LINKS,
+        "Microsoft.Authorization",
+        &["resourceManagementPrivateLinks"],
+        PrivateLinks,
+    )
+    .serve(&[(Put, authorization::put_link), (Delete, delete_now)])
+    .rendered(render_with_connections)
+    .on_delete(on_target_deleted),
+    // Seeded targets: read-only but for their endpoint connections.
+    Kind::new(VAULTS, "Microsoft.KeyVault", &["vaults"], KeyVault)
+        .rendered(render_with_connections),
+    Kind::new(
+        "microsoft.keyvault/vaults/privateendpointconnections",
+        "Microsoft.KeyVault",
+        &["vaults", "privateEndpointConnections"],
+        KeyVault,
+    )
+    .serve(&[(Put, put_connection_now), (Delete, delete)])
+    .on_delete(on_connection_deleted),
+    Kind::new(
+        "microsoft.keyvault/vaults/privatelinkresources",
+        "Microsoft.KeyVault",
+        &["vaults", "privateLinkResources"],
+        KeyVault,
+    )
+    .serve(&[(List, targets::list_link_resources)]),
+    Kind::new(
+        STORAGE_ACCOUNTS,
+        "Microsoft.Storage",
+        &["storageAccounts"],
+        Storage,
+    )
+    .rendered(render_with_connections),
+    Kind::new(
+        "microsoft.storage/storageaccounts/privateendpointconnections",
+        "Microsoft.Storage",
+        &["storageAccounts", "privateEndpointConnections"],
+        Storage,
+    )
+    .serve(&[(Put, put_connection_now), (Delete, connections::delete_now)])
+    .on_delete(on_connection_deleted),
+    Kind::new(
+        "microsoft.storage/storageaccounts/privatelinkresources",
+        "Microsoft.Storage",
+        &["storageAccounts", "privateLinkResources"],
+        Storage,
+    )
+    .serve(&[(List, targets::list_link_resources)]),
+    Kind::new(
+        AUTOMATION_ACCOUNTS,
+        "Microsoft.Automation",
+        &["automationAccounts"],
+        Automation,
+    )
+    .rendered(render_with_connections),
+    Kind::new(
+        "microsoft.automation/automationaccounts/privateendpointconnections",
+        "Microsoft.Automation",
+        &["automationAccounts", "privateEndpointConnections"],
+        Automation,
+    )
+    .serve(&[(Put, put_connection), (Delete, delete)])
+    .on_delete(on_connection_deleted),
+    Kind::new(
+        "microsoft.automation/automationaccounts/privatelinkresources",
+        "Microsoft.Automation",
+        &["automationAccounts", "privateLinkResources"],
+        Automation,
+    )
+    .serve(&[(List, targets::list_link_resources)]),
+    Kind::new(
+        WORKSPACES,
+        "Microsoft.OperationalInsights",
+        &["workspaces"],
+        OperationalInsights,
+    ),
 ];
 
 pub fn kind_for(type_key: &str) -> Option<&'static Kind> {

@@ -1,17 +1,17 @@
-//! Microsoft.HybridCompute private link scopes, their private endpoint connections and their
-//! private link resource.
+//! Microsoft.HybridCompute private link scopes (their connections are in [`super::connections`],
+//! their private link resource in [`super::targets`]).
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::super::http::{ApiError, ArmResponse};
-use super::super::ids::{self, ResourceId};
-use super::super::lro::Effect;
-use super::super::state::{self, Map};
+use super::super::ids::ResourceId;
+use super::super::state::Map;
 use super::super::versions::ApiSet;
 use super::call::{Call, Reply, View, WhileBusy};
-use super::rules::{require_idle, system_data, tags, tracked_location, writable_properties};
+use super::connections::render_with_connections;
+use super::rules::{system_data, tags, tracked_location, writable_properties};
 
 pub const SCOPES: &str = "microsoft.hybridcompute/privatelinkscopes";
 pub const CONNECTIONS: &str =
@@ -22,21 +22,6 @@ const SCOPE_READ_ONLY: &[&str] = &[
     "provisioningState",
     "privateLinkScopeId",
     "privateEndpointConnections",
-];
-
-pub const GROUP_ID: &str = "hybridcompute";
-pub const REQUIRED_MEMBERS: &[&str] = &[
-    "HybridCompute.Server",
-    "HybridCompute.K8sConfiguration",
-    "GuestConfig.DP",
-];
-/// As the official `PrivateLinkScopePrivateLinkResource_Get` example reports them: without
-/// `dp.` and with a mixed-case name (reference/arm-behaviours.md 8). Clients map them to the
-/// recommended zones.
-pub const REQUIRED_ZONES: &[&str] = &[
-    "privatelink.his.arc.azure.com",
-    "privatelink.kubernetesconfiguration.azure.com",
-    "privatelink.Guestconfiguration.azure.com",
 ];
 
 /// First api-version whose official examples carry `properties.serviceExtensions` on scopes
@@ -190,230 +175,20 @@ fn checked_service_extensions(v: Value) -> Result<Value, ApiError> {
     Ok(Value::Array(out))
 }
 
-pub fn patch_scope(call: &Call) -> Result<Reply, ApiError> {
-    let mut update = call.update()?;
-    require_idle(Some(&update.existing))?;
-    update.value["systemData"] = system_data(Some(&update.existing), &call.caller);
-    let v = update.store();
-    let view = View::new(call.shared, &call.api_version);
-    Ok(ArmResponse::json(200, render_scope(&update.map, &v, &view)).into())
-}
-
 /// Deleting a scope that is already being deleted starts another operation (no 409 here).
 pub fn delete_scope(call: &Call) -> Result<Reply, ApiError> {
     call.accepted_delete(WhileBusy::Accept)
 }
 
-/// A scope with `privateEndpointConnections` filled from its connection children, in the shape
-/// of the api-version asked for.
+/// A scope with its connections, in the shape of the api-version asked for.
 pub fn render_scope(map: &Map, v: &Arc<Value>, view: &View) -> Value {
-    let mut out = Value::clone(v);
+    let mut out = render_with_connections(map, v, view);
     if !has_service_extensions(view.api_version)
         && let Some(p) = out.get_mut("properties").and_then(Value::as_object_mut)
     {
         p.remove("serviceExtensions");
     }
-    let key = v["id"].as_str().map(ids::key).unwrap_or_default();
-    let conns: Vec<Value> = state::children(map, &key, "privateendpointconnections")
-        .map(|(_, c)| {
-            json!({
-                "id": c["id"],
-                "name": c["name"],
-                "type": c["type"],
-                "properties": c["properties"],
-            })
-        })
-        .collect();
-    if let Some(p) = out.get_mut("properties").and_then(Value::as_object_mut) {
-        p.insert("privateEndpointConnections".into(), Value::Array(conns));
-    }
     out
-}
-
-pub fn put_connection(call: &Call) -> Result<Reply, ApiError> {
-    let body = call.body()?;
-    let state_in = body
-        .get("properties")
-        .and_then(|p| p.get("privateLinkServiceConnectionState"))
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "InvalidRequestContent",
-                "The request content was invalid: 'properties.privateLinkServiceConnectionState' is required.",
-            )
-        })?;
-    let status = state_in
-        .get("status")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let status = ["Approved", "Rejected", "Pending", "Disconnected"]
-        .into_iter()
-        .find(|s| s.eq_ignore_ascii_case(status))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "InvalidPrivateLinkServiceConnectionStatus",
-                format!("The private link service connection status '{status}' is invalid. Valid values are Approved, Rejected, Pending, Disconnected."),
-            )
-        })?;
-    let description = state_in
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let key = call.key();
-    let location = {
-        let mut map = call.shared.store.write();
-        let existing = map.get(&key).cloned().ok_or_else(|| call.not_found())?;
-        require_idle(Some(&existing))?;
-        let new_state =
-            json!({"status": status, "description": description, "actionsRequired": "None"});
-        let mut v = Value::clone(&existing);
-        v["properties"]["privateLinkServiceConnectionState"] = new_state.clone();
-        v["properties"]["provisioningState"] = json!("Updating");
-        let pe_id = v["properties"]["privateEndpoint"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        map.insert(key.clone(), Arc::new(v));
-        let scope_id = call.rid.parent().map(|p| p.to_id()).unwrap_or_default();
-        mirror_on_endpoint(&mut map, &pe_id, &scope_id, &new_state);
-        let scope_key = ids::key(&scope_id);
-        map.get(&scope_key)
-            .and_then(|s| s["location"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "global".into())
-    };
-    Ok(Reply::accepted(&location, Effect::Provision { key }))
-}
-
-/// Copies a connection state onto the private endpoint's connection to `scope_id`.
-pub fn mirror_on_endpoint(map: &mut Map, pe_id: &str, scope_id: &str, new_state: &Value) {
-    let Some(pe) = map.get_mut(&ids::key(pe_id)) else {
-        return;
-    };
-    let pe = Arc::make_mut(pe);
-    for list in [
-        "privateLinkServiceConnections",
-        "manualPrivateLinkServiceConnections",
-    ] {
-        if let Some(conns) = pe["properties"][list].as_array_mut() {
-            for c in conns {
-                let target = c["properties"]["privateLinkServiceId"]
-                    .as_str()
-                    .unwrap_or_default();
-                if target.eq_ignore_ascii_case(scope_id) {
-                    c["properties"]["privateLinkServiceConnectionState"] = new_state.clone();
-                }
-            }
-        }
-    }
-}
-
-/// The scope's connections go; endpoints that pointed at it see `Disconnected`.
-pub fn on_scope_deleted(map: &mut Map, scope_key: &str, _scope: &Value) {
-    let conns: Vec<Arc<Value>> = state::children(map, scope_key, "privateendpointconnections")
-        .map(|(_, v)| v.clone())
-        .collect();
-    for c in conns {
-        on_connection_deleted(map, "", &c);
-    }
-}
-
-pub fn on_connection_deleted(map: &mut Map, _key: &str, conn: &Value) {
-    let pe_id = conn["properties"]["privateEndpoint"]["id"]
-        .as_str()
-        .unwrap_or_default();
-    let scope_id = conn["id"]
-        .as_str()
-        .and_then(ResourceId::parse)
-        .and_then(|r| r.parent())
-        .map(|p| p.to_id())
-        .unwrap_or_default();
-    let disconnected = json!({
-        "status": "Disconnected",
-        "description": "The private endpoint connection was removed by the service.",
-        "actionsRequired": "None",
-    });
-    mirror_on_endpoint(map, pe_id, &scope_id, &disconnected);
-}
-
-/// Creates the scope-side connection for a new private endpoint.
-pub fn add_connection(
-    map: &mut Map,
-    scope: &ResourceId,
-    pe_id: &str,
-    conn_name: &str,
-    state: &Value,
-) {
-    let id = format!(
-        "{}/privateEndpointConnections/{conn_name}",
-        scope_stored_id(map, scope)
-    );
-    let v = json!({
-        "id": id,
-        "name": conn_name,
-        "type": "Microsoft.HybridCompute/privateLinkScopes/privateEndpointConnections",
-        "properties": {
-            "privateEndpoint": {"id": pe_id},
-            "privateLinkServiceConnectionState": state,
-            "provisioningState": "Succeeded",
-            "groupIds": [GROUP_ID],
-        },
-    });
-    map.insert(ids::key(&id), Arc::new(v));
-}
-
-fn scope_stored_id(map: &Map, scope: &ResourceId) -> String {
-    map.get(&ids::key(&scope.to_id()))
-        .and_then(|v| v["id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| scope.to_id())
-}
-
-/// Connections on scopes that belong to the endpoint `pe_key`.
-pub fn connections_of_endpoint(map: &Map, pe_key: &str) -> Vec<String> {
-    map.iter()
-        .filter(|(k, v)| {
-            k.contains("/privateendpointconnections/")
-                && v["type"].as_str().is_some_and(|t| {
-                    t.eq_ignore_ascii_case(
-                        "Microsoft.HybridCompute/privateLinkScopes/privateEndpointConnections",
-                    )
-                })
-                && v["properties"]["privateEndpoint"]["id"]
-                    .as_str()
-                    .map(ids::key)
-                    .as_deref()
-                    == Some(pe_key)
-        })
-        .map(|(k, _)| k.clone())
-        .collect()
-}
-
-fn link_resource(scope_id: &str) -> Value {
-    json!({
-        "id": format!("{scope_id}/privateLinkResources/{GROUP_ID}"),
-        "name": GROUP_ID,
-        "type": "Microsoft.HybridCompute/privateLinkScopes/privateLinkResources",
-        "properties": {
-            "groupId": GROUP_ID,
-            "requiredMembers": REQUIRED_MEMBERS,
-            "requiredZoneNames": REQUIRED_ZONES,
-        },
-    })
-}
-
-pub fn get_link_resource(call: &Call) -> Result<Reply, ApiError> {
-    if !call.rid.name().eq_ignore_ascii_case(GROUP_ID) {
-        return Err(call.not_found());
-    }
-    let map = call.shared.store.read();
-    let scope = call.rid.parent().ok_or_else(|| call.not_found())?;
-    Ok(ArmResponse::json(200, link_resource(&scope_stored_id(&map, &scope))).into())
-}
-
-pub fn list_link_resources(call: &Call) -> Result<Reply, ApiError> {
-    let map = call.shared.store.read();
-    let scope = call.rid.parent().ok_or_else(|| call.not_found())?;
-    let items = json!({"value": [link_resource(&scope_stored_id(&map, &scope))]});
-    Ok(ArmResponse::json(200, items).into())
 }
 
 pub fn is_scope_id(id: &str) -> Option<ResourceId> {

@@ -11,13 +11,14 @@ use super::super::state::{self, Map};
 use super::call::{Call, Reply};
 use super::privatedns::{ZONES, record_value};
 use super::rules::{linked_id, new_etag, referenced};
+use super::targets::record_of;
 
 pub const ZONE_GROUPS: &str = "microsoft.network/privateendpoints/privatednszonegroups";
-const ARC_RECORD_TTL: u64 = 10;
+/// The TTL of the records zone groups write.
+const RECORD_TTL: u64 = 10;
 
-/// The public names whose A records a zone group maintains (`gbl` in
-/// `privatelink.his.arc.azure.com` covers `gbl.his.arc.azure.com`).
-pub fn covered_names(group: &Value) -> Vec<String> {
+/// The records a zone group maintains, as (zone name, record name) in lower case.
+pub fn covered_records(group: &Value) -> Vec<(String, String)> {
     group["properties"]["privateDnsZoneConfigs"]
         .as_array()
         .into_iter()
@@ -28,36 +29,17 @@ pub fn covered_names(group: &Value) -> Vec<String> {
                 .and_then(|z| z.rsplit('/').next())
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            let suffix = zone
-                .strip_prefix("privatelink.")
-                .unwrap_or(&zone)
-                .to_string();
             cfg["properties"]["recordSets"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(move |rs| {
                     let name = rs["recordSetName"].as_str()?;
-                    Some(format!("{}.{suffix}", name.to_ascii_lowercase()))
+                    Some((zone.clone(), name.to_ascii_lowercase()))
                 })
                 .collect::<Vec<_>>()
         })
         .collect()
-}
-
-/// The zone Microsoft's table recommends for an Arc FQDN (reference/arm-behaviours.md 8);
-/// `None` for names that are not Arc's.
-fn arc_zone_of(fqdn: &str) -> Option<&'static str> {
-    let f = fqdn.to_ascii_lowercase();
-    if f.ends_with(".his.arc.azure.com") {
-        Some("privatelink.his.arc.azure.com")
-    } else if f.ends_with(".guestconfiguration.azure.com") {
-        Some("privatelink.guestconfiguration.azure.com")
-    } else if f.ends_with(".dp.kubernetesconfiguration.azure.com") {
-        Some("privatelink.dp.kubernetesconfiguration.azure.com")
-    } else {
-        None
-    }
 }
 
 /// Removes the A records a zone group wrote.
@@ -156,20 +138,17 @@ pub fn put_zone_group(call: &Call) -> Result<Reply, ApiError> {
 fn write_records(map: &mut Map, zone: &Value, dns: &[Value]) -> Vec<Value> {
     let zone_id = zone["id"].as_str().unwrap_or_default();
     let zone_name = zone["name"].as_str().unwrap_or_default();
-    let suffix = zone_name.to_ascii_lowercase();
-    let suffix = suffix.strip_prefix("privatelink.").unwrap_or(&suffix);
     let mut record_sets = Vec::new();
     for c in dns {
         let fqdn = c["fqdn"].as_str().unwrap_or_default();
-        let lower = fqdn.to_ascii_lowercase();
-        // Records are written only into the zone Microsoft's table names for an Arc FQDN
+        // Records are written only into the zone Microsoft's table recommends for a name
         // (reference/arm-behaviours.md 5, 8).
-        if arc_zone_of(fqdn).is_some_and(|z| !z.eq_ignore_ascii_case(zone_name)) {
-            continue;
-        }
-        let Some(rel) = lower.strip_suffix(&format!(".{suffix}")) else {
+        let Some((recommended, rel)) = record_of(fqdn) else {
             continue;
         };
+        if !recommended.eq_ignore_ascii_case(zone_name) {
+            continue;
+        }
         let rel = &fqdn[..rel.len()];
         let record_id = format!("{zone_id}/A/{rel}");
         let a_records: Vec<Value> = c["ipAddresses"]
@@ -178,14 +157,14 @@ fn write_records(map: &mut Map, zone: &Value, dns: &[Value]) -> Vec<Value> {
             .flatten()
             .map(|ip| json!({"ipv4Address": ip}))
             .collect();
-        let record = record_value(&record_id, zone_name, ARC_RECORD_TTL, a_records, json!({}));
+        let record = record_value(&record_id, zone_name, RECORD_TTL, a_records, json!({}));
         map.insert(ids::key(&record_id), Arc::new(record));
         record_sets.push(json!({
             "recordType": "A",
             "recordSetName": rel,
             "fqdn": format!("{rel}.{zone_name}"),
             "provisioningState": "Succeeded",
-            "ttl": ARC_RECORD_TTL,
+            "ttl": RECORD_TTL,
             "ipAddresses": c["ipAddresses"],
         }));
     }

@@ -2,99 +2,17 @@
 //! prerequisites) and checks the status code is one the example documents and that the response
 //! has the example's fields with the same JSON types.
 
+mod operations;
+mod seeding;
+
 use std::path::{Path, PathBuf};
 
-use arclink::emulator::{EmulatorConfig, Fixtures};
+use arclink::emulator::EmulatorConfig;
 use serde_json::{Value, json};
 
 use super::support::{Env, env_with};
-
-const HC: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.HybridCompute";
-const NET: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network";
-
-/// Example file -> (method, path template below HC/NET, body parameter).
-fn operation(file: &str) -> Option<(&'static str, String, Option<&'static str>)> {
-    let scope = format!("{HC}/privateLinkScopes/{{scopeName}}");
-    let pec = format!("{scope}/privateEndpointConnections/{{privateEndpointConnectionName}}");
-    let pe = format!("{NET}/privateEndpoints/{{privateEndpointName}}");
-    let zg = format!("{pe}/privateDnsZoneGroups/{{privateDnsZoneGroupName}}");
-    let zone = format!("{NET}/privateDnsZones/{{privateZoneName}}");
-    let link = format!("{zone}/virtualNetworkLinks/{{virtualNetworkLinkName}}");
-    let rec = format!("{zone}/{{recordType}}/{{relativeRecordSetName}}");
-    let nsg = format!("{NET}/networkSecurityGroups/{{networkSecurityGroupName}}");
-    let rule = format!("{nsg}/securityRules/{{securityRuleName}}");
-    let p = Some("parameters");
-    Some(match file {
-        "PrivateLinkScopes_Create.json" | "PrivateLinkScopes_Update.json" => ("PUT", scope, p),
-        "PrivateLinkScopes_Get.json" => ("GET", scope, None),
-        "PrivateLinkScopes_UpdateTagsOnly.json" => ("PATCH", scope, Some("PrivateLinkScopeTags")),
-        "PrivateLinkScopes_Delete.json" => ("DELETE", scope, None),
-        "PrivateLinkScopes_ListByResourceGroup.json" => {
-            ("GET", format!("{HC}/privateLinkScopes"), None)
-        }
-        "PrivateEndpointConnection_Get.json" => ("GET", pec, None),
-        "PrivateEndpointConnection_Update.json" => ("PUT", pec, p),
-        "PrivateEndpointConnection_Delete.json" => ("DELETE", pec, None),
-        "PrivateEndpointConnection_List.json" => {
-            ("GET", format!("{scope}/privateEndpointConnections"), None)
-        }
-        "PrivateLinkScopePrivateLinkResource_Get.json" => (
-            "GET",
-            format!("{scope}/privateLinkResources/{{groupName}}"),
-            None,
-        ),
-        "PrivateLinkScopePrivateLinkResource_ListGet.json" => {
-            ("GET", format!("{scope}/privateLinkResources"), None)
-        }
-        "Machines_Get.json" => ("GET", format!("{HC}/machines/{{machineName}}"), None),
-        "Machines_Update.json" => ("PATCH", format!("{HC}/machines/{{machineName}}"), p),
-        "PrivateEndpointGet.json" | "PrivateEndpointGetForManualApproval.json" => ("GET", pe, None),
-        "PrivateEndpointCreate.json" | "PrivateEndpointCreateForManualApproval.json" => {
-            ("PUT", pe, p)
-        }
-        "PrivateEndpointDnsZoneGroupCreate.json" => ("PUT", zg, p),
-        "PrivateEndpointDnsZoneGroupGet.json" => ("GET", zg, None),
-        "PrivateEndpointDnsZoneGroupDelete.json" => ("DELETE", zg, None),
-        "PrivateZonePut.json" => ("PUT", zone, p),
-        "PrivateZoneGet.json" => ("GET", zone, None),
-        "PrivateZonePatch.json" => ("PATCH", zone, p),
-        "PrivateZoneDelete.json" => ("DELETE", zone, None),
-        "VirtualNetworkLinkPut.json" => ("PUT", link, p),
-        "VirtualNetworkLinkGet.json" => ("GET", link, None),
-        "VirtualNetworkLinkPatch.json" => ("PATCH", link, p),
-        "VirtualNetworkLinkDelete.json" => ("DELETE", link, None),
-        "RecordSetAPut.json" => ("PUT", rec, p),
-        "RecordSetAGet.json" => ("GET", rec, None),
-        "RecordSetAPatch.json" => ("PATCH", rec, p),
-        "RecordSetADelete.json" => ("DELETE", rec, None),
-        "NetworkSecurityGroupGet.json" => ("GET", nsg, None),
-        "NetworkSecurityGroupRuleCreate.json" => ("PUT", rule, Some("securityRuleParameters")),
-        "NetworkSecurityGroupRuleGet.json" => ("GET", rule, None),
-        "NetworkSecurityGroupRuleDelete.json" => ("DELETE", rule, None),
-        "NetworkSecurityGroupRuleList.json" => ("GET", format!("{nsg}/securityRules"), None),
-        "RecordSetALLList.json" => ("GET", format!("{zone}/ALL"), None),
-        "PrivateZoneListInResourceGroup.json" => ("GET", format!("{NET}/privateDnsZones"), None),
-        "PrivateZoneListInSubscription.json" => (
-            "GET",
-            "/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateDnsZones".into(),
-            None,
-        ),
-        "ResourceGroups_Get.json" => (
-            "GET",
-            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}".into(),
-            None,
-        ),
-        "GetSubscription.json" => ("GET", "/subscriptions/{subscriptionId}".into(), None),
-        "GetSubscriptions.json" => ("GET", "/subscriptions".into(), None),
-        "GetTenants.json" => ("GET", "/tenants".into(), None),
-        "GetProvider.json" => (
-            "GET",
-            "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}".into(),
-            None,
-        ),
-        _ => return None,
-    })
-}
+use operations::{Op, operation};
+use seeding::{ensure, ensure_link, ensure_management_group, ensure_rg, referenced_ids, type_key};
 
 /// Examples of operations the emulator deliberately does not serve: machines are created and
 /// deleted by the Connected Machine agent, not by arclink; machine validation is out of scope.
@@ -125,37 +43,17 @@ const UNMODELLED: &[&str] = &[
     "nextLink",
     // Edge zones of a provider's resource types.
     "locationMappings",
+    // Companion targets are seeded with the properties arclink reads: a vault's managed HSM
+    // pool, a workspace's replication and failover, a storage account's routing preference
+    // (and the endpoints it publishes) are left out.
+    "properties.hsmPoolResourceId",
+    "properties.replication",
+    "properties.failover",
+    "properties.routingPreference",
+    "properties.primaryEndpoints.internetEndpoints",
+    "properties.primaryEndpoints.microsoftEndpoints",
+    "properties.geoPriorityReplicationStatus",
 ];
-
-/// The example's provider (`Microsoft.TestRP1`) is replayed as one the emulator serves.
-const SERVED_PROVIDER: &str = "Microsoft.HybridCompute";
-
-/// Examples of lists outside a resource group, or of record sets of every type: what they list
-/// is seeded here (the generic replay seeds one child named `seed`).
-async fn seed_catalog(env: &Env, name: &str, id: &str) -> bool {
-    let sub = seg(id, 2);
-    let zone_in = |rg: &str| {
-        format!(
-            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/privateDnsZones/seed.zone"
-        )
-    };
-    match name {
-        "GetSubscriptions.json" | "GetTenants.json" => ensure_rg(env, "seed-sub", "seed-rg"),
-        "GetSubscription.json" | "GetProvider.json" => ensure_rg(env, &sub, "seed-rg"),
-        "ResourceGroups_Get.json" => ensure_rg(env, &sub, &seg(id, 4)),
-        "PrivateZoneListInSubscription.json" => {
-            ensure(env, &zone_in("seed-rg")).await;
-        }
-        "PrivateZoneListInResourceGroup.json" => {
-            ensure(env, &zone_in(&seg(id, 4))).await;
-        }
-        "RecordSetALLList.json" => {
-            ensure(env, &format!("{}/A/seed", id.trim_end_matches("/ALL"))).await;
-        }
-        _ => return false,
-    }
-    true
-}
 
 /// Free-form user maps: only their type is compared (their keys are whatever the caller sent).
 const USER_MAPS: &[&str] = &["tags", "metadata"];
@@ -246,260 +144,187 @@ fn compare(expected: &Value, actual: &Value, path: &str, errors: &mut Vec<String
     }
 }
 
+/// The first folder below tests/azure-specs; for `resources`, its namespace's
+/// (`authorization`, `resources`).
+fn service_of(file: &Path) -> String {
+    let rel = file.strip_prefix(specs_dir()).unwrap();
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    match parts[0].as_str() {
+        "resources" => parts[2]
+            .trim_start_matches("Microsoft.")
+            .to_ascii_lowercase(),
+        first => first.to_string(),
+    }
+}
+
+/// The example's provider (`Microsoft.TestRP1`) is replayed as one the emulator serves.
+const SERVED_PROVIDER: &str = "Microsoft.HybridCompute";
+
+/// Examples of lists outside a resource group, or of record sets of every type: what they list
+/// is seeded here (the generic replay seeds one child named `seed`).
+async fn seed_catalog(env: &Env, name: &str, id: &str) -> bool {
+    let sub = seg(id, 2);
+    let zone_in = |rg: &str| {
+        format!(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/privateDnsZones/seed.zone"
+        )
+    };
+    match name {
+        "GetSubscriptions.json" | "GetTenants.json" => ensure_rg(env, "seed-sub", "seed-rg"),
+        "GetSubscription.json" | "GetProvider.json" => ensure_rg(env, &sub, "seed-rg"),
+        "ResourceGroups_Get.json" => ensure_rg(env, &sub, &seg(id, 4)),
+        "PrivateZoneListInSubscription.json" => {
+            ensure(env, &zone_in("seed-rg")).await;
+        }
+        "PrivateZoneListInResourceGroup.json" => {
+            ensure(env, &zone_in(&seg(id, 4))).await;
+        }
+        "RecordSetALLList.json" => {
+            ensure(env, &format!("{}/A/seed", id.trim_end_matches("/ALL"))).await;
+        }
+        _ => return false,
+    }
+    true
+}
+
 fn seg(id: &str, i: usize) -> String {
     id.split('/').nth(i).unwrap_or_default().to_string()
 }
 
-fn load(env: &Env, yaml: String) {
-    env.emu
-        .admin()
-        .load_fixtures(&Fixtures::from_yaml(&yaml).unwrap())
-        .unwrap();
+/// The resource a resource belongs to: the one an extension resource extends, else its parent.
+fn owner(id: &str) -> String {
+    let at = id.rfind("/providers/").unwrap_or_default();
+    if id[..at].contains("/providers/") {
+        id[..at].to_string()
+    } else {
+        id.rsplitn(3, '/').nth(2).unwrap_or_default().to_string()
+    }
 }
 
-fn ensure_rg(env: &Env, sub: &str, rg: &str) {
-    load(
-        env,
-        format!("resourceGroups: [{{subscriptionId: '{sub}', name: '{rg}', location: westus}}]"),
-    );
-}
-
-/// Makes sure the resource `id` exists (creating what it needs first); returns its actual id,
-/// which differs from `id` where the service names the resource (endpoint connections).
-async fn ensure(env: &Env, id: &str) -> String {
+/// Creates what the example's request needs; returns the URL path it is sent to.
+async fn prepare(env: &Env, name: &str, op: &Op, id: &str, body: Option<&mut Value>) -> String {
     let parts: Vec<&str> = id.split('/').collect();
-    let (sub, rg) = (parts[2], parts[4]);
-    ensure_rg(env, sub, rg);
-    let rg_id = format!("/subscriptions/{sub}/resourceGroups/{rg}");
-    let types: Vec<String> = parts[7..]
-        .iter()
-        .step_by(2)
-        .map(|t| t.to_ascii_lowercase())
-        .collect();
-    let key = format!("{}/{}", parts[6].to_ascii_lowercase(), types.join("/"));
-    if env.emu.admin().get(id).is_some()
-        && key != "microsoft.hybridcompute/privatelinkscopes/privateendpointconnections"
-    {
+    if op.is_list() {
+        // A list needs something to list.
+        if let Some(target) = id.strip_suffix("/privateLinkResources") {
+            ensure(env, target).await;
+        } else if parts[1] == "subscriptions" && parts[3] == "providers" {
+            ensure(
+                env,
+                &format!(
+                    "/subscriptions/{}/resourceGroups/seed-rg/providers/{}/{}/seed",
+                    parts[2], parts[4], parts[5]
+                ),
+            )
+            .await;
+        } else if parts[1] == "providers" {
+            ensure(env, &format!("{id}/00000000-0000-0000-0000-000000000001")).await;
+        } else {
+            ensure(env, &format!("{id}/seed")).await;
+        }
         return id.to_string();
     }
-    let wait = |r: super::support::Resp| async move {
-        if let Some(u) = r.header("azure-asyncoperation").or(r.header("location")) {
-            env.wait(&u).await;
+    let key = type_key(id);
+    match name {
+        "privateLinkScopeOperationStatuses.json" => {
+            // The status of a scoped-resource operation that ran.
+            let rg = parts[..5].join("/");
+            let scoped = format!(
+                "{rg}/providers/Microsoft.Insights/privateLinkScopes/seed-scope/scopedResources/s"
+            );
+            ensure(env, &owner(&scoped)).await;
+            let ws = format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/seed-ws");
+            ensure(env, &ws).await;
+            let r = env
+                .put(
+                    &format!("{scoped}?api-version=2021-09-01"),
+                    json!({"properties": {"linkedResourceId": ws}}),
+                )
+                .await;
+            let location = r.header("location").unwrap();
+            env.wait(&location).await;
+            let url = location.split('?').next().unwrap().to_string();
+            return url.trim_start_matches(&env.emu.endpoint()).to_string();
         }
-    };
-    match key.as_str() {
-        "microsoft.hybridcompute/privatelinkscopes" => {
+        "PutPrivateLinkAssociation.json" => {
+            // The example's `privateLink` is a placeholder GUID, not a resource id
+            // (reference/companion-endpoints.md 5.4): it is pointed at a real link.
+            ensure_management_group(env, parts[4]);
+            let link = ensure_link(env).await;
+            if let Some(b) = body {
+                b["properties"]["privateLink"] = json!(link);
+            }
+            return id.to_string();
+        }
+        "PrivateLinkScopes_Update.json" => {
+            let loc = body
+                .as_ref()
+                .and_then(|b| b["location"].as_str())
+                .unwrap_or("westus")
+                .to_string();
+            ensure_rg(env, parts[2], parts[4]);
             let r = env
                 .put(
                     &format!("{id}?api-version=2024-07-10"),
-                    json!({"location": "westus"}),
+                    json!({"location": loc}),
                 )
                 .await;
-            assert!(r.status < 300, "{:?}", r.body);
+            assert!(r.status < 300);
+            return id.to_string();
         }
-        "microsoft.hybridcompute/privatelinkscopes/privateendpointconnections" => {
-            let scope = parts[..9].join("/");
-            Box::pin(ensure(env, &scope)).await;
-            let subnet = format!(
-                "{rg_id}/providers/Microsoft.Network/virtualNetworks/seed-vnet/subnets/seed-subnet"
-            );
-            Box::pin(ensure(env, &subnet)).await;
-            let pe = format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/seed-pe");
-            let r = env
-                .put(&format!("{pe}?api-version=2024-05-01"), json!({"location": "westus", "properties": {"subnet": {"id": subnet},
-                    "manualPrivateLinkServiceConnections": [{"name": "seed", "properties": {"privateLinkServiceId": scope, "groupIds": ["hybridcompute"]}}]}}))
-                .await;
-            assert!(r.status < 300, "{:?}", r.body);
-            wait(r).await;
-            let list = env
-                .get(&format!(
-                    "{scope}/privateEndpointConnections?api-version=2024-07-10"
-                ))
-                .await;
-            return list.body["value"][0]["id"].as_str().unwrap().to_string();
-        }
-        "microsoft.hybridcompute/machines" => load(
-            env,
-            format!(
-                "machines: [{{subscriptionId: '{sub}', resourceGroup: '{rg}', name: '{}', location: westus}}]",
-                parts[8]
-            ),
-        ),
-        "microsoft.network/virtualnetworks" | "microsoft.network/virtualnetworks/subnets" => {
-            let subnet = parts.get(10).copied().unwrap_or("default");
-            load(
-                env,
-                format!(
-                    "virtualNetworks: [{{subscriptionId: '{sub}', resourceGroup: '{rg}', name: '{}', location: westus, addressPrefixes: [192.168.0.0/16], subnets: [{{name: '{subnet}', addressPrefix: 192.168.0.0/24}}]}}]",
-                    parts[8]
-                ),
-            )
-        }
-        "microsoft.network/privateendpoints" => {
-            let subnet = format!(
-                "{rg_id}/providers/Microsoft.Network/virtualNetworks/seed-vnet/subnets/seed-subnet"
-            );
-            Box::pin(ensure(env, &subnet)).await;
-            let r = env
-                .put(
-                    &format!("{id}?api-version=2024-05-01"),
-                    json!({"location": "westus", "properties": {"subnet": {"id": subnet}}}),
-                )
-                .await;
-            assert!(r.status < 300, "{:?}", r.body);
-            wait(r).await;
-        }
-        "microsoft.network/privateendpoints/privatednszonegroups" => {
-            Box::pin(ensure(env, &parts[..9].join("/"))).await;
-            let zone = format!("{rg_id}/providers/Microsoft.Network/privateDnsZones/seed.zone");
-            Box::pin(ensure(env, &zone)).await;
-            let r = env
-                .put(&format!("{id}?api-version=2024-05-01"), json!({"properties": {"privateDnsZoneConfigs": [{"name": "z", "properties": {"privateDnsZoneId": zone}}]}}))
-                .await;
-            assert!(r.status < 300, "{:?}", r.body);
-            wait(r).await;
-        }
-        "microsoft.network/privatednszones" => {
-            let r = env
-                .put(
-                    &format!("{id}?api-version=2024-06-01"),
-                    json!({"location": "global"}),
-                )
-                .await;
-            assert!(r.status < 300, "{:?}", r.body);
-            wait(r).await;
-        }
-        "microsoft.network/privatednszones/virtualnetworklinks" => {
-            Box::pin(ensure(env, &parts[..9].join("/"))).await;
-            let vnet = format!("{rg_id}/providers/Microsoft.Network/virtualNetworks/seed-vnet");
-            Box::pin(ensure(env, &vnet)).await;
-            let r = env
-                .put(
-                    &format!("{id}?api-version=2024-06-01"),
-                    json!({"location": "global", "properties": {"virtualNetwork": {"id": vnet}}}),
-                )
-                .await;
-            assert!(r.status < 300, "{:?}", r.body);
-            wait(r).await;
-        }
-        "microsoft.network/privatednszones/a" => {
-            Box::pin(ensure(env, &parts[..9].join("/"))).await;
-            let r = env
-                .put(
-                    &format!("{id}?api-version=2024-06-01"),
-                    json!({"properties": {"ttl": 60, "aRecords": [{"ipv4Address": "10.1.1.1"}]}}),
-                )
-                .await;
-            assert!(r.status < 300, "{:?}", r.body);
-        }
-        // Network security groups are seeded (arclink never creates one); rules are PUT.
-        "microsoft.network/networksecuritygroups" => load(
-            env,
-            format!(
-                "networkSecurityGroups: [{{subscriptionId: '{sub}', resourceGroup: '{rg}', name: '{}', location: westus}}]",
-                parts[8]
-            ),
-        ),
-        "microsoft.network/networksecuritygroups/securityrules" => {
-            Box::pin(ensure(env, &parts[..9].join("/"))).await;
-            let r = env
-                .put(
-                    &format!("{id}?api-version=2025-07-01"),
-                    json!({"properties": {"protocol": "*", "sourcePortRange": "*", "destinationPortRange": "80",
-                        "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "access": "Allow",
-                        "priority": 4000, "direction": "Inbound"}}),
-                )
-                .await;
-            assert!(r.status < 300, "{:?}", r.body);
-            wait(r).await;
-        }
-        other => panic!("no seeding rule for {other}"),
+        _ => {}
     }
-    id.to_string()
-}
-
-/// Resources the request body points at.
-fn referenced_ids(body: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(s) = body["properties"]["subnet"]["id"].as_str() {
-        out.push(s.to_string());
-    }
-    if let Some(s) = body["properties"]["virtualNetwork"]["id"].as_str() {
-        out.push(s.to_string());
-    }
-    for c in body["properties"]["privateDnsZoneConfigs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        if let Some(s) = c["properties"]["privateDnsZoneId"].as_str() {
-            out.push(s.to_string());
+    if id.contains("/privateLinkResources/") {
+        ensure(env, id.split("/privateLinkResources").next().unwrap()).await;
+        id.to_string()
+    } else if op.method == "PUT" && !key.ends_with("/privateendpointconnections") {
+        if parts[1] == "providers" {
+            ensure_management_group(env, parts[4]);
+        } else if parts.len() > 9 {
+            ensure(env, &owner(id)).await;
+        } else {
+            ensure_rg(env, parts[2], parts[4]);
         }
+        for r in referenced_ids(body.map(|b| &*b).unwrap_or(&Value::Null)) {
+            ensure(env, &r).await;
+        }
+        id.to_string()
+    } else {
+        ensure(env, id).await
     }
-    out
 }
 
 async fn replay(file: &Path) -> Result<(), String> {
     let name = file.file_name().unwrap().to_string_lossy().to_string();
     let ex: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-    let (method, template, body_param) =
-        operation(&name).ok_or_else(|| format!("{name}: no operation mapping"))?;
-    let params = &ex["parameters"];
+    let op = operation(&service_of(file), &name)
+        .ok_or_else(|| format!("{name}: no operation mapping"))?;
+    let mut params = ex["parameters"].clone();
+    // The emulator serves data collection rule associations on Arc machines: the examples'
+    // virtual machine becomes a machine of the same name.
+    if let Some(uri) = params["resourceUri"].as_str() {
+        params["resourceUri"] = json!(uri.replace(
+            "Microsoft.Compute/virtualMachines",
+            "Microsoft.HybridCompute/machines"
+        ));
+    }
     let env = env_with(EmulatorConfig {
         throttling: None,
         ..Default::default()
     })
     .await;
-    let id = fill(&template, params).replace("Microsoft.TestRP1", SERVED_PROVIDER);
+    let id = fill(&op.template, &params).replace("Microsoft.TestRP1", SERVED_PROVIDER);
     let api = params["api-version"].as_str().unwrap();
-    let body = body_param.map(|p| params[p].clone());
-    let is_list = id.split('/').count().is_multiple_of(2);
+    let mut body = op.body.map(|p| params[p].clone());
     let target = if seed_catalog(&env, &name, &id).await {
         id.clone()
-    } else if is_list {
-        // A list needs something to list: the scope for its link resources, else one child.
-        if name.starts_with("PrivateLinkScopePrivateLinkResource") {
-            ensure(&env, id.trim_end_matches("/privateLinkResources")).await;
-        } else {
-            ensure(&env, &format!("{id}/seed")).await;
-        }
-        id.clone()
-    } else if method == "PUT"
-        && !name.contains("PrivateEndpointConnection")
-        && !name.contains("PrivateLinkScopes_Update")
-    {
-        let parent_depth = if id.split('/').count() > 9 { 9 } else { 5 };
-        let parent = id
-            .split('/')
-            .take(parent_depth)
-            .collect::<Vec<_>>()
-            .join("/");
-        if parent_depth == 9 {
-            ensure(&env, &parent).await;
-        } else {
-            ensure_rg(&env, &seg(&id, 2), &seg(&id, 4));
-        }
-        for r in referenced_ids(body.as_ref().unwrap_or(&Value::Null)) {
-            ensure(&env, &r).await;
-        }
-        id.clone()
-    } else if name.starts_with("PrivateLinkScopePrivateLinkResource") {
-        ensure(&env, id.split("/privateLinkResources").next().unwrap()).await;
-        id.clone()
-    } else if name == "PrivateLinkScopes_Update.json" {
-        let loc = body
-            .as_ref()
-            .and_then(|b| b["location"].as_str())
-            .unwrap_or("westus");
-        ensure_rg(&env, &seg(&id, 2), &seg(&id, 4));
-        let r = env
-            .put(&format!("{id}?api-version={api}"), json!({"location": loc}))
-            .await;
-        assert!(r.status < 300);
-        id.clone()
     } else {
-        ensure(&env, &id).await
+        prepare(&env, &name, &op, &id, body.as_mut()).await
     };
+    let method = op.method;
     let r = env
         .call(method, &format!("{target}?api-version={api}"), body)
         .await;
@@ -541,7 +366,7 @@ async fn every_spec_example_replays_against_the_emulator() {
     let mut files = Vec::new();
     examples(&specs_dir(), &mut files);
     files.sort();
-    assert!(files.len() >= 35, "found only {} examples", files.len());
+    assert!(files.len() >= 95, "found only {} examples", files.len());
     let mut failures = Vec::new();
     let mut replayed = 0;
     for f in &files {

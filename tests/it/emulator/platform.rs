@@ -264,4 +264,19 @@ fn shipped_fixtures_parse() {
     let f = arclink::emulator::Fixtures::from_yaml(&text).unwrap();
     assert_eq!(f.all_machines().count(), 4);
     assert_eq!(f.virtual_networks[0].subnets.len(), 1);
+    // The companion targets of deploy/examples, in the region of the hub and the machines.
+    for seeded in [
+        &f.log_analytics_workspaces,
+        &f.data_collection_endpoints,
+        &f.key_vaults,
+        &f.storage_accounts,
+    ] {
+        assert_eq!(seeded.len(), 1);
+        assert_eq!(seeded[0].location, "eastus");
+    }
+    let root = &f.management_groups[0];
+    assert!(root.parent.is_none());
+    assert_eq!(f.role_assignments[0].principal_id, "arclink-emulator");
+    assert_eq!(f.role_assignments[0].role, "Owner");
+    assert!(f.role_assignments[0].scope.ends_with(&root.name));
 }
