@@ -5,4 +5,6 @@ mod credentials;
 mod hostile;
 mod lro;
 mod operations;
+mod redirects;
+mod server;
 mod throttling;
