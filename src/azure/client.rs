@@ -1,23 +1,23 @@
-//! The ARM client: get, put, patch, delete and list on resource ids, each request through the
+//! The ARM client: get, put, patch and delete on resource ids, each request through the
 //! [`pipeline`](super::pipeline) (rate limited per subscription, retried on throttling and
 //! transient failures); a write's long-running operation comes back as a resumable token,
-//! followed by the polling and waiting in `operations.rs`.
+//! followed by the polling and waiting in `operations.rs`; listings are in `listing.rs`.
 
 use crate::azure::cloud::Cloud;
 use crate::azure::error::ArmError;
-use crate::azure::id::{CollectionId, ResourceId};
+use crate::azure::id::ResourceId;
+use crate::azure::listing::ListLimits;
 use crate::azure::lro::{
     Deleted, OperationState, OperationToken, PollStyle, Write, provisioning_state,
 };
 use crate::azure::metrics::ArmMetrics;
-use crate::azure::pipeline::{ArmResponse, RetryPolicy, Sender, decode, decode_bytes};
+use crate::azure::pipeline::{ArmResponse, RetryPolicy, Sender, decode};
 use crate::azure::ratelimit::RateLimits;
 use crate::azure::transport::{self, UserAgentPolicy};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::{Method, Pipeline};
-use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -39,6 +39,7 @@ pub struct ArmClientOptions {
     pub api_versions: ApiVersions,
     pub rate_limits: RateLimits,
     pub retry: RetryPolicy,
+    pub list_limits: ListLimits,
     pub credential: Arc<dyn TokenCredential>,
 }
 
@@ -52,6 +53,7 @@ impl ArmClientOptions {
             api_versions: ApiVersions::default(),
             rate_limits: RateLimits::default(),
             retry: RetryPolicy::default(),
+            list_limits: ListLimits::default(),
             credential,
         }
     }
@@ -64,6 +66,7 @@ impl fmt::Debug for ArmClientOptions {
             .field("endpoint", &self.endpoint)
             .field("api_versions", &self.api_versions)
             .field("rate_limits", &self.rate_limits)
+            .field("list_limits", &self.list_limits)
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +81,7 @@ struct Inner {
     sender: Sender,
     endpoint: Url,
     api_versions: ApiVersions,
+    list_limits: ListLimits,
 }
 
 impl fmt::Debug for ArmClient {
@@ -86,31 +90,6 @@ impl fmt::Debug for ArmClient {
             .field("endpoint", &self.inner.endpoint.as_str())
             .finish_non_exhaustive()
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Page<T> {
-    #[serde(default = "Vec::new")]
-    value: Vec<T>,
-    #[serde(rename = "nextLink")]
-    next_link: Option<String>,
-}
-
-/// One page of a listing and the link to the next one (`None` on the last page).
-#[derive(Debug)]
-pub struct ListPage<T> {
-    pub items: Vec<T>,
-    pub next: Option<Url>,
-}
-
-/// The error for a provider whose `nextLink` repeats an earlier page of `collection` (the link's
-/// query, which may carry a skip token, is left out).
-pub fn repeated_link(collection: &CollectionId, link: &Url) -> ArmError {
-    ArmError::InvalidResponse(format!(
-        "list {collection}: nextLink repeats an earlier page ({}{})",
-        link.origin().ascii_serialization(),
-        link.path()
-    ))
 }
 
 impl ArmClient {
@@ -142,6 +121,7 @@ impl ArmClient {
                 sender: Sender::new(pipeline, options.retry, options.rate_limits),
                 endpoint,
                 api_versions: options.api_versions,
+                list_limits: options.list_limits,
             }),
         })
     }
@@ -158,7 +138,11 @@ impl ArmClient {
         &self.inner.endpoint
     }
 
-    fn url_for<'a>(
+    pub(super) fn list_limits(&self) -> &ListLimits {
+        &self.inner.list_limits
+    }
+
+    pub(super) fn url_for<'a>(
         &self,
         segments: impl Iterator<Item = &'a str>,
         resource_type: &str,
@@ -363,84 +347,6 @@ impl ArmClient {
                 "DELETE {id}: unexpected status {s}"
             ))),
         }
-    }
-
-    /// Lists a collection item by item, following `nextLink`; one page is held at a time.
-    pub fn list<T: DeserializeOwned + Send + 'static>(
-        &self,
-        collection: &CollectionId,
-    ) -> impl Stream<Item = Result<T, ArmError>> + Send + 'static {
-        self.list_pages(collection)
-            .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
-            .try_flatten()
-    }
-
-    /// Lists a collection page by page, following `nextLink`.
-    pub fn list_pages<T: DeserializeOwned + Send + 'static>(
-        &self,
-        collection: &CollectionId,
-    ) -> impl Stream<Item = Result<Vec<T>, ArmError>> + Send + 'static {
-        let client = self.clone();
-        let collection = collection.clone();
-        // `Some(None)`: the first page is due; `None`: the listing is over.
-        let start = (Some(None::<Url>), std::collections::HashSet::new());
-        futures::stream::try_unfold(start, move |(link, mut seen)| {
-            let client = client.clone();
-            let collection = collection.clone();
-            async move {
-                let Some(link) = link else {
-                    return Ok(None);
-                };
-                let page: ListPage<T> = client.list_page(&collection, link.as_ref()).await?;
-                // A provider that hands out a link it handed out before would be listed for
-                // ever.
-                if let Some(next) = &page.next
-                    && !seen.insert(next.to_string())
-                {
-                    return Err(repeated_link(&collection, next));
-                }
-                Ok(Some((page.items, (page.next.map(Some), seen))))
-            }
-        })
-    }
-
-    /// One page of a collection: the first when `link` is `None`, else the page a `nextLink`
-    /// of an earlier page points at. A caller that keeps [`ListPage::next`] can continue the
-    /// listing in a later reconcile instead of listing from the start again.
-    pub async fn list_page<T: DeserializeOwned>(
-        &self,
-        collection: &CollectionId,
-        link: Option<&Url>,
-    ) -> Result<ListPage<T>, ArmError> {
-        let url = match link {
-            // Checked again: a link kept between passes is followed only on this endpoint.
-            Some(l) => self.check_own_url(l.as_str(), "nextLink")?,
-            None => self.url_for(collection.segments(), collection.resource_type())?,
-        };
-        let subscription = collection.parent().subscription();
-        let resp = self
-            .inner
-            .sender
-            .send(Method::Get, url, subscription, collection.provider(), None)
-            .await?;
-        if resp.status == 404 {
-            return Ok(ListPage {
-                items: Vec::new(),
-                next: None,
-            });
-        }
-        if resp.status != 200 {
-            return Err(resp.error());
-        }
-        let page: Page<T> = decode_bytes(&resp.body, &format!("list {collection}"))?;
-        let next = match page.next_link.filter(|l| !l.is_empty()) {
-            Some(l) => Some(self.check_own_url(&l, "nextLink")?),
-            None => None,
-        };
-        Ok(ListPage {
-            items: page.value,
-            next,
-        })
     }
 }
 

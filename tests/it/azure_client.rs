@@ -3,6 +3,7 @@
 pub mod common;
 mod credentials;
 mod hostile;
+mod listing;
 mod lro;
 mod operations;
 mod redirects;
