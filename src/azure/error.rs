@@ -25,6 +25,8 @@ pub enum ArmError {
         /// The delay ARM advised, if any.
         retry_after: Option<Duration>,
     },
+    /// 401 (who the caller is: no, an invalid or an expired token) or 403 (what it may do: no
+    /// role grants the action); [`ArmError::is_authentication`] tells them apart.
     #[error("authorization failed (status {status}): {code}: {message}")]
     Auth {
         status: u16,
@@ -178,6 +180,14 @@ impl ArmError {
         if needs_a_person(&code) {
             return terminal(code, message);
         }
+        // A 400 that is a missing permission on a linked resource (`LinkedAccessCheckFailed`).
+        if code.eq_ignore_ascii_case("LinkedAccessCheckFailed") {
+            return ArmError::Auth {
+                status,
+                code,
+                message,
+            };
+        }
         match status {
             // A provider's `429 RetryableError` is a failed write, not throttling.
             429 if is_transient_code(&code) && code != "TooManyRequests" => transient,
@@ -225,6 +235,57 @@ impl ArmError {
             message,
             target: error.target,
         }
+    }
+}
+
+/// What an authorization failure says the caller may not do, from ARM's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// The action(s) not granted, e.g.
+    /// `Microsoft.HybridCompute/privateLinkScopes/privateEndpointConnectionsApproval/action`.
+    pub actions: String,
+    /// The scope(s) they were not granted on (a linked resource's for
+    /// `LinkedAuthorizationFailed`).
+    pub scope: String,
+}
+
+/// ARM's wording: `AuthorizationFailed` "... does not have authorization to perform action 'A'
+/// over scope 'S' or the scope is invalid"; `LinkedAuthorizationFailed` "... has permission to
+/// perform action 'B' on scope 'T'; however, it does not have permission to perform action(s)
+/// 'A' on the linked scope(s) 'S' or the linked scope(s) are invalid"; `LinkedAccessCheckFailed`
+/// as `AuthorizationFailed`.
+static DENIED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"perform action(?:\(s\))? '([^']+)' (?:over scope|on the linked scope\(s\)) '([^']+)'",
+    )
+    .unwrap_or_else(|e| unreachable!("a fixed pattern: {e}"))
+});
+
+impl ArmError {
+    /// Whether an `Auth` failure is about who the caller is (401; a token ARM refuses) rather
+    /// than about what it may do (403: the credentials work, a role assignment is missing).
+    pub fn is_authentication(&self) -> bool {
+        match self {
+            ArmError::Auth { status, code, .. } => {
+                // `InvalidAuthenticationToken`, `ExpiredAuthenticationToken`, ...
+                let code = code.to_ascii_lowercase();
+                *status == 401 || code.contains("authentication") || code.contains("token")
+            }
+            ArmError::Credential(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The action and scope an authorization failure names, when ARM's message names them.
+    pub fn denied(&self) -> Option<Denied> {
+        let ArmError::Auth { message, .. } = self else {
+            return None;
+        };
+        let found = DENIED.captures(message)?;
+        Some(Denied {
+            actions: found.get(1)?.as_str().to_string(),
+            scope: found.get(2)?.as_str().to_string(),
+        })
     }
 }
 
@@ -384,6 +445,44 @@ mod tests {
         assert!(!e.is_retryable());
     }
 
+    /// Issue 20, item 8: who the caller is (401, a refused token) against what it may do (403).
+    #[test]
+    fn authentication_and_authorization_are_told_apart() {
+        for (status, code, authentication) in [
+            (401, "InvalidAuthenticationToken", true),
+            (401, "ExpiredAuthenticationToken", true),
+            (401, "Unauthorized", true),
+            (403, "InvalidAuthenticationTokenTenant", true),
+            (403, "AuthorizationFailed", false),
+            (403, "LinkedAuthorizationFailed", false),
+            (400, "LinkedAccessCheckFailed", false),
+            (403, "Forbidden", false),
+        ] {
+            let e = ArmError::from_response(status, &body(code, "m"), None);
+            assert_eq!(e.is_authentication(), authentication, "{status} {code}");
+        }
+        assert!(ArmError::Credential("no token".into()).is_authentication());
+        let e = ArmError::from_response(
+            400,
+            &body(
+                "LinkedAccessCheckFailed",
+                "The client with object id 'o' does not have authorization to perform action 'Microsoft.Network/publicIPAddresses/join/action' over scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/p' or the scope is invalid",
+            ),
+            None,
+        );
+        assert_eq!(
+            e.denied(),
+            Some(Denied {
+                actions: "Microsoft.Network/publicIPAddresses/join/action".into(),
+                scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/p".into()
+            })
+        );
+        assert_eq!(
+            ArmError::from_response(403, &body("Forbidden", "no"), None).denied(),
+            None
+        );
+    }
+
     #[test]
     fn unwrapped_and_non_json_bodies() {
         let e = ArmError::from_response(
@@ -480,6 +579,9 @@ mod tests {
             (503, "ServiceUnavailable", "transient"),
             (429, "SubscriptionRequestsThrottled", "throttled"),
             (403, "AuthorizationFailed", "auth"),
+            (403, "LinkedAuthorizationFailed", "auth"),
+            (400, "LinkedAccessCheckFailed", "auth"),
+            (401, "InvalidAuthenticationToken", "auth"),
         ];
         for (status, code, class) in cases {
             let e = ArmError::from_response(*status, &body(code, "m"), None);
