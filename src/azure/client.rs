@@ -11,6 +11,7 @@ use crate::azure::lro::{
     Deleted, OperationState, OperationToken, PollStyle, Write, provisioning_state,
 };
 use crate::azure::metrics::ArmMetrics;
+use crate::azure::negotiation::{Negotiated, Target};
 use crate::azure::pipeline::{ArmResponse, RetryPolicy, Sender, decode};
 use crate::azure::ratelimit::RateLimits;
 use crate::azure::transport::{self, UserAgentPolicy};
@@ -81,6 +82,7 @@ struct Inner {
     sender: Sender,
     endpoint: Url,
     api_versions: ApiVersions,
+    negotiated: Negotiated,
     list_limits: ListLimits,
 }
 
@@ -121,6 +123,7 @@ impl ArmClient {
                 sender: Sender::new(pipeline, options.retry, options.rate_limits),
                 endpoint,
                 api_versions: options.api_versions,
+                negotiated: Negotiated::default(),
                 list_limits: options.list_limits,
             }),
         })
@@ -142,12 +145,20 @@ impl ArmClient {
         &self.inner.list_limits
     }
 
-    pub(super) fn url_for<'a>(
+    pub(super) fn api_versions(&self) -> &ApiVersions {
+        &self.inner.api_versions
+    }
+
+    pub(super) fn negotiated(&self) -> &Negotiated {
+        &self.inner.negotiated
+    }
+
+    /// The URL of `segments` on the endpoint, with `api_version`.
+    pub(super) fn url_with<'a>(
         &self,
         segments: impl Iterator<Item = &'a str>,
-        resource_type: &str,
+        api_version: &str,
     ) -> Result<Url, ArmError> {
-        let api_version = self.inner.api_versions.for_type(resource_type)?;
         let mut url = self.inner.endpoint.clone();
         url.path_segments_mut()
             .map_err(|()| {
@@ -161,10 +172,6 @@ impl ArmClient {
         url.query_pairs_mut()
             .append_pair("api-version", api_version);
         Ok(url)
-    }
-
-    fn resource_url(&self, id: &ResourceId) -> Result<Url, ArmError> {
-        self.url_for(id.segments(), &id.resource_type())
     }
 
     /// URLs from ARM (nextLink, operation URLs) are followed only on the configured endpoint.
@@ -185,23 +192,22 @@ impl ArmClient {
         Ok(parsed)
     }
 
+    /// Sends `method` to `id`; the response and the URL that got it (with the api-version
+    /// negotiated for the id's type).
     async fn request_id(
         &self,
         method: Method,
         id: &ResourceId,
         body: Option<&[u8]>,
-    ) -> Result<ArmResponse, ArmError> {
-        let url = self.resource_url(id)?;
-        self.inner
-            .sender
-            .send(
-                method,
-                url,
-                id.subscription(),
-                id.provider().unwrap_or("microsoft.resources"),
-                body,
-            )
-            .await
+    ) -> Result<(ArmResponse, Url), ArmError> {
+        let resource_type = id.resource_type();
+        let target = Target {
+            segments: id.segments().collect(),
+            resource_type: &resource_type,
+            subscription: id.subscription(),
+            provider: id.provider().unwrap_or("microsoft.resources"),
+        };
+        self.send_to(method, &target, body).await
     }
 
     /// GET a resource; 404 is `None`.
@@ -216,7 +222,7 @@ impl ArmClient {
         &self,
         id: &ResourceId,
     ) -> Result<Option<serde_json::Value>, ArmError> {
-        let resp = self.request_id(Method::Get, id, None).await?;
+        let (resp, _) = self.request_id(Method::Get, id, None).await?;
         match resp.status {
             200 => resp
                 .json()?
@@ -257,7 +263,7 @@ impl ArmClient {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             ArmError::Config(format!("{method} {id}: body does not serialise: {e}"))
         })?;
-        let resp = self.request_id(method, id, Some(&bytes)).await?;
+        let (resp, url) = self.request_id(method, id, Some(&bytes)).await?;
         if resp.status >= 400 {
             return Err(resp.error());
         }
@@ -292,14 +298,17 @@ impl ArmClient {
             let value = json.unwrap_or(serde_json::Value::Null);
             return decode(value, &format!("{method} {id}")).map(Write::Done);
         }
-        Ok(Write::Pending(self.token_from(method, id, &resp)?))
+        Ok(Write::Pending(self.token_from(method, id, &resp, url)?))
     }
 
+    /// The token of a write's operation; `url` (the write's) is polled for the provisioning
+    /// state when ARM names no operation URL.
     fn token_from(
         &self,
         method: Method,
         id: &ResourceId,
         resp: &ArmResponse,
+        url: Url,
     ) -> Result<OperationToken, ArmError> {
         let async_op = resp.header("azure-asyncoperation");
         let location = resp.header("location");
@@ -315,11 +324,7 @@ impl ArmClient {
                 self.check_own_url(l, "Location")?.to_string(),
                 None,
             ),
-            (None, None) => (
-                PollStyle::ProvisioningState,
-                self.resource_url(id)?.to_string(),
-                None,
-            ),
+            (None, None) => (PollStyle::ProvisioningState, url.to_string(), None),
         };
         Ok(OperationToken {
             resource_id: id.clone(),
@@ -334,13 +339,14 @@ impl ArmClient {
 
     /// DELETE; 200/204/404 mean gone.
     pub async fn delete(&self, id: &ResourceId) -> Result<Deleted, ArmError> {
-        let resp = self.request_id(Method::Delete, id, None).await?;
+        let (resp, url) = self.request_id(Method::Delete, id, None).await?;
         match resp.status {
             200 | 204 | 404 => Ok(Deleted::Gone),
             202 => Ok(Deleted::Pending(self.token_from(
                 Method::Delete,
                 id,
                 &resp,
+                url,
             )?)),
             s if s >= 400 => Err(resp.error()),
             s => Err(ArmError::InvalidResponse(format!(
@@ -361,16 +367,26 @@ mod tests {
         ArmClient::new(options).unwrap()
     }
 
-    #[test]
-    fn urls_are_built_from_ids_with_encoding() {
-        let c = client();
+    #[tokio::test]
+    async fn urls_are_built_from_ids_with_encoding() {
+        let mut options = ArmClientOptions::new(StaticTokenCredential::new("t"));
+        options.endpoint = Some(Url::parse("https://127.0.0.1:8443").unwrap());
+        options.api_versions.private_dns = Some("2024-06-01".into());
+        let c = ArmClient::new(options).unwrap();
         let id = ResourceId::resource_group_id("s", "rg")
             .child(
                 "Microsoft.Network/privateDnsZones",
                 "privatelink.his.arc.azure.com",
             )
             .child("A", "my name");
-        let url = c.resource_url(&id).unwrap();
+        let resource_type = id.resource_type();
+        let target = Target {
+            segments: id.segments().collect(),
+            resource_type: &resource_type,
+            subscription: id.subscription(),
+            provider: "Microsoft.Network",
+        };
+        let url = c.url_of(&target).await.unwrap();
         assert_eq!(
             url.as_str(),
             "https://127.0.0.1:8443/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.his.arc.azure.com/A/my%20name?api-version=2024-06-01"

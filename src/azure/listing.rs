@@ -23,7 +23,8 @@ use url::Url;
 use crate::azure::client::ArmClient;
 use crate::azure::error::ArmError;
 use crate::azure::id::CollectionId;
-use crate::azure::pipeline::decode_bytes;
+use crate::azure::negotiation::Target;
+use crate::azure::pipeline::{ArmResponse, decode_bytes};
 
 /// Pages one listing may read. An association of 100,000 machines at ARM's page size of 100 is
 /// 1,000 pages; ten times that leaves room for providers that answer smaller pages, or empty
@@ -186,13 +187,34 @@ async fn read_page<T: DeserializeOwned>(
     let url = match link {
         // Checked again: a link kept between passes is followed only on this endpoint.
         Some(l) => arm.check_own_url(l.as_str(), "nextLink")?,
-        None => arm.url_for(collection.segments(), collection.resource_type())?,
+        None => {
+            let target = Target {
+                segments: collection.segments().collect(),
+                resource_type: collection.resource_type(),
+                subscription: collection.parent().subscription(),
+                provider: collection.provider(),
+            };
+            return decode_page(
+                arm.send_to(Method::Get, &target, None).await?.0,
+                arm,
+                collection,
+            );
+        }
     };
     let subscription = collection.parent().subscription();
     let resp = arm
         .sender()
         .send(Method::Get, url, subscription, collection.provider(), None)
         .await?;
+    decode_page(resp, arm, collection)
+}
+
+/// A page's items and the link to the next one.
+fn decode_page<T: DeserializeOwned>(
+    resp: ArmResponse,
+    arm: &ArmClient,
+    collection: &CollectionId,
+) -> Result<(Vec<T>, Option<Url>), ArmError> {
     if resp.status == 404 {
         return Ok((Vec::new(), None));
     }

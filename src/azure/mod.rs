@@ -11,6 +11,7 @@ pub mod lro;
 pub mod metrics;
 pub mod models;
 pub mod names;
+mod negotiation;
 mod operations;
 pub mod pipeline;
 pub mod ratelimit;

@@ -823,7 +823,8 @@ async fn failed_and_throttled_patches_are_reported_per_machine() {
     )
     .unwrap();
     assert_eq!(stalled.status, "True");
-    assert_eq!(stalled.reason, "AuthenticationFailed");
+    // A missing role, not bad credentials (issue 20, item 8).
+    assert_eq!(stalled.reason, "AuthorizationFailed");
     assert!(
         stalled.message.contains("1 machine updates failed"),
         "{}",

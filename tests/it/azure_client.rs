@@ -1,5 +1,6 @@
 //! The ARM client against the in-process ARM emulator over HTTPS (no Azure needed).
 
+mod api_versions;
 pub mod common;
 mod credentials;
 mod hostile;

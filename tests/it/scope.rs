@@ -266,7 +266,12 @@ async fn terminal_arm_errors_stall_with_the_arm_code_verbatim() {
 async fn throttling_reports_reconciling_then_succeeds() {
     let b = Bed::new().await;
     let mut obj = scope("s9");
-    b.admin.inject(Fault::status(429).times(1).retry_after(3));
+    b.admin.inject(
+        Fault::status(429)
+            .times(1)
+            .retry_after(3)
+            .path_contains("/privateLinkScopes/"),
+    );
     let out = step(&b, &mut obj, &()).await;
     assert_eq!(reason(&obj, RECONCILING), "Throttled");
     assert!(is_true(
@@ -282,7 +287,11 @@ async fn throttling_reports_reconciling_then_succeeds() {
 async fn transient_errors_back_off() {
     let b = Bed::new().await;
     let mut obj = scope("s10");
-    b.admin.inject(Fault::status(503).times(1));
+    b.admin.inject(
+        Fault::status(503)
+            .times(1)
+            .path_contains("/privateLinkScopes/"),
+    );
     let out = step(&b, &mut obj, &()).await;
     assert_eq!(out.requeue, Requeue::Backoff);
     assert!(!ready(&obj));
@@ -516,7 +525,7 @@ async fn an_api_version_without_service_extensions_stalls_instead_of_looping() {
     let b = Bed::new()
         .client(|o| {
             o.api_versions = arclink::azure::ApiVersions {
-                hybrid_compute: "2024-07-10".into(),
+                hybrid_compute: Some("2024-07-10".into()),
                 ..Default::default()
             }
         })
