@@ -184,9 +184,15 @@ async fn read_page<T: DeserializeOwned>(
     collection: &CollectionId,
     link: Option<&Url>,
 ) -> Result<(Vec<T>, Option<Url>), ArmError> {
-    let url = match link {
+    let resp = match link {
         // Checked again: a link kept between passes is followed only on this endpoint.
-        Some(l) => arm.check_own_url(l.as_str(), "nextLink")?,
+        Some(link) => {
+            let url = arm.check_own_url(link.as_str(), "nextLink")?;
+            let subscription = collection.parent().subscription();
+            arm.sender()
+                .send(Method::Get, url, subscription, collection.provider(), None)
+                .await?
+        }
         None => {
             let target = Target {
                 segments: collection.segments().collect(),
@@ -194,18 +200,9 @@ async fn read_page<T: DeserializeOwned>(
                 subscription: collection.parent().subscription(),
                 provider: collection.provider(),
             };
-            return decode_page(
-                arm.send_to(Method::Get, &target, None).await?.0,
-                arm,
-                collection,
-            );
+            arm.send_to(Method::Get, &target, None).await?.0
         }
     };
-    let subscription = collection.parent().subscription();
-    let resp = arm
-        .sender()
-        .send(Method::Get, url, subscription, collection.provider(), None)
-        .await?;
     decode_page(resp, arm, collection)
 }
 
