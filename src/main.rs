@@ -5,8 +5,8 @@ use clap::{Parser, Subcommand};
 use arclink::controller::RunArgs;
 use arclink::dnscheck::DnsCheckArgs;
 use arclink::emulator::cli::EmulatorArgs;
-use arclink::offline::OfflineArgs;
 use arclink::offline::apply::ApplyArgs;
+use arclink::offline::plan::PlanArgs;
 use arclink::telemetry::logging;
 
 /// arclink: Azure Arc private connectivity (Private Link Scopes, private endpoints, server
@@ -26,7 +26,7 @@ enum Command {
     Crds,
     /// Show what `apply` would change in Azure for these manifests, without writing. Exit code
     /// 0: no changes, 2: changes pending, 1: errors.
-    Plan(Box<OfflineArgs>),
+    Plan(Box<PlanArgs>),
     /// Converge Azure to these manifests without a cluster (scopes, then endpoints, then
     /// associations), waiting for long-running operations, and print each object's status.
     Apply(Box<ApplyArgs>),
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(format!("rendering CRDs: {e}")),
         },
-        Command::Plan(args) => offline(&args.arm.log_level.clone(), async move {
+        Command::Plan(args) => offline(&args.common.arm.log_level.clone(), async move {
             arclink::offline::plan::run(&args).await
         }),
         Command::Apply(args) => offline(&args.common.arm.log_level.clone(), async move {

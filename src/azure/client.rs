@@ -1,23 +1,24 @@
-//! The ARM client: get, put, patch, delete and list on resource ids, each request through the
+//! The ARM client: get, put, patch and delete on resource ids, each request through the
 //! [`pipeline`](super::pipeline) (rate limited per subscription, retried on throttling and
 //! transient failures); a write's long-running operation comes back as a resumable token,
-//! followed by the polling and waiting in `operations.rs`.
+//! followed by the polling and waiting in `operations.rs`; listings are in `listing.rs`.
 
 use crate::azure::cloud::Cloud;
 use crate::azure::error::ArmError;
-use crate::azure::id::{CollectionId, ResourceId};
+use crate::azure::id::ResourceId;
+use crate::azure::listing::ListLimits;
 use crate::azure::lro::{
     Deleted, OperationState, OperationToken, PollStyle, Write, provisioning_state,
 };
 use crate::azure::metrics::ArmMetrics;
-use crate::azure::pipeline::{ArmResponse, RetryPolicy, Sender, decode, decode_bytes};
+use crate::azure::negotiation::{Negotiated, Target};
+use crate::azure::pipeline::{ArmResponse, RetryPolicy, Sender, decode};
 use crate::azure::ratelimit::RateLimits;
 use crate::azure::transport::{self, UserAgentPolicy};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::{Method, Pipeline};
-use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -39,6 +40,7 @@ pub struct ArmClientOptions {
     pub api_versions: ApiVersions,
     pub rate_limits: RateLimits,
     pub retry: RetryPolicy,
+    pub list_limits: ListLimits,
     pub credential: Arc<dyn TokenCredential>,
 }
 
@@ -52,6 +54,7 @@ impl ArmClientOptions {
             api_versions: ApiVersions::default(),
             rate_limits: RateLimits::default(),
             retry: RetryPolicy::default(),
+            list_limits: ListLimits::default(),
             credential,
         }
     }
@@ -64,6 +67,7 @@ impl fmt::Debug for ArmClientOptions {
             .field("endpoint", &self.endpoint)
             .field("api_versions", &self.api_versions)
             .field("rate_limits", &self.rate_limits)
+            .field("list_limits", &self.list_limits)
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +82,8 @@ struct Inner {
     sender: Sender,
     endpoint: Url,
     api_versions: ApiVersions,
+    negotiated: Negotiated,
+    list_limits: ListLimits,
 }
 
 impl fmt::Debug for ArmClient {
@@ -86,31 +92,6 @@ impl fmt::Debug for ArmClient {
             .field("endpoint", &self.inner.endpoint.as_str())
             .finish_non_exhaustive()
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Page<T> {
-    #[serde(default = "Vec::new")]
-    value: Vec<T>,
-    #[serde(rename = "nextLink")]
-    next_link: Option<String>,
-}
-
-/// One page of a listing and the link to the next one (`None` on the last page).
-#[derive(Debug)]
-pub struct ListPage<T> {
-    pub items: Vec<T>,
-    pub next: Option<Url>,
-}
-
-/// The error for a provider whose `nextLink` repeats an earlier page of `collection` (the link's
-/// query, which may carry a skip token, is left out).
-pub fn repeated_link(collection: &CollectionId, link: &Url) -> ArmError {
-    ArmError::InvalidResponse(format!(
-        "list {collection}: nextLink repeats an earlier page ({}{})",
-        link.origin().ascii_serialization(),
-        link.path()
-    ))
 }
 
 impl ArmClient {
@@ -142,6 +123,8 @@ impl ArmClient {
                 sender: Sender::new(pipeline, options.retry, options.rate_limits),
                 endpoint,
                 api_versions: options.api_versions,
+                negotiated: Negotiated::default(),
+                list_limits: options.list_limits,
             }),
         })
     }
@@ -158,12 +141,24 @@ impl ArmClient {
         &self.inner.endpoint
     }
 
-    fn url_for<'a>(
+    pub(super) fn list_limits(&self) -> &ListLimits {
+        &self.inner.list_limits
+    }
+
+    pub(super) fn api_versions(&self) -> &ApiVersions {
+        &self.inner.api_versions
+    }
+
+    pub(super) fn negotiated(&self) -> &Negotiated {
+        &self.inner.negotiated
+    }
+
+    /// The URL of `segments` on the endpoint, with `api_version`.
+    pub(super) fn url_with<'a>(
         &self,
         segments: impl Iterator<Item = &'a str>,
-        resource_type: &str,
+        api_version: &str,
     ) -> Result<Url, ArmError> {
-        let api_version = self.inner.api_versions.for_type(resource_type)?;
         let mut url = self.inner.endpoint.clone();
         url.path_segments_mut()
             .map_err(|()| {
@@ -177,10 +172,6 @@ impl ArmClient {
         url.query_pairs_mut()
             .append_pair("api-version", api_version);
         Ok(url)
-    }
-
-    fn resource_url(&self, id: &ResourceId) -> Result<Url, ArmError> {
-        self.url_for(id.segments(), &id.resource_type())
     }
 
     /// URLs from ARM (nextLink, operation URLs) are followed only on the configured endpoint.
@@ -201,23 +192,22 @@ impl ArmClient {
         Ok(parsed)
     }
 
+    /// Sends `method` to `id`; the response and the URL that got it (with the api-version
+    /// negotiated for the id's type).
     async fn request_id(
         &self,
         method: Method,
         id: &ResourceId,
         body: Option<&[u8]>,
-    ) -> Result<ArmResponse, ArmError> {
-        let url = self.resource_url(id)?;
-        self.inner
-            .sender
-            .send(
-                method,
-                url,
-                id.subscription(),
-                id.provider().unwrap_or("microsoft.resources"),
-                body,
-            )
-            .await
+    ) -> Result<(ArmResponse, Url), ArmError> {
+        let resource_type = id.resource_type();
+        let target = Target {
+            segments: id.segments().collect(),
+            resource_type: &resource_type,
+            subscription: id.subscription(),
+            provider: id.provider().unwrap_or("microsoft.resources"),
+        };
+        self.send_to(method, &target, body).await
     }
 
     /// GET a resource; 404 is `None`.
@@ -232,7 +222,7 @@ impl ArmClient {
         &self,
         id: &ResourceId,
     ) -> Result<Option<serde_json::Value>, ArmError> {
-        let resp = self.request_id(Method::Get, id, None).await?;
+        let (resp, _) = self.request_id(Method::Get, id, None).await?;
         match resp.status {
             200 => resp
                 .json()?
@@ -273,7 +263,7 @@ impl ArmClient {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             ArmError::Config(format!("{method} {id}: body does not serialise: {e}"))
         })?;
-        let resp = self.request_id(method, id, Some(&bytes)).await?;
+        let (resp, url) = self.request_id(method, id, Some(&bytes)).await?;
         if resp.status >= 400 {
             return Err(resp.error());
         }
@@ -308,14 +298,17 @@ impl ArmClient {
             let value = json.unwrap_or(serde_json::Value::Null);
             return decode(value, &format!("{method} {id}")).map(Write::Done);
         }
-        Ok(Write::Pending(self.token_from(method, id, &resp)?))
+        Ok(Write::Pending(self.token_from(method, id, &resp, url)?))
     }
 
+    /// The token of a write's operation; `url` (the write's) is polled for the provisioning
+    /// state when ARM names no operation URL.
     fn token_from(
         &self,
         method: Method,
         id: &ResourceId,
         resp: &ArmResponse,
+        url: Url,
     ) -> Result<OperationToken, ArmError> {
         let async_op = resp.header("azure-asyncoperation");
         let location = resp.header("location");
@@ -331,11 +324,7 @@ impl ArmClient {
                 self.check_own_url(l, "Location")?.to_string(),
                 None,
             ),
-            (None, None) => (
-                PollStyle::ProvisioningState,
-                self.resource_url(id)?.to_string(),
-                None,
-            ),
+            (None, None) => (PollStyle::ProvisioningState, url.to_string(), None),
         };
         Ok(OperationToken {
             resource_id: id.clone(),
@@ -350,97 +339,20 @@ impl ArmClient {
 
     /// DELETE; 200/204/404 mean gone.
     pub async fn delete(&self, id: &ResourceId) -> Result<Deleted, ArmError> {
-        let resp = self.request_id(Method::Delete, id, None).await?;
+        let (resp, url) = self.request_id(Method::Delete, id, None).await?;
         match resp.status {
             200 | 204 | 404 => Ok(Deleted::Gone),
             202 => Ok(Deleted::Pending(self.token_from(
                 Method::Delete,
                 id,
                 &resp,
+                url,
             )?)),
             s if s >= 400 => Err(resp.error()),
             s => Err(ArmError::InvalidResponse(format!(
                 "DELETE {id}: unexpected status {s}"
             ))),
         }
-    }
-
-    /// Lists a collection item by item, following `nextLink`; one page is held at a time.
-    pub fn list<T: DeserializeOwned + Send + 'static>(
-        &self,
-        collection: &CollectionId,
-    ) -> impl Stream<Item = Result<T, ArmError>> + Send + 'static {
-        self.list_pages(collection)
-            .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
-            .try_flatten()
-    }
-
-    /// Lists a collection page by page, following `nextLink`.
-    pub fn list_pages<T: DeserializeOwned + Send + 'static>(
-        &self,
-        collection: &CollectionId,
-    ) -> impl Stream<Item = Result<Vec<T>, ArmError>> + Send + 'static {
-        let client = self.clone();
-        let collection = collection.clone();
-        // `Some(None)`: the first page is due; `None`: the listing is over.
-        let start = (Some(None::<Url>), std::collections::HashSet::new());
-        futures::stream::try_unfold(start, move |(link, mut seen)| {
-            let client = client.clone();
-            let collection = collection.clone();
-            async move {
-                let Some(link) = link else {
-                    return Ok(None);
-                };
-                let page: ListPage<T> = client.list_page(&collection, link.as_ref()).await?;
-                // A provider that hands out a link it handed out before would be listed for
-                // ever.
-                if let Some(next) = &page.next
-                    && !seen.insert(next.to_string())
-                {
-                    return Err(repeated_link(&collection, next));
-                }
-                Ok(Some((page.items, (page.next.map(Some), seen))))
-            }
-        })
-    }
-
-    /// One page of a collection: the first when `link` is `None`, else the page a `nextLink`
-    /// of an earlier page points at. A caller that keeps [`ListPage::next`] can continue the
-    /// listing in a later reconcile instead of listing from the start again.
-    pub async fn list_page<T: DeserializeOwned>(
-        &self,
-        collection: &CollectionId,
-        link: Option<&Url>,
-    ) -> Result<ListPage<T>, ArmError> {
-        let url = match link {
-            // Checked again: a link kept between passes is followed only on this endpoint.
-            Some(l) => self.check_own_url(l.as_str(), "nextLink")?,
-            None => self.url_for(collection.segments(), collection.resource_type())?,
-        };
-        let subscription = collection.parent().subscription();
-        let resp = self
-            .inner
-            .sender
-            .send(Method::Get, url, subscription, collection.provider(), None)
-            .await?;
-        if resp.status == 404 {
-            return Ok(ListPage {
-                items: Vec::new(),
-                next: None,
-            });
-        }
-        if resp.status != 200 {
-            return Err(resp.error());
-        }
-        let page: Page<T> = decode_bytes(&resp.body, &format!("list {collection}"))?;
-        let next = match page.next_link.filter(|l| !l.is_empty()) {
-            Some(l) => Some(self.check_own_url(&l, "nextLink")?),
-            None => None,
-        };
-        Ok(ListPage {
-            items: page.value,
-            next,
-        })
     }
 }
 
@@ -455,16 +367,26 @@ mod tests {
         ArmClient::new(options).unwrap()
     }
 
-    #[test]
-    fn urls_are_built_from_ids_with_encoding() {
-        let c = client();
+    #[tokio::test]
+    async fn urls_are_built_from_ids_with_encoding() {
+        let mut options = ArmClientOptions::new(StaticTokenCredential::new("t"));
+        options.endpoint = Some(Url::parse("https://127.0.0.1:8443").unwrap());
+        options.api_versions.private_dns = Some("2024-06-01".into());
+        let c = ArmClient::new(options).unwrap();
         let id = ResourceId::resource_group_id("s", "rg")
             .child(
                 "Microsoft.Network/privateDnsZones",
                 "privatelink.his.arc.azure.com",
             )
             .child("A", "my name");
-        let url = c.resource_url(&id).unwrap();
+        let resource_type = id.resource_type();
+        let target = Target {
+            segments: id.segments().collect(),
+            resource_type: &resource_type,
+            subscription: id.subscription(),
+            provider: "Microsoft.Network",
+        };
+        let url = c.url_of(&target).await.unwrap();
         assert_eq!(
             url.as_str(),
             "https://127.0.0.1:8443/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.his.arc.azure.com/A/my%20name?api-version=2024-06-01"

@@ -25,6 +25,8 @@ pub enum ArmError {
         /// The delay ARM advised, if any.
         retry_after: Option<Duration>,
     },
+    /// 401 (who the caller is: no, an invalid or an expired token) or 403 (what it may do: no
+    /// role grants the action); [`ArmError::is_authentication`] tells them apart.
     #[error("authorization failed (status {status}): {code}: {message}")]
     Auth {
         status: u16,
@@ -178,6 +180,14 @@ impl ArmError {
         if needs_a_person(&code) {
             return terminal(code, message);
         }
+        // A 400 that is a missing permission on a linked resource (`LinkedAccessCheckFailed`).
+        if code.eq_ignore_ascii_case("LinkedAccessCheckFailed") {
+            return ArmError::Auth {
+                status,
+                code,
+                message,
+            };
+        }
         match status {
             // A provider's `429 RetryableError` is a failed write, not throttling.
             429 if is_transient_code(&code) && code != "TooManyRequests" => transient,
@@ -225,6 +235,57 @@ impl ArmError {
             message,
             target: error.target,
         }
+    }
+}
+
+/// What an authorization failure says the caller may not do, from ARM's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// The action(s) not granted, e.g.
+    /// `Microsoft.HybridCompute/privateLinkScopes/privateEndpointConnectionsApproval/action`.
+    pub actions: String,
+    /// The scope(s) they were not granted on (a linked resource's for
+    /// `LinkedAuthorizationFailed`).
+    pub scope: String,
+}
+
+/// ARM's wording: `AuthorizationFailed` "... does not have authorization to perform action 'A'
+/// over scope 'S' or the scope is invalid"; `LinkedAuthorizationFailed` "... has permission to
+/// perform action 'B' on scope 'T'; however, it does not have permission to perform action(s)
+/// 'A' on the linked scope(s) 'S' or the linked scope(s) are invalid"; `LinkedAccessCheckFailed`
+/// as `AuthorizationFailed`.
+static DENIED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"perform action(?:\(s\))? '([^']+)' (?:over scope|on the linked scope\(s\)) '([^']+)'",
+    )
+    .unwrap_or_else(|e| unreachable!("a fixed pattern: {e}"))
+});
+
+impl ArmError {
+    /// Whether an `Auth` failure is about who the caller is (401; a token ARM refuses) rather
+    /// than about what it may do (403: the credentials work, a role assignment is missing).
+    pub fn is_authentication(&self) -> bool {
+        match self {
+            ArmError::Auth { status, code, .. } => {
+                // `InvalidAuthenticationToken`, `ExpiredAuthenticationToken`, ...
+                let code = code.to_ascii_lowercase();
+                *status == 401 || code.contains("authentication") || code.contains("token")
+            }
+            ArmError::Credential(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The action and scope an authorization failure names, when ARM's message names them.
+    pub fn denied(&self) -> Option<Denied> {
+        let ArmError::Auth { message, .. } = self else {
+            return None;
+        };
+        let found = DENIED.captures(message)?;
+        Some(Denied {
+            actions: found.get(1)?.as_str().to_string(),
+            scope: found.get(2)?.as_str().to_string(),
+        })
     }
 }
 
@@ -296,216 +357,7 @@ impl ErrorDetail {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body(code: &str, message: &str) -> Vec<u8> {
-        serde_json::json!({"error": {"code": code, "message": message, "target": "properties.subnet", "details": []}})
-            .to_string()
-            .into_bytes()
-    }
-
-    #[test]
-    fn blank_codes_and_messages_fall_back() {
-        let e = ArmError::from_response(400, &body(" ", ""), None);
-        assert_eq!(e.code(), "BadRequest");
-        assert!(
-            matches!(&e, ArmError::Terminal { message, .. } if !message.trim().is_empty()),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn classifies_statuses_and_codes() {
-        let e = ArmError::from_response(404, &body("ResourceNotFound", "gone"), None);
-        assert!(
-            matches!(&e, ArmError::NotFound { code, message } if code == "ResourceNotFound" && message == "gone")
-        );
-        assert!(!e.is_retryable());
-
-        let e = ArmError::from_response(429, b"", Some(Duration::from_secs(3)));
-        assert_eq!(
-            e,
-            ArmError::Throttled {
-                retry_after: Duration::from_secs(3)
-            }
-        );
-        assert!(e.is_retryable());
-        assert_eq!(
-            ArmError::from_response(429, b"", None),
-            ArmError::Throttled {
-                retry_after: DEFAULT_THROTTLE_DELAY
-            }
-        );
-
-        for status in [408, 500, 502, 503, 504] {
-            let e = ArmError::from_response(status, b"", None);
-            assert!(
-                matches!(e, ArmError::Transient { status: Some(s), .. } if s == status),
-                "{status}"
-            );
-            assert!(e.is_retryable());
-        }
-        let e = ArmError::from_response(409, &body("AnotherOperationInProgress", "busy"), None);
-        assert_eq!(e.metric_label(), "transient");
-        let e = ArmError::from_response(400, &body("RetryableErrorDueToNetwork", "x"), None);
-        assert_eq!(e.metric_label(), "transient");
-
-        let e = ArmError::from_response(412, &body("PreconditionFailed", "etag"), None);
-        assert_eq!(e.metric_label(), "transient");
-        assert!(e.is_retryable());
-
-        let e = ArmError::from_response(403, &body("AuthorizationFailed", "no rights"), None);
-        assert_eq!(
-            e,
-            ArmError::Auth {
-                status: 403,
-                code: "AuthorizationFailed".into(),
-                message: "no rights".into()
-            }
-        );
-        assert!(!e.is_retryable());
-
-        let e = ArmError::from_response(
-            400,
-            &body("LinkedInvalidPropertyId", "Property id 'x' is invalid"),
-            None,
-        );
-        assert_eq!(
-            e,
-            ArmError::Terminal {
-                status: 400,
-                code: "LinkedInvalidPropertyId".into(),
-                message: "Property id 'x' is invalid".into(),
-                target: Some("properties.subnet".into())
-            }
-        );
-        assert_eq!(e.code(), "LinkedInvalidPropertyId");
-        assert!(!e.is_retryable());
-    }
-
-    #[test]
-    fn unwrapped_and_non_json_bodies() {
-        let e = ArmError::from_response(
-            400,
-            br#"{"code":"InvalidResourceName","message":"bad name"}"#,
-            None,
-        );
-        assert_eq!(e.code(), "InvalidResourceName");
-        assert_eq!(e.message(), "bad name");
-        let e = ArmError::from_response(502, b"<html>bad gateway</html>", None);
-        assert_eq!(e.code(), "BadGateway");
-        assert_eq!(e.message(), "<html>bad gateway</html>");
-        let e = ArmError::from_response(400, b"", None);
-        assert_eq!(e.message(), "HTTP 400");
-    }
-
-    #[test]
-    fn operation_errors() {
-        let e = ArmError::from_operation(
-            200,
-            "Failed",
-            Some(ErrorDetail {
-                code: Some("PrivateEndpointCreationFailed".into()),
-                message: Some("boom".into()),
-                target: None,
-            }),
-        );
-        assert_eq!(e.code(), "PrivateEndpointCreationFailed");
-        assert_eq!(e.metric_label(), "terminal");
-        let e = ArmError::from_operation(200, "Canceled", None);
-        assert_eq!(e.code(), "Canceled");
-        assert!(
-            e.is_retryable(),
-            "a cancelled operation is re-read, not a stall"
-        );
-        let e = ArmError::from_operation(
-            200,
-            "Failed",
-            Some(ErrorDetail {
-                code: Some("RetryableError".into()),
-                message: Some("A retryable error occurred.".into()),
-                target: None,
-            }),
-        );
-        assert_eq!(e.metric_label(), "transient");
-        let e = ArmError::from_operation(
-            200,
-            "Canceled",
-            Some(ErrorDetail {
-                code: Some("CanceledAndSupersededDueToAnotherOperation".into()),
-                message: None,
-                target: None,
-            }),
-        );
-        assert!(e.is_retryable());
-    }
-
-    /// Behaviour 10 of reference/arm-behaviours.md: the code decides, not only the status.
-    #[test]
-    fn codes_decide_between_transient_and_needs_a_person() {
-        let cases: &[(u16, &str, &str)] = &[
-            (409, "MissingSubscriptionRegistration", "terminal"),
-            (409, "ScopeLocked", "terminal"),
-            (409, "ResourceGroupBeingDeleted", "terminal"),
-            (403, "RequestDisallowedByPolicy", "terminal"),
-            (409, "QuotaExceeded", "terminal"),
-            (400, "PublicIPCountLimitReachedQuota", "terminal"),
-            (409, "OperationNotAllowed", "terminal"),
-            (
-                400,
-                "PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled",
-                "terminal",
-            ),
-            (
-                400,
-                "CannotChangePrivateLinkConnectionOnPrivateEndpoint",
-                "terminal",
-            ),
-            (
-                400,
-                "NameOfExistingPrivateEndpointNicCannotBeChanged",
-                "terminal",
-            ),
-            (409, "SomethingUnknown", "terminal"),
-            (409, "AnotherOperationInProgress", "transient"),
-            (409, "Conflict", "transient"),
-            (429, "RetryableError", "transient"),
-            (400, "RetryableErrorDueToNetwork", "transient"),
-            (
-                409,
-                "CanceledAndSupersededDueToAnotherOperation",
-                "transient",
-            ),
-            (503, "ServiceUnavailable", "transient"),
-            (429, "SubscriptionRequestsThrottled", "throttled"),
-            (403, "AuthorizationFailed", "auth"),
-        ];
-        for (status, code, class) in cases {
-            let e = ArmError::from_response(*status, &body(code, "m"), None);
-            assert_eq!(e.metric_label(), *class, "{status} {code}");
-            assert_eq!(
-                e.code(),
-                if *class == "throttled" {
-                    "TooManyRequests"
-                } else {
-                    code
-                }
-            );
-        }
-        let e = ArmError::from_response(
-            429,
-            &body("RetryableError", "A retryable error occurred."),
-            Some(Duration::from_secs(4)),
-        );
-        assert_eq!(e.retry_after(), Some(Duration::from_secs(4)));
-        assert_eq!(
-            ArmError::from_response(409, b"", None).metric_label(),
-            "transient",
-            "a bare 409 is ARM's generic Conflict"
-        );
-    }
-}
+mod tests;
 
 #[cfg(test)]
 mod properties {

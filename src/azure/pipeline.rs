@@ -7,6 +7,7 @@ use crate::azure::lro::MIN_POLL_INTERVAL;
 use crate::azure::metrics::ArmMetrics;
 use crate::azure::ratelimit::{RateLimiter, RateLimits, RequestClass};
 use crate::azure::retry_after::parse_retry_after;
+use crate::azure::transport::RedirectRefused;
 use azure_core::http::{Context, Method, Pipeline, PipelineStreamOptions, Request};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
@@ -262,22 +263,7 @@ impl Sender {
             .http
             .stream(&ctx, &mut request, Some(options))
             .await
-            .map_err(|e| match e.kind() {
-                azure_core::error::ErrorKind::Credential => ArmError::Credential(e.to_string()),
-                azure_core::error::ErrorKind::Connection => ArmError::Transient {
-                    status: None,
-                    code: CONNECT_FAILED.to_string(),
-                    message: e.to_string(),
-                    retry_after: None,
-                },
-                azure_core::error::ErrorKind::Io => ArmError::Transient {
-                    status: None,
-                    code: "ConnectionError".to_string(),
-                    message: e.to_string(),
-                    retry_after: None,
-                },
-                _ => ArmError::InvalidResponse(e.to_string()),
-            })?;
+            .map_err(transport_error)?;
         let (status, headers, mut stream) = raw.deconstruct();
         let mut body = Vec::new();
         while let Some(chunk) = stream.next().await {
@@ -311,5 +297,30 @@ impl Sender {
         let exp = r.base_delay.saturating_mul(2u32.saturating_pow(attempt));
         let jitter = rand::random::<f64>() * 0.2 + 0.9;
         exp.min(r.max_delay).mul_f64(jitter)
+    }
+}
+
+/// What a request that got no usable answer ends as: a refused redirect (of the ARM call or of
+/// its token request) is an invalid response; a connection that failed before anything was
+/// sent is safe to retry, writes included.
+fn transport_error(e: azure_core::Error) -> ArmError {
+    if let Some(refused) = RedirectRefused::find(&e) {
+        return ArmError::InvalidResponse(refused.to_string());
+    }
+    match e.kind() {
+        azure_core::error::ErrorKind::Credential => ArmError::Credential(e.to_string()),
+        azure_core::error::ErrorKind::Connection => ArmError::Transient {
+            status: None,
+            code: CONNECT_FAILED.to_string(),
+            message: e.to_string(),
+            retry_after: None,
+        },
+        azure_core::error::ErrorKind::Io => ArmError::Transient {
+            status: None,
+            code: "ConnectionError".to_string(),
+            message: e.to_string(),
+            retry_after: None,
+        },
+        _ => ArmError::InvalidResponse(e.to_string()),
     }
 }

@@ -80,27 +80,18 @@ pub struct AzureArgs {
     /// ARM delete bucket per subscription: refill per second.
     #[arg(long, env = "ARCLINK_ARM_DELETES_PER_SECOND", default_value_t = 10.0, value_parser = positive_rate)]
     pub arm_deletes_per_second: f64,
-    /// api-version for Microsoft.HybridCompute.
-    #[arg(
-        long,
-        env = "ARCLINK_HYBRIDCOMPUTE_API_VERSION",
-        default_value = crate::azure::client::HYBRID_COMPUTE_API_VERSION
-    )]
-    pub hybridcompute_api_version: String,
-    /// api-version for Microsoft.Network (except private DNS).
-    #[arg(
-        long,
-        env = "ARCLINK_NETWORK_API_VERSION",
-        default_value = crate::azure::client::NETWORK_API_VERSION
-    )]
-    pub network_api_version: String,
-    /// api-version for Microsoft.Network/privateDnsZones.
-    #[arg(
-        long,
-        env = "ARCLINK_PRIVATEDNS_API_VERSION",
-        default_value = crate::azure::client::PRIVATE_DNS_API_VERSION
-    )]
-    pub privatedns_api_version: String,
+    /// Pins the api-version of Microsoft.HybridCompute. Unset: the newest that Azure serves in
+    /// each subscription among those arclink supports (2026-09-01 first).
+    #[arg(long, env = "ARCLINK_HYBRIDCOMPUTE_API_VERSION", value_parser = api_version)]
+    pub hybridcompute_api_version: Option<String>,
+    /// Pins the api-version of Microsoft.Network (except private DNS). Unset: negotiated
+    /// (2025-07-01 first).
+    #[arg(long, env = "ARCLINK_NETWORK_API_VERSION", value_parser = api_version)]
+    pub network_api_version: Option<String>,
+    /// Pins the api-version of Microsoft.Network/privateDnsZones. Unset: negotiated (2024-06-01
+    /// first).
+    #[arg(long, env = "ARCLINK_PRIVATEDNS_API_VERSION", value_parser = api_version)]
+    pub privatedns_api_version: Option<String>,
 }
 
 /// A drift check interval: zero would requeue every object immediately, forever; more than
@@ -120,6 +111,32 @@ fn subscription_id(s: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "{s:?} (--default-subscription, ARCLINK_DEFAULT_SUBSCRIPTION) is not a subscription id: a GUID such as 11111111-2222-3333-4444-555555555555"
+        ))
+    }
+}
+
+/// An api-version: a date, with a suffix such as `-preview` (it goes into every request's
+/// query). Empty is none (deploy/ may set the variable so).
+fn api_version(s: &str) -> Result<String, String> {
+    let date = s.get(..10).unwrap_or_default();
+    let suffix = s.get(10..).unwrap_or_default();
+    let is_date = date.len() == 10
+        && date.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    let is_suffix = suffix.is_empty()
+        || (suffix.starts_with('-')
+            && (2..=20).contains(&suffix.len())
+            && suffix[1..].chars().all(|c| c.is_ascii_alphanumeric()));
+    if s.is_empty() || (is_date && is_suffix) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not an api-version (a date such as 2025-07-01, optionally with a suffix such as -preview)"
         ))
     }
 }
@@ -208,11 +225,11 @@ impl AzureArgs {
     }
 
     pub fn api_versions(&self) -> ApiVersions {
+        let pinned = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
         ApiVersions {
-            hybrid_compute: self.hybridcompute_api_version.clone(),
-            network: self.network_api_version.clone(),
-            private_dns: self.privatedns_api_version.clone(),
-            ..ApiVersions::default()
+            hybrid_compute: pinned(&self.hybridcompute_api_version),
+            network: pinned(&self.network_api_version),
+            private_dns: pinned(&self.privatedns_api_version),
         }
     }
 }
@@ -258,6 +275,37 @@ mod tests {
         ] {
             let err = parse(&[&format!("{flag}={value}")]).unwrap_err();
             assert!(err.contains(flag), "{flag} {value}: {err}");
+        }
+    }
+
+    /// Issue 20, item 9: unset flags leave the api-versions to the negotiation; a flag pins
+    /// its provider's.
+    #[test]
+    fn api_version_flags_pin_or_leave_to_negotiation() {
+        let unset = parse(&[]).unwrap();
+        assert_eq!(unset.api_versions(), ApiVersions::default());
+        let pinned = parse(&[
+            "--hybridcompute-api-version",
+            "2025-01-13",
+            "--privatedns-api-version",
+            "2024-06-01",
+            "--network-api-version",
+            "",
+        ])
+        .unwrap()
+        .api_versions();
+        assert_eq!(pinned.hybrid_compute.as_deref(), Some("2025-01-13"));
+        assert_eq!(pinned.private_dns.as_deref(), Some("2024-06-01"));
+        assert_eq!(pinned.network, None);
+        assert!(
+            parse(&["--network-api-version", "2025-02-01-preview"])
+                .unwrap()
+                .network_api_version
+                .is_some()
+        );
+        for bad in ["latest", "2025-7-01", "2025-07-01&x=y", "2025-07-01-"] {
+            let err = parse(&["--network-api-version", bad]).unwrap_err();
+            assert!(err.contains("is not an api-version"), "{bad}: {err}");
         }
     }
 

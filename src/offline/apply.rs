@@ -13,16 +13,13 @@ use super::object::{Object, Onboarding};
 use super::plan::{PlannedChange, print_notes, report_errors};
 use super::progress::Spinner;
 use super::status;
-use super::{Exit, OfflineArgs, Output};
+use super::{Exit, MAX_TIMEOUT, OfflineArgs, Output};
 use crate::api::conditions::{READY, RECONCILING, STALLED, find, is_true};
 use crate::api::duration_up_to;
 use crate::azure::ArmClient;
 use crate::connect::target::Target;
 use crate::printable::{for_terminal, one_line};
 use crate::reconcile::{Phase, Requeue, Settings, States, requeue};
-
-/// Upper bound of `--timeout`: longer is a typo, not a wish to wait for days.
-const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// Flags of `arclink apply`.
 #[derive(Debug, Clone, clap::Args)]

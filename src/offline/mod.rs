@@ -18,9 +18,14 @@ pub mod step;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::connect::ArmTargetArgs;
 use crate::reconcile::Settings;
+
+/// Upper bound of `plan`'s and `apply`'s `--timeout`: longer is a typo, not a wish to wait for
+/// days.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// Flags shared by `plan` and `apply`.
 #[derive(Debug, Clone, clap::Args)]

@@ -2,19 +2,31 @@
 //! blocked / waiting / drift, and an exit code a pipeline can gate on. Never writes.
 
 use std::fmt::Write as _;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::manifest::{self, Document, ManifestError, Manifests};
 use super::object::Onboarding;
 use super::step::{self, Step};
-use super::{Exit, OfflineArgs, Output};
-use crate::api::DriftEntry;
+use super::{Exit, MAX_TIMEOUT, OfflineArgs, Output};
 use crate::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true};
+use crate::api::{DriftEntry, duration_up_to};
 use crate::azure::ArmClient;
 use crate::connect::target::Target;
 use crate::printable::{for_terminal, one_line};
 use crate::reconcile::{ChangeAction, Phase, Requeue, Settings, States};
+
+/// Flags of `arclink plan`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: OfflineArgs,
+    /// Give up reading ARM after this long in total (e.g. 30m, 90s; at most 24h): objects not
+    /// planned by then are reported as errors (exit code 1), as `apply` reports them.
+    #[arg(long, default_value = "30m", value_parser = duration_up_to(MAX_TIMEOUT))]
+    pub timeout: Duration,
+}
 
 /// Version of the JSON plan schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -205,7 +217,9 @@ impl Plan {
 }
 
 /// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
-pub async fn run(args: &OfflineArgs) -> Exit {
+pub async fn run(args: &PlanArgs) -> Exit {
+    let timeout = args.timeout;
+    let args = &args.common;
     let manifests = match manifest::load(&args.files, args.arm.azure.default_subscription()) {
         Ok(m) => m,
         Err(errors) => return report_errors(args.output, &errors),
@@ -220,7 +234,8 @@ pub async fn run(args: &OfflineArgs) -> Exit {
     };
     let emulator = target.emulator.is_some();
     let settings = args.settings(emulator, true);
-    let plan = plan(&target.arm, &settings, manifests, emulator).await;
+    let deadline = Instant::now() + timeout;
+    let (plan, _) = plan_until(&target.arm, &settings, manifests, emulator, deadline).await;
     let finished = Target::finish(target).await;
     match args.output {
         Output::Text => print!("{}", render_text(&plan)),
@@ -287,11 +302,40 @@ pub async fn plan_objects(
     manifests: Manifests,
     emulator: bool,
 ) -> (Plan, Vec<Document>) {
+    let deadline = Instant::now() + MAX_TIMEOUT;
+    plan_until(arm, settings, manifests, emulator, deadline).await
+}
+
+/// [`plan_objects`], giving up at `deadline`: an object whose turn comes later, or whose reads
+/// are still under way then (ARM throttling, slow or endless), is an error.
+pub async fn plan_until(
+    arm: &ArmClient,
+    settings: &Settings,
+    manifests: Manifests,
+    emulator: bool,
+    deadline: Instant,
+) -> (Plan, Vec<Document>) {
     let mut objects = manifests.objects;
     let mut planned = Vec::with_capacity(objects.len());
     let states = States::default();
     for i in 0..objects.len() {
-        let step = step::step(arm, settings, &states, &mut objects, i).await;
+        // The client retries throttling and transient failures inside one step, and a listing
+        // may take minutes before its bounds end it: the deadline bounds the step itself too.
+        let step = if Instant::now() >= deadline {
+            Err("not planned: --timeout ran out before this object's turn")
+        } else {
+            let step = step::step(arm, settings, &states, &mut objects, i);
+            tokio::time::timeout_at(deadline.into(), step)
+                .await
+                .map_err(|_| "--timeout ran out while reading ARM (throttled, slow, or a listing without end)")
+        };
+        let step = match step {
+            Ok(step) => step,
+            Err(message) => {
+                planned.push(timed_out(&objects[i], settings, message));
+                continue;
+            }
+        };
         let p = classify(&objects[i], step, settings);
         if p.action == Action::Update {
             // The resource exists and apply would update it, after which it is Ready: plan the
@@ -310,9 +354,10 @@ pub async fn plan_objects(
     (plan, objects)
 }
 
-fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObject {
+/// The plan entry of an object, before anything is known of it.
+fn entry(declared: &Document, settings: &Settings) -> PlannedObject {
     let key = declared.object.key();
-    let mut planned = PlannedObject {
+    PlannedObject {
         kind: key.kind,
         namespace: key.namespace,
         name: key.name,
@@ -325,7 +370,21 @@ fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObje
         drift: Vec::new(),
         blocked: Vec::new(),
         onboarding: declared.object.onboarding(settings),
-    };
+    }
+}
+
+/// An object `--timeout` left unplanned: an error, as `apply` counts it.
+fn timed_out(declared: &Document, settings: &Settings, message: &str) -> PlannedObject {
+    PlannedObject {
+        action: Action::Error,
+        reason: Some("TimedOut".into()),
+        message: Some(message.into()),
+        ..entry(declared, settings)
+    }
+}
+
+fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObject {
+    let mut planned = entry(declared, settings);
     let conds = declared.object.conditions();
     let ready = find(conds, READY);
     planned.reason = ready.map(|c| c.reason.clone());

@@ -77,8 +77,15 @@ pub fn next_for_error(err: &ArmError, attempts: &mut u32, drift_interval: Durati
             Phase::stalled("InvalidResponse", message.clone()),
             Requeue::Backoff,
         ),
+        ArmError::Auth { code, message, .. } if err.is_authentication() => (
+            Phase::stalled(
+                "AuthenticationFailed",
+                format!("{code}: {message}; check the credentials this object uses"),
+            ),
+            Requeue::After(drift_interval),
+        ),
         ArmError::Auth { code, message, .. } => (
-            Phase::stalled("AuthenticationFailed", format!("{code}: {message}")),
+            Phase::stalled("AuthorizationFailed", not_allowed(err, code, message)),
             Requeue::After(drift_interval),
         ),
         ArmError::Credential(message) => (
@@ -95,6 +102,20 @@ pub fn next_for_error(err: &ArmError, attempts: &mut u32, drift_interval: Durati
         ),
     };
     Next { phase, requeue }
+}
+
+/// The message of a 403: the credentials work, a permission is missing. Names the action and
+/// the resource ARM says were refused, when it says.
+fn not_allowed(err: &ArmError, code: &str, message: &str) -> String {
+    match err.denied() {
+        Some(denied) => format!(
+            "{code}: the identity this object uses may not perform {} on {}: assign it a role that grants this permission on that resource (or above it); ARM said: {message}",
+            denied.actions, denied.scope
+        ),
+        None => format!(
+            "{code}: {message}; the identity this object uses signed in but is not allowed this request: assign it a role that grants it"
+        ),
+    }
 }
 
 /// Shortest `Retry-After` that replaces the back-off (a `Retry-After: 0` must not make the
@@ -255,8 +276,8 @@ mod tests {
         assert_eq!(
             phase,
             Phase::stalled(
-                "AuthenticationFailed",
-                "AuthorizationFailed: no rights; deletion is blocked until this is fixed (or remove the finalizer to leave the scope in Azure)"
+                "AuthorizationFailed",
+                "AuthorizationFailed: no rights; the identity this object uses signed in but is not allowed this request: assign it a role that grants it; deletion is blocked until this is fixed (or remove the finalizer to leave the scope in Azure)"
             )
         );
         assert_eq!(requeue, Requeue::After(interval));
@@ -303,8 +324,22 @@ mod tests {
         };
         assert_eq!(
             next_for_error(&auth, &mut 0, interval).phase.reason(),
-            "AuthenticationFailed"
+            "AuthorizationFailed"
         );
+        let token = ArmError::Auth {
+            status: 401,
+            code: "InvalidAuthenticationToken".into(),
+            message: "The access token is invalid.".into(),
+        };
+        let Next { phase, requeue } = next_for_error(&token, &mut 0, interval);
+        assert_eq!(
+            phase,
+            Phase::stalled(
+                "AuthenticationFailed",
+                "InvalidAuthenticationToken: The access token is invalid.; check the credentials this object uses"
+            )
+        );
+        assert_eq!(requeue, Requeue::After(interval));
         let transient = ArmError::Transient {
             status: Some(503),
             code: "Service.Unavailable".into(),
@@ -316,6 +351,56 @@ mod tests {
         assert_eq!(phase.reason(), "ServiceUnavailable");
         assert_eq!(requeue, Requeue::Backoff);
         assert_eq!(attempts, 1);
+    }
+
+    /// Issue 20, item 8: a missing role is an authorization problem naming the permission and
+    /// the resource (from ARM's message), not "check the credentials".
+    #[test]
+    fn a_missing_permission_names_the_action_and_the_resource() {
+        let interval = Duration::from_secs(600);
+        let linked = ArmError::from_response(
+            403,
+            br#"{"error":{"code":"LinkedAuthorizationFailed","message":"The client 'c' with object id 'o' has permission to perform action 'Microsoft.Network/privateEndpoints/write' on scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe'; however, it does not have permission to perform action(s) 'Microsoft.HybridCompute/privateLinkScopes/privateEndpointConnectionsApproval/action' on the linked scope(s) '/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/scope' (respectively) or the linked scope(s) are invalid."}}"#,
+            None,
+        );
+        let Next { phase, .. } = next_for_error(&linked, &mut 0, interval);
+        assert_eq!(phase.reason(), "AuthorizationFailed");
+        let Phase::Stalled { message, .. } = &phase else {
+            panic!("{phase:?}");
+        };
+        assert!(
+            message.starts_with("LinkedAuthorizationFailed: the identity this object uses may not perform Microsoft.HybridCompute/privateLinkScopes/privateEndpointConnectionsApproval/action on /subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/scope: assign it a role"),
+            "{message}"
+        );
+        assert!(!message.contains("credentials"), "{message}");
+
+        let plain = ArmError::from_response(
+            403,
+            br#"{"error":{"code":"AuthorizationFailed","message":"The client 'c' with object id 'o' does not have authorization to perform action 'Microsoft.HybridCompute/privateLinkScopes/write' over scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/scope' or the scope is invalid. If access was recently granted, please refresh your credentials."}}"#,
+            None,
+        );
+        let phase = next_for_error(&plain, &mut 0, interval).phase;
+        let Phase::Stalled { reason, message } = &phase else {
+            panic!("{phase:?}");
+        };
+        assert_eq!(reason, "AuthorizationFailed");
+        assert!(
+            message.contains("may not perform Microsoft.HybridCompute/privateLinkScopes/write on /subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/scope"),
+            "{message}"
+        );
+
+        // The tenant wording names no action: ARM's message is kept, the reason still right.
+        let tenant = ArmError::from_response(
+            403,
+            br#"{"error":{"code":"LinkedAuthorizationFailed","message":"The client has permission to perform action 'Microsoft.Network/virtualNetworks/subnets/join/action' on scope '/x', however the current tenant 't' is not authorized to access linked subscription 's'."}}"#,
+            None,
+        );
+        let phase = next_for_error(&tenant, &mut 0, interval).phase;
+        assert_eq!(phase.reason(), "AuthorizationFailed");
+        assert!(
+            matches!(&phase, Phase::Stalled { message, .. } if message.contains("not authorized to access linked subscription 's'")),
+            "{phase:?}"
+        );
     }
 
     #[test]

@@ -246,19 +246,33 @@ fn settled(cx: &Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) -> Next {
     }
 }
 
-/// `status.tenantId` for the onboarding commands: the tenant of the scope's subscription, read
-/// once (a subscription's tenant is kept in status; the scope's subscription is immutable).
-/// When it cannot be read the commands carry a placeholder, and the next reconcile tries again;
-/// the scope itself is not held up by it.
+/// `status.tenantId` for the onboarding commands: the tenant of the subscription the machines
+/// onboard into (`spec.onboarding.subscriptionId`, else the scope's), whose tenant
+/// `azcmagent connect --tenant-id` needs. Read once and kept in status, and read again when the
+/// spec changed (the subscription may have). When it cannot be read the commands carry a
+/// placeholder, and the next reconcile tries again; the scope itself is not held up by it.
 async fn read_tenant(cx: &mut Cx<'_, ArcPrivateLinkScope>, id: &ResourceId) {
-    if cx.status.tenant_id.as_deref().is_some_and(is_guid) {
+    let spec_changed = cx.status.common.observed_generation != cx.obj.metadata.generation;
+    if !spec_changed && cx.status.tenant_id.as_deref().is_some_and(is_guid) {
         return;
     }
-    let sub = ResourceId::subscription_id(id.subscription());
+    let subscription = cx
+        .obj
+        .spec
+        .onboarding
+        .as_ref()
+        .and_then(|o| o.subscription_id.as_deref())
+        .unwrap_or(id.subscription());
+    // Anything else is refused where the commands are made, naming the field.
+    if !is_guid(subscription) {
+        cx.status.tenant_id = None;
+        return;
+    }
+    let sub = ResourceId::subscription_id(subscription);
     cx.status.tenant_id = match cx.arm.get::<Subscription>(&sub).await {
         Ok(found) => found.and_then(|s| s.tenant_id).filter(|t| is_guid(t)),
         Err(e) => {
-            tracing::info!(kind = KIND, subscription = %id.subscription(), error = %e, "reading the subscription's tenant for the onboarding commands failed");
+            tracing::info!(kind = KIND, subscription, error = %e, "reading the tenant of the machines' subscription for the onboarding commands failed");
             None
         }
     };

@@ -435,6 +435,48 @@ async fn converging_with_small_pages_reads_each_page_once() {
     assert_eq!(status(&obj).summary.matched, n as u32);
 }
 
+/// Issue 22, item 3: the bounds of a listing count the pages of every pass that continues it,
+/// not of one pass: a listing of 20 pages over 5 passes converges within a bound of 20 pages
+/// and crosses one of 19, although no pass reads more than 4 pages.
+#[tokio::test]
+async fn a_listing_is_bounded_over_the_passes_that_continue_it() {
+    let (n, page, batch) = (100, 5, 20);
+    for (max_pages, converges) in [(20, true), (19, false)] {
+        let mut b = bed(Vec::new(), n, page).await;
+        b.arm = crate::common::fixtures::arm_client(&b.emu, move |o| {
+            o.list_limits.max_pages = max_pages;
+        });
+        let mut obj = association("fleet", &[], &[("fleet", "blue")], 0);
+        let mut d = deps("s1", &[]);
+        d.budget.writes = batch;
+        d.budget.duration = Duration::from_secs(600);
+        let mut passes = 0;
+        let stalled = loop {
+            step(&b, &mut obj, &d).await;
+            passes += 1;
+            let conds = &status(&obj).common.conditions;
+            if is_true(conds, arclink::api::conditions::STALLED) {
+                break find(conds, READY).cloned();
+            }
+            if ready(&obj) {
+                break None;
+            }
+            assert!(passes <= 10, "{max_pages}: {:?}", status(&obj).summary);
+        };
+        let pages = b.admin.counters().count_for("GET", MACHINES);
+        if converges {
+            assert_eq!(stalled, None);
+            assert_eq!((passes, pages), (5, 20));
+            assert_eq!(status(&obj).summary.associated, n as u32);
+        } else {
+            let ready = stalled.expect("stalled on the listing's bound");
+            assert_eq!(ready.reason, "InvalidResponse", "{ready:?}");
+            assert!(ready.message.contains("more than 19 pages"), "{ready:?}");
+            assert_eq!((passes, pages), (5, 19), "{ready:?}");
+        }
+    }
+}
+
 /// Issue 16, item 1: a listing is not continued past one drift interval after its first page,
 /// so a machine changed out of band behind it is seen within the interval; one that took
 /// several passes is due again one interval after its first page.
@@ -781,7 +823,8 @@ async fn failed_and_throttled_patches_are_reported_per_machine() {
     )
     .unwrap();
     assert_eq!(stalled.status, "True");
-    assert_eq!(stalled.reason, "AuthenticationFailed");
+    // A missing role, not bad credentials (issue 20, item 8).
+    assert_eq!(stalled.reason, "AuthorizationFailed");
     assert!(
         stalled.message.contains("1 machine updates failed"),
         "{}",

@@ -3,6 +3,7 @@
 mod support;
 
 mod arm_behaviours;
+mod authorization;
 mod dns;
 mod lifecycle;
 mod operations;

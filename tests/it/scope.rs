@@ -266,7 +266,12 @@ async fn terminal_arm_errors_stall_with_the_arm_code_verbatim() {
 async fn throttling_reports_reconciling_then_succeeds() {
     let b = Bed::new().await;
     let mut obj = scope("s9");
-    b.admin.inject(Fault::status(429).times(1).retry_after(3));
+    b.admin.inject(
+        Fault::status(429)
+            .times(1)
+            .retry_after(3)
+            .path_contains("/privateLinkScopes/"),
+    );
     let out = step(&b, &mut obj, &()).await;
     assert_eq!(reason(&obj, RECONCILING), "Throttled");
     assert!(is_true(
@@ -282,7 +287,11 @@ async fn throttling_reports_reconciling_then_succeeds() {
 async fn transient_errors_back_off() {
     let b = Bed::new().await;
     let mut obj = scope("s10");
-    b.admin.inject(Fault::status(503).times(1));
+    b.admin.inject(
+        Fault::status(503)
+            .times(1)
+            .path_contains("/privateLinkScopes/"),
+    );
     let out = step(&b, &mut obj, &()).await;
     assert_eq!(out.requeue, Requeue::Backoff);
     assert!(!ready(&obj));
@@ -516,7 +525,7 @@ async fn an_api_version_without_service_extensions_stalls_instead_of_looping() {
     let b = Bed::new()
         .client(|o| {
             o.api_versions = arclink::azure::ApiVersions {
-                hybrid_compute: "2024-07-10".into(),
+                hybrid_compute: Some("2024-07-10".into()),
                 ..Default::default()
             }
         })
@@ -536,4 +545,54 @@ async fn an_api_version_without_service_extensions_stalls_instead_of_looping() {
     assert!(message.contains("spec.serviceExtensions"), "{message}");
     assert!(message.contains("2026-09-01"), "{message}");
     assert_eq!(reason(&obj, DRIFTED), "DriftDetected");
+}
+
+/// Issue 20, item 8: the onboarding commands carry the tenant of the subscription the machines
+/// onboard into (`spec.onboarding.subscriptionId`), not the scope's; it is read again when the
+/// spec changes, and not on every reconcile.
+#[tokio::test]
+async fn the_onboarding_tenant_is_the_machines_subscriptions() {
+    const MACHINES_SUB: &str = "99999999-8888-7777-6666-555555555555";
+    const MACHINES_TENANT: &str = "0f0e0d0c-0b0a-0908-0706-050403020100";
+    let b = Bed::new()
+        .fixtures(&format!(
+            "subscriptions: [{{id: {MACHINES_SUB}, displayName: servers, tenantId: {MACHINES_TENANT}}}]"
+        ))
+        .start()
+        .await;
+    let scope_tenant = b
+        .admin
+        .get(&format!("/subscriptions/{}", crate::common::fixtures::SUB))
+        .unwrap()["tenantId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(scope_tenant, MACHINES_TENANT);
+    let tenant = |obj: &ArcPrivateLinkScope| obj.status.as_ref().unwrap().tenant_id.clone();
+    let mut obj = scope("s1");
+    obj.spec.onboarding = Some(arclink::api::scope::Onboarding {
+        config_map_name: "arc-onboarding".into(),
+        subscription_id: Some(MACHINES_SUB.into()),
+        ..Default::default()
+    });
+    step(&b, &mut obj, &()).await;
+    assert!(ready(&obj), "{:?}", obj.status);
+    assert_eq!(tenant(&obj).as_deref(), Some(MACHINES_TENANT));
+
+    b.admin.reset_counters();
+    step(&b, &mut obj, &()).await;
+    assert_eq!(
+        b.admin
+            .counters()
+            .count_for("GET", "Microsoft.Resources/subscriptions"),
+        0,
+        "kept in status while the spec is unchanged"
+    );
+    assert_eq!(tenant(&obj).as_deref(), Some(MACHINES_TENANT));
+
+    // The machines move to the scope's subscription: the tenant follows.
+    obj.spec.onboarding.as_mut().unwrap().subscription_id = None;
+    obj.metadata.generation = Some(2);
+    step(&b, &mut obj, &()).await;
+    assert_eq!(tenant(&obj), Some(scope_tenant));
 }

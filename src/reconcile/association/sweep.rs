@@ -23,18 +23,16 @@
 //! (the summary and conditions of the last complete listing).
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
-use url::Url;
 
 use crate::api::ArcServerAssociation;
-use crate::azure::client::{ListPage, repeated_link};
-use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId};
+use crate::azure::{ArmClient, ArmError, CollectionId, Listing, ResourceId};
 use crate::reconcile::scope_ref::ResolvedScope;
 
 use super::select::{Claim, MachineRef};
@@ -122,22 +120,13 @@ impl Sweeps {
     }
 }
 
-/// Where a listing of one collection stands.
-#[derive(Debug)]
-enum Position {
-    First,
-    Next(Url),
-    End,
-}
-
 /// A listing that may span passes: the next page to read and the machines read but not handled
 /// yet (the rest of a page once the budget ran out, and writes to retry).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Cursor {
-    position: Position,
-    /// Hashes of the links followed, so that a provider whose `nextLink` leads back to an
-    /// earlier page is an error rather than a listing without end (8 bytes a page).
-    links: HashSet<u64>,
+    /// The next page, and the listing's bounds (a provider whose `nextLink` leads back to an
+    /// earlier page, or that never stops handing out new ones, fails the listing).
+    listing: Listing,
     /// When the first page was read.
     started: Option<Instant>,
     /// Machines read but not handled for want of budget: at most the rest of one page (a pass
@@ -147,33 +136,26 @@ pub struct Cursor {
     retries: Vec<(MachineRef, String)>,
 }
 
-impl Default for Cursor {
-    fn default() -> Self {
-        Cursor {
-            position: Position::First,
-            links: HashSet::new(),
-            started: None,
-            queue: VecDeque::new(),
-            retries: Vec::new(),
-        }
-    }
-}
-
 impl Cursor {
     /// Whether the listing is over and every machine it read was handled.
     pub fn is_done(&self) -> bool {
-        matches!(self.position, Position::End) && self.queue.is_empty() && self.retries.is_empty()
+        self.listing.is_over() && self.queue.is_empty() && self.retries.is_empty()
     }
 
     /// Whether a page remains to be read and every machine read so far was handled (machines
     /// left in the queue mean the pass has no budget for more).
     pub fn wants_page(&self) -> bool {
-        !matches!(self.position, Position::End) && self.queue.is_empty()
+        !self.listing.is_over() && self.queue.is_empty()
     }
 
     /// Whether the next page is one a `nextLink` of an earlier page points at.
     pub fn at_link(&self) -> bool {
-        matches!(self.position, Position::Next(_))
+        self.listing.at_link()
+    }
+
+    /// Whether the listing failed for crossing its bounds (see [`Listing::overran`]).
+    pub fn overran(&self) -> bool {
+        self.listing.overran()
     }
 
     /// Takes the machines earlier passes left: the queue, then the writes to retry.
@@ -221,23 +203,7 @@ impl Cursor {
         collection: &CollectionId,
     ) -> Result<Vec<MachineRef>, ArmError> {
         self.started.get_or_insert_with(Instant::now);
-        let link = match &self.position {
-            Position::Next(url) => Some(url),
-            _ => None,
-        };
-        let ListPage { items, next } = arm.list_page(collection, link).await?;
-        self.position = match next {
-            Some(url) if !self.links.insert(hash(&url.as_str())) => {
-                return Err(repeated_link(collection, &url));
-            }
-            Some(url) => Position::Next(url),
-            None => {
-                // Nothing to compare later links with: the listing is over.
-                self.links = HashSet::new();
-                Position::End
-            }
-        };
-        Ok(items)
+        self.listing.next_page(arm, collection).await
     }
 }
 
@@ -292,6 +258,8 @@ pub async fn drive(
         let page = match pass.cursor().next_page(arm, collection).await {
             Ok(page) => page,
             Err(error) => {
+                // A listing that crossed its bounds would cross them again from the first page.
+                let kept_link = kept_link && !pass.cursor().overran();
                 listed = Err(ListFailure { error, kept_link });
                 break;
             }

@@ -6,124 +6,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arclink::azure::retry_after::MAX_RETRY_AFTER;
-use arclink::azure::{
-    ArmClient, ArmClientOptions, ArmError, CollectionId, ResourceId, RetryPolicy,
-    StaticTokenCredential,
-};
+use arclink::azure::{ArmClient, ArmError, CollectionId, ResourceId, RetryPolicy};
 use futures::TryStreamExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use url::Url;
 
-/// What the server answers for a request path.
-type Answer = Arc<dyn Fn(&str, &str) -> Reply + Send + Sync>;
-
-enum Reply {
-    /// Status, headers, body.
-    Full(u16, Vec<(&'static str, String)>, Vec<u8>),
-    /// 200 with a body of `n` bytes, streamed.
-    Huge(usize),
-}
-
-struct Server {
-    endpoint: String,
-    ca_pem: String,
-}
-
-async fn serve(answer: Answer) -> Server {
-    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert.cert.der().clone()], key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            let answer = answer.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&head);
-                let mut first = text.split_whitespace();
-                let method = first.next().unwrap_or_default().to_string();
-                let path = first.next().unwrap_or_default().to_string();
-                let _ = match answer(&method, &path) {
-                    Reply::Full(status, headers, body) => {
-                        let mut out = format!(
-                            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                            body.len()
-                        );
-                        for (k, v) in headers {
-                            out.push_str(&format!("{k}: {v}\r\n"));
-                        }
-                        out.push_str("\r\n");
-                        let mut bytes = out.into_bytes();
-                        bytes.extend(body);
-                        tls.write_all(&bytes).await
-                    }
-                    Reply::Huge(n) => {
-                        let head = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-length: {n}\r\nconnection: close\r\n\r\n"
-                        );
-                        let chunk = vec![b' '; 64 * 1024];
-                        let mut result = tls.write_all(head.as_bytes()).await;
-                        let mut sent = 0;
-                        while result.is_ok() && sent < n {
-                            result = tls.write_all(&chunk).await;
-                            sent += chunk.len();
-                        }
-                        result
-                    }
-                };
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    Server {
-        endpoint: format!("https://127.0.0.1:{port}"),
-        ca_pem: cert.cert.pem(),
-    }
-}
+use super::server::{Reply, Server, json, serve};
 
 fn client(server: &Server, retry: RetryPolicy) -> ArmClient {
-    let mut options = ArmClientOptions::new(StaticTokenCredential::new("t"));
-    options.endpoint = Some(Url::parse(&server.endpoint).unwrap());
-    options.ca_pem = Some(server.ca_pem.clone());
-    options.retry = retry;
-    ArmClient::new(options).unwrap()
+    server.client(retry)
 }
 
-fn scope() -> ResourceId {
+pub fn scope() -> ResourceId {
     ResourceId::resource(
         "00000000-0000-0000-0000-000000000001",
         "rg",
         "Microsoft.HybridCompute",
         "privateLinkScopes",
         "s",
-    )
-}
-
-fn json(status: u16, body: serde_json::Value) -> Reply {
-    Reply::Full(
-        status,
-        vec![("content-type", "application/json".into())],
-        body.to_string().into_bytes(),
     )
 }
 

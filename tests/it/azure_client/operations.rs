@@ -24,6 +24,12 @@ fn new_scope() -> PrivateLinkScope {
     }
 }
 
+/// The client's first request to a namespace of a subscription reads the api-versions Azure
+/// serves there; tests counting other requests make it first.
+async fn negotiated(client: &arclink::azure::ArmClient) {
+    let _: Option<Machine> = client.get(&machine(0)).await.unwrap();
+}
+
 #[tokio::test]
 async fn get_existing_and_missing() {
     let emu = emulator(EmulatorConfig::default()).await;
@@ -35,15 +41,16 @@ async fn get_existing_and_missing() {
         .expect("fixture machine");
     assert_eq!(m.id.as_ref(), Some(&machine(3)));
     assert_eq!(m.properties.unwrap().status.as_deref(), Some("Connected"));
+    let not_found = client.metrics().request_count("GET", 404);
     let missing: Option<Machine> = client.get(&machine(999)).await.unwrap();
     assert!(missing.is_none());
+    assert_eq!(client.metrics().request_count("GET", 404) - not_found, 1);
     let s: Subnet = client.get(&subnet()).await.unwrap().unwrap();
     assert_eq!(
         s.properties.unwrap().address_prefix.as_deref(),
         Some("10.0.1.0/24")
     );
     assert!(client.metrics().request_count("GET", 200) >= 2);
-    assert_eq!(client.metrics().request_count("GET", 404), 1);
 }
 
 #[tokio::test]
@@ -122,6 +129,7 @@ async fn list_follows_next_link_across_pages() {
     .await;
     let client = client(&emu);
     let machines = CollectionId::new(&rg(), "Microsoft.HybridCompute/machines");
+    negotiated(&client).await;
     emu.admin().reset_counters();
     let pages: Vec<Vec<Machine>> = client.list_pages(&machines).try_collect().await.unwrap();
     assert!(pages.len() >= 3, "{} pages", pages.len());
@@ -143,6 +151,7 @@ async fn list_follows_next_link_across_pages() {
 async fn transient_503_then_success() {
     let emu = emulator(EmulatorConfig::default()).await;
     let client = client(&emu);
+    negotiated(&client).await;
     emu.admin().reset_counters();
     emu.admin().inject(Fault::status(503).times(1));
     let m: Option<Machine> = client.get(&machine(0)).await.unwrap();
@@ -159,6 +168,7 @@ async fn transient_failures_give_up_after_the_retry_budget() {
     let mut options = options(&emu);
     options.retry.max_transient_retries = 2;
     let client = arclink::azure::ArmClient::new(options).unwrap();
+    negotiated(&client).await;
     emu.admin().reset_counters();
     emu.admin().inject(Fault::status(500).times(10));
     let err = client.get::<Machine>(&machine(0)).await.unwrap_err();

@@ -444,6 +444,8 @@ fn absurd_durations_are_flag_errors_with_exit_1() {
     for args in [
         &["apply", "--timeout", "99999999999999999h"][..],
         &["apply", "--timeout", "25h"],
+        &["plan", "--timeout", "99999999999999999h"],
+        &["plan", "--timeout", "25h"],
         &["apply", "--poll-interval", "2h"],
         &["plan", "--drift-check-interval", "99999999999999999999h"],
         &["plan", "--emulator-lro-duration", "2h"],
