@@ -9,7 +9,7 @@ use super::faults::InjectedStatus;
 use super::http::{ApiError, ArmResponse};
 use super::ids::ResourceId;
 use super::names;
-use super::providers::{self, Call, Kind};
+use super::providers::{self, Call, Conditions, Kind};
 use super::shared::Shared;
 use super::throttle::{Class, Taken};
 use super::versions::ApiSet;
@@ -212,6 +212,7 @@ pub struct Incoming<'a> {
     pub segs: &'a [String],
     pub query: &'a [(String, String)],
     pub authorization: Option<&'a str>,
+    pub conditions: Conditions,
     pub body: Bytes,
 }
 
@@ -386,6 +387,7 @@ fn dispatch(shared: &Shared, req: Incoming<'_>, caller: String) -> Result<ArmRes
                 skip_token,
                 path: req.path.to_string(),
                 caller,
+                conditions: req.conditions,
             };
             providers::dispatch(&call)
         }

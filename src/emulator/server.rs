@@ -18,6 +18,7 @@ use super::auth;
 use super::config::ConnectionLimits;
 use super::http::{self as h, ApiError, Response};
 use super::names;
+use super::providers::Conditions;
 use super::shared::Shared;
 
 /// ARM's limit on a request body.
@@ -154,6 +155,7 @@ async fn answer(
             segs: &segs,
             query: &query,
             authorization,
+            conditions: Conditions::of(&parts.headers),
             body,
         },
     )

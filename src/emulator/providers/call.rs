@@ -206,6 +206,64 @@ pub struct Call<'a> {
     pub skip_token: Option<String>,
     pub path: String,
     pub caller: String,
+    pub conditions: Conditions,
+}
+
+/// A request's `If-Match` and `If-None-Match` headers, which Private DNS honours on its zones,
+/// virtual network links and record sets (its spec: `If-None-Match: *` creates but never
+/// updates, `If-Match: <etag>` writes only the version read); other providers ignore them.
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+}
+
+impl Conditions {
+    pub fn of(headers: &http::HeaderMap) -> Conditions {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+        };
+        Conditions {
+            if_match: header("if-match"),
+            if_none_match: header("if-none-match"),
+        }
+    }
+
+    /// 412 `PreconditionFailed` when the resource as stored (`existing`) is not what the
+    /// headers ask for (the messages are the emulator's own: no source gives Azure's).
+    fn check(&self, existing: Option<&Arc<Value>>) -> Result<(), ApiError> {
+        let failed = |message: String| ApiError::new(412, "PreconditionFailed", message);
+        if self.if_none_match.as_deref() == Some("*")
+            && let Some(e) = existing
+        {
+            return Err(failed(format!(
+                "The resource '{}' already exists: If-None-Match: * allows only its creation.",
+                e["name"].as_str().unwrap_or_default()
+            )));
+        }
+        let Some(wanted) = self.if_match.as_deref() else {
+            return Ok(());
+        };
+        let current = existing.and_then(|e| e["etag"].as_str());
+        match current {
+            Some(_) if wanted == "*" => Ok(()),
+            Some(etag) if unquoted(etag) == unquoted(wanted) => Ok(()),
+            Some(etag) => Err(failed(format!(
+                "The etag '{wanted}' in the If-Match header does not match the resource's current etag '{etag}'."
+            ))),
+            None => Err(failed(format!(
+                "The If-Match header names etag '{wanted}', but the resource does not exist."
+            ))),
+        }
+    }
+}
+
+/// An etag without its weak marker and quotes.
+fn unquoted(etag: &str) -> &str {
+    etag.trim_start_matches("W/").trim_matches('"')
 }
 
 /// What a PUT starts with: the body, the store locked for writing, the resource as it is
@@ -266,6 +324,15 @@ pub enum WhileBusy {
 }
 
 impl Call<'_> {
+    /// The request's [`Conditions`] checked against the resource as stored, for the kinds
+    /// that honour them (Private DNS).
+    pub fn preconditions(&self, existing: Option<&Arc<Value>>) -> Result<(), ApiError> {
+        match self.kind.api {
+            ApiSet::PrivateDns => self.conditions.check(existing),
+            _ => Ok(()),
+        }
+    }
+
     pub fn key(&self) -> String {
         ids::key(&self.rid.to_id())
     }
@@ -331,6 +398,7 @@ impl Call<'_> {
         let key = self.key();
         let map = self.shared.store.write();
         let existing = map.get(&key).cloned();
+        self.preconditions(existing.as_ref())?;
         require_idle(existing.as_ref())?;
         let id = stored_id(existing.as_ref(), || new_id(&map));
         Ok(Put {
@@ -377,7 +445,9 @@ impl Call<'_> {
         let new_tags = tags(body)?;
         let key = self.key();
         let map = self.shared.store.write();
-        let existing = map.get(&key).cloned().ok_or_else(|| self.not_found())?;
+        let existing = map.get(&key).cloned();
+        self.preconditions(existing.as_ref())?;
+        let existing = existing.ok_or_else(|| self.not_found())?;
         let mut value = Value::clone(&existing);
         if let Some(t) = new_tags {
             value["tags"] = t;
@@ -398,6 +468,7 @@ impl Call<'_> {
         let key = self.key();
         let location = {
             let mut map = self.shared.store.write();
+            self.preconditions(map.get(&key))?;
             let Some(existing) = map.get(&key).cloned() else {
                 return Ok(ArmResponse::empty(204).into());
             };
@@ -420,4 +491,35 @@ impl Call<'_> {
 /// The DELETE of most kinds: [`Call::accepted_delete`], refused while the resource is busy.
 pub fn delete(call: &Call) -> Result<Reply, ApiError> {
     call.accepted_delete(WhileBusy::Refuse)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn conditions(if_match: Option<&str>, if_none_match: Option<&str>) -> Conditions {
+        Conditions {
+            if_match: if_match.map(str::to_string),
+            if_none_match: if_none_match.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn if_none_match_creates_only_and_if_match_writes_only_the_version_read() {
+        let zone = Arc::new(json!({"name": "z", "etag": "e1"}));
+        let refused = |c: Conditions, existing: Option<&Arc<Value>>| {
+            c.check(existing).err().map(|e| (e.status, e.code.clone()))
+        };
+        let failed = Some((412, "PreconditionFailed".to_string()));
+        assert_eq!(refused(conditions(None, Some("*")), None), None);
+        assert_eq!(refused(conditions(None, Some("*")), Some(&zone)), failed);
+        assert_eq!(refused(conditions(Some("e1"), None), Some(&zone)), None);
+        assert_eq!(refused(conditions(Some("\"e1\""), None), Some(&zone)), None);
+        assert_eq!(refused(conditions(Some("e0"), None), Some(&zone)), failed);
+        assert_eq!(refused(conditions(Some("e1"), None), None), failed);
+        assert_eq!(refused(conditions(Some("*"), None), Some(&zone)), None);
+        assert_eq!(refused(conditions(None, None), Some(&zone)), None);
+    }
 }

@@ -29,7 +29,7 @@ use http::Method;
 use super::http::{ApiError, ArmResponse};
 use super::ids;
 
-pub use call::{Call, Kind, View};
+pub use call::{Call, Conditions, Kind, View};
 pub use listing::list_subscription;
 pub use machines::machine_value as hybridcompute_machine;
 pub use nsg::{

@@ -45,7 +45,7 @@ fn provisioning(mut put: Put, v: Value) -> Reply {
     Reply::accepted("global", Effect::Provision { key: put.key })
 }
 
-/// `If-Match` / `If-None-Match` are not modelled; etags change on every write.
+/// Etags change on every write; `If-Match` / `If-None-Match` are checked by [`Call::put`].
 pub fn put_zone(call: &Call) -> Result<Reply, ApiError> {
     let put = global_put(call, "Microsoft.Network/privateDnsZones")?;
     let existing = put.existing.as_deref();
@@ -240,6 +240,7 @@ pub fn put_record(call: &Call) -> Result<Reply, ApiError> {
         .get(&zone_key)
         .cloned()
         .ok_or_else(|| call.not_found())?;
+    call.preconditions(map.get(&key))?;
     let existed = map.contains_key(&key);
     let id = format!(
         "{}/A/{}",
@@ -263,6 +264,7 @@ pub fn patch_record(call: &Call) -> Result<Reply, ApiError> {
     let (ttl, a, metadata) = record_input(&body)?;
     let key = call.key();
     let mut map = call.shared.store.write();
+    call.preconditions(map.get(&key))?;
     let existing = map.get(&key).cloned().ok_or_else(|| call.not_found())?;
     let mut v = Value::clone(&existing);
     if let Some(t) = ttl {
@@ -281,6 +283,7 @@ pub fn patch_record(call: &Call) -> Result<Reply, ApiError> {
 
 pub fn delete_record(call: &Call) -> Result<Reply, ApiError> {
     let mut map = call.shared.store.write();
+    call.preconditions(map.get(&call.key()))?;
     let status = if map.remove(&call.key()).is_some() {
         200
     } else {
