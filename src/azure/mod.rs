@@ -17,7 +17,7 @@ pub mod retry_after;
 pub mod transport;
 
 pub use api_versions::ApiVersions;
-pub use client::{ArmClient, ArmClientOptions};
+pub use client::{ArmClient, ArmClientOptions, Precondition, precondition_failed};
 pub use cloud::Cloud;
 pub use credentials::{CredentialCache, CredentialSource, StaticTokenCredential};
 pub use error::ArmError;
