@@ -4,7 +4,10 @@ mod support;
 
 mod arm_behaviours;
 mod dns;
+mod hub_dns;
 mod lifecycle;
 mod operations;
 mod outbound;
+mod outbound_group;
+mod preconditions;
 mod validation;

@@ -2,6 +2,7 @@
 //! network, the endpoint's zone group ([`zones`]), the A records the zone group maintains
 //! ([`records`]), and the records the endpoint's status reports from wherever Azure keeps them.
 
+mod elsewhere;
 mod records;
 mod zones;
 
@@ -19,6 +20,8 @@ use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::scope_ref::ResolvedScope;
 
 use super::GROUP_ID;
+use elsewhere::Elsewhere;
+pub use elsewhere::LINKED_ELSEWHERE;
 
 /// Arc's private DNS zones as Microsoft's zone table and the built-in Azure Policy name them
 /// (reference/arm-behaviours.md 8). Azure writes a zone group's A records only into zones with
@@ -249,13 +252,16 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     Err(msg) => Some(self.stalled("InvalidSpec", msg)),
                 }
             }
-            PrivateDnsMode::Managed => match self.managed_zones(pe_id, &zone_names).await? {
-                Err(step) => Some(step),
-                Ok(zones) => match self.links(&zones, vnet).await? {
-                    Some(step) => Some(step),
-                    None => self.zone_group(pe_id, &zones, &groups).await?,
-                },
-            },
+            PrivateDnsMode::Managed => {
+                let elsewhere = Elsewhere::new(vnet);
+                match self.managed_zones(pe_id, &zone_names, &elsewhere).await? {
+                    Err(step) => Some(step),
+                    Ok(zones) => match self.links(&zones, vnet, &elsewhere).await? {
+                        Some(step) => Some(step),
+                        None => self.zone_group(pe_id, &zones, &groups).await?,
+                    },
+                }
+            }
         };
         let label_zones = match mode {
             PrivateDnsMode::Existing => self
