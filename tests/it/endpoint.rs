@@ -1,6 +1,6 @@
 //! ArcPrivateEndpoint reconcile core against the in-process emulator.
 
-mod support;
+pub mod support;
 
 mod arm_behaviours;
 mod dns;
