@@ -14,6 +14,18 @@ use super::support::*;
 
 const HIS: &str = "privatelink.his.arc.azure.com";
 
+/// Returns once arclink has read a resource of `resource_type` (its write, held back by an
+/// injected latency, comes next), for another writer to change it in between.
+async fn after_arclink_read(b: &Bed, resource_type: &str) {
+    for _ in 0..2500 {
+        if b.admin.counters().count_for("GET", resource_type) > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("arclink never read a {resource_type}");
+}
+
 fn owner_tag(v: &Value) -> Option<&str> {
     v["tags"]["arclink-owner"].as_str()
 }
@@ -73,14 +85,15 @@ async fn a_zone_changed_between_read_and_write_is_read_and_compared_again() {
         .patch_out_of_band(&zone_id(HIS), json!({"tags": {"managed-by": "someone"}}))
         .unwrap();
     b.admin.inject(
-        Fault::latency(600)
+        Fault::latency(1000)
             .method("PATCH")
             .path_contains(&format!("privateDnsZones/{HIS}"))
             .times(1),
     );
     b.admin.reset_counters();
     let other_writer = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The zones are read in turn, each written right after its read; HIS comes first.
+        after_arclink_read(&b, "Microsoft.Network/privateDnsZones").await;
         b.admin
             .patch_out_of_band(
                 &zone_id(HIS),
@@ -123,14 +136,15 @@ async fn a_record_set_changed_between_read_and_write_is_not_overwritten_blindly(
         )
         .unwrap();
     b.admin.inject(
-        Fault::latency(600)
+        Fault::latency(1000)
             .method("PUT")
             .path_contains("/A/gbl")
             .times(1),
     );
     b.admin.reset_counters();
     let other_writer = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The zones' record sets are listed in turn, HIS's first.
+        after_arclink_read(&b, "Microsoft.Network/privateDnsZones/A").await;
         b.admin
             .patch_out_of_band(
                 &record,

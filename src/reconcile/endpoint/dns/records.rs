@@ -124,6 +124,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     ));
                     continue;
                 }
+                let mark = self.mark();
                 if self.may_correct(vec![difference.clone()]).is_none() {
                     continue;
                 }
@@ -164,8 +165,8 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     }
                     Ok(_) => {}
                     Err(e) if precondition_failed(&e) => {
-                        self.not_corrected(std::slice::from_ref(&difference));
-                        self.drift.reported.retain(|d| d != &difference);
+                        // Changed since it was read: neither corrected nor known to differ.
+                        self.rewind(mark);
                         pending.add(&name, &waiting("Updating", String::new()));
                     }
                     Err(e) => return Err(e),
