@@ -1,6 +1,7 @@
 //! The ARM client: resource ids, models, errors, pipeline, LRO, rate limiting, credentials.
 
 pub mod api_versions;
+pub mod catalogue;
 pub mod client;
 pub mod cloud;
 pub mod credentials;
@@ -18,7 +19,7 @@ pub mod transport;
 
 pub use api_versions::ApiVersions;
 pub use client::{ArmClient, ArmClientOptions, Precondition, precondition_failed};
-pub use cloud::Cloud;
+pub use cloud::{Cloud, KnownCloud};
 pub use credentials::{CredentialCache, CredentialSource, StaticTokenCredential};
 pub use error::ArmError;
 pub use id::{CollectionId, IdError, ResourceId};

@@ -3,6 +3,7 @@
 //! endpoint, judged against the private IPs the endpoint's status records.
 
 pub mod endpoints;
+pub mod names;
 pub mod report;
 pub mod resolve;
 
@@ -97,6 +98,8 @@ pub async fn run(args: &DnsCheckArgs) -> Exit {
 }
 
 async fn check(args: &DnsCheckArgs) -> Result<Report, Vec<String>> {
+    // The cloud of endpoints whose records do not name a zone of the catalogue.
+    let cloud = args.arm.azure.cloud().map_err(|e| vec![e])?;
     let resolver = match args.server {
         Some(server) => Resolver::server(server, args.timeout),
         None => Resolver::system(args.timeout),
@@ -111,7 +114,8 @@ async fn check(args: &DnsCheckArgs) -> Result<Report, Vec<String>> {
         .selection()
         .select(&known, source)
         .map_err(|e| vec![e])?;
-    Ok(report::check(&resolver, &known, &selected).await)
+    let cloud = cloud.known().unwrap_or_default();
+    Ok(report::check(&resolver, cloud, &known, &selected).await)
 }
 
 /// The cluster of the kubeconfig (or the in-cluster configuration), as `arclink run` finds it.

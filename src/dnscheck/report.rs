@@ -8,21 +8,16 @@ use std::net::IpAddr;
 use kube::ResourceExt;
 use serde::Serialize;
 
+use super::names;
 use super::resolve::{Answer, Resolved, Resolver};
 use crate::api::ArcPrivateEndpoint;
 use crate::api::conditions::{READY, find};
+use crate::azure::KnownCloud;
 use crate::offline::Exit;
 use crate::printable::{for_terminal, one_line};
 
 /// Version of the JSON report schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// The names the documentation's troubleshooting steps look up, checked for every endpoint
-/// even when its status does not list them.
-pub const DOCUMENTED_NAMES: [&str; 2] = [
-    "gbl.his.arc.azure.com",
-    "agentserviceapi.guestconfiguration.azure.com",
-];
 
 /// How one name resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -138,15 +133,17 @@ struct Expected {
 }
 
 /// Resolves the names of the `selected` endpoints. `known` (which includes them) tells whose
-/// record an unexpected private address is.
+/// record an unexpected private address is; `cloud` (`--cloud`) is the cloud of the endpoints
+/// whose records do not tell theirs.
 pub async fn check(
     resolver: &Resolver,
+    cloud: KnownCloud,
     known: &[ArcPrivateEndpoint],
     selected: &[&ArcPrivateEndpoint],
 ) -> Report {
     let owners = owners(known);
     let plans: Vec<Result<Vec<Expected>, String>> =
-        selected.iter().map(|e| expectations(e)).collect();
+        selected.iter().map(|e| expectations(e, cloud)).collect();
     let names: BTreeSet<String> = plans
         .iter()
         .flatten()
@@ -202,8 +199,9 @@ pub async fn check(
 }
 
 /// The names of an endpoint's `status.dnsRecords` with their addresses, then the documented
-/// names it does not list, expected at any of its `status.privateIPs`.
-fn expectations(endpoint: &ArcPrivateEndpoint) -> Result<Vec<Expected>, String> {
+/// names of its target in its cloud ([`names::documented`]) it does not list, expected at any
+/// of its `status.privateIPs`.
+fn expectations(endpoint: &ArcPrivateEndpoint, cloud: KnownCloud) -> Result<Vec<Expected>, String> {
     let status = endpoint.status.clone().unwrap_or_default();
     if status.private_ips.is_empty() && status.dns_records.is_empty() {
         let ready = find(&status.common.conditions, READY)
@@ -223,11 +221,12 @@ fn expectations(endpoint: &ArcPrivateEndpoint) -> Result<Vec<Expected>, String> 
         });
     }
     let private_ips = parse_ips(&status.private_ips, "status.privateIPs")?;
-    for name in DOCUMENTED_NAMES {
-        if !out.iter().any(|x| x.fqdn == name) {
+    let cloud = names::cloud(endpoint, cloud);
+    for name in names::documented(cloud, &names::target(endpoint)) {
+        if !out.iter().any(|x| x.fqdn == name.fqdn) {
             out.push(Expected {
-                fqdn: name.to_string(),
-                zone: None,
+                fqdn: name.fqdn,
+                zone: Some(name.zone.to_string()),
                 ips: private_ips.clone(),
             });
         }
@@ -459,7 +458,7 @@ mod tests {
     #[test]
     fn the_documented_names_are_always_expected_at_the_private_ips() {
         let e = endpoint(&[("eastus.his.arc.azure.com", "10.0.0.5")], &["10.0.0.5"]);
-        let x = expectations(&e).unwrap();
+        let x = expectations(&e, KnownCloud::AzureCloud).unwrap();
         let names: Vec<&str> = x.iter().map(|x| x.fqdn.as_str()).collect();
         assert_eq!(
             names,
@@ -475,19 +474,56 @@ mod tests {
             &[("GBL.his.arc.azure.com.", "10.0.0.4")],
             &["10.0.0.4", "10.0.0.5"],
         );
-        let x = expectations(&e).unwrap();
+        let x = expectations(&e, KnownCloud::AzureCloud).unwrap();
         assert_eq!(x[0].fqdn, "gbl.his.arc.azure.com");
         assert_eq!(x[0].ips, [ip("10.0.0.4")]);
         assert_eq!(x.len(), 2);
     }
 
+    /// The documented names are the endpoint's cloud's: the cloud of its records' zones, else
+    /// the `--cloud` given.
+    #[test]
+    fn the_documented_names_are_those_of_the_endpoints_cloud() {
+        let mut gov = endpoint(&[("usgv.his.arc.azure.us", "10.0.0.5")], &["10.0.0.5"]);
+        for r in &mut gov.status.as_mut().unwrap().dns_records {
+            r.zone = "privatelink.his.arc.azure.us".into();
+        }
+        let names = |e: &ArcPrivateEndpoint, cloud| -> Vec<(String, Option<String>)> {
+            expectations(e, cloud)
+                .unwrap()
+                .into_iter()
+                .map(|x| (x.fqdn, x.zone))
+                .collect()
+        };
+        let expected = [
+            ("usgv.his.arc.azure.us", "privatelink.his.arc.azure.us"),
+            ("gbl.his.arc.azure.us", "privatelink.his.arc.azure.us"),
+            (
+                "agentserviceapi.guestconfiguration.azure.us",
+                "privatelink.guestconfiguration.azure.us",
+            ),
+        ]
+        .map(|(f, z)| (f.to_string(), Some(z.to_string())));
+        assert_eq!(names(&gov, KnownCloud::AzureCloud), expected);
+        // Records without a zone: the cloud given.
+        let bare = endpoint(&[("usgv.his.arc.azure.us", "10.0.0.5")], &["10.0.0.5"]);
+        let got = names(&bare, KnownCloud::AzureUSGovernment);
+        assert_eq!(got[1..], expected[1..]);
+        assert_eq!(got[0], ("usgv.his.arc.azure.us".to_string(), None));
+    }
+
     #[test]
     fn an_endpoint_without_addresses_or_with_a_bad_one_is_not_checked() {
-        let err = expectations(&endpoint(&[], &[])).err().unwrap();
-        assert!(err.contains("no private IP in its status yet"), "{err}");
-        let err = expectations(&endpoint(&[("gbl.his.arc.azure.com", "10.0.0.x")], &[]))
+        let err = expectations(&endpoint(&[], &[]), KnownCloud::AzureCloud)
             .err()
             .unwrap();
+        assert!(err.contains("no private IP in its status yet"), "{err}");
+        let err = expectations(
+            &endpoint(&[("gbl.his.arc.azure.com", "10.0.0.x")], &[]),
+            KnownCloud::AzureCloud,
+        )
+        .err()
+        .unwrap();
         assert!(
             err.contains("status.dnsRecords[0].ipAddresses: \"10.0.0.x\" is not an IP address"),
             "{err}"

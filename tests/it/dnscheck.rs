@@ -4,6 +4,7 @@
 
 mod dns_server;
 
+mod clouds;
 mod cluster;
 mod manifests;
 mod resolution;

@@ -12,10 +12,11 @@ use futures::TryStreamExt;
 
 use crate::api::ArcPrivateEndpoint;
 use crate::api::endpoint::{DnsRecord, PrivateDnsMode};
+use crate::azure::catalogue::{self, public_suffix};
 use crate::azure::models::{
     NetworkInterface, PrivateDnsZoneGroup, PrivateEndpoint, PrivateLinkResource,
 };
-use crate::azure::{ArmError, CollectionId, ResourceId};
+use crate::azure::{ArmError, CollectionId, KnownCloud, ResourceId};
 use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::scope_ref::ResolvedScope;
 
@@ -23,64 +24,26 @@ use super::GROUP_ID;
 use elsewhere::Elsewhere;
 pub use elsewhere::LINKED_ELSEWHERE;
 
-/// Arc's private DNS zones as Microsoft's zone table and the built-in Azure Policy name them
-/// (reference/arm-behaviours.md 8). Azure writes a zone group's A records only into zones with
-/// these names.
-pub const ARC_ZONES: [&str; 3] = [
-    "privatelink.his.arc.azure.com",
-    "privatelink.guestconfiguration.azure.com",
-    "privatelink.dp.kubernetesconfiguration.azure.com",
-];
 /// Name of the zone group arclink attaches (the portal's name too). A zone group by another
 /// name was written by someone else (Azure Policy names its `deployedByPolicy`).
 pub const ZONE_GROUP: &str = "default";
 
-/// The recommended zone for a name in the scope's `requiredZoneNames`, matched without case:
-/// ARM reports `privatelink.kubernetesconfiguration.azure.com` and a mixed-case
-/// `privatelink.Guestconfiguration.azure.com`, the table says
-/// `privatelink.dp.kubernetesconfiguration.azure.com` and `privatelink.guestconfiguration.azure.com`.
-/// A name outside the table is kept as ARM reports it.
-pub fn recommended_zone(required: &str) -> String {
-    let public = public_suffix(required);
-    ARC_ZONES
-        .iter()
-        .find(|z| {
-            let zone = public_suffix(z);
-            zone == public || zone.ends_with(&format!(".{public}"))
-        })
-        .map_or_else(|| required.to_string(), |z| z.to_string())
-}
-
-/// `privatelink.his.arc.azure.com` -> `his.arc.azure.com`, lower-cased.
-fn public_suffix(zone: &str) -> String {
-    let lower = zone.to_ascii_lowercase();
-    lower
-        .strip_prefix("privatelink.")
-        .map_or(lower.clone(), str::to_string)
-}
-
-/// The zones a private endpoint to `scope` needs: its `privateLinkResources/hybridcompute`
-/// `requiredZoneNames` mapped to the recommended names (deduplicated).
+/// The zones a private endpoint to `scope` needs in `cloud`: its
+/// `privateLinkResources/hybridcompute` `requiredZoneNames` mapped to the catalogue's
+/// recommended names (reference/arm-behaviours.md 8), or the catalogue's zones when ARM reports
+/// none.
 pub async fn required_zone_names(
     arm: &crate::azure::ArmClient,
     scope: &ResourceId,
+    cloud: KnownCloud,
 ) -> Result<Vec<String>, ArmError> {
     let plr_id = scope.child("privateLinkResources", GROUP_ID);
     let resource: Option<PrivateLinkResource> = arm.get(&plr_id).await?;
-    let mut names: Vec<String> = resource
+    let reported: Vec<String> = resource
         .and_then(|r| r.properties)
         .and_then(|p| p.required_zone_names)
         .unwrap_or_default();
-    if names.is_empty() {
-        names = ARC_ZONES.iter().map(|z| z.to_string()).collect();
-    }
-    let mut out: Vec<String> = Vec::new();
-    for n in names.iter().map(|n| recommended_zone(n)) {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(&n)) {
-            out.push(n);
-        }
-    }
-    Ok(out)
+    Ok(catalogue::recommended_zones(cloud, GROUP_ID, &reported))
 }
 
 /// The zone serving `fqdn` (`gbl.his.arc.azure.com` -> `privatelink.his.arc.azure.com`):
@@ -238,7 +201,8 @@ impl Cx<'_, ArcPrivateEndpoint> {
             .list(&CollectionId::new(pe_id, "privateDnsZoneGroups"))
             .try_collect()
             .await?;
-        let zone_names = required_zone_names(self.arm, &scope.id).await?;
+        let cloud = KnownCloud::for_agent(&self.settings.agent_cloud);
+        let zone_names = required_zone_names(self.arm, &scope.id, cloud).await?;
         let mode = self.dns_mode();
         let step = match mode {
             PrivateDnsMode::Disabled => {
@@ -337,33 +301,14 @@ impl Cx<'_, ArcPrivateEndpoint> {
 mod tests {
     use super::*;
 
-    /// Behaviour 8: ARM's `requiredZoneNames` (official example: no `dp.`, mixed case) map to
-    /// the zones Microsoft's table and the built-in Azure Policy use.
-    #[test]
-    fn required_zone_names_map_to_the_recommended_zones() {
-        assert_eq!(
-            recommended_zone("privatelink.kubernetesconfiguration.azure.com"),
-            "privatelink.dp.kubernetesconfiguration.azure.com"
-        );
-        assert_eq!(
-            recommended_zone("privatelink.Guestconfiguration.azure.com"),
-            "privatelink.guestconfiguration.azure.com"
-        );
-        assert_eq!(
-            recommended_zone("PRIVATELINK.HIS.ARC.AZURE.COM"),
-            "privatelink.his.arc.azure.com"
-        );
-        assert_eq!(
-            recommended_zone("privatelink.example.azure.com"),
-            "privatelink.example.azure.com",
-            "a name outside the table is kept"
-        );
-    }
-
     /// Behaviour 5: each source alone gives the same records.
     #[test]
     fn records_are_the_same_from_each_source() {
-        let zones: Vec<String> = ARC_ZONES.iter().map(|z| z.to_string()).collect();
+        let zones: Vec<String> = KnownCloud::AzureCloud
+            .arc_zones()
+            .iter()
+            .map(|z| z.name.to_string())
+            .collect();
         let from_configs: PrivateEndpoint = serde_json::from_value(serde_json::json!({
             "properties": {"customDnsConfigs": [
                 {"fqdn": "gbl.his.arc.azure.com", "ipAddresses": ["10.0.0.4"]},

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::quote::{ps, sh};
 use crate::api::ArcPrivateLinkScope;
-use crate::azure::{Cloud, names};
+use crate::azure::{KnownCloud, names};
 use crate::printable::one_line;
 use crate::reconcile::Settings;
 use crate::reconcile::drift::normalize_location;
@@ -33,13 +33,26 @@ pub const SERVICE_PRINCIPAL_SECRET: &str = "<service-principal-secret>";
 /// What stands for the tenant when arclink could not read it from Azure.
 pub const TENANT_ID: &str = "<tenant-id>";
 
-/// The documentation's notes, in the scripts' comments and the README.
-pub const NOTES: [&str; 4] = [
-    "Using a private endpoint requires the Azure Connected Machine agent version 1.4 or later.",
-    "Traffic to Microsoft Entra ID (login.windows.net, login.microsoftonline.com, pas.windows.net) and Azure Resource Manager (management.azure.com) still goes to their public endpoints: allow outbound TCP 443 to the AzureActiveDirectory and AzureResourceManager service tags. If the server needs a proxy to reach them, configure the agent with it before connecting (azcmagent config set proxy.url \"http://proxy:port\").",
-    "If the Arc private endpoints are not reachable from that proxy, configure a proxy bypass for the Arc services (azcmagent config set proxy.bypass \"Arc\").",
-    "The server must resolve the Azure Arc names to the private endpoint's addresses (DNS forwarding, or the hosts-file lines of an ArcPrivateEndpoint's dnsExport ConfigMap).",
-];
+/// The documentation's notes for `c`'s cloud (its Entra ID and ARM hosts from the cloud table),
+/// in the scripts' comments and the README.
+pub fn notes(c: &Connect) -> [String; 4] {
+    let public = match KnownCloud::by_agent_name(&c.cloud) {
+        Some(cloud) => format!(
+            "Traffic to Microsoft Entra ID ({}) and Azure Resource Manager ({})",
+            cloud.row().agent_entra_hosts.value.join(", "),
+            cloud.arm_host()
+        ),
+        None => "Traffic to Microsoft Entra ID and Azure Resource Manager".to_string(),
+    };
+    [
+        "Using a private endpoint requires the Azure Connected Machine agent version 1.4 or later.".to_string(),
+        format!(
+            "{public} still goes to their public endpoints: allow outbound TCP 443 to the AzureActiveDirectory and AzureResourceManager service tags. If the server needs a proxy to reach them, configure the agent with it before connecting (azcmagent config set proxy.url \"http://proxy:port\")."
+        ),
+        "If the Arc private endpoints are not reachable from that proxy, configure a proxy bypass for the Arc services (azcmagent config set proxy.bypass \"Arc\").".to_string(),
+        "The server must resolve the Azure Arc names to the private endpoint's addresses (DNS forwarding, or the hosts-file lines of an ArcPrivateEndpoint's dnsExport ConfigMap).".to_string(),
+    ]
+}
 
 /// The values of the connect command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -136,13 +149,7 @@ fn check<'a>(
 }
 
 fn is_agent_cloud(name: &str) -> bool {
-    [
-        Cloud::AzurePublicCloud(),
-        Cloud::AzureUSGovernment(),
-        Cloud::AzureChinaCloud(),
-    ]
-    .iter()
-    .any(|c| c.agent_name() == name)
+    KnownCloud::by_agent_name(name).is_some()
 }
 
 /// The ConfigMap data: both scripts and the README.
@@ -192,7 +199,7 @@ fn header(c: &Connect, comment: &str) -> String {
         );
     }
     let _ = writeln!(out, "{comment}");
-    for note in NOTES {
+    for note in notes(c) {
         let _ = writeln!(out, "{comment} - {note}");
     }
     out
@@ -311,7 +318,7 @@ pub fn readme(c: &Connect) -> String {
         );
     }
     let _ = writeln!(out, "\nNotes:\n");
-    for note in NOTES {
+    for note in notes(c) {
         let _ = writeln!(out, "- {note}");
     }
     out

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use arclink::azure::KnownCloud;
 use arclink::dnscheck::endpoints::{Selection, from_cluster};
 use arclink::dnscheck::report::{self, Verdict};
 use arclink::dnscheck::resolve::Resolver;
@@ -67,7 +68,7 @@ async fn the_endpoints_of_a_namespace_are_listed_then_narrowed_by_name() {
         ),
     ]);
     let resolver = Resolver::server(server.addr, Duration::from_secs(10)).unwrap();
-    let report = report::check(&resolver, &known, &selected).await;
+    let report = report::check(&resolver, KnownCloud::AzureCloud, &known, &selected).await;
     assert_eq!(report.endpoints.len(), 1, "{report:#?}");
     let spoke = &report.endpoints[0];
     assert_eq!(spoke.name, "spoke");

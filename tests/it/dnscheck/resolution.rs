@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use arclink::api::ArcPrivateEndpoint;
+use arclink::azure::KnownCloud;
 use arclink::dnscheck::report::{self, Report, Verdict};
 use arclink::dnscheck::resolve::Resolver;
 use serde_json::json;
@@ -46,7 +47,7 @@ pub async fn check(
 ) -> Report {
     let resolver = Resolver::server(server.addr, timeout).unwrap();
     let selected: Vec<&ArcPrivateEndpoint> = endpoints.iter().collect();
-    report::check(&resolver, endpoints, &selected).await
+    report::check(&resolver, KnownCloud::AzureCloud, endpoints, &selected).await
 }
 
 fn result_of<'a>(report: &'a Report, endpoint: &str, name: &str) -> &'a report::NameReport {

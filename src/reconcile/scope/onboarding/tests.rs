@@ -175,9 +175,85 @@ fn no_secret_is_ever_written() {
     let readme = &data[README_KEY];
     assert!(readme.contains(&format!("| `--private-link-scope` | `{SCOPE}` |")));
     assert!(readme.contains(&format!("| `--tenant-id` | `{TENANT}` |")));
-    for note in NOTES {
-        assert!(readme.contains(note));
+    for note in notes(&c) {
+        assert!(readme.contains(&note), "{note}");
     }
+}
+
+/// `--cloud AzureUSGovernment`, as `run`, `plan` and `apply` read it: the agent's cloud, the
+/// notes' Entra ID and ARM hosts, the client's endpoints and Arc's zones are all Government's.
+#[test]
+fn the_government_cloud_flag_gives_government_endpoints_throughout() {
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        azure: crate::connect::AzureArgs,
+    }
+    let azure =
+        <Flags as clap::Parser>::try_parse_from(["arclink", "--cloud", "AzureUSGovernment"])
+            .unwrap()
+            .azure;
+    let settings = azure.settings(false, false);
+    let c = Connect::of(&scope(onboarding(), Some(TENANT)), &settings).unwrap();
+    let data = config_map_data(&c);
+    for (key, text) in &data {
+        for public in [
+            "login.windows.net",
+            "login.microsoftonline.com",
+            "pas.windows.net",
+            "management.azure.com",
+            "AzureCloud'",
+        ] {
+            assert!(!text.contains(public), "{key} names {public}: {text}");
+        }
+        for government in [
+            "login.microsoftonline.us, pasff.usgovcloudapi.net",
+            "management.usgovcloudapi.net",
+            "AzureUSGovernment",
+        ] {
+            assert!(
+                text.contains(government),
+                "{key} lacks {government}: {text}"
+            );
+        }
+        assert!(comment_lines(text) == HEADER_LINES || key == README_KEY);
+    }
+    assert!(flags(&data[LINUX_KEY]).contains(&"--cloud 'AzureUSGovernment'".to_string()));
+    let cloud = azure.cloud().unwrap();
+    assert_eq!(
+        cloud.arm_endpoint.as_str(),
+        "https://management.usgovcloudapi.net/"
+    );
+    assert_eq!(
+        cloud.authority_host.as_str(),
+        "https://login.microsoftonline.us/"
+    );
+    let zones: Vec<&str> = KnownCloud::for_agent(&settings.agent_cloud)
+        .arc_zones()
+        .iter()
+        .map(|z| z.name)
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            "privatelink.his.arc.azure.us",
+            "privatelink.guestconfiguration.azure.us",
+            "privatelink.dp.kubernetesconfiguration.azure.us"
+        ]
+    );
+}
+
+/// A cloud outside the table (only a hand-made `Connect` has one) names no host.
+#[test]
+fn an_unknown_cloud_names_no_host() {
+    let mut c = Connect::of(&scope(onboarding(), Some(TENANT)), &Settings::new("c")).unwrap();
+    c.cloud = "AzureStack".into();
+    let note = &notes(&c)[1];
+    assert!(
+        note.starts_with("Traffic to Microsoft Entra ID and Azure Resource Manager still goes"),
+        "{note}"
+    );
+    assert_eq!(comment_lines(&linux(&c)), HEADER_LINES);
 }
 
 #[test]
