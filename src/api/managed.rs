@@ -73,6 +73,29 @@ pub struct ArmStatus {
     /// Fields where Azure differs from the spec.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftEntry>,
+    /// Fields arclink corrected lately, with how many drift checks in a row found them changed
+    /// to the same value; after 3 corrections another writer is taken to set them too, and
+    /// arclink stops writing them (`Drifted/FightingAnotherWriter`) until the spec changes or
+    /// Azure shows the desired value again. At most 16, those left alone and the most recent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
+}
+
+/// A field arclink corrected, from which value, and how often in a row.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Correction {
+    /// The drift path, as in `drift`.
+    pub path: String,
+    /// The value arclink writes.
+    pub desired: String,
+    /// The value Azure showed each time.
+    pub actual: String,
+    /// Drift checks in a row that found it changed from `desired` to `actual`: corrected up
+    /// to 3, left alone beyond.
+    pub count: u32,
+    /// When it was last found so (RFC 3339).
+    pub last_seen: String,
 }
 
 /// No [`ArmStatus`]: for a kind that keeps no operation and lists no drift field by field.
@@ -110,6 +133,11 @@ impl<A: ArmFields> CommonStatus<A> {
     /// `status.drift`, for kinds that list differences field by field.
     pub fn drift(&mut self) -> Option<&mut Vec<DriftEntry>> {
         self.arm.arm().map(|arm| &mut arm.drift)
+    }
+
+    /// `status.corrections`, for kinds that list differences field by field.
+    pub fn corrections(&mut self) -> Option<&mut Vec<Correction>> {
+        self.arm.arm().map(|arm| &mut arm.corrections)
     }
 }
 

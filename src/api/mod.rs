@@ -14,7 +14,9 @@ pub mod validate;
 pub use association::{ArcServerAssociation, ArcServerAssociationSpec, ArcServerAssociationStatus};
 pub use common::*;
 pub use endpoint::{ArcPrivateEndpoint, ArcPrivateEndpointSpec, ArcPrivateEndpointStatus};
-pub use managed::{ArmFields, ArmStatus, CommonSpec, CommonStatus, ManagedStatus, NoArmStatus};
+pub use managed::{
+    ArmFields, ArmStatus, CommonSpec, CommonStatus, Correction, ManagedStatus, NoArmStatus,
+};
 pub use scope::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus};
 
 /// API group of every arclink kind.

@@ -94,6 +94,43 @@ impl fmt::Debug for ArmClient {
     }
 }
 
+/// What a conditional write asks of the resource as it is in Azure (Private DNS honours both
+/// on its zones, virtual network links and record sets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// `If-None-Match: *`: create it only if it does not exist.
+    Absent,
+    /// `If-Match: <etag>`: write it only if it is still as read (its etag then).
+    Unchanged(String),
+}
+
+impl Precondition {
+    /// The condition as it is read: `Unchanged` with the resource's etag, else none.
+    pub fn read(etag: Option<&str>) -> Option<Precondition> {
+        etag.filter(|e| !e.is_empty())
+            .map(|e| Precondition::Unchanged(e.to_string()))
+    }
+
+    fn header(&self) -> (&'static str, &str) {
+        match self {
+            Precondition::Absent => ("if-none-match", "*"),
+            Precondition::Unchanged(etag) => ("if-match", etag),
+        }
+    }
+}
+
+/// Whether ARM refused a conditional write because the resource is not as the condition said
+/// (412 `PreconditionFailed`): someone else created or changed it meanwhile.
+pub fn precondition_failed(err: &ArmError) -> bool {
+    matches!(
+        err,
+        ArmError::Transient {
+            status: Some(412),
+            ..
+        }
+    ) || err.code().eq_ignore_ascii_case("PreconditionFailed")
+}
+
 impl ArmClient {
     pub fn new(options: ArmClientOptions) -> Result<ArmClient, ArmError> {
         let endpoint = options
@@ -199,6 +236,7 @@ impl ArmClient {
         method: Method,
         id: &ResourceId,
         body: Option<&[u8]>,
+        precondition: Option<&Precondition>,
     ) -> Result<(ArmResponse, Url), ArmError> {
         let resource_type = id.resource_type();
         let target = Target {
@@ -207,7 +245,8 @@ impl ArmClient {
             subscription: id.subscription(),
             provider: id.provider().unwrap_or("microsoft.resources"),
         };
-        self.send_to(method, &target, body).await
+        let header = precondition.map(Precondition::header);
+        self.send_to(method, &target, body, header).await
     }
 
     /// GET a resource; 404 is `None`.
@@ -222,7 +261,7 @@ impl ArmClient {
         &self,
         id: &ResourceId,
     ) -> Result<Option<serde_json::Value>, ArmError> {
-        let (resp, _) = self.request_id(Method::Get, id, None).await?;
+        let (resp, _) = self.request_id(Method::Get, id, None, None).await?;
         match resp.status {
             200 => resp
                 .json()?
@@ -242,7 +281,7 @@ impl ArmClient {
         id: &ResourceId,
         body: &B,
     ) -> Result<Write<T>, ArmError> {
-        self.write(Method::Put, id, body).await
+        self.write(Method::Put, id, body, None).await
     }
 
     /// PATCH (merge update).
@@ -251,7 +290,29 @@ impl ArmClient {
         id: &ResourceId,
         body: &B,
     ) -> Result<Write<T>, ArmError> {
-        self.write(Method::Patch, id, body).await
+        self.write(Method::Patch, id, body, None).await
+    }
+
+    /// A PUT made only if the resource is as `precondition` says; when it is not, ARM answers
+    /// 412 (see [`precondition_failed`]).
+    pub async fn put_if<B: Serialize, T: DeserializeOwned>(
+        &self,
+        id: &ResourceId,
+        body: &B,
+        precondition: &Precondition,
+    ) -> Result<Write<T>, ArmError> {
+        self.write(Method::Put, id, body, Some(precondition)).await
+    }
+
+    /// A PATCH made only if the resource is as `precondition` says, like [`ArmClient::put_if`].
+    pub async fn patch_if<B: Serialize, T: DeserializeOwned>(
+        &self,
+        id: &ResourceId,
+        body: &B,
+        precondition: &Precondition,
+    ) -> Result<Write<T>, ArmError> {
+        self.write(Method::Patch, id, body, Some(precondition))
+            .await
     }
 
     pub(super) async fn write<B: Serialize, T: DeserializeOwned>(
@@ -259,11 +320,14 @@ impl ArmClient {
         method: Method,
         id: &ResourceId,
         body: &B,
+        precondition: Option<&Precondition>,
     ) -> Result<Write<T>, ArmError> {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             ArmError::Config(format!("{method} {id}: body does not serialise: {e}"))
         })?;
-        let (resp, url) = self.request_id(method, id, Some(&bytes)).await?;
+        let (resp, url) = self
+            .request_id(method, id, Some(&bytes), precondition)
+            .await?;
         if resp.status >= 400 {
             return Err(resp.error());
         }
@@ -339,7 +403,7 @@ impl ArmClient {
 
     /// DELETE; 200/204/404 mean gone.
     pub async fn delete(&self, id: &ResourceId) -> Result<Deleted, ArmError> {
-        let (resp, url) = self.request_id(Method::Delete, id, None).await?;
+        let (resp, url) = self.request_id(Method::Delete, id, None, None).await?;
         match resp.status {
             200 | 204 | 404 => Ok(Deleted::Gone),
             202 => Ok(Deleted::Pending(self.token_from(

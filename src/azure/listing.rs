@@ -200,7 +200,7 @@ async fn read_page<T: DeserializeOwned>(
                 subscription: collection.parent().subscription(),
                 provider: collection.provider(),
             };
-            arm.send_to(Method::Get, &target, None).await?.0
+            arm.send_to(Method::Get, &target, None, None).await?.0
         }
     };
     decode_page(resp, arm, collection)

@@ -20,7 +20,7 @@ pub mod retry_after;
 pub mod transport;
 
 pub use api_versions::ApiVersions;
-pub use client::{ArmClient, ArmClientOptions};
+pub use client::{ArmClient, ArmClientOptions, Precondition, precondition_failed};
 pub use cloud::{Cloud, KnownCloud};
 pub use credentials::{CredentialCache, CredentialSource, StaticTokenCredential};
 pub use error::ArmError;

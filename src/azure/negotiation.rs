@@ -61,9 +61,10 @@ impl ArmClient {
         method: Method,
         target: &Target<'_>,
         body: Option<&[u8]>,
+        header: Option<(&'static str, &str)>,
     ) -> Result<(ArmResponse, Url), ArmError> {
         let url = self.url_of(target).await?;
-        let resp = self.send_url(method, &url, target, body).await?;
+        let resp = self.send_url(method, &url, target, body, header).await?;
         let negotiated = matches!(
             self.api_versions().choice(target.resource_type)?,
             Choice::Among(_)
@@ -90,7 +91,7 @@ impl ArmClient {
             now = %again.query().unwrap_or_default(),
             "ARM refused the api-version; sending again with the one Azure lists"
         );
-        let resp = self.send_url(method, &again, target, body).await?;
+        let resp = self.send_url(method, &again, target, body, header).await?;
         Ok((resp, again))
     }
 
@@ -100,14 +101,16 @@ impl ArmClient {
         url: &Url,
         target: &Target<'_>,
         body: Option<&[u8]>,
+        header: Option<(&'static str, &str)>,
     ) -> Result<ArmResponse, ArmError> {
         self.sender()
-            .send(
+            .send_with(
                 method,
                 url.clone(),
                 target.subscription,
                 target.provider,
                 body,
+                header,
             )
             .await
     }

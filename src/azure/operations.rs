@@ -127,7 +127,7 @@ impl ArmClient {
         id: &ResourceId,
         body: &B,
     ) -> Result<T, ArmError> {
-        match self.write(method, id, body).await? {
+        match self.write(method, id, body, None).await? {
             Write::Done(v) => Ok(v),
             Write::Pending(token) => self.wait_for_resource(&token).await,
         }

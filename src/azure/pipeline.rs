@@ -143,6 +143,20 @@ impl Sender {
         provider: &str,
         body: Option<&[u8]>,
     ) -> Result<ArmResponse, ArmError> {
+        self.send_with(method, url, subscription, provider, body, None)
+            .await
+    }
+
+    /// [`Sender::send`] with one more request header (a write's precondition).
+    pub(super) async fn send_with(
+        &self,
+        method: Method,
+        url: Url,
+        subscription: &str,
+        provider: &str,
+        body: Option<&[u8]>,
+        header: Option<(&'static str, &str)>,
+    ) -> Result<ArmResponse, ArmError> {
         let class = RequestClass::for_method(method.as_ref());
         let retry = &self.retry;
         let deadline = tokio::time::Instant::now() + retry.max_call_duration;
@@ -161,7 +175,7 @@ impl Sender {
                     .unwrap_or(MIN_POLL_INTERVAL);
                 return Err(ArmError::Throttled { retry_after });
             };
-            let sent = self.transmit(&method, &url, body).await;
+            let sent = self.transmit(&method, &url, body, header).await;
             let response = match sent {
                 Ok(response) => response,
                 Err(err) => {
@@ -248,8 +262,12 @@ impl Sender {
         method: &Method,
         url: &Url,
         body: Option<&[u8]>,
+        header: Option<(&'static str, &str)>,
     ) -> Result<ArmResponse, ArmError> {
         let mut request = Request::new(url.clone(), *method);
+        if let Some((name, value)) = header {
+            request.insert_header(name, value.to_string());
+        }
         if let Some(body) = body {
             request.insert_header("content-type", "application/json");
             request.set_body(body.to_vec());

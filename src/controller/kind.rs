@@ -185,6 +185,16 @@ async fn apply<K: Kind>(api: &Api<K>, obj: Arc<K>, ctx: Arc<Context>) -> Result<
     let state = ctx.states.of::<K>();
     let mut outcome = reconcile::reconcile(&arm, &ctx.settings, &*state, &*obj, &deps).await;
     K::after(&ctx, &obj, &mut outcome).await;
+    for notice in &outcome.notices {
+        publish(
+            &ctx,
+            &*obj,
+            EventType::Warning,
+            &notice.reason,
+            &notice.message,
+        )
+        .await;
+    }
     if outcome.drift.is_detected() {
         ctx.metrics.drift_detected(K::KIND);
     }

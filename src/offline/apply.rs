@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::manifest::{self, Document, Manifests};
 use super::object::{Object, Onboarding};
-use super::plan::{PlannedChange, print_notes, report_errors};
+use super::plan::{PlannedChange, PlannedNotice, print_notes, report_errors};
 use super::progress::Spinner;
 use super::status;
 use super::{Exit, MAX_TIMEOUT, OfflineArgs, Output};
@@ -62,6 +62,9 @@ pub struct Applied {
     pub message: Option<String>,
     /// The writes made, in order.
     pub changes: Vec<PlannedChange>,
+    /// What someone else did, as the controller would record it in an Event.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<PlannedNotice>,
     /// The object's status as the controller would have written it.
     pub status: Value,
     /// A scope's onboarding commands (`spec.onboarding`), as the controller would write them.
@@ -203,6 +206,7 @@ async fn converge(
     let key = objects[i].object.key();
     let mut spinner = Spinner::start(key.to_string());
     let mut changes = Vec::new();
+    let mut notices = Vec::new();
     let mut failures = 0;
     let (result, reason, message) = loop {
         if Instant::now() >= deadline {
@@ -234,6 +238,7 @@ async fn converge(
             resource_id: c.resource_id.clone(),
             diff: c.diff.clone(),
         }));
+        notices.extend(PlannedNotice::of(&step.notices));
         let conds = objects[i].object.conditions();
         let ready = find(conds, READY);
         let reason = ready.map(|c| c.reason.clone());
@@ -294,6 +299,7 @@ async fn converge(
         reason,
         message,
         changes,
+        notices,
         status: objects[i].object.status(),
         onboarding: objects[i].object.onboarding(settings),
     }
@@ -348,6 +354,9 @@ pub fn render_text(report: &Report) -> String {
         );
         for c in &o.changes {
             let _ = writeln!(out, "  {}d {}", c.action, one_line(&c.resource_id));
+        }
+        for n in &o.notices {
+            out.push_str(&n.render());
         }
         if o.reason.as_deref() == Some("DependencyNotReady") {
             let _ = writeln!(

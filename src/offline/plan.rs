@@ -77,6 +77,34 @@ pub struct PlannedChange {
     pub diff: Vec<DriftEntry>,
 }
 
+/// What someone else did, as the controller would record it in an Event.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlannedNotice {
+    pub reason: String,
+    pub message: String,
+}
+
+impl PlannedNotice {
+    pub fn of(notices: &[crate::reconcile::Notice]) -> Vec<PlannedNotice> {
+        notices
+            .iter()
+            .map(|n| PlannedNotice {
+                reason: n.reason.clone(),
+                message: n.message.clone(),
+            })
+            .collect()
+    }
+
+    /// One line for people.
+    pub fn render(&self) -> String {
+        format!(
+            "  ! {}: {}\n",
+            one_line(&self.reason),
+            one_line(&self.message)
+        )
+    }
+}
+
 /// The plan of one object.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -96,6 +124,9 @@ pub struct PlannedObject {
     /// Fields that differ and are reported, not corrected (`policy.drift: Report`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftEntry>,
+    /// What someone else did, as the controller would record it in an Event.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<PlannedNotice>,
     /// Parts of the object that need a person although the rest converges (machines of an
     /// association in another region, in another scope, not found, or failing).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -368,6 +399,7 @@ fn entry(declared: &Document, settings: &Settings) -> PlannedObject {
         message: None,
         changes: Vec::new(),
         drift: Vec::new(),
+        notices: Vec::new(),
         blocked: Vec::new(),
         onboarding: declared.object.onboarding(settings),
     }
@@ -398,6 +430,7 @@ fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObje
             diff: c.diff.clone(),
         })
         .collect();
+    planned.notices = PlannedNotice::of(&step.notices);
     let status = declared.object.status();
     planned.drift = status
         .get("drift")
@@ -513,6 +546,9 @@ pub fn render_text(plan: &Plan) -> String {
                     one_line(o.message.as_deref().unwrap_or_default())
                 );
             }
+        }
+        for n in &o.notices {
+            out.push_str(&n.render());
         }
         for b in &o.blocked {
             let _ = writeln!(

@@ -8,7 +8,7 @@ use super::manifest::Document;
 use super::object::{Object, OfflineKind};
 use crate::azure::ArmClient;
 use crate::reconcile::declared::Declares;
-use crate::reconcile::{self, Change, Drift, Phase, Requeue, Settings, States};
+use crate::reconcile::{self, Change, Drift, Notice, Phase, Requeue, Settings, States};
 
 /// What one reconcile step did (or, in dry-run, would do).
 #[derive(Clone, Debug)]
@@ -17,6 +17,8 @@ pub struct Step {
     pub changes: Vec<Change>,
     pub requeue: Requeue,
     pub drift: Drift,
+    /// What someone else did that the controller would record as an Event.
+    pub notices: Vec<Notice>,
 }
 
 /// One reconcile step of `objects[index]`, its status stored back on the object.
@@ -59,6 +61,7 @@ async fn once<K: OfflineKind>(
         changes: out.changes,
         requeue: out.requeue,
         drift: out.drift,
+        notices: out.notices,
     }
 }
 

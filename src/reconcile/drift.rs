@@ -15,6 +15,9 @@ pub struct Drift {
     pub reported: Vec<DriftEntry>,
     /// Differences this reconcile corrected.
     pub corrected: Vec<DriftEntry>,
+    /// Differences left alone because another writer sets them again after each correction
+    /// ([`super::fights`]); they are among `reported` too.
+    pub held: Vec<DriftEntry>,
     /// What to say instead of the list of paths (why a difference is not corrected, or a
     /// summary where the paths would be thousands of machines).
     pub notes: Vec<String>,
@@ -42,7 +45,19 @@ impl Drift {
         if !self.observed {
             return None;
         }
-        let (drifted, reason, message) = if !self.reported.is_empty() {
+        let (drifted, reason, message) = if !self.held.is_empty() {
+            let others: Vec<DriftEntry> = self
+                .reported
+                .iter()
+                .filter(|d| !self.held.contains(d))
+                .cloned()
+                .collect();
+            let mut message = super::fights::message(&self.held);
+            if !others.is_empty() {
+                message.push_str(&format!("; also differs from the spec: {}", paths(&others)));
+            }
+            (true, "FightingAnotherWriter", message)
+        } else if !self.reported.is_empty() {
             (
                 true,
                 "DriftDetected",
@@ -59,7 +74,7 @@ impl Drift {
         } else {
             (false, "Succeeded", "Azure matches the spec".to_string())
         };
-        let message = if self.notes.is_empty() {
+        let message = if self.notes.is_empty() || !self.held.is_empty() {
             message
         } else {
             self.notes.join("; ")

@@ -34,6 +34,7 @@ use super::{Settings, arm};
 
 use approval::scope_connection;
 pub use export::dns_export;
+pub use outbound::sharing::RuleSharer;
 
 pub const KIND: &str = "ArcPrivateEndpoint";
 const NETWORK: &str = "Microsoft.Network";
@@ -52,6 +53,9 @@ pub struct EndpointDeps {
     /// The endpoints declared before this one (in any namespace) with the scope each connects
     /// to, for the one-scope-per-virtual-network check.
     pub peers: Vec<PeerEndpoint>,
+    /// The other endpoints (in any namespace, not being deleted) that ask for outbound rules:
+    /// a rule one of them needs as it is is handed over, never deleted.
+    pub rule_sharers: Vec<RuleSharer>,
 }
 
 /// Another ArcPrivateEndpoint object.
@@ -100,12 +104,12 @@ impl Managed for ArcPrivateEndpoint {
         cx.converge_endpoint(deps).await
     }
 
-    async fn delete(cx: &mut Cx<'_, Self>, _: &EndpointDeps) -> Result<Cleaned, ArmError> {
-        cx.delete_endpoint().await
+    async fn delete(cx: &mut Cx<'_, Self>, deps: &EndpointDeps) -> Result<Cleaned, ArmError> {
+        cx.delete_endpoint(&deps.rule_sharers).await
     }
 
-    async fn orphan(cx: &mut Cx<'_, Self>, _: &EndpointDeps) -> Result<Cleaned, ArmError> {
-        cx.orphan_endpoint().await
+    async fn orphan(cx: &mut Cx<'_, Self>, deps: &EndpointDeps) -> Result<Cleaned, ArmError> {
+        cx.orphan_endpoint(&deps.rule_sharers).await
     }
 }
 
@@ -137,6 +141,13 @@ impl Dependent for ArcPrivateEndpoint {
                 })
             })
             .collect();
+        let name = self.name_any();
+        let rule_sharers = declared
+            .endpoints()
+            .into_iter()
+            .filter(|e| e.namespace().unwrap_or_default() != namespace || e.name_any() != name)
+            .filter_map(|e| RuleSharer::of(&e, &settings.cluster_name))
+            .collect();
         EndpointDeps {
             scope: declared::source(
                 declared,
@@ -145,6 +156,7 @@ impl Dependent for ArcPrivateEndpoint {
                 &self.spec.scope_id,
             ),
             peers,
+            rule_sharers,
         }
     }
 }
@@ -190,7 +202,9 @@ impl Cx<'_, ArcPrivateEndpoint> {
             return Ok(next);
         }
         let dns_wait = self.converge_dns(&id, &pe, &scope, &vnet_id).await?;
-        let rules_wait = self.converge_outbound(subnet_nsg.as_ref()).await?;
+        let rules_wait = self
+            .converge_outbound(subnet_nsg.as_ref(), &deps.rule_sharers)
+            .await?;
         Ok(self.settled(&id, &scope, first_stop(dns_wait, rules_wait)))
     }
 

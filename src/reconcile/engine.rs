@@ -18,10 +18,11 @@ use serde::de::DeserializeOwned;
 
 use super::arm;
 use super::drift::{Drift, tags_to_write};
+use super::fights;
 use super::ownership::{Owner, without_owner_tags};
 pub use super::phase::Next;
 use super::phase::write_conditions;
-use super::{Change, ChangeAction, Cleanup, Outcome, Phase, Requeue, Settings};
+use super::{Change, ChangeAction, Cleanup, Notice, Outcome, Phase, Requeue, Settings};
 pub use crate::api::ManagedStatus;
 use crate::api::conditions::{READY, is_true};
 use crate::api::{CommonSpec, CredentialRef, DeletionPolicy, DriftEntry, DriftPolicy, TagPolicy};
@@ -118,6 +119,12 @@ pub struct Cx<'a, K: Managed> {
     pub interval: Duration,
     /// The operations kept in status that are still running, by resource.
     pub(super) running: Vec<(ResourceId, Next)>,
+    /// Differences of existing resources corrected (written), for [`fights`]; not counted in
+    /// the first reconcile of a new spec, whose writes apply it.
+    corrections: Vec<DriftEntry>,
+    new_spec: bool,
+    /// What someone else did that deserves an Event.
+    pub notices: Vec<Notice>,
 }
 
 impl<'a, K: Managed> Cx<'a, K> {
@@ -141,6 +148,9 @@ impl<'a, K: Managed> Cx<'a, K> {
             was_ready,
             interval,
             running: Vec::new(),
+            corrections: Vec::new(),
+            new_spec: false,
+            notices: Vec::new(),
         }
     }
 
@@ -191,17 +201,61 @@ impl<'a, K: Managed> Cx<'a, K> {
     }
 
     /// The drift policy for differences: `Report` records them and forbids the write;
-    /// `Correct` records them as corrected and allows it. `false` when there is nothing to do.
-    pub fn may_correct(&mut self, differences: Vec<DriftEntry>) -> bool {
+    /// `Correct` records them as corrected and allows it, except those another writer sets
+    /// again after each correction ([`fights`]), which are reported instead. `None` when there
+    /// is nothing to write; else the differences held, which the write must leave as Azure
+    /// has them.
+    pub fn may_correct(&mut self, differences: Vec<DriftEntry>) -> Option<Vec<DriftEntry>> {
         if differences.is_empty() {
-            return false;
+            return None;
         }
         if self.report_only() {
             self.drift.reported.extend(differences);
-            return false;
+            return None;
         }
-        self.drift.corrected.extend(differences);
-        true
+        let tracked = self
+            .status
+            .common_mut()
+            .corrections()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        let (now, window) = (jiff::Timestamp::now(), fights::window(self.interval));
+        let (held, corrected): (Vec<DriftEntry>, Vec<DriftEntry>) = differences
+            .into_iter()
+            .partition(|d| fights::is_held(&tracked, d, now, window));
+        self.drift.reported.extend(held.iter().cloned());
+        self.drift.held.extend(held.iter().cloned());
+        if corrected.is_empty() {
+            return None;
+        }
+        self.corrections.extend(corrected.iter().cloned());
+        self.drift.corrected.extend(corrected);
+        Some(held)
+    }
+
+    /// Where the drift found so far stands, to go back to with [`Cx::rewind`].
+    pub(super) fn mark(&self) -> Mark {
+        Mark {
+            reported: self.drift.reported.len(),
+            corrected: self.drift.corrected.len(),
+            held: self.drift.held.len(),
+            corrections: self.corrections.len(),
+        }
+    }
+
+    /// Forgets the drift found since `mark`: the resource is looked at again.
+    pub(super) fn rewind(&mut self, mark: Mark) {
+        self.drift.reported.truncate(mark.reported);
+        self.drift.corrected.truncate(mark.corrected);
+        self.drift.held.truncate(mark.held);
+        self.corrections.truncate(mark.corrections);
+    }
+
+    /// Differences that were to be corrected and are not written after all: reported.
+    pub fn not_corrected(&mut self, differences: &[DriftEntry]) {
+        self.drift.corrected.retain(|d| !differences.contains(d));
+        self.corrections.retain(|d| !differences.contains(d));
+        self.drift.reported.extend(differences.iter().cloned());
     }
 
     /// The tags to write on a resource this object owns, by `policy.tags`.
@@ -282,7 +336,10 @@ impl<'a, K: Managed> Cx<'a, K> {
     }
 
     /// A write that failed was not made: it leaves the list of changes.
-    fn written<T>(&mut self, result: Result<T, ArmError>) -> Result<Option<T>, ArmError> {
+    pub(super) fn written<T>(
+        &mut self,
+        result: Result<T, ArmError>,
+    ) -> Result<Option<T>, ArmError> {
         match result {
             Ok(v) => Ok(Some(v)),
             Err(e) => {
@@ -293,11 +350,31 @@ impl<'a, K: Managed> Cx<'a, K> {
     }
 
     fn finish(mut self, phase: &Phase) -> (K::Status, Vec<Change>, Drift) {
+        let window = fights::window(self.interval);
         let common = self.status.common_mut();
         if self.drift.observed
             && let Some(listed) = common.drift()
         {
             listed.clone_from(&self.drift.reported);
+        }
+        if self.drift.observed
+            && !self.settings.dry_run
+            && let Some(tracked) = common.corrections()
+        {
+            fights::update(
+                tracked,
+                &fights::Checked {
+                    corrected: if self.new_spec {
+                        &[]
+                    } else {
+                        &self.corrections
+                    },
+                    held: &self.drift.held,
+                    complete: matches!(phase, Phase::Ready { .. }),
+                    now: jiff::Timestamp::now(),
+                    window,
+                },
+            );
         }
         let generation = self.obj.meta().generation;
         common.observed_generation = generation;
@@ -313,6 +390,14 @@ impl<'a, K: Managed> Cx<'a, K> {
     }
 }
 
+/// How much drift a reconcile had found at one point ([`Cx::mark`]).
+pub(super) struct Mark {
+    reported: usize,
+    corrected: usize,
+    held: usize,
+    corrections: usize,
+}
+
 /// The action recorded for a deletion in flight.
 pub const DELETING: &str = "Deleting";
 
@@ -326,7 +411,13 @@ pub async fn reconcile<K: Managed>(
 ) -> Outcome<K::Status> {
     let mut cx = Cx::new(arm, settings, state, obj);
     if cx.status.common().observed_generation != obj.meta().generation {
-        cx.status.common_mut().failed_attempts = 0;
+        cx.new_spec = true;
+        let common = cx.status.common_mut();
+        common.failed_attempts = 0;
+        // A new spec may agree with the other writer, or mean to overrule it: count anew.
+        if let Some(tracked) = common.corrections() {
+            tracked.clear();
+        }
     }
     let next = if cx.common().suspend {
         Ok(Next {
@@ -346,6 +437,7 @@ pub async fn reconcile<K: Managed>(
             // A correction that failed did not happen.
             let failed = std::mem::take(&mut cx.drift.corrected);
             cx.drift.reported.extend(failed);
+            cx.corrections.clear();
             arm::next_for_error(&e, &mut cx.status.common_mut().failed_attempts, cx.interval)
         }
     };
@@ -354,6 +446,7 @@ pub async fn reconcile<K: Managed>(
     }
     let next = cx.poll_soon(next);
     let interval = cx.interval;
+    let notices = std::mem::take(&mut cx.notices);
     let (status, changes, drift) = cx.finish(&next.phase);
     Outcome {
         status,
@@ -361,6 +454,7 @@ pub async fn reconcile<K: Managed>(
         requeue: next.requeue.jitter_drift_check(interval),
         drift,
         changes,
+        notices,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod declared;
 pub mod drift;
 pub mod endpoint;
 pub mod engine;
+pub mod fights;
 mod operation;
 mod outcome;
 pub mod ownership;
@@ -26,6 +27,6 @@ pub mod scope_ref;
 
 pub use drift::Drift;
 pub use engine::{States, cleanup, reconcile};
-pub use outcome::{Change, ChangeAction, Cleanup, Outcome, Settings};
+pub use outcome::{Change, ChangeAction, Cleanup, Notice, Outcome, Settings};
 pub use phase::Phase;
 pub use requeue::Requeue;

@@ -62,6 +62,18 @@ pub struct Outcome<S> {
     pub drift: Drift,
     /// The writes made (or, in dry-run, that would be made), in order.
     pub changes: Vec<Change>,
+    /// What someone else did that the object's owner should hear of (a rule removed by a PUT
+    /// of its whole network security group): the controller records each as a Kubernetes
+    /// Event, `plan`/`apply` print them.
+    pub notices: Vec<Notice>,
+}
+
+/// Something worth an Event besides the conditions' transitions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// The Event's reason (`OutboundRuleRemoved`).
+    pub reason: String,
+    pub message: String,
 }
 
 /// One write to Azure, made or planned.

@@ -22,6 +22,7 @@ use super::ChangeAction;
 use super::arm::OPERATION_POLL;
 use super::drift::{self, entry, field_ci, same_location};
 use super::engine::{Cx, Managed};
+use super::fights;
 use super::ownership::{Owner, Ownership};
 use super::phase::{Next, Phase};
 use crate::api::DriftEntry;
@@ -31,7 +32,7 @@ use crate::azure::models::{
     PrivateEndpointProperties, PrivateLinkScopeProperties, Resource, SecurityRuleProperties,
     VirtualNetworkLinkProperties, WriteModel,
 };
-use crate::azure::{ArmClient, ArmError, ResourceId, Write};
+use crate::azure::{ArmClient, ArmError, Precondition, ResourceId, Write, precondition_failed};
 
 /// Properties that report a provisioning state.
 pub trait Provisioned {
@@ -74,6 +75,12 @@ pub trait ArmResource: Sync {
     /// Whether differences in tags alone are written with a PATCH of the tags (Network's
     /// private endpoints have none: they are PUT).
     const TAGS_PATCH: bool = true;
+    /// Whether its writes are conditional (Private DNS honours `If-None-Match: *` and
+    /// `If-Match: <etag>`): created only while still absent, updated only as read. A write
+    /// refused so — someone else (Azure Policy, another tool) created or changed it since it
+    /// was read — is decided anew on a fresh read: an existing resource goes through ownership
+    /// and adoption, never taken over silently.
+    const CONDITIONAL: bool = false;
 
     /// What it is, for messages: "scope", "private DNS zone".
     const WHAT: &'static str;
@@ -293,6 +300,24 @@ impl<K: Managed> Cx<'_, K> {
         r: &R,
         actual: Option<Resource<R::Props>>,
     ) -> Result<Converged<R::Props>, ArmError> {
+        let mark = self.mark();
+        match self.converge_as_read(r, actual).await {
+            Err(e) if R::CONDITIONAL && precondition_failed(&e) => {
+                tracing::info!(resource = %r.id(), "created or changed by someone else since it was read; reading it again");
+                self.rewind(mark);
+                let actual = self.arm.get(r.id()).await?;
+                self.converge_as_read(r, actual).await
+            }
+            other => other,
+        }
+    }
+
+    /// [`Cx::converge_resource`] on one read.
+    async fn converge_as_read<R: ArmResource>(
+        &mut self,
+        r: &R,
+        actual: Option<Resource<R::Props>>,
+    ) -> Result<Converged<R::Props>, ArmError> {
         if let Some(next) = self.running(r.id()) {
             return Ok(Converged::Waiting(next));
         }
@@ -352,29 +377,75 @@ impl<K: Managed> Cx<'_, K> {
                 state,
             ));
         }
-        if !self.may_correct(differences.clone()) {
+        let Some(held) = self.may_correct(differences.clone()) else {
             return Ok(Converged::Ready(actual));
-        }
-        let tags = r
-            .tags()
-            .map(|t| self.tags_to_write(t, actual.tags.as_ref()));
+        };
+        let differences: Vec<DriftEntry> = differences
+            .into_iter()
+            .filter(|d| !held.contains(d))
+            .collect();
+        let tags = r.tags().map(|t| {
+            let mut tags = self.tags_to_write(t, actual.tags.as_ref());
+            fights::keep_tags_as_read(&mut tags, &label, &held);
+            tags
+        });
         let tags_only = differences
             .iter()
             .all(|e| e.path.starts_with(&format!("{label}tags.")));
+        let precondition = conditional::<R>(Some(&actual));
         let written = match tags {
             Some(tags) if R::TAGS_PATCH && tags_only => {
-                self.patch_tags(id, &tags, differences).await?
+                let body = serde_json::json!({ "tags": tags });
+                self.write(id, Method::Patch, differences, &body, precondition)
+                    .await?
             }
             tags => {
                 let mut body = r.desired(Some(&actual));
                 if tags.is_some() {
                     body.tags = tags;
                 }
-                self.put(id, ChangeAction::Update, differences, &body)
+                let mut body = serde_json::to_value(&body).map_err(|e| {
+                    ArmError::Config(format!("PUT {id}: body does not serialise: {e}"))
+                })?;
+                if !fights::keep_as_read(&mut body, &label, &held) {
+                    // A held field the body cannot leave out: writing the others would write
+                    // it too.
+                    self.not_corrected(&differences);
+                    return Ok(Converged::Ready(actual));
+                }
+                self.write(id, Method::Put, differences, &body, precondition)
                     .await?
             }
         };
         self.after_write(r, written, ChangeAction::Update)
+    }
+
+    /// A PUT or PATCH of a resource recorded as a change (an update, or a create when
+    /// `differences` is empty and `precondition` asks for an absent resource), made under
+    /// `precondition` when there is one; under dry-run only recorded.
+    async fn write<T: DeserializeOwned>(
+        &mut self,
+        id: &ResourceId,
+        method: Method,
+        differences: Vec<DriftEntry>,
+        body: &serde_json::Value,
+        precondition: Option<Precondition>,
+    ) -> Result<Option<Write<T>>, ArmError> {
+        let action = match (&method, &precondition) {
+            (Method::Put, Some(Precondition::Absent)) => ChangeAction::Create,
+            _ => ChangeAction::Update,
+        };
+        if !self.record(id, action, differences) {
+            return Ok(None);
+        }
+        let arm = self.arm;
+        let result = match (method, &precondition) {
+            (Method::Put, None) => arm.put(id, body).await,
+            (Method::Put, Some(p)) => arm.put_if(id, body, p).await,
+            (Method::Patch, None) => arm.patch(id, body).await,
+            (Method::Patch, Some(p)) => arm.patch_if(id, body, p).await,
+        };
+        self.written(result)
     }
 
     /// The ownership policy: a resource is written only when it is this object's, or no
@@ -426,9 +497,19 @@ impl<K: Managed> Cx<'_, K> {
         if let Some(tags) = r.tags() {
             body.tags = Some(tags.clone());
         }
-        let written = self
-            .put(r.id(), ChangeAction::Create, Vec::new(), &body)
-            .await?;
+        let written = match conditional::<R>(None) {
+            Some(precondition) => {
+                let body = serde_json::to_value(&body).map_err(|e| {
+                    ArmError::Config(format!("PUT {}: body does not serialise: {e}", r.id()))
+                })?;
+                self.write(r.id(), Method::Put, Vec::new(), &body, Some(precondition))
+                    .await?
+            }
+            None => {
+                self.put(r.id(), ChangeAction::Create, Vec::new(), &body)
+                    .await?
+            }
+        };
         self.after_write(r, written, ChangeAction::Create)
     }
 
@@ -460,6 +541,23 @@ impl<K: Managed> Cx<'_, K> {
                 })
             }
         })
+    }
+}
+
+/// A write's method.
+enum Method {
+    Put,
+    Patch,
+}
+
+/// The condition of a write of `R` as read (`None`: absent), for resources that opt in.
+fn conditional<R: ArmResource>(actual: Option<&Resource<R::Props>>) -> Option<Precondition> {
+    if !R::CONDITIONAL {
+        return None;
+    }
+    match actual {
+        None => Some(Precondition::Absent),
+        Some(a) => Precondition::read(a.etag.as_deref()),
     }
 }
 

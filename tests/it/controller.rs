@@ -3,6 +3,8 @@
 
 pub mod support;
 
+mod notices;
+
 use std::sync::Arc;
 
 use arclink::api::{ArcPrivateLinkScope, CredentialRef, FINALIZER};

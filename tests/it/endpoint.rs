@@ -1,11 +1,14 @@
 //! ArcPrivateEndpoint reconcile core against the in-process emulator.
 
-mod support;
+pub mod support;
 
 mod arm_behaviours;
 mod authorization;
 mod dns;
+mod hub_dns;
 mod lifecycle;
 mod operations;
 mod outbound;
+mod outbound_group;
+mod preconditions;
 mod validation;

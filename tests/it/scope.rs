@@ -13,6 +13,8 @@ use serde_json::json;
 use crate::common::bed::{Bed, step};
 use crate::common::fixtures::{owned_by, scope, scope_id};
 
+mod fights;
+
 fn reason(obj: &ArcPrivateLinkScope, t: &str) -> String {
     find(&obj.status.as_ref().unwrap().common.conditions, t)
         .map(|c| c.reason.clone())

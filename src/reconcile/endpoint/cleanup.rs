@@ -20,6 +20,7 @@ use crate::reconcile::ownership::{Ownership, without_owner_tags};
 use crate::reconcile::resource::{Pending, in_flight, state_of, waiting};
 
 use super::dns::zone_resource_group;
+use super::outbound::sharing::RuleSharer;
 use super::{NETWORK, endpoint_id};
 
 fn deleting(what: String) -> Cleaned {
@@ -29,7 +30,10 @@ fn deleting(what: String) -> Cleaned {
 impl Cx<'_, ArcPrivateEndpoint> {
     /// `deletion: Delete`: the zone group, the links and zones this object owns, then the
     /// endpoint, each waited for.
-    pub(super) async fn delete_endpoint(&mut self) -> Result<Cleaned, ArmError> {
+    pub(super) async fn delete_endpoint(
+        &mut self,
+        sharers: &[RuleSharer],
+    ) -> Result<Cleaned, ArmError> {
         let Ok(id) = endpoint_id(self.obj, self.settings) else {
             return Ok(Cleaned::Done(
                 "no subscription resolved: nothing was created".into(),
@@ -38,7 +42,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         // The outbound rules went in last; they carry this object's marker, so they go first
         // whoever owns the endpoint.
         if let Some(nsg) = self.outbound_nsg_for_cleanup().await?
-            && let Some(next) = self.delete_owned_rules(&nsg).await?
+            && let Some(next) = self.delete_owned_rules(&nsg, sharers).await?
         {
             return Ok(Cleaned::Waiting(next));
         }
@@ -145,14 +149,19 @@ impl Cx<'_, ArcPrivateEndpoint> {
     }
 
     /// `deletion: Orphan`: everything stays; owner tags go so another object can adopt it.
-    pub(super) async fn orphan_endpoint(&mut self) -> Result<Cleaned, ArmError> {
+    pub(super) async fn orphan_endpoint(
+        &mut self,
+        sharers: &[RuleSharer],
+    ) -> Result<Cleaned, ArmError> {
         let Ok(id) = endpoint_id(self.obj, self.settings) else {
             return Ok(Cleaned::Done(
                 "no subscription resolved: nothing was created".into(),
             ));
         };
-        if let Some(nsg) = self.outbound_nsg_for_cleanup().await? {
-            self.orphan_owned_rules(&nsg).await?;
+        if let Some(nsg) = self.outbound_nsg_for_cleanup().await?
+            && let Some(next) = self.orphan_owned_rules(&nsg, sharers).await?
+        {
+            return Ok(Cleaned::Waiting(next));
         }
         let pe = match self.owned_endpoint(&id).await? {
             Ok(pe) => pe,

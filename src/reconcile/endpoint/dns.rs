@@ -2,6 +2,7 @@
 //! network, the endpoint's zone group ([`zones`]), the A records the zone group maintains
 //! ([`records`]), and the records the endpoint's status reports from wherever Azure keeps them.
 
+mod elsewhere;
 mod records;
 mod zones;
 
@@ -20,6 +21,8 @@ use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::scope_ref::ResolvedScope;
 
 use super::GROUP_ID;
+use elsewhere::Elsewhere;
+pub use elsewhere::LINKED_ELSEWHERE;
 
 /// Name of the zone group arclink attaches (the portal's name too). A zone group by another
 /// name was written by someone else (Azure Policy names its `deployedByPolicy`).
@@ -213,13 +216,16 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     Err(msg) => Some(self.stalled("InvalidSpec", msg)),
                 }
             }
-            PrivateDnsMode::Managed => match self.managed_zones(pe_id, &zone_names).await? {
-                Err(step) => Some(step),
-                Ok(zones) => match self.links(&zones, vnet).await? {
-                    Some(step) => Some(step),
-                    None => self.zone_group(pe_id, &zones, &groups).await?,
-                },
-            },
+            PrivateDnsMode::Managed => {
+                let elsewhere = Elsewhere::new(vnet);
+                match self.managed_zones(pe_id, &zone_names, &elsewhere).await? {
+                    Err(step) => Some(step),
+                    Ok(zones) => match self.links(&zones, vnet, &elsewhere).await? {
+                        Some(step) => Some(step),
+                        None => self.zone_group(pe_id, &zones, &groups).await?,
+                    },
+                }
+            }
         };
         let label_zones = match mode {
             PrivateDnsMode::Existing => self

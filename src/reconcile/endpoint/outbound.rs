@@ -11,6 +11,7 @@
 //! the wanted priority that would block the traffic is reported, never overwritten.
 
 pub mod rules;
+pub mod sharing;
 
 use rules::{
     ENTRA_ID_RULE, RESOURCE_MANAGER_RULE, WantedRule, blocker, rule_body, rule_differences,
@@ -23,14 +24,24 @@ use crate::api::endpoint::{OutboundRuleStatus, OutboundRulesStatus};
 use crate::azure::models::{
     NetworkSecurityGroup, SecurityRule, SecurityRuleProperties, VirtualNetwork, WriteModel,
 };
-use crate::azure::{ArmError, ResourceId};
+use crate::azure::{ArmError, ResourceId, Write};
 use crate::reconcile::ChangeAction;
 use crate::reconcile::drift::entry;
-use crate::reconcile::engine::{Cx, DELETING, Next};
+use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::ownership::{Owner, Ownership};
-use crate::reconcile::resource::{ArmResource, Converged, Pending, state_of};
+use crate::reconcile::resource::{ArmResource, Converged, state_of};
+use crate::reconcile::{Notice, Phase};
 
 use super::vnet_of;
+use sharing::RuleSharer;
+
+/// What becomes of this object's rules when it lets go of them.
+#[derive(Clone, Copy)]
+enum Release {
+    Delete,
+    Orphan,
+}
+
 fn rule_id(nsg: &ResourceId, name: &str) -> ResourceId {
     nsg.child("securityRules", name)
 }
@@ -104,6 +115,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
     pub(super) async fn converge_outbound(
         &mut self,
         subnet_nsg: Option<&ResourceId>,
+        sharers: &[RuleSharer],
     ) -> Result<Option<Next>, ArmError> {
         let previous = self
             .status
@@ -111,7 +123,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             .as_ref()
             .and_then(|s| s.network_security_group_id.parse::<ResourceId>().ok());
         let Some(spec) = self.obj.spec.outbound_rules.clone() else {
-            return self.leave_previous(previous.as_ref(), None).await;
+            return self.leave_previous(previous.as_ref(), None, sharers).await;
         };
         let nsg_id = match spec.network_security_group_id.as_deref() {
             Some(id) => match id.parse::<ResourceId>() {
@@ -137,7 +149,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             },
         };
         if let Some(step) = self
-            .leave_previous(previous.as_ref(), Some(&nsg_id))
+            .leave_previous(previous.as_ref(), Some(&nsg_id), sharers)
             .await?
         {
             return Ok(Some(step));
@@ -161,6 +173,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             .iter()
             .filter_map(|w| blocker(w, &rules, &nsg_id, &owner, self.common().adopt))
             .collect();
+        self.notice_removed(&nsg_id, &wanted, &rules);
         self.status.outbound_rules = Some(OutboundRulesStatus {
             network_security_group_id: nsg_id.to_string(),
             rules: observed(&rules),
@@ -173,8 +186,12 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 .join("; ");
             return Ok(Some(self.stalled(reason, message)));
         }
+        // Azure locks the whole group while one of its rules is written: one write at a time,
+        // the next once the last one's operation has ended.
+        if let Some(next) = self.rule_in_flight(&nsg_id) {
+            return Ok(Some(next));
+        }
         let marker = owner.description_marker();
-        let mut pending = Pending::default();
         for w in &wanted {
             let rule = Rule {
                 id: rule_id(&nsg_id, w.name),
@@ -189,13 +206,82 @@ impl Cx<'_, ArcPrivateEndpoint> {
             });
             match self.converge_resource(&rule, actual.cloned()).await? {
                 Converged::Ready(_) | Converged::Written(_) | Converged::Absent => {}
-                Converged::Waiting(next) => pending.add(w.name, &next),
+                Converged::Waiting(next) => {
+                    return Ok(Some(Next {
+                        phase: Phase::progressing(
+                            "ConfiguringOutboundRules",
+                            format!(
+                                "waiting for outbound rule {} in network security group {nsg_id}",
+                                w.name
+                            ),
+                        ),
+                        requeue: next.requeue,
+                    }));
+                }
                 Converged::Stopped(next) => return Ok(Some(next)),
             }
         }
-        Ok(pending.wait("ConfiguringOutboundRules", |names| {
-            format!("waiting for outbound rules: {names} in network security group {nsg_id}")
-        }))
+        Ok(None)
+    }
+
+    /// The wait for a write of a rule of `nsg` whose operation has not ended (kept in
+    /// status): Azure refuses another write to the group meanwhile (429
+    /// `RetryableErrorDueToAnotherOperation`).
+    fn rule_in_flight(&self, nsg: &ResourceId) -> Option<Next> {
+        let (id, next) = self
+            .running
+            .iter()
+            .find(|(id, _)| id.parent().as_ref() == Some(nsg))?;
+        Some(Next {
+            phase: Phase::progressing(
+                "ConfiguringOutboundRules",
+                format!(
+                    "waiting for the write of security rule {} to end: Azure writes one rule of network security group {nsg} at a time",
+                    id.name()
+                ),
+            ),
+            requeue: next.requeue,
+        })
+    }
+
+    /// An Event for each of this object's rules that the group had at the last look and has
+    /// no more: someone removed it, most often a PUT of the whole group (Terraform or Bicep
+    /// with inline rules) that does not list it.
+    fn notice_removed(&mut self, nsg: &ResourceId, wanted: &[WantedRule], rules: &[SecurityRule]) {
+        let Some(before) = self.status.outbound_rules.as_ref().filter(|s| {
+            s.network_security_group_id
+                .parse::<ResourceId>()
+                .is_ok_and(|id| id == *nsg)
+        }) else {
+            return;
+        };
+        let present = |name: &str| {
+            rules.iter().any(|r| {
+                r.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
+        };
+        let gone: Vec<&str> = wanted
+            .iter()
+            .map(|w| w.name)
+            .filter(|n| before.rules.iter().any(|r| r.name == *n) && !present(n))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        let then = if self.report_only() {
+            "policy.drift: Report leaves them missing"
+        } else {
+            "arclink re-creates them"
+        };
+        self.notices.push(Notice {
+            reason: "OutboundRulesRemoved".into(),
+            message: format!(
+                "security rules {} were removed from network security group {nsg} by someone else, most likely a PUT of the whole group (Terraform or Bicep with inline security rules) that does not list them; {then}. To keep such a tool from removing them, see the README on inline-rule IaC",
+                gone.join(", ")
+            ),
+        });
     }
 
     /// Removes this object's rules from the group it used before, when the spec no longer
@@ -205,6 +291,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         &mut self,
         previous: Option<&ResourceId>,
         now: Option<&ResourceId>,
+        sharers: &[RuleSharer],
     ) -> Result<Option<Next>, ArmError> {
         let Some(previous) = previous else {
             return Ok(None);
@@ -224,7 +311,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             }
             return Ok(None);
         }
-        match self.delete_owned_rules(previous).await? {
+        match self.delete_owned_rules(previous, sharers).await? {
             Some(step) => Ok(Some(step)),
             None => {
                 self.status.outbound_rules = None;
@@ -251,56 +338,99 @@ impl Cx<'_, ArcPrivateEndpoint> {
             .collect())
     }
 
-    /// Deletes the rules of `nsg` this object owns (and only those); `Some` while deletions
-    /// run.
+    /// Deletes the rules of `nsg` this object owns (and only those), one at a time; a rule
+    /// another declared endpoint needs as it is goes to that endpoint instead. `Some` while a
+    /// write runs.
     pub(super) async fn delete_owned_rules(
         &mut self,
         nsg: &ResourceId,
+        sharers: &[RuleSharer],
     ) -> Result<Option<Next>, ArmError> {
-        let mut pending = Pending::default();
+        self.release_owned_rules(nsg, sharers, Release::Delete)
+            .await
+    }
+
+    /// `deletion: Orphan`: the rules this object owns stay, without the ownership marker (or
+    /// with that of another declared endpoint that needs them), one write at a time; `Some`
+    /// while a write runs.
+    pub(super) async fn orphan_owned_rules(
+        &mut self,
+        nsg: &ResourceId,
+        sharers: &[RuleSharer],
+    ) -> Result<Option<Next>, ArmError> {
+        self.release_owned_rules(nsg, sharers, Release::Orphan)
+            .await
+    }
+
+    /// Lets go of this object's rules in `nsg` one write at a time, following each write's
+    /// operation to its end before the next (Azure locks the group meanwhile).
+    async fn release_owned_rules(
+        &mut self,
+        nsg: &ResourceId,
+        sharers: &[RuleSharer],
+        how: Release,
+    ) -> Result<Option<Next>, ArmError> {
+        if let Some(next) = self.rule_in_flight(nsg) {
+            return Ok(Some(next));
+        }
         for r in self.owned_rules(nsg).await? {
             let name = r.name.clone().unwrap_or_default();
             let id = rule_id(nsg, &name);
-            if let Some(next) = self.delete_followed(&id, state_of(&r)).await? {
-                pending.add(name, &next);
+            let heir = sharing::heir(self.arm, sharers, nsg, &r).await?;
+            let written = match (heir, how) {
+                (Some(heir), _) => {
+                    let marker = heir.owner.description_marker();
+                    self.rewrite_marker(&id, &r, Some(marker)).await?
+                }
+                (None, Release::Orphan) => self.rewrite_marker(&id, &r, None).await?,
+                (None, Release::Delete) => self.delete_followed(&id, state_of(&r)).await?,
+            };
+            if let Some(next) = written {
+                return Ok(Some(next));
             }
         }
-        Ok(pending.wait(DELETING, |names| {
-            format!("deleting outbound rules {names} in network security group {nsg}")
-        }))
+        Ok(None)
     }
 
-    /// `deletion: Orphan`: the rules this object owns stay, without the ownership marker.
-    pub(super) async fn orphan_owned_rules(&mut self, nsg: &ResourceId) -> Result<(), ArmError> {
-        for r in self.owned_rules(nsg).await? {
-            let name = r.name.clone().unwrap_or_default();
-            let mut props = r
-                .properties
-                .as_ref()
-                .map(WriteModel::for_write)
-                .unwrap_or_default();
-            props.description = None;
-            let body = SecurityRule {
-                properties: Some(props),
-                ..Default::default()
-            };
-            let diff = vec![entry(
-                &format!("securityRules/{name}.properties.description"),
-                "",
-                r.properties
-                    .as_ref()
-                    .and_then(|p| p.description.as_deref())
-                    .unwrap_or_default(),
-            )];
-            self.put::<_, serde_json::Value>(
-                &rule_id(nsg, &name),
-                ChangeAction::Update,
-                diff,
-                &body,
-            )
+    /// Writes rule `id` (as read: `rule`) with `marker` as its description (none: no owner),
+    /// following the operation; `Some` while it runs.
+    async fn rewrite_marker(
+        &mut self,
+        id: &ResourceId,
+        rule: &SecurityRule,
+        marker: Option<String>,
+    ) -> Result<Option<Next>, ArmError> {
+        let mut props = rule
+            .properties
+            .as_ref()
+            .map(WriteModel::for_write)
+            .unwrap_or_default();
+        let before = props.description.take().unwrap_or_default();
+        let diff = vec![entry(
+            &format!("securityRules/{}.properties.description", id.name()),
+            marker.as_deref().unwrap_or_default(),
+            &before,
+        )];
+        let handed_over = marker.is_some();
+        props.description = marker;
+        let body = SecurityRule {
+            properties: Some(props),
+            ..Default::default()
+        };
+        let written = self
+            .put::<_, serde_json::Value>(id, ChangeAction::Update, diff, &body)
             .await?;
+        let verb = if handed_over {
+            "handing over"
+        } else {
+            "orphaning"
+        };
+        match written {
+            Some(Write::Pending(token)) => self
+                .follow("Updating", &token, format!("{verb} security rule {id}"))
+                .map(Some),
+            _ => Ok(None),
         }
-        Ok(())
     }
 
     /// The group holding this object's rules, for clean-up: the one in status, else the one

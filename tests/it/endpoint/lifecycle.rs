@@ -224,6 +224,7 @@ async fn approve_connection_is_not_used_on_an_unmanaged_scope() {
     let d = EndpointDeps {
         scope: ScopeSource::Id(scope_id("scope-a")),
         peers: Vec::new(),
+        rule_sharers: Vec::new(),
     };
     converge(&b, &mut obj, &d).await;
     for _ in 0..3 {

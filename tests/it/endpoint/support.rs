@@ -127,6 +127,7 @@ pub fn deps(scope: &ArcPrivateLinkScope) -> EndpointDeps {
             object: Some(Box::new(scope.clone())),
         },
         peers: Vec::new(),
+        rule_sharers: Vec::new(),
     }
 }
 

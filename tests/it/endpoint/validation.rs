@@ -137,6 +137,7 @@ async fn scope_must_exist_and_be_ready() {
             object: None,
         },
         peers: Vec::new(),
+        rule_sharers: Vec::new(),
     };
     step(&b, &mut obj, &d).await;
     assert_eq!(reason(&obj, STALLED), "ScopeNotFound");
@@ -153,6 +154,7 @@ async fn scope_must_exist_and_be_ready() {
     let d = EndpointDeps {
         scope: ScopeSource::Id(scope_id("gone")),
         peers: Vec::new(),
+        rule_sharers: Vec::new(),
     };
     step(&b, &mut by_id, &d).await;
     assert_eq!(reason(&by_id, STALLED), "ScopeNotFound");

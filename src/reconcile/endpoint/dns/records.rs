@@ -8,11 +8,11 @@ use crate::api::ArcPrivateEndpoint;
 use crate::azure::models::{
     ARecord, ARecordSet, NetworkInterface, PrivateDnsZoneConfig, WriteModel,
 };
-use crate::azure::{ArmError, CollectionId, ResourceId, Write};
+use crate::azure::{ArmError, CollectionId, Precondition, ResourceId, Write, precondition_failed};
 use crate::reconcile::ChangeAction;
 use crate::reconcile::drift::entry;
 use crate::reconcile::engine::{Cx, Next};
-use crate::reconcile::resource::Pending;
+use crate::reconcile::resource::{Pending, waiting};
 
 use super::sorted_ips;
 
@@ -124,7 +124,8 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     ));
                     continue;
                 }
-                if !self.may_correct(vec![difference.clone()]) {
+                let mark = self.mark();
+                if self.may_correct(vec![difference.clone()]).is_none() {
                     continue;
                 }
                 let mut props = set
@@ -144,12 +145,31 @@ impl Cx<'_, ArcPrivateEndpoint> {
                     properties: Some(props),
                     ..Default::default()
                 };
-                let written = self
-                    .put::<_, serde_json::Value>(&id, ChangeAction::Update, vec![difference], &body)
-                    .await?;
-                if let Some(Write::Pending(token)) = written {
-                    let next = self.follow("Updating", &token, format!("Updating {id}"))?;
-                    pending.add(&name, &next);
+                // Only the record set as read is replaced (or, absent, created): another
+                // writer's change meanwhile is read and compared again first.
+                let precondition = match set {
+                    Some(s) => Precondition::read(s.etag.as_deref()),
+                    None => Some(Precondition::Absent),
+                };
+                if !self.record(&id, ChangeAction::Update, vec![difference.clone()]) {
+                    continue;
+                }
+                let result = match &precondition {
+                    Some(p) => self.arm.put_if::<_, serde_json::Value>(&id, &body, p).await,
+                    None => self.arm.put::<_, serde_json::Value>(&id, &body).await,
+                };
+                match self.written(result) {
+                    Ok(Some(Write::Pending(token))) => {
+                        let next = self.follow("Updating", &token, format!("Updating {id}"))?;
+                        pending.add(&name, &next);
+                    }
+                    Ok(_) => {}
+                    Err(e) if precondition_failed(&e) => {
+                        // Changed since it was read: neither corrected nor known to differ.
+                        self.rewind(mark);
+                        pending.add(&name, &waiting("Updating", String::new()));
+                    }
+                    Err(e) => return Err(e),
                 }
             }
         }

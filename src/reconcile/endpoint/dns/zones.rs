@@ -16,7 +16,7 @@ use crate::azure::models::{
     PrivateDnsZoneGroupProperties, PrivateDnsZoneProperties, SubResource, VirtualNetworkLink,
     VirtualNetworkLinkProperties,
 };
-use crate::azure::{ArmError, CollectionId, ResourceId};
+use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId};
 use crate::reconcile::arm::OPERATION_POLL;
 use crate::reconcile::drift::entry;
 use crate::reconcile::engine::{Cx, Next};
@@ -25,6 +25,7 @@ use crate::reconcile::resource::{ArmResource, Converged, Pending};
 use crate::reconcile::{Phase, Requeue};
 
 use super::super::NETWORK;
+use super::elsewhere::Elsewhere;
 use super::{ZONE_GROUP, link_name, zone_resource_group};
 
 /// Where the endpoint waits for its private DNS.
@@ -35,15 +36,17 @@ fn waiting(pending: Pending, what: &str) -> Option<Next> {
 }
 
 /// A privatelink zone of the endpoint.
-struct Zone {
+struct Zone<'a> {
     id: ResourceId,
     tags: BTreeMap<String, String>,
+    elsewhere: &'a Elsewhere,
 }
 
-impl ArmResource for Zone {
+impl ArmResource for Zone<'_> {
     type Props = PrivateDnsZoneProperties;
 
     const WHAT: &'static str = "private DNS zone";
+    const CONDITIONAL: bool = true;
 
     fn id(&self) -> &ResourceId {
         &self.id
@@ -82,6 +85,15 @@ impl ArmResource for Zone {
     fn adoption_hint(&self) -> &'static str {
         ", or use privateDns.mode: Existing with its id"
     }
+
+    /// A zone of the same name already linked to the network: creating this one would only
+    /// end in a link Azure refuses.
+    async fn before_create(
+        &self,
+        arm: &ArmClient,
+    ) -> Result<Option<(&'static str, String)>, ArmError> {
+        self.elsewhere.check(arm, &self.id).await
+    }
 }
 
 /// The link of a zone to the endpoint's virtual network.
@@ -90,12 +102,14 @@ struct Link<'a> {
     zone: &'a ResourceId,
     vnet: &'a ResourceId,
     tags: &'a BTreeMap<String, String>,
+    elsewhere: &'a Elsewhere,
 }
 
 impl ArmResource for Link<'_> {
     type Props = VirtualNetworkLinkProperties;
 
     const WHAT: &'static str = "virtual network link";
+    const CONDITIONAL: bool = true;
 
     fn id(&self) -> &ResourceId {
         &self.id
@@ -138,6 +152,14 @@ impl ArmResource for Link<'_> {
             &self.vnet.to_string(),
             "",
         )
+    }
+
+    /// A zone of the same name already linked to the network: Azure refuses a second link.
+    async fn before_create(
+        &self,
+        arm: &ArmClient,
+    ) -> Result<Option<(&'static str, String)>, ArmError> {
+        self.elsewhere.check(arm, self.zone).await
     }
 }
 
@@ -232,6 +254,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         &mut self,
         pe_id: &ResourceId,
         names: &[String],
+        elsewhere: &Elsewhere,
     ) -> Result<Result<Vec<ResourceId>, Next>, ArmError> {
         let rg = zone_resource_group(self.obj);
         let owner = self.owner();
@@ -245,6 +268,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             let zone = Zone {
                 id: id.clone(),
                 tags: tags.clone(),
+                elsewhere,
             };
             let actual = match self.running(&id) {
                 Some(_) => None,
@@ -282,6 +306,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         &mut self,
         zones: &[ResourceId],
         vnet: &ResourceId,
+        elsewhere: &Elsewhere,
     ) -> Result<Option<Next>, ArmError> {
         let tags = self.owner().tags(&self.obj.spec.common.tags);
         let mut pending = Pending::default();
@@ -307,6 +332,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 zone,
                 vnet,
                 tags: &tags,
+                elsewhere,
             };
             match self.converge_resource(&link, actual).await? {
                 Converged::Ready(_) | Converged::Written(_) | Converged::Absent => {}
