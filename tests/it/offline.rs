@@ -15,6 +15,8 @@ mod failures;
 
 mod declared;
 
+mod names;
+
 use std::time::Duration;
 
 use arclink::azure::ArmClient;
