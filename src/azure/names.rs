@@ -92,10 +92,12 @@ pub static NETWORK_1_80: Rule = Rule::new(
     "a name of 1-80 letters, digits, '_', '.' or '-', starting with a letter or digit and ending with a letter, digit or '_'",
 );
 
-/// A private DNS zone: a DNS name of 2-34 labels of 1-63 letters, digits, `-` or `_`.
+/// A private DNS zone: a DNS name of labels of 1-63 letters, digits, `-` or `_`, at least two.
+/// Azure's bounds of 34 labels and 253 characters are left out: RE2 allows no more than 1000
+/// copies of a label's class in all (an id's length is bounded by the CRD).
 pub static PRIVATE_DNS_ZONE: Rule = Rule::new(
-    r"[a-zA-Z0-9_-]{1,63}(?:\.[a-zA-Z0-9_-]{1,63}){1,33}",
-    "a DNS name of 2-34 labels of 1-63 letters, digits, '-' or '_'",
+    r"[a-zA-Z0-9_-]{1,63}(?:\.[a-zA-Z0-9_-]{1,63})+",
+    "a DNS name of at least 2 labels of 1-63 letters, digits, '-' or '_'",
 );
 
 /// A region as ARM names it once normalised (`eastus`): 1-64 lower-case ASCII letters and
@@ -245,32 +247,115 @@ fn caseless(literal: &str) -> String {
         .collect()
 }
 
-/// Whether `pattern` means the same to RE2 and to Rust's `regex`: `Err` says what does not.
-/// Both refuse lookaround and backreferences; what each reads differently is a Perl class
-/// (`\w`, `\d`, `\s`, `\b`: ASCII in RE2, Unicode in `regex`) and a flag only one knows.
+/// Most copies of one thing a repetition may ask for in RE2 (Go's `regexp`, the API server),
+/// nested repetitions multiplied: `(?:x{1,63}){1,33}` is refused there.
+const MAX_REPEAT: u64 = 1000;
+
+/// Whether `pattern` means the same to RE2 (Go's `regexp`, which the API server runs) and to
+/// Rust's `regex`: `Err` says what does not. Both refuse lookaround and backreferences; what
+/// each reads differently is a Perl class (`\w`, `\d`, `\s`, `\b`: ASCII in RE2, Unicode in
+/// `regex`), a flag only one knows, and a repetition past [`MAX_REPEAT`], which only RE2 refuses.
 pub fn portable(pattern: &str) -> Result<(), String> {
+    // Per open group, the most copies any part of it asks for; and those of the last atom.
+    let mut groups: Vec<u64> = vec![1];
+    let mut last: u64 = 1;
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
-                if let Some(e) = chars.next().filter(|e| "wWdDsSbB".contains(*e)) {
-                    return Err(format!(
-                        "\\{e} is ASCII-only in RE2 (the API server) but Unicode in Rust's regex: write the class out"
-                    ));
+                escape(&mut chars)?;
+                last = 1;
+            }
+            '[' => {
+                class(&mut chars)?;
+                last = 1;
+            }
+            '(' => {
+                if chars.peek() == Some(&'?') {
+                    chars.next();
+                    let mut flags = String::new();
+                    let mut opens = false;
+                    for c in chars.by_ref() {
+                        match c {
+                            ':' => {
+                                opens = true;
+                                break;
+                            }
+                            ')' => break,
+                            c => flags.push(c),
+                        }
+                    }
+                    if let Some(f) = flags.chars().find(|f| !"imsU-".contains(*f)) {
+                        return Err(format!(
+                            "(?{flags}: {f:?} is not a flag both RE2 and Rust's regex know (i, m, s, U)"
+                        ));
+                    }
+                    if !opens {
+                        continue;
+                    }
+                }
+                groups.push(1);
+                continue;
+            }
+            ')' => last = groups.pop().unwrap_or(1),
+            '{' => {
+                let spec: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                let (min, max) = spec.split_once(',').unwrap_or((&spec, &spec));
+                let count = max.parse::<u64>().or_else(|_| min.parse::<u64>());
+                if let Ok(count) = count {
+                    let copies = last.saturating_mul(count);
+                    if copies > MAX_REPEAT {
+                        return Err(format!(
+                            "{{{spec}}} asks for {copies} copies with the repetitions around it: RE2 (the API server) allows at most {MAX_REPEAT}"
+                        ));
+                    }
+                    last = copies;
                 }
             }
-            '(' if chars.peek() == Some(&'?') => {
-                chars.next();
-                let flags: String = chars
-                    .by_ref()
-                    .take_while(|c| *c != ':' && *c != ')')
-                    .collect();
-                if let Some(f) = flags.chars().find(|f| !"imsU-".contains(*f)) {
-                    return Err(format!(
-                        "(?{flags}: {f:?} is not a flag both RE2 and Rust's regex know (i, m, s, U)"
-                    ));
-                }
+            _ => last = 1,
+        }
+        if groups.is_empty() {
+            groups.push(1);
+        }
+        if let Some(most) = groups.last_mut() {
+            *most = (*most).max(last);
+        }
+    }
+    Ok(())
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// Reads an escape whose `\\` was just read.
+fn escape(chars: &mut Chars<'_>) -> Result<(), String> {
+    match chars.next() {
+        Some(e) if "wWdDsSbB".contains(e) => Err(format!(
+            "\\{e} is ASCII-only in RE2 (the API server) but Unicode in Rust's regex: write the class out"
+        )),
+        Some('p' | 'P') if chars.peek() == Some(&'{') => {
+            chars.by_ref().find(|c| *c == '}');
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads a character class whose `[` was just read.
+fn class(chars: &mut Chars<'_>) -> Result<(), String> {
+    if chars.peek() == Some(&'^') {
+        chars.next();
+    }
+    // A `]` first is a literal.
+    if chars.peek() == Some(&']') {
+        chars.next();
+    }
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => escape(chars)?,
+            '[' if chars.peek() == Some(&':') => {
+                chars.by_ref().find(|c| *c == ']');
             }
+            ']' => return Ok(()),
             _ => {}
         }
     }
@@ -334,13 +419,30 @@ mod tests {
             r"\d+",
             r"a\sb",
             r"\bx",
+            r"[^\S]",
             "(?u:x)",
             "(?x)a b",
             "(?=x)",
+            "a{1001}",
+            "(?:x{1,63}){1,33}",
+            "((a{2}){20}b){26}",
+            r"(?:[\p{L}]{0,90}){0,12}",
         ] {
             assert!(portable(bad).is_err(), "{bad}");
         }
-        for ok in [r"^\p{L}+$", r"a\.b\\w", "(?:a|b)", "(?i)x", "(?-s:.)"] {
+        for ok in [
+            r"^\p{L}+$",
+            r"a\.b\\w",
+            r"[\\w]",
+            "(?:a|b)",
+            "(?i)x",
+            "(?-s:.)",
+            "a{1000}",
+            "(?:x{1,63})+",
+            "((a{2}){20}b){25}",
+            r"[{]{2}x{0,999}[\p{L}{}]{1000}",
+            "(?i)(?:x{10}){100}",
+        ] {
             assert_eq!(portable(ok), Ok(()), "{ok}");
         }
     }
@@ -421,9 +523,20 @@ mod tests {
         for ok in ["privatelink.his.arc.azure.com", "a.b", "x_y.z-1"] {
             assert!(PRIVATE_DNS_ZONE.accepts(ok), "{ok}");
         }
-        for bad in ["", ".", "..", "contoso", "a..b", ".a.b", "a.b.", "a b.c"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "contoso",
+            "a..b",
+            ".a.b",
+            "a.b.",
+            "a b.c",
+            &format!("{}.com", "l".repeat(64)),
+        ] {
             assert!(!PRIVATE_DNS_ZONE.accepts(bad), "{bad:?}");
         }
+        assert!(PRIVATE_DNS_ZONE.accepts(&["a"; 40].join(".")));
     }
 
     #[test]

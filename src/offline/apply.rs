@@ -24,13 +24,13 @@ use crate::reconcile::{Phase, Requeue, Settings, States, requeue};
 /// Upper bound of `--timeout`: longer is a typo, not a wish to wait for days.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
-/// Flags of `arclink apply`.
+/// Flags of `arclink apply` and `arclink delete`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub common: OfflineArgs,
-    /// Give up on objects still converging after this long in total (e.g. 30m, 90s; at most
-    /// 24h).
+    /// Give up on objects still converging (delete: still being deleted) after this long in
+    /// total (e.g. 30m, 90s; at most 24h).
     #[arg(long, default_value = "30m", value_parser = duration_up_to(MAX_TIMEOUT))]
     pub timeout: Duration,
     /// Longest wait between two steps of an object while an operation runs (default 5s

@@ -25,8 +25,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum Action {
     /// Its Azure resource does not exist and would be created.
     Create,
-    /// Its Azure resource differs from the manifest and would be updated.
+    /// Its Azure resource differs from the manifest and would be updated (`plan --delete`: its
+    /// resources would be released or its machines detached).
     Update,
+    /// `plan --delete`: its Azure resources would be deleted.
+    Delete,
     /// Azure matches the manifest.
     NoOp,
     /// Azure differs, and `policy.drift: Report` forbids correcting it.
@@ -46,6 +49,7 @@ impl Action {
         match self {
             Action::Create => "create",
             Action::Update => "update",
+            Action::Delete => "delete",
             Action::NoOp => "no-op",
             Action::Drift => "drift",
             Action::Waiting => "waiting",
@@ -107,7 +111,8 @@ pub struct BlockedItem {
 /// Machine states of an association that need a person.
 const BLOCKED_MACHINE_STATES: [&str; 4] = ["RegionMismatch", "Conflict", "NotFound", "Failed"];
 
-/// Counts by action. `delete` is always 0: plan and apply never delete Azure resources.
+/// Counts by action. `delete` is 0 but for `plan --delete`: plan and apply never delete Azure
+/// resources.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
@@ -169,6 +174,9 @@ pub struct Plan {
     pub objects: Vec<PlannedObject>,
     pub summary: Summary,
     pub errors: Vec<ErrorEntry>,
+    /// A plan of `arclink delete` (`plan --delete`) rather than of `apply`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delete: bool,
 }
 
 impl Plan {
@@ -186,12 +194,13 @@ impl Plan {
         }
     }
 
-    fn count(&mut self) {
+    pub(super) fn count(&mut self) {
         let mut s = Summary::default();
         for o in &self.objects {
             match o.action {
                 Action::Create => s.create += 1,
                 Action::Update => s.update += 1,
+                Action::Delete => s.delete += 1,
                 Action::NoOp => s.no_op += 1,
                 Action::Drift => s.drift += 1,
                 Action::Waiting => s.waiting += 1,
@@ -204,8 +213,19 @@ impl Plan {
     }
 }
 
+/// Flags of `arclink plan`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: OfflineArgs,
+    /// Show what `arclink delete` would do with these manifests instead of `apply`.
+    #[arg(long)]
+    pub delete: bool,
+}
+
 /// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
-pub async fn run(args: &OfflineArgs) -> Exit {
+pub async fn run(plan_args: &PlanArgs) -> Exit {
+    let args = &plan_args.common;
     let manifests = match manifest::load(&args.files, args.arm.azure.default_subscription()) {
         Ok(m) => m,
         Err(errors) => return report_errors(args.output, &errors),
@@ -220,7 +240,11 @@ pub async fn run(args: &OfflineArgs) -> Exit {
     };
     let emulator = target.emulator.is_some();
     let settings = args.settings(emulator, true);
-    let plan = plan(&target.arm, &settings, manifests, emulator).await;
+    let plan = if plan_args.delete {
+        super::delete::plan(&target.arm, &settings, manifests, emulator).await
+    } else {
+        plan(&target.arm, &settings, manifests, emulator).await
+    };
     let finished = Target::finish(target).await;
     match args.output {
         Output::Text => print!("{}", render_text(&plan)),
@@ -401,7 +425,7 @@ pub fn render_text(plan: &Plan) -> String {
             o.kind, o.namespace, o.name, o.file, o.document
         );
         match o.action {
-            Action::Create | Action::Update => {
+            Action::Create | Action::Update | Action::Delete => {
                 for c in &o.changes {
                     let sign = match c.action {
                         "create" => '+',
@@ -487,7 +511,12 @@ pub fn render_text(plan: &Plan) -> String {
     let _ = writeln!(out, "{line}.");
     let _ = writeln!(
         out,
-        "Nothing is ever deleted by plan/apply: Azure resources of objects removed from the manifests stay (the in-cluster controller deletes them with their objects)."
+        "{}",
+        if plan.delete {
+            "This is what `arclink delete` would do: only resources whose owner tag names their object are deleted or released; machines are detached, never deleted."
+        } else {
+            "Nothing is ever deleted by plan/apply: Azure resources of objects removed from the manifests stay (`arclink delete` or the in-cluster controller deletes them with their objects)."
+        }
     );
     for_terminal(&out).into_owned()
 }

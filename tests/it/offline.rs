@@ -1,4 +1,4 @@
-//! `arclink plan` / `apply` against the embedded emulator: golden plans, exit codes,
+//! `arclink plan` / `apply` / `delete` against the embedded emulator: golden plans, exit codes,
 //! idempotence, and bad manifests that never reach ARM.
 
 mod golden;
@@ -16,6 +16,8 @@ mod failures;
 mod declared;
 
 mod names;
+
+mod delete;
 
 use std::time::Duration;
 
