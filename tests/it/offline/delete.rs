@@ -216,3 +216,88 @@ fn delete_honours_timeout_and_output_and_refuses_bad_manifests() {
     assert_eq!(errors["errors"][0]["field"], "spec.azure.resourceGroup");
     assert_eq!(sb.resources(), created);
 }
+
+mod in_process {
+    use std::time::Duration;
+
+    use arclink::emulator::Fault;
+    use arclink::offline::apply::{self, Limits};
+    use arclink::offline::delete::{self, Result as Deleted};
+    use arclink::offline::manifest;
+    use arclink::reconcile::Settings;
+
+    use crate::common::sandbox::root;
+
+    fn examples() -> manifest::Manifests {
+        manifest::load(&[root().join("deploy/examples")], None).unwrap()
+    }
+
+    const LIMITS: Limits = Limits {
+        timeout: Duration::from_secs(60),
+        poll: Duration::from_millis(50),
+    };
+
+    /// Deletions are long-running operations followed to their end; an endpoint that ARM
+    /// refuses to delete (a lock) is blocked with ARM's code, and its scope is left rather than
+    /// deleted under it.
+    #[tokio::test]
+    async fn a_refused_endpoint_deletion_keeps_its_scope() {
+        let (emu, arm) = super::super::emulator(Duration::from_millis(300)).await;
+        let settings = Settings::new("default");
+        let applied = apply::apply(&arm, &settings, examples(), true, LIMITS).await;
+        assert_eq!(
+            applied.exit(),
+            arclink::offline::Exit::Clean,
+            "{applied:#?}"
+        );
+        emu.admin().inject(
+            Fault::status(409)
+                .code("ScopeLocked")
+                .message("The scope is locked.")
+                .method("DELETE")
+                .path_contains("/privateEndpoints/hub-arc-pe"),
+        );
+        let report = delete::delete(&arm, &settings, examples(), true, LIMITS).await;
+        let results: Vec<(&str, Deleted)> = report
+            .objects
+            .iter()
+            .map(|o| (o.kind.as_str(), o.result))
+            .collect();
+        assert_eq!(
+            results,
+            [
+                ("ArcServerAssociation", Deleted::Done),
+                ("ArcPrivateEndpoint", Deleted::Blocked),
+                ("ArcPrivateLinkScope", Deleted::Blocked),
+            ],
+            "{report:#?}"
+        );
+        let endpoint = &report.objects[1];
+        assert_eq!(
+            endpoint.reason.as_deref(),
+            Some("ScopeLocked"),
+            "{endpoint:#?}"
+        );
+        let scope = &report.objects[2];
+        assert_eq!(scope.reason.as_deref(), Some("DependentNotDeleted"));
+        assert!(scope.changes.is_empty());
+        assert_eq!(report.exit(), arclink::offline::Exit::Errors);
+        assert!(
+            emu.admin()
+                .get(&crate::common::fixtures::scope_id("arc-scope"))
+                .is_some(),
+            "the scope stays"
+        );
+
+        // The lock lifted, a second run finishes the job.
+        emu.admin().clear_faults();
+        let again = delete::delete(&arm, &settings, examples(), true, LIMITS).await;
+        assert_eq!(again.exit(), arclink::offline::Exit::Clean, "{again:#?}");
+        assert!(
+            emu.admin()
+                .get(&crate::common::fixtures::scope_id("arc-scope"))
+                .is_none()
+        );
+        emu.shutdown().await.unwrap();
+    }
+}
