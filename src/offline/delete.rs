@@ -8,22 +8,21 @@
 //! does) first finds what Azure holds for it, e.g. the private DNS zones an endpoint owns.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 
-use super::apply::{ApplyArgs, Limits};
-use super::manifest::{self, Document, Manifests};
+use super::Exit;
+use super::apply::{ApplyArgs, Limits, Written, run_writing, wait};
+use super::manifest::{Document, Manifests};
 use super::object::Object;
-use super::plan::{self, Action, PlannedChange, PlannedObject, print_notes, report_errors};
+use super::plan::{self, Action, PlannedChange, PlannedObject};
 use super::progress::Spinner;
 use super::step::{self, Clean};
-use super::{Exit, Output};
 use crate::api::conditions::{READY, STALLED, find, is_true};
 use crate::azure::ArmClient;
-use crate::connect::target::Target;
 use crate::printable::{for_terminal, one_line};
-use crate::reconcile::{ChangeAction, Requeue, Settings, States, requeue};
+use crate::reconcile::{ChangeAction, Requeue, Settings, States};
 
 /// How an object's deletion ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -77,55 +76,16 @@ impl Report {
 
 /// Runs `arclink delete`: progress on stderr, what was done on stdout.
 pub async fn run(args: &ApplyArgs) -> Exit {
-    let common = &args.common;
-    let manifests = match manifest::load(&common.files, common.arm.azure.default_subscription()) {
-        Ok(m) => m,
-        Err(errors) => return report_errors(common.output, &errors),
-    };
-    print_notes(&manifests);
-    let target = match common.arm.connect().await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {}", for_terminal(&e.to_string()));
-            return Exit::Errors;
-        }
-    };
-    let emulator = target.emulator.is_some();
-    let poll = args.poll_interval.unwrap_or(if emulator {
-        Duration::from_millis(200)
-    } else {
-        crate::reconcile::arm::OPERATION_POLL
-    });
-    let limits = Limits {
-        timeout: args.timeout,
-        poll,
-    };
-    let report = delete(
-        &target.arm,
-        &common.settings(emulator, false),
-        manifests,
-        emulator,
-        limits,
-    )
-    .await;
-    let finished = Target::finish(target).await;
-    match common.output {
-        Output::Text => print!("{}", render_text(&report)),
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report)
-                .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-        ),
+    run_writing(args, delete).await
+}
+
+impl Written for Report {
+    fn render_text(&self) -> String {
+        render_text(self)
     }
-    match finished {
-        Ok(()) => report.exit(),
-        Err(e) => {
-            eprintln!(
-                "error: {} (what this run did in the emulator is lost)",
-                for_terminal(&e.to_string())
-            );
-            Exit::Errors
-        }
+
+    fn exit(&self) -> Exit {
+        Report::exit(self)
     }
 }
 
@@ -271,7 +231,7 @@ async fn remove(
                 Some("--timeout ran out while waiting for ARM (throttled or slow)".into()),
             );
         };
-        changes.extend(step.changes.iter().map(planned));
+        changes.extend(step.changes.iter().map(PlannedChange::from));
         if let Some(message) = step.done {
             break (Result::Done, None, Some(message));
         }
@@ -291,13 +251,7 @@ async fn remove(
             "{}: {waiting}",
             reason.as_deref().unwrap_or_default()
         ));
-        let delay = match step.requeue {
-            Requeue::After(d) => d.min(limits.poll),
-            Requeue::Backoff => {
-                failures += 1;
-                requeue::backoff(failures)
-            }
-        };
+        let delay = wait(step.requeue, false, limits.poll, &mut failures);
         if Instant::now() + delay > deadline {
             break (
                 Result::TimedOut,
@@ -335,14 +289,6 @@ fn ended(
     }
 }
 
-fn planned(c: &crate::reconcile::Change) -> PlannedChange {
-    PlannedChange {
-        action: c.action.as_str(),
-        resource_id: c.resource_id.clone(),
-        diff: c.diff.clone(),
-    }
-}
-
 /// An object of the manifests that refers to scope `objects[i]` and whose deletion did not
 /// finish: the scope stays, as Azure would not let it go with endpoints still connected.
 fn dependent_not_deleted(
@@ -366,7 +312,7 @@ fn dependent_not_deleted(
 fn classify(declared: &Document, clean: Clean) -> PlannedObject {
     let key = declared.object.key();
     let conds = declared.object.conditions();
-    let changes: Vec<PlannedChange> = clean.changes.iter().map(planned).collect();
+    let changes: Vec<PlannedChange> = clean.changes.iter().map(PlannedChange::from).collect();
     let (action, reason, message) = match clean.done {
         Some(_)
             if clean

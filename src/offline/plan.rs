@@ -14,7 +14,7 @@ use crate::api::conditions::{DRIFTED, READY, RECONCILING, STALLED, find, is_true
 use crate::azure::ArmClient;
 use crate::connect::target::Target;
 use crate::printable::{for_terminal, one_line};
-use crate::reconcile::{ChangeAction, Phase, Requeue, Settings, States};
+use crate::reconcile::{Change, ChangeAction, Phase, Requeue, Settings, States};
 
 /// Version of the JSON plan schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -67,6 +67,16 @@ pub struct PlannedChange {
     pub action: &'static str,
     pub resource_id: String,
     pub diff: Vec<DriftEntry>,
+}
+
+impl From<&Change> for PlannedChange {
+    fn from(c: &Change) -> PlannedChange {
+        PlannedChange {
+            action: c.action.as_str(),
+            resource_id: c.resource_id.clone(),
+            diff: c.diff.clone(),
+        }
+    }
 }
 
 /// The plan of one object.
@@ -354,15 +364,7 @@ fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObje
     let ready = find(conds, READY);
     planned.reason = ready.map(|c| c.reason.clone());
     planned.message = ready.map(|c| c.message.clone());
-    planned.changes = step
-        .changes
-        .iter()
-        .map(|c| PlannedChange {
-            action: c.action.as_str(),
-            resource_id: c.resource_id.clone(),
-            diff: c.diff.clone(),
-        })
-        .collect();
+    planned.changes = step.changes.iter().map(PlannedChange::from).collect();
     let status = declared.object.status();
     planned.drift = status
         .get("drift")
