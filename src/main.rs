@@ -24,12 +24,17 @@ enum Command {
     Run(Box<RunArgs>),
     /// Print the CustomResourceDefinitions as one multi-document YAML stream.
     Crds,
-    /// Show what `apply` would change in Azure for these manifests, without writing. Exit code
-    /// 0: no changes, 2: changes pending, 1: errors.
+    /// Show what `apply` (or, with --delete, `delete`) would change in Azure for these
+    /// manifests, without writing. Exit code 0: no changes, 2: changes pending, 1: errors.
     Plan(Box<PlanArgs>),
     /// Converge Azure to these manifests without a cluster (scopes, then endpoints, then
     /// associations), waiting for long-running operations, and print each object's status.
     Apply(Box<ApplyArgs>),
+    /// Remove from Azure what these manifests declare, as the controller does when the objects
+    /// are deleted: each object's deletion policy (Delete/Orphan, an association's
+    /// Detach/Orphan), only for resources whose owner tag names the object, in reverse order
+    /// (associations, endpoints, scopes). Exit code 0: all done, 1: errors or timeouts.
+    Delete(Box<ApplyArgs>),
     /// Serve the ARM emulator (HTTPS) until SIGINT/SIGTERM.
     Emulator(Box<EmulatorArgs>),
     /// Check that the Arc names of the private endpoints (from the cluster, or from manifests
@@ -63,6 +68,9 @@ fn main() -> ExitCode {
         }),
         Command::Apply(args) => offline(&args.common.arm.log_level.clone(), async move {
             arclink::offline::apply::run(&args).await
+        }),
+        Command::Delete(args) => offline(&args.common.arm.log_level.clone(), async move {
+            arclink::offline::delete::run(&args).await
         }),
         Command::DnsCheck(args) => offline(&args.arm.log_level.clone(), async move {
             arclink::dnscheck::run(&args).await

@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::*;
 use super::managed::{CommonStatus, NoArmStatus, managed_status};
-
-/// Pattern of an Arc-enabled server (machine) name: 1-54 characters.
-pub const MACHINE_NAME_PATTERN: &str = r"^[a-zA-Z0-9_.-]{1,54}$";
+use crate::azure::names;
 
 /// Declares that the selected Arc-enabled servers connect through an Arc Private Link Scope.
 /// arclink never creates or deletes machines; it only sets their scope.
@@ -45,7 +43,7 @@ pub struct ArcServerAssociationSpec {
     pub scope_ref: Option<ScopeRef>,
     /// ARM id of an existing Arc Private Link Scope. Exactly one of `scopeRef` and `scopeId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = SCOPE_ID_PATTERN), length(max = 512))]
+    #[schemars(regex(pattern = names::SCOPE_ID.pattern()), length(max = 512))]
     pub scope_id: Option<String>,
     /// Which machines: by name and/or by tags (a union), in one resource group.
     pub machines: MachineSelector,
@@ -74,14 +72,14 @@ pub struct ArcServerAssociationSpec {
 pub struct MachineSelector {
     /// Subscription of the machines. Defaults to the scope's subscription.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = GUID_PATTERN), length(max = 36))]
+    #[schemars(regex(pattern = names::GUID.whole()), length(max = 36))]
     pub subscription_id: Option<String>,
     /// Resource group of the machines.
-    #[schemars(regex(pattern = RESOURCE_GROUP_PATTERN), length(min = 1, max = 90))]
+    #[schemars(regex(pattern = names::RESOURCE_GROUP.whole()), length(min = 1, max = 90))]
     pub resource_group: String,
     /// Machine names (1-54 characters each).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 10000), inner(regex(pattern = MACHINE_NAME_PATTERN), length(max = 54)))]
+    #[schemars(length(max = 10000), inner(regex(pattern = names::MACHINE.whole()), length(max = 54)))]
     #[schemars(extend("x-kubernetes-list-type" = "set"))]
     pub names: Vec<String>,
     /// Every machine in the resource group carrying all these tags.

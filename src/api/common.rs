@@ -5,25 +5,16 @@ use std::time::Duration;
 use kube::KubeSchema;
 use serde::{Deserialize, Serialize};
 
-/// Pattern of an ARM resource name (scopes, endpoints): letters, digits, `-`, `_` and `.`.
-pub const ARM_NAME_PATTERN: &str = r"^[a-zA-Z0-9_.-]+$";
-/// Pattern of a subscription id.
-pub const GUID_PATTERN: &str =
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
-/// Pattern of a resource group name.
-pub const RESOURCE_GROUP_PATTERN: &str = r"^[-\w._()]+$";
+use crate::azure::names;
+
 /// Pattern of an Azure region name as ARM accepts it (`eastus`, `East US`).
 pub const LOCATION_PATTERN: &str = r"^[A-Za-z0-9 ]+$";
 /// Pattern of a Go duration string, the format CEL's `duration()` parses.
 pub const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
-/// Pattern of an ARM id of an Arc Private Link Scope.
-pub const SCOPE_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.hybridcompute/privatelinkscopes/[^/]+$";
-/// Pattern of an ARM id of a subnet.
-pub const SUBNET_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/virtualnetworks/[^/]+/subnets/[^/]+$";
-/// Pattern of an ARM id of a network security group.
-pub const NSG_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/networksecuritygroups/[^/]+$";
-/// Pattern of an ARM id of a private DNS zone.
-pub const DNS_ZONE_ID_PATTERN: &str = r"(?i)^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/privatednszones/[^/]+$";
+/// Pattern of the name of a Kubernetes object (a DNS subdomain), as the API server requires of
+/// `metadata.name`: what `scopeRef`, `credentialRef` and the ConfigMaps name.
+pub const OBJECT_NAME_PATTERN: &str =
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
 /// Azure's tag limits (learn.microsoft.com "Use tags to organize your Azure resources"): 50
 /// tags per resource, of which arclink writes two; keys of at most 512 characters without
@@ -53,14 +44,14 @@ pub struct AzureResource {
     /// Azure subscription (GUID). Defaults to the controller's `--default-subscription`.
     /// Immutable once set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = GUID_PATTERN), length(max = 36))]
+    #[schemars(regex(pattern = names::GUID.whole()), length(max = 36))]
     pub subscription_id: Option<String>,
     /// Resource group that holds the resource. Immutable.
-    #[schemars(regex(pattern = RESOURCE_GROUP_PATTERN), length(min = 1, max = 90))]
+    #[schemars(regex(pattern = names::RESOURCE_GROUP.whole()), length(min = 1, max = 90))]
     pub resource_group: String,
     /// Name of the Azure resource. Defaults to `metadata.name`. Immutable once set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = ARM_NAME_PATTERN), length(min = 1, max = 64))]
+    #[schemars(regex(pattern = names::RESOURCE.whole()), length(min = 1, max = 64))]
     pub name: Option<String>,
 }
 
@@ -134,7 +125,7 @@ pub struct Policy {
 pub struct CredentialRef {
     /// Name of the Secret (keys `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, and `AZURE_CLIENT_SECRET`
     /// or `AZURE_FEDERATED_TOKEN_FILE`).
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(regex(pattern = OBJECT_NAME_PATTERN), length(min = 1, max = 253))]
     pub name: String,
 }
 
@@ -142,7 +133,7 @@ pub struct CredentialRef {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 pub struct ScopeRef {
     /// Name of the ArcPrivateLinkScope object.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(regex(pattern = OBJECT_NAME_PATTERN), length(min = 1, max = 253))]
     pub name: String,
 }
 

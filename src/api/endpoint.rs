@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::*;
 use super::managed::{ArmStatus, CommonSpec, CommonStatus, managed_status};
+use crate::azure::names;
 
 /// The scope an endpoint connects to (`scopeRef` or `scopeId`) never changes.
 const SCOPE_TARGET_IMMUTABLE: &str = "(has(self.spec.scopeRef) ? 'ref:' + self.spec.scopeRef.name : 'id:' + (has(self.spec.scopeId) ? self.spec.scopeId : '')) == (has(oldSelf.spec.scopeRef) ? 'ref:' + oldSelf.spec.scopeRef.name : 'id:' + (has(oldSelf.spec.scopeId) ? oldSelf.spec.scopeId : ''))";
@@ -16,7 +17,12 @@ const SCOPE_TARGET_IMMUTABLE_MESSAGE: &str = "spec.scopeRef and spec.scopeId are
 
 /// Azure's private endpoint name rule (reference/arm-behaviours.md 7), on the name arclink
 /// uses: `spec.azure.name`, else `metadata.name`.
-const ENDPOINT_NAME_RULE: &str = "(has(self.spec.azure.name) ? self.spec.azure.name : self.metadata.name).matches('^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]$')";
+fn endpoint_name_rule() -> String {
+    format!(
+        "(has(self.spec.azure.name) ? self.spec.azure.name : self.metadata.name).matches('{}')",
+        names::NETWORK_2_64.whole()
+    )
+}
 const ENDPOINT_NAME_MESSAGE: &str = "the private endpoint's Azure name (spec.azure.name, else metadata.name) must be 2-64 characters of letters, digits, '_', '.' and '-', start with a letter or digit and end with a letter, digit or '_'";
 
 /// Declares a private endpoint from a virtual network's subnet to an Arc Private Link Scope,
@@ -41,7 +47,7 @@ const ENDPOINT_NAME_MESSAGE: &str = "the private endpoint's Azure name (spec.azu
     validation = Rule::new("has(self.spec.scopeRef) != has(self.spec.scopeId)").message("exactly one of spec.scopeRef or spec.scopeId must be set").field_path(".spec"),
     validation = Rule::new(SCOPE_TARGET_IMMUTABLE).message(SCOPE_TARGET_IMMUTABLE_MESSAGE).field_path(".spec.scopeRef"),
     validation = Rule::new("(has(self.spec.approval) ? self.spec.approval : 'Automatic') == (has(oldSelf.spec.approval) ? oldSelf.spec.approval : 'Automatic')").message("spec.approval is immutable: Azure cannot switch a private endpoint's connection between automatic and manual approval; delete this ArcPrivateEndpoint and create a new one").field_path(".spec.approval"),
-    validation = Rule::new(ENDPOINT_NAME_RULE).message(ENDPOINT_NAME_MESSAGE).field_path(".spec.azure.name"),
+    validation = Rule::new(endpoint_name_rule()).message(ENDPOINT_NAME_MESSAGE).field_path(".spec.azure.name"),
     cel
 )]
 #[serde(rename_all = "camelCase")]
@@ -54,7 +60,7 @@ pub struct ArcPrivateEndpointSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message("location is immutable: ARM cannot move a resource"))]
     pub location: String,
     /// ARM id of the subnet the endpoint's network interface is placed in. Immutable.
-    #[schemars(regex(pattern = SUBNET_ID_PATTERN), length(max = 512))]
+    #[schemars(regex(pattern = names::SUBNET_ID.pattern()), length(max = 512))]
     #[x_kube(validation = Rule::new("self == oldSelf").message("subnetId is immutable: a private endpoint cannot move to another subnet"))]
     pub subnet_id: String,
     /// The ArcPrivateLinkScope (same namespace) to connect to. Exactly one of `scopeRef` and
@@ -64,7 +70,7 @@ pub struct ArcPrivateEndpointSpec {
     /// ARM id of an existing Arc Private Link Scope not managed by this cluster. Exactly one of
     /// `scopeRef` and `scopeId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = SCOPE_ID_PATTERN), length(max = 512))]
+    #[schemars(regex(pattern = names::SCOPE_ID.pattern()), length(max = 512))]
     pub scope_id: Option<String>,
     /// `Automatic` (default) requests an auto-approved connection; `Manual` requests one that
     /// the scope's owner approves.
@@ -117,11 +123,11 @@ pub struct PrivateDns {
     pub mode: PrivateDnsMode,
     /// Resource group of the managed zones. Defaults to the endpoint's resource group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = RESOURCE_GROUP_PATTERN), length(min = 1, max = 90))]
+    #[schemars(regex(pattern = names::RESOURCE_GROUP.whole()), length(min = 1, max = 90))]
     pub resource_group: Option<String>,
     /// ARM ids of existing private DNS zones (mode `Existing`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 8), inner(regex(pattern = DNS_ZONE_ID_PATTERN), length(max = 512)))]
+    #[schemars(length(max = 8), inner(regex(pattern = names::DNS_ZONE_ID.pattern()), length(max = 512)))]
     pub zone_ids: Vec<String>,
 }
 
@@ -146,10 +152,7 @@ pub enum PrivateDnsMode {
 pub struct DnsExport {
     /// ConfigMap (same namespace) receiving key `hosts` (hosts-file lines) and one BIND zone
     /// fragment per zone.
-    #[schemars(
-        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
-        length(min = 1, max = 253)
-    )]
+    #[schemars(regex(pattern = OBJECT_NAME_PATTERN), length(min = 1, max = 253))]
     pub config_map_name: String,
 }
 
@@ -178,7 +181,7 @@ pub struct OutboundRules {
     /// attached to `spec.subnetId`; without one, the endpoint is `Stalled`
     /// (`NoNetworkSecurityGroup`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = NSG_ID_PATTERN), length(max = 512))]
+    #[schemars(regex(pattern = names::NSG_ID.pattern()), length(max = 512))]
     pub network_security_group_id: Option<String>,
     /// Priority of `AllowAADOutboundAccess` (Microsoft Entra ID), 100-4096. Must be lower
     /// (evaluated earlier) than every outbound Deny rule of the group that blocks the internet.

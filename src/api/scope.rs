@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use super::common::*;
 use super::managed::{ArmStatus, CommonSpec, CommonStatus, managed_status};
+use crate::azure::names;
+
+/// Azure compares extension types without case: `SQL` and `sql` are one extension, which two
+/// entries would set twice (ASCII folding is enough, the types are ASCII by their pattern).
+const SERVICE_EXTENSIONS_UNIQUE_RULE: &str =
+    "self.all(e, self.exists_one(o, o.type.lowerAscii() == e.type.lowerAscii()))";
+const SERVICE_EXTENSIONS_UNIQUE_MESSAGE: &str = "spec.serviceExtensions lists an extension type twice: types are compared without case (SQL and sql are the same extension)";
 
 /// Declares an Azure Arc Private Link Scope: the object that lets Arc-enabled servers reach
 /// Azure Arc through private endpoints.
@@ -66,6 +73,7 @@ pub struct ArcPrivateLinkScopeSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    #[x_kube(validation = Rule::new(SERVICE_EXTENSIONS_UNIQUE_RULE).message(SERVICE_EXTENSIONS_UNIQUE_MESSAGE))]
     pub service_extensions: Vec<ServiceExtension>,
     /// Opt-in: a ConfigMap with the Connected Machine agent's commands that connect a server
     /// to Azure Arc through this scope ("Connect to an Azure Arc-enabled server").
@@ -73,6 +81,20 @@ pub struct ArcPrivateLinkScopeSpec {
     pub onboarding: Option<Onboarding>,
     #[serde(flatten)]
     pub common: CommonSpec,
+}
+
+impl ArcPrivateLinkScopeSpec {
+    /// An extension type listed twice in `serviceExtensions`, compared without case: what the
+    /// CRD's rule refuses, for objects stored before it did.
+    pub fn repeated_extension(&self) -> Option<(&str, &str)> {
+        let types = &self.service_extensions;
+        types.iter().enumerate().find_map(|(i, a)| {
+            types[i + 1..]
+                .iter()
+                .find(|b| a.type_.eq_ignore_ascii_case(&b.type_))
+                .map(|b| (a.type_.as_str(), b.type_.as_str()))
+        })
+    }
 }
 
 /// Public network access of a scope.
@@ -121,21 +143,18 @@ pub struct Onboarding {
     /// ConfigMap (same namespace) receiving `connect-linux.sh`, `connect-windows.ps1` and
     /// `README.md`. The service principal's id and secret are placeholders: arclink never
     /// writes a secret there.
-    #[schemars(
-        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
-        length(min = 1, max = 253)
-    )]
+    #[schemars(regex(pattern = OBJECT_NAME_PATTERN), length(min = 1, max = 253))]
     pub config_map_name: String,
     /// Subscription the machines are created in (`--subscription-id`); defaults to the
     /// scope's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = GUID_PATTERN), length(max = 36))]
+    #[schemars(regex(pattern = names::GUID.whole()), length(max = 36))]
     pub subscription_id: Option<String>,
     /// Resource group the machines are created in (`--resource-group`); defaults to the
     /// scope's. The machines' region is the scope's (`spec.location`): a server connects only
     /// to a scope in its own region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = RESOURCE_GROUP_PATTERN), length(min = 1, max = 90))]
+    #[schemars(regex(pattern = names::RESOURCE_GROUP.whole()), length(min = 1, max = 90))]
     pub resource_group: Option<String>,
 }
 

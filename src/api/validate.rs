@@ -2,10 +2,13 @@
 //! fields, unknown fields, enums, patterns, lengths, list and map bounds), then its CEL rules.
 //! The offline commands use this so bad manifests fail before anything reaches Azure.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
 use serde_json::Value;
+
+use crate::azure::names::{explain, portable};
 
 /// One rejected field.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,11 +139,14 @@ fn check_string(schema: &Value, s: &str, path: &str, errors: &mut Vec<FieldError
         err(errors, path, format!("must be at least {min} characters"));
     }
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-        match Regex::new(pattern) {
+        match compiled(pattern) {
             Ok(re) if !re.is_match(s) => err(
                 errors,
                 path,
-                format!("{s:?} does not match pattern {pattern}"),
+                match explain(pattern) {
+                    Some(rule) => format!("{s:?} is not {rule}"),
+                    None => format!("{s:?} does not match pattern {pattern}"),
+                },
             ),
             Ok(_) => {}
             Err(e) => err(
@@ -150,6 +156,22 @@ fn check_string(schema: &Value, s: &str, path: &str, errors: &mut Vec<FieldError
             ),
         }
     }
+}
+
+/// `pattern` compiled once per process (the CRDs have a few dozen; some take a while to
+/// compile). The API server runs RE2: a pattern that RE2 reads otherwise is refused, as this
+/// check would disagree with it.
+fn compiled(pattern: &str) -> Result<Regex, String> {
+    static CACHE: LazyLock<Mutex<HashMap<String, Result<Regex, String>>>> =
+        LazyLock::new(Mutex::default);
+    // A panicking holder only ever leaves whole entries behind.
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry(pattern.to_string())
+        .or_insert_with(|| {
+            portable(pattern).and_then(|()| Regex::new(pattern).map_err(|e| e.to_string()))
+        })
+        .clone()
 }
 
 fn check_array(schema: &Value, items: &[Value], path: &str, errors: &mut Vec<FieldError>) {

@@ -196,6 +196,15 @@ impl ArmClient {
         segments: impl Iterator<Item = &'a str>,
         api_version: &str,
     ) -> Result<Url, ArmError> {
+        // `url` drops a `.` or `..` segment (and so the type or name before it): the request
+        // would go to another resource. The CRDs refuse such names; this holds for the rest.
+        let segments: Vec<&str> = segments.collect();
+        if let Some(step) = segments.iter().find(|s| matches!(**s, "." | "..")) {
+            return Err(ArmError::Config(format!(
+                "'{step}' in /{} is a path step, not a name: no request was sent",
+                segments.join("/")
+            )));
+        }
         let mut url = self.inner.endpoint.clone();
         url.path_segments_mut()
             .map_err(|()| {
@@ -455,6 +464,25 @@ mod tests {
             url.as_str(),
             "https://127.0.0.1:8443/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.his.arc.azure.com/A/my%20name?api-version=2024-06-01"
         );
+    }
+
+    #[test]
+    fn ids_with_path_steps_never_become_urls() {
+        let c = client();
+        let group = ResourceId::resource_group_id("s", "rg");
+        for name in [".", ".."] {
+            let id = group.child("Microsoft.HybridCompute/privateLinkScopes", name);
+            assert!(
+                matches!(c.url_with(id.segments(), "2026-09-01"), Err(ArmError::Config(ref m)) if m.contains("path step")),
+                "{id}"
+            );
+        }
+        let nsg = group
+            .child("Microsoft.Network/networkSecurityGroups", "..")
+            .child("securityRules", "AllowAADOutboundAccess");
+        assert!(c.url_with(nsg.segments(), "2025-07-01").is_err());
+        let odd = group.child("Microsoft.HybridCompute/privateLinkScopes", "...");
+        assert!(c.url_with(odd.segments(), "2026-09-01").is_ok());
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub enum IdErrorReason {
     TypeWithoutName { type_: String, position: usize },
     #[error("segment {position} contains the character {character:?}, not allowed in an id")]
     InvalidCharacter { position: usize, character: char },
+    #[error("segment {position} is '{segment}', a path step, not a name")]
+    PathStep { position: usize, segment: String },
 }
 
 const SUBSCRIPTIONS: &str = "subscriptions";
@@ -67,6 +69,14 @@ impl ResourceId {
         for (position, seg) in segments.iter().enumerate() {
             if seg.is_empty() {
                 return Err(err(IdErrorReason::EmptySegment { position }));
+            }
+            // A URL built from the id would lose the step (or the segment before it) and name
+            // another resource: `nsg/..` is the resource group's collection.
+            if seg == "." || seg == ".." {
+                return Err(err(IdErrorReason::PathStep {
+                    position,
+                    segment: seg.clone(),
+                }));
             }
             // '?' and '#' would change the URL the id is turned into; control characters are never valid.
             if let Some(character) = seg
@@ -509,6 +519,20 @@ mod tests {
                 },
             ),
             (
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/..",
+                IdErrorReason::PathStep {
+                    position: 7,
+                    segment: "..".into(),
+                },
+            ),
+            (
+                "/subscriptions/s/resourceGroups/./providers/Microsoft.Network/networkSecurityGroups/n",
+                IdErrorReason::PathStep {
+                    position: 3,
+                    segment: ".".into(),
+                },
+            ),
+            (
                 "/subscriptions/s/resourceGroups/rg?x=1",
                 IdErrorReason::InvalidCharacter {
                     position: 3,
@@ -557,6 +581,19 @@ mod tests {
         #[test]
         fn slashy_input_never_panics(parts in proptest::collection::vec("(subscriptions|resourceGroups|providers|x|)", 0..10)) {
             let _ = ResourceId::parse(&format!("/{}", parts.join("/")));
+        }
+
+        /// No id that parses has a path step for a segment: the URL of an id names that id.
+        #[test]
+        fn parsed_ids_have_no_path_steps(
+            parts in proptest::collection::vec(
+                "(subscriptions|resourceGroups|providers|Microsoft\\.Network|networkSecurityGroups|\\.|\\.\\.|x|\\.x)",
+                0..12,
+            ),
+        ) {
+            if let Ok(id) = ResourceId::parse(&format!("/{}", parts.join("/"))) {
+                prop_assert!(id.segments().all(|s| s != "." && s != ".."), "{}", id);
+            }
         }
 
         /// Whatever parses survives every accessor, prints back to an equal id and has a parent

@@ -21,13 +21,13 @@ use crate::connect::target::Target;
 use crate::printable::{for_terminal, one_line};
 use crate::reconcile::{Phase, Requeue, Settings, States, requeue};
 
-/// Flags of `arclink apply`.
+/// Flags of `arclink apply` and `arclink delete`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub common: OfflineArgs,
-    /// Give up on objects still converging after this long in total (e.g. 30m, 90s; at most
-    /// 24h).
+    /// Give up on objects still converging (delete: still being deleted) after this long in
+    /// total (e.g. 30m, 90s; at most 24h).
     #[arg(long, default_value = "30m", value_parser = duration_up_to(MAX_TIMEOUT))]
     pub timeout: Duration,
     /// Longest wait between two steps of an object while an operation runs (default 5s
@@ -97,6 +97,31 @@ impl Report {
 
 /// Runs `arclink apply`: progress on stderr, the resulting status on stdout.
 pub async fn run(args: &ApplyArgs) -> Exit {
+    run_writing(args, apply).await
+}
+
+/// What `apply` and `delete` report: printed as text or JSON, and the command's exit code.
+pub trait Written: Serialize {
+    fn render_text(&self) -> String;
+    fn exit(&self) -> Exit;
+}
+
+impl Written for Report {
+    fn render_text(&self) -> String {
+        render_text(self)
+    }
+
+    fn exit(&self) -> Exit {
+        Report::exit(self)
+    }
+}
+
+/// Runs a command that writes (`apply`, `delete`): reads the manifests, connects to ARM (or the
+/// embedded emulator), runs `act` within the flags' limits, prints its report on stdout.
+pub(super) async fn run_writing<R: Written>(
+    args: &ApplyArgs,
+    act: impl AsyncFnOnce(&ArmClient, &Settings, Manifests, bool, Limits) -> R,
+) -> Exit {
     let common = &args.common;
     let manifests = match manifest::load(&common.files, common.arm.azure.default_subscription()) {
         Ok(m) => m,
@@ -117,20 +142,14 @@ pub async fn run(args: &ApplyArgs) -> Exit {
     } else {
         crate::reconcile::arm::OPERATION_POLL
     });
-    let report = apply(
-        &target.arm,
-        &settings,
-        manifests,
-        emulator,
-        Limits {
-            timeout: args.timeout,
-            poll,
-        },
-    )
-    .await;
+    let limits = Limits {
+        timeout: args.timeout,
+        poll,
+    };
+    let report = act(&target.arm, &settings, manifests, emulator, limits).await;
     let finished = Target::finish(target).await;
     match common.output {
-        Output::Text => print!("{}", render_text(&report)),
+        Output::Text => print!("{}", report.render_text()),
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&report)
@@ -233,11 +252,7 @@ async fn converge(
                 Some("--timeout ran out while waiting for ARM (throttled or slow)".into()),
             );
         };
-        changes.extend(step.changes.iter().map(|c| PlannedChange {
-            action: c.action.as_str(),
-            resource_id: c.resource_id.clone(),
-            diff: c.diff.clone(),
-        }));
+        changes.extend(step.changes.iter().map(PlannedChange::from));
         notices.extend(PlannedNotice::of(&step.notices));
         let conds = objects[i].object.conditions();
         let ready = find(conds, READY);
@@ -250,14 +265,7 @@ async fn converge(
                 "{}: {message}",
                 reason.as_deref().unwrap_or_default()
             ));
-            let delay = match step.requeue {
-                Requeue::After(d) if step.phase.is_throttled() => d,
-                Requeue::After(d) => d.min(poll),
-                Requeue::Backoff => {
-                    failures += 1;
-                    requeue::backoff(failures)
-                }
-            };
+            let delay = wait(step.requeue, step.phase.is_throttled(), poll, &mut failures);
             if Instant::now() + delay > deadline {
                 break (
                     Result::TimedOut,
@@ -302,6 +310,24 @@ async fn converge(
         notices,
         status: objects[i].object.status(),
         onboarding: objects[i].object.onboarding(settings),
+    }
+}
+
+/// The wait before an object's next step: the core's requeue delay, at most `poll` (but ARM's
+/// own delay when throttled), or back-off after `failures` in a row.
+pub(super) fn wait(
+    requeue: Requeue,
+    throttled: bool,
+    poll: Duration,
+    failures: &mut u32,
+) -> Duration {
+    match requeue {
+        Requeue::After(d) if throttled => d,
+        Requeue::After(d) => d.min(poll),
+        Requeue::Backoff => {
+            *failures += 1;
+            requeue::backoff(*failures)
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::object::{Object, ObjectKey};
 use crate::api::validate::validate;
-use crate::api::{GROUP, KINDS, crds};
+use crate::api::{GROUP, KINDS, OBJECT_NAME_PATTERN, crds};
 
 /// Namespace of objects whose manifest names none, as `kubectl apply` would use.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -476,8 +476,7 @@ fn metadata_errors(
         return vec![invalid("metadata", "required field is missing".into())];
     };
     // A DNS subdomain name (namespaces: a DNS label), as the API server requires.
-    let subdomain =
-        Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+    let subdomain = Regex::new(OBJECT_NAME_PATTERN);
     let label = Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
     let (Ok(subdomain), Ok(label)) = (subdomain, label) else {
         return errors;

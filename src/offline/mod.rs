@@ -1,4 +1,4 @@
-//! `arclink plan` and `arclink apply`: the reconcile cores run against manifests read from
+//! `arclink plan`, `arclink apply` and `arclink delete`: the reconcile cores run against manifests read from
 //! files, with no Kubernetes involved, for GitOps pipelines and for trying arclink without a
 //! cluster. ARM is Azure when credentials (or `--arm-endpoint`) are configured, otherwise an
 //! embedded emulator.
@@ -9,6 +9,7 @@
 //! waited for, a write ARM still runs is answered with a retryable conflict and retried).
 
 pub mod apply;
+pub mod delete;
 pub mod manifest;
 pub mod object;
 pub mod plan;
@@ -27,7 +28,7 @@ use crate::reconcile::Settings;
 /// days.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
-/// Flags shared by `plan` and `apply`.
+/// Flags shared by `plan`, `apply` and `delete`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OfflineArgs {
     /// Manifest files or directories (their *.yaml and *.yml files in any case, not

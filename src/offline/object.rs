@@ -268,6 +268,12 @@ impl Object {
         }
     }
 
+    /// Marks the object as being deleted (`metadata.deletionTimestamp`), as `arclink delete`
+    /// deletes every object of the manifests: none of them keeps machines for another.
+    pub fn mark_deleted(&mut self) {
+        self.get_mut().meta_mut().deletion_timestamp = Some(Time(jiff::Timestamp::now()));
+    }
+
     /// Marks an object that others depend on (a scope) Ready as it will be once a planned
     /// update is applied, so that plan evaluates the objects referring to it (other kinds:
     /// unchanged, nothing refers to them).

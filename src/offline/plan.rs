@@ -15,7 +15,7 @@ use crate::api::{DriftEntry, duration_up_to};
 use crate::azure::ArmClient;
 use crate::connect::target::Target;
 use crate::printable::{for_terminal, one_line};
-use crate::reconcile::{ChangeAction, Phase, Requeue, Settings, States};
+use crate::reconcile::{Change, ChangeAction, Phase, Requeue, Settings, States};
 
 /// Flags of `arclink plan`.
 #[derive(Debug, Clone, clap::Args)]
@@ -26,6 +26,9 @@ pub struct PlanArgs {
     /// planned by then are reported as errors (exit code 1), as `apply` reports them.
     #[arg(long, default_value = "30m", value_parser = duration_up_to(MAX_TIMEOUT))]
     pub timeout: Duration,
+    /// Show what `arclink delete` would do with these manifests instead of `apply`.
+    #[arg(long)]
+    pub delete: bool,
 }
 
 /// Version of the JSON plan schema; bumped on incompatible changes.
@@ -37,8 +40,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum Action {
     /// Its Azure resource does not exist and would be created.
     Create,
-    /// Its Azure resource differs from the manifest and would be updated.
+    /// Its Azure resource differs from the manifest and would be updated (`plan --delete`: its
+    /// resources would be released or its machines detached).
     Update,
+    /// `plan --delete`: its Azure resources would be deleted.
+    Delete,
     /// Azure matches the manifest.
     NoOp,
     /// Azure differs, and `policy.drift: Report` forbids correcting it.
@@ -58,6 +64,7 @@ impl Action {
         match self {
             Action::Create => "create",
             Action::Update => "update",
+            Action::Delete => "delete",
             Action::NoOp => "no-op",
             Action::Drift => "drift",
             Action::Waiting => "waiting",
@@ -102,6 +109,16 @@ impl PlannedNotice {
             one_line(&self.reason),
             one_line(&self.message)
         )
+    }
+}
+
+impl From<&Change> for PlannedChange {
+    fn from(c: &Change) -> PlannedChange {
+        PlannedChange {
+            action: c.action.as_str(),
+            resource_id: c.resource_id.clone(),
+            diff: c.diff.clone(),
+        }
     }
 }
 
@@ -150,7 +167,8 @@ pub struct BlockedItem {
 /// Machine states of an association that need a person.
 const BLOCKED_MACHINE_STATES: [&str; 4] = ["RegionMismatch", "Conflict", "NotFound", "Failed"];
 
-/// Counts by action. `delete` is always 0: plan and apply never delete Azure resources.
+/// Counts by action. `delete` is 0 but for `plan --delete`: plan and apply never delete Azure
+/// resources.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
@@ -212,6 +230,9 @@ pub struct Plan {
     pub objects: Vec<PlannedObject>,
     pub summary: Summary,
     pub errors: Vec<ErrorEntry>,
+    /// A plan of `arclink delete` (`plan --delete`) rather than of `apply`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delete: bool,
 }
 
 impl Plan {
@@ -229,12 +250,13 @@ impl Plan {
         }
     }
 
-    fn count(&mut self) {
+    pub(super) fn count(&mut self) {
         let mut s = Summary::default();
         for o in &self.objects {
             match o.action {
                 Action::Create => s.create += 1,
                 Action::Update => s.update += 1,
+                Action::Delete => s.delete += 1,
                 Action::NoOp => s.no_op += 1,
                 Action::Drift => s.drift += 1,
                 Action::Waiting => s.waiting += 1,
@@ -248,9 +270,9 @@ impl Plan {
 }
 
 /// Runs `arclink plan`: prints the plan on stdout, notes on stderr.
-pub async fn run(args: &PlanArgs) -> Exit {
-    let timeout = args.timeout;
-    let args = &args.common;
+pub async fn run(plan_args: &PlanArgs) -> Exit {
+    let timeout = plan_args.timeout;
+    let args = &plan_args.common;
     let manifests = match manifest::load(&args.files, args.arm.azure.default_subscription()) {
         Ok(m) => m,
         Err(errors) => return report_errors(args.output, &errors),
@@ -266,7 +288,26 @@ pub async fn run(args: &PlanArgs) -> Exit {
     let emulator = target.emulator.is_some();
     let settings = args.settings(emulator, true);
     let deadline = Instant::now() + timeout;
-    let (plan, _) = plan_until(&target.arm, &settings, manifests, emulator, deadline).await;
+    let plan = if plan_args.delete {
+        let delete = super::delete::plan(&target.arm, &settings, manifests, emulator);
+        match tokio::time::timeout_at(deadline.into(), delete).await {
+            Ok(plan) => plan,
+            Err(_) => {
+                if let Err(e) = Target::finish(target).await {
+                    eprintln!("error: {}", for_terminal(&e.to_string()));
+                }
+                eprintln!(
+                    "error: --timeout ({}s) ran out while reading ARM for the deletion plan (throttled or slow); nothing was written",
+                    timeout.as_secs()
+                );
+                return Exit::Errors;
+            }
+        }
+    } else {
+        plan_until(&target.arm, &settings, manifests, emulator, deadline)
+            .await
+            .0
+    };
     let finished = Target::finish(target).await;
     match args.output {
         Output::Text => print!("{}", render_text(&plan)),
@@ -421,15 +462,7 @@ fn classify(declared: &Document, step: Step, settings: &Settings) -> PlannedObje
     let ready = find(conds, READY);
     planned.reason = ready.map(|c| c.reason.clone());
     planned.message = ready.map(|c| c.message.clone());
-    planned.changes = step
-        .changes
-        .iter()
-        .map(|c| PlannedChange {
-            action: c.action.as_str(),
-            resource_id: c.resource_id.clone(),
-            diff: c.diff.clone(),
-        })
-        .collect();
+    planned.changes = step.changes.iter().map(PlannedChange::from).collect();
     planned.notices = PlannedNotice::of(&step.notices);
     let status = declared.object.status();
     planned.drift = status
@@ -493,7 +526,7 @@ pub fn render_text(plan: &Plan) -> String {
             o.kind, o.namespace, o.name, o.file, o.document
         );
         match o.action {
-            Action::Create | Action::Update => {
+            Action::Create | Action::Update | Action::Delete => {
                 for c in &o.changes {
                     let sign = match c.action {
                         "create" => '+',
@@ -582,7 +615,12 @@ pub fn render_text(plan: &Plan) -> String {
     let _ = writeln!(out, "{line}.");
     let _ = writeln!(
         out,
-        "Nothing is ever deleted by plan/apply: Azure resources of objects removed from the manifests stay (the in-cluster controller deletes them with their objects)."
+        "{}",
+        if plan.delete {
+            "This is what `arclink delete` would do: only resources whose owner tag names their object are deleted or released; machines are detached, never deleted."
+        } else {
+            "Nothing is ever deleted by plan/apply: Azure resources of objects removed from the manifests stay (`arclink delete` or the in-cluster controller deletes them with their objects)."
+        }
     );
     for_terminal(&out).into_owned()
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::api::{AzureResource, PendingOperation};
-use crate::azure::{ArmClient, ArmError, OperationToken, Poll, ResourceId};
+use crate::azure::{ArmClient, ArmError, OperationToken, Poll, ResourceId, names};
 
 use super::phase::{Next, THROTTLED};
 use super::{Phase, Requeue};
@@ -250,6 +250,18 @@ pub fn resource_id(
             "spec.azure.subscriptionId is not set and the controller has no --default-subscription",
         )?;
     let name = azure.name.as_deref().unwrap_or(metadata_name);
+    // The CRD refuses these; an object stored before it did must not make a URL of them.
+    let checks = [
+        (
+            "spec.azure.resourceGroup",
+            &azure.resource_group[..],
+            &names::RESOURCE_GROUP,
+        ),
+        ("spec.azure.name (or metadata.name)", name, &names::RESOURCE),
+    ];
+    if let Some((field, value, rule)) = checks.iter().find(|(_, v, rule)| !rule.accepts(v)) {
+        return Err(format!("{field} {value:?} must be {}", rule.describe));
+    }
     Ok(ResourceId::resource(
         subscription,
         &azure.resource_group,

@@ -24,9 +24,10 @@ use crate::api::{
 use crate::azure::{ArmError, CollectionId, ResourceId};
 
 use super::declared::{self, Declared, Dependent};
+use super::drift::entry;
 use super::engine::{Cleaned, Common, Cx, Managed, Next};
 use super::scope_ref::{self, ScopeSource};
-use super::{Phase, Requeue, Settings, scope};
+use super::{ChangeAction, Phase, Requeue, Settings, scope};
 use detach::{Detached, detach};
 use pass::Pass;
 pub use select::{Claim, MachineRef, Selection, is_scope};
@@ -131,8 +132,24 @@ impl Managed for ArcServerAssociation {
                 "no scope was ever resolved: no machine was associated".into(),
             ));
         };
-        let detached = detach(cx.arm, cx.settings, cx.state, cx.obj, deps, &scope_id).await?;
-        Ok(match detached {
+        let mut written = Vec::new();
+        let detached = detach(
+            cx.arm,
+            cx.settings,
+            cx.state,
+            cx.obj,
+            deps,
+            &scope_id,
+            &mut written,
+        )
+        .await;
+        // In name order: the writes run side by side and end in any order.
+        written.sort_by_key(|id| id.name().to_ascii_lowercase());
+        for machine in &written {
+            let diff = vec![entry(SCOPE_FIELD, "", &scope_id.to_string())];
+            cx.record(machine, ChangeAction::Update, diff);
+        }
+        Ok(match detached? {
             Detached::All(n) if cx.settings.dry_run => {
                 Cleaned::Done(format!("would detach {n} machines from scope {scope_id}"))
             }

@@ -466,12 +466,24 @@ pub async fn cleanup<K: Managed>(
     obj: &K,
     deps: &K::Deps,
 ) -> Cleanup<K::Status> {
+    cleanup_with_changes(arm, settings, state, obj, deps)
+        .await
+        .0
+}
+
+/// [`cleanup`], and the writes it made (or, in dry-run, would make), in order: what
+/// `arclink delete` reports.
+pub async fn cleanup_with_changes<K: Managed>(
+    arm: &ArmClient,
+    settings: &Settings,
+    state: &K::State,
+    obj: &K,
+    deps: &K::Deps,
+) -> (Cleanup<K::Status>, Vec<Change>) {
     let mut cx = Cx::new(arm, settings, state, obj);
     if cx.common().suspend {
-        return Cleanup::Done(format!(
-            "suspended: {} was left untouched",
-            K::LEFT_IN_AZURE
-        ));
+        let message = format!("suspended: {} was left untouched", K::LEFT_IN_AZURE);
+        return (Cleanup::Done(message), Vec::new());
     }
     let cleaned = match cx.resume_deletion().await {
         Ok(Some(done)) => Ok(done),
@@ -482,7 +494,7 @@ pub async fn cleanup<K: Managed>(
         Err(e) => Err(e),
     };
     let next = match cleaned {
-        Ok(Cleaned::Done(message)) => return Cleanup::Done(message),
+        Ok(Cleaned::Done(message)) => return (Cleanup::Done(message), cx.changes),
         Ok(Cleaned::Waiting(next)) => next,
         Err(e) => arm::cleanup_next_for_error(
             &e,
@@ -491,11 +503,12 @@ pub async fn cleanup<K: Managed>(
             K::LEFT_IN_AZURE,
         ),
     };
-    let (status, _, _) = cx.finish(&next.phase);
-    Cleanup::Pending {
+    let (status, changes, _) = cx.finish(&next.phase);
+    let pending = Cleanup::Pending {
         status,
         requeue: next.requeue,
-    }
+    };
+    (pending, changes)
 }
 
 /// Each kind's [`Managed::State`], created on first use: the controller keeps one for its

@@ -61,6 +61,12 @@ impl Managed for ArcPrivateLinkScope {
     }
 
     async fn converge(cx: &mut Cx<'_, Self>, _: &()) -> Result<Next, ArmError> {
+        if let Some((a, b)) = cx.obj.spec.repeated_extension() {
+            return Ok(cx.stalled(
+                "InvalidSpec",
+                format!("spec.serviceExtensions lists {a:?} and {b:?}: Azure compares extension types without case, so both name one extension"),
+            ));
+        }
         let id = match scope_id(cx.obj, cx.settings) {
             Ok(id) => id,
             Err(msg) => return Ok(cx.stalled("InvalidSpec", msg)),

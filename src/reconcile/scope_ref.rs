@@ -5,7 +5,7 @@ use kube::ResourceExt;
 use crate::api::ArcPrivateLinkScope;
 use crate::api::conditions::{READY, is_true};
 use crate::azure::models::PrivateLinkScope;
-use crate::azure::{ArmClient, ArmError, ResourceId};
+use crate::azure::{ArmClient, ArmError, ResourceId, names};
 
 use super::phase::Next;
 use super::{Settings, scope};
@@ -93,6 +93,15 @@ pub fn target(
                 )),
             }
         }
+        // The CRD refuses any other id; an object stored before it did must not be used.
+        ScopeSource::Id(raw) if !names::SCOPE_ID.accepts(raw) => Err(Next::stalled(
+            "InvalidSpec",
+            format!(
+                "spec.scopeId {raw:?} is not {}",
+                names::explain(&names::SCOPE_ID.pattern()).unwrap_or_default()
+            ),
+            interval,
+        )),
         ScopeSource::Id(raw) => match raw.parse::<ResourceId>() {
             Ok(id) => Ok((id, false)),
             Err(e) => Err(Next::stalled(
@@ -129,4 +138,36 @@ pub async fn read(
             interval,
         )),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::Phase;
+
+    /// A `spec.scopeId` stored before the CRD checked it: only an Arc Private Link Scope's id,
+    /// without path steps, is used.
+    #[test]
+    fn only_an_arc_scope_id_is_a_target() {
+        let settings = Settings::new("c");
+        let interval = std::time::Duration::from_secs(600);
+        let good = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/s";
+        let target = |id: &str| target(&settings, &ScopeSource::Id(id.into()), interval);
+        assert!(matches!(target(good), Ok((_, false))));
+        for bad in [
+            good.replace("/s", "/.."),
+            good.replace("HybridCompute", "Insights"),
+            format!("{good}/privateEndpointConnections/c"),
+        ] {
+            let Err(next) = target(&bad) else {
+                panic!("{bad} was used")
+            };
+            assert!(
+                matches!(next.phase, Phase::Stalled { ref reason, ref message }
+                    if reason == "InvalidSpec" && message.contains("is not the id of an Arc Private Link Scope")),
+                "{bad}: {:?}",
+                next.phase
+            );
+        }
+    }
 }

@@ -4,8 +4,13 @@
 
 mod support;
 
+/// The table of names and ids shared with the `it` suites.
+#[path = "../it/crds/cases.rs"]
+mod cases;
+
 mod association;
 mod endpoint;
 mod leader;
 mod scope;
 mod steady;
+mod validation;

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::common::fixtures::{SUB, scope_id};
 
+pub mod cases;
+
 fn schema(kind: &str) -> Value {
     let crd = crds::all()
         .into_iter()
@@ -443,7 +445,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 28, "every CEL rule of the three CRDs is visited");
+    assert_eq!(rules, 29, "every CEL rule of the three CRDs is visited");
 }
 
 #[test]
@@ -549,4 +551,83 @@ fn tags_obey_azures_limits() {
             .collect();
         accepted(&tags(Value::Object(ok)));
     }
+}
+
+/// Issue 22 items 5 and 6: every name and id of the table is accepted or refused by the CRDs as
+/// the table says, the refusal naming the field; `offline::names` runs the same table through
+/// `plan`'s manifest checks and the e2e suite through a real API server.
+#[test]
+fn names_and_ids_follow_one_table() {
+    let cases = cases::cases();
+    assert!(cases.len() > 60, "{}", cases.len());
+    for case in cases {
+        let obj = case.object();
+        let errs = errors(&obj, None);
+        match case.refused {
+            None => assert_eq!(errs, Vec::<String>::new(), "{case:?}"),
+            Some(field) => assert!(
+                errs.iter().any(|e| e.starts_with(&format!("{field}: "))),
+                "{case:?}: expected an error naming {field}, got {errs:?}"
+            ),
+        }
+    }
+}
+
+/// A refused id or name says what it must be, not only the pattern it misses.
+#[test]
+fn refused_ids_say_what_they_must_be() {
+    let nsg = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/.."
+    );
+    let errs = errors(
+        &with(
+            endpoint(),
+            "/spec/outboundRules",
+            json!({ "networkSecurityGroupId": nsg }),
+        ),
+        None,
+    );
+    assert!(
+        errs.iter().any(|e| e.contains(
+            "is not the id of a network security group (/subscriptions/<GUID>/resourceGroups/<resource group>/providers/Microsoft.Network/networkSecurityGroups/<name>)"
+        )),
+        "{errs:?}"
+    );
+    let errs = errors(
+        &with(scope(), "/spec/azure/resourceGroup", json!("rg.")),
+        None,
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("\"rg.\" is not a resource group name: 1-90 letters")),
+        "{errs:?}"
+    );
+}
+
+/// Every pattern of the CRDs means the same to RE2, which the API server runs, and to Rust's
+/// regex, which `plan`/`apply` run: no Perl classes, no flags only one of them knows.
+#[test]
+fn every_crd_pattern_reads_the_same_in_re2() {
+    fn walk(node: &Value, path: &str, found: &mut usize) {
+        if let Some(p) = node.get("pattern").and_then(Value::as_str) {
+            assert_eq!(arclink::azure::names::portable(p), Ok(()), "{path}: {p}");
+            *found += 1;
+        }
+        for key in ["properties", "items", "additionalProperties"] {
+            match node.get(key) {
+                Some(Value::Object(m)) if key == "properties" => {
+                    for (k, child) in m {
+                        walk(child, &format!("{path}.{k}"), found);
+                    }
+                }
+                Some(child @ Value::Object(_)) => walk(child, &format!("{path}[]"), found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = 0;
+    for crd in crds::all() {
+        walk(&crds::schema_of(&crd), &crd.spec.names.kind, &mut found);
+    }
+    assert!(found >= 20, "{found} patterns");
 }

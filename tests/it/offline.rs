@@ -1,4 +1,4 @@
-//! `arclink plan` / `apply` against the embedded emulator: golden plans, exit codes,
+//! `arclink plan` / `apply` / `delete` against the embedded emulator: golden plans, exit codes,
 //! idempotence, and bad manifests that never reach ARM.
 
 mod golden;
@@ -14,6 +14,10 @@ mod state_file;
 mod failures;
 
 mod declared;
+
+mod names;
+
+mod delete;
 
 use std::time::Duration;
 

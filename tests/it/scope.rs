@@ -598,3 +598,37 @@ async fn the_onboarding_tenant_is_the_machines_subscriptions() {
     step(&b, &mut obj, &()).await;
     assert_eq!(tenant(&obj), Some(scope_tenant));
 }
+
+/// Issue 22 items 5 and 6, for objects the API server stored before the CRD refused them: a
+/// scope listing one extension type twice (without case), or whose resource group or name is
+/// outside Azure's rules (a path step), stalls `InvalidSpec` naming the field and sends nothing.
+#[tokio::test]
+async fn invalid_names_and_repeated_extensions_stored_earlier_stall_without_a_request() {
+    let b = Bed::new().await;
+    let mut twice = scope("s-twice");
+    let mut lower = sql(PublicNetworkAccess::Enabled);
+    lower.type_ = "sql".into();
+    twice.spec.service_extensions = vec![sql(PublicNetworkAccess::Disabled), lower];
+    let mut dot = scope("s-dot");
+    dot.spec.azure.name = Some(".".into());
+    dot.spec.common.policy.adopt = true;
+    let mut group = scope("s-group");
+    group.spec.azure.resource_group = "..".into();
+    for (mut obj, field) in [
+        (twice, "spec.serviceExtensions"),
+        (dot, "spec.azure.name"),
+        (group, "spec.azure.resourceGroup"),
+    ] {
+        b.admin.reset_counters();
+        step(&b, &mut obj, &()).await;
+        assert_eq!(b.admin.counters().total(), 0, "{field}");
+        let stalled = find(&obj.status.as_ref().unwrap().common.conditions, STALLED)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (stalled.status.as_str(), stalled.reason.as_str()),
+            ("True", "InvalidSpec")
+        );
+        assert!(stalled.message.contains(field), "{}", stalled.message);
+    }
+}

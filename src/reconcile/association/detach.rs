@@ -17,6 +17,8 @@ pub enum Detached {
 }
 
 /// Detaches in batches, continuing the listing where the previous pass of this deletion left it.
+/// `written` receives each machine whose scope this pass cleared or asked ARM to clear (in
+/// dry-run: would clear).
 pub async fn detach(
     arm: &ArmClient,
     settings: &Settings,
@@ -24,6 +26,7 @@ pub async fn detach(
     obj: &ArcServerAssociation,
     deps: &AssociationDeps,
     scope_id: &ResourceId,
+    written: &mut Vec<ResourceId>,
 ) -> Result<Detached, ArmError> {
     let mine = Selection::new(&obj.spec.machines, scope_id.subscription());
     let key = object_key(obj);
@@ -55,6 +58,7 @@ pub async fn detach(
         writer: Writer::new(arm, deps.budget),
         state,
         failure: None,
+        written,
     };
     let collection = CollectionId::new(&group, MACHINES);
     loop {
@@ -101,6 +105,7 @@ struct Detach<'a> {
     writer: Writer,
     state: Detaching,
     failure: Option<ArmError>,
+    written: &'a mut Vec<ResourceId>,
 }
 
 impl Visit for Detach<'_> {
@@ -129,6 +134,7 @@ impl Visit for Detach<'_> {
     async fn machine(&mut self, m: MachineRef) {
         if self.dry_run {
             self.state.done += 1;
+            self.written.push(self.group.child(MACHINES, &m.name));
         } else if !self.writer.has_budget() {
             self.state.cursor.defer(m);
         } else {
@@ -142,8 +148,12 @@ impl Visit for Detach<'_> {
     /// A machine counts as detached only when ARM shows it without a scope
     /// (reference/arm-behaviours.md 15); an accepted operation is seen by a later listing.
     fn finished(&mut self, f: Finished) {
+        let id = self.group.child(MACHINES, &f.machine.name);
         match f.result {
-            Ok(Write::Done(m)) if m.scope().is_none() => self.state.done += 1,
+            Ok(Write::Done(m)) if m.scope().is_none() => {
+                self.state.done += 1;
+                self.written.push(id);
+            }
             Ok(Write::Done(m)) => {
                 self.failure.get_or_insert(ArmError::Terminal {
                     status: 200,
@@ -156,7 +166,10 @@ impl Visit for Detach<'_> {
                     target: Some(SCOPE_FIELD.into()),
                 });
             }
-            Ok(Write::Pending(_)) => self.state.accepted += 1,
+            Ok(Write::Pending(_)) => {
+                self.state.accepted += 1;
+                self.written.push(id);
+            }
             Err(e) => {
                 if e.is_retryable() {
                     let why = format!("{}: {}", e.code(), e.message());

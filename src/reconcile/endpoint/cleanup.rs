@@ -107,6 +107,9 @@ impl Cx<'_, ArcPrivateEndpoint> {
     ) -> Result<Option<Cleaned>, ArmError> {
         let owner = self.owner();
         let mut links = Pending::default();
+        // The links deleted here: gone for the zones below even where ARM still lists them (a
+        // dry run, `plan --delete`, deletes nothing).
+        let mut deleted = Vec::new();
         for zid in zones {
             for l in self.links_of(zid).await? {
                 let Some(lid) = l.id.clone() else { continue };
@@ -116,6 +119,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 if let Some(next) = self.delete_followed(&lid, state_of(&l)).await? {
                     links.add(lid.to_string(), &next);
                 }
+                deleted.push(lid);
             }
         }
         if let Some(next) = links.wait(DELETING, |l| format!("deleting virtual network links {l}"))
@@ -131,7 +135,11 @@ impl Cx<'_, ArcPrivateEndpoint> {
             if owner.classify(zone.tags.as_ref()) != Ownership::Ours {
                 continue;
             }
-            if !self.links_of(zid).await?.is_empty() {
+            let others = self.links_of(zid).await?;
+            if others
+                .iter()
+                .any(|l| l.id.as_ref().is_none_or(|id| !deleted.contains(id)))
+            {
                 kept.push(zid.name().to_string());
                 continue;
             }
