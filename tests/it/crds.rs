@@ -445,7 +445,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 29, "every CEL rule of the three CRDs is visited");
+    assert_eq!(rules, 41, "every CEL rule of the four CRDs is visited");
 }
 
 #[test]
@@ -473,6 +473,7 @@ fn deploy_examples_are_valid() {
         [
             "ArcPrivateEndpoint",
             "ArcPrivateLinkScope",
+            "ArcResourceManagementPrivateLink",
             "ArcServerAssociation"
         ]
     );
