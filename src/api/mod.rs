@@ -7,6 +7,7 @@ pub mod common;
 pub mod conditions;
 pub mod crds;
 pub mod endpoint;
+pub mod ip_configuration;
 pub mod managed;
 pub mod management_link;
 pub mod scope;

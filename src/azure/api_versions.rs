@@ -133,8 +133,8 @@ impl ApiVersions {
         if t.starts_with("microsoft.resources/") {
             return Ok(Choice::Fixed(RESOURCES_API_VERSION));
         }
-        if t == "microsoft.authorization/resourcemanagementprivatelinks"
-            || t == "microsoft.authorization/privatelinkassociations"
+        if t.starts_with("microsoft.authorization/resourcemanagementprivatelinks")
+            || t.starts_with("microsoft.authorization/privatelinkassociations")
         {
             return Ok(Choice::Fixed(AUTHORIZATION_PRIVATE_LINKS_API_VERSION));
         }
