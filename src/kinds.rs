@@ -18,6 +18,7 @@ macro_rules! kinds {
             Scope(ArcPrivateLinkScope) scopes,
             Endpoint(ArcPrivateEndpoint) endpoints,
             Association(ArcServerAssociation) associations,
+            ManagementLink(ArcResourceManagementPrivateLink) management_links,
         }
     };
 }

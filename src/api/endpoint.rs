@@ -8,6 +8,7 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::*;
+use super::ip_configuration::*;
 use super::managed::{ArmStatus, CommonSpec, CommonStatus, managed_status};
 use crate::azure::names;
 
@@ -48,6 +49,8 @@ const ENDPOINT_NAME_MESSAGE: &str = "the private endpoint's Azure name (spec.azu
     validation = Rule::new(SCOPE_TARGET_IMMUTABLE).message(SCOPE_TARGET_IMMUTABLE_MESSAGE).field_path(".spec.scopeRef"),
     validation = Rule::new("(has(self.spec.approval) ? self.spec.approval : 'Automatic') == (has(oldSelf.spec.approval) ? oldSelf.spec.approval : 'Automatic')").message("spec.approval is immutable: Azure cannot switch a private endpoint's connection between automatic and manual approval; delete this ArcPrivateEndpoint and create a new one").field_path(".spec.approval"),
     validation = Rule::new(endpoint_name_rule()).message(ENDPOINT_NAME_MESSAGE).field_path(".spec.azure.name"),
+    validation = Rule::new(IP_CONFIGURATIONS_IMMUTABLE).message(IP_CONFIGURATIONS_IMMUTABLE_MESSAGE).field_path(".spec.ipConfigurations"),
+    validation = Rule::new(NETWORK_INTERFACE_NAME_IMMUTABLE).message(NETWORK_INTERFACE_NAME_IMMUTABLE_MESSAGE).field_path(".spec.networkInterfaceName"),
     cel
 )]
 #[serde(rename_all = "camelCase")]
@@ -95,6 +98,22 @@ pub struct ArcPrivateEndpointSpec {
     /// Absent: arclink does not touch network security groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbound_rules: Option<OutboundRules>,
+    /// Static private addresses (Azure's `ipConfigurations`): one per member the target's
+    /// group requires (its private link resource's `requiredMembers`; Arc's `hybridcompute`:
+    /// `HybridCompute.Server`, `HybridCompute.K8sConfiguration`, `GuestConfig.DP`), each a free
+    /// address of the subnet, so that DNS forwarders and firewalls can be set up before the
+    /// endpoint exists. A missing or unknown member, or an address outside the subnet, is
+    /// refused before any write. Absent: Azure assigns the addresses. Immutable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["memberName"]))]
+    #[x_kube(validation = Rule::new(MEMBERS_UNIQUE_RULE).message(MEMBERS_UNIQUE_MESSAGE))]
+    pub ip_configurations: Vec<IpConfiguration>,
+    /// The name of the endpoint's network interface (`customNetworkInterfaceName`), for naming
+    /// policies; absent: Azure names it after the endpoint. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = names::NETWORK_1_80.whole()), length(min = 1, max = 80))]
+    pub network_interface_name: Option<String>,
     #[serde(flatten)]
     pub common: CommonSpec,
 }

@@ -7,7 +7,9 @@ pub mod common;
 pub mod conditions;
 pub mod crds;
 pub mod endpoint;
+pub mod ip_configuration;
 pub mod managed;
+pub mod management_link;
 pub mod scope;
 pub mod validate;
 
@@ -16,6 +18,10 @@ pub use common::*;
 pub use endpoint::{ArcPrivateEndpoint, ArcPrivateEndpointSpec, ArcPrivateEndpointStatus};
 pub use managed::{
     ArmFields, ArmStatus, CommonSpec, CommonStatus, Correction, ManagedStatus, NoArmStatus,
+};
+pub use management_link::{
+    ArcResourceManagementPrivateLink, ArcResourceManagementPrivateLinkSpec,
+    ArcResourceManagementPrivateLinkStatus,
 };
 pub use scope::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus};
 

@@ -26,6 +26,11 @@ pub const SUBSCRIPTIONS_API_VERSION: &str = "2022-12-01";
 /// (`package-resources-2025-04`).
 pub const RESOURCES_API_VERSION: &str = "2025-04-01";
 
+/// Resource management private links and private link associations: the privateLinks spec's
+/// only version. Fixed rather than negotiated: an association lies below a management group,
+/// where there is no subscription whose provider list could be read.
+pub const AUTHORIZATION_PRIVATE_LINKS_API_VERSION: &str = "2020-05-01";
+
 /// The version of `GET /subscriptions/{s}/providers/{namespace}` (`Providers_Get`), which
 /// lists each resource type's api-versions.
 pub const NEGOTIATION: &str = RESOURCES_API_VERSION;
@@ -127,6 +132,11 @@ impl ApiVersions {
         }
         if t.starts_with("microsoft.resources/") {
             return Ok(Choice::Fixed(RESOURCES_API_VERSION));
+        }
+        if t.starts_with("microsoft.authorization/resourcemanagementprivatelinks")
+            || t.starts_with("microsoft.authorization/privatelinkassociations")
+        {
+            return Ok(Choice::Fixed(AUTHORIZATION_PRIVATE_LINKS_API_VERSION));
         }
         let Some((_, provider, versions)) = SUPPORTED.iter().find(|(p, ..)| t.starts_with(p))
         else {

@@ -1,4 +1,7 @@
-//! ARM resource ids: `/subscriptions/{s}[/resourceGroups/{rg}][/providers/{ns}/{type}/{name}(/{type}/{name})*]`.
+//! ARM resource ids: `/subscriptions/{s}[/resourceGroups/{rg}][/providers/{ns}/{type}/{name}(/{type}/{name})*]`,
+//! and the extension resources of a management group
+//! (`/providers/Microsoft.Management/managementGroups/{g}[/providers/{ns}/{type}/{name}...]`,
+//! such as private link associations), which have no subscription.
 //!
 //! ARM treats ids case-insensitively but preserves the casing a caller used, so a `ResourceId`
 //! keeps the original segments for display and compares/hashes on their lowercase form.
@@ -14,6 +17,8 @@ pub struct ResourceId {
     /// Path segments exactly as given, e.g. `["subscriptions", "s", "resourceGroups", "rg", ...]`.
     segments: Vec<String>,
     has_group: bool,
+    /// Below a management group rather than a subscription.
+    management_group: bool,
 }
 
 /// Why a string is not an ARM resource id.
@@ -28,7 +33,9 @@ pub struct IdError {
 pub enum IdErrorReason {
     #[error("the id is empty")]
     Empty,
-    #[error("the id must start with '/subscriptions/'")]
+    #[error(
+        "the id must start with '/subscriptions/' (or '/providers/Microsoft.Management/managementGroups/')"
+    )]
     MissingSubscriptions,
     #[error("segment {position} is empty (double or trailing '/')")]
     EmptySegment { position: usize },
@@ -50,6 +57,8 @@ pub enum IdErrorReason {
 const SUBSCRIPTIONS: &str = "subscriptions";
 const RESOURCE_GROUPS: &str = "resourceGroups";
 const PROVIDERS: &str = "providers";
+const MANAGEMENT: &str = "Microsoft.Management";
+const MANAGEMENT_GROUPS: &str = "managementGroups";
 
 impl ResourceId {
     /// Parses an ARM id; a single trailing '/' is tolerated, anything else malformed is an error.
@@ -89,18 +98,28 @@ impl ResourceId {
                 }));
             }
         }
-        if !segments[0].eq_ignore_ascii_case(SUBSCRIPTIONS) {
+        let management_group = is_management_group(&segments);
+        if management_group {
+            if segments.len() < 4 {
+                return Err(err(IdErrorReason::MissingValue {
+                    keyword: MANAGEMENT_GROUPS,
+                    position: 2,
+                }));
+            }
+        } else if !segments[0].eq_ignore_ascii_case(SUBSCRIPTIONS) {
             return Err(err(IdErrorReason::MissingSubscriptions));
-        }
-        if segments.len() < 2 {
+        } else if segments.len() < 2 {
             return Err(err(IdErrorReason::MissingValue {
                 keyword: SUBSCRIPTIONS,
                 position: 0,
             }));
         }
-        let mut pos = 2;
+        let mut pos = if management_group { 4 } else { 2 };
         let mut has_group = false;
-        if pos < segments.len() && segments[pos].eq_ignore_ascii_case(RESOURCE_GROUPS) {
+        if !management_group
+            && pos < segments.len()
+            && segments[pos].eq_ignore_ascii_case(RESOURCE_GROUPS)
+        {
             if pos + 1 >= segments.len() {
                 return Err(err(IdErrorReason::MissingValue {
                     keyword: RESOURCE_GROUPS,
@@ -143,6 +162,7 @@ impl ResourceId {
         Ok(ResourceId {
             segments,
             has_group,
+            management_group,
         })
     }
 
@@ -151,6 +171,7 @@ impl ResourceId {
         ResourceId {
             segments: vec![SUBSCRIPTIONS.to_string(), subscription.to_string()],
             has_group: false,
+            management_group: false,
         }
     }
 
@@ -164,6 +185,22 @@ impl ResourceId {
                 resource_group.to_string(),
             ],
             has_group: true,
+            management_group: false,
+        }
+    }
+
+    /// The id of a management group (`/providers/Microsoft.Management/managementGroups/{g}`);
+    /// [`ResourceId::child`] gives its extension resources.
+    pub fn management_group_id(group: &str) -> ResourceId {
+        ResourceId {
+            segments: vec![
+                PROVIDERS.to_string(),
+                MANAGEMENT.to_string(),
+                MANAGEMENT_GROUPS.to_string(),
+                group.to_string(),
+            ],
+            has_group: false,
+            management_group: true,
         }
     }
 
@@ -199,12 +236,26 @@ impl ResourceId {
     }
 
     fn provider_index(&self) -> Option<usize> {
-        let i = if self.has_group { 4 } else { 2 };
+        let i = if self.has_group || self.management_group {
+            4
+        } else {
+            2
+        };
         (i < self.segments.len()).then_some(i + 1)
     }
 
+    /// The subscription; empty for what lies below a management group (the rate limiter then
+    /// counts it in a bucket of its own).
     pub fn subscription(&self) -> &str {
+        if self.management_group {
+            return "";
+        }
         &self.segments[1]
+    }
+
+    /// The management group the id is below (or is), if any.
+    pub fn management_group(&self) -> Option<&str> {
+        self.management_group.then(|| self.segments[3].as_str())
     }
 
     pub fn resource_group(&self) -> Option<&str> {
@@ -237,6 +288,7 @@ impl ResourceId {
                 t
             }
             None if self.has_group => "Microsoft.Resources/resourceGroups".to_string(),
+            None if self.management_group => format!("{MANAGEMENT}/{MANAGEMENT_GROUPS}"),
             None => "Microsoft.Resources/subscriptions".to_string(),
         }
     }
@@ -258,6 +310,7 @@ impl ResourceId {
         Some(ResourceId {
             segments: self.segments[..keep].to_vec(),
             has_group: self.has_group && keep > 2,
+            management_group: self.management_group,
         })
     }
 
@@ -269,6 +322,14 @@ impl ResourceId {
     fn normalized(&self) -> impl Iterator<Item = String> + '_ {
         self.segments.iter().map(|s| s.to_ascii_lowercase())
     }
+}
+
+/// Whether segments start `providers/Microsoft.Management/managementGroups`.
+fn is_management_group(segments: &[String]) -> bool {
+    segments.len() >= 3
+        && segments[0].eq_ignore_ascii_case(PROVIDERS)
+        && segments[1].eq_ignore_ascii_case(MANAGEMENT)
+        && segments[2].eq_ignore_ascii_case(MANAGEMENT_GROUPS)
 }
 
 impl PartialEq for ResourceId {
@@ -395,6 +456,37 @@ mod tests {
     use std::collections::HashSet;
 
     const SCOPE_CONN: &str = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/myResourceGroup/providers/Microsoft.HybridCompute/privateLinkScopes/myScope/privateEndpointConnections/conn1";
+
+    #[test]
+    fn management_group_extension_ids_have_no_subscription() {
+        let text = "/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/privateLinkAssociations/1d6c0f5c-7e0a-4b0e-9c1e-3f0b5c1a2d3e";
+        let id = ResourceId::parse(text).unwrap();
+        assert_eq!(id.to_string(), text);
+        assert_eq!(id.subscription(), "");
+        assert_eq!(id.management_group(), Some("root"));
+        assert_eq!(id.resource_group(), None);
+        assert_eq!(id.provider(), Some("Microsoft.Authorization"));
+        assert_eq!(
+            id.resource_type(),
+            "Microsoft.Authorization/privateLinkAssociations"
+        );
+        let group = id.parent().unwrap();
+        assert_eq!(group, ResourceId::management_group_id("ROOT"));
+        assert_eq!(
+            group.resource_type(),
+            "Microsoft.Management/managementGroups"
+        );
+        assert_eq!(group.parent(), None);
+        assert_eq!(
+            group.child("Microsoft.Authorization/privateLinkAssociations", id.name()),
+            id
+        );
+        assert!(ResourceId::parse("/providers/Microsoft.Management/managementGroups").is_err());
+        assert!(
+            ResourceId::parse("/providers/Microsoft.Management/managementGroups/g/x/y").is_err()
+        );
+        assert!(ResourceId::parse("/providers/Microsoft.Network/virtualNetworks/v").is_err());
+    }
 
     #[test]
     fn parses_nested_ids() {

@@ -120,6 +120,13 @@ pub fn is_network_name(name: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&name.len()) && name.chars().all(allowed) && first_ok && last_ok
 }
 
+/// A management group id: 1-90 ASCII letters, digits, `-`, `_`, `.`, `(` and `)`, not ending
+/// with a period (learn "Naming rules": Microsoft.Management/managementGroups).
+pub static MANAGEMENT_GROUP: Rule = Rule::new(
+    r"[-a-zA-Z0-9_.()]{0,89}[-a-zA-Z0-9_()]",
+    "a management group id: 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'",
+);
+
 /// A region as ARM names it once normalised (`eastus`): 1-64 lower-case ASCII letters and
 /// digits.
 pub static REGION: Rule = Rule::new(
@@ -220,7 +227,7 @@ pub static DNS_ZONE_ID: IdRule = IdRule::new(
 );
 
 /// The rules and ids the CRDs use, for [`explain`].
-const RULES: [&Rule; 8] = [
+const RULES: [&Rule; 9] = [
     &GUID,
     &RESOURCE_GROUP,
     &RESOURCE,
@@ -229,6 +236,7 @@ const RULES: [&Rule; 8] = [
     &NETWORK_1_80,
     &PRIVATE_DNS_ZONE,
     &REGION,
+    &MANAGEMENT_GROUP,
 ];
 const IDS: [&IdRule; 4] = [&SCOPE_ID, &SUBNET_ID, &NSG_ID, &DNS_ZONE_ID];
 

@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod error;
 pub mod kind;
 pub mod leader;
+pub mod management_link;
 pub mod run;
 pub mod scope;
 pub mod term;

@@ -13,7 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{
-    ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, KINDS, ManagedStatus,
+    ArcPrivateEndpoint, ArcPrivateLinkScope, ArcResourceManagementPrivateLink,
+    ArcServerAssociation, KINDS, ManagedStatus,
 };
 use crate::azure::ResourceId;
 use crate::reconcile::declared::Dependent;
@@ -148,6 +149,12 @@ impl OfflineKind for ArcPrivateEndpoint {
         self.spec.dns_export.as_ref().map(|_| {
             "spec.dnsExport is not written offline (no cluster to hold the ConfigMap): the DNS records are shown in the status instead"
         })
+    }
+}
+
+impl OfflineKind for ArcResourceManagementPrivateLink {
+    fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
+        reconcile::management_link::link_id(self, settings).ok()
     }
 }
 

@@ -13,6 +13,7 @@ mod approval;
 mod cleanup;
 pub mod dns;
 pub mod export;
+pub mod ip_configurations;
 mod network;
 pub mod outbound;
 mod private_endpoint;

@@ -19,7 +19,9 @@ use crate::api::scope::ConnectionStatus;
 use crate::api::{
     ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus, DriftEntry,
 };
-use crate::azure::models::{PrivateLinkScope, PrivateLinkScopeProperties, Subscription};
+use crate::azure::models::{
+    PrivateEndpointConnection, PrivateLinkScope, PrivateLinkScopeProperties, Subscription,
+};
 use crate::azure::names::is_guid;
 use crate::azure::{ArmError, Deleted, ResourceId};
 
@@ -296,20 +298,23 @@ fn observe(status: &mut ArcPrivateLinkScopeStatus, scope: Option<&PrivateLinkSco
         .and_then(|p| p.private_endpoint_connections.as_ref())
         .into_iter()
         .flatten()
-        .map(|c| {
-            let cp = c.properties.as_ref();
-            let state = cp.and_then(|p| p.private_link_service_connection_state.as_ref());
-            ConnectionStatus {
-                name: c.name.clone().unwrap_or_default(),
-                private_endpoint_id: cp
-                    .and_then(|p| p.private_endpoint.as_ref())
-                    .and_then(|e| e.id.as_ref())
-                    .map(|i| i.to_string()),
-                status: state.and_then(|s| s.status.clone()),
-                description: state.and_then(|s| s.description.clone()),
-            }
-        })
+        .map(connection_status)
         .collect();
+}
+
+/// A private endpoint connection as status lists it.
+pub(crate) fn connection_status(c: &PrivateEndpointConnection) -> ConnectionStatus {
+    let cp = c.properties.as_ref();
+    let state = cp.and_then(|p| p.private_link_service_connection_state.as_ref());
+    ConnectionStatus {
+        name: c.name.clone().unwrap_or_default(),
+        private_endpoint_id: cp
+            .and_then(|p| p.private_endpoint.as_ref())
+            .and_then(|e| e.id.as_ref())
+            .map(|i| i.to_string()),
+        status: state.and_then(|s| s.status.clone()),
+        description: state.and_then(|s| s.description.clone()),
+    }
 }
 
 /// The scope, when it exists and this object owns it.

@@ -11,6 +11,7 @@ mod cases;
 mod association;
 mod endpoint;
 mod leader;
+mod management_link;
 mod scope;
 mod steady;
 mod validation;

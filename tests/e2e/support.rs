@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use arclink::api::{ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation};
+use arclink::api::{
+    ArcPrivateEndpoint, ArcPrivateLinkScope, ArcResourceManagementPrivateLink, ArcServerAssociation,
+};
 use arclink::emulator::{Admin, Emulator, EmulatorConfig, Fixtures};
 use futures::FutureExt;
 use k8s_openapi::NamespaceResourceScope;
@@ -89,6 +91,7 @@ where
     release_finalizers::<ArcServerAssociation>(env).await;
     release_finalizers::<ArcPrivateEndpoint>(env).await;
     release_finalizers::<ArcPrivateLinkScope>(env).await;
+    release_finalizers::<ArcResourceManagementPrivateLink>(env).await;
     delete_namespace(env).await;
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
@@ -183,7 +186,7 @@ pub async fn install_crds(client: &Client) {
         .unwrap();
         names.push(name);
     }
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
     let deadline = Instant::now() + Duration::from_secs(60);
     for name in names {
         loop {

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use crate::common::fixtures::{SUB, scope_id};
 
 pub mod cases;
+mod ip_configurations;
+mod management_link;
 
 fn schema(kind: &str) -> Value {
     let crd = crds::all()
@@ -445,7 +447,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 29, "every CEL rule of the three CRDs is visited");
+    assert_eq!(rules, 44, "every CEL rule of the four CRDs is visited");
 }
 
 #[test]
@@ -473,6 +475,7 @@ fn deploy_examples_are_valid() {
         [
             "ArcPrivateEndpoint",
             "ArcPrivateLinkScope",
+            "ArcResourceManagementPrivateLink",
             "ArcServerAssociation"
         ]
     );

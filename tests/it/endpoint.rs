@@ -6,6 +6,7 @@ mod arm_behaviours;
 mod authorization;
 mod dns;
 mod hub_dns;
+mod ip_configurations;
 mod lifecycle;
 mod operations;
 mod outbound;

@@ -12,6 +12,7 @@ mod dnscheck;
 mod emulator;
 mod endpoint;
 mod logs;
+mod management_link;
 mod offline;
 mod scope;
 mod telemetry;

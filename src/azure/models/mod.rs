@@ -46,10 +46,12 @@ macro_rules! read_only {
     };
 }
 
+mod authorization;
 mod hybridcompute;
 mod network;
 mod privatedns;
 
+pub use authorization::*;
 pub use hybridcompute::*;
 pub use network::*;
 pub use privatedns::*;

@@ -15,6 +15,7 @@ use crate::azure::{ArmClient, ArmError, ResourceId};
 use crate::reconcile::engine::Cx;
 use crate::reconcile::resource::{ArmResource, region_mismatch};
 
+use super::ip_configurations;
 use super::network::azure_conflict;
 use super::{AUTO, GROUP_ID, MANUAL, MAX_REQUEST_MESSAGE};
 
@@ -157,7 +158,7 @@ impl ArmResource for Endpoint<'_> {
             Approval::Automatic => (vec![self.connection()], Vec::new()),
             Approval::Manual => (Vec::new(), vec![self.connection()]),
         };
-        PrivateEndpoint {
+        let mut body = PrivateEndpoint {
             location: Some(spec.location.clone()),
             properties: Some(PrivateEndpointProperties {
                 subnet: spec.subnet_id.parse().ok().map(SubResource::new),
@@ -166,7 +167,9 @@ impl ArmResource for Endpoint<'_> {
                 ..Default::default()
             }),
             ..Default::default()
-        }
+        };
+        ip_configurations::apply(spec, &mut body);
+        body
     }
 
     /// ARM cannot move a resource, nor a private endpoint to another subnet, nor change its
@@ -197,14 +200,20 @@ impl ArmResource for Endpoint<'_> {
         }
         self.connection_mismatch(actual)
             .map(|message| ("ConnectionMismatch", message))
+            .or_else(|| ip_configurations::mismatch(spec, id, actual))
     }
 
-    /// A virtual network serves one scope: an endpoint in it to another scope forbids this
-    /// one.
+    /// Static addresses Azure would refuse (a missing or unknown member, an address outside
+    /// the subnet) forbid it; so does another scope served in the virtual network (a virtual
+    /// network serves one scope).
     async fn before_create(
         &self,
         arm: &ArmClient,
     ) -> Result<Option<(&'static str, String)>, ArmError> {
+        let spec = &self.obj.spec;
+        if let Some(refused) = ip_configurations::refusal(arm, spec, self.scope, GROUP_ID).await? {
+            return Ok(Some(refused));
+        }
         let conflict = azure_conflict(arm, &self.id, self.vnet, self.scope).await?;
         Ok(conflict.map(|(other, pe)| {
             (

@@ -166,6 +166,7 @@ fn controller(emu: &Emulator) -> (Arc<Context>, ApiServer) {
             scopes: synced_store(),
             endpoints: synced_store(),
             associations: synced_store(),
+            management_links: synced_store(),
         },
     );
     (Arc::new(ctx), api)

@@ -175,10 +175,12 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
     let (scopes, mut scope_writer) = reflector::store();
     let (endpoints, mut endpoint_writer) = reflector::store();
     let (associations, mut association_writer) = reflector::store();
+    let (management_links, mut management_link_writer) = reflector::store();
     let stores = Stores {
         scopes,
         endpoints,
         associations,
+        management_links,
     };
     let mut objects: Vec<Object> = manifests.objects.into_iter().map(|d| d.object).collect();
     for o in &objects {
@@ -186,6 +188,7 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
             Object::Scope(s) => publish(&mut scope_writer, s),
             Object::Endpoint(e) => publish(&mut endpoint_writer, e),
             Object::Association(a) => publish(&mut association_writer, a),
+            Object::ManagementLink(l) => publish(&mut management_link_writer, l),
         }
     }
     // One controller: its settings and the kinds' states (the association's listings kept
@@ -228,6 +231,18 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
                         &stores,
                         a,
                         &mut association_writer,
+                        |o, s| o.status = Some(s),
+                    )
+                    .await
+                }
+                Object::ManagementLink(l) => {
+                    once(
+                        arm,
+                        &settings,
+                        &states,
+                        &stores,
+                        l,
+                        &mut management_link_writer,
                         |o, s| o.status = Some(s),
                     )
                     .await

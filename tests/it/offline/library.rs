@@ -36,18 +36,19 @@ async fn plan_reads_only_and_apply_waits_for_operations_then_is_idempotent() {
     let actions: Vec<Action> = planned.objects.iter().map(|o| o.action).collect();
     assert_eq!(
         actions,
-        vec![Action::Create, Action::Waiting, Action::Waiting],
+        vec![
+            Action::Create,
+            Action::Waiting,
+            Action::Waiting,
+            Action::Create
+        ],
         "{planned:#?}"
     );
     assert_eq!(admin.counters().writes(), 0, "plan wrote to ARM");
 
     let report = apply::apply(&arm, &settings(false), examples(), true, LIMITS).await;
     let results: Vec<Applied> = report.objects.iter().map(|o| o.result).collect();
-    assert_eq!(
-        results,
-        vec![Applied::Ready, Applied::Ready, Applied::Ready],
-        "{report:#?}"
-    );
+    assert_eq!(results, vec![Applied::Ready; 4], "{report:#?}");
     // The endpoint's PUT is a long-running operation: apply polled it to completion.
     let endpoint = &report.objects[1];
     assert_eq!(endpoint.kind, "ArcPrivateEndpoint");
@@ -116,7 +117,7 @@ async fn the_timeout_bounds_apply_under_throttling_that_never_stops() {
         "apply --timeout 2s took {took:?}"
     );
     let results: Vec<Applied> = report.objects.iter().map(|o| o.result).collect();
-    assert_eq!(results, vec![Applied::TimedOut; 3], "{report:#?}");
+    assert_eq!(results, vec![Applied::TimedOut; 4], "{report:#?}");
     assert!(
         report.objects[0]
             .message
