@@ -586,6 +586,7 @@ fn association(
                 tag_selector: [("fleet".to_string(), "blue".to_string())].into(),
             },
             on_conflict: Default::default(),
+            monitoring: None,
             deletion: Default::default(),
             policy: AssociationPolicy {
                 drift_check_interval: Some(drift_interval.into()),
