@@ -129,7 +129,7 @@ impl Managed for ArcServerAssociation {
     /// object's scope and that no other association of the same scope selects. Large groups
     /// are detached in batches, keeping the finalizer in between.
     async fn delete(cx: &mut Cx<'_, Self>, deps: &AssociationDeps) -> Result<Cleaned, ArmError> {
-        if let Some(waiting) = remove_monitoring(cx, deps).await? {
+        if let Some(waiting) = release_monitoring(cx, deps, false).await? {
             return Ok(Cleaned::Waiting(waiting));
         }
         let Some(scope_id) = scope_of(cx, deps) else {
@@ -169,8 +169,12 @@ impl Managed for ArcServerAssociation {
         })
     }
 
-    /// `deletion: Orphan`: the machines stay associated.
+    /// `deletion: Orphan`: the machines stay associated, their endpoint associations too,
+    /// without arclink's owner marker.
     async fn orphan(cx: &mut Cx<'_, Self>, deps: &AssociationDeps) -> Result<Cleaned, ArmError> {
+        if let Some(waiting) = release_monitoring(cx, deps, true).await? {
+            return Ok(Cleaned::Waiting(waiting));
+        }
         cx.state.forget(&object_key(cx.obj));
         Ok(Cleaned::Done(match scope_of(cx, deps) {
             Some(id) => format!("deletion Orphan: machines left associated with scope {id}"),
@@ -410,11 +414,13 @@ async fn read_monitor(
     Ok(Ok(Some(monitor)))
 }
 
-/// `deletion: Detach`, first: removes arclink's endpoint associations on the machines of the
-/// group, in batches. `Some`: where the deletion stands while some are left.
-async fn remove_monitoring(
+/// Deletion, first: removes arclink's endpoint associations on the machines of the group
+/// (`orphan`: leaves them without its owner marker), in batches. `Some`: where the deletion
+/// stands while some are left.
+async fn release_monitoring(
     cx: &mut Cx<'_, ArcServerAssociation>,
     deps: &AssociationDeps,
+    orphan: bool,
 ) -> Result<Option<Next>, ArmError> {
     let listed = cx.obj.spec.monitoring.as_ref();
     let listed = listed.map(|m| m.data_collection_endpoint_ids.as_slice());
@@ -436,11 +442,28 @@ async fn remove_monitoring(
     let group = ResourceId::resource_group_id(&subscription, &sel.resource_group);
     let marker = cx.owner().description_marker();
     let dry_run = cx.settings.dry_run;
-    let removal =
-        monitor::remove_all(cx.arm, dry_run, deps.budget, &group, &endpoints, marker).await?;
+    let removal = monitor::remove_all(
+        cx.arm,
+        dry_run,
+        orphan,
+        deps.budget,
+        &group,
+        &endpoints,
+        marker.clone(),
+    )
+    .await?;
     for (id, endpoint) in &removal.removed {
-        let diff = vec![entry(monitor::ENDPOINT_FIELD, "", endpoint)];
-        cx.record(id, ChangeAction::Delete, diff);
+        let (action, diff) = match orphan {
+            true => (
+                ChangeAction::Update,
+                entry("properties.description", "", &marker),
+            ),
+            false => (
+                ChangeAction::Delete,
+                entry(monitor::ENDPOINT_FIELD, "", endpoint),
+            ),
+        };
+        cx.record(id, action, vec![diff]);
     }
     if removal.left == 0 {
         if !dry_run {
@@ -451,7 +474,8 @@ async fn remove_monitoring(
     Ok(Some(Next::progressing(
         "Detaching",
         format!(
-            "removed {} configurationAccessEndpoint associations arclink wrote; {} left",
+            "{} {} configurationAccessEndpoint associations arclink wrote; {} left",
+            if orphan { "released" } else { "removed" },
             removal.removed.len(),
             removal.left
         ),

@@ -287,17 +287,19 @@ fn conflict(endpoint: &str) -> String {
 
 /// How far `deletion: Detach` got with arclink's endpoint associations.
 pub struct Removal {
-    /// Removed (in dry-run: would be), with the endpoint each pointed at.
+    /// Removed or released (in dry-run: would be), with the endpoint each pointed at.
     pub removed: Vec<(ResourceId, String)>,
     /// Left for the next pass.
     pub left: usize,
 }
 
 /// `deletion: Detach`: removes arclink's endpoint associations on the machines of `group`
-/// with the `endpoints`, at most the budget's writes in one pass.
+/// with the `endpoints` (`release`, for `Orphan`: leaves them without arclink's marker), at
+/// most the budget's writes in one pass.
 pub async fn remove_all(
     arm: &ArmClient,
     dry_run: bool,
+    release: bool,
     budget: Budget,
     group: &ResourceId,
     endpoints: &[ResourceId],
@@ -325,6 +327,18 @@ pub async fn remove_all(
             name,
             ..MachineRef::default()
         };
+        let work = match work {
+            Work::Remove {
+                association,
+                endpoint,
+                ..
+            } if release => Work::Release {
+                association,
+                endpoint,
+                write: true,
+            },
+            work => work,
+        };
         let work = if dry_run { work.without_write() } else { work };
         let job = Job {
             scope: None,
@@ -339,7 +353,11 @@ pub async fn remove_all(
     let mut failure = None;
     for result in finished.into_iter().filter_map(|f| f.monitor) {
         match result {
-            Ok(Done::Removed(id, endpoint) | Done::WouldRemove(id, endpoint)) => {
+            Ok(
+                Done::Removed(id, endpoint)
+                | Done::WouldRemove(id, endpoint)
+                | Done::Released(id, endpoint),
+            ) => {
                 removal.removed.push((id, endpoint));
             }
             Ok(_) => {}
@@ -363,6 +381,12 @@ pub enum Work {
     Set(Set),
     /// Remove arclink's association, pointing at `endpoint` (`write: false`: say it would).
     Remove {
+        association: ResourceId,
+        endpoint: String,
+        write: bool,
+    },
+    /// `deletion: Orphan`: leave the association, without arclink's owner marker.
+    Release {
         association: ResourceId,
         endpoint: String,
         write: bool,
@@ -392,6 +416,8 @@ pub enum Done {
     /// Removed (it pointed at the endpoint named).
     Removed(ResourceId, String),
     WouldRemove(ResourceId, String),
+    /// Left without arclink's marker (in dry-run: would be).
+    Released(ResourceId, String),
 }
 
 /// An association pointed at `to` (from `from`, if it pointed anywhere).
@@ -422,7 +448,7 @@ impl Work {
     pub fn without_write(mut self) -> Work {
         match &mut self {
             Work::Set(s) => s.write = false,
-            Work::Remove { write, .. } => *write = false,
+            Work::Remove { write, .. } | Work::Release { write, .. } => *write = false,
             Work::Known(..) => {}
         }
         self
@@ -444,6 +470,18 @@ impl Work {
             } => {
                 arm.delete_and_wait(&association).await?;
                 Ok(Done::Removed(association, endpoint))
+            }
+            Work::Release {
+                association,
+                endpoint,
+                write,
+            } => {
+                if write {
+                    let body = json!({"properties": {"dataCollectionEndpointId": endpoint}});
+                    arm.put_and_wait::<_, EndpointAssociation>(&association, &body)
+                        .await?;
+                }
+                Ok(Done::Released(association, endpoint))
             }
             Work::Set(set) => set.run(arm).await,
         }

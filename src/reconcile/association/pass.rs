@@ -288,7 +288,11 @@ impl<'p, 'c> Pass<'p, 'c> {
                     self.cx.record(&w.association, action, diff);
                 }
             }
-            Ok(Done::Removed(id, endpoint) | Done::WouldRemove(id, endpoint)) => {
+            Ok(
+                Done::Removed(id, endpoint)
+                | Done::WouldRemove(id, endpoint)
+                | Done::Released(id, endpoint),
+            ) => {
                 self.removed += 1;
                 let diff = vec![entry(monitor::ENDPOINT_FIELD, "", &endpoint)];
                 self.cx.record(&id, ChangeAction::Delete, diff);

@@ -220,33 +220,11 @@ async fn detach_removes_only_arclinks_associations_and_orphan_leaves_them() {
     let names = ["m-01", "m-02", "theirs"];
     let d = deps("s1", &[]);
 
-    let mut orphan = monitored(association("o", &names, &[], 0), &["dce-eastus"]);
-    orphan.spec.deletion = DetachPolicy::Orphan;
-    step(&b, &mut orphan, &d).await;
-    b.admin.reset_counters();
-    let done = reconcile::cleanup(
-        &b.arm,
-        &b.settings,
-        &*b.ctx.states.of::<ArcServerAssociation>(),
-        &orphan,
-        &d,
-    )
-    .await;
-    assert!(matches!(done, Cleanup::Done { .. }));
-    assert_eq!(b.admin.counters().writes(), 0);
-    assert!(points_at(&b.admin, "m-01", "dce-eastus"));
-
-    let mut obj = monitored(association("o", &names, &[], 0), &["dce-eastus"]);
+    let mut obj = monitored(association("d", &names, &[], 0), &["dce-eastus"]);
     step(&b, &mut obj, &d).await;
     b.admin.reset_counters();
-    let done = reconcile::cleanup(
-        &b.arm,
-        &b.settings,
-        &*b.ctx.states.of::<ArcServerAssociation>(),
-        &obj,
-        &d,
-    )
-    .await;
+    let states = b.ctx.states.of::<ArcServerAssociation>();
+    let done = reconcile::cleanup(&b.arm, &b.settings, &*states, &obj, &d).await;
     assert!(matches!(done, Cleanup::Done { .. }), "{done:?}");
     for m in ["m-01", "m-02"] {
         assert_eq!(endpoint_of(&b.admin, m), None, "{m}");
@@ -254,6 +232,30 @@ async fn detach_removes_only_arclinks_associations_and_orphan_leaves_them() {
     }
     assert!(points_at(&b.admin, "theirs", "dce-eastus"), "not arclink's");
     assert_eq!(b.admin.counters().count_for("DELETE", ASSOCIATIONS), 2);
+
+    // Orphan: the associations stay, without arclink's owner marker.
+    let mut orphan = monitored(association("o", &names, &[], 0), &["dce-eastus"]);
+    orphan.spec.deletion = DetachPolicy::Orphan;
+    step(&b, &mut orphan, &d).await;
+    b.admin.reset_counters();
+    let done = reconcile::cleanup(&b.arm, &b.settings, &*states, &orphan, &d).await;
+    assert!(matches!(done, Cleanup::Done { .. }));
+    let c = b.admin.counters();
+    assert_eq!(c.count("DELETE") + c.count("PATCH"), 0);
+    assert_eq!(
+        c.count_for("PUT", ASSOCIATIONS),
+        2,
+        "marks taken off arclink's only"
+    );
+    for m in ["m-01", "m-02", "theirs"] {
+        assert!(points_at(&b.admin, m, "dce-eastus"), "{m}");
+        assert!(is_in(&b.admin, m, "s1"), "{m}");
+    }
+    assert_eq!(endpoint_of(&b.admin, "m-01").unwrap().1, None);
+    assert_eq!(
+        endpoint_of(&b.admin, "theirs").unwrap().1.as_deref(),
+        Some("set by hand")
+    );
 }
 
 #[tokio::test]
