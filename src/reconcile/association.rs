@@ -313,7 +313,9 @@ async fn converge(
     let writer = Writer::new(arm, deps.budget);
     let mut pass = Pass::new(cx, &group, &mine, rules, writer, sweep);
     let collection = CollectionId::new(&group, MACHINES);
-    if let Err(failure) = drive(&mut pass, arm, &collection).await {
+    let driven = drive(&mut pass, arm, &collection).await;
+    pass.record_changes();
+    if let Err(failure) = driven {
         let e = failure.error;
         if e.is_retryable() {
             // The page is read again by the next pass, which goes on from there.
@@ -339,6 +341,7 @@ async fn converge(
     if pass.sweep.cursor.is_done() {
         pass.remove_stale().await;
     }
+    pass.record_changes();
     let next = if pass.sweep.cursor.is_done() {
         // The whole group was read: the status and `Drifted` say what this listing found.
         let began_earlier = pass.sweep.cursor.began_before(started);
@@ -442,7 +445,7 @@ async fn release_monitoring(
     let group = ResourceId::resource_group_id(&subscription, &sel.resource_group);
     let marker = cx.owner().description_marker();
     let dry_run = cx.settings.dry_run;
-    let removal = monitor::remove_all(
+    let mut removal = monitor::remove_all(
         cx.arm,
         dry_run,
         orphan,
@@ -452,6 +455,10 @@ async fn release_monitoring(
         marker.clone(),
     )
     .await?;
+    // In name order: the writes run side by side and end in any order.
+    removal
+        .removed
+        .sort_by_key(|(id, _)| id.to_string().to_ascii_lowercase());
     for (id, endpoint) in &removal.removed {
         let (action, diff) = match orphan {
             true => (

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::api::ArcServerAssociationStatus;
 use crate::api::association::AssociationSummary;
+use crate::api::{ArcServerAssociationStatus, DriftEntry};
 use crate::azure::{ArmError, ResourceId, Write};
 use crate::reconcile::arm::{self, OPERATION_POLL};
 use crate::reconcile::drift::entry;
@@ -40,6 +40,9 @@ pub struct Pass<'p, 'c> {
     removed: u32,
     /// arclink's endpoint associations left to remove for want of budget or after a failure.
     pub stale_left: u32,
+    /// The endpoint association writes of this pass, recorded in id order once it is over
+    /// (they end in any order).
+    changes: Vec<(ResourceId, ChangeAction, Vec<DriftEntry>)>,
 }
 
 impl Visit for Pass<'_, '_> {
@@ -210,6 +213,16 @@ impl<'p, 'c> Pass<'p, 'c> {
             retry: None,
             removed: 0,
             stale_left: 0,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Records the endpoint association writes of the pass, in id order.
+    pub fn record_changes(&mut self) {
+        let mut changes = std::mem::take(&mut self.changes);
+        changes.sort_by_key(|(id, ..)| id.to_string().to_ascii_lowercase());
+        for (id, action, diff) in changes {
+            self.cx.record(&id, action, diff);
         }
     }
 
@@ -275,7 +288,7 @@ impl<'p, 'c> Pass<'p, 'c> {
                 self.sweep.monitor_written += 1;
                 tally.monitor(name, MonitorState::Associated, None);
                 let (action, diff) = w.change();
-                self.cx.record(&w.association, action, diff);
+                self.changes.push((w.association, action, diff));
             }
             Ok(Done::Would(w)) => {
                 let now = w.from.as_deref().unwrap_or("no endpoint");
@@ -285,7 +298,7 @@ impl<'p, 'c> Pass<'p, 'c> {
                 } else {
                     tally.monitor(name, MonitorState::Pending, message);
                     let (action, diff) = w.change();
-                    self.cx.record(&w.association, action, diff);
+                    self.changes.push((w.association, action, diff));
                 }
             }
             Ok(
@@ -295,7 +308,7 @@ impl<'p, 'c> Pass<'p, 'c> {
             ) => {
                 self.removed += 1;
                 let diff = vec![entry(monitor::ENDPOINT_FIELD, "", &endpoint)];
-                self.cx.record(&id, ChangeAction::Delete, diff);
+                self.changes.push((id, ChangeAction::Delete, diff));
             }
             Err(e) if e.is_retryable() => {
                 let why = format!("{}: {} (will retry)", e.code(), e.message());
