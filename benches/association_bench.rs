@@ -17,13 +17,13 @@
 //!
 //! cargo bench --bench association_bench -- [--machines N] [--write-burst B]
 //!     [--write-rate R] [--page-size P] [--small S] [--drift-interval D]
-//!     [--subscriptions K] [--storm SECONDS]
+//!     [--subscriptions K] [--storm SECONDS] [--monitoring true]
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use arclink::api::association::{AssociationPolicy, MachineSelector};
+use arclink::api::association::{AssociationPolicy, MachineSelector, Monitoring};
 use arclink::api::conditions::{READY, is_true};
 use arclink::api::{ArcServerAssociation, ArcServerAssociationSpec};
 use arclink::azure::credentials::CredentialSource;
@@ -31,11 +31,16 @@ use arclink::azure::models::PrivateLinkScope;
 use arclink::azure::{
     ArmClient, ArmClientOptions, BucketLimits, Cloud, CredentialCache, RateLimits, ResourceId,
 };
-use arclink::emulator::{Bucket, Emulator, EmulatorConfig, Fault, Fixtures};
+use arclink::emulator::{Bucket, Emulator, EmulatorConfig, Fixtures};
 use arclink::reconcile::association::{AssociationDeps, Sweeps};
 use arclink::reconcile::scope_ref::ScopeSource;
 use arclink::reconcile::{self, Requeue, Settings};
 use serde_json::{Value, json};
+
+#[path = "association_bench/many.rs"]
+mod many;
+
+use many::many_subscriptions;
 
 const RG: &str = "rg-fleet";
 /// A small association in the same subscription, started while the big one is writing, shows
@@ -44,6 +49,8 @@ const SMALL_RG: &str = "rg-small";
 const SMALL_DELAY: Duration = Duration::from_secs(10);
 const READ_BURST: u32 = 250;
 const READ_RATE: f64 = 25.0;
+/// The data collection endpoint of `--monitoring true`.
+const DCE: &str = "dce-eastus";
 /// Passes after which a run counts as not converging.
 const MAX_PASSES: u32 = 10_000;
 
@@ -57,6 +64,8 @@ struct Args {
     drift_interval: String,
     subscriptions: usize,
     storm: u64,
+    /// `spec.monitoring` with one data collection endpoint in the fleet's region.
+    monitoring: bool,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -69,6 +78,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         drift_interval: "10m".into(),
         subscriptions: 1,
         storm: 0,
+        monitoring: false,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -85,6 +95,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--subscriptions" => args.subscriptions = value.parse().map_err(|e| bad(&e))?,
             "--storm" => args.storm = value.parse().map_err(|e| bad(&e))?,
+            "--monitoring" => args.monitoring = value.parse().map_err(|e| bad(&e))?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -110,6 +121,7 @@ fn to_argv(args: &Args) -> Vec<String> {
         ("--drift-interval", args.drift_interval.clone()),
         ("--subscriptions", args.subscriptions.to_string()),
         ("--storm", args.storm.to_string()),
+        ("--monitoring", args.monitoring.to_string()),
     ]
     .into_iter()
     .flat_map(|(f, v)| [f.to_string(), v])
@@ -165,6 +177,12 @@ fn fixtures(args: &Args) -> Result<Fixtures, Box<dyn std::error::Error>> {
             "  - {{subscriptionId: {}, resourceGroup: {SMALL_RG}, prefix: small, count: {}, location: eastus, tags: {{fleet: blue}}}}\n",
             subscription(0),
             args.small
+        ));
+    }
+    if args.monitoring {
+        yaml.push_str(&format!(
+            "dataCollectionEndpoints:\n  - {{subscriptionId: {}, resourceGroup: {RG}, name: {DCE}, location: eastus}}\n",
+            subscription(0)
         ));
     }
     Ok(Fixtures::from_yaml(&yaml)?)
@@ -343,6 +361,18 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let scope_id = scope_in(&arm, 0).await?;
     let mut obj = association("fleet", RG, &scope_id, &args.drift_interval);
+    if args.monitoring {
+        let dce = ResourceId::resource(
+            scope_id.subscription(),
+            RG,
+            "Microsoft.Insights",
+            "dataCollectionEndpoints",
+            DCE,
+        );
+        obj.spec.monitoring = Some(Monitoring {
+            data_collection_endpoint_ids: vec![dce.to_string()],
+        });
+    }
     let deps = AssociationDeps::new(ScopeSource::Id(scope_id.to_string()));
     let settings = Settings::new("bench");
     // One controller's listings in progress, shared by its reconciles.
@@ -369,7 +399,8 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(task) => Some(task.await??),
         None => None,
     };
-    let patches = count(&c, &["byMethod", "PATCH"]);
+    // The endpoint association PUTs share the write bucket with the PATCHes.
+    let patches = count(&c, &["byMethod", "PATCH"]) + count(&c, &["byMethod", "PUT"]);
     let throttled = count(&c, &["byStatus", "429"]);
     let list_pages = list_reads(&c);
     let sustained = (patches as f64 - f64::from(args.write_burst)).max(0.0) / elapsed;
@@ -413,7 +444,13 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         big.slept.as_secs_f64()
     );
     println!("time to converge        : {elapsed:.1} s");
-    println!("PATCH requests          : {patches}");
+    println!("writes (PATCH + PUT)    : {patches}");
+    if args.monitoring {
+        println!(
+            "association PUTs        : {} (configurationAccessEndpoint, one per machine)",
+            count(&c, &["byMethod", "PUT"])
+        );
+    }
     // The small association's pages are counted too.
     let small_pages = args.small.div_ceil(args.page_size) as u64;
     let big_pages = list_pages.saturating_sub(small_pages);
@@ -444,11 +481,15 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             small.passes
         );
     }
+    // With monitoring, the endpoint's GET and its associations' pages (one per machine page).
+    let (bound, extra) = match args.monitoring {
+        true => (2.0 * pages, 3),
+        false => (pages, 2),
+    };
     println!(
-        "steady-state listing    : {} reads ({} list pages, bound {} + 2), {} writes, {steady_passes} passes, {steady_secs:.1} s, Ready {steady_ready}",
+        "steady-state listing    : {} reads ({} machine list pages; reads bound {bound} + {extra}), {} writes, {steady_passes} passes, {steady_secs:.1} s, Ready {steady_ready}",
         count(&steady, &["byMethod", "GET"]),
         list_reads(&steady),
-        pages,
         count(&steady, &["writes"]),
     );
     if let Some(status) = &obj.status {
@@ -457,109 +498,6 @@ async fn bench(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             serde_json::to_vec(status)?.len()
         );
     }
-    println!(
-        "controller process      : VmHWM {} VmRSS {} (emulator in a child process)",
-        proc_status("VmHWM:"),
-        proc_status("VmRSS:")
-    );
-    Ok(())
-}
-
-/// `--subscriptions K`: K associations in K subscriptions converging at once.
-async fn many_subscriptions(
-    args: &Args,
-    emu: &ChildEmulator,
-    arm: &ArmClient,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::new("bench");
-    let sweeps = Sweeps::default();
-    let mut scopes = Vec::new();
-    for i in 0..args.subscriptions {
-        scopes.push(scope_in(arm, i).await?);
-    }
-    let stormed = (args.storm > 0).then_some(args.subscriptions - 1);
-    emu.reset_counters().await?;
-    if let Some(i) = stormed {
-        let fault = Fault::status(429)
-            .retry_after(1)
-            .path_contains(&format!("/subscriptions/{}/", subscription(i)))
-            .for_duration(Duration::from_secs(args.storm));
-        emu.admin(
-            reqwest::Method::POST,
-            "faults",
-            Some(serde_json::to_value(fault)?),
-        )
-        .await?;
-    }
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (i, scope) in scopes.iter().enumerate() {
-        let (arm, settings, scope) = (arm.clone(), settings.clone(), scope.clone());
-        let sweeps = sweeps.clone();
-        let interval = args.drift_interval.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut obj = association(&format!("fleet-{i}"), RG, &scope, &interval);
-            obj.spec.machines.subscription_id = Some(subscription(i));
-            let deps = AssociationDeps::new(ScopeSource::Id(scope.to_string()));
-            converge(&arm, &settings, &sweeps, &mut obj, &deps, false).await
-        }));
-    }
-    let mut results = Vec::new();
-    for task in tasks {
-        results.push(task.await??);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let c = emu.counters().await?;
-    println!(
-        "subscriptions           : {} x {} machines, each its own bucket of {} burst, {} /s",
-        args.subscriptions, args.machines, args.write_burst, args.write_rate
-    );
-    match stormed {
-        Some(i) => println!(
-            "429 storm               : every request of subscription {i} answered 429 (Retry-After 1) for the first {} s",
-            args.storm
-        ),
-        None => println!("429 storm               : none"),
-    }
-    let rate = |r: &Converged| {
-        let secs = r.done.duration_since(started).as_secs_f64();
-        let sustained = (f64::from(r.written) - f64::from(args.write_burst)).max(0.0) / secs;
-        (secs, sustained)
-    };
-    let (mut sum, mut lowest) = (0.0, f64::MAX);
-    let mut last = 0.0_f64;
-    for (i, r) in results.iter().enumerate() {
-        let (secs, sustained) = rate(r);
-        let note = if Some(i) == stormed { " (storm)" } else { "" };
-        println!(
-            "subscription {i:>2}         : {} PATCHes accepted in {secs:.1} s, {} passes: {sustained:.1} /s = {:.3} x its bucket{note}",
-            r.written,
-            r.passes,
-            sustained / args.write_rate
-        );
-        if Some(i) != stormed {
-            sum += f64::from(r.written);
-            lowest = lowest.min(sustained / args.write_rate);
-            last = last.max(secs);
-        }
-    }
-    let measured = args.subscriptions - usize::from(stormed.is_some());
-    let buckets = measured as f64 * args.write_rate;
-    let aggregate = (sum - measured as f64 * f64::from(args.write_burst)).max(0.0) / last;
-    println!(
-        "aggregate ({measured} subscriptions{}): {aggregate:.1} /s = {:.3} x the sum of their buckets ({buckets} /s); lowest single {lowest:.3}",
-        if stormed.is_some() {
-            " without the storm"
-        } else {
-            ""
-        },
-        aggregate / buckets
-    );
-    println!(
-        "all converged           : {elapsed:.1} s; PATCH requests {}, 429 responses {}",
-        count(&c, &["byMethod", "PATCH"]),
-        count(&c, &["byStatus", "429"])
-    );
     println!(
         "controller process      : VmHWM {} VmRSS {} (emulator in a child process)",
         proc_status("VmHWM:"),
@@ -586,6 +524,7 @@ fn association(
                 tag_selector: [("fleet".to_string(), "blue".to_string())].into(),
             },
             on_conflict: Default::default(),
+            monitoring: None,
             deletion: Default::default(),
             policy: AssociationPolicy {
                 drift_check_interval: Some(drift_interval.into()),

@@ -50,8 +50,13 @@ pub struct ArcServerAssociationSpec {
     /// A machine already in ANOTHER scope: `Skip` (default, report `Conflict`) or `Takeover`.
     #[serde(default)]
     pub on_conflict: ConflictPolicy,
-    /// On delete: `Detach` (default) clears the scope on machines that still point to it;
-    /// `Orphan` leaves them.
+    /// Azure Monitor Agent over private link: each machine's
+    /// `dataCollectionRuleAssociations/configurationAccessEndpoint` points at the listed data
+    /// collection endpoint in its region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
+    /// On delete: `Detach` (default) clears the scope on machines that still point to it and
+    /// removes the endpoint associations arclink wrote; `Orphan` leaves both.
     #[serde(default)]
     pub deletion: DetachPolicy,
     /// Drift policy and check interval.
@@ -86,6 +91,23 @@ pub struct MachineSelector {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = 16, "additionalProperties" = {"type": "string", "maxLength": 256}))]
     pub tag_selector: BTreeMap<String, String>,
+}
+
+/// Azure Monitor Agent over private link, for every machine the association selects (but those
+/// an older association claims).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Monitoring {
+    /// Data collection endpoints (`Microsoft.Insights/dataCollectionEndpoints` ids), at most one
+    /// per region: each machine is associated with the one in its region, under the name
+    /// `configurationAccessEndpoint` (Azure Monitor Agent reads no other). Machines in a
+    /// region without one are reported (`NoRegionalEndpoint`), not written. An association
+    /// with another endpoint that arclink did not write is a `Conflict` unless
+    /// `onConflict: Takeover`.
+    #[schemars(length(min = 1, max = 64))]
+    #[schemars(inner(regex(pattern = names::DATA_COLLECTION_ENDPOINT_ID.pattern()), length(max = 512)))]
+    #[schemars(extend("x-kubernetes-list-type" = "set"))]
+    pub data_collection_endpoint_ids: Vec<String>,
 }
 
 /// What to do with a machine that is already in another scope.
@@ -145,6 +167,10 @@ pub struct ArcServerAssociationStatus {
     /// Number of non-associated machines left out of `machines` to bound the object's size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machines_omitted: Option<u32>,
+    /// The data collection endpoints machines may be associated with by this object: the
+    /// spec's, plus those removed from it until arclink has removed its associations with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_collection_endpoint_ids: Vec<String>,
     // No operation and no drift field by field: a drifted machine is listed in `machines`.
     #[serde(flatten)]
     pub common: CommonStatus<NoArmStatus>,
@@ -170,6 +196,25 @@ pub struct AssociationSummary {
     pub not_found: u32,
     /// Machines whose update failed.
     pub failed: u32,
+    /// The endpoint associations of `spec.monitoring`, machine by machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<MonitoringSummary>,
+}
+
+/// Counts of `spec.monitoring` over the selected machines.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitoringSummary {
+    /// Machines whose `configurationAccessEndpoint` is their region's endpoint.
+    pub associated: u32,
+    /// Machines whose association is being written.
+    pub pending: u32,
+    /// Machines in a region without a listed data collection endpoint (not written).
+    pub no_regional_endpoint: u32,
+    /// Machines with another endpoint association arclink did not write.
+    pub conflict: u32,
+    /// Machines whose association write failed.
+    pub failed: u32,
 }
 
 /// A machine that is not associated, and why.
@@ -177,7 +222,8 @@ pub struct AssociationSummary {
 pub struct MachineStatus {
     /// Machine name.
     pub name: String,
-    /// `Pending`, `Conflict`, `RegionMismatch`, `NotFound`, `Failed` or `Drifted`.
+    /// `Pending`, `Conflict`, `RegionMismatch`, `NotFound`, `Failed`, `Drifted`, or
+    /// `NoRegionalEndpoint` (`spec.monitoring` lists no data collection endpoint in its region).
     pub state: String,
     /// Details, e.g. the other scope or the ARM error.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -94,14 +94,23 @@ const SUPPORTED: &[(&str, Provider, &[&str])] = &[
             "2023-09-01",
         ],
     ),
+    // Data collection endpoints (read) and Azure Monitor Agent's endpoint associations on
+    // machines: the DataCollection spec's stable versions (2024-03-11 is the newest; 2022-06-01
+    // the .NET SDK's default), same shapes for what arclink reads and writes.
+    (
+        "microsoft.insights/datacollection",
+        Provider::Monitor,
+        &["2024-03-11", "2023-03-11", "2022-06-01"],
+    ),
 ];
 
-/// The providers whose version a flag may pin.
+/// The providers whose version a flag may pin (all but `Monitor`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Provider {
     HybridCompute,
     Network,
     PrivateDns,
+    Monitor,
 }
 
 /// Versions pinned by flags, per provider; `None`: negotiated.
@@ -145,9 +154,10 @@ impl ApiVersions {
             )));
         };
         let pinned = match provider {
-            Provider::HybridCompute => &self.hybrid_compute,
-            Provider::Network => &self.network,
-            Provider::PrivateDns => &self.private_dns,
+            Provider::HybridCompute => self.hybrid_compute.as_deref(),
+            Provider::Network => self.network.as_deref(),
+            Provider::PrivateDns => self.private_dns.as_deref(),
+            Provider::Monitor => None,
         };
         Ok(match pinned {
             Some(v) => Choice::Fixed(v),

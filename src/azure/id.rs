@@ -235,13 +235,16 @@ impl ResourceId {
         id
     }
 
+    /// The namespace after the last `providers` (an extension resource has its own type).
     fn provider_index(&self) -> Option<usize> {
         let i = if self.has_group || self.management_group {
             4
         } else {
             2
         };
-        (i < self.segments.len()).then_some(i + 1)
+        let mut keys = self.segments.iter().skip(i).step_by(2);
+        let last = keys.rposition(|k| k.eq_ignore_ascii_case(PROVIDERS))?;
+        Some(i + 2 * last + 1)
     }
 
     /// The subscription; empty for what lies below a management group (the rate limiter then
@@ -318,10 +321,6 @@ impl ResourceId {
     pub fn segments(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().map(String::as_str)
     }
-
-    fn normalized(&self) -> impl Iterator<Item = String> + '_ {
-        self.segments.iter().map(|s| s.to_ascii_lowercase())
-    }
 }
 
 /// Whether segments start `providers/Microsoft.Management/managementGroups`.
@@ -347,8 +346,8 @@ impl Eq for ResourceId {}
 
 impl Hash for ResourceId {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        for s in self.normalized() {
-            s.hash(state);
+        for s in &self.segments {
+            s.to_ascii_lowercase().hash(state);
         }
     }
 }

@@ -226,6 +226,13 @@ pub static DNS_ZONE_ID: IdRule = IdRule::new(
     &[("privateDnsZones", &PRIVATE_DNS_ZONE)],
 );
 
+/// A data collection endpoint (Azure Monitor Agent's configuration and ingestion endpoint).
+pub static DATA_COLLECTION_ENDPOINT_ID: IdRule = IdRule::new(
+    "a data collection endpoint",
+    "Microsoft.Insights",
+    &[("dataCollectionEndpoints", &RESOURCE)],
+);
+
 /// The rules and ids the CRDs use, for [`explain`].
 const RULES: [&Rule; 9] = [
     &GUID,
@@ -238,7 +245,13 @@ const RULES: [&Rule; 9] = [
     &REGION,
     &MANAGEMENT_GROUP,
 ];
-const IDS: [&IdRule; 4] = [&SCOPE_ID, &SUBNET_ID, &NSG_ID, &DNS_ZONE_ID];
+const IDS: [&IdRule; 5] = [
+    &SCOPE_ID,
+    &SUBNET_ID,
+    &NSG_ID,
+    &DNS_ZONE_ID,
+    &DATA_COLLECTION_ENDPOINT_ID,
+];
 
 /// What a value matching `pattern` (a CRD field's, built here) must be, in words; `None` for a
 /// pattern not built here.

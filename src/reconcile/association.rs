@@ -7,6 +7,7 @@
 //! state a pass is the list pages plus the scope GET, and no write.
 
 mod detach;
+mod monitor;
 mod pass;
 mod select;
 mod sweep;
@@ -29,6 +30,7 @@ use super::engine::{Cleaned, Common, Cx, Managed, Next};
 use super::scope_ref::{self, ScopeSource};
 use super::{ChangeAction, Phase, Requeue, Settings, scope};
 use detach::{Detached, detach};
+use monitor::Monitor;
 use pass::Pass;
 pub use select::{Claim, MachineRef, Selection, is_scope};
 use select::{Rules, rivals};
@@ -127,6 +129,9 @@ impl Managed for ArcServerAssociation {
     /// object's scope and that no other association of the same scope selects. Large groups
     /// are detached in batches, keeping the finalizer in between.
     async fn delete(cx: &mut Cx<'_, Self>, deps: &AssociationDeps) -> Result<Cleaned, ArmError> {
+        if let Some(waiting) = release_monitoring(cx, deps, false).await? {
+            return Ok(Cleaned::Waiting(waiting));
+        }
         let Some(scope_id) = scope_of(cx, deps) else {
             return Ok(Cleaned::Done(
                 "no scope was ever resolved: no machine was associated".into(),
@@ -164,8 +169,12 @@ impl Managed for ArcServerAssociation {
         })
     }
 
-    /// `deletion: Orphan`: the machines stay associated.
+    /// `deletion: Orphan`: the machines stay associated, their endpoint associations too,
+    /// without arclink's owner marker.
     async fn orphan(cx: &mut Cx<'_, Self>, deps: &AssociationDeps) -> Result<Cleaned, ArmError> {
+        if let Some(waiting) = release_monitoring(cx, deps, true).await? {
+            return Ok(Cleaned::Waiting(waiting));
+        }
         cx.state.forget(&object_key(cx.obj));
         Ok(Cleaned::Done(match scope_of(cx, deps) {
             Some(id) => format!("deletion Orphan: machines left associated with scope {id}"),
@@ -275,7 +284,16 @@ async fn converge(
             let settled = find(&cx.status.common.conditions, READY).is_some_and(|c| {
                 c.status == "True" && c.observed_generation == obj.metadata.generation
             });
-            Sweep::new(basis, scope, previous, settled, mine.names())
+            let mut sweep = Sweep::new(basis, scope, previous, settled, mine.names());
+            let group = ResourceId::resource_group_id(mine.subscription(), mine.resource_group());
+            match read_monitor(cx, &group).await? {
+                Ok(monitor) => sweep.monitor = monitor,
+                Err(next) => return Ok(next),
+            }
+            if obj.spec.monitoring.is_some() {
+                sweep.tally.summary.monitoring = Some(Default::default());
+            }
+            sweep
         }
     };
     cx.status.scope_resource_id = Some(target.to_string());
@@ -295,7 +313,9 @@ async fn converge(
     let writer = Writer::new(arm, deps.budget);
     let mut pass = Pass::new(cx, &group, &mine, rules, writer, sweep);
     let collection = CollectionId::new(&group, MACHINES);
-    if let Err(failure) = drive(&mut pass, arm, &collection).await {
+    let driven = drive(&mut pass, arm, &collection).await;
+    pass.record_changes();
+    if let Err(failure) = driven {
         let e = failure.error;
         if e.is_retryable() {
             // The page is read again by the next pass, which goes on from there.
@@ -318,6 +338,10 @@ async fn converge(
         }
         return Err(e);
     }
+    if pass.sweep.cursor.is_done() {
+        pass.remove_stale().await;
+    }
+    pass.record_changes();
     let next = if pass.sweep.cursor.is_done() {
         // The whole group was read: the status and `Drifted` say what this listing found.
         let began_earlier = pass.sweep.cursor.began_before(started);
@@ -339,6 +363,13 @@ async fn converge(
         }
         pass.cx.observed();
         let next = pass.complete(&tally, batch);
+        if pass.stale_left == 0 && !pass.cx.settings.dry_run {
+            // Every association with an endpoint no longer listed is gone.
+            let listed = obj.spec.monitoring.as_ref();
+            pass.cx.status.data_collection_endpoint_ids = listed
+                .map(|m| m.data_collection_endpoint_ids.clone())
+                .unwrap_or_default();
+        }
         pass::record(&mut pass.cx.status, tally);
         // Due again one interval after the first page was read, so that every page is read at
         // least once per interval however many passes the listing took.
@@ -357,4 +388,104 @@ async fn converge(
     };
     state.put(key, Entry::Converge(Box::new(pass.sweep)));
     Ok(next)
+}
+
+/// `spec.monitoring` for a new listing: the endpoints' regions and associations, those of the
+/// endpoints the status still records included (`None` when there is neither). The status
+/// records the spec's endpoints from now on, so that they are looked at until arclink's
+/// associations with them are removed.
+async fn read_monitor(
+    cx: &mut Cx<'_, ArcServerAssociation>,
+    group: &ResourceId,
+) -> Result<Result<Option<Monitor>, Next>, ArmError> {
+    let spec = cx.obj.spec.monitoring.as_ref();
+    let recorded = &cx.status.data_collection_endpoint_ids;
+    if spec.is_none() && recorded.is_empty() {
+        return Ok(Ok(None));
+    }
+    let marker = cx.owner().description_marker();
+    let read = monitor::read(cx.arm, spec, recorded, group, marker, cx.interval).await?;
+    let monitor = match read {
+        Ok(m) => m,
+        Err(next) => return Ok(Err(next)),
+    };
+    if !cx.settings.dry_run {
+        let listed = spec.map(|s| s.data_collection_endpoint_ids.as_slice());
+        let all = monitor::endpoints(recorded, listed.unwrap_or_default());
+        cx.status.data_collection_endpoint_ids = all.iter().map(ToString::to_string).collect();
+    }
+    Ok(Ok(Some(monitor)))
+}
+
+/// Deletion, first: removes arclink's endpoint associations on the machines of the group
+/// (`orphan`: leaves them without its owner marker), in batches. `Some`: where the deletion
+/// stands while some are left.
+async fn release_monitoring(
+    cx: &mut Cx<'_, ArcServerAssociation>,
+    deps: &AssociationDeps,
+    orphan: bool,
+) -> Result<Option<Next>, ArmError> {
+    let listed = cx.obj.spec.monitoring.as_ref();
+    let listed = listed.map(|m| m.data_collection_endpoint_ids.as_slice());
+    let endpoints = monitor::endpoints(
+        listed.unwrap_or_default(),
+        &cx.status.data_collection_endpoint_ids,
+    );
+    if endpoints.is_empty() {
+        return Ok(None);
+    }
+    let sel = &cx.obj.spec.machines;
+    // The machines' subscription defaults to the scope's, which every endpoint id would not
+    // tell: without a resolved scope, the endpoint's subscription is the best guess.
+    let subscription = sel
+        .subscription_id
+        .clone()
+        .or_else(|| scope_of(cx, deps).map(|s| s.subscription().to_string()))
+        .unwrap_or_else(|| endpoints[0].subscription().to_string());
+    let group = ResourceId::resource_group_id(&subscription, &sel.resource_group);
+    let marker = cx.owner().description_marker();
+    let dry_run = cx.settings.dry_run;
+    let mut removal = monitor::remove_all(
+        cx.arm,
+        dry_run,
+        orphan,
+        deps.budget,
+        &group,
+        &endpoints,
+        marker.clone(),
+    )
+    .await?;
+    // In name order: the writes run side by side and end in any order.
+    removal
+        .removed
+        .sort_by_key(|(id, _)| id.to_string().to_ascii_lowercase());
+    for (id, endpoint) in &removal.removed {
+        let (action, diff) = match orphan {
+            true => (
+                ChangeAction::Update,
+                entry("properties.description", "", &marker),
+            ),
+            false => (
+                ChangeAction::Delete,
+                entry(monitor::ENDPOINT_FIELD, "", endpoint),
+            ),
+        };
+        cx.record(id, action, vec![diff]);
+    }
+    if removal.left == 0 {
+        if !dry_run {
+            cx.status.data_collection_endpoint_ids.clear();
+        }
+        return Ok(None);
+    }
+    Ok(Some(Next::progressing(
+        "Detaching",
+        format!(
+            "{} {} configurationAccessEndpoint associations arclink wrote; {} left",
+            if orphan { "released" } else { "removed" },
+            removal.removed.len(),
+            removal.left
+        ),
+        deps.budget.requeue,
+    )))
 }

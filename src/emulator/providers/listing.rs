@@ -9,7 +9,8 @@ use super::super::http::{ApiError, ArmResponse};
 use super::super::ids;
 use super::super::shared::Shared;
 use super::super::state::{self, Map};
-use super::call::{Call, Kind, View};
+use super::call::{Call, Kind, Reply, View};
+use super::datacollection;
 use super::privatedns::RECORD_TYPES;
 use super::routes;
 use super::rules::{require_resource_group, require_subscription};
@@ -48,7 +49,7 @@ pub fn list_children(call: &Call) -> Result<ArmResponse, ApiError> {
         &ctx,
         &map,
         &prefix,
-        |k| !k[plen..].contains('/'),
+        |k, _| !k[plen..].contains('/'),
         ctx.as_kind(call.kind),
     )
 }
@@ -71,14 +72,20 @@ pub fn list_record_sets(call: &Call) -> Result<ArmResponse, ApiError> {
             (Some(t), Some(_), None) if RECORD_TYPES.contains(&t)
         )
     };
-    page(&ctx, &map, &prefix, record_set, |map, v| {
-        routes::render(
-            map,
-            &super::type_key_of(v),
-            v,
-            &View::new(ctx.shared, ctx.api_version),
-        )
-    })
+    page(
+        &ctx,
+        &map,
+        &prefix,
+        |k, _| record_set(k),
+        |map, v| {
+            routes::render(
+                map,
+                &super::type_key_of(v),
+                v,
+                &View::new(ctx.shared, ctx.api_version),
+            )
+        },
+    )
 }
 
 /// `GET /subscriptions/{s}/providers/{ns}/{type}`: every resource of a type in a subscription.
@@ -112,7 +119,40 @@ pub fn list_subscription(
             (Some(_), Some("providers"), Some(n), Some(t), Some(_), None) if n == ns && t == ty
         )
     };
-    page(&ctx, &map, &prefix, of_type, ctx.as_kind(kind))
+    page(&ctx, &map, &prefix, |k, _| of_type(k), ctx.as_kind(kind))
+}
+
+/// `GET …/dataCollectionEndpoints/{name}/associations`
+/// (`DataCollectionRuleAssociations_ListByDataCollectionEndpoint`): the associations with the
+/// endpoint, on whatever resource they are; 404 when the endpoint does not exist.
+pub fn list_endpoint_associations(call: &Call) -> Result<Reply, ApiError> {
+    let map = call.shared.store.read();
+    let endpoint = call.rid.parent().map(|p| p.to_id()).unwrap_or_default();
+    let key = ids::key(&endpoint);
+    if !map.contains_key(&key) {
+        return Err(ApiError::new(
+            404,
+            "ResourceNotFound",
+            format!("The Resource '{endpoint}' was not found."),
+        ));
+    }
+    let ctx = ListCtx::of(call);
+    let extension = format!("/providers/{}/", datacollection::ASSOCIATIONS);
+    let with_endpoint = |k: &str, v: &Value| {
+        k.contains(&extension)
+            && v["properties"]["dataCollectionEndpointId"]
+                .as_str()
+                .is_some_and(|e| ids::key(e) == key)
+    };
+    let kind = routes::kind_for(datacollection::ASSOCIATIONS).unwrap_or(call.kind);
+    page(
+        &ctx,
+        &map,
+        "/subscriptions/",
+        with_endpoint,
+        ctx.as_kind(kind),
+    )
+    .map(Reply::from)
 }
 
 /// A generic resource list: `GET /subscriptions/{s}[/resourceGroups/{rg}]/resources`.
@@ -153,15 +193,21 @@ pub fn list_resources(list: &ResourceList) -> Result<ArmResponse, ApiError> {
         path: &list.path,
     };
     let top_level = |k: &str| ids::ResourceId::parse(k).is_some_and(|r| r.segments.len() == 1);
-    page(&ctx, &map, &prefix, top_level, |_, v| {
-        let mut item = json!({"id": v["id"], "name": v["name"], "type": v["type"]});
-        for field in ["location", "tags", "kind", "identity", "sku"] {
-            if let Some(x) = v.get(field).filter(|x| !x.is_null()) {
-                item[field] = x.clone();
+    page(
+        &ctx,
+        &map,
+        &prefix,
+        |k, _| top_level(k),
+        |_, v| {
+            let mut item = json!({"id": v["id"], "name": v["name"], "type": v["type"]});
+            for field in ["location", "tags", "kind", "identity", "sku"] {
+                if let Some(x) = v.get(field).filter(|x| !x.is_null()) {
+                    item[field] = x.clone();
+                }
             }
-        }
-        item
-    })
+            item
+        },
+    )
 }
 
 /// One page of a key range; the skip token is the last key of the previous page, so a page costs
@@ -170,7 +216,7 @@ fn page(
     ctx: &ListCtx,
     map: &Map,
     prefix: &str,
-    keep: impl Fn(&str) -> bool,
+    keep: impl Fn(&str, &Value) -> bool,
     render: impl Fn(&Map, &Arc<Value>) -> Value,
 ) -> Result<ArmResponse, ApiError> {
     let page_size = ctx.shared.settings().page_size.max(1);
@@ -178,7 +224,7 @@ fn page(
     let mut last: Option<&str> = None;
     let mut more = false;
     for (k, v) in state::range_after(map, prefix, ctx.skip_token) {
-        if !keep(k) {
+        if !keep(k, v) {
             continue;
         }
         if items.len() == page_size {

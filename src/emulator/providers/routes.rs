@@ -234,6 +234,13 @@ pub static KINDS: &[Kind] = &[
         DataCollection,
     ),
     Kind::new(
+        "microsoft.insights/datacollectionendpoints/associations",
+        "Microsoft.Insights",
+        &["dataCollectionEndpoints", "associations"],
+        DataCollection,
+    )
+    .serve(&[(List, super::listing::list_endpoint_associations)]),
+    Kind::new(
         ASSOCIATIONS,
         "Microsoft.Insights",
         &["dataCollectionRuleAssociations"],

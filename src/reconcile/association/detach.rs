@@ -6,7 +6,7 @@ use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId, Write};
 
 use super::select::{MachineRef, Rival, Selection, is_scope, rivals};
 use super::sweep::{self, Cursor, Detaching, Entry, Sweeps, Visit, drive};
-use super::writes::{Finished, Writer};
+use super::writes::{Finished, Job, Writer};
 use super::{AssociationDeps, MACHINES, SCOPE_FIELD, created, object_key};
 use crate::reconcile::Settings;
 
@@ -139,7 +139,11 @@ impl Visit for Detach<'_> {
             self.state.cursor.defer(m);
         } else {
             let id = self.group.child(MACHINES, &m.name);
-            if let Some(f) = self.writer.start(id, m, None).await {
+            let job = Job {
+                scope: Some(None),
+                monitor: None,
+            };
+            if let Some(f) = self.writer.start(id, m, job).await {
                 self.finished(f);
             }
         }
@@ -149,7 +153,10 @@ impl Visit for Detach<'_> {
     /// (reference/arm-behaviours.md 15); an accepted operation is seen by a later listing.
     fn finished(&mut self, f: Finished) {
         let id = self.group.child(MACHINES, &f.machine.name);
-        match f.result {
+        let Some(result) = f.result else {
+            return;
+        };
+        match result {
             Ok(Write::Done(m)) if m.scope().is_none() => {
                 self.state.done += 1;
                 self.written.push(id);

@@ -197,6 +197,11 @@ pub enum Decision {
 }
 
 impl Rules<'_> {
+    /// Whether an older association with another scope selects `m`.
+    pub fn claimed(&self, m: &MachineRef) -> bool {
+        self.older.iter().any(|r| r.selection.selects(m))
+    }
+
     pub fn decide(&self, m: &MachineRef) -> Decision {
         let id = &self.scope.id;
         let current = m.scope();

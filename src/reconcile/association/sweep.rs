@@ -35,6 +35,7 @@ use crate::api::ArcServerAssociation;
 use crate::azure::{ArmClient, ArmError, CollectionId, Listing, ResourceId};
 use crate::reconcile::scope_ref::ResolvedScope;
 
+use super::monitor::Monitor;
 use super::select::{Claim, MachineRef};
 use super::tally::Tally;
 use super::writes::{Finished, Writer};
@@ -299,6 +300,10 @@ pub struct Sweep {
     pub unseen: HashMap<String, String>,
     /// PATCHes ARM accepted during this listing.
     pub written: u32,
+    /// `spec.monitoring` as read when the listing began, and what is left to decide.
+    pub monitor: Option<Monitor>,
+    /// Endpoint associations written during this listing.
+    pub monitor_written: u32,
     /// The first terminal failure of this listing.
     pub failure: Option<ArmError>,
 }
@@ -320,6 +325,8 @@ impl Sweep {
             tally: Tally::default(),
             unseen: names.clone(),
             written: 0,
+            monitor: None,
+            monitor_written: 0,
             failure: None,
         }
     }
@@ -417,6 +424,7 @@ mod tests {
                     tag_selector: Default::default(),
                 },
                 on_conflict: Default::default(),
+                monitoring: None,
                 deletion: Default::default(),
                 policy: Default::default(),
                 suspend: false,

@@ -35,6 +35,32 @@ impl MachineState {
     }
 }
 
+/// State of one machine's `configurationAccessEndpoint` (`spec.monitoring`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitorState {
+    Associated,
+    Pending,
+    /// No endpoint of the spec is in the machine's region: nothing is written.
+    NoRegionalEndpoint,
+    Conflict,
+    Failed,
+    /// Not as the spec says and drift policy `Report` forbids the write.
+    Drifted,
+}
+
+impl MonitorState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorState::Associated => "Associated",
+            MonitorState::Pending => "Pending",
+            MonitorState::NoRegionalEndpoint => "NoRegionalEndpoint",
+            MonitorState::Conflict => "Conflict",
+            MonitorState::Failed => "Failed",
+            MonitorState::Drifted => "Drifted",
+        }
+    }
+}
+
 /// Accumulates one pass's machine states. The listed machines are the first [`MAX_LISTED`] by
 /// name, so the list does not depend on ARM's page order and does not churn between passes.
 #[derive(Clone, Debug, Default)]
@@ -42,6 +68,8 @@ pub struct Tally {
     pub summary: AssociationSummary,
     /// Machines with drift policy `Report` that are not associated (counted as pending).
     pub drifted: u32,
+    /// Machines with drift policy `Report` whose endpoint association is not as the spec says.
+    pub monitor_drifted: u32,
     listed: BTreeMap<String, MachineStatus>,
     omitted: u32,
 }
@@ -68,11 +96,43 @@ impl Tally {
             MachineState::NotFound => {}
             MachineState::Failed => s.failed += 1,
         }
+        self.list(name, state.as_str(), message);
+    }
+
+    /// Adds the state of a machine's endpoint association. A machine listed for its scope
+    /// keeps that state, the association's message added to it.
+    pub fn monitor(&mut self, name: &str, state: MonitorState, message: Option<String>) {
+        let m = self.summary.monitoring.get_or_insert_with(Default::default);
+        match state {
+            MonitorState::Associated => {
+                m.associated += 1;
+                return;
+            }
+            MonitorState::Pending => m.pending += 1,
+            MonitorState::NoRegionalEndpoint => m.no_regional_endpoint += 1,
+            MonitorState::Conflict => m.conflict += 1,
+            MonitorState::Failed => m.failed += 1,
+            MonitorState::Drifted => self.monitor_drifted += 1,
+        }
+        let message = format!(
+            "configurationAccessEndpoint {}: {}",
+            state.as_str(),
+            message.unwrap_or_default()
+        );
+        if let Some(listed) = self.listed.get_mut(name) {
+            let kept = listed.message.take().unwrap_or_default();
+            listed.message = Some(format!("{kept}; {message}"));
+            return;
+        }
+        self.list(name, state.as_str(), Some(message));
+    }
+
+    fn list(&mut self, name: &str, state: &str, message: Option<String>) {
         self.listed.insert(
             name.to_string(),
             MachineStatus {
                 name: name.to_string(),
-                state: state.as_str().to_string(),
+                state: state.to_string(),
                 message,
             },
         );

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use crate::azure::models::MachineUpdate;
 use crate::azure::{ArmClient, ArmError, ResourceId, Write};
 
+use super::monitor;
 use super::select::MachineRef;
 
 /// How much one reconcile pass may write.
@@ -54,11 +55,22 @@ async fn clear_scope(arm: &ArmClient, id: &ResourceId) -> Result<Write<MachineRe
     }
 }
 
-/// A finished PATCH of `machine` (as listed before the PATCH, so that a write to retry can be
+/// What to write for one machine: its scope (set, or cleared with `None`) and then, unless the
+/// scope write failed, its data collection endpoint association.
+#[derive(Default)]
+pub struct Job {
+    pub scope: Option<Option<ResourceId>>,
+    pub monitor: Option<monitor::Work>,
+}
+
+/// A finished job of `machine` (as listed before the PATCH, so that a write to retry can be
 /// kept for the next pass without reading the machine again).
 pub struct Finished {
     pub machine: MachineRef,
-    pub result: Result<Write<MachineRef>, ArmError>,
+    /// The scope PATCH, when the job had one.
+    pub result: Option<Result<Write<MachineRef>, ArmError>>,
+    /// The endpoint association, when the job had one and its scope PATCH did not fail.
+    pub monitor: Option<Result<monitor::Done, ArmError>>,
 }
 
 /// Runs PATCHes as tasks (so they progress while the next list page is fetched), at most
@@ -88,13 +100,13 @@ impl Writer {
         self.started < self.budget.writes && self.started_at.elapsed() < self.budget.duration
     }
 
-    /// Starts the PATCH setting (or, with `None`, clearing) the machine's scope; when
-    /// `in_flight` PATCHes are already running, first waits for one and returns it.
+    /// Starts the job of machine `id`; when `in_flight` jobs are already running, first waits
+    /// for one and returns it.
     pub async fn start(
         &mut self,
         id: ResourceId,
         machine: MachineRef,
-        scope: Option<ResourceId>,
+        job: Job,
     ) -> Option<Finished> {
         let done = if self.tasks.len() >= self.budget.in_flight.max(1) {
             self.next().await
@@ -104,14 +116,23 @@ impl Writer {
         self.started += 1;
         let arm = self.arm.clone();
         self.tasks.spawn(async move {
-            let result = match scope {
-                Some(scope) => {
+            let result = match job.scope {
+                Some(Some(scope)) => {
                     let body = MachineUpdate::private_link_scope(Some(scope));
-                    arm.patch::<_, MachineRef>(&id, &body).await
+                    Some(arm.patch::<_, MachineRef>(&id, &body).await)
                 }
-                None => clear_scope(&arm, &id).await,
+                Some(None) => Some(clear_scope(&arm, &id).await),
+                None => None,
             };
-            Finished { machine, result }
+            let monitor = match (job.monitor, &result) {
+                (Some(work), None | Some(Ok(_))) => Some(work.run(&arm).await),
+                _ => None,
+            };
+            Finished {
+                machine,
+                result,
+                monitor,
+            }
         });
         done
     }
@@ -121,9 +142,9 @@ impl Writer {
         loop {
             match self.tasks.join_next().await? {
                 Ok(done) => return Some(done),
-                // A PATCH task only ends without a result if it panicked; its machine is
-                // looked at again on the next pass.
-                Err(e) => tracing::warn!(error = %e, "machine PATCH task failed"),
+                // A task only ends without a result if it panicked; its machine is looked at
+                // again on the next pass.
+                Err(e) => tracing::warn!(error = %e, "machine write task failed"),
             }
         }
     }

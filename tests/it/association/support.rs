@@ -15,6 +15,50 @@ pub use crate::common::bed::{Bed, step};
 use crate::common::fixtures::in_test_namespace;
 pub use crate::common::fixtures::{SUB, machine_id, scope_id};
 pub const RG: &str = "rg-servers";
+/// The data collection endpoints every bed holds (name, region).
+pub const ENDPOINTS: [(&str, &str); 3] = [
+    ("dce-eastus", "eastus"),
+    ("dce-eastus-b", "eastus"),
+    ("dce-westus", "westus"),
+];
+
+pub fn dce_id(name: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Insights/dataCollectionEndpoints/{name}"
+    )
+}
+
+/// The id of a machine's `configurationAccessEndpoint` association.
+pub fn endpoint_association_id(machine: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.Insights/dataCollectionRuleAssociations/configurationAccessEndpoint",
+        machine_id(machine)
+    )
+}
+
+/// The endpoint a machine's `configurationAccessEndpoint` points at in the emulator, if any,
+/// and its description.
+pub fn endpoint_of(admin: &Admin, machine: &str) -> Option<(String, Option<String>)> {
+    let a = admin.get(&endpoint_association_id(machine))?;
+    let p = &a["properties"];
+    Some((
+        p["dataCollectionEndpointId"].as_str()?.to_string(),
+        p["description"].as_str().map(str::to_string),
+    ))
+}
+
+/// Whether a machine's `configurationAccessEndpoint` points at endpoint `dce`.
+pub fn points_at(admin: &Admin, machine: &str, dce: &str) -> bool {
+    endpoint_of(admin, machine).is_some_and(|(e, _)| e.eq_ignore_ascii_case(&dce_id(dce)))
+}
+
+/// `obj` with `spec.monitoring` listing `endpoints`.
+pub fn monitored(mut obj: ArcServerAssociation, endpoints: &[&str]) -> ArcServerAssociation {
+    obj.spec.monitoring = Some(arclink::api::association::Monitoring {
+        data_collection_endpoint_ids: endpoints.iter().map(|e| dce_id(e)).collect(),
+    });
+    obj
+}
 
 pub fn machine(name: &str, location: &str, tags: &[(&str, &str)]) -> MachineFixture {
     MachineFixture {
@@ -58,6 +102,18 @@ pub async fn bed_with_writes(
         ))
         .edit_fixtures(|fixtures| {
             fixtures.machines = machines;
+            fixtures.data_collection_endpoints = ENDPOINTS
+                .iter()
+                .map(|(name, location)| arclink::emulator::SeededFixture {
+                    subscription_id: SUB.into(),
+                    resource_group: RG.into(),
+                    name: name.to_string(),
+                    location: location.to_string(),
+                    tags: Default::default(),
+                    sku: None,
+                    properties: Default::default(),
+                })
+                .collect();
             if generated > 0 {
                 fixtures.machine_sets = vec![arclink::emulator::MachineSetFixture {
                     subscription_id: SUB.into(),
@@ -129,6 +185,7 @@ pub fn association(
                     .collect::<BTreeMap<_, _>>(),
             },
             on_conflict: Default::default(),
+            monitoring: None,
             deletion: Default::default(),
             policy: AssociationPolicy::default(),
             suspend: false,

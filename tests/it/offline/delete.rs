@@ -43,8 +43,10 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     golden("plan-delete.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(plan["delete"], true);
-    assert_eq!(plan["summary"]["delete"], 3, "{plan:#}");
-    assert_eq!(plan["summary"]["update"], 1, "{plan:#}");
+    // The association removes its machines' endpoint associations (spec.monitoring) and
+    // detaches them: a delete.
+    assert_eq!(plan["summary"]["delete"], 4, "{plan:#}");
+    assert_eq!(plan["summary"]["update"], 0, "{plan:#}");
     assert_eq!(sb.resources(), created, "plan --delete must not write");
 
     let deleted = sb.arclink(&["delete", "-f", EXAMPLES]);
