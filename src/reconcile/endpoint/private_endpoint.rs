@@ -16,7 +16,8 @@ use crate::reconcile::engine::Cx;
 use crate::reconcile::resource::{ArmResource, region_mismatch};
 
 use super::network::azure_conflict;
-use super::{AUTO, GROUP_ID, MANUAL, MAX_REQUEST_MESSAGE};
+use super::target::ResolvedTarget;
+use super::{AUTO, MANUAL, MAX_REQUEST_MESSAGE};
 
 pub struct Endpoint<'a> {
     id: ResourceId,
@@ -24,7 +25,7 @@ pub struct Endpoint<'a> {
     /// `<cluster>/<namespace>/<kind>/<name>`, for the default request message.
     owner: String,
     tags: BTreeMap<String, String>,
-    scope: &'a ResourceId,
+    target: &'a ResolvedTarget,
     vnet: &'a ResourceId,
 }
 
@@ -32,7 +33,7 @@ impl<'a> Endpoint<'a> {
     pub fn new(
         cx: &Cx<'a, ArcPrivateEndpoint>,
         id: ResourceId,
-        scope: &'a ResourceId,
+        target: &'a ResolvedTarget,
         vnet: &'a ResourceId,
     ) -> Endpoint<'a> {
         Endpoint {
@@ -40,7 +41,7 @@ impl<'a> Endpoint<'a> {
             obj: cx.obj,
             owner: cx.owner().to_string(),
             tags: cx.desired_tags(&cx.obj.spec.common.tags),
-            scope,
+            target,
             vnet,
         }
     }
@@ -59,8 +60,8 @@ impl<'a> Endpoint<'a> {
         PrivateLinkServiceConnection {
             name: Some(self.id.name().to_string()),
             properties: Some(PrivateLinkServiceConnectionProperties {
-                private_link_service_id: Some(self.scope.clone()),
-                group_ids: Some(vec![GROUP_ID.to_string()]),
+                private_link_service_id: Some(self.target.id.clone()),
+                group_ids: Some(vec![self.target.group_id.clone()]),
                 request_message,
                 ..Default::default()
             }),
@@ -90,10 +91,10 @@ impl<'a> Endpoint<'a> {
         let matches = |(list, c): (&str, &PrivateLinkServiceConnection)| {
             list == wanted_list
                 && c.properties.as_ref().is_some_and(|p| {
-                    p.private_link_service_id.as_ref() == Some(self.scope)
-                        && p.group_ids
-                            .as_ref()
-                            .is_some_and(|g| g.len() == 1 && g[0].eq_ignore_ascii_case(GROUP_ID))
+                    p.private_link_service_id.as_ref() == Some(&self.target.id)
+                        && p.group_ids.as_ref().is_some_and(|g| {
+                            g.len() == 1 && g[0].eq_ignore_ascii_case(&self.target.group_id)
+                        })
                 })
         };
         if first.is_some_and(matches) && conns.next().is_none() {
@@ -116,13 +117,13 @@ impl<'a> Endpoint<'a> {
             None => "no private link connection".to_string(),
         };
         Some(format!(
-            "private endpoint {} has {existing}, but the spec asks for a {} connection ({wanted_list}) to scope {} with group id {GROUP_ID}; Azure cannot change a private endpoint's connection: delete the endpoint in Azure (or the object, if arclink created it) so that arclink creates it anew",
+            "private endpoint {} has {existing}, but the spec asks for a {} connection ({wanted_list}) to {}; Azure cannot change a private endpoint's connection: delete the endpoint in Azure (or the object, if arclink created it) so that arclink creates it anew",
             self.id,
             match self.obj.spec.approval {
                 Approval::Automatic => "automatic",
                 Approval::Manual => "manual",
             },
-            self.scope
+            self.target.what()
         ))
     }
 }
@@ -199,21 +200,12 @@ impl ArmResource for Endpoint<'_> {
             .map(|message| ("ConnectionMismatch", message))
     }
 
-    /// A virtual network serves one scope: an endpoint in it to another scope forbids this
-    /// one.
+    /// A virtual network serves one Arc scope (and one Azure Monitor scope, one resource
+    /// management link): an endpoint in it to another one forbids this one.
     async fn before_create(
         &self,
         arm: &ArmClient,
     ) -> Result<Option<(&'static str, String)>, ArmError> {
-        let conflict = azure_conflict(arm, &self.id, self.vnet, self.scope).await?;
-        Ok(conflict.map(|(other, pe)| {
-            (
-                "ScopeConflict",
-                format!(
-                    "virtual network {} is already connected to Arc Private Link Scope {other} (private endpoint {pe}); a virtual network can serve only one scope",
-                    self.vnet
-                ),
-            )
-        }))
+        azure_conflict(arm, &self.id, self.vnet, self.target).await
     }
 }
