@@ -12,13 +12,14 @@ use super::managed::{ArmStatus, CommonSpec, CommonStatus, managed_status};
 use crate::azure::{catalogue, names};
 
 /// The fields that name what an endpoint connects to, each with the CEL expression of its
-/// value: exactly one is set, and it never changes. A new kind of target is one more row.
+/// value (`$` standing for `self` or `oldSelf`): exactly one is set, and it never changes. A
+/// new kind of target is one more row.
 const TARGET_FIELDS: &[(&str, &str)] = &[
-    ("scopeRef", "spec.scopeRef.name"),
-    ("scopeId", "spec.scopeId"),
+    ("scopeRef", "$.spec.scopeRef.name"),
+    ("scopeId", "$.spec.scopeId"),
     (
         "target",
-        "spec.target.resourceId + '|' + spec.target.groupId",
+        "$.spec.target.resourceId + '|' + $.spec.target.groupId",
     ),
 ];
 
@@ -47,7 +48,10 @@ fn exactly_one_target_message() -> String {
 fn target_key(of: &str) -> String {
     let terms: Vec<String> = TARGET_FIELDS
         .iter()
-        .map(|(f, value)| format!("(has({of}.spec.{f}) ? '{f}:' + {of}.{value} : '')"))
+        .map(|(f, value)| {
+            let value = value.replace('$', of);
+            format!("(has({of}.spec.{f}) ? '{f}:' + {value} : '')")
+        })
         .collect();
     format!("({})", terms.join(" + "))
 }

@@ -2,8 +2,8 @@
 //! names for what the endpoint connects to, in the endpoint's cloud.
 
 use crate::api::ArcPrivateEndpoint;
-use crate::azure::{KnownCloud, ResourceId};
 use crate::azure::catalogue;
+use crate::azure::{KnownCloud, ResourceId};
 use crate::reconcile::endpoint::GROUP_ID;
 
 /// What an endpoint connects to, as the catalogue knows it.

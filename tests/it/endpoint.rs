@@ -1,6 +1,7 @@
 //! ArcPrivateEndpoint reconcile core against the in-process emulator.
 
 pub mod support;
+pub mod target_support;
 
 mod arm_behaviours;
 mod authorization;
@@ -11,4 +12,5 @@ mod operations;
 mod outbound;
 mod outbound_group;
 mod preconditions;
+mod targets;
 mod validation;

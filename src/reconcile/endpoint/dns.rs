@@ -68,15 +68,37 @@ pub async fn required_zone_names(
     ))
 }
 
-/// The zone serving `fqdn` (`gbl.his.arc.azure.com` -> `privatelink.his.arc.azure.com`):
-/// the zone whose name without `privatelink.` is the longest suffix, else Azure's convention.
+/// The public zones whose names `zone`'s records answer for: the catalogue's (Key Vault's
+/// `privatelink.vaultcore.azure.net` serves `vault.azure.net` first), else the zone's name
+/// without `privatelink.`.
+fn served_by(zone: &str) -> Vec<String> {
+    let listed = catalogue::ENTRIES
+        .iter()
+        .flat_map(|e| e.zones)
+        .find(|z| z.name.eq_ignore_ascii_case(zone));
+    match listed {
+        Some(z) if !z.serves.is_empty() => z.serves.iter().map(|s| s.to_string()).collect(),
+        _ => vec![public_suffix(zone)],
+    }
+}
+
+/// The zone serving `fqdn` (`gbl.his.arc.azure.com` -> `privatelink.his.arc.azure.com`,
+/// `kv.vault.azure.net` -> `privatelink.vaultcore.azure.net`): the zone of `zones` serving the
+/// longest suffix of it, else Azure's convention.
 pub fn zone_for(fqdn: &str, zones: &[String]) -> String {
     let lower = fqdn.to_ascii_lowercase();
     zones
         .iter()
-        .filter(|z| lower.ends_with(&format!(".{}", public_suffix(z))))
-        .max_by_key(|z| z.len())
-        .map(|z| z.to_ascii_lowercase())
+        .filter_map(|z| {
+            served_by(z)
+                .iter()
+                .filter(|s| lower.ends_with(&format!(".{s}")))
+                .map(String::len)
+                .max()
+                .map(|len| (len, z))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, z)| z.to_ascii_lowercase())
         .unwrap_or_else(|| match lower.split_once('.') {
             Some((_, rest)) => format!("privatelink.{rest}"),
             None => lower.clone(),
@@ -136,7 +158,9 @@ pub fn records(sources: &DnsSources, zones: &[String]) -> Vec<DnsRecord> {
                 .as_deref()
                 .is_none_or(|t| t.eq_ignore_ascii_case("A"));
             if let (true, Some(name)) = (a, rs.record_set_name.as_deref()) {
-                let fqdn = format!("{name}.{}", public_suffix(&zone));
+                // The name clients ask: the first public zone the private one serves.
+                let suffix = served_by(&zone).into_iter().next().unwrap_or_default();
+                let fqdn = format!("{name}.{suffix}");
                 add(
                     &fqdn,
                     Some(zone.clone()),
