@@ -14,5 +14,6 @@ mod outbound;
 mod outbound_group;
 mod preconditions;
 mod shared_zones;
+mod target_crd;
 mod targets;
 mod validation;
