@@ -32,16 +32,21 @@ fn exactly_one_target_rule() -> String {
     format!("{} == 1", terms.join(" + "))
 }
 
-fn target_fields_text() -> String {
+/// `spec.scopeRef, spec.scopeId <word> spec.target`.
+fn target_fields_text(word: &str) -> String {
     let names: Vec<String> = TARGET_FIELDS
         .iter()
         .map(|(f, _)| format!("spec.{f}"))
         .collect();
-    names.join(", ")
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} {word} {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 fn exactly_one_target_message() -> String {
-    format!("exactly one of {} must be set", target_fields_text())
+    format!("exactly one of {} must be set", target_fields_text("or"))
 }
 
 /// The target as one string, the same for the same target whichever field names it.
@@ -64,7 +69,7 @@ fn target_immutable_rule() -> String {
 fn target_immutable_message() -> String {
     format!(
         "{} are immutable: Azure refuses to change a private endpoint's connection (CannotChangePrivateLinkConnectionOnPrivateEndpoint); to connect the network to another target, delete this ArcPrivateEndpoint and create a new one",
-        target_fields_text()
+        target_fields_text("and")
     )
 }
 

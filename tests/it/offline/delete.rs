@@ -43,7 +43,8 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     golden("plan-delete.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(plan["delete"], true);
-    assert_eq!(plan["summary"]["delete"], 2, "{plan:#}");
+    // The scope and the three endpoints (Arc, Key Vault, blob).
+    assert_eq!(plan["summary"]["delete"], 4, "{plan:#}");
     assert_eq!(plan["summary"]["update"], 1, "{plan:#}");
     assert_eq!(sb.resources(), created, "plan --delete must not write");
 
@@ -52,6 +53,8 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
         [
             "ArcServerAssociation default/web-servers: ✓",
             "ArcPrivateEndpoint default/hub-arc-pe: ✓",
+            "ArcPrivateEndpoint default/hub-blob-pe: ✓",
+            "ArcPrivateEndpoint default/hub-keyvault-pe: ✓",
             "ArcPrivateLinkScope default/arc-scope: ✓",
         ]
         .iter()
@@ -77,11 +80,11 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     // Nothing of theirs is left: a second delete writes nothing and succeeds.
     sb.arclink(&["delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 3 of 3 objects done."));
+        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 5 of 5 objects done."));
     assert_eq!(sb.resources(), after);
     sb.arclink(&["plan", "--delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 3 unchanged."));
+        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 5 unchanged."));
 }
 
 #[test]
@@ -105,12 +108,14 @@ fn a_scope_not_owned_by_its_object_is_left_and_reported() {
         [
             "ArcServerAssociation",
             "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
             "ArcPrivateLinkScope"
         ],
         "reverse dependency order"
     );
     assert!(objects.iter().all(|o| o["result"] == "done"), "{report:#}");
-    let left = &objects[2];
+    let left = &objects[4];
     assert_eq!(left["changes"], Value::Array(Vec::new()), "{report:#}");
     assert!(
         left["message"]
@@ -197,7 +202,7 @@ fn delete_honours_timeout_and_output_and_refuses_bad_manifests() {
     let created = sb.resources();
     sb.arclink(&["delete", "-f", EXAMPLES, "--timeout", "1ns"])
         .exited(1)
-        .stdout(|o| o.contains("timed-out") && o.contains("0 of 3 objects done"));
+        .stdout(|o| o.contains("timed-out") && o.contains("0 of 5 objects done"));
     assert_eq!(sb.resources(), created, "nothing was attempted");
 
     let bad = sb.write(
@@ -228,8 +233,14 @@ mod in_process {
 
     use crate::common::sandbox::root;
 
+    /// The examples of the Arc path (scope, endpoint, association).
     fn examples() -> manifest::Manifests {
-        manifest::load(&[root().join("deploy/examples")], None).unwrap()
+        let files = ["01-scope.yaml", "02-endpoint.yaml", "03-association.yaml"];
+        let paths: Vec<_> = files
+            .iter()
+            .map(|f| root().join("deploy/examples").join(f))
+            .collect();
+        manifest::load(&paths, None).unwrap()
     }
 
     const LIMITS: Limits = Limits {

@@ -11,8 +11,15 @@ use arclink::reconcile::Settings;
 
 use crate::common::sandbox::root;
 
+/// The examples of the Arc path (scope, endpoint, association): the machinery under test here
+/// is the same for every kind; the companion endpoints are converged in `golden`.
 fn examples() -> manifest::Manifests {
-    manifest::load(&[root().join("deploy/examples")], None).unwrap()
+    let files = ["01-scope.yaml", "02-endpoint.yaml", "03-association.yaml"];
+    let paths: Vec<_> = files
+        .iter()
+        .map(|f| root().join("deploy/examples").join(f))
+        .collect();
+    manifest::load(&paths, None).unwrap()
 }
 
 fn settings(dry_run: bool) -> Settings {
