@@ -45,7 +45,7 @@ impl From<ScopeSource> for TargetSource {
 #[derive(Clone, Debug)]
 pub enum Origin {
     /// An Arc Private Link Scope, as ARM reports it (its connections are read from it).
-    ArcScope(ResolvedScope),
+    ArcScope(Box<ResolvedScope>),
     /// `spec.target`: not read; its service refuses an unknown group id itself.
     Resource,
 }
@@ -137,7 +137,7 @@ pub async fn resolve(
             .map(|scope| ResolvedTarget {
                 id: scope.id.clone(),
                 group_id: HYBRID_COMPUTE.to_string(),
-                origin: Origin::ArcScope(scope),
+                origin: Origin::ArcScope(Box::new(scope)),
             })),
         TargetSource::Resource(target) => Ok(resource(target, interval)),
     }

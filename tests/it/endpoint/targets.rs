@@ -63,7 +63,7 @@ async fn a_key_vault_endpoint_gets_its_one_zone_its_names_and_then_writes_nothin
     assert_eq!(st.dns_records[0].fqdn, "kv-arc.vault.azure.net");
     assert_eq!(st.dns_records[0].zone, "privatelink.vaultcore.azure.net");
     assert_eq!(st.dns_records[0].ip_addresses, st.private_ips);
-    assert_eq!(st.dns_zone_ids, [zone.clone()]);
+    assert_eq!(st.dns_zone_ids, std::slice::from_ref(&zone));
     let ready_message = message(&obj, READY);
     assert!(ready_message.contains("Azure Key Vault"), "{ready_message}");
 
