@@ -87,6 +87,22 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
         .await
         .expect_err("the API server refuses a change of the target");
     assert!(refused.to_string().contains("immutable"), "{refused}");
+    // A group id outside the DNS zone catalogue needs privateDns.mode Existing or None.
+    let mut unknown = manifest.clone();
+    unknown["metadata"]["name"] = json!("sql-pe");
+    unknown["spec"]["target"]["groupId"] = json!("sqlServer");
+    let refused = endpoints
+        .patch(
+            "sql-pe",
+            &PatchParams::apply("arclink-e2e").force(),
+            &Patch::Apply(&unknown),
+        )
+        .await
+        .expect_err("the API server refuses managed DNS for an unknown group id");
+    assert!(
+        refused.to_string().contains("spec.privateDns.mode"),
+        "{refused}"
+    );
 
     delete_and_wait(&endpoints, NAME, Duration::from_secs(120), child).await;
     assert!(

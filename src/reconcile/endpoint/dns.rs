@@ -71,7 +71,7 @@ pub async fn required_zone_names(
 /// The public zones whose names `zone`'s records answer for: the catalogue's (Key Vault's
 /// `privatelink.vaultcore.azure.net` serves `vault.azure.net` first), else the zone's name
 /// without `privatelink.`.
-fn served_by(zone: &str) -> Vec<String> {
+pub(super) fn served_by(zone: &str) -> Vec<String> {
     let listed = catalogue::ENTRIES
         .iter()
         .flat_map(|e| e.zones)

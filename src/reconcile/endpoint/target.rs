@@ -298,3 +298,78 @@ impl PeerEndpoint {
 pub fn conflicts<'p>(me: &PeerEndpoint, peers: &'p [PeerEndpoint]) -> Option<&'p PeerEndpoint> {
     peers.iter().find(|p| me.conflicts(p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUB: &str = "/subscriptions/11111111-2222-3333-4444-555555555555";
+
+    fn peer(vnet: &str, target: &str, group: &str, zones: &[&str]) -> PeerEndpoint {
+        PeerEndpoint {
+            name: format!("ns/{vnet}-{target}"),
+            subnet_id: format!(
+                "{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/pe"
+            ),
+            scope_id: format!(
+                "{SUB}/resourceGroups/rg/providers/Microsoft.Insights/privateLinkScopes/{target}"
+            ),
+            group_id: group.into(),
+            zone_ids: zones.iter().map(|z| z.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn one_target_per_dns_for_the_groups_that_write_global_names() {
+        let a = peer("hub", "a", "azuremonitor", &["zone-1"]);
+        // Same network, another scope: a conflict; the same scope (any case) is not.
+        assert!(peer("hub", "b", "azuremonitor", &[]).conflicts(&a));
+        assert!(!peer("hub", "A", "AzureMonitor", &[]).conflicts(&a));
+        // Another network through a zone in common: the same DNS; without one: another DNS.
+        assert!(peer("spoke", "b", "azuremonitor", &["zone-1"]).conflicts(&a));
+        assert!(!peer("spoke", "b", "azuremonitor", &["zone-2"]).conflicts(&a));
+        // Groups whose endpoints write their own resource's names share a DNS freely.
+        assert!(!peer("hub", "b", "vault", &["zone-1"]).conflicts(&peer(
+            "hub",
+            "a",
+            "vault",
+            &["zone-1"]
+        )));
+        // Another group in the same network is no conflict.
+        assert!(!peer("hub", "b", "vault", &[]).conflicts(&a));
+        // Arc's rule is per virtual network, as documented: a zone in common is not enough.
+        let arc = peer("hub", "a", "hybridcompute", &["zone-1"]);
+        assert!(peer("hub", "b", "hybridcompute", &[]).conflicts(&arc));
+        assert!(!peer("spoke", "b", "hybridcompute", &["zone-1"]).conflicts(&arc));
+    }
+
+    #[test]
+    fn a_target_resource_id_is_checked_as_the_crd_checks_it() {
+        let interval = std::time::Duration::from_secs(60);
+        let ok = |id: &str, group: &str| {
+            resource(
+                &EndpointTarget {
+                    resource_id: id.into(),
+                    group_id: group.into(),
+                },
+                interval,
+            )
+        };
+        let vault = format!("{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv");
+        let resolved = ok(&vault, "vault").unwrap();
+        assert_eq!(
+            (resolved.field(), resolved.group_id.as_str()),
+            ("target", "vault")
+        );
+        assert!(!resolved.managed());
+        for bad in [
+            format!("{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/.."),
+            format!("{SUB}/resourceGroups/rg"),
+            "/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv".into(),
+        ] {
+            assert!(ok(&bad, "vault").is_err(), "{bad}");
+        }
+        assert!(ok(&vault, "vault,blob").is_err());
+        assert!(ok(&vault, " ").is_err());
+    }
+}
