@@ -132,11 +132,17 @@ impl Dependent for ArcPrivateEndpoint {
         let namespace = self.namespace().unwrap_or_default();
         let mine = declared::order(&self.metadata);
         let me = target::peer(declared, settings, self);
-        let peers = declared
+        // Earliest first: a conflict names the endpoint that came first, whatever order the
+        // cache lists them in.
+        let mut earlier: Vec<_> = declared
             .endpoints()
             .into_iter()
             .filter(|e| declared::order(&e.metadata) < mine)
-            .filter_map(|e| target::peer(declared, settings, &e))
+            .collect();
+        earlier.sort_by_key(|e| declared::order(&e.metadata));
+        let peers = earlier
+            .iter()
+            .filter_map(|e| target::peer(declared, settings, e))
             .filter(|p| me.as_ref().is_some_and(|me| me.same_dns(p)))
             .collect();
         let name = self.name_any();
