@@ -10,11 +10,85 @@ use serde::{Deserialize, Serialize};
 use super::common::*;
 use super::ip_configuration::*;
 use super::managed::{ArmStatus, CommonSpec, CommonStatus, managed_status};
-use crate::azure::names;
+use crate::azure::{catalogue, names};
 
-/// The scope an endpoint connects to (`scopeRef` or `scopeId`) never changes.
-const SCOPE_TARGET_IMMUTABLE: &str = "(has(self.spec.scopeRef) ? 'ref:' + self.spec.scopeRef.name : 'id:' + (has(self.spec.scopeId) ? self.spec.scopeId : '')) == (has(oldSelf.spec.scopeRef) ? 'ref:' + oldSelf.spec.scopeRef.name : 'id:' + (has(oldSelf.spec.scopeId) ? oldSelf.spec.scopeId : ''))";
-const SCOPE_TARGET_IMMUTABLE_MESSAGE: &str = "spec.scopeRef and spec.scopeId are immutable: Azure refuses to change a private endpoint's connection (CannotChangePrivateLinkConnectionOnPrivateEndpoint); to connect the network to another scope, delete this ArcPrivateEndpoint and create a new one";
+/// The fields that name what an endpoint connects to, each with the CEL expression of its
+/// value (`$` standing for `self` or `oldSelf`): exactly one is set, and it never changes. A
+/// new kind of target is one more row.
+const TARGET_FIELDS: &[(&str, &str)] = &[
+    ("scopeRef", "$.spec.scopeRef.name"),
+    ("scopeId", "$.spec.scopeId"),
+    (
+        "target",
+        "$.spec.target.resourceId + '|' + $.spec.target.groupId",
+    ),
+];
+
+/// `(has(self.spec.scopeRef) ? 1 : 0) + ... == 1`.
+fn exactly_one_target_rule() -> String {
+    let terms: Vec<String> = TARGET_FIELDS
+        .iter()
+        .map(|(f, _)| format!("(has(self.spec.{f}) ? 1 : 0)"))
+        .collect();
+    format!("{} == 1", terms.join(" + "))
+}
+
+/// `spec.scopeRef, spec.scopeId <word> spec.target`.
+fn target_fields_text(word: &str) -> String {
+    let names: Vec<String> = TARGET_FIELDS
+        .iter()
+        .map(|(f, _)| format!("spec.{f}"))
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} {word} {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+fn exactly_one_target_message() -> String {
+    format!("exactly one of {} must be set", target_fields_text("or"))
+}
+
+/// The target as one string, the same for the same target whichever field names it.
+fn target_key(of: &str) -> String {
+    let terms: Vec<String> = TARGET_FIELDS
+        .iter()
+        .map(|(f, value)| {
+            let value = value.replace('$', of);
+            format!("(has({of}.spec.{f}) ? '{f}:' + {value} : '')")
+        })
+        .collect();
+    format!("({})", terms.join(" + "))
+}
+
+/// What an endpoint connects to never changes.
+fn target_immutable_rule() -> String {
+    format!("{} == {}", target_key("self"), target_key("oldSelf"))
+}
+
+fn target_immutable_message() -> String {
+    format!(
+        "{} are immutable: Azure refuses to change a private endpoint's connection (CannotChangePrivateLinkConnectionOnPrivateEndpoint); to connect the network to another target, delete this ArcPrivateEndpoint and create a new one",
+        target_fields_text("and")
+    )
+}
+
+/// With managed private DNS (the default), `spec.target.groupId` must be a group id whose
+/// zones the catalogue holds (in some cloud: the controller checks its own cloud).
+fn managed_dns_group_rule() -> String {
+    let mut groups: Vec<String> = catalogue::GROUPS
+        .iter()
+        .map(|g| format!("'{}'", g.group_id.to_ascii_lowercase()))
+        .collect();
+    groups.dedup();
+    format!(
+        "!has(self.spec.target) || (has(self.spec.privateDns) && has(self.spec.privateDns.mode) && self.spec.privateDns.mode != 'Managed') || self.spec.target.groupId.lowerAscii() in [{}]",
+        groups.join(", ")
+    )
+}
+
+const MANAGED_DNS_GROUP_MESSAGE: &str = "spec.target.groupId is not in arclink's private DNS zone catalogue, so spec.privateDns.mode: Managed (the default) cannot know which zones to create; set spec.privateDns.mode to Existing (with zoneIds) or None";
 
 /// Azure's private endpoint name rule (reference/arm-behaviours.md 7), on the name arclink
 /// uses: `spec.azure.name`, else `metadata.name`.
@@ -34,19 +108,20 @@ const ENDPOINT_NAME_MESSAGE: &str = "the private endpoint's Azure name (spec.azu
     version = "v1alpha1",
     kind = "ArcPrivateEndpoint",
     namespaced,
-    doc = "A private endpoint from a virtual network to an Azure Arc Private Link Scope, with its private DNS, managed by arclink.",
+    doc = "A private endpoint from a virtual network to an Azure Arc Private Link Scope or another private-link resource (Key Vault, storage, Automation, Azure Monitor, Resource Manager), with its private DNS, managed by arclink.",
     status = "ArcPrivateEndpointStatus",
     shortname = "ape",
     category = "arclink",
     category = "azure",
     printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
     printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
-    printcolumn(name = "Scope", type_ = "string", json_path = ".spec.scopeRef.name"),
+    printcolumn(name = "Target", type_ = "string", json_path = ".status.target.name"),
     printcolumn(name = "Connection", type_ = "string", json_path = ".status.connection.status"),
     printcolumn(name = "Location", type_ = "string", json_path = ".spec.location"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    validation = Rule::new("has(self.spec.scopeRef) != has(self.spec.scopeId)").message("exactly one of spec.scopeRef or spec.scopeId must be set").field_path(".spec"),
-    validation = Rule::new(SCOPE_TARGET_IMMUTABLE).message(SCOPE_TARGET_IMMUTABLE_MESSAGE).field_path(".spec.scopeRef"),
+    validation = Rule::new(exactly_one_target_rule()).message(kube::core::Message::Message(exactly_one_target_message())).field_path(".spec"),
+    validation = Rule::new(target_immutable_rule()).message(kube::core::Message::Message(target_immutable_message())).field_path(".spec.scopeRef"),
+    validation = Rule::new(managed_dns_group_rule()).message(MANAGED_DNS_GROUP_MESSAGE).field_path(".spec.target.groupId"),
     validation = Rule::new("(has(self.spec.approval) ? self.spec.approval : 'Automatic') == (has(oldSelf.spec.approval) ? oldSelf.spec.approval : 'Automatic')").message("spec.approval is immutable: Azure cannot switch a private endpoint's connection between automatic and manual approval; delete this ArcPrivateEndpoint and create a new one").field_path(".spec.approval"),
     validation = Rule::new(endpoint_name_rule()).message(ENDPOINT_NAME_MESSAGE).field_path(".spec.azure.name"),
     validation = Rule::new(IP_CONFIGURATIONS_IMMUTABLE).message(IP_CONFIGURATIONS_IMMUTABLE_MESSAGE).field_path(".spec.ipConfigurations"),
@@ -75,6 +150,13 @@ pub struct ArcPrivateEndpointSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = names::SCOPE_ID.pattern()), length(max = 512))]
     pub scope_id: Option<String>,
+    /// An existing private-link resource to connect to instead of an Arc scope: a Key Vault
+    /// (group `vault`), a storage account (`blob`, `file`, ...), an Automation account
+    /// (`Webhook` or `DSCAndHybridWorker`), an Azure Monitor Private Link Scope
+    /// (`azuremonitor`), a resource management private link (`ResourceManagement`). Exactly
+    /// one of the target fields; immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<EndpointTarget>,
     /// `Automatic` (default) requests an auto-approved connection; `Manual` requests one that
     /// the scope's owner approves.
     #[serde(default)]
@@ -117,6 +199,26 @@ pub struct ArcPrivateEndpointSpec {
     #[serde(flatten)]
     pub common: CommonSpec,
 }
+
+/// An existing private-link resource (`spec.target`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointTarget {
+    /// ARM id of the resource, e.g.
+    /// `/subscriptions/.../resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-arc`.
+    #[schemars(regex(pattern = names::any_resource_id_pattern()), length(max = 512))]
+    pub resource_id: String,
+    /// The one private-link group id (sub-resource) to connect to (Azure refuses several:
+    /// `OnlyOneGroupIdPermitted`). With `privateDns.mode: Managed` (the default) it must be in
+    /// arclink's DNS zone catalogue: `vault`, `blob`, `blob_secondary`, `file`, `table`,
+    /// `queue`, `web`, `dfs` (and their `_secondary`), `Webhook`, `DSCAndHybridWorker`,
+    /// `azuremonitor`, `ResourceManagement`, `hybridcompute`.
+    #[schemars(regex(pattern = GROUP_ID_PATTERN), length(min = 1, max = 80))]
+    pub group_id: String,
+}
+
+/// A private-link group id: letters, digits, `_`, `.` and `-`.
+const GROUP_ID_PATTERN: &str = "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$";
 
 /// How the connection to the scope is approved.
 #[derive(
@@ -257,6 +359,9 @@ pub struct ArcPrivateEndpointStatus {
     /// ARM provisioning state of the endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_state: Option<String>,
+    /// What the endpoint connects to, as arclink resolved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetStatus>,
     /// The endpoint's connection to the scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<EndpointConnection>,
@@ -277,6 +382,21 @@ pub struct ArcPrivateEndpointStatus {
 }
 
 managed_status!(ArcPrivateEndpointStatus, ArmStatus);
+
+/// What an endpoint connects to.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetStatus {
+    /// Short form for people (the `Target` column): the scope's name, or the target
+    /// resource's name and group id (`kv-arc/vault`).
+    pub name: String,
+    /// ARM id of the resource the endpoint connects to.
+    pub resource_id: String,
+    /// The private-link group id.
+    pub group_id: String,
+    /// The spec field that names it (`scopeRef`, `scopeId`, `target`).
+    pub source: String,
+}
 
 /// State of the endpoint's connection to the scope.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]

@@ -233,6 +233,27 @@ pub static DATA_COLLECTION_ENDPOINT_ID: IdRule = IdRule::new(
     &[("dataCollectionEndpoints", &RESOURCE)],
 );
 
+/// The ARM id of any resource in a resource group, such as a private-link target (a Key Vault,
+/// a storage account, an Azure Monitor Private Link Scope): provider namespace and types of
+/// ASCII letters and digits, each name by [`RESOURCE`], at most four child types deep.
+pub fn any_resource_id_pattern() -> String {
+    let name = format!("(?:{})", RESOURCE.pattern);
+    format!(
+        "^/{}/{}/{}/(?:{})/{}/[a-zA-Z][a-zA-Z0-9]*(?:\\.[a-zA-Z][a-zA-Z0-9]*)+/[a-zA-Z][a-zA-Z0-9]*/{name}(?:/[a-zA-Z][a-zA-Z0-9]*/{name}){{0,4}}$",
+        caseless("subscriptions"),
+        GUID.pattern,
+        caseless("resourceGroups"),
+        RESOURCE_GROUP.pattern,
+        caseless("providers"),
+    )
+}
+
+/// Whether `id` is the id of a resource in a resource group ([`any_resource_id_pattern`]).
+pub fn is_any_resource_id(id: &str) -> bool {
+    static COMPILED: OnceLock<Option<Regex>> = OnceLock::new();
+    matches(&COMPILED, any_resource_id_pattern, id)
+}
+
 /// The rules and ids the CRDs use, for [`explain`].
 const RULES: [&Rule; 9] = [
     &GUID,

@@ -2,8 +2,8 @@
 //! names for what the endpoint connects to, in the endpoint's cloud.
 
 use crate::api::ArcPrivateEndpoint;
-use crate::azure::KnownCloud;
 use crate::azure::catalogue;
+use crate::azure::{KnownCloud, ResourceId};
 use crate::reconcile::endpoint::GROUP_ID;
 
 /// What an endpoint connects to, as the catalogue knows it.
@@ -16,13 +16,22 @@ pub struct Target {
     pub resource_name: Option<String>,
 }
 
-/// The endpoint's target. Every `ArcPrivateEndpoint` connects to an Arc Private Link Scope
-/// today; an endpoint to another target gives its group id here (and, for `target:
-/// {resourceId, groupId}`, the resource id's name), and dns-check checks that group's names.
-pub fn target(_endpoint: &ArcPrivateEndpoint) -> Target {
+/// The endpoint's target: as the reconcile resolved it (`status.target`, whatever field named
+/// it), else as `spec.target` or `scopeRef`/`scopeId` (an Arc scope) name it. The resource's
+/// name fills the names that carry it (`<vault>.vault.azure.net`); the group's names that do
+/// not carry it ignore it.
+pub fn target(endpoint: &ArcPrivateEndpoint) -> Target {
+    let resolved = endpoint.status.as_ref().and_then(|s| s.target.as_ref());
+    let (group_id, resource_id) = match (resolved, &endpoint.spec.target) {
+        (Some(t), _) => (t.group_id.clone(), Some(t.resource_id.clone())),
+        (None, Some(t)) => (t.group_id.clone(), Some(t.resource_id.clone())),
+        (None, None) => (GROUP_ID.to_string(), None),
+    };
     Target {
-        group_id: GROUP_ID.to_string(),
-        resource_name: None,
+        group_id,
+        resource_name: resource_id
+            .and_then(|id| id.parse::<ResourceId>().ok())
+            .map(|id| id.name().to_ascii_lowercase()),
     }
 }
 

@@ -105,6 +105,7 @@ mod tests {
 
     use super::*;
     use crate::api::{ArcPrivateEndpointSpec, ArcPrivateLinkScopeSpec, AzureResource};
+    use crate::reconcile::endpoint::target::TargetSource;
 
     /// A declared set held in vectors.
     #[derive(Default)]
@@ -211,7 +212,7 @@ mod tests {
         );
         assert!(deps.peers[1].scope_id.ends_with("/privateLinkScopes/x"));
         assert!(
-            matches!(deps.scope, ScopeSource::Ref { ref name, object: Some(_) } if name == "s1")
+            matches!(deps.target, TargetSource::Scope(ScopeSource::Ref { ref name, object: Some(_) }) if name == "s1")
         );
 
         // An endpoint not stored yet comes after every stored one.

@@ -1,8 +1,10 @@
-//! `ArcPrivateEndpoint` -> `Microsoft.Network/privateEndpoints` (group id `hybridcompute`) to an
-//! Arc Private Link Scope, its approval, and its private DNS.
+//! `ArcPrivateEndpoint` -> `Microsoft.Network/privateEndpoints` to an Arc Private Link Scope
+//! (group id `hybridcompute`) or another private-link resource ([`target`]), its approval, and
+//! its private DNS.
 //!
-//! Order of a reconcile: resolve the scope, validate (subnet, region, one scope per virtual
-//! network) before any write, converge the endpoint, approve its connection when allowed,
+//! Order of a reconcile: resolve the target into one value ([`target::ResolvedTarget`]),
+//! validate (managed DNS knows the group's zones, subnet, region, one Arc scope per virtual
+//! network, one Azure Monitor scope per DNS) before any write, converge the endpoint, approve its connection when allowed,
 //! converge DNS ([`dns`]) and the outbound rules ([`outbound`]), report. Each of these Azure
 //! resources goes through the engine's one path ([`super::resource`]); the operation of every
 //! write is kept in status (the endpoint's in `status.operation`, the others' in
@@ -17,6 +19,7 @@ pub mod ip_configurations;
 mod network;
 pub mod outbound;
 mod private_endpoint;
+pub mod target;
 
 use kube::ResourceExt;
 
@@ -30,10 +33,10 @@ use crate::azure::{ArmError, ResourceId};
 use super::declared::{self, Declared, Dependent};
 use super::engine::{Cleaned, Common, Cx, Managed, Next};
 use super::resource::{Converged, first_stop, waiting};
-use super::scope_ref::{self, ResolvedScope, ScopeSource};
 use super::{Settings, arm};
+use target::{ResolvedTarget, TargetSource};
 
-use approval::scope_connection;
+pub use dns::sharing::DnsSharer;
 pub use export::dns_export;
 pub use outbound::sharing::RuleSharer;
 
@@ -49,25 +52,33 @@ pub const MAX_REQUEST_MESSAGE: usize = 140;
 /// What the reconcile of an endpoint needs to know about the other declared objects.
 #[derive(Clone, Debug)]
 pub struct EndpointDeps {
-    /// The scope the endpoint points at.
-    pub scope: ScopeSource,
-    /// The endpoints declared before this one (in any namespace) with the scope each connects
-    /// to, for the one-scope-per-virtual-network check.
+    /// What the endpoint connects to.
+    pub target: TargetSource,
+    /// The endpoints declared before this one (in any namespace) that resolve through the
+    /// same DNS, with the target each connects to, for the one-scope-per-virtual-network and
+    /// one-Azure-Monitor-scope-per-DNS checks.
     pub peers: Vec<PeerEndpoint>,
     /// The other endpoints (in any namespace, not being deleted) that ask for outbound rules:
     /// a rule one of them needs as it is is handed over, never deleted.
     pub rule_sharers: Vec<RuleSharer>,
+    /// The other endpoints (in any namespace, not being deleted) with managed DNS: a zone or
+    /// link one of them needs is handed over, never deleted.
+    pub dns_sharers: Vec<DnsSharer>,
 }
 
 /// Another ArcPrivateEndpoint object.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PeerEndpoint {
     /// `<namespace>/<name>`.
     pub name: String,
     /// Its `spec.subnetId`.
     pub subnet_id: String,
-    /// ARM id of the scope it connects to.
+    /// ARM id of the scope (or other target) it connects to.
     pub scope_id: String,
+    /// Its group id (`hybridcompute` for a scope).
+    pub group_id: String,
+    /// The private DNS zones its DNS uses (ids in lower case, [`target::dns_zone_ids`]).
+    pub zone_ids: Vec<String>,
 }
 
 /// The ARM id the object's private endpoint has (or will have).
@@ -106,58 +117,52 @@ impl Managed for ArcPrivateEndpoint {
     }
 
     async fn delete(cx: &mut Cx<'_, Self>, deps: &EndpointDeps) -> Result<Cleaned, ArmError> {
-        cx.delete_endpoint(&deps.rule_sharers).await
+        cx.delete_endpoint(deps).await
     }
 
     async fn orphan(cx: &mut Cx<'_, Self>, deps: &EndpointDeps) -> Result<Cleaned, ArmError> {
-        cx.orphan_endpoint(&deps.rule_sharers).await
+        cx.orphan_endpoint(deps).await
     }
 }
 
 impl Dependent for ArcPrivateEndpoint {
-    /// The referenced scope, and the endpoints declared before this one in the same virtual
-    /// network with the scope each connects to (an established endpoint is never stalled by a
-    /// newcomer; endpoints whose scope is unknown are left out).
+    /// The target, and the endpoints declared before this one that resolve through the same
+    /// DNS, with the target each connects to (an established endpoint is never stalled by a
+    /// newcomer; endpoints whose target is unknown are left out).
     fn deps(&self, declared: &impl Declared, settings: &Settings) -> EndpointDeps {
         let namespace = self.namespace().unwrap_or_default();
-        let vnet = vnet_of(&self.spec.subnet_id);
         let mine = declared::order(&self.metadata);
-        let peers = declared
+        let me = target::peer(declared, settings, self);
+        // Earliest first: a conflict names the endpoint that came first, whatever order the
+        // cache lists them in.
+        let mut earlier: Vec<_> = declared
             .endpoints()
             .into_iter()
-            .filter(|e| vnet.is_some() && vnet_of(&e.spec.subnet_id) == vnet)
             .filter(|e| declared::order(&e.metadata) < mine)
-            .filter_map(|e| {
-                let ns = e.namespace().unwrap_or_default();
-                Some(PeerEndpoint {
-                    name: format!("{ns}/{}", e.name_any()),
-                    subnet_id: e.spec.subnet_id.clone(),
-                    scope_id: declared::scope_id(
-                        declared,
-                        settings,
-                        &ns,
-                        &e.spec.scope_ref,
-                        &e.spec.scope_id,
-                    )?,
-                })
-            })
+            .collect();
+        earlier.sort_by_key(|e| declared::order(&e.metadata));
+        let peers = earlier
+            .iter()
+            .filter_map(|e| target::peer(declared, settings, e))
+            .filter(|p| me.as_ref().is_some_and(|me| me.same_dns(p)))
             .collect();
         let name = self.name_any();
-        let rule_sharers = declared
+        let others: Vec<_> = declared
             .endpoints()
             .into_iter()
             .filter(|e| e.namespace().unwrap_or_default() != namespace || e.name_any() != name)
-            .filter_map(|e| RuleSharer::of(&e, &settings.cluster_name))
             .collect();
         EndpointDeps {
-            scope: declared::source(
-                declared,
-                &namespace,
-                &self.spec.scope_ref,
-                &self.spec.scope_id,
-            ),
+            target: target::source(declared, self),
             peers,
-            rule_sharers,
+            rule_sharers: others
+                .iter()
+                .filter_map(|e| RuleSharer::of(e, &settings.cluster_name))
+                .collect(),
+            dns_sharers: others
+                .iter()
+                .filter_map(|e| DnsSharer::of(e, settings))
+                .collect(),
         }
     }
 }
@@ -170,47 +175,51 @@ impl Cx<'_, ArcPrivateEndpoint> {
         };
         self.status.resource_id = Some(id.to_string());
 
-        let scope =
-            match scope_ref::resolve(self.arm, self.settings, &deps.scope, self.interval).await? {
-                Ok(s) => s,
+        let target =
+            match target::resolve(self.arm, self.settings, &deps.target, self.interval).await? {
+                Ok(t) => t,
                 Err(next) => return Ok(next),
             };
-        let (vnet_id, subnet_nsg) = match self.validate_network(&scope, &deps.peers).await? {
+        self.status.target = Some(target.status(self.obj));
+        if let Some(refused) = self.dns_catalogue_check(&target) {
+            return Ok(refused);
+        }
+        let (vnet_id, subnet_nsg) = match self.validate_network(&target, &deps.peers).await? {
             Ok(found) => found,
             Err(next) => return Ok(next),
         };
 
         let actual: Option<PrivateEndpoint> = self.arm.get(&id).await?;
         self.observed();
-        self.observe(actual.as_ref(), &scope);
+        self.observe(actual.as_ref(), &target);
         let verb = if actual.is_some() {
             "Updating"
         } else {
             "Creating"
         };
-        let endpoint = private_endpoint::Endpoint::new(self, id.clone(), &scope.id, &vnet_id);
+        let endpoint = private_endpoint::Endpoint::new(self, id.clone(), &target, &vnet_id);
         let pe = match self.converge_resource(&endpoint, actual).await? {
             Converged::Ready(pe) => pe,
             Converged::Written(pe) => {
-                self.observe(Some(&pe), &scope);
+                self.observe(Some(&pe), &target);
                 return Ok(waiting(verb, format!("{verb} private endpoint {id}")));
             }
             Converged::Absent => return Ok(self.not_found(&endpoint)),
             Converged::Waiting(next) | Converged::Stopped(next) => return Ok(next),
         };
 
-        if let Some(next) = self.approve(&id, &scope).await? {
+        if let Some(next) = self.approve(&id, &target).await? {
             return Ok(next);
         }
-        let dns_wait = self.converge_dns(&id, &pe, &scope, &vnet_id).await?;
+        let dns_wait = self.converge_dns(&id, &pe, &target, &vnet_id).await?;
         let rules_wait = self
             .converge_outbound(subnet_nsg.as_ref(), &deps.rule_sharers)
             .await?;
-        Ok(self.settled(&id, &scope, first_stop(dns_wait, rules_wait)))
+        Ok(self.settled(&id, &target, first_stop(dns_wait, rules_wait)))
     }
 
     /// Status fields from the endpoint as ARM reports it (`None`: it does not exist).
-    fn observe(&mut self, pe: Option<&PrivateEndpoint>, scope: &ResolvedScope) {
+    fn observe(&mut self, pe: Option<&PrivateEndpoint>, target: &ResolvedTarget) {
         let Some(pe) = pe else {
             self.status.provisioning_state = None;
             self.status.connection = None;
@@ -227,18 +236,15 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 c.properties
                     .as_ref()
                     .and_then(|cp| cp.private_link_service_id.as_ref())
-                    == Some(&scope.id)
+                    == Some(&target.id)
             })
         });
         let state = conn
             .and_then(|c| c.properties.as_ref())
             .and_then(|p| p.private_link_service_connection_state.as_ref());
-        let scope_side = pe
-            .id
-            .as_ref()
-            .and_then(|pe_id| scope_connection(&scope.arm, pe_id));
+        let target_side = pe.id.as_ref().and_then(|pe_id| target.connection_of(pe_id));
         self.status.connection = state.map(|s| EndpointConnection {
-            name: scope_side
+            name: target_side
                 .and_then(|c| c.name.clone())
                 .or_else(|| conn.and_then(|c| c.name.clone()))
                 .unwrap_or_default(),

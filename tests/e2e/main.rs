@@ -9,6 +9,7 @@ mod support;
 mod cases;
 
 mod association;
+mod companion;
 mod endpoint;
 mod leader;
 mod management_link;

@@ -166,7 +166,7 @@ fn exactly_one_of_scope_ref_and_scope_id() {
             "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/s"
         )),
     );
-    rejected(&both, "scopeRef or spec.scopeId");
+    rejected(&both, "scopeRef, spec.scopeId or spec.target");
     let neither = with(association(), "/spec/scopeRef", Value::Null);
     rejected(&neither, "scopeRef or spec.scopeId");
 }
@@ -447,7 +447,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 44, "every CEL rule of the four CRDs is visited");
+    assert_eq!(rules, 45, "every CEL rule of the four CRDs is visited");
 }
 
 #[test]
@@ -474,6 +474,8 @@ fn deploy_examples_are_valid() {
         kinds,
         [
             "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
             "ArcPrivateLinkScope",
             "ArcResourceManagementPrivateLink",
             "ArcServerAssociation"
@@ -494,7 +496,7 @@ fn an_endpoints_scope_and_approval_are_immutable() {
         "/spec/scopeId",
         json!(scope_id("arc-scope")),
     );
-    let immutable = "spec.scopeRef and spec.scopeId are immutable";
+    let immutable = "spec.scopeRef, spec.scopeId and spec.target are immutable";
     rejected_update(&by_id, Some(&old), immutable);
     let manual = with(old.clone(), "/spec/approval", json!("Manual"));
     rejected_update(&manual, Some(&old), "spec.approval is immutable");

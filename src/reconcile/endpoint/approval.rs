@@ -13,7 +13,9 @@ use crate::reconcile::drift::entry;
 use crate::reconcile::engine::{Cx, Next};
 use crate::reconcile::ownership::{Owner, Ownership};
 use crate::reconcile::resource::{ArmResource, Converged};
-use crate::reconcile::scope_ref::{ResolvedScope, WAIT_FOR_SCOPE};
+use crate::reconcile::scope_ref::WAIT_FOR_SCOPE;
+
+use super::target::ResolvedTarget;
 use crate::reconcile::{Phase, Requeue};
 
 /// The scope's connection from the endpoint, approved. Only its state is declared; arclink
@@ -76,7 +78,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
     pub(super) async fn approve(
         &mut self,
         id: &ResourceId,
-        scope: &ResolvedScope,
+        target: &ResolvedTarget,
     ) -> Result<Option<Next>, ArmError> {
         let pending = self
             .status
@@ -87,12 +89,12 @@ impl Cx<'_, ArcPrivateEndpoint> {
         if !pending
             || spec.approval != Approval::Manual
             || !spec.approve_connection
-            || !scope.managed
+            || !target.managed()
             || self.report_only()
         {
             return Ok(None);
         }
-        let Some(conn) = scope_connection(&scope.arm, id).cloned() else {
+        let Some(conn) = target.connection_of(id).cloned() else {
             return Ok(None);
         };
         let Some(conn_id) = conn.id.clone() else {
@@ -113,7 +115,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             .iter()
             .any(|c| c.resource_id == conn_id.to_string());
         let message = if written {
-            format!("approving connection {conn_id} on scope {}", scope.id)
+            format!("approving connection {conn_id} on {}", target.what())
         } else {
             format!("waiting for connection {conn_id} to be approved")
         };
@@ -127,7 +129,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
     pub(super) fn settled(
         &self,
         id: &ResourceId,
-        scope: &ResolvedScope,
+        target: &ResolvedTarget,
         dns_wait: Option<Next>,
     ) -> Next {
         let conn = self.status.connection.clone();
@@ -144,8 +146,8 @@ impl Cx<'_, ArcPrivateEndpoint> {
             return self.stalled(
                 reason,
                 format!(
-                    "the connection of private endpoint {id} to scope {} is {status}: {description}",
-                    scope.id
+                    "the connection of private endpoint {id} to {} is {status}: {description}",
+                    target.what()
                 ),
             );
         }
@@ -155,7 +157,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         if !status.eq_ignore_ascii_case("Approved") {
             let hint = if self.obj.spec.approval == Approval::Manual
                 && self.obj.spec.approve_connection
-                && !scope.managed
+                && !target.managed()
             {
                 " (approveConnection works only for a scope this cluster manages through scopeRef)"
             } else {
@@ -164,15 +166,15 @@ impl Cx<'_, ArcPrivateEndpoint> {
             return Next::progressing(
                 "WaitingForApproval",
                 format!(
-                    "the connection of private endpoint {id} to scope {} is {status}; waiting for the scope owner to approve it{hint}",
-                    scope.id
+                    "the connection of private endpoint {id} to {} is {status}; waiting for its owner to approve it{hint}",
+                    target.what()
                 ),
                 WAIT_FOR_SCOPE,
             );
         }
         self.ready(format!(
-            "private endpoint {id} is connected to scope {} and matches the spec",
-            scope.id
+            "private endpoint {id} is connected to {} and matches the spec",
+            target.what()
         ))
     }
 }

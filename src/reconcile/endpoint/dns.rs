@@ -1,9 +1,15 @@
-//! The endpoint's private DNS: Arc's privatelink zones, their links to the endpoint's virtual
-//! network, the endpoint's zone group ([`zones`]), the A records the zone group maintains
-//! ([`records`]), and the records the endpoint's status reports from wherever Azure keeps them.
+//! The endpoint's private DNS: the privatelink zones of its target's group id (the catalogue's,
+//! [`crate::azure::catalogue`]), their links to the endpoint's virtual network, the endpoint's
+//! zone group ([`zones`]), the A records the zone group maintains ([`records`]), and the
+//! records the endpoint's status reports from wherever Azure keeps them. Zones are shared
+//! (`privatelink.blob.core.windows.net` by storage, Azure Monitor and others; the monitor zones
+//! by every Azure Monitor endpoint of a DNS): records are written only through the endpoint's
+//! zone group, and a zone another declared endpoint needs is handed over, not deleted
+//! ([`sharing`]).
 
 mod elsewhere;
 mod records;
+pub mod sharing;
 mod zones;
 
 use std::collections::BTreeMap;
@@ -18,9 +24,8 @@ use crate::azure::models::{
 };
 use crate::azure::{ArmError, CollectionId, KnownCloud, ResourceId};
 use crate::reconcile::engine::{Cx, Next};
-use crate::reconcile::scope_ref::ResolvedScope;
 
-use super::GROUP_ID;
+use super::target::ResolvedTarget;
 use elsewhere::Elsewhere;
 pub use elsewhere::LINKED_ELSEWHERE;
 
@@ -28,33 +33,72 @@ pub use elsewhere::LINKED_ELSEWHERE;
 /// name was written by someone else (Azure Policy names its `deployedByPolicy`).
 pub const ZONE_GROUP: &str = "default";
 
-/// The zones a private endpoint to `scope` needs in `cloud`: its
+/// The zones a private endpoint to `target` needs in `cloud`. For an Arc scope: its
 /// `privateLinkResources/hybridcompute` `requiredZoneNames` mapped to the catalogue's
 /// recommended names (reference/arm-behaviours.md 8), or the catalogue's zones when ARM reports
-/// none.
+/// none. For any other target: exactly the catalogue's zones of its group id (a zone outside
+/// them is one Azure's zone group never writes into), none when the catalogue has none.
 pub async fn required_zone_names(
     arm: &crate::azure::ArmClient,
-    scope: &ResourceId,
+    target: &ResolvedTarget,
     cloud: KnownCloud,
 ) -> Result<Vec<String>, ArmError> {
-    let plr_id = scope.child("privateLinkResources", GROUP_ID);
+    if !target
+        .group_id
+        .eq_ignore_ascii_case(catalogue::HYBRID_COMPUTE)
+    {
+        return Ok(catalogue::zones(cloud, &target.group_id)
+            .unwrap_or_default()
+            .iter()
+            .map(|z| z.name.to_string())
+            .collect());
+    }
+    let plr_id = target
+        .id
+        .child("privateLinkResources", catalogue::HYBRID_COMPUTE);
     let resource: Option<PrivateLinkResource> = arm.get(&plr_id).await?;
     let reported: Vec<String> = resource
         .and_then(|r| r.properties)
         .and_then(|p| p.required_zone_names)
         .unwrap_or_default();
-    Ok(catalogue::recommended_zones(cloud, GROUP_ID, &reported))
+    Ok(catalogue::recommended_zones(
+        cloud,
+        catalogue::HYBRID_COMPUTE,
+        &reported,
+    ))
 }
 
-/// The zone serving `fqdn` (`gbl.his.arc.azure.com` -> `privatelink.his.arc.azure.com`):
-/// the zone whose name without `privatelink.` is the longest suffix, else Azure's convention.
+/// The public zones whose names `zone`'s records answer for: the catalogue's (Key Vault's
+/// `privatelink.vaultcore.azure.net` serves `vault.azure.net` first), else the zone's name
+/// without `privatelink.`.
+pub(super) fn served_by(zone: &str) -> Vec<String> {
+    let listed = catalogue::ENTRIES
+        .iter()
+        .flat_map(|e| e.zones)
+        .find(|z| z.name.eq_ignore_ascii_case(zone));
+    match listed {
+        Some(z) if !z.serves.is_empty() => z.serves.iter().map(|s| s.to_string()).collect(),
+        _ => vec![public_suffix(zone)],
+    }
+}
+
+/// The zone serving `fqdn` (`gbl.his.arc.azure.com` -> `privatelink.his.arc.azure.com`,
+/// `kv.vault.azure.net` -> `privatelink.vaultcore.azure.net`): the zone of `zones` serving the
+/// longest suffix of it, else Azure's convention.
 pub fn zone_for(fqdn: &str, zones: &[String]) -> String {
     let lower = fqdn.to_ascii_lowercase();
     zones
         .iter()
-        .filter(|z| lower.ends_with(&format!(".{}", public_suffix(z))))
-        .max_by_key(|z| z.len())
-        .map(|z| z.to_ascii_lowercase())
+        .filter_map(|z| {
+            served_by(z)
+                .iter()
+                .filter(|s| lower.ends_with(&format!(".{s}")))
+                .map(String::len)
+                .max()
+                .map(|len| (len, z))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, z)| z.to_ascii_lowercase())
         .unwrap_or_else(|| match lower.split_once('.') {
             Some((_, rest)) => format!("privatelink.{rest}"),
             None => lower.clone(),
@@ -114,7 +158,9 @@ pub fn records(sources: &DnsSources, zones: &[String]) -> Vec<DnsRecord> {
                 .as_deref()
                 .is_none_or(|t| t.eq_ignore_ascii_case("A"));
             if let (true, Some(name)) = (a, rs.record_set_name.as_deref()) {
-                let fqdn = format!("{name}.{}", public_suffix(&zone));
+                // The name clients ask: the first public zone the private one serves.
+                let suffix = served_by(&zone).into_iter().next().unwrap_or_default();
+                let fqdn = format!("{name}.{suffix}");
                 add(
                     &fqdn,
                     Some(zone.clone()),
@@ -193,7 +239,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         &mut self,
         pe_id: &ResourceId,
         pe: &PrivateEndpoint,
-        scope: &ResolvedScope,
+        target: &ResolvedTarget,
         vnet: &ResourceId,
     ) -> Result<Option<Next>, ArmError> {
         let groups: Vec<PrivateDnsZoneGroup> = self
@@ -202,7 +248,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
             .try_collect()
             .await?;
         let cloud = KnownCloud::for_agent(&self.settings.agent_cloud);
-        let zone_names = required_zone_names(self.arm, &scope.id, cloud).await?;
+        let zone_names = required_zone_names(self.arm, target, cloud).await?;
         let mode = self.dns_mode();
         let step = match mode {
             PrivateDnsMode::Disabled => {
@@ -270,6 +316,33 @@ impl Cx<'_, ArcPrivateEndpoint> {
         self.status.private_ips = sorted_ips(ips);
         self.status.dns_records = found;
         Ok(())
+    }
+
+    /// Managed DNS creates exactly the catalogue's zones of the target's group id in the
+    /// controller's cloud: a group id without them is refused before any write (a guessed zone
+    /// would be one Azure never writes records into).
+    pub(super) fn dns_catalogue_check(&self, target: &ResolvedTarget) -> Option<Next> {
+        if self.dns_mode() != PrivateDnsMode::Managed {
+            return None;
+        }
+        let cloud = KnownCloud::for_agent(&self.settings.agent_cloud);
+        if catalogue::entry(cloud, &target.group_id).is_some() {
+            return None;
+        }
+        let known = catalogue::ENTRIES
+            .iter()
+            .filter(|e| e.cloud == cloud)
+            .map(|e| e.group_id)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(self.stalled(
+            "InvalidSpec",
+            format!(
+                "{} {:?} has no private DNS zones in arclink's catalogue for {cloud:?} ({known}), so spec.privateDns.mode Managed (the default) cannot know which zones to create; set spec.privateDns.mode to Existing with zoneIds, or None",
+                target.group_field(),
+                target.group_id
+            ),
+        ))
     }
 
     fn existing_zone_ids(&self) -> Result<Vec<ResourceId>, String> {

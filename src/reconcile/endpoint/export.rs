@@ -54,12 +54,14 @@ pub fn dns_export(status: &ArcPrivateEndpointStatus) -> BTreeMap<String, String>
     out
 }
 
-/// `gbl.his.arc.azure.com` in `privatelink.his.arc.azure.com` is `gbl`: clients resolve the
-/// public name, which Azure's public DNS CNAMEs into the privatelink zone.
+/// `gbl.his.arc.azure.com` in `privatelink.his.arc.azure.com` is `gbl`, `kv.vault.azure.net`
+/// in `privatelink.vaultcore.azure.net` is `kv`: clients resolve the public name, which Azure's
+/// public DNS CNAMEs into the privatelink zone.
 fn relative_name(fqdn: &str, zone: &str) -> String {
     let lower = fqdn.to_ascii_lowercase();
-    let public = zone.strip_prefix("privatelink.").unwrap_or(zone);
-    for suffix in [zone, public] {
+    let mut suffixes = vec![zone.to_string()];
+    suffixes.extend(super::dns::served_by(zone));
+    for suffix in suffixes {
         if let Some(label) = lower.strip_suffix(&format!(".{suffix}")) {
             return label.to_string();
         }
@@ -78,6 +80,21 @@ mod tests {
             zone: zone.into(),
             ip_addresses: ips.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn a_name_of_a_zone_serving_another_public_zone_is_relative_to_it() {
+        let out = dns_export(&ArcPrivateEndpointStatus {
+            dns_records: vec![rec(
+                "kv-arc.vault.azure.net",
+                "privatelink.vaultcore.azure.net",
+                &["10.0.0.9"],
+            )],
+            ..Default::default()
+        });
+        let zone = &out["privatelink.vaultcore.azure.net"];
+        assert!(zone.contains("\nkv-arc IN A 10.0.0.9\n"), "{zone}");
+        assert_eq!(out["hosts"], "10.0.0.9 kv-arc.vault.azure.net\n");
     }
 
     #[test]

@@ -1,25 +1,30 @@
 //! Checks before any write: the subnet exists, the endpoint is in its virtual network's
-//! region, and the virtual network serves no other Arc Private Link Scope (documentation:
-//! "You can associate at most one Azure Arc Private Link Scope with a virtual network").
+//! region, the virtual network serves no other Arc Private Link Scope (documentation: "You can
+//! associate at most one Azure Arc Private Link Scope with a virtual network"), and the DNS the
+//! endpoint resolves through serves no other Azure Monitor Private Link Scope (Azure Monitor:
+//! "create only a single AMPLS object per DNS"; a virtual network connects to one AMPLS), nor
+//! another resource management private link (every one writes `management.azure.com`).
 
 use futures::TryStreamExt;
 
 use crate::api::ArcPrivateEndpoint;
+use crate::azure::catalogue::{self, HYBRID_COMPUTE};
 use crate::azure::models::{PrivateEndpoint, VirtualNetwork};
 use crate::azure::{ArmClient, ArmError, CollectionId, ResourceId};
 use crate::reconcile::drift::same_location;
 use crate::reconcile::engine::{Cx, Next};
-use crate::reconcile::scope_ref::ResolvedScope;
 
 use super::outbound::subnet_nsg;
+use super::target::{self, ResolvedTarget};
 use super::{PeerEndpoint, connections, vnet_of};
 
 impl Cx<'_, ArcPrivateEndpoint> {
-    /// Subnet exists, regions match, and the virtual network serves no other scope. The
-    /// virtual network, and the network security group attached to the subnet (if any).
+    /// Subnet exists, regions match, and the virtual network (or DNS) serves no other target
+    /// of a one-per-DNS group. The virtual network, and the network security group attached to
+    /// the subnet (if any).
     pub(super) async fn validate_network(
         &mut self,
-        scope: &ResolvedScope,
+        target: &ResolvedTarget,
         peers: &[PeerEndpoint],
     ) -> Result<Result<(ResourceId, Option<ResourceId>), Next>, ArmError> {
         let spec = &self.obj.spec;
@@ -72,33 +77,54 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 ),
             )));
         }
-        for peer in peers {
-            let same_vnet = vnet_of(&peer.subnet_id).is_some_and(|v| v == vnet_id);
-            let other_scope = peer
-                .scope_id
-                .parse::<ResourceId>()
-                .is_ok_and(|s| s != scope.id);
-            if same_vnet && other_scope {
-                return Ok(Err(self.stalled(
-                    "ScopeConflict",
-                    format!(
-                        "virtual network {vnet_id} is already connected to Arc Private Link Scope {} by ArcPrivateEndpoint {}; a virtual network can serve only one scope",
-                        peer.scope_id, peer.name
-                    ),
-                )));
-            }
+        let me = PeerEndpoint {
+            name: String::new(),
+            subnet_id: spec.subnet_id.clone(),
+            scope_id: target.id.to_string(),
+            group_id: target.group_id.clone(),
+            zone_ids: target::dns_zone_ids(self.obj, self.settings)
+                .iter()
+                .map(|z| z.to_string().to_ascii_lowercase())
+                .collect(),
+        };
+        if let Some(peer) = target::conflicts(&me, peers) {
+            let message = if target.group_id.eq_ignore_ascii_case(HYBRID_COMPUTE) {
+                format!(
+                    "virtual network {vnet_id} is already connected to Arc Private Link Scope {} by ArcPrivateEndpoint {}; a virtual network can serve only one scope",
+                    peer.scope_id, peer.name
+                )
+            } else {
+                let service = catalogue::group(&target.group_id).map_or("", |g| g.service);
+                format!(
+                    "ArcPrivateEndpoint {} already connects {} to {service} {} (group {}), and this endpoint's DNS is the same (virtual network {vnet_id} or a private DNS zone in common); {service} allows one per DNS (Azure Monitor: create only a single AMPLS object per DNS): connect this network through {} as well, or use another virtual network and DNS",
+                    peer.name,
+                    vnet_of(&peer.subnet_id)
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    peer.scope_id,
+                    peer.group_id,
+                    peer.scope_id
+                )
+            };
+            return Ok(Err(self.stalled("ScopeConflict", message)));
         }
         Ok(Ok((vnet_id, nsg)))
     }
 }
 
-/// Private endpoints in Azure in `vnet_id` connected to a scope other than `scope`.
+/// A private endpoint in Azure in `vnet_id` connected to another target of `target`'s group,
+/// for the groups of which a network serves one: the condition to report.
 pub(super) async fn azure_conflict(
     arm: &ArmClient,
     own: &ResourceId,
     vnet_id: &ResourceId,
-    scope: &ResourceId,
-) -> Result<Option<(String, String)>, ArmError> {
+    target: &ResolvedTarget,
+) -> Result<Option<(&'static str, String)>, ArmError> {
+    let Some(group) =
+        catalogue::group(&target.group_id).filter(|g| g.one_endpoint_per_dns.is_some())
+    else {
+        return Ok(None);
+    };
     let collection = CollectionId::new(
         &ResourceId::subscription_id(vnet_id.subscription()),
         "Microsoft.Network/privateEndpoints",
@@ -121,20 +147,34 @@ pub(super) async fn azure_conflict(
             continue;
         }
         for c in connections(props) {
-            let Some(target) = c
-                .properties
-                .as_ref()
-                .and_then(|p| p.private_link_service_id.as_ref())
-            else {
+            let Some(p) = c.properties.as_ref() else {
                 continue;
             };
-            let is_arc_scope = target
+            let Some(other) = p.private_link_service_id.as_ref() else {
+                continue;
+            };
+            let same_group = other
                 .resource_type()
-                .eq_ignore_ascii_case("Microsoft.HybridCompute/privateLinkScopes");
-            if is_arc_scope && target != scope {
-                let pe_name = pe.id.as_ref().map(|i| i.to_string()).unwrap_or_default();
-                return Ok(Some((target.to_string(), pe_name)));
+                .eq_ignore_ascii_case(group.resource_type)
+                || p.group_ids
+                    .iter()
+                    .flatten()
+                    .any(|g| g.eq_ignore_ascii_case(group.group_id));
+            if !same_group || other == &target.id {
+                continue;
             }
+            let pe_name = pe.id.as_ref().map(|i| i.to_string()).unwrap_or_default();
+            let message = if group.group_id == HYBRID_COMPUTE {
+                format!(
+                    "virtual network {vnet_id} is already connected to Arc Private Link Scope {other} (private endpoint {pe_name}); a virtual network can serve only one scope"
+                )
+            } else {
+                format!(
+                    "virtual network {vnet_id} is already connected to {} {other} (private endpoint {pe_name}); a virtual network can serve only one (Azure Monitor: create only a single AMPLS object per DNS)",
+                    group.service
+                )
+            };
+            return Ok(Some(("ScopeConflict", message)));
         }
     }
     Ok(None)

@@ -17,7 +17,8 @@ use crate::reconcile::resource::{ArmResource, region_mismatch};
 
 use super::ip_configurations;
 use super::network::azure_conflict;
-use super::{AUTO, GROUP_ID, MANUAL, MAX_REQUEST_MESSAGE};
+use super::target::ResolvedTarget;
+use super::{AUTO, MANUAL, MAX_REQUEST_MESSAGE};
 
 pub struct Endpoint<'a> {
     id: ResourceId,
@@ -25,7 +26,7 @@ pub struct Endpoint<'a> {
     /// `<cluster>/<namespace>/<kind>/<name>`, for the default request message.
     owner: String,
     tags: BTreeMap<String, String>,
-    scope: &'a ResourceId,
+    target: &'a ResolvedTarget,
     vnet: &'a ResourceId,
 }
 
@@ -33,7 +34,7 @@ impl<'a> Endpoint<'a> {
     pub fn new(
         cx: &Cx<'a, ArcPrivateEndpoint>,
         id: ResourceId,
-        scope: &'a ResourceId,
+        target: &'a ResolvedTarget,
         vnet: &'a ResourceId,
     ) -> Endpoint<'a> {
         Endpoint {
@@ -41,7 +42,7 @@ impl<'a> Endpoint<'a> {
             obj: cx.obj,
             owner: cx.owner().to_string(),
             tags: cx.desired_tags(&cx.obj.spec.common.tags),
-            scope,
+            target,
             vnet,
         }
     }
@@ -60,8 +61,8 @@ impl<'a> Endpoint<'a> {
         PrivateLinkServiceConnection {
             name: Some(self.id.name().to_string()),
             properties: Some(PrivateLinkServiceConnectionProperties {
-                private_link_service_id: Some(self.scope.clone()),
-                group_ids: Some(vec![GROUP_ID.to_string()]),
+                private_link_service_id: Some(self.target.id.clone()),
+                group_ids: Some(vec![self.target.group_id.clone()]),
                 request_message,
                 ..Default::default()
             }),
@@ -91,10 +92,10 @@ impl<'a> Endpoint<'a> {
         let matches = |(list, c): (&str, &PrivateLinkServiceConnection)| {
             list == wanted_list
                 && c.properties.as_ref().is_some_and(|p| {
-                    p.private_link_service_id.as_ref() == Some(self.scope)
-                        && p.group_ids
-                            .as_ref()
-                            .is_some_and(|g| g.len() == 1 && g[0].eq_ignore_ascii_case(GROUP_ID))
+                    p.private_link_service_id.as_ref() == Some(&self.target.id)
+                        && p.group_ids.as_ref().is_some_and(|g| {
+                            g.len() == 1 && g[0].eq_ignore_ascii_case(&self.target.group_id)
+                        })
                 })
         };
         if first.is_some_and(matches) && conns.next().is_none() {
@@ -117,13 +118,13 @@ impl<'a> Endpoint<'a> {
             None => "no private link connection".to_string(),
         };
         Some(format!(
-            "private endpoint {} has {existing}, but the spec asks for a {} connection ({wanted_list}) to scope {} with group id {GROUP_ID}; Azure cannot change a private endpoint's connection: delete the endpoint in Azure (or the object, if arclink created it) so that arclink creates it anew",
+            "private endpoint {} has {existing}, but the spec asks for a {} connection ({wanted_list}) to {}; Azure cannot change a private endpoint's connection: delete the endpoint in Azure (or the object, if arclink created it) so that arclink creates it anew",
             self.id,
             match self.obj.spec.approval {
                 Approval::Automatic => "automatic",
                 Approval::Manual => "manual",
             },
-            self.scope
+            self.target.what()
         ))
     }
 }
@@ -204,25 +205,18 @@ impl ArmResource for Endpoint<'_> {
     }
 
     /// Static addresses Azure would refuse (a missing or unknown member, an address outside
-    /// the subnet) forbid it; so does another scope served in the virtual network (a virtual
-    /// network serves one scope).
+    /// the subnet) forbid it; so does an endpoint in the virtual network to another Arc scope
+    /// (or Azure Monitor scope, or resource management link): a network serves one.
     async fn before_create(
         &self,
         arm: &ArmClient,
     ) -> Result<Option<(&'static str, String)>, ArmError> {
-        let spec = &self.obj.spec;
-        if let Some(refused) = ip_configurations::refusal(arm, spec, self.scope, GROUP_ID).await? {
-            return Ok(Some(refused));
+        let target = self.target;
+        let refused =
+            ip_configurations::refusal(arm, &self.obj.spec, &target.id, &target.group_id).await?;
+        if refused.is_some() {
+            return Ok(refused);
         }
-        let conflict = azure_conflict(arm, &self.id, self.vnet, self.scope).await?;
-        Ok(conflict.map(|(other, pe)| {
-            (
-                "ScopeConflict",
-                format!(
-                    "virtual network {} is already connected to Arc Private Link Scope {other} (private endpoint {pe}); a virtual network can serve only one scope",
-                    self.vnet
-                ),
-            )
-        }))
+        azure_conflict(arm, &self.id, self.vnet, target).await
     }
 }

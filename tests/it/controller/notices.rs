@@ -42,9 +42,10 @@ async fn rules_removed_by_someone_else_are_reported_in_a_warning_event() {
     obj.metadata.resource_version = Some("1".into());
     obj.metadata.finalizers = Some(vec![arclink::api::FINALIZER.to_string()]);
     let d = EndpointDeps {
-        scope: ScopeSource::Id(scope_id("scope-a")),
+        target: ScopeSource::Id(scope_id("scope-a")).into(),
         peers: Vec::new(),
         rule_sharers: Vec::new(),
+        dns_sharers: Vec::new(),
     };
     converge(&b, &mut obj, &d).await;
     assert!(ready(&obj), "{:?}", obj.status);

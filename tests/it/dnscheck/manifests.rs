@@ -17,19 +17,15 @@ fn dns_check(sb: &Sandbox, server: &DnsServer, extra: &[&str]) -> Run {
     run
 }
 
-/// `fqdn -> ip` of the example endpoint after `apply`.
+/// `fqdn -> ip` of the example endpoints after `apply`.
 fn records(apply_json: &str) -> Vec<(String, String)> {
     let report: Value = serde_json::from_str(apply_json).unwrap();
-    let endpoint = report["objects"]
+    report["objects"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|o| o["kind"] == "ArcPrivateEndpoint")
-        .unwrap();
-    endpoint["status"]["dnsRecords"]
-        .as_array()
-        .unwrap()
-        .iter()
+        .filter(|o| o["kind"] == "ArcPrivateEndpoint")
+        .flat_map(|e| e["status"]["dnsRecords"].as_array().unwrap())
         .map(|r| {
             (
                 r["fqdn"].as_str().unwrap().to_string(),
@@ -59,7 +55,7 @@ fn before_apply_the_endpoint_has_no_address_to_check() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("1 endpoint(s) not checked"),
+        run.stdout.contains("3 endpoint(s) not checked"),
         "{}",
         run.stdout
     );
@@ -72,7 +68,8 @@ fn after_apply_each_name_is_judged_against_the_endpoint_status() {
     let apply = sb.arclink(&["apply", "-f", EXAMPLES, "-o", "json"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     let records = records(&apply.stdout);
-    assert_eq!(records.len(), 5, "{records:?}");
+    // Arc's five names, the storage account's and the vault's.
+    assert_eq!(records.len(), 7, "{records:?}");
     let ip = |fqdn: &str| ip_of(&records, fqdn).to_string();
 
     let misconfigured = DnsServer::start(&[
@@ -96,6 +93,14 @@ fn after_apply_each_name_is_judged_against_the_endpoint_status() {
             "eastus.dp.kubernetesconfiguration.azure.com",
             addresses(&["20.49.109.3"]),
         ),
+        (
+            "arclink-kv.vault.azure.net",
+            Entry::Cname("arclink-kv.privatelink.vaultcore.azure.net".into()),
+        ),
+        (
+            "arclink-kv.privatelink.vaultcore.azure.net",
+            addresses(&[&ip("arclink-kv.vault.azure.net")]),
+        ),
     ]);
     let text = dns_check(&sb, &misconfigured, &[]);
     assert_eq!(text.code, 1, "{text:?}");
@@ -113,7 +118,7 @@ fn after_apply_each_name_is_judged_against_the_endpoint_status() {
     assert_eq!(report["version"], 1);
     assert_eq!(
         report["summary"],
-        serde_json::json!({"ok": 2, "public": 1, "otherPrivate": 1, "unresolved": 1, "unchecked": 0})
+        serde_json::json!({"ok": 3, "public": 1, "otherPrivate": 1, "unresolved": 2, "unchecked": 0})
     );
 
     let table: Vec<(&str, Entry)> = records
@@ -123,7 +128,7 @@ fn after_apply_each_name_is_judged_against_the_endpoint_status() {
     let fixed = DnsServer::start(&table);
     let ok = dns_check(&sb, &fixed, &[]);
     ok.exited(0)
-        .stdout(|o| o.ends_with("\nDNS check through 127.0.0.1:<port>: 5 ok.\n"));
+        .stdout(|o| o.ends_with("\nDNS check through 127.0.0.1:<port>: 7 ok.\n"));
 }
 
 #[test]

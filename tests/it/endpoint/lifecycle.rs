@@ -222,9 +222,10 @@ async fn approve_connection_is_not_used_on_an_unmanaged_scope() {
     obj.spec.approval = Approval::Manual;
     obj.spec.approve_connection = true;
     let d = EndpointDeps {
-        scope: ScopeSource::Id(scope_id("scope-a")),
+        target: ScopeSource::Id(scope_id("scope-a")).into(),
         peers: Vec::new(),
         rule_sharers: Vec::new(),
+        dns_sharers: Vec::new(),
     };
     converge(&b, &mut obj, &d).await;
     for _ in 0..3 {

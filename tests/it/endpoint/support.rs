@@ -122,12 +122,14 @@ pub fn endpoint(name: &str, vnet: &str, scope: &str) -> ArcPrivateEndpoint {
 
 pub fn deps(scope: &ArcPrivateLinkScope) -> EndpointDeps {
     EndpointDeps {
-        scope: ScopeSource::Ref {
+        target: ScopeSource::Ref {
             name: kube::ResourceExt::name_any(scope),
             object: Some(Box::new(scope.clone())),
-        },
+        }
+        .into(),
         peers: Vec::new(),
         rule_sharers: Vec::new(),
+        dns_sharers: Vec::new(),
     }
 }
 

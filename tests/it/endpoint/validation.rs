@@ -63,12 +63,16 @@ async fn a_second_scope_in_the_same_network_is_rejected_from_cluster_peers() {
             name: "ns/same".into(),
             subnet_id: subnet_id("hub").replace("private-endpoints", "other"),
             scope_id: scope_id("scope-b").to_uppercase(),
+            group_id: "hybridcompute".into(),
+            zone_ids: Vec::new(),
         },
         // Other network, other scope: allowed.
         PeerEndpoint {
             name: "ns/spoke".into(),
             subnet_id: subnet_id("spoke"),
             scope_id: scope_id("scope-a"),
+            group_id: "hybridcompute".into(),
+            zone_ids: Vec::new(),
         },
     ];
     converge(&b, &mut obj, &d).await;
@@ -79,6 +83,8 @@ async fn a_second_scope_in_the_same_network_is_rejected_from_cluster_peers() {
         name: "other-ns/pe-a".into(),
         subnet_id: subnet_id("hub").replace("private-endpoints", "other"),
         scope_id: scope_id("scope-a"),
+        group_id: "hybridcompute".into(),
+        zone_ids: Vec::new(),
     });
     b.admin.reset_counters();
     let out = step(&b, &mut obj, &d).await;
@@ -132,12 +138,14 @@ async fn scope_must_exist_and_be_ready() {
     let b = bed().await;
     let mut obj = endpoint("pe", "hub", "missing");
     let d = EndpointDeps {
-        scope: ScopeSource::Ref {
+        target: ScopeSource::Ref {
             name: "missing".into(),
             object: None,
-        },
+        }
+        .into(),
         peers: Vec::new(),
         rule_sharers: Vec::new(),
+        dns_sharers: Vec::new(),
     };
     step(&b, &mut obj, &d).await;
     assert_eq!(reason(&obj, STALLED), "ScopeNotFound");
@@ -152,9 +160,10 @@ async fn scope_must_exist_and_be_ready() {
     by_id.spec.scope_ref = None;
     by_id.spec.scope_id = Some(scope_id("gone"));
     let d = EndpointDeps {
-        scope: ScopeSource::Id(scope_id("gone")),
+        target: ScopeSource::Id(scope_id("gone")).into(),
         peers: Vec::new(),
         rule_sharers: Vec::new(),
+        dns_sharers: Vec::new(),
     };
     step(&b, &mut by_id, &d).await;
     assert_eq!(reason(&by_id, STALLED), "ScopeNotFound");

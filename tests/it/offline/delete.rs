@@ -43,9 +43,9 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     golden("plan-delete.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(plan["delete"], true);
-    // The association removes its machines' endpoint associations (spec.monitoring) and
-    // detaches them: a delete.
-    assert_eq!(plan["summary"]["delete"], 4, "{plan:#}");
+    // The scope, the three endpoints (Arc, Key Vault, blob), the resource management link
+    // and the association (it removes its machines' endpoint associations and detaches them).
+    assert_eq!(plan["summary"]["delete"], 6, "{plan:#}");
     assert_eq!(plan["summary"]["update"], 0, "{plan:#}");
     assert_eq!(sb.resources(), created, "plan --delete must not write");
 
@@ -54,6 +54,8 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
         [
             "ArcServerAssociation default/web-servers: ✓",
             "ArcPrivateEndpoint default/hub-arc-pe: ✓",
+            "ArcPrivateEndpoint default/hub-blob-pe: ✓",
+            "ArcPrivateEndpoint default/hub-keyvault-pe: ✓",
             "ArcPrivateLinkScope default/arc-scope: ✓",
             "ArcResourceManagementPrivateLink default/arm-link: ✓",
         ]
@@ -80,11 +82,11 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     // Nothing of theirs is left: a second delete writes nothing and succeeds.
     sb.arclink(&["delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 4 of 4 objects done."));
+        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 6 of 6 objects done."));
     assert_eq!(sb.resources(), after);
     sb.arclink(&["plan", "--delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 4 unchanged."));
+        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 6 unchanged."));
 }
 
 #[test]
@@ -109,12 +111,14 @@ fn a_scope_not_owned_by_its_object_is_left_and_reported() {
             "ArcResourceManagementPrivateLink",
             "ArcServerAssociation",
             "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
             "ArcPrivateLinkScope"
         ],
         "reverse dependency order"
     );
     assert!(objects.iter().all(|o| o["result"] == "done"), "{report:#}");
-    let left = &objects[3];
+    let left = &objects[5];
     assert_eq!(left["changes"], Value::Array(Vec::new()), "{report:#}");
     assert!(
         left["message"]
@@ -201,7 +205,7 @@ fn delete_honours_timeout_and_output_and_refuses_bad_manifests() {
     let created = sb.resources();
     sb.arclink(&["delete", "-f", EXAMPLES, "--timeout", "1ns"])
         .exited(1)
-        .stdout(|o| o.contains("timed-out") && o.contains("0 of 4 objects done"));
+        .stdout(|o| o.contains("timed-out") && o.contains("0 of 6 objects done"));
     assert_eq!(sb.resources(), created, "nothing was attempted");
 
     let bad = sb.write(
@@ -232,8 +236,14 @@ mod in_process {
 
     use crate::common::sandbox::root;
 
+    /// The examples of the Arc path (scope, endpoint, association).
     fn examples() -> manifest::Manifests {
-        manifest::load(&[root().join("deploy/examples")], None).unwrap()
+        let files = ["01-scope.yaml", "02-endpoint.yaml", "03-association.yaml"];
+        let paths: Vec<_> = files
+            .iter()
+            .map(|f| root().join("deploy/examples").join(f))
+            .collect();
+        manifest::load(&paths, None).unwrap()
     }
 
     const LIMITS: Limits = Limits {
@@ -270,20 +280,19 @@ mod in_process {
         assert_eq!(
             results,
             [
-                ("ArcResourceManagementPrivateLink", Deleted::Done),
                 ("ArcServerAssociation", Deleted::Done),
                 ("ArcPrivateEndpoint", Deleted::Blocked),
                 ("ArcPrivateLinkScope", Deleted::Blocked),
             ],
             "{report:#?}"
         );
-        let endpoint = &report.objects[2];
+        let endpoint = &report.objects[1];
         assert_eq!(
             endpoint.reason.as_deref(),
             Some("ScopeLocked"),
             "{endpoint:#?}"
         );
-        let scope = &report.objects[3];
+        let scope = &report.objects[2];
         assert_eq!(scope.reason.as_deref(), Some("DependentNotDeleted"));
         assert!(scope.changes.is_empty());
         assert_eq!(report.exit(), arclink::offline::Exit::Errors);

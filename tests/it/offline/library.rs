@@ -11,8 +11,15 @@ use arclink::reconcile::Settings;
 
 use crate::common::sandbox::root;
 
+/// The examples of the Arc path (scope, endpoint, association): the machinery under test here
+/// is the same for every kind; the companion endpoints are converged in `golden`.
 fn examples() -> manifest::Manifests {
-    manifest::load(&[root().join("deploy/examples")], None).unwrap()
+    let files = ["01-scope.yaml", "02-endpoint.yaml", "03-association.yaml"];
+    let paths: Vec<_> = files
+        .iter()
+        .map(|f| root().join("deploy/examples").join(f))
+        .collect();
+    manifest::load(&paths, None).unwrap()
 }
 
 fn settings(dry_run: bool) -> Settings {
@@ -36,19 +43,18 @@ async fn plan_reads_only_and_apply_waits_for_operations_then_is_idempotent() {
     let actions: Vec<Action> = planned.objects.iter().map(|o| o.action).collect();
     assert_eq!(
         actions,
-        vec![
-            Action::Create,
-            Action::Waiting,
-            Action::Waiting,
-            Action::Create
-        ],
+        vec![Action::Create, Action::Waiting, Action::Waiting],
         "{planned:#?}"
     );
     assert_eq!(admin.counters().writes(), 0, "plan wrote to ARM");
 
     let report = apply::apply(&arm, &settings(false), examples(), true, LIMITS).await;
     let results: Vec<Applied> = report.objects.iter().map(|o| o.result).collect();
-    assert_eq!(results, vec![Applied::Ready; 4], "{report:#?}");
+    assert_eq!(
+        results,
+        vec![Applied::Ready, Applied::Ready, Applied::Ready],
+        "{report:#?}"
+    );
     // The endpoint's PUT is a long-running operation: apply polled it to completion.
     let endpoint = &report.objects[1];
     assert_eq!(endpoint.kind, "ArcPrivateEndpoint");
@@ -117,7 +123,7 @@ async fn the_timeout_bounds_apply_under_throttling_that_never_stops() {
         "apply --timeout 2s took {took:?}"
     );
     let results: Vec<Applied> = report.objects.iter().map(|o| o.result).collect();
-    assert_eq!(results, vec![Applied::TimedOut; 4], "{report:#?}");
+    assert_eq!(results, vec![Applied::TimedOut; 3], "{report:#?}");
     assert!(
         report.objects[0]
             .message
