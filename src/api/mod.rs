@@ -8,6 +8,7 @@ pub mod conditions;
 pub mod crds;
 pub mod endpoint;
 pub mod managed;
+pub mod monitor_scope;
 pub mod scope;
 pub mod validate;
 
@@ -16,6 +17,9 @@ pub use common::*;
 pub use endpoint::{ArcPrivateEndpoint, ArcPrivateEndpointSpec, ArcPrivateEndpointStatus};
 pub use managed::{
     ArmFields, ArmStatus, CommonSpec, CommonStatus, Correction, ManagedStatus, NoArmStatus,
+};
+pub use monitor_scope::{
+    ArcMonitorPrivateLinkScope, ArcMonitorPrivateLinkScopeSpec, ArcMonitorPrivateLinkScopeStatus,
 };
 pub use scope::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus};
 

@@ -18,6 +18,8 @@ use crate::azure::error::ArmError;
 pub const HYBRID_COMPUTE_API_VERSION: &str = "2026-09-01";
 pub const NETWORK_API_VERSION: &str = "2025-07-01";
 pub const PRIVATE_DNS_API_VERSION: &str = "2024-06-01";
+/// `Microsoft.Insights/privateLinkScopes` (Azure Monitor) and everything below it.
+pub const INSIGHTS_SCOPES_API_VERSION: &str = "2021-09-01";
 
 /// `Microsoft.Resources/subscriptions`: the Subscriptions spec's newest stable version (its
 /// readme's default `package-2022-12`; 2021-04-01 is a Resources version, not in that spec).
@@ -63,6 +65,13 @@ const SUPPORTED: &[(&str, Provider, &[&str])] = &[
         Provider::HybridCompute,
         &[HYBRID_COMPUTE_API_VERSION],
     ),
+    // Azure Monitor private link scopes and their scoped resources: the newest stable
+    // (companion-endpoints.md 1.1); not pinned by a flag.
+    (
+        "microsoft.insights/privatelinkscope",
+        Provider::Insights,
+        &[INSIGHTS_SCOPES_API_VERSION],
+    ),
     // Zones, links (arclink sets no `resolutionPolicy`, the one 2024-06-01 addition) and
     // record sets have had the same shape since 2020-06-01.
     (
@@ -97,6 +106,8 @@ enum Provider {
     HybridCompute,
     Network,
     PrivateDns,
+    /// Not pinned by a flag.
+    Insights,
 }
 
 /// Versions pinned by flags, per provider; `None`: negotiated.
@@ -138,6 +149,7 @@ impl ApiVersions {
             Provider::HybridCompute => &self.hybrid_compute,
             Provider::Network => &self.network,
             Provider::PrivateDns => &self.private_dns,
+            Provider::Insights => &None,
         };
         Ok(match pinned {
             Some(v) => Choice::Fixed(v),

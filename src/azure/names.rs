@@ -219,6 +219,62 @@ pub static DNS_ZONE_ID: IdRule = IdRule::new(
     &[("privateDnsZones", &PRIVATE_DNS_ZONE)],
 );
 
+/// A Log Analytics workspace: 4-63 letters, digits and `-`, starting and ending with a letter
+/// or digit (learn.microsoft.com naming rules, Microsoft.OperationalInsights).
+pub static WORKSPACE: Rule = Rule::new(
+    "[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]",
+    "a workspace name: 4-63 letters, digits or '-', starting and ending with a letter or digit",
+);
+
+/// An Application Insights component: 1-260 letters, digits, `-`, `_`, `.`, `(` and `)`, not
+/// ending with a period (Azure also refuses `%&\?/` and control characters).
+pub static COMPONENT: Rule = Rule::new(
+    r"[-\p{L}\p{Nd}_.()]{0,259}[-\p{L}\p{Nd}_()]",
+    "an Application Insights component name: 1-260 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'",
+);
+
+/// A Log Analytics workspace.
+pub static WORKSPACE_ID: IdRule = IdRule::new(
+    "a Log Analytics workspace",
+    "Microsoft.OperationalInsights",
+    &[("workspaces", &WORKSPACE)],
+);
+
+/// A data collection endpoint (no stricter rule is published than a resource's).
+pub static DATA_COLLECTION_ENDPOINT_ID: IdRule = IdRule::new(
+    "a data collection endpoint",
+    "Microsoft.Insights",
+    &[("dataCollectionEndpoints", &RESOURCE)],
+);
+
+/// An Application Insights component.
+pub static COMPONENT_ID: IdRule = IdRule::new(
+    "an Application Insights component",
+    "Microsoft.Insights",
+    &[("components", &COMPONENT)],
+);
+
+/// The resources an Azure Monitor Private Link Scope links (its `scopedResources`).
+pub const MONITOR_RESOURCE_IDS: [&IdRule; 3] =
+    [&WORKSPACE_ID, &DATA_COLLECTION_ENDPOINT_ID, &COMPONENT_ID];
+
+/// Why a scoped resource's id is refused.
+pub const MONITOR_RESOURCE_MESSAGE: &str = "resourceId must be the ARM id of a Log Analytics workspace (Microsoft.OperationalInsights/workspaces), a data collection endpoint (Microsoft.Insights/dataCollectionEndpoints) or an Application Insights component (Microsoft.Insights/components)";
+
+/// The CEL rule that accepts the id of a resource an Azure Monitor Private Link Scope links.
+pub fn monitor_resource_rule() -> String {
+    MONITOR_RESOURCE_IDS
+        .iter()
+        .map(|id| format!("self.matches('{}')", id.pattern().replace('\\', "\\\\")))
+        .collect::<Vec<_>>()
+        .join(" || ")
+}
+
+/// Whether `id` is the id of a resource an Azure Monitor Private Link Scope links.
+pub fn is_monitor_resource_id(id: &str) -> bool {
+    MONITOR_RESOURCE_IDS.iter().any(|rule| rule.accepts(id))
+}
+
 /// The rules and ids the CRDs use, for [`explain`].
 const RULES: [&Rule; 8] = [
     &GUID,

@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod error;
 pub mod kind;
 pub mod leader;
+pub mod monitor_scope;
 pub mod run;
 pub mod scope;
 pub mod term;

@@ -13,7 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{
-    ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, KINDS, ManagedStatus,
+    ArcMonitorPrivateLinkScope, ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation,
+    KINDS, ManagedStatus,
 };
 use crate::azure::ResourceId;
 use crate::reconcile::declared::Dependent;
@@ -148,6 +149,15 @@ impl OfflineKind for ArcPrivateEndpoint {
         self.spec.dns_export.as_ref().map(|_| {
             "spec.dnsExport is not written offline (no cluster to hold the ConfigMap): the DNS records are shown in the status instead"
         })
+    }
+}
+
+/// Endpoints will wait for it (`monitorScopeRef`): plan evaluates them as after its update.
+impl OfflineKind for ArcMonitorPrivateLinkScope {
+    const DEPENDED_ON: bool = true;
+
+    fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
+        reconcile::monitor_scope::scope_id(self, settings).ok()
     }
 }
 

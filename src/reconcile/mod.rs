@@ -16,6 +16,7 @@ pub mod drift;
 pub mod endpoint;
 pub mod engine;
 pub mod fights;
+pub mod monitor_scope;
 mod operation;
 mod outcome;
 pub mod ownership;

@@ -47,10 +47,12 @@ macro_rules! read_only {
 }
 
 mod hybridcompute;
+mod insights;
 mod network;
 mod privatedns;
 
 pub use hybridcompute::*;
+pub use insights::*;
 pub use network::*;
 pub use privatedns::*;
 

@@ -175,8 +175,10 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
     let (scopes, mut scope_writer) = reflector::store();
     let (endpoints, mut endpoint_writer) = reflector::store();
     let (associations, mut association_writer) = reflector::store();
+    let (monitor_scopes, mut monitor_scope_writer) = reflector::store();
     let stores = Stores {
         scopes,
+        monitor_scopes,
         endpoints,
         associations,
     };
@@ -186,6 +188,7 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
             Object::Scope(s) => publish(&mut scope_writer, s),
             Object::Endpoint(e) => publish(&mut endpoint_writer, e),
             Object::Association(a) => publish(&mut association_writer, a),
+            Object::MonitorScope(m) => publish(&mut monitor_scope_writer, m),
         }
     }
     // One controller: its settings and the kinds' states (the association's listings kept
@@ -228,6 +231,18 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
                         &stores,
                         a,
                         &mut association_writer,
+                        |o, s| o.status = Some(s),
+                    )
+                    .await
+                }
+                Object::MonitorScope(m) => {
+                    once(
+                        arm,
+                        &settings,
+                        &states,
+                        &stores,
+                        m,
+                        &mut monitor_scope_writer,
                         |o, s| o.status = Some(s),
                     )
                     .await
