@@ -12,6 +12,7 @@ mod dnscheck;
 mod emulator;
 mod endpoint;
 mod logs;
+mod monitor_scope;
 mod offline;
 mod scope;
 mod telemetry;

@@ -147,7 +147,10 @@ mod tests {
         }
     }
 
-    fn written(spec: &ArcMonitorPrivateLinkScopeSpec, actual: MonitorPrivateLinkScope) -> MonitorPrivateLinkScope {
+    fn written(
+        spec: &ArcMonitorPrivateLinkScopeSpec,
+        actual: MonitorPrivateLinkScope,
+    ) -> MonitorPrivateLinkScope {
         let mut body = actual;
         for f in fields(spec) {
             f.apply(&mut body);
@@ -192,12 +195,21 @@ mod tests {
         );
         let body = written(&s, actual);
         let settings = settings_of(&body).unwrap();
-        assert_eq!(settings.ingestion_access_mode.as_deref(), Some("PrivateOnly"));
+        assert_eq!(
+            settings.ingestion_access_mode.as_deref(),
+            Some("PrivateOnly")
+        );
         assert_eq!(settings.query_access_mode.as_deref(), Some("Open"));
         let exclusions = settings.exclusions.as_deref().unwrap();
         assert_eq!(exclusions[0], theirs);
-        assert_eq!(exclusions[1].private_endpoint_connection_name.as_deref(), Some("pe-hub"));
-        assert_eq!(exclusions[1].query_access_mode.as_deref(), Some("PrivateOnly"));
+        assert_eq!(
+            exclusions[1].private_endpoint_connection_name.as_deref(),
+            Some("pe-hub")
+        );
+        assert_eq!(
+            exclusions[1].query_access_mode.as_deref(),
+            Some("PrivateOnly")
+        );
         assert_eq!(exclusions[1].ingestion_access_mode, None, "left to Azure");
         assert!(fields(&s).iter().all(|f| f.difference(&body).is_none()));
     }

@@ -199,7 +199,9 @@ fn busy(
     let mut pending = Pending::default();
     let mut named = BTreeSet::new();
     for (id, next) in &cx.running {
-        if id.to_string().to_ascii_lowercase().starts_with(&prefix) && named.insert(id.name().to_ascii_lowercase()) {
+        if id.to_string().to_ascii_lowercase().starts_with(&prefix)
+            && named.insert(id.name().to_ascii_lowercase())
+        {
             pending.add(id.name(), next);
         }
     }
@@ -207,7 +209,10 @@ fn busy(
         let name = link.name.clone().unwrap_or_default();
         if named.insert(name.to_ascii_lowercase()) {
             let state = state_of(link).unwrap_or_default();
-            pending.add(name, &waiting(LINKING, format!("provisioningState {state}")));
+            pending.add(
+                name,
+                &waiting(LINKING, format!("provisioningState {state}")),
+            );
         }
     }
     pending.wait(LINKING, |names| {
@@ -224,9 +229,9 @@ async fn repair(
     actual: &[ScopedResource],
     declared: &BTreeMap<String, String>,
 ) -> Result<Option<Next>, ArmError> {
-    let broken = actual.iter().find(|l| {
-        failed(state_of(l)) && linked_of(l).is_some_and(|k| declared.contains_key(&k))
-    });
+    let broken = actual
+        .iter()
+        .find(|l| failed(state_of(l)) && linked_of(l).is_some_and(|k| declared.contains_key(&k)));
     let Some(link) = broken else {
         return Ok(None);
     };
@@ -284,9 +289,19 @@ mod tests {
         let name = link_name(WS);
         assert!(name.starts_with("arclink-arc-logs-"), "{name}");
         assert_eq!(name.len(), "arclink-arc-logs-".len() + 8);
-        assert_eq!(link_name(&WS.to_uppercase()), name, "ids compare without case");
+        assert_eq!(
+            link_name(&WS.to_uppercase()),
+            name,
+            "ids compare without case"
+        );
         assert_ne!(link_name(&WS.replace("rg-arc", "rg-other")), name);
-        let odd = link_name(&format!("{}/My.App(1)", WS.replace("Microsoft.OperationalInsights/workspaces/arc-logs", "Microsoft.Insights/components")));
+        let odd = link_name(&format!(
+            "{}/My.App(1)",
+            WS.replace(
+                "Microsoft.OperationalInsights/workspaces/arc-logs",
+                "Microsoft.Insights/components"
+            )
+        ));
         assert!(odd.starts_with("arclink-my-app-1--"), "{odd}");
         assert!(odd.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
         let long = link_name(&format!("{WS}{}", "x".repeat(200)));
@@ -304,8 +319,14 @@ mod tests {
             ..Default::default()
         };
         assert!(is_ours(&link(&link_name(WS), WS)));
-        assert!(is_ours(&link(&link_name(WS).to_uppercase(), &WS.to_lowercase())));
+        assert!(is_ours(&link(
+            &link_name(WS).to_uppercase(),
+            &WS.to_lowercase()
+        )));
         assert!(!is_ours(&link("arc-logs-connection", WS)));
-        assert!(!is_ours(&link(&link_name(WS), &WS.replace("arc-logs", "other"))));
+        assert!(!is_ours(&link(
+            &link_name(WS),
+            &WS.replace("arc-logs", "other")
+        )));
     }
 }
