@@ -84,16 +84,22 @@ impl Managed for ArcMonitorPrivateLinkScope {
         cx.observed();
         observe(&mut cx.status, actual.as_ref());
         let scope = MonitorScope::new(cx, id);
+        let exists = actual.is_some();
         match cx.converge_resource(&scope, actual).await? {
             Converged::Ready(_) => {}
             Converged::Written(written) => observe(&mut cx.status, Some(&written)),
             Converged::Absent => return Ok(cx.not_found(&scope)),
+            // A plan of a new scope lists its links too.
+            Converged::Waiting(next) if !exists && cx.settings.dry_run => {
+                scoped::converge(cx, &scope.id, false).await?;
+                return Ok(next);
+            }
             Converged::Waiting(next) | Converged::Stopped(next) => return Ok(next),
         }
         if let Some(next) = settled(cx, &scope.id) {
             return Ok(next);
         }
-        Ok(match scoped::converge(cx, &scope.id).await? {
+        Ok(match scoped::converge(cx, &scope.id, true).await? {
             Some(next) => next,
             None => cx.ready(format!(
                 "Azure Monitor private link scope {} matches the spec ({} linked resources)",

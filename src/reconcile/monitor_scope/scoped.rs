@@ -117,13 +117,19 @@ impl ArmResource for Link {
 }
 
 /// Converges the scope's links: `None` once every declared resource is linked (and provisioned)
-/// and none of arclink's links is left over; else where the object waits or stops.
+/// and none of arclink's links is left over; else where the object waits or stops. A scope
+/// that does not `exist` yet has none (a plan's new scope).
 pub async fn converge(
     cx: &mut Cx<'_, ArcMonitorPrivateLinkScope>,
     scope: &ResourceId,
+    exists: bool,
 ) -> Result<Option<Next>, ArmError> {
-    let collection = CollectionId::new(scope, SCOPED_RESOURCES);
-    let actual: Vec<ScopedResource> = cx.arm.list(&collection).try_collect().await?;
+    let actual: Vec<ScopedResource> = if exists {
+        let collection = CollectionId::new(scope, SCOPED_RESOURCES);
+        cx.arm.list(&collection).try_collect().await?
+    } else {
+        Vec::new()
+    };
     cx.status.scoped_resources = actual.iter().map(status_of).collect();
     if let Some(next) = busy(cx, scope, &actual) {
         return Ok(Some(next));

@@ -307,11 +307,16 @@ async fn dry_run_lists_every_link_to_make_without_writing() {
     assert_eq!(b.admin.counters().writes(), 0);
     assert_eq!(
         out.changes.len(),
-        1,
-        "the scope does not exist yet: {:?}",
+        3,
+        "the scope and its two links: {:?}",
         out.changes
     );
-    assert_eq!(out.changes[0].action, ChangeAction::Create);
+    assert!(out.changes.iter().all(|c| c.action == ChangeAction::Create));
+    assert!(
+        out.changes[0]
+            .resource_id
+            .ends_with("/privateLinkScopes/s6")
+    );
 
     b.settings.dry_run = false;
     let mut existing = ampls("s6", &[]);

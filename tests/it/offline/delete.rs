@@ -43,7 +43,7 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     golden("plan-delete.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(plan["delete"], true);
-    assert_eq!(plan["summary"]["delete"], 2, "{plan:#}");
+    assert_eq!(plan["summary"]["delete"], 3, "{plan:#}");
     assert_eq!(plan["summary"]["update"], 1, "{plan:#}");
     assert_eq!(sb.resources(), created, "plan --delete must not write");
 
@@ -52,6 +52,7 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
         [
             "ArcServerAssociation default/web-servers: ✓",
             "ArcPrivateEndpoint default/hub-arc-pe: ✓",
+            "ArcMonitorPrivateLinkScope default/arc-monitor: ✓",
             "ArcPrivateLinkScope default/arc-scope: ✓",
         ]
         .iter()
@@ -77,11 +78,11 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     // Nothing of theirs is left: a second delete writes nothing and succeeds.
     sb.arclink(&["delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 3 of 3 objects done."));
+        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 4 of 4 objects done."));
     assert_eq!(sb.resources(), after);
     sb.arclink(&["plan", "--delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 3 unchanged."));
+        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 4 unchanged."));
 }
 
 #[test]
@@ -105,12 +106,13 @@ fn a_scope_not_owned_by_its_object_is_left_and_reported() {
         [
             "ArcServerAssociation",
             "ArcPrivateEndpoint",
+            "ArcMonitorPrivateLinkScope",
             "ArcPrivateLinkScope"
         ],
         "reverse dependency order"
     );
     assert!(objects.iter().all(|o| o["result"] == "done"), "{report:#}");
-    let left = &objects[2];
+    let left = &objects[3];
     assert_eq!(left["changes"], Value::Array(Vec::new()), "{report:#}");
     assert!(
         left["message"]
@@ -197,7 +199,7 @@ fn delete_honours_timeout_and_output_and_refuses_bad_manifests() {
     let created = sb.resources();
     sb.arclink(&["delete", "-f", EXAMPLES, "--timeout", "1ns"])
         .exited(1)
-        .stdout(|o| o.contains("timed-out") && o.contains("0 of 3 objects done"));
+        .stdout(|o| o.contains("timed-out") && o.contains("0 of 4 objects done"));
     assert_eq!(sb.resources(), created, "nothing was attempted");
 
     let bad = sb.write(
@@ -268,6 +270,7 @@ mod in_process {
             [
                 ("ArcServerAssociation", Deleted::Done),
                 ("ArcPrivateEndpoint", Deleted::Blocked),
+                ("ArcMonitorPrivateLinkScope", Deleted::Done),
                 ("ArcPrivateLinkScope", Deleted::Blocked),
             ],
             "{report:#?}"
@@ -278,7 +281,7 @@ mod in_process {
             Some("ScopeLocked"),
             "{endpoint:#?}"
         );
-        let scope = &report.objects[2];
+        let scope = &report.objects[3];
         assert_eq!(scope.reason.as_deref(), Some("DependentNotDeleted"));
         assert!(scope.changes.is_empty());
         assert_eq!(report.exit(), arclink::offline::Exit::Errors);

@@ -22,7 +22,10 @@ fn plan_on_a_fresh_emulator_creates_the_scope_and_waits_for_it() {
     assert_eq!(json.code, 2, "{json:?}");
     golden("create.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(plan["summary"]["create"], 1);
+    assert_eq!(
+        plan["summary"]["create"], 2,
+        "the Arc scope and the Azure Monitor scope"
+    );
     assert_eq!(plan["summary"]["waiting"], 2);
     assert_eq!(sb.scopes_and_endpoints(), 0, "plan must not write");
 }
@@ -35,6 +38,7 @@ fn apply_converges_the_examples_then_plan_and_apply_report_no_changes() {
     golden("apply.txt", &apply.stdout);
     for object in [
         "ArcPrivateLinkScope default/arc-scope",
+        "ArcMonitorPrivateLinkScope default/arc-monitor",
         "ArcPrivateEndpoint default/hub-arc-pe",
         "ArcServerAssociation default/web-servers",
     ] {
@@ -55,7 +59,7 @@ fn apply_converges_the_examples_then_plan_and_apply_report_no_changes() {
     let again = sb.arclink(&["apply", "-f", EXAMPLES]);
     again
         .exited(0)
-        .stdout(|o| o.starts_with("Apply: 0 created, 0 updated, 0 deleted; 3 of 3 objects Ready."));
+        .stdout(|o| o.starts_with("Apply: 0 created, 0 updated, 0 deleted; 4 of 4 objects Ready."));
     assert_eq!(sb.resources(), before, "a second apply must not write");
 }
 

@@ -184,7 +184,7 @@ async fn apply_converges_through_one_retryable_operation_failure_with_one_extra_
     .await;
     let (code, text, _) = emu.apply();
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("3 of 3 objects Ready"), "{text}");
+    assert!(text.contains("4 of 4 objects Ready"), "{text}");
     assert_eq!(
         emu.puts_of("Microsoft.Network/privateEndpoints").await,
         2,
