@@ -226,11 +226,13 @@ pub static WORKSPACE: Rule = Rule::new(
     "a workspace name: 4-63 letters, digits or '-', starting and ending with a letter or digit",
 );
 
-/// An Application Insights component: 1-260 letters, digits, `-`, `_`, `.`, `(` and `)`, not
-/// ending with a period (Azure also refuses `%&\?/` and control characters).
+/// An Application Insights component: 1-260 ASCII letters, digits, `-`, `_`, `.`, `(` and `)`,
+/// not ending with a period. Azure refuses only `%&\?/`, control characters and a final period
+/// or space; arclink keeps to ASCII, as a class of any letter repeated 260 times exceeds the
+/// size of a regular expression CEL compiles.
 pub static COMPONENT: Rule = Rule::new(
-    r"[-\p{L}\p{Nd}_.()]{0,259}[-\p{L}\p{Nd}_()]",
-    "an Application Insights component name: 1-260 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'",
+    r"[-a-zA-Z0-9_.()]{0,259}[-a-zA-Z0-9_()]",
+    "an Application Insights component name: 1-260 ASCII letters, digits, '-', '_', '.', '(' or ')', not ending with '.'",
 );
 
 /// A Log Analytics workspace.
@@ -357,6 +359,31 @@ mod tests {
             assert!(Regex::new(&id.pattern()).is_ok(), "{}", id.pattern());
             assert_eq!(portable(&id.pattern()), Ok(()), "{}", id.pattern());
         }
+    }
+
+    #[test]
+    fn monitor_resource_ids_compile_read_the_same_in_re2_and_name_their_types() {
+        for id in MONITOR_RESOURCE_IDS {
+            assert_eq!(portable(&id.pattern()), Ok(()), "{}", id.pattern());
+        }
+        let rg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg";
+        for good in [
+            format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/law-arc"),
+            format!("{rg}/providers/microsoft.insights/dataCollectionEndpoints/dce-eastus"),
+            format!("{rg}/providers/Microsoft.Insights/components/My.App(1)"),
+        ] {
+            assert!(is_monitor_resource_id(&good), "{good}");
+        }
+        for bad in [
+            format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/abc"),
+            format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/-law"),
+            format!("{rg}/providers/Microsoft.Insights/components/app."),
+            format!("{rg}/providers/Microsoft.Insights/privateLinkScopes/ampls"),
+            format!("{rg}/providers/Microsoft.Insights/dataCollectionEndpoints/.."),
+        ] {
+            assert!(!is_monitor_resource_id(&bad), "{bad}");
+        }
+        assert!(monitor_resource_rule().contains("self.matches('^/[sS]"));
     }
 
     #[test]

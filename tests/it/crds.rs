@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::common::fixtures::{SUB, scope_id};
 
 pub mod cases;
+mod monitor_scope;
 
 fn schema(kind: &str) -> Value {
     let crd = crds::all()
@@ -445,7 +446,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 29, "every CEL rule of the three CRDs is visited");
+    assert_eq!(rules, 39, "every CEL rule of the four CRDs is visited");
 }
 
 #[test]
@@ -471,6 +472,7 @@ fn deploy_examples_are_valid() {
     assert_eq!(
         kinds,
         [
+            "ArcMonitorPrivateLinkScope",
             "ArcPrivateEndpoint",
             "ArcPrivateLinkScope",
             "ArcServerAssociation"

@@ -342,3 +342,27 @@ async fn dry_run_lists_every_link_to_make_without_writing() {
         .collect::<Vec<_>>()
     );
 }
+
+/// Insights points a scoped resource's `Location` at a `privateLinkScopeOperationStatuses`
+/// resource that answers 200 while the operation runs: the client reads its `status` rather
+/// than take the 200 for the end, and ends with the scoped resource itself.
+#[tokio::test]
+async fn a_location_operation_status_answering_200_is_followed_to_its_end() {
+    let b = bed(Duration::from_millis(500)).await;
+    let mut obj = ampls("s7", &[]);
+    settle(&b, &mut obj, 3, Duration::ZERO).await;
+    let id: arclink::azure::ResourceId = link_id("s7", "ws").parse().unwrap();
+    let body = json!({"properties": {"linkedResourceId": workspace("law-arc")}});
+    let arclink::azure::Write::Pending(token) = b.arm.put::<_, Value>(&id, &body).await.unwrap()
+    else {
+        panic!("a scoped resource PUT is long-running");
+    };
+    assert!(token.status_url.contains("privateLinkScopeOperationStatuses"), "{token:?}");
+    assert!(matches!(
+        b.arm.poll(&token).await.unwrap(),
+        arclink::azure::Poll::InProgress { .. }
+    ));
+    let done = b.arm.wait(&token).await.unwrap().unwrap();
+    assert_eq!(done["name"], "ws", "{done}");
+    assert_eq!(done["properties"]["provisioningState"], "Succeeded");
+}
