@@ -11,6 +11,7 @@ mod cases;
 mod association;
 mod endpoint;
 mod leader;
+mod monitor_scope;
 mod scope;
 mod steady;
 mod validation;

@@ -357,7 +357,12 @@ async fn a_location_operation_status_answering_200_is_followed_to_its_end() {
     else {
         panic!("a scoped resource PUT is long-running");
     };
-    assert!(token.status_url.contains("privateLinkScopeOperationStatuses"), "{token:?}");
+    assert!(
+        token
+            .status_url
+            .contains("privateLinkScopeOperationStatuses"),
+        "{token:?}"
+    );
     assert!(matches!(
         b.arm.poll(&token).await.unwrap(),
         arclink::azure::Poll::InProgress { .. }
