@@ -19,6 +19,7 @@ pub mod fights;
 pub mod monitor_scope;
 mod operation;
 mod outcome;
+pub mod own;
 pub mod ownership;
 pub mod phase;
 pub mod requeue;

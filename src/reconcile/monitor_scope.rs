@@ -15,20 +15,17 @@ use std::collections::BTreeMap;
 use kube::ResourceExt;
 
 use crate::api::monitor_scope::GLOBAL;
-use crate::api::scope::ConnectionStatus;
 use crate::api::{
     ArcMonitorPrivateLinkScope, ArcMonitorPrivateLinkScopeSpec, ArcMonitorPrivateLinkScopeStatus,
     DriftEntry,
 };
-use crate::azure::models::{
-    MonitorPrivateLinkScope, MonitorPrivateLinkScopeProperties, PrivateEndpointConnection,
-};
+use crate::azure::models::{MonitorPrivateLinkScope, MonitorPrivateLinkScopeProperties};
 use crate::azure::names::is_monitor_resource_id;
-use crate::azure::{ArmError, Deleted, ResourceId};
+use crate::azure::{ArmError, ResourceId};
 
 use super::declared::{Declared, Dependent};
-use super::engine::{Cleaned, Common, Cx, DELETING, Managed, Next};
-use super::ownership::Ownership;
+use super::engine::{Cleaned, Common, Cx, Managed, Next};
+use super::own::Own;
 use super::resource::{ArmResource, Converged, Field, Provisioned};
 use super::{Settings, arm};
 
@@ -109,31 +106,14 @@ impl Managed for ArcMonitorPrivateLinkScope {
         })
     }
 
+    /// Azure removes the scope's links with it.
     async fn delete(cx: &mut Cx<'_, Self>, _: &()) -> Result<Cleaned, ArmError> {
-        let Some((id, _)) = owned_scope(cx).await? else {
-            return Ok(left(cx));
-        };
-        // The scope's scoped resources go with it.
-        match cx.delete(&id).await? {
-            Deleted::Gone => Ok(Cleaned::Done(format!(
-                "deleted Azure Monitor private link scope {id}"
-            ))),
-            Deleted::Pending(token) => Ok(Cleaned::Waiting(cx.track(
-                DELETING,
-                &token,
-                format!("deleting Azure Monitor private link scope {id}"),
-            ))),
-        }
+        own(cx).delete(cx).await
     }
 
+    /// The scope and its links stay.
     async fn orphan(cx: &mut Cx<'_, Self>, _: &()) -> Result<Cleaned, ArmError> {
-        let Some((id, scope)) = owned_scope(cx).await? else {
-            return Ok(left(cx));
-        };
-        cx.release(&id, scope.tags.as_ref()).await?;
-        Ok(Cleaned::Done(format!(
-            "Azure Monitor private link scope {id} orphaned: left in Azure, with its linked resources, without arclink's owner tags"
-        )))
+        own(cx).orphan(cx).await
     }
 }
 
@@ -249,47 +229,17 @@ fn observe(status: &mut ArcMonitorPrivateLinkScopeStatus, scope: Option<&Monitor
         .and_then(|p| p.private_endpoint_connections.as_ref())
         .into_iter()
         .flatten()
-        .map(connection)
+        .map(super::scope::connection_status)
         .collect();
     if scope.is_none() {
         status.scoped_resources.clear();
     }
 }
 
-/// A private endpoint connection as the status lists it.
-fn connection(c: &PrivateEndpointConnection) -> ConnectionStatus {
-    let cp = c.properties.as_ref();
-    let state = cp.and_then(|p| p.private_link_service_connection_state.as_ref());
-    ConnectionStatus {
-        name: c.name.clone().unwrap_or_default(),
-        private_endpoint_id: cp
-            .and_then(|p| p.private_endpoint.as_ref())
-            .and_then(|e| e.id.as_ref())
-            .map(|i| i.to_string()),
-        status: state.and_then(|s| s.status.clone()),
-        description: state.and_then(|s| s.description.clone()),
+/// The scope as its clean-up sees it.
+fn own(cx: &Cx<'_, ArcMonitorPrivateLinkScope>) -> Own<'static> {
+    Own {
+        id: scope_id(cx.obj, cx.settings),
+        what: "Azure Monitor private link scope",
     }
-}
-
-/// The scope, when it exists and this object owns it.
-async fn owned_scope(
-    cx: &mut Cx<'_, ArcMonitorPrivateLinkScope>,
-) -> Result<Option<(ResourceId, MonitorPrivateLinkScope)>, ArmError> {
-    let Ok(id) = scope_id(cx.obj, cx.settings) else {
-        return Ok(None);
-    };
-    let Some(scope) = cx.arm.get::<MonitorPrivateLinkScope>(&id).await? else {
-        return Ok(None);
-    };
-    Ok((cx.owner().classify(scope.tags.as_ref()) == Ownership::Ours).then_some((id, scope)))
-}
-
-/// What a deletion that finds nothing of its own reports.
-fn left(cx: &Cx<'_, ArcMonitorPrivateLinkScope>) -> Cleaned {
-    Cleaned::Done(match scope_id(cx.obj, cx.settings) {
-        Ok(id) => format!(
-            "Azure Monitor private link scope {id} left in Azure: it is gone or not owned by this object"
-        ),
-        Err(_) => "no subscription resolved: nothing was created".into(),
-    })
 }
