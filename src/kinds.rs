@@ -16,6 +16,7 @@ macro_rules! kinds {
     ($then:ident) => {
         $then! {
             Scope(ArcPrivateLinkScope) scopes,
+            MonitorScope(ArcMonitorPrivateLinkScope) monitor_scopes,
             Endpoint(ArcPrivateEndpoint) endpoints,
             Association(ArcServerAssociation) associations,
             ManagementLink(ArcResourceManagementPrivateLink) management_links,

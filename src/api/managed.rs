@@ -199,6 +199,12 @@ mod tests {
         assert!(endpoint.spec.common.credential_ref.is_none());
         let association: ArcServerAssociation = example("03-association.yaml");
         assert!(association.spec.scope_ref.is_some());
+        let monitor: crate::api::ArcMonitorPrivateLinkScope = example("04-monitor-scope.yaml");
+        assert_eq!(monitor.spec.scoped_resources.len(), 2);
+        assert_eq!(
+            monitor.spec.common.tags.get("team").map(String::as_str),
+            Some("platform")
+        );
     }
 
     /// The common fields are the status's own fields on the wire; the association has no

@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod ip_configuration;
 pub mod managed;
 pub mod management_link;
+pub mod monitor_scope;
 pub mod scope;
 pub mod validate;
 
@@ -22,6 +23,9 @@ pub use managed::{
 pub use management_link::{
     ArcResourceManagementPrivateLink, ArcResourceManagementPrivateLinkSpec,
     ArcResourceManagementPrivateLinkStatus,
+};
+pub use monitor_scope::{
+    ArcMonitorPrivateLinkScope, ArcMonitorPrivateLinkScopeSpec, ArcMonitorPrivateLinkScopeStatus,
 };
 pub use scope::{ArcPrivateLinkScope, ArcPrivateLinkScopeSpec, ArcPrivateLinkScopeStatus};
 

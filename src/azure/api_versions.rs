@@ -18,6 +18,8 @@ use crate::azure::error::ArmError;
 pub const HYBRID_COMPUTE_API_VERSION: &str = "2026-09-01";
 pub const NETWORK_API_VERSION: &str = "2025-07-01";
 pub const PRIVATE_DNS_API_VERSION: &str = "2024-06-01";
+/// `Microsoft.Insights/privateLinkScopes` (Azure Monitor) and everything below it.
+pub const INSIGHTS_SCOPES_API_VERSION: &str = "2021-09-01";
 
 /// `Microsoft.Resources/subscriptions`: the Subscriptions spec's newest stable version (its
 /// readme's default `package-2022-12`; 2021-04-01 is a Resources version, not in that spec).
@@ -68,6 +70,13 @@ const SUPPORTED: &[(&str, Provider, &[&str])] = &[
         Provider::HybridCompute,
         &[HYBRID_COMPUTE_API_VERSION],
     ),
+    // Azure Monitor private link scopes and their scoped resources: the newest stable
+    // (companion-endpoints.md 1.1); not pinned by a flag.
+    (
+        "microsoft.insights/privatelinkscope",
+        Provider::Insights,
+        &[INSIGHTS_SCOPES_API_VERSION],
+    ),
     // Zones, links (arclink sets no `resolutionPolicy`, the one 2024-06-01 addition) and
     // record sets have had the same shape since 2020-06-01.
     (
@@ -99,18 +108,19 @@ const SUPPORTED: &[(&str, Provider, &[&str])] = &[
     // the .NET SDK's default), same shapes for what arclink reads and writes.
     (
         "microsoft.insights/datacollection",
-        Provider::Monitor,
+        Provider::Insights,
         &["2024-03-11", "2023-03-11", "2022-06-01"],
     ),
 ];
 
-/// The providers whose version a flag may pin (all but `Monitor`).
+/// The providers whose version a flag may pin (all but `Insights`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Provider {
     HybridCompute,
     Network,
     PrivateDns,
-    Monitor,
+    /// Not pinned by a flag.
+    Insights,
 }
 
 /// Versions pinned by flags, per provider; `None`: negotiated.
@@ -157,7 +167,7 @@ impl ApiVersions {
             Provider::HybridCompute => self.hybrid_compute.as_deref(),
             Provider::Network => self.network.as_deref(),
             Provider::PrivateDns => self.private_dns.as_deref(),
-            Provider::Monitor => None,
+            Provider::Insights => None,
         };
         Ok(match pinned {
             Some(v) => Choice::Fixed(v),

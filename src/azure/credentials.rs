@@ -102,7 +102,7 @@ impl CredentialSource {
     }
 }
 
-fn sha256_hex(s: &str) -> String {
+pub(crate) fn sha256_hex(s: &str) -> String {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, s.as_bytes())
         .as_ref()
         .iter()

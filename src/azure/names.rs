@@ -226,7 +226,31 @@ pub static DNS_ZONE_ID: IdRule = IdRule::new(
     &[("privateDnsZones", &PRIVATE_DNS_ZONE)],
 );
 
-/// A data collection endpoint (Azure Monitor Agent's configuration and ingestion endpoint).
+/// A Log Analytics workspace: 4-63 letters, digits and `-`, starting and ending with a letter
+/// or digit (learn.microsoft.com naming rules, Microsoft.OperationalInsights).
+pub static WORKSPACE: Rule = Rule::new(
+    "[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]",
+    "a workspace name: 4-63 letters, digits or '-', starting and ending with a letter or digit",
+);
+
+/// An Application Insights component: 1-260 ASCII letters, digits, `-`, `_`, `.`, `(` and `)`,
+/// not ending with a period. Azure refuses only `%&\?/`, control characters and a final period
+/// or space; arclink keeps to ASCII, as a class of any letter repeated 260 times exceeds the
+/// size of a regular expression CEL compiles.
+pub static COMPONENT: Rule = Rule::new(
+    r"[-a-zA-Z0-9_.()]{0,259}[-a-zA-Z0-9_()]",
+    "an Application Insights component name: 1-260 ASCII letters, digits, '-', '_', '.', '(' or ')', not ending with '.'",
+);
+
+/// A Log Analytics workspace.
+pub static WORKSPACE_ID: IdRule = IdRule::new(
+    "a Log Analytics workspace",
+    "Microsoft.OperationalInsights",
+    &[("workspaces", &WORKSPACE)],
+);
+
+/// A data collection endpoint (Azure Monitor Agent's configuration and ingestion endpoint; no
+/// stricter rule is published than a resource's).
 pub static DATA_COLLECTION_ENDPOINT_ID: IdRule = IdRule::new(
     "a data collection endpoint",
     "Microsoft.Insights",
@@ -252,6 +276,34 @@ pub fn any_resource_id_pattern() -> String {
 pub fn is_any_resource_id(id: &str) -> bool {
     static COMPILED: OnceLock<Option<Regex>> = OnceLock::new();
     matches(&COMPILED, any_resource_id_pattern, id)
+}
+
+/// An Application Insights component.
+pub static COMPONENT_ID: IdRule = IdRule::new(
+    "an Application Insights component",
+    "Microsoft.Insights",
+    &[("components", &COMPONENT)],
+);
+
+/// The resources an Azure Monitor Private Link Scope links (its `scopedResources`).
+pub const MONITOR_RESOURCE_IDS: [&IdRule; 3] =
+    [&WORKSPACE_ID, &DATA_COLLECTION_ENDPOINT_ID, &COMPONENT_ID];
+
+/// Why a scoped resource's id is refused.
+pub const MONITOR_RESOURCE_MESSAGE: &str = "resourceId must be the ARM id of a Log Analytics workspace (Microsoft.OperationalInsights/workspaces), a data collection endpoint (Microsoft.Insights/dataCollectionEndpoints) or an Application Insights component (Microsoft.Insights/components)";
+
+/// The CEL rule that accepts the id of a resource an Azure Monitor Private Link Scope links.
+pub fn monitor_resource_rule() -> String {
+    MONITOR_RESOURCE_IDS
+        .iter()
+        .map(|id| format!("self.matches('{}')", id.pattern().replace('\\', "\\\\")))
+        .collect::<Vec<_>>()
+        .join(" || ")
+}
+
+/// Whether `id` is the id of a resource an Azure Monitor Private Link Scope links.
+pub fn is_monitor_resource_id(id: &str) -> bool {
+    MONITOR_RESOURCE_IDS.iter().any(|rule| rule.accepts(id))
 }
 
 /// The rules and ids the CRDs use, for [`explain`].
@@ -343,6 +395,31 @@ mod tests {
             assert!(Regex::new(&id.pattern()).is_ok(), "{}", id.pattern());
             assert_eq!(portable(&id.pattern()), Ok(()), "{}", id.pattern());
         }
+    }
+
+    #[test]
+    fn monitor_resource_ids_compile_read_the_same_in_re2_and_name_their_types() {
+        for id in MONITOR_RESOURCE_IDS {
+            assert_eq!(portable(&id.pattern()), Ok(()), "{}", id.pattern());
+        }
+        let rg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg";
+        for good in [
+            format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/law-arc"),
+            format!("{rg}/providers/microsoft.insights/dataCollectionEndpoints/dce-eastus"),
+            format!("{rg}/providers/Microsoft.Insights/components/My.App(1)"),
+        ] {
+            assert!(is_monitor_resource_id(&good), "{good}");
+        }
+        for bad in [
+            format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/abc"),
+            format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/-law"),
+            format!("{rg}/providers/Microsoft.Insights/components/app."),
+            format!("{rg}/providers/Microsoft.Insights/privateLinkScopes/ampls"),
+            format!("{rg}/providers/Microsoft.Insights/dataCollectionEndpoints/.."),
+        ] {
+            assert!(!is_monitor_resource_id(&bad), "{bad}");
+        }
+        assert!(monitor_resource_rule().contains("self.matches('^/[sS]"));
     }
 
     #[test]

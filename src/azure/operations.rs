@@ -20,6 +20,20 @@ struct OperationStatus {
     error: Option<ErrorDetail>,
 }
 
+/// A `Location` poll's 200 body as an operation status (a `status` string and no resource
+/// `properties`), else the body as it came (the resource, or nothing).
+fn operation_status(
+    body: Option<serde_json::Value>,
+) -> Result<OperationStatus, Option<serde_json::Value>> {
+    let is_status = body.as_ref().is_some_and(|b| {
+        b.get("status").is_some_and(serde_json::Value::is_string) && b.get("properties").is_none()
+    });
+    match body {
+        Some(b) if is_status => serde_json::from_value(b.clone()).map_err(|_| Some(b)),
+        other => Err(other),
+    }
+}
+
 impl ArmClient {
     /// Polls an operation once. `Err` means the poll itself failed (the operation may still be
     /// running); an operation that ended badly is `Ok(Poll::Failed(..))`.
@@ -53,7 +67,25 @@ impl ArmClient {
             }
             PollStyle::Location => match resp.status {
                 202 => return Ok(running),
-                200 | 201 | 204 => self.final_result(token, resp.json()?).await?,
+                // A `Location` that points at an operation status resource (Insights'
+                // `privateLinkScopeOperationStatuses`) answers 200 while the operation runs
+                // too: its `status` says where it stands.
+                200 => match operation_status(resp.json()?) {
+                    Ok(status) => {
+                        let state = status.status.as_deref().unwrap_or("InProgress");
+                        match OperationState::parse(state) {
+                            OperationState::Running => return Ok(running),
+                            OperationState::Succeeded => self.final_result(token, None).await?,
+                            _ => Poll::Failed(ArmError::from_operation(
+                                resp.status,
+                                state,
+                                status.error,
+                            )),
+                        }
+                    }
+                    Err(body) => self.final_result(token, body).await?,
+                },
+                201 | 204 => self.final_result(token, resp.json()?).await?,
                 // The status resource is unreachable or gone, which says nothing about the
                 // operation; any other error status is the operation's own failure.
                 404 | 408 | 409 | 429 | 500..=599 => return Err(resp.error()),

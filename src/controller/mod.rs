@@ -9,6 +9,7 @@ pub mod error;
 pub mod kind;
 pub mod leader;
 pub mod management_link;
+pub mod monitor_scope;
 pub mod run;
 pub mod scope;
 pub mod term;

@@ -13,8 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{
-    ArcPrivateEndpoint, ArcPrivateLinkScope, ArcResourceManagementPrivateLink,
-    ArcServerAssociation, KINDS, ManagedStatus,
+    ArcMonitorPrivateLinkScope, ArcPrivateEndpoint, ArcPrivateLinkScope,
+    ArcResourceManagementPrivateLink, ArcServerAssociation, KINDS, ManagedStatus,
 };
 use crate::azure::ResourceId;
 use crate::reconcile::declared::Dependent;
@@ -155,6 +155,15 @@ impl OfflineKind for ArcPrivateEndpoint {
 impl OfflineKind for ArcResourceManagementPrivateLink {
     fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
         reconcile::management_link::link_id(self, settings).ok()
+    }
+}
+
+/// Endpoints will wait for it (`monitorScopeRef`): plan evaluates them as after its update.
+impl OfflineKind for ArcMonitorPrivateLinkScope {
+    const DEPENDED_ON: bool = true;
+
+    fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
+        reconcile::monitor_scope::scope_id(self, settings).ok()
     }
 }
 

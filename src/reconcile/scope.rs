@@ -23,12 +23,12 @@ use crate::azure::models::{
     PrivateEndpointConnection, PrivateLinkScope, PrivateLinkScopeProperties, Subscription,
 };
 use crate::azure::names::is_guid;
-use crate::azure::{ArmError, Deleted, ResourceId};
+use crate::azure::{ArmError, ResourceId};
 
 use super::declared::{Declared, Dependent};
 use super::drift;
-use super::engine::{Cleaned, Common, Cx, DELETING, Managed, Next};
-use super::ownership::Ownership;
+use super::engine::{Cleaned, Common, Cx, Managed, Next};
+use super::own::Own;
 use super::resource::{ArmResource, Converged, Field, region_mismatch};
 use super::{Settings, arm};
 
@@ -93,27 +93,11 @@ impl Managed for ArcPrivateLinkScope {
     }
 
     async fn delete(cx: &mut Cx<'_, Self>, _: &()) -> Result<Cleaned, ArmError> {
-        let Some((id, _)) = owned_scope(cx).await? else {
-            return Ok(left(cx));
-        };
-        match cx.delete(&id).await? {
-            Deleted::Gone => Ok(Cleaned::Done(format!("deleted scope {id}"))),
-            Deleted::Pending(token) => Ok(Cleaned::Waiting(cx.track(
-                DELETING,
-                &token,
-                format!("deleting scope {id}"),
-            ))),
-        }
+        own(cx).delete(cx).await
     }
 
     async fn orphan(cx: &mut Cx<'_, Self>, _: &()) -> Result<Cleaned, ArmError> {
-        let Some((id, scope)) = owned_scope(cx).await? else {
-            return Ok(left(cx));
-        };
-        cx.release(&id, scope.tags.as_ref()).await?;
-        Ok(Cleaned::Done(format!(
-            "scope {id} orphaned: left in Azure without arclink's owner tags"
-        )))
+        own(cx).orphan(cx).await
     }
 }
 
@@ -302,7 +286,7 @@ fn observe(status: &mut ArcPrivateLinkScopeStatus, scope: Option<&PrivateLinkSco
         .collect();
 }
 
-/// A private endpoint connection as status lists it.
+/// A private endpoint connection of a scope (Arc's or Azure Monitor's) as the status lists it.
 pub(crate) fn connection_status(c: &PrivateEndpointConnection) -> ConnectionStatus {
     let cp = c.properties.as_ref();
     let state = cp.and_then(|p| p.private_link_service_connection_state.as_ref());
@@ -317,23 +301,10 @@ pub(crate) fn connection_status(c: &PrivateEndpointConnection) -> ConnectionStat
     }
 }
 
-/// The scope, when it exists and this object owns it.
-async fn owned_scope(
-    cx: &mut Cx<'_, ArcPrivateLinkScope>,
-) -> Result<Option<(ResourceId, PrivateLinkScope)>, ArmError> {
-    let Ok(id) = scope_id(cx.obj, cx.settings) else {
-        return Ok(None);
-    };
-    let Some(scope) = cx.arm.get::<PrivateLinkScope>(&id).await? else {
-        return Ok(None);
-    };
-    Ok((cx.owner().classify(scope.tags.as_ref()) == Ownership::Ours).then_some((id, scope)))
-}
-
-/// What a deletion that finds nothing of its own reports.
-fn left(cx: &Cx<'_, ArcPrivateLinkScope>) -> Cleaned {
-    Cleaned::Done(match scope_id(cx.obj, cx.settings) {
-        Ok(id) => format!("scope {id} left in Azure: it is gone or not owned by this object"),
-        Err(_) => "no subscription resolved: nothing was created".into(),
-    })
+/// The scope as its clean-up sees it.
+fn own(cx: &Cx<'_, ArcPrivateLinkScope>) -> Own<'static> {
+    Own {
+        id: scope_id(cx.obj, cx.settings),
+        what: "scope",
+    }
 }

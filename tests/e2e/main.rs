@@ -13,6 +13,7 @@ mod companion;
 mod endpoint;
 mod leader;
 mod management_link;
+mod monitor_scope;
 mod scope;
 mod steady;
 mod validation;

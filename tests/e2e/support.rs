@@ -92,6 +92,7 @@ where
     release_finalizers::<ArcPrivateEndpoint>(env).await;
     release_finalizers::<ArcPrivateLinkScope>(env).await;
     release_finalizers::<ArcResourceManagementPrivateLink>(env).await;
+    release_finalizers::<arclink::api::ArcMonitorPrivateLinkScope>(env).await;
     delete_namespace(env).await;
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
@@ -186,7 +187,7 @@ pub async fn install_crds(client: &Client) {
         .unwrap();
         names.push(name);
     }
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), arclink::api::KINDS.len(), "{names:?}");
     let deadline = Instant::now() + Duration::from_secs(60);
     for name in names {
         loop {

@@ -10,6 +10,7 @@ use crate::common::fixtures::{SUB, scope_id};
 pub mod cases;
 mod ip_configurations;
 mod management_link;
+mod monitor_scope;
 
 fn schema(kind: &str) -> Value {
     let crd = crds::all()
@@ -447,7 +448,7 @@ fn schemas_are_structural_bounded_and_rules_compile() {
             Some(vec!["arclink".to_string(), "azure".to_string()])
         );
     }
-    assert_eq!(rules, 45, "every CEL rule of the four CRDs is visited");
+    assert_eq!(rules, 55, "every CEL rule of the four CRDs is visited");
 }
 
 #[test]
@@ -473,6 +474,7 @@ fn deploy_examples_are_valid() {
     assert_eq!(
         kinds,
         [
+            "ArcMonitorPrivateLinkScope",
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",

@@ -13,6 +13,7 @@ mod emulator;
 mod endpoint;
 mod logs;
 mod management_link;
+mod monitor_scope;
 mod offline;
 mod scope;
 mod telemetry;

@@ -282,3 +282,40 @@ fn machine_update_sets_or_clears_the_scope() {
     .unwrap();
     assert_eq!(m.properties.unwrap().private_link_scope_resource_id, None);
 }
+
+/// The Azure Monitor private link scope examples (Insights 2021-09-01): scopes and scoped
+/// resources round-trip through their models.
+#[test]
+fn monitor_scope_examples_round_trip() {
+    let dir = specs_dir().join(
+        "monitor/resource-manager/Microsoft.Insights/PrivateLinkScopes/stable/2021-09-01/examples",
+    );
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let file = entry.unwrap().path();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let example: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        for body in bodies(&example, name.contains("Delete")) {
+            let response = body.get("id").is_some();
+            if name.starts_with("PrivateLinkScopes") {
+                let scope: MonitorPrivateLinkScope = round_trip(&file, &body);
+                let props = scope.properties.unwrap_or_default();
+                if response && !name.contains("TagsOnly") {
+                    let modes = props.access_mode_settings.unwrap();
+                    assert!(modes.query_access_mode.is_some(), "{name}");
+                    assert!(modes.ingestion_access_mode.is_some(), "{name}");
+                }
+            } else if name.starts_with("PrivateLinkScopedResource") {
+                let scoped: ScopedResource = round_trip(&file, &body);
+                assert!(
+                    scoped.properties.unwrap().linked_resource_id.is_some(),
+                    "{name}"
+                );
+            } else {
+                continue;
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} bodies checked");
+}

@@ -48,11 +48,13 @@ macro_rules! read_only {
 
 mod authorization;
 mod hybridcompute;
+mod insights;
 mod network;
 mod privatedns;
 
 pub use authorization::*;
 pub use hybridcompute::*;
+pub use insights::*;
 pub use network::*;
 pub use privatedns::*;
 

@@ -164,6 +164,7 @@ fn controller(emu: &Emulator) -> (Arc<Context>, ApiServer) {
         recorder,
         Stores {
             scopes: synced_store(),
+            monitor_scopes: synced_store(),
             endpoints: synced_store(),
             associations: synced_store(),
             management_links: synced_store(),

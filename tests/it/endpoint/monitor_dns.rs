@@ -39,6 +39,7 @@ fn stores(endpoints: &[&ArcPrivateEndpoint]) -> Stores {
         endpoints: endpoint_store,
         associations,
         management_links: reflector::store().0,
+        monitor_scopes: reflector::store().0,
     }
 }
 

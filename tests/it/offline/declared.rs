@@ -176,8 +176,10 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
     let (endpoints, mut endpoint_writer) = reflector::store();
     let (associations, mut association_writer) = reflector::store();
     let (management_links, mut management_link_writer) = reflector::store();
+    let (monitor_scopes, mut monitor_scope_writer) = reflector::store();
     let stores = Stores {
         scopes,
+        monitor_scopes,
         endpoints,
         associations,
         management_links,
@@ -189,6 +191,7 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
             Object::Endpoint(e) => publish(&mut endpoint_writer, e),
             Object::Association(a) => publish(&mut association_writer, a),
             Object::ManagementLink(l) => publish(&mut management_link_writer, l),
+            Object::MonitorScope(m) => publish(&mut monitor_scope_writer, m),
         }
     }
     // One controller: its settings and the kinds' states (the association's listings kept
@@ -243,6 +246,18 @@ async fn through_the_controller(arm: &ArmClient, manifests: Manifests) -> Condit
                         &stores,
                         l,
                         &mut management_link_writer,
+                        |o, s| o.status = Some(s),
+                    )
+                    .await
+                }
+                Object::MonitorScope(m) => {
+                    once(
+                        arm,
+                        &settings,
+                        &states,
+                        &stores,
+                        m,
+                        &mut monitor_scope_writer,
                         |o, s| o.status = Some(s),
                     )
                     .await

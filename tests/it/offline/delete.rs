@@ -43,9 +43,9 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     golden("plan-delete.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(plan["delete"], true);
-    // The scope, the three endpoints (Arc, Key Vault, blob), the resource management link
-    // and the association (it removes its machines' endpoint associations and detaches them).
-    assert_eq!(plan["summary"]["delete"], 6, "{plan:#}");
+    // The scope, the three endpoints (Arc, Key Vault, blob), the resource management link,
+    // the Azure Monitor scope and the association (it removes its machines' endpoint associations and detaches them).
+    assert_eq!(plan["summary"]["delete"], 7, "{plan:#}");
     assert_eq!(plan["summary"]["update"], 0, "{plan:#}");
     assert_eq!(sb.resources(), created, "plan --delete must not write");
 
@@ -56,6 +56,7 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
             "ArcPrivateEndpoint default/hub-arc-pe: ✓",
             "ArcPrivateEndpoint default/hub-blob-pe: ✓",
             "ArcPrivateEndpoint default/hub-keyvault-pe: ✓",
+            "ArcMonitorPrivateLinkScope default/arc-monitor: ✓",
             "ArcPrivateLinkScope default/arc-scope: ✓",
             "ArcResourceManagementPrivateLink default/arm-link: ✓",
         ]
@@ -82,11 +83,11 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     // Nothing of theirs is left: a second delete writes nothing and succeeds.
     sb.arclink(&["delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 6 of 6 objects done."));
+        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 7 of 7 objects done."));
     assert_eq!(sb.resources(), after);
     sb.arclink(&["plan", "--delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 6 unchanged."));
+        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 7 unchanged."));
 }
 
 #[test]
@@ -113,12 +114,13 @@ fn a_scope_not_owned_by_its_object_is_left_and_reported() {
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
+            "ArcMonitorPrivateLinkScope",
             "ArcPrivateLinkScope"
         ],
         "reverse dependency order"
     );
     assert!(objects.iter().all(|o| o["result"] == "done"), "{report:#}");
-    let left = &objects[5];
+    let left = &objects[6];
     assert_eq!(left["changes"], Value::Array(Vec::new()), "{report:#}");
     assert!(
         left["message"]
@@ -205,7 +207,7 @@ fn delete_honours_timeout_and_output_and_refuses_bad_manifests() {
     let created = sb.resources();
     sb.arclink(&["delete", "-f", EXAMPLES, "--timeout", "1ns"])
         .exited(1)
-        .stdout(|o| o.contains("timed-out") && o.contains("0 of 6 objects done"));
+        .stdout(|o| o.contains("timed-out") && o.contains("0 of 7 objects done"));
     assert_eq!(sb.resources(), created, "nothing was attempted");
 
     let bad = sb.write(
@@ -238,7 +240,12 @@ mod in_process {
 
     /// The examples of the Arc path (scope, endpoint, association).
     fn examples() -> manifest::Manifests {
-        let files = ["01-scope.yaml", "02-endpoint.yaml", "03-association.yaml"];
+        let files = [
+            "01-scope.yaml",
+            "02-endpoint.yaml",
+            "03-association.yaml",
+            "04-monitor-scope.yaml",
+        ];
         let paths: Vec<_> = files
             .iter()
             .map(|f| root().join("deploy/examples").join(f))
@@ -282,6 +289,7 @@ mod in_process {
             [
                 ("ArcServerAssociation", Deleted::Done),
                 ("ArcPrivateEndpoint", Deleted::Blocked),
+                ("ArcMonitorPrivateLinkScope", Deleted::Done),
                 ("ArcPrivateLinkScope", Deleted::Blocked),
             ],
             "{report:#?}"
@@ -292,7 +300,7 @@ mod in_process {
             Some("ScopeLocked"),
             "{endpoint:#?}"
         );
-        let scope = &report.objects[2];
+        let scope = &report.objects[3];
         assert_eq!(scope.reason.as_deref(), Some("DependentNotDeleted"));
         assert!(scope.changes.is_empty());
         assert_eq!(report.exit(), arclink::offline::Exit::Errors);

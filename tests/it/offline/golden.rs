@@ -22,9 +22,9 @@ fn plan_on_a_fresh_emulator_creates_the_scope_and_waits_for_it() {
     assert_eq!(json.code, 2, "{json:?}");
     golden("create.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
-    // The scope, the resource management link, and the Key Vault and blob endpoints (they
-    // wait for nothing).
-    assert_eq!(plan["summary"]["create"], 4);
+    // The Arc scope, the Azure Monitor scope, the resource management link, and the Key Vault
+    // and blob endpoints (they wait for nothing).
+    assert_eq!(plan["summary"]["create"], 5);
     assert_eq!(plan["summary"]["waiting"], 2);
     assert_eq!(sb.scopes_and_endpoints(), 0, "plan must not write");
 }
@@ -37,6 +37,7 @@ fn apply_converges_the_examples_then_plan_and_apply_report_no_changes() {
     golden("apply.txt", &apply.stdout);
     for object in [
         "ArcPrivateLinkScope default/arc-scope",
+        "ArcMonitorPrivateLinkScope default/arc-monitor",
         "ArcPrivateEndpoint default/hub-arc-pe",
         "ArcPrivateEndpoint default/hub-blob-pe",
         "ArcPrivateEndpoint default/hub-keyvault-pe",
@@ -59,7 +60,7 @@ fn apply_converges_the_examples_then_plan_and_apply_report_no_changes() {
     let again = sb.arclink(&["apply", "-f", EXAMPLES]);
     again
         .exited(0)
-        .stdout(|o| o.starts_with("Apply: 0 created, 0 updated, 0 deleted; 6 of 6 objects Ready."));
+        .stdout(|o| o.starts_with("Apply: 0 created, 0 updated, 0 deleted; 7 of 7 objects Ready."));
     assert_eq!(sb.resources(), before, "a second apply must not write");
 }
 

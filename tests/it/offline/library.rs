@@ -11,10 +11,16 @@ use arclink::reconcile::Settings;
 
 use crate::common::sandbox::root;
 
-/// The examples of the Arc path (scope, endpoint, association): the machinery under test here
-/// is the same for every kind; the companion endpoints are converged in `golden`.
+/// The examples of the Arc path (scope, endpoint, association) and the Azure Monitor scope
+/// (its links are operations of their own): the machinery under test here is the same for
+/// every kind; the companion endpoints are converged in `golden`.
 fn examples() -> manifest::Manifests {
-    let files = ["01-scope.yaml", "02-endpoint.yaml", "03-association.yaml"];
+    let files = [
+        "01-scope.yaml",
+        "02-endpoint.yaml",
+        "03-association.yaml",
+        "04-monitor-scope.yaml",
+    ];
     let paths: Vec<_> = files
         .iter()
         .map(|f| root().join("deploy/examples").join(f))
@@ -43,20 +49,35 @@ async fn plan_reads_only_and_apply_waits_for_operations_then_is_idempotent() {
     let actions: Vec<Action> = planned.objects.iter().map(|o| o.action).collect();
     assert_eq!(
         actions,
-        vec![Action::Create, Action::Waiting, Action::Waiting],
+        vec![
+            Action::Create,
+            Action::Create,
+            Action::Waiting,
+            Action::Waiting
+        ],
         "{planned:#?}"
     );
     assert_eq!(admin.counters().writes(), 0, "plan wrote to ARM");
 
     let report = apply::apply(&arm, &settings(false), examples(), true, LIMITS).await;
     let results: Vec<Applied> = report.objects.iter().map(|o| o.result).collect();
+    assert_eq!(results, vec![Applied::Ready; 4], "{report:#?}");
+    // The Azure Monitor scope's links are long-running operations, one at a time: apply
+    // followed each to its end.
+    let monitor = &report.objects[1];
+    assert_eq!(monitor.kind, "ArcMonitorPrivateLinkScope");
+    assert_eq!(monitor.changes.len(), 3, "{monitor:#?}");
     assert_eq!(
-        results,
-        vec![Applied::Ready, Applied::Ready, Applied::Ready],
-        "{report:#?}"
+        monitor.status["scopedResources"].as_array().map(|l| l
+            .iter()
+            .filter(|s| s["provisioningState"] == "Succeeded")
+            .count()),
+        Some(2),
+        "{:#}",
+        monitor.status
     );
     // The endpoint's PUT is a long-running operation: apply polled it to completion.
-    let endpoint = &report.objects[1];
+    let endpoint = &report.objects[2];
     assert_eq!(endpoint.kind, "ArcPrivateEndpoint");
     assert_eq!(endpoint.status["provisioningState"], "Succeeded");
     assert!(
@@ -66,7 +87,7 @@ async fn plan_reads_only_and_apply_waits_for_operations_then_is_idempotent() {
         "{:#}",
         endpoint.status
     );
-    assert_eq!(report.objects[2].status["summary"]["associated"], 2);
+    assert_eq!(report.objects[3].status["summary"]["associated"], 2);
 
     admin.reset_counters();
     let again = apply::apply(&arm, &settings(false), examples(), true, LIMITS).await;
@@ -123,7 +144,7 @@ async fn the_timeout_bounds_apply_under_throttling_that_never_stops() {
         "apply --timeout 2s took {took:?}"
     );
     let results: Vec<Applied> = report.objects.iter().map(|o| o.result).collect();
-    assert_eq!(results, vec![Applied::TimedOut; 3], "{report:#?}");
+    assert_eq!(results, vec![Applied::TimedOut; 4], "{report:#?}");
     assert!(
         report.objects[0]
             .message
@@ -144,7 +165,7 @@ async fn writes_arm_refused_are_not_reported_as_changes() {
             .path_contains("/machines/"),
     );
     let report = apply::apply(&arm, &settings(false), examples(), true, LIMITS).await;
-    let association = &report.objects[2];
+    let association = &report.objects[3];
     assert_eq!(association.kind, "ArcServerAssociation");
     assert_eq!(association.result, Applied::Blocked, "{report:#?}");
     assert!(association.changes.is_empty(), "{:#?}", association.changes);
