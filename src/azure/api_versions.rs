@@ -74,7 +74,7 @@ const SUPPORTED: &[(&str, Provider, &[&str])] = &[
     // (companion-endpoints.md 1.1); not pinned by a flag.
     (
         "microsoft.insights/privatelinkscope",
-        Provider::Insights,
+        Provider::Unpinned,
         &[INSIGHTS_SCOPES_API_VERSION],
     ),
     // Zones, links (arclink sets no `resolutionPolicy`, the one 2024-06-01 addition) and
@@ -103,24 +103,48 @@ const SUPPORTED: &[(&str, Provider, &[&str])] = &[
             "2023-09-01",
         ],
     ),
+    // The services an endpoint's `spec.target` names, read only for their private link
+    // resources (group ids and required members, the same shape in every stable version):
+    // their specs' stable versions (companion-endpoints.md 2-4; tests/azure-specs/SOURCES.md).
+    (
+        "microsoft.keyvault/vaults",
+        Provider::Unpinned,
+        &["2026-04-01", "2026-02-01", "2025-05-01", "2024-11-01"],
+    ),
+    (
+        "microsoft.storage/storageaccounts",
+        Provider::Unpinned,
+        &[
+            "2026-09-01",
+            "2026-06-01",
+            "2026-04-01",
+            "2025-08-01",
+            "2025-06-01",
+        ],
+    ),
+    (
+        "microsoft.automation/automationaccounts",
+        Provider::Unpinned,
+        &["2024-10-23", "2022-08-08", "2021-06-22"],
+    ),
     // Data collection endpoints (read) and Azure Monitor Agent's endpoint associations on
     // machines: the DataCollection spec's stable versions (2024-03-11 is the newest; 2022-06-01
     // the .NET SDK's default), same shapes for what arclink reads and writes.
     (
         "microsoft.insights/datacollection",
-        Provider::Insights,
+        Provider::Unpinned,
         &["2024-03-11", "2023-03-11", "2022-06-01"],
     ),
 ];
 
-/// The providers whose version a flag may pin (all but `Insights`).
+/// The providers whose version a flag may pin (all but `Unpinned`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Provider {
     HybridCompute,
     Network,
     PrivateDns,
-    /// Not pinned by a flag.
-    Insights,
+    /// Azure Monitor and the services endpoints target: not pinned by a flag.
+    Unpinned,
 }
 
 /// Versions pinned by flags, per provider; `None`: negotiated.
@@ -167,7 +191,7 @@ impl ApiVersions {
             Provider::HybridCompute => self.hybrid_compute.as_deref(),
             Provider::Network => self.network.as_deref(),
             Provider::PrivateDns => self.private_dns.as_deref(),
-            Provider::Insights => None,
+            Provider::Unpinned => None,
         };
         Ok(match pinned {
             Some(v) => Choice::Fixed(v),

@@ -11,6 +11,7 @@ use arclink::reconcile::{self, Settings};
 use serde_json::{Value, json};
 
 use super::support::*;
+use super::target_support::{monitor_scope, target_deps, target_endpoint, vault_id};
 
 const MEMBERS: [&str; 3] = [
     "HybridCompute.Server",
@@ -233,5 +234,43 @@ async fn an_existing_endpoint_with_other_addresses_or_interface_name_is_stalled_
     step(&b, &mut obj, &deps(&scope)).await;
     assert_eq!(reason(&obj, "Stalled"), "NetworkInterfaceNameMismatch");
     assert!(message(&obj, "Stalled").contains("renamed-nic"));
+    assert_eq!(b.admin.counters().writes(), 0);
+}
+
+/// Every target's service is asked for its group's members (each with an api-version of its
+/// own): a Key Vault endpoint gets its one static address, and an Azure Monitor endpoint that
+/// leaves out one of its many members is refused before any write, naming it.
+#[tokio::test]
+async fn static_addresses_work_for_companion_targets_too() {
+    let b = super::target_support::target_bed().await;
+    let mut vault = target_endpoint("pe-kv", "hub", &vault_id(), "vault");
+    vault.spec.ip_configurations = statics(&[("default", "10.1.2.20")]);
+    let vault_deps = target_deps(&vault);
+    converge(&b, &mut vault, &vault_deps).await;
+    assert!(ready(&vault), "{:?}", vault.status);
+    assert_eq!(vault.status.as_ref().unwrap().private_ips, ["10.1.2.20"]);
+
+    let ampls = monitor_scope(&b, "ampls-1").await;
+    let id = ResourceId::parse(&ampls).unwrap();
+    let members = required_members(&b.arm, &id, "azuremonitor")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(members.len() > 5, "{members:?}");
+    let mut monitor = target_endpoint("pe-ampls", "hub", &ampls, "azuremonitor");
+    monitor.spec.ip_configurations = members
+        .iter()
+        .skip(1)
+        .enumerate()
+        .map(|(i, m)| IpConfiguration {
+            member_name: m.clone(),
+            private_ip_address: format!("10.1.2.{}", 30 + i),
+        })
+        .collect();
+    let monitor_deps = target_deps(&monitor);
+    b.admin.reset_counters();
+    step(&b, &mut monitor, &monitor_deps).await;
+    assert_eq!(reason(&monitor, "Stalled"), MISSING_MEMBERS);
+    assert!(message(&monitor, "Stalled").contains(&members[0]));
     assert_eq!(b.admin.counters().writes(), 0);
 }
