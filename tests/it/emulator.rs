@@ -6,6 +6,7 @@ mod support;
 mod associations;
 mod auth;
 mod behaviours;
+mod behaviours_general;
 mod catalog;
 mod contract;
 mod durability;
