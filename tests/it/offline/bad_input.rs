@@ -378,7 +378,7 @@ fn finding_no_manifests_is_an_error_naming_the_path() {
         &sb,
         &[&blank, &foreign],
         &[
-            "error: <tmp>/blank.yaml, <tmp>/foreign.yaml: no arclink objects (ArcPrivateLinkScope, ArcMonitorPrivateLinkScope, ArcPrivateEndpoint, ArcServerAssociation, ArcResourceManagementPrivateLink) in the manifests",
+            "error: <tmp>/blank.yaml, <tmp>/foreign.yaml: no arclink objects (ArcPrivateLinkScope, ArcMonitorPrivateLinkScope, ArcResourceManagementPrivateLink, ArcPrivateEndpoint, ArcServerAssociation) in the manifests",
         ],
     );
     let json = sb.arclink(&["plan", "-f", &blank, "-o", "json"]);

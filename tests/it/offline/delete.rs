@@ -109,11 +109,11 @@ fn a_scope_not_owned_by_its_object_is_left_and_reported() {
     assert_eq!(
         kinds,
         [
-            "ArcResourceManagementPrivateLink",
             "ArcServerAssociation",
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
+            "ArcResourceManagementPrivateLink",
             "ArcMonitorPrivateLinkScope",
             "ArcPrivateLinkScope"
         ],
