@@ -17,9 +17,9 @@ macro_rules! kinds {
         $then! {
             Scope(ArcPrivateLinkScope) scopes,
             MonitorScope(ArcMonitorPrivateLinkScope) monitor_scopes,
+            ManagementLink(ArcResourceManagementPrivateLink) management_links,
             Endpoint(ArcPrivateEndpoint) endpoints,
             Association(ArcServerAssociation) associations,
-            ManagementLink(ArcResourceManagementPrivateLink) management_links,
         }
     };
 }

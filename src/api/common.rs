@@ -137,6 +137,15 @@ pub struct ScopeRef {
     pub name: String,
 }
 
+/// A reference to an arclink object of another kind in the same namespace (the field says
+/// which kind).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+pub struct LocalRef {
+    /// Name of the object.
+    #[schemars(regex(pattern = OBJECT_NAME_PATTERN), length(min = 1, max = 253))]
+    pub name: String,
+}
+
 /// One field where Azure differs from the spec.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 pub struct DriftEntry {

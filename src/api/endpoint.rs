@@ -18,6 +18,11 @@ use crate::azure::{catalogue, names};
 const TARGET_FIELDS: &[(&str, &str)] = &[
     ("scopeRef", "$.spec.scopeRef.name"),
     ("scopeId", "$.spec.scopeId"),
+    ("monitorScopeRef", "$.spec.monitorScopeRef.name"),
+    (
+        "resourceManagementLinkRef",
+        "$.spec.resourceManagementLinkRef.name",
+    ),
     (
         "target",
         "$.spec.target.resourceId + '|' + $.spec.target.groupId",
@@ -141,15 +146,27 @@ pub struct ArcPrivateEndpointSpec {
     #[schemars(regex(pattern = names::SUBNET_ID.pattern()), length(max = 512))]
     #[x_kube(validation = Rule::new("self == oldSelf").message("subnetId is immutable: a private endpoint cannot move to another subnet"))]
     pub subnet_id: String,
-    /// The ArcPrivateLinkScope (same namespace) to connect to. Exactly one of `scopeRef` and
-    /// `scopeId`.
+    /// The ArcPrivateLinkScope (same namespace) to connect to (group `hybridcompute`). Exactly
+    /// one of the target fields (`scopeRef`, `scopeId`, `monitorScopeRef`,
+    /// `resourceManagementLinkRef`, `target`); immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_ref: Option<ScopeRef>,
     /// ARM id of an existing Arc Private Link Scope not managed by this cluster. Exactly one of
-    /// `scopeRef` and `scopeId`.
+    /// the target fields; immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = names::SCOPE_ID.pattern()), length(max = 512))]
     pub scope_id: Option<String>,
+    /// The ArcMonitorPrivateLinkScope (same namespace) to connect to (group `azuremonitor`):
+    /// the endpoint waits until it is Ready. With managed DNS, all five Azure Monitor zones in
+    /// one zone group; only one Azure Monitor scope per DNS. Exactly one of the target fields;
+    /// immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_scope_ref: Option<LocalRef>,
+    /// The ArcResourceManagementPrivateLink (same namespace) to connect to (group
+    /// `ResourceManagement`, zone `privatelink.azure.com`): the endpoint waits until it is
+    /// Ready. Exactly one of the target fields; immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_management_link_ref: Option<LocalRef>,
     /// An existing private-link resource to connect to instead of an Arc scope: a Key Vault
     /// (group `vault`), a storage account (`blob`, `file`, ...), an Automation account
     /// (`Webhook` or `DSCAndHybridWorker`), an Azure Monitor Private Link Scope
@@ -387,14 +404,15 @@ managed_status!(ArcPrivateEndpointStatus, ArmStatus);
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetStatus {
-    /// Short form for people (the `Target` column): the scope's name, or the target
-    /// resource's name and group id (`kv-arc/vault`).
+    /// Short form for people (the `Target` column): the referenced object's name, the scope's
+    /// name, or the target resource's name and group id (`kv-arc/vault`).
     pub name: String,
     /// ARM id of the resource the endpoint connects to.
     pub resource_id: String,
     /// The private-link group id.
     pub group_id: String,
-    /// The spec field that names it (`scopeRef`, `scopeId`, `target`).
+    /// The spec field that names it (`scopeRef`, `scopeId`, `monitorScopeRef`,
+    /// `resourceManagementLinkRef`, `target`).
     pub source: String,
 }
 

@@ -20,6 +20,8 @@ use super::cloud::{KnownCloud, Source};
 pub const HYBRID_COMPUTE: &str = "hybridcompute";
 /// Azure Monitor's group id (an Azure Monitor Private Link Scope).
 pub const AZURE_MONITOR: &str = "azuremonitor";
+/// Resource Manager's group id (a resource management private link).
+pub const RESOURCE_MANAGEMENT: &str = "ResourceManagement";
 
 /// A private DNS zone of a group id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! `ArcPrivateEndpoint` in the controller: writes the `dnsExport` ConfigMap, and re-reconciles
-//! endpoints when their scope or ConfigMap changes.
+//! endpoints when the object they refer to (scope, Azure Monitor scope, resource management
+//! link) or their ConfigMap changes.
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -8,9 +9,13 @@ use kube::runtime::controller::Controller;
 use super::config_map::{self, ConfigMapError};
 use super::context::Context;
 use super::kind::{Kind, Watch, watch_referrers};
-use crate::api::{ArcPrivateEndpoint, ArcPrivateEndpointStatus, ArcPrivateLinkScope};
+use crate::api::{
+    ArcMonitorPrivateLinkScope, ArcPrivateEndpoint, ArcPrivateEndpointStatus, ArcPrivateLinkScope,
+    ArcResourceManagementPrivateLink,
+};
 use crate::reconcile::Outcome;
 use crate::reconcile::endpoint::dns_export;
+use crate::reconcile::endpoint::reference::Referable;
 
 /// Label on the ConfigMaps arclink writes (the controller watches only those).
 pub const EXPORT_LABEL: (&str, &str) = config_map::MANAGED_LABEL;
@@ -18,8 +23,14 @@ pub const EXPORT_LABEL: (&str, &str) = config_map::MANAGED_LABEL;
 impl Kind for ArcPrivateEndpoint {
     fn configure(controller: Controller<Self>, watch: &Watch<'_>) -> Controller<Self> {
         let controller = config_map::watch_owned(controller, watch);
-        watch_referrers::<_, ArcPrivateLinkScope>(controller, watch, |e| {
+        let controller = watch_referrers::<_, ArcPrivateLinkScope>(controller, watch, |e| {
             e.spec.scope_ref.as_ref().map(|r| r.name.as_str())
+        });
+        let controller = watch_referrers::<_, ArcMonitorPrivateLinkScope>(controller, watch, |e| {
+            ArcMonitorPrivateLinkScope::reference(e).map(|r| r.name.as_str())
+        });
+        watch_referrers::<_, ArcResourceManagementPrivateLink>(controller, watch, |e| {
+            ArcResourceManagementPrivateLink::reference(e).map(|r| r.name.as_str())
         })
     }
 

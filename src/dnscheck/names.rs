@@ -4,7 +4,7 @@
 use crate::api::ArcPrivateEndpoint;
 use crate::azure::catalogue;
 use crate::azure::{KnownCloud, ResourceId};
-use crate::reconcile::endpoint::GROUP_ID;
+use crate::reconcile::endpoint::target::declared_group_id;
 
 /// What an endpoint connects to, as the catalogue knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,15 +17,15 @@ pub struct Target {
 }
 
 /// The endpoint's target: as the reconcile resolved it (`status.target`, whatever field named
-/// it), else as `spec.target` or `scopeRef`/`scopeId` (an Arc scope) name it. The resource's
-/// name fills the names that carry it (`<vault>.vault.azure.net`); the group's names that do
-/// not carry it ignore it.
+/// it), else as its spec names it (the group id of its target field; the resource only from
+/// `spec.target`). The resource's name fills the names that carry it
+/// (`<vault>.vault.azure.net`); the group's names that do not carry it ignore it.
 pub fn target(endpoint: &ArcPrivateEndpoint) -> Target {
     let resolved = endpoint.status.as_ref().and_then(|s| s.target.as_ref());
     let (group_id, resource_id) = match (resolved, &endpoint.spec.target) {
         (Some(t), _) => (t.group_id.clone(), Some(t.resource_id.clone())),
         (None, Some(t)) => (t.group_id.clone(), Some(t.resource_id.clone())),
-        (None, None) => (GROUP_ID.to_string(), None),
+        (None, None) => (declared_group_id(endpoint), None),
     };
     Target {
         group_id,
@@ -75,6 +75,7 @@ pub fn documented(cloud: KnownCloud, target: &Target) -> Vec<Documented> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reconcile::endpoint::GROUP_ID;
 
     fn fqdns(cloud: KnownCloud, group_id: &str, resource: Option<&str>) -> Vec<String> {
         let target = Target {

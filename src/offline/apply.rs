@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::manifest::{self, Document, Manifests};
-use super::object::{Object, Onboarding};
+use super::object::Onboarding;
 use super::plan::{PlannedChange, PlannedNotice, print_notes, report_errors};
 use super::progress::Spinner;
 use super::status;
@@ -331,20 +331,16 @@ pub(super) fn wait(
     }
 }
 
-/// Why the object's scope (declared in the same manifests) keeps it from converging.
+/// Why the object it refers to (declared in the same manifests: a scope, an Azure Monitor
+/// scope, a resource management link) keeps it from converging.
 fn dependency_not_ready(objects: &[Document], i: usize) -> Option<String> {
-    let name = objects[i].object.scope_ref()?;
-    let namespace = objects[i].object.key().namespace;
-    let scope = objects.iter().find(|d| {
-        matches!(d.object, Object::Scope(_)) && {
-            let k = d.object.key();
-            k.namespace == namespace && k.name == name
-        }
-    })?;
-    (!is_true(scope.object.conditions(), READY)).then(|| {
+    let referred = objects
+        .iter()
+        .find(|d| d.object.is_referred_to_by(&objects[i].object))?;
+    (!is_true(referred.object.conditions(), READY)).then(|| {
         format!(
             "{} is not Ready, so this object was not applied",
-            scope.object.key()
+            referred.object.key()
         )
     })
 }

@@ -15,7 +15,6 @@ use serde::Serialize;
 use super::Exit;
 use super::apply::{ApplyArgs, Limits, Written, run_writing, wait};
 use super::manifest::{Document, Manifests};
-use super::object::Object;
 use super::plan::{self, Action, PlannedChange, PlannedObject};
 use super::progress::Spinner;
 use super::step::{self, Clean};
@@ -289,22 +288,24 @@ fn ended(
     }
 }
 
-/// An object of the manifests that refers to scope `objects[i]` and whose deletion did not
-/// finish: the scope stays, as Azure would not let it go with endpoints still connected.
+/// An object of the manifests that refers to `objects[i]` (a scope, an Azure Monitor scope, a
+/// resource management link) and whose deletion did not finish: `objects[i]` stays, as Azure
+/// would not let it go with endpoints still connected.
 fn dependent_not_deleted(
     objects: &[Document],
     deleted: &[Option<Deleted>],
     i: usize,
 ) -> Option<String> {
-    if !matches!(objects[i].object, Object::Scope(_)) {
-        return None;
-    }
-    let scope = objects[i].object.key();
+    let referred = &objects[i].object;
     objects.iter().zip(deleted).find_map(|(d, result)| {
-        let key = d.object.key();
-        let refers = key.namespace == scope.namespace && d.object.scope_ref() == Some(&scope.name);
         let done = result.as_ref().is_some_and(|r| r.result == Result::Done);
-        (refers && !done).then(|| format!("{key} was not deleted, so this scope was left"))
+        (referred.is_referred_to_by(&d.object) && !done).then(|| {
+            format!(
+                "{} was not deleted, so this {} was left",
+                d.object.key(),
+                referred.kind()
+            )
+        })
     })
 }
 

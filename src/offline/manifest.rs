@@ -78,11 +78,17 @@ pub enum ManifestError {
     )]
     NoObjects { paths: String },
     #[error(
-        "{origin}: {object}: spec.scopeRef.name: ArcPrivateLinkScope {namespace}/{name} is not declared in the manifests (dangling scopeRef; use spec.scopeId for a scope managed elsewhere)"
+        "{origin}: {object}: {field}: {kind} {namespace}/{name} is not declared in the manifests (dangling {}; {})",
+        field.trim_start_matches("spec.").trim_end_matches(".name"),
+        managed_elsewhere(kind)
     )]
     DanglingScopeRef {
         origin: Origin,
         object: ObjectKey,
+        /// The kind referred to.
+        kind: &'static str,
+        /// The referring field (`spec.scopeRef.name`).
+        field: String,
         namespace: String,
         name: String,
     },
@@ -129,9 +135,17 @@ impl ManifestError {
         match self {
             ManifestError::Invalid { field, .. } => Some(field),
             ManifestError::DuplicateAzureResource { .. } => Some("spec.azure"),
-            ManifestError::DanglingScopeRef { .. } => Some("spec.scopeRef.name"),
+            ManifestError::DanglingScopeRef { field, .. } => Some(field),
             _ => None,
         }
+    }
+}
+
+/// How to name a target of `kind` that no manifest declares.
+fn managed_elsewhere(kind: &str) -> &'static str {
+    match kind {
+        crate::reconcile::scope::KIND => "use spec.scopeId for a scope managed elsewhere",
+        _ => "use spec.target (resourceId and groupId) for a resource managed elsewhere",
     }
 }
 
@@ -562,20 +576,22 @@ fn check_set(
         }
     }
     for d in objects {
-        let Some(scope) = d.object.scope_ref() else {
+        let Some(reference) = d.object.reference() else {
             continue;
         };
         let key = d.object.key();
         let target = ObjectKey {
-            kind: crate::reconcile::scope::KIND.to_string(),
+            kind: reference.kind.to_string(),
             namespace: key.namespace.clone(),
-            name: scope.to_string(),
+            name: reference.name.to_string(),
         };
         if !seen.contains_key(&target) {
             errors.push(ManifestError::DanglingScopeRef {
                 origin: d.origin.clone(),
+                kind: reference.kind,
+                field: format!("spec.{}.name", reference.field),
                 namespace: key.namespace.clone(),
-                name: scope.to_string(),
+                name: reference.name.to_string(),
                 object: key,
             });
         }

@@ -12,12 +12,14 @@ use kube::core::object::HasStatus;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::ScopeRef;
 use crate::api::{
     ArcMonitorPrivateLinkScope, ArcPrivateEndpoint, ArcPrivateLinkScope,
     ArcResourceManagementPrivateLink, ArcServerAssociation, KINDS, ManagedStatus,
 };
 use crate::azure::ResourceId;
 use crate::reconcile::declared::Dependent;
+use crate::reconcile::endpoint::reference::Referable;
 use crate::reconcile::engine::Managed;
 use crate::reconcile::phase::write_conditions;
 use crate::reconcile::scope::onboarding;
@@ -71,6 +73,17 @@ impl Onboarding {
     }
 }
 
+/// An object of the manifests that another one refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reference<'a> {
+    /// Its kind.
+    pub kind: &'static str,
+    /// The referring field of the spec (`scopeRef`).
+    pub field: &'static str,
+    /// Its name, in the referring object's namespace.
+    pub name: &'a str,
+}
+
 /// What `plan`/`apply` need to know of a kind besides its reconcile; a kind states only what
 /// differs from the defaults.
 pub trait OfflineKind:
@@ -85,8 +98,9 @@ pub trait OfflineKind:
     /// as if a planned update of it were applied.
     const DEPENDED_ON: bool = false;
 
-    /// The ArcPrivateLinkScope (same namespace) the object refers to (`spec.scopeRef.name`).
-    fn scope_ref(&self) -> Option<&str> {
+    /// The object (same namespace, of a kind [`Self::DEPENDED_ON`]) this one refers to and
+    /// waits for (`spec.scopeRef`, an endpoint's `monitorScopeRef`).
+    fn reference(&self) -> Option<Reference<'_>> {
         None
     }
 
@@ -137,8 +151,10 @@ impl OfflineKind for ArcPrivateLinkScope {
 }
 
 impl OfflineKind for ArcPrivateEndpoint {
-    fn scope_ref(&self) -> Option<&str> {
-        self.spec.scope_ref.as_ref().map(|r| r.name.as_str())
+    fn reference(&self) -> Option<Reference<'_>> {
+        scope_reference(&self.spec.scope_ref)
+            .or_else(|| declared_reference::<ArcMonitorPrivateLinkScope>(self))
+            .or_else(|| declared_reference::<ArcResourceManagementPrivateLink>(self))
     }
 
     fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
@@ -152,7 +168,11 @@ impl OfflineKind for ArcPrivateEndpoint {
     }
 }
 
+/// Endpoints wait for it (`resourceManagementLinkRef`): plan evaluates them as after its
+/// update.
 impl OfflineKind for ArcResourceManagementPrivateLink {
+    const DEPENDED_ON: bool = true;
+
     fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {
         reconcile::management_link::link_id(self, settings).ok()
     }
@@ -169,9 +189,27 @@ impl OfflineKind for ArcMonitorPrivateLinkScope {
 
 /// Associations only point machines at a scope: they create no Azure resource of their own.
 impl OfflineKind for ArcServerAssociation {
-    fn scope_ref(&self) -> Option<&str> {
-        self.spec.scope_ref.as_ref().map(|r| r.name.as_str())
+    fn reference(&self) -> Option<Reference<'_>> {
+        scope_reference(&self.spec.scope_ref)
     }
+}
+
+/// `spec.scopeRef`.
+fn scope_reference(scope_ref: &Option<ScopeRef>) -> Option<Reference<'_>> {
+    scope_ref.as_ref().map(|r| Reference {
+        kind: reconcile::scope::KIND,
+        field: "scopeRef",
+        name: &r.name,
+    })
+}
+
+/// An endpoint's reference to a `K` (`spec.monitorScopeRef.name`).
+fn declared_reference<K: Referable>(endpoint: &ArcPrivateEndpoint) -> Option<Reference<'_>> {
+    K::reference(endpoint).map(|r| Reference {
+        kind: K::KIND,
+        field: K::FIELD,
+        name: &r.name,
+    })
 }
 
 macro_rules! object {
@@ -233,7 +271,8 @@ impl Object {
         }
     }
 
-    /// Dependency order first (scopes, endpoints, associations), then namespace and name.
+    /// Dependency order first ([`KINDS`]: what is referred to before what refers to it), then
+    /// namespace and name.
     pub fn sort_key(&self) -> (usize, String, String) {
         let key = self.key();
         let rank = KINDS
@@ -243,9 +282,17 @@ impl Object {
         (rank, key.namespace, key.name)
     }
 
-    /// `spec.scopeRef.name`, for kinds that point at a scope.
-    pub fn scope_ref(&self) -> Option<&str> {
-        self.get().scope_ref()
+    /// The object of the same namespace this one refers to and waits for.
+    pub fn reference(&self) -> Option<Reference<'_>> {
+        self.get().reference()
+    }
+
+    /// Whether this object is the one `other` refers to ([`Self::reference`]).
+    pub fn is_referred_to_by(&self, other: &Object) -> bool {
+        let (me, them) = (self.key(), other.key());
+        other.reference().is_some_and(|r| {
+            r.kind == me.kind && r.name == me.name && them.namespace == me.namespace
+        })
     }
 
     /// The ARM id of the Azure resource the object creates (scopes and endpoints; associations
@@ -313,7 +360,7 @@ trait AnyObject {
     fn kind(&self) -> &'static str;
     fn meta(&self) -> &ObjectMeta;
     fn meta_mut(&mut self) -> &mut ObjectMeta;
-    fn scope_ref(&self) -> Option<&str>;
+    fn reference(&self) -> Option<Reference<'_>>;
     fn azure_id(&self, settings: &Settings) -> Option<ResourceId>;
     fn offline_limits(&self) -> Vec<&'static str>;
     fn onboarding(&self, settings: &Settings) -> Option<Onboarding>;
@@ -337,8 +384,8 @@ impl<K: OfflineKind> AnyObject for Arc<K> {
         Arc::make_mut(self).meta_mut()
     }
 
-    fn scope_ref(&self) -> Option<&str> {
-        self.as_ref().scope_ref()
+    fn reference(&self) -> Option<Reference<'_>> {
+        self.as_ref().reference()
     }
 
     fn azure_id(&self, settings: &Settings) -> Option<ResourceId> {

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use kube::ResourceExt;
 use kube::api::ObjectMeta;
+use kube::{Resource, ResourceExt};
 
 use super::Settings;
 use super::scope;
@@ -19,33 +19,40 @@ pub trait Declares<K> {
     fn all(&self) -> Vec<Arc<K>>;
 }
 
-/// The arclink objects declared besides the one being reconciled, of the kinds the rules below
-/// read.
-pub trait Declared:
-    Declares<ArcPrivateLinkScope> + Declares<ArcPrivateEndpoint> + Declares<ArcServerAssociation>
-{
-    /// The ArcPrivateLinkScope `name` in `namespace`, if declared.
-    fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>> {
-        Declares::<ArcPrivateLinkScope>::all(self)
-            .into_iter()
-            .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
-    }
+macro_rules! declared {
+    ($($variant:ident($kind:ident) $field:ident,)*) => {
+        /// The arclink objects declared besides the one being reconciled: every kind of
+        /// [`crate::kinds`].
+        pub trait Declared: $(Declares<crate::api::$kind> +)* {
+            /// The ArcPrivateLinkScope `name` in `namespace`, if declared.
+            fn scope(&self, namespace: &str, name: &str) -> Option<Arc<ArcPrivateLinkScope>> {
+                self.named(namespace, name)
+            }
 
-    fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
-        self.all()
-    }
+            /// The object of kind `K` named `name` in `namespace`, if declared.
+            fn named<K>(&self, namespace: &str, name: &str) -> Option<Arc<K>>
+            where
+                Self: Declares<K>,
+                K: Resource,
+            {
+                Declares::<K>::all(self)
+                    .into_iter()
+                    .find(|o| o.namespace().as_deref() == Some(namespace) && o.name_any() == name)
+            }
 
-    fn associations(&self) -> Vec<Arc<ArcServerAssociation>> {
-        self.all()
-    }
+            fn endpoints(&self) -> Vec<Arc<ArcPrivateEndpoint>> {
+                self.all()
+            }
+
+            fn associations(&self) -> Vec<Arc<ArcServerAssociation>> {
+                self.all()
+            }
+        }
+
+        impl<T> Declared for T where T: $(Declares<crate::api::$kind> +)* {}
+    };
 }
-
-impl<T> Declared for T where
-    T: Declares<ArcPrivateLinkScope>
-        + Declares<ArcPrivateEndpoint>
-        + Declares<ArcServerAssociation>
-{
-}
+crate::kinds::kinds!(declared);
 
 /// What an object needs to know about the others to be reconciled.
 pub trait Dependent: super::engine::Managed {
@@ -104,7 +111,10 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     use super::*;
-    use crate::api::{ArcPrivateEndpointSpec, ArcPrivateLinkScopeSpec, AzureResource};
+    use crate::api::{
+        ArcMonitorPrivateLinkScope, ArcPrivateEndpointSpec, ArcPrivateLinkScopeSpec,
+        ArcResourceManagementPrivateLink, AzureResource,
+    };
     use crate::reconcile::endpoint::target::TargetSource;
 
     /// A declared set held in vectors.
@@ -128,6 +138,18 @@ mod tests {
 
     impl Declares<ArcServerAssociation> for Set {
         fn all(&self) -> Vec<Arc<ArcServerAssociation>> {
+            Vec::new()
+        }
+    }
+
+    impl Declares<ArcMonitorPrivateLinkScope> for Set {
+        fn all(&self) -> Vec<Arc<ArcMonitorPrivateLinkScope>> {
+            Vec::new()
+        }
+    }
+
+    impl Declares<ArcResourceManagementPrivateLink> for Set {
+        fn all(&self) -> Vec<Arc<ArcResourceManagementPrivateLink>> {
             Vec::new()
         }
     }

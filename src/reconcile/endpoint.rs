@@ -2,8 +2,9 @@
 //! (group id `hybridcompute`) or another private-link resource ([`target`]), its approval, and
 //! its private DNS.
 //!
-//! Order of a reconcile: resolve the target into one value ([`target::ResolvedTarget`]),
-//! validate (managed DNS knows the group's zones, subnet, region, one Arc scope per virtual
+//! Order of a reconcile: resolve the target into one value ([`target::ResolvedTarget`]; while
+//! a referenced object is not Ready, only the rules between declared endpoints are checked, on
+//! the id it will have), validate (managed DNS knows the group's zones, subnet, region, one Arc scope per virtual
 //! network, one Azure Monitor scope per DNS) before any write, converge the endpoint, approve its connection when allowed,
 //! converge DNS ([`dns`]) and the outbound rules ([`outbound`]), report. Each of these Azure
 //! resources goes through the engine's one path ([`super::resource`]); the operation of every
@@ -19,6 +20,7 @@ pub mod ip_configurations;
 mod network;
 pub mod outbound;
 mod private_endpoint;
+pub mod reference;
 pub mod target;
 
 use kube::ResourceExt;
@@ -178,7 +180,11 @@ impl Cx<'_, ArcPrivateEndpoint> {
         let target =
             match target::resolve(self.arm, self.settings, &deps.target, self.interval).await? {
                 Ok(t) => t,
-                Err(next) => return Ok(next),
+                Err(next) => {
+                    let planned = target::planned(self.settings, &deps.target);
+                    let conflict = planned.and_then(|t| self.peer_conflict(&t, &deps.peers));
+                    return Ok(conflict.unwrap_or(next));
+                }
             };
         self.status.target = Some(target.status(self.obj));
         if let Some(refused) = self.dns_catalogue_check(&target) {

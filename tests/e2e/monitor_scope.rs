@@ -2,12 +2,16 @@
 //! `arclink run` binary reconciles deploy/examples/04-monitor-scope.yaml into an in-process ARM
 //! emulator — the scope in `global` and its two links, one at a time — re-links a link removed
 //! out of band, unlinks an entry removed from the spec, and deletes the scope with the object.
+//! The endpoint of deploy/examples/04-monitor-endpoint.yaml (`monitorScopeRef`), applied
+//! before the scope, waits for it, becomes Ready with the five Azure Monitor zones in one zone
+//! group once the scope is Ready, and is deleted with everything arclink created for it.
 
 use std::time::Duration;
 
-use arclink::api::ArcMonitorPrivateLinkScope;
-use arclink::api::conditions::{READY, is_true};
+use arclink::api::conditions::{READY, RECONCILING, find, is_true};
+use arclink::api::{ArcMonitorPrivateLinkScope, ArcPrivateEndpoint};
 use arclink::emulator::Admin;
+use arclink::reconcile::scope_ref::WAIT_FOR_SCOPE;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
@@ -16,9 +20,21 @@ use tokio::process::Child;
 use crate::support::{Env, SUB, apply, delete_and_wait, emulator_config, example, run, wait_for};
 
 const NAME: &str = "arc-monitor";
+const ENDPOINT: &str = "hub-monitor-pe";
 
-/// The workspace and data collection endpoint the example links.
-const MONITOR_FIXTURES: &str = "logAnalyticsWorkspaces:
+/// The hub network of the endpoint, and the workspace and data collection endpoint the
+/// example links.
+const MONITOR_FIXTURES: &str = "  - {subscriptionId: $SUB, name: rg-net, location: eastus}
+  - {subscriptionId: $SUB, name: rg-dns, location: eastus}
+virtualNetworks:
+  - subscriptionId: $SUB
+    resourceGroup: rg-net
+    name: hub
+    location: eastus
+    addressPrefixes: [10.10.0.0/16]
+    subnets:
+      - {name: private-endpoints, addressPrefix: 10.10.1.0/24}
+logAnalyticsWorkspaces:
   - {subscriptionId: $SUB, resourceGroup: rg-arc, name: arc-logs, location: eastus}
 dataCollectionEndpoints:
   - {subscriptionId: $SUB, resourceGroup: rg-arc, name: dce-eastus, location: eastus}
@@ -66,14 +82,70 @@ async fn ready(
     .await
 }
 
+/// The endpoint's Ready condition's reason, once its status is at its generation.
+async fn endpoint_reason(api: &Api<ArcPrivateEndpoint>) -> Option<(String, ArcPrivateEndpoint)> {
+    let obj = api.get(ENDPOINT).await.ok()?;
+    let status = obj.status.as_ref()?;
+    if status.common.observed_generation != obj.metadata.generation {
+        return None;
+    }
+    let reason = find(&status.common.conditions, READY)?.reason.clone();
+    Some((reason, obj))
+}
+
 async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
     let api: Api<ArcMonitorPrivateLinkScope> = Api::namespaced(env.client.clone(), &env.namespace);
+    let endpoints: Api<ArcPrivateEndpoint> = Api::namespaced(env.client.clone(), &env.namespace);
+
+    // The endpoint first: it waits for the scope it names.
+    let mut endpoint: Value = example("04-monitor-endpoint.yaml");
+    endpoint["metadata"]["namespace"] = json!(env.namespace);
+    apply(&endpoints, ENDPOINT, &endpoint).await;
+    let waiting = wait_for(
+        "endpoint waiting",
+        Duration::from_secs(60),
+        child,
+        || async {
+            let (reason, obj) = endpoint_reason(&endpoints).await?;
+            (reason == "MonitorScopeNotFound").then_some(obj)
+        },
+    )
+    .await;
+    let conditions = &waiting.status.as_ref().unwrap().common.conditions;
+    assert!(
+        find(conditions, READY).is_some_and(|c| c.message.contains("spec.monitorScopeRef")),
+        "{conditions:?}"
+    );
+
     let mut manifest: Value = example("04-monitor-scope.yaml");
     manifest["metadata"]["namespace"] = json!(env.namespace);
     manifest["spec"]["policy"]["driftCheckInterval"] = json!("30s");
     apply(&api, NAME, &manifest).await;
 
     let obj = ready(&api, child, "Ready=True").await;
+    let scope_ready = std::time::Instant::now();
+    endpoint_converges(env, admin, child, &endpoints, &obj).await;
+    // The endpoint was Stalled (scope not declared yet), looked at again only at its drift
+    // check (minutes) or when the controller's watch of Azure Monitor scopes brings it back:
+    // Ready within the scope's wait proves the watch.
+    let after = scope_ready.elapsed();
+    eprintln!("endpoint Ready {after:?} after its Azure Monitor scope");
+    assert!(after < WAIT_FOR_SCOPE, "{after:?}");
+    delete_and_wait(&endpoints, ENDPOINT, Duration::from_secs(120), child).await;
+    let pe_id = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints/{ENDPOINT}"
+    );
+    assert!(
+        admin.get(&pe_id).is_none(),
+        "the endpoint is still in Azure"
+    );
+    for zone in MONITOR_ZONES {
+        assert!(
+            admin.get(&zone_id(zone)).is_none(),
+            "{zone} is still in Azure"
+        );
+    }
+
     let status = obj.status.unwrap();
     let id = status.resource_id.clone().unwrap();
     assert!(
@@ -140,4 +212,84 @@ async fn scenario(env: &Env, admin: &Admin, child: &mut Child) {
         admin.get(&id).is_none(),
         "the scope is still in the emulator after the object was deleted"
     );
+}
+
+const MONITOR_ZONES: [&str; 5] = [
+    "privatelink.agentsvc.azure-automation.net",
+    "privatelink.blob.core.windows.net",
+    "privatelink.monitor.azure.com",
+    "privatelink.ods.opinsights.azure.com",
+    "privatelink.oms.opinsights.azure.com",
+];
+
+fn zone_id(zone: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/{zone}"
+    )
+}
+
+/// The endpoint, Ready once its scope is: connected to the scope with group `azuremonitor`,
+/// the five zones in one zone group.
+async fn endpoint_converges(
+    env: &Env,
+    admin: &Admin,
+    child: &mut Child,
+    endpoints: &Api<ArcPrivateEndpoint>,
+    scope: &ArcMonitorPrivateLinkScope,
+) {
+    let obj = wait_for(
+        "endpoint Ready",
+        Duration::from_secs(120),
+        child,
+        || async {
+            let (_, obj) = endpoint_reason(endpoints).await?;
+            is_true(&obj.status.as_ref()?.common.conditions, READY).then_some(obj)
+        },
+    )
+    .await;
+    let st = obj.status.unwrap();
+    assert!(
+        !is_true(&st.common.conditions, RECONCILING),
+        "{:?}",
+        st.common.conditions
+    );
+    let scope_id = scope.status.as_ref().unwrap().resource_id.clone().unwrap();
+    let target = st.target.clone().unwrap();
+    assert_eq!(
+        (
+            target.name.as_str(),
+            target.source.as_str(),
+            target.group_id.as_str()
+        ),
+        (NAME, "monitorScopeRef", "azuremonitor")
+    );
+    assert!(target.resource_id.eq_ignore_ascii_case(&scope_id));
+    let pe_id = st.resource_id.clone().unwrap();
+    let pe = admin.get(&pe_id).expect("endpoint in Azure");
+    assert_eq!(
+        pe["tags"]["arclink-owner"],
+        format!("e2e/{}/ArcPrivateEndpoint/{ENDPOINT}", env.namespace)
+    );
+    let conn = &pe["properties"]["privateLinkServiceConnections"][0]["properties"];
+    assert_eq!(conn["groupIds"], json!(["azuremonitor"]));
+    let group = admin
+        .get(&format!("{pe_id}/privateDnsZoneGroups/default"))
+        .expect("zone group");
+    let mut zones: Vec<String> = group["properties"]["privateDnsZoneConfigs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["properties"]["privateDnsZoneId"]
+                .as_str()
+                .unwrap()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    zones.sort();
+    let expected: Vec<String> = MONITOR_ZONES
+        .iter()
+        .map(|z| zone_id(z).to_ascii_lowercase())
+        .collect();
+    assert_eq!(zones, expected);
 }

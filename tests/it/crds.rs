@@ -11,6 +11,7 @@ pub mod cases;
 mod ip_configurations;
 mod management_link;
 mod monitor_scope;
+mod target_refs;
 
 fn schema(kind: &str) -> Value {
     let crd = crds::all()
@@ -167,7 +168,10 @@ fn exactly_one_of_scope_ref_and_scope_id() {
             "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.HybridCompute/privateLinkScopes/s"
         )),
     );
-    rejected(&both, "scopeRef, spec.scopeId or spec.target");
+    rejected(
+        &both,
+        "scopeRef, spec.scopeId, spec.monitorScopeRef, spec.resourceManagementLinkRef or spec.target",
+    );
     let neither = with(association(), "/spec/scopeRef", Value::Null);
     rejected(&neither, "scopeRef or spec.scopeId");
 }
@@ -478,6 +482,8 @@ fn deploy_examples_are_valid() {
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
             "ArcPrivateLinkScope",
             "ArcResourceManagementPrivateLink",
             "ArcServerAssociation"
@@ -498,7 +504,7 @@ fn an_endpoints_scope_and_approval_are_immutable() {
         "/spec/scopeId",
         json!(scope_id("arc-scope")),
     );
-    let immutable = "spec.scopeRef, spec.scopeId and spec.target are immutable";
+    let immutable = "spec.scopeRef, spec.scopeId, spec.monitorScopeRef, spec.resourceManagementLinkRef and spec.target are immutable";
     rejected_update(&by_id, Some(&old), immutable);
     let manual = with(old.clone(), "/spec/approval", json!("Manual"));
     rejected_update(&manual, Some(&old), "spec.approval is immutable");

@@ -14,6 +14,7 @@ mod operations;
 mod outbound;
 mod outbound_group;
 mod preconditions;
+mod refs;
 mod shared_zones;
 mod target_crd;
 mod targets;

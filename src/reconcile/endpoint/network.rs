@@ -77,6 +77,22 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 ),
             )));
         }
+        if let Some(conflict) = self.peer_conflict(target, peers) {
+            return Ok(Err(conflict));
+        }
+        Ok(Ok((vnet_id, nsg)))
+    }
+
+    /// The one-target-per-DNS rules between the declared endpoints (one Arc scope per virtual
+    /// network, one Azure Monitor scope per DNS): the condition to report when an earlier peer
+    /// forbids this endpoint's target. Told without ARM.
+    pub(super) fn peer_conflict(
+        &mut self,
+        target: &ResolvedTarget,
+        peers: &[PeerEndpoint],
+    ) -> Option<Next> {
+        let spec = &self.obj.spec;
+        let vnet_id = vnet_of(&spec.subnet_id)?;
         let me = PeerEndpoint {
             name: String::new(),
             subnet_id: spec.subnet_id.clone(),
@@ -87,28 +103,26 @@ impl Cx<'_, ArcPrivateEndpoint> {
                 .map(|z| z.to_string().to_ascii_lowercase())
                 .collect(),
         };
-        if let Some(peer) = target::conflicts(&me, peers) {
-            let message = if target.group_id.eq_ignore_ascii_case(HYBRID_COMPUTE) {
-                format!(
-                    "virtual network {vnet_id} is already connected to Arc Private Link Scope {} by ArcPrivateEndpoint {}; a virtual network can serve only one scope",
-                    peer.scope_id, peer.name
-                )
-            } else {
-                let service = catalogue::group(&target.group_id).map_or("", |g| g.service);
-                format!(
-                    "ArcPrivateEndpoint {} already connects {} to {service} {} (group {}), and this endpoint's DNS is the same (virtual network {vnet_id} or a private DNS zone in common); {service} allows one per DNS (Azure Monitor: create only a single AMPLS object per DNS): connect this network through {} as well, or use another virtual network and DNS",
-                    peer.name,
-                    vnet_of(&peer.subnet_id)
-                        .map(|v| v.to_string())
-                        .unwrap_or_default(),
-                    peer.scope_id,
-                    peer.group_id,
-                    peer.scope_id
-                )
-            };
-            return Ok(Err(self.stalled("ScopeConflict", message)));
-        }
-        Ok(Ok((vnet_id, nsg)))
+        let peer = target::conflicts(&me, peers)?;
+        let message = if target.group_id.eq_ignore_ascii_case(HYBRID_COMPUTE) {
+            format!(
+                "virtual network {vnet_id} is already connected to Arc Private Link Scope {} by ArcPrivateEndpoint {}; a virtual network can serve only one scope",
+                peer.scope_id, peer.name
+            )
+        } else {
+            let service = catalogue::group(&target.group_id).map_or("", |g| g.service);
+            format!(
+                "ArcPrivateEndpoint {} already connects {} to {service} {} (group {}), and this endpoint's DNS is the same (virtual network {vnet_id} or a private DNS zone in common); {service} allows one per DNS (Azure Monitor: create only a single AMPLS object per DNS): connect this network through {} as well, or use another virtual network and DNS",
+                peer.name,
+                vnet_of(&peer.subnet_id)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                peer.scope_id,
+                peer.group_id,
+                peer.scope_id
+            )
+        };
+        Some(self.stalled("ScopeConflict", message))
     }
 }
 

@@ -2,9 +2,10 @@
 //! ([`ResolvedTarget`]: the Azure resource id, the private-link group id, and the spec field it
 //! came from) that every later step uses: the connection the endpoint is created with, the
 //! checks before any write, the DNS zones, the records and the readiness message.
-//! `scopeRef`/`scopeId` resolve to an Arc Private Link Scope (group `hybridcompute`), `target`
-//! to an existing resource; another kind of reference is one more [`TargetSource`] variant
-//! resolved here.
+//! `scopeRef`/`scopeId` resolve to an Arc Private Link Scope (group `hybridcompute`),
+//! `monitorScopeRef` and `resourceManagementLinkRef` to the declared object's resource
+//! ([`super::reference`]), `target` to an existing resource; another kind of reference is one
+//! more [`TargetSource`] variant resolved here.
 //!
 //! The same is said without ARM for the declared endpoints ([`declared_target`],
 //! [`dns_zone_ids`]), for the rules between endpoints: one Arc scope per virtual network, one
@@ -12,8 +13,10 @@
 
 use kube::ResourceExt;
 
-use crate::api::ArcPrivateEndpoint;
 use crate::api::endpoint::{EndpointTarget, PrivateDnsMode, TargetStatus};
+use crate::api::{
+    ArcMonitorPrivateLinkScope, ArcPrivateEndpoint, ArcResourceManagementPrivateLink,
+};
 use crate::azure::catalogue::{self, HYBRID_COMPUTE};
 use crate::azure::models::PrivateEndpointConnection;
 use crate::azure::{ArmClient, ArmError, KnownCloud, ResourceId, names};
@@ -24,6 +27,7 @@ use crate::reconcile::scope_ref::{self, ResolvedScope, ScopeSource};
 
 use super::approval::scope_connection;
 use super::dns::zone_resource_group;
+use super::reference::{self, Referable, Referenced};
 use super::{NETWORK, PeerEndpoint, endpoint_id, vnet_of};
 
 /// What the spec names, as the declared objects give it.
@@ -31,6 +35,10 @@ use super::{NETWORK, PeerEndpoint, endpoint_id, vnet_of};
 pub enum TargetSource {
     /// `spec.scopeRef` or `spec.scopeId`: an Arc Private Link Scope.
     Scope(ScopeSource),
+    /// `spec.monitorScopeRef`: an ArcMonitorPrivateLinkScope of the namespace.
+    MonitorScope(Referenced<ArcMonitorPrivateLinkScope>),
+    /// `spec.resourceManagementLinkRef`: an ArcResourceManagementPrivateLink of the namespace.
+    ManagementLink(Referenced<ArcResourceManagementPrivateLink>),
     /// `spec.target`: an existing private-link resource.
     Resource(EndpointTarget),
 }
@@ -46,6 +54,8 @@ impl From<ScopeSource> for TargetSource {
 pub enum Origin {
     /// An Arc Private Link Scope, as ARM reports it (its connections are read from it).
     ArcScope(Box<ResolvedScope>),
+    /// A declared object that a reference field names (`field`, `name`): not read.
+    Declared { field: &'static str, name: String },
     /// `spec.target`: not read; its service refuses an unknown group id itself.
     Resource,
 }
@@ -66,7 +76,7 @@ impl ResolvedTarget {
     pub fn managed(&self) -> bool {
         match &self.origin {
             Origin::ArcScope(scope) => scope.managed,
-            Origin::Resource => false,
+            Origin::Declared { .. } | Origin::Resource => false,
         }
     }
 
@@ -75,6 +85,7 @@ impl ResolvedTarget {
         match &self.origin {
             Origin::ArcScope(scope) if scope.managed => "scopeRef",
             Origin::ArcScope(_) => "scopeId",
+            Origin::Declared { field, .. } => field,
             Origin::Resource => "target",
         }
     }
@@ -83,7 +94,7 @@ impl ResolvedTarget {
     pub fn what(&self) -> String {
         match &self.origin {
             Origin::ArcScope(_) => format!("scope {}", self.id),
-            Origin::Resource => {
+            Origin::Declared { .. } | Origin::Resource => {
                 let service = catalogue::group(&self.group_id).map_or("resource", |g| g.service);
                 format!("{service} {} (group {})", self.id, self.group_id)
             }
@@ -95,7 +106,7 @@ impl ResolvedTarget {
     pub fn connection_of(&self, pe: &ResourceId) -> Option<&PrivateEndpointConnection> {
         match &self.origin {
             Origin::ArcScope(scope) => scope_connection(&scope.arm, pe),
-            Origin::Resource => None,
+            Origin::Declared { .. } | Origin::Resource => None,
         }
     }
 
@@ -104,6 +115,7 @@ impl ResolvedTarget {
         let name = match (&self.origin, &obj.spec.scope_ref) {
             (Origin::ArcScope(s), Some(r)) if s.managed => r.name.clone(),
             (Origin::ArcScope(_), _) => self.id.name().to_string(),
+            (Origin::Declared { name, .. }, _) => name.clone(),
             (Origin::Resource, _) => format!("{}/{}", self.id.name(), self.group_id),
         };
         TargetStatus {
@@ -139,8 +151,47 @@ pub async fn resolve(
                 group_id: HYBRID_COMPUTE.to_string(),
                 origin: Origin::ArcScope(Box::new(scope)),
             })),
+        TargetSource::MonitorScope(r) => Ok(declared_ref(settings, r, interval)),
+        TargetSource::ManagementLink(r) => Ok(declared_ref(settings, r, interval)),
         TargetSource::Resource(target) => Ok(resource(target, interval)),
     }
+}
+
+/// What a reference to a declared object will resolve to once the object is Ready (the ARM id
+/// it will have), for the rules between endpoints while it is not: a conflict is reported
+/// before the object is even created. `None` for the other sources.
+pub fn planned(settings: &Settings, source: &TargetSource) -> Option<ResolvedTarget> {
+    fn of<K: Referable>(settings: &Settings, r: &Referenced<K>) -> Option<ResolvedTarget> {
+        Some(ResolvedTarget {
+            id: r.object.as_ref()?.azure_id(settings).ok()?,
+            group_id: K::GROUP_ID.to_string(),
+            origin: Origin::Declared {
+                field: K::FIELD,
+                name: r.name.clone(),
+            },
+        })
+    }
+    match source {
+        TargetSource::MonitorScope(r) => of(settings, r),
+        TargetSource::ManagementLink(r) => of(settings, r),
+        TargetSource::Scope(_) | TargetSource::Resource(_) => None,
+    }
+}
+
+/// A reference to a declared object, resolved to the ARM id in its status once it is Ready.
+fn declared_ref<K: Referable>(
+    settings: &Settings,
+    r: &Referenced<K>,
+    interval: std::time::Duration,
+) -> Result<ResolvedTarget, Next> {
+    Ok(ResolvedTarget {
+        id: r.resolve(settings, interval)?,
+        group_id: K::GROUP_ID.to_string(),
+        origin: Origin::Declared {
+            field: K::FIELD,
+            name: r.name.clone(),
+        },
+    })
 }
 
 /// `spec.target`, checked as the CRD checks it (an object stored before the CRD did must not
@@ -175,6 +226,12 @@ fn resource(
 
 /// What `obj` names, from the declared objects.
 pub fn source(declared: &impl Declared, obj: &ArcPrivateEndpoint) -> TargetSource {
+    if let Some(r) = reference::referenced(declared, obj) {
+        return TargetSource::MonitorScope(r);
+    }
+    if let Some(r) = reference::referenced(declared, obj) {
+        return TargetSource::ManagementLink(r);
+    }
     match &obj.spec.target {
         Some(t) => TargetSource::Resource(t.clone()),
         None => TargetSource::Scope(declared::source(
@@ -188,18 +245,33 @@ pub fn source(declared: &impl Declared, obj: &ArcPrivateEndpoint) -> TargetSourc
 
 /// The group id `obj` connects with, told from its spec.
 pub fn declared_group_id(obj: &ArcPrivateEndpoint) -> String {
+    if ArcMonitorPrivateLinkScope::reference(obj).is_some() {
+        return ArcMonitorPrivateLinkScope::GROUP_ID.to_string();
+    }
+    if ArcResourceManagementPrivateLink::reference(obj).is_some() {
+        return ArcResourceManagementPrivateLink::GROUP_ID.to_string();
+    }
     match &obj.spec.target {
         Some(t) => t.group_id.clone(),
         None => HYBRID_COMPUTE.to_string(),
     }
 }
 
-/// The ARM id of what a declared endpoint connects to, when it can be told without ARM.
+/// The ARM id of what a declared endpoint connects to, when it can be told without ARM (a
+/// referenced object not created yet: the id it will have).
 pub fn declared_target(
     declared: &impl Declared,
     settings: &Settings,
     obj: &ArcPrivateEndpoint,
 ) -> Option<String> {
+    if ArcMonitorPrivateLinkScope::reference(obj).is_some() {
+        return reference::declared_id::<ArcMonitorPrivateLinkScope, _>(declared, settings, obj);
+    }
+    if ArcResourceManagementPrivateLink::reference(obj).is_some() {
+        return reference::declared_id::<ArcResourceManagementPrivateLink, _>(
+            declared, settings, obj,
+        );
+    }
     match &obj.spec.target {
         Some(t) => Some(t.resource_id.clone()),
         None => declared::scope_id(

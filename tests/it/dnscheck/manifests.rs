@@ -17,8 +17,18 @@ fn dns_check(sb: &Sandbox, server: &DnsServer, extra: &[&str]) -> Run {
     run
 }
 
-/// `fqdn -> ip` of the example endpoints after `apply`.
-fn records(apply_json: &str) -> Vec<(String, String)> {
+/// The Log Analytics workspace's `customerId`: its names carry it, and the sandbox shows every
+/// GUID in output as `<guid>`.
+fn workspace_guid(sb: &Sandbox) -> String {
+    sb.resources()
+        .iter()
+        .find(|(id, _)| id.ends_with("/microsoft.operationalinsights/workspaces/arc-logs"))
+        .and_then(|(_, w)| w["properties"]["customerId"].as_str().map(str::to_string))
+        .expect("the examples' workspace")
+}
+
+/// `fqdn -> ip` of the example endpoints after `apply`, GUIDs in names being the workspace's.
+fn records(apply_json: &str, workspace: &str) -> Vec<(String, String)> {
     let report: Value = serde_json::from_str(apply_json).unwrap();
     report["objects"]
         .as_array()
@@ -28,7 +38,7 @@ fn records(apply_json: &str) -> Vec<(String, String)> {
         .flat_map(|e| e["status"]["dnsRecords"].as_array().unwrap())
         .map(|r| {
             (
-                r["fqdn"].as_str().unwrap().to_string(),
+                r["fqdn"].as_str().unwrap().replace("<guid>", workspace),
                 r["ipAddresses"][0].as_str().unwrap().to_string(),
             )
         })
@@ -55,7 +65,7 @@ fn before_apply_the_endpoint_has_no_address_to_check() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("3 endpoint(s) not checked"),
+        run.stdout.contains("5 endpoint(s) not checked"),
         "{}",
         run.stdout
     );
@@ -67,9 +77,10 @@ fn after_apply_each_name_is_judged_against_the_endpoint_status() {
     let sb = Sandbox::new("dns-check");
     let apply = sb.arclink(&["apply", "-f", EXAMPLES, "-o", "json"]);
     assert_eq!(apply.code, 0, "{apply:?}");
-    let records = records(&apply.stdout);
-    // Arc's five names, the storage account's and the vault's.
-    assert_eq!(records.len(), 7, "{records:?}");
+    let records = records(&apply.stdout, &workspace_guid(&sb));
+    // Arc's five names, the storage account's, the vault's, Resource Manager's and the Azure
+    // Monitor scope's thirteen (global names, the workspace's, the data collection endpoint's).
+    assert_eq!(records.len(), 21, "{records:?}");
     let ip = |fqdn: &str| ip_of(&records, fqdn).to_string();
 
     let misconfigured = DnsServer::start(&[
@@ -118,7 +129,7 @@ fn after_apply_each_name_is_judged_against_the_endpoint_status() {
     assert_eq!(report["version"], 1);
     assert_eq!(
         report["summary"],
-        serde_json::json!({"ok": 3, "public": 1, "otherPrivate": 1, "unresolved": 2, "unchecked": 0})
+        serde_json::json!({"ok": 3, "public": 1, "otherPrivate": 1, "unresolved": 16, "unchecked": 0})
     );
 
     let table: Vec<(&str, Entry)> = records
@@ -128,7 +139,7 @@ fn after_apply_each_name_is_judged_against_the_endpoint_status() {
     let fixed = DnsServer::start(&table);
     let ok = dns_check(&sb, &fixed, &[]);
     ok.exited(0)
-        .stdout(|o| o.ends_with("\nDNS check through 127.0.0.1:<port>: 7 ok.\n"));
+        .stdout(|o| o.ends_with("\nDNS check through 127.0.0.1:<port>: 21 ok.\n"));
 }
 
 #[test]

@@ -10,7 +10,8 @@ use std::time::Duration;
 use arclink::api::conditions::RECONCILING;
 use arclink::api::endpoint::OutboundRules;
 use arclink::api::{
-    ArcPrivateEndpoint, ArcPrivateLinkScope, ArcServerAssociation, DeletionPolicy, DriftPolicy,
+    ArcMonitorPrivateLinkScope, ArcPrivateEndpoint, ArcPrivateLinkScope,
+    ArcResourceManagementPrivateLink, ArcServerAssociation, DeletionPolicy, DriftPolicy,
 };
 use arclink::emulator::{Admin, Fault};
 use arclink::reconcile::declared::{Declares, Dependent};
@@ -334,6 +335,16 @@ fn the_declared_endpoints_with_rules_are_the_sharers() {
     }
     impl Declares<ArcServerAssociation> for Set {
         fn all(&self) -> Vec<Arc<ArcServerAssociation>> {
+            Vec::new()
+        }
+    }
+    impl Declares<ArcMonitorPrivateLinkScope> for Set {
+        fn all(&self) -> Vec<Arc<ArcMonitorPrivateLinkScope>> {
+            Vec::new()
+        }
+    }
+    impl Declares<ArcResourceManagementPrivateLink> for Set {
+        fn all(&self) -> Vec<Arc<ArcResourceManagementPrivateLink>> {
             Vec::new()
         }
     }

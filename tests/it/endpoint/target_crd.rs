@@ -65,7 +65,7 @@ fn exactly_one_target_field() {
     let errs = errors(&both, None);
     assert!(
         errs.iter()
-            .any(|e| e.contains("exactly one of spec.scopeRef, spec.scopeId or spec.target")),
+            .any(|e| e.contains("exactly one of spec.scopeRef, spec.scopeId, spec.monitorScopeRef, spec.resourceManagementLinkRef or spec.target")),
         "{errs:?}"
     );
     assert!(!errors(&base(), None).is_empty(), "no target at all");

@@ -215,6 +215,27 @@ spec:
 }
 
 #[test]
+fn a_dangling_monitor_scope_ref_is_rejected_naming_its_field() {
+    rejected(
+        "dangling-monitor",
+        r#"apiVersion: arclink.io/v1alpha1
+kind: ArcPrivateEndpoint
+metadata:
+  name: hub-monitor-pe
+spec:
+  azure: {subscriptionId: 11111111-2222-3333-4444-555555555555, resourceGroup: rg-net}
+  location: eastus
+  subnetId: /subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub/subnets/private-endpoints
+  monitorScopeRef: {name: no-such-scope}
+"#,
+        &[
+            "error: <tmp>/bad.yaml (document 2): ArcPrivateEndpoint default/hub-monitor-pe: spec.monitorScopeRef.name: ArcMonitorPrivateLinkScope default/no-such-scope is not declared in the manifests (dangling monitorScopeRef; use spec.target (resourceId and groupId) for a resource managed elsewhere)",
+        ],
+        "danglingScopeRef",
+    );
+}
+
+#[test]
 fn duplicates_are_rejected_naming_both_places() {
     rejected(
         "duplicate",
@@ -378,7 +399,7 @@ fn finding_no_manifests_is_an_error_naming_the_path() {
         &sb,
         &[&blank, &foreign],
         &[
-            "error: <tmp>/blank.yaml, <tmp>/foreign.yaml: no arclink objects (ArcPrivateLinkScope, ArcMonitorPrivateLinkScope, ArcPrivateEndpoint, ArcServerAssociation, ArcResourceManagementPrivateLink) in the manifests",
+            "error: <tmp>/blank.yaml, <tmp>/foreign.yaml: no arclink objects (ArcPrivateLinkScope, ArcMonitorPrivateLinkScope, ArcResourceManagementPrivateLink, ArcPrivateEndpoint, ArcServerAssociation) in the manifests",
         ],
     );
     let json = sb.arclink(&["plan", "-f", &blank, "-o", "json"]);

@@ -43,9 +43,10 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     golden("plan-delete.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(plan["delete"], true);
-    // The scope, the three endpoints (Arc, Key Vault, blob), the resource management link,
-    // the Azure Monitor scope and the association (it removes its machines' endpoint associations and detaches them).
-    assert_eq!(plan["summary"]["delete"], 7, "{plan:#}");
+    // The scope, the five endpoints (Arc, Key Vault, blob, Azure Monitor, resource
+    // management), the resource management link, the Azure Monitor scope and the association
+    // (it removes its machines' endpoint associations and detaches them).
+    assert_eq!(plan["summary"]["delete"], 9, "{plan:#}");
     assert_eq!(plan["summary"]["update"], 0, "{plan:#}");
     assert_eq!(sb.resources(), created, "plan --delete must not write");
 
@@ -56,6 +57,8 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
             "ArcPrivateEndpoint default/hub-arc-pe: ✓",
             "ArcPrivateEndpoint default/hub-blob-pe: ✓",
             "ArcPrivateEndpoint default/hub-keyvault-pe: ✓",
+            "ArcPrivateEndpoint default/hub-monitor-pe: ✓",
+            "ArcPrivateEndpoint default/hub-management-pe: ✓",
             "ArcMonitorPrivateLinkScope default/arc-monitor: ✓",
             "ArcPrivateLinkScope default/arc-scope: ✓",
             "ArcResourceManagementPrivateLink default/arm-link: ✓",
@@ -83,11 +86,11 @@ fn delete_removes_what_apply_created_detaches_the_machines_and_touches_nothing_e
     // Nothing of theirs is left: a second delete writes nothing and succeeds.
     sb.arclink(&["delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 7 of 7 objects done."));
+        .stdout(|o| o.starts_with("Delete: 0 deleted, 0 updated; 9 of 9 objects done."));
     assert_eq!(sb.resources(), after);
     sb.arclink(&["plan", "--delete", "-f", EXAMPLES])
         .exited(0)
-        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 7 unchanged."));
+        .stdout(|o| o.contains("Plan: 0 to create, 0 to update, 0 to delete, 9 unchanged."));
 }
 
 #[test]
@@ -109,18 +112,20 @@ fn a_scope_not_owned_by_its_object_is_left_and_reported() {
     assert_eq!(
         kinds,
         [
-            "ArcResourceManagementPrivateLink",
             "ArcServerAssociation",
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
             "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
+            "ArcPrivateEndpoint",
+            "ArcResourceManagementPrivateLink",
             "ArcMonitorPrivateLinkScope",
             "ArcPrivateLinkScope"
         ],
         "reverse dependency order"
     );
     assert!(objects.iter().all(|o| o["result"] == "done"), "{report:#}");
-    let left = &objects[6];
+    let left = &objects[8];
     assert_eq!(left["changes"], Value::Array(Vec::new()), "{report:#}");
     assert!(
         left["message"]
@@ -207,7 +212,7 @@ fn delete_honours_timeout_and_output_and_refuses_bad_manifests() {
     let created = sb.resources();
     sb.arclink(&["delete", "-f", EXAMPLES, "--timeout", "1ns"])
         .exited(1)
-        .stdout(|o| o.contains("timed-out") && o.contains("0 of 7 objects done"));
+        .stdout(|o| o.contains("timed-out") && o.contains("0 of 9 objects done"));
     assert_eq!(sb.resources(), created, "nothing was attempted");
 
     let bad = sb.write(

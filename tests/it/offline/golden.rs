@@ -23,9 +23,26 @@ fn plan_on_a_fresh_emulator_creates_the_scope_and_waits_for_it() {
     golden("create.json", &json.stdout);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     // The Arc scope, the Azure Monitor scope, the resource management link, and the Key Vault
-    // and blob endpoints (they wait for nothing).
+    // and blob endpoints (they wait for nothing); the association and the endpoints to the
+    // Arc scope, the Azure Monitor scope and the link wait for them.
     assert_eq!(plan["summary"]["create"], 5);
-    assert_eq!(plan["summary"]["waiting"], 2);
+    assert_eq!(plan["summary"]["waiting"], 4);
+    for (name, reason) in [
+        ("hub-monitor-pe", "WaitingForMonitorScope"),
+        ("hub-management-pe", "WaitingForManagementLink"),
+    ] {
+        let planned = plan["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap();
+        assert_eq!(
+            (planned["action"].as_str(), planned["reason"].as_str()),
+            (Some("waiting"), Some(reason)),
+            "{planned:#}"
+        );
+    }
     assert_eq!(sb.scopes_and_endpoints(), 0, "plan must not write");
 }
 
@@ -41,6 +58,9 @@ fn apply_converges_the_examples_then_plan_and_apply_report_no_changes() {
         "ArcPrivateEndpoint default/hub-arc-pe",
         "ArcPrivateEndpoint default/hub-blob-pe",
         "ArcPrivateEndpoint default/hub-keyvault-pe",
+        "ArcPrivateEndpoint default/hub-monitor-pe",
+        "ArcPrivateEndpoint default/hub-management-pe",
+        "ArcResourceManagementPrivateLink default/arm-link",
         "ArcServerAssociation default/web-servers",
     ] {
         assert!(
@@ -60,7 +80,7 @@ fn apply_converges_the_examples_then_plan_and_apply_report_no_changes() {
     let again = sb.arclink(&["apply", "-f", EXAMPLES]);
     again
         .exited(0)
-        .stdout(|o| o.starts_with("Apply: 0 created, 0 updated, 0 deleted; 7 of 7 objects Ready."));
+        .stdout(|o| o.starts_with("Apply: 0 created, 0 updated, 0 deleted; 9 of 9 objects Ready."));
     assert_eq!(sb.resources(), before, "a second apply must not write");
 }
 

@@ -184,11 +184,11 @@ async fn apply_converges_through_one_retryable_operation_failure_with_one_extra_
     .await;
     let (code, text, _) = emu.apply();
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("7 of 7 objects Ready"), "{text}");
-    // One PUT for each of the three endpoints, and the one re-sent.
+    assert!(text.contains("9 of 9 objects Ready"), "{text}");
+    // One PUT for each of the five endpoints, and the one re-sent.
     assert_eq!(
         emu.puts_of("Microsoft.Network/privateEndpoints").await,
-        4,
+        6,
         "{text}"
     );
 }
