@@ -24,6 +24,7 @@ use std::time::Duration;
 use arclink::azure::ArmClient;
 use arclink::connect::credentials::{ArmConfig, ArmPool};
 use arclink::emulator::{Emulator, EmulatorConfig, Fixtures};
+use arclink::offline::manifest;
 
 use crate::common::sandbox::root;
 
@@ -42,4 +43,21 @@ async fn emulator(lro: Duration) -> (Emulator, ArmClient) {
         .default_client()
         .unwrap();
     (emu, arm)
+}
+
+/// The examples of the Arc path (scope, endpoint, association) and the Azure Monitor scope
+/// (its links are operations of their own): the machinery of plan, apply and delete is the
+/// same for every kind; the companion endpoints are converged in `golden`.
+fn examples() -> manifest::Manifests {
+    let files = [
+        "01-scope.yaml",
+        "02-endpoint.yaml",
+        "03-association.yaml",
+        "04-monitor-scope.yaml",
+    ];
+    let paths: Vec<_> = files
+        .iter()
+        .map(|f| root().join("deploy/examples").join(f))
+        .collect();
+    manifest::load(&paths, None).unwrap()
 }

@@ -238,25 +238,9 @@ mod in_process {
     use arclink::emulator::Fault;
     use arclink::offline::apply::{self, Limits};
     use arclink::offline::delete::{self, Result as Deleted};
-    use arclink::offline::manifest;
     use arclink::reconcile::Settings;
 
-    use crate::common::sandbox::root;
-
-    /// The examples of the Arc path (scope, endpoint, association).
-    fn examples() -> manifest::Manifests {
-        let files = [
-            "01-scope.yaml",
-            "02-endpoint.yaml",
-            "03-association.yaml",
-            "04-monitor-scope.yaml",
-        ];
-        let paths: Vec<_> = files
-            .iter()
-            .map(|f| root().join("deploy/examples").join(f))
-            .collect();
-        manifest::load(&paths, None).unwrap()
-    }
+    use super::super::examples;
 
     const LIMITS: Limits = Limits {
         timeout: Duration::from_secs(60),

@@ -5,28 +5,10 @@ use std::time::Duration;
 
 use arclink::emulator::Fault;
 use arclink::offline::apply::{self, Limits, Result as Applied};
-use arclink::offline::manifest;
 use arclink::offline::plan::{self, Action};
 use arclink::reconcile::Settings;
 
-use crate::common::sandbox::root;
-
-/// The examples of the Arc path (scope, endpoint, association) and the Azure Monitor scope
-/// (its links are operations of their own): the machinery under test here is the same for
-/// every kind; the companion endpoints are converged in `golden`.
-fn examples() -> manifest::Manifests {
-    let files = [
-        "01-scope.yaml",
-        "02-endpoint.yaml",
-        "03-association.yaml",
-        "04-monitor-scope.yaml",
-    ];
-    let paths: Vec<_> = files
-        .iter()
-        .map(|f| root().join("deploy/examples").join(f))
-        .collect();
-    manifest::load(&paths, None).unwrap()
-}
+use super::examples;
 
 fn settings(dry_run: bool) -> Settings {
     Settings {
