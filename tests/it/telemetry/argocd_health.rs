@@ -251,12 +251,14 @@ fn suspend_false_does_not_suspend() {
 #[test]
 fn kustomize_component_installs_the_script_for_every_kind() {
     let kustomization = include_str!("../../../deploy/argocd/kustomization.yaml");
-    for kind in [
-        "ArcPrivateLinkScope",
-        "ArcPrivateEndpoint",
-        "ArcServerAssociation",
-    ] {
+    let readme = include_str!("../../../deploy/argocd/README.md");
+    for kind in arclink::api::KINDS {
         let entry = format!("resource.customizations.health.arclink.io_{kind}=health.lua");
         assert!(kustomization.contains(&entry), "missing {entry}");
+        let key = format!("resource.customizations.health.arclink.io_{kind}: |");
+        assert!(
+            readme.contains(&key),
+            "deploy/argocd/README.md misses {key}"
+        );
     }
 }
