@@ -24,7 +24,7 @@ const MANAGER: &str = "arclink-e2e";
 /// The subscription of deploy/examples.
 pub const SUB: &str = "11111111-2222-3333-4444-555555555555";
 
-/// The kubeconfig path in `ARCLINK_E2E_KUBECONFIG`. These tests are `#[ignore]`d; run with
+/// The kubeconfig path in `ARCLINK_E2E_KUBECONFIG`. These tests are ignored (with the reason "needs ARCLINK_E2E_KUBECONFIG"); run with
 /// `--ignored` and without the variable, they fail here rather than pass without a cluster.
 pub fn kubeconfig() -> String {
     std::env::var("ARCLINK_E2E_KUBECONFIG").unwrap_or_else(|_| {
