@@ -283,19 +283,25 @@ impl<'a, K: Managed> Cx<'a, K> {
         self.written(result)
     }
 
-    /// A PATCH of the tags only, recorded like [`Cx::put`].
-    pub async fn patch_tags<T: DeserializeOwned>(
+    /// A PATCH of the tags only, recorded like [`Cx::put`] and followed to its end: Private
+    /// DNS answers a zone's or link's PATCH with an operation (long-running in its spec), whose
+    /// failure is the write's.
+    pub async fn patch_tags(
         &mut self,
         id: &ResourceId,
         tags: &std::collections::BTreeMap<String, String>,
         diff: Vec<DriftEntry>,
-    ) -> Result<Option<Write<T>>, ArmError> {
+    ) -> Result<(), ArmError> {
         if !self.record(id, ChangeAction::Update, diff) {
-            return Ok(None);
+            return Ok(());
         }
         let body = serde_json::json!({ "tags": tags });
-        let result = self.arm.patch(id, &body).await;
-        self.written(result)
+        let result = self.arm.patch::<_, serde_json::Value>(id, &body).await;
+        if let Some(Write::Pending(token)) = self.written(result)? {
+            let ended = self.arm.wait(&token).await;
+            self.written(ended)?;
+        }
+        Ok(())
     }
 
     /// A DELETE, recorded like [`Cx::put`] (under dry-run the resource counts as gone).
@@ -314,9 +320,7 @@ impl<'a, K: Managed> Cx<'a, K> {
         tags: Option<&std::collections::BTreeMap<String, String>>,
     ) -> Result<(), ArmError> {
         let kept = without_owner_tags(tags.unwrap_or(&std::collections::BTreeMap::new()));
-        self.patch_tags::<serde_json::Value>(id, &kept, Vec::new())
-            .await
-            .map(|_| ())
+        self.patch_tags(id, &kept, Vec::new()).await
     }
 
     /// Records a write about to be made; `false` under dry-run (then it is not made).

@@ -9,7 +9,7 @@ use super::super::http::{ApiError, ArmResponse};
 use super::super::ids::{self, ResourceId};
 use super::super::lro::Effect;
 use super::super::state::{self, Map};
-use super::call::{Call, Put, Reply, View, WhileBusy};
+use super::call::{Call, Put, Reply, Update, View, WhileBusy};
 use super::conditions::{self, Named};
 use super::listing;
 use super::rules::{
@@ -69,6 +69,15 @@ fn provisioning(mut put: Put, v: Value) -> Reply {
     Reply::accepted("global", Effect::Provision { key: put.key })
 }
 
+/// A zone's or link's PATCH: long-running, as the spec declares `PrivateZones_Update` and
+/// `VirtualNetworkLinks_Update` (202 and an operation, `Updating` until it ends).
+fn updating(mut update: Update) -> Reply {
+    update.value["etag"] = json!(uuid::Uuid::new_v4().to_string());
+    update.value["properties"]["provisioningState"] = json!("Updating");
+    update.store();
+    Reply::accepted("global", Effect::Provision { key: update.key })
+}
+
 /// Etags change on every write.
 pub fn put_zone(call: &Call) -> Result<Reply, ApiError> {
     let put = global_put(call, "Microsoft.Network/privateDnsZones")?;
@@ -97,13 +106,10 @@ pub fn put_zone(call: &Call) -> Result<Reply, ApiError> {
 }
 
 pub fn patch_zone(call: &Call) -> Result<Reply, ApiError> {
-    let mut update = call.update()?;
+    let update = call.update()?;
     conditions::check(call, Some(&update.existing), named(ZONE, call))?;
     require_idle(Some(&update.existing))?;
-    update.value["etag"] = json!(uuid::Uuid::new_v4().to_string());
-    let v = update.store();
-    let view = View::new(call.shared, &call.api_version);
-    Ok(ArmResponse::json(200, render_zone(&update.map, &v, &view)).into())
+    Ok(updating(update))
 }
 
 pub fn delete_zone(call: &Call) -> Result<Reply, ApiError> {
@@ -251,9 +257,7 @@ pub fn patch_link(call: &Call) -> Result<Reply, ApiError> {
     {
         update.value["properties"]["registrationEnabled"] = json!(r);
     }
-    update.value["etag"] = json!(uuid::Uuid::new_v4().to_string());
-    let v = update.store();
-    Ok(ArmResponse::json(200, Value::clone(&v)).into())
+    Ok(updating(update))
 }
 
 pub fn record_value(

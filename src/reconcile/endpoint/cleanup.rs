@@ -225,9 +225,7 @@ impl Cx<'_, ArcPrivateEndpoint> {
         let tags = heir
             .owner
             .tags(&without_owner_tags(tags.unwrap_or(&Default::default())));
-        self.patch_tags::<serde_json::Value>(id, &tags, Vec::new())
-            .await
-            .map(|_| ())
+        self.patch_tags(id, &tags, Vec::new()).await
     }
 
     /// `deletion: Orphan`: everything stays; owner tags go so another object can adopt it.

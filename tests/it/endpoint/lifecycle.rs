@@ -593,3 +593,32 @@ async fn failed_endpoint_operation_stalls_with_the_arm_error_then_is_retried() {
     converge(&b, &mut obj, &deps(&s)).await;
     assert!(ready(&obj), "{:?}", obj.status);
 }
+
+/// Private DNS answers a zone's tags PATCH with an operation: the release of a zone on Orphan
+/// waits for it, and an operation that fails is the clean-up's error, not "orphaned".
+#[tokio::test]
+async fn a_failed_release_of_a_zone_is_not_reported_as_orphaned() {
+    let b = bed().await;
+    let s = ready_scope(&b, "scope-a").await;
+    let mut obj = endpoint("pe", "hub", "scope-a");
+    obj.spec.common.policy.deletion = DeletionPolicy::Orphan;
+    converge(&b, &mut obj, &deps(&s)).await;
+    assert!(ready(&obj));
+    b.admin.inject(
+        arclink::emulator::Fault::lro_failure("InternalServerError", "zone update failed")
+            .method("PATCH")
+            .path_contains("privateDnsZones")
+            .times(1),
+    );
+    let out = reconcile::cleanup(&b.arm, &b.settings, &(), &obj, &deps(&s)).await;
+    let Cleanup::Pending { status, .. } = out else {
+        panic!("a failed release was reported as done: {out:?}")
+    };
+    let text = format!("{:?}", status.common.conditions);
+    assert!(text.contains("zone update failed"), "{text}");
+    let out = reconcile::cleanup(&b.arm, &b.settings, &(), &obj, &deps(&s)).await;
+    assert!(
+        matches!(out, Cleanup::Done(ref m) if m.contains("orphaned")),
+        "{out:?}"
+    );
+}
